@@ -1,0 +1,173 @@
+//! Checks: pure judgements over gathered facts, the profile, peers and a baseline.
+//!
+//! A check never does I/O. It reads a [`Context`] and returns [`CheckResult`]s, each with a stable ID
+//! (a public API: people put IDs in skip lists and alerts, so an ID is never renamed), a status, a
+//! one-line message carrying the evidence, structured evidence, and a remediation line.
+//! The skip list is applied after evaluation, so a skipped check is still listed, as skipped.
+
+use serde::{Deserialize, Serialize};
+
+use crate::facts::Facts;
+use crate::peers::Peer;
+use crate::profile::Profile;
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// When the check runs: before `kubeadm join`, right after it, or on every boot.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    PreJoin,
+    PostJoin,
+    PostBoot,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::PreJoin => "pre-join",
+            Phase::PostJoin => "post-join",
+            Phase::PostBoot => "post-boot",
+        }
+    }
+}
+
+/// The area a check belongs to; reports group by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Area {
+    Host,
+    NodeNic,
+    Bridges,
+    Kernel,
+    Ipv6,
+    Sysctl,
+    Modules,
+    Swap,
+    Ports,
+    Runtime,
+    Calico,
+    Parity,
+    Drift,
+    CalicoHealth,
+    Routes,
+    ClusterDns,
+}
+
+impl Area {
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::Host => "host",
+            Area::NodeNic => "node NIC",
+            Area::Bridges => "bridges",
+            Area::Kernel => "kernel",
+            Area::Ipv6 => "IPv6",
+            Area::Sysctl => "sysctls",
+            Area::Modules => "kernel modules",
+            Area::Swap => "swap",
+            Area::Ports => "ports",
+            Area::Runtime => "container runtime",
+            Area::Calico => "Calico autodetection",
+            Area::Parity => "fleet parity",
+            Area::Drift => "drift since join",
+            Area::CalicoHealth => "Calico health",
+            Area::Routes => "routes",
+            Area::ClusterDns => "cluster DNS",
+        }
+    }
+}
+
+/// Structured evidence: an ordered JSON object (names, MACs, addresses, versions, peers).
+pub type Evidence = serde_json::Map<String, serde_json::Value>;
+
+/// One check's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Stable ID, `<Kind>-<subject>` (e.g. `NodeNic-Name`, `Port-10250`, `Sysctl-net.ipv4.ip_forward`).
+    pub id: String,
+    pub area: Area,
+    pub status: Status,
+    /// One line for the operator: what is wrong (or right), with the evidence.
+    pub message: String,
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// What to do about it; `null` when nothing needs doing.
+    pub remediation: Option<String>,
+}
+
+impl CheckResult {
+    pub fn new(
+        id: impl Into<String>,
+        area: Area,
+        status: Status,
+        message: impl Into<String>,
+    ) -> Self {
+        CheckResult {
+            id: id.into(),
+            area,
+            status,
+            message: message.into(),
+            evidence: Evidence::new(),
+            remediation: None,
+        }
+    }
+    pub fn ok(id: impl Into<String>, area: Area, message: impl Into<String>) -> Self {
+        Self::new(id, area, Status::Ok, message)
+    }
+    pub fn warn(id: impl Into<String>, area: Area, message: impl Into<String>) -> Self {
+        Self::new(id, area, Status::Warn, message)
+    }
+    pub fn fail(id: impl Into<String>, area: Area, message: impl Into<String>) -> Self {
+        Self::new(id, area, Status::Fail, message)
+    }
+    pub fn skip(id: impl Into<String>, area: Area, message: impl Into<String>) -> Self {
+        Self::new(id, area, Status::Skip, message)
+    }
+    /// Adds one evidence entry.
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.evidence.insert(key.to_string(), value.into());
+        self
+    }
+    pub fn fix(mut self, remediation: impl Into<String>) -> Self {
+        self.remediation = Some(remediation.into());
+        self
+    }
+}
+
+/// Everything a check may look at. Built once per run; checks only read it.
+pub struct Context<'a> {
+    pub facts: &'a Facts,
+    pub profile: &'a Profile,
+    pub phase: Phase,
+    /// Other nodes (this node's own snapshot already removed).
+    pub peers: &'a [Peer],
+    /// The snapshot recorded at join time, for drift checks.
+    pub baseline: Option<&'a Facts>,
+}
+
+/// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
+pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
+    let _ = ctx;
+    Vec::new()
+}

@@ -1,0 +1,217 @@
+//! The command line: raw clap arguments for every subcommand, and dispatch to `commands::*`.
+//!
+//! The shape is a contract (README, man page): subcommand and flag names are not renamed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::checks::Phase;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  no check failed (warnings allowed)
+  1  nodecheck itself failed
+  2  bad input: usage, profile, peer or facts file
+  3  at least one check failed (with --strict: or warned)";
+
+/// Checks a Linux host against its Kubernetes cluster profile and its peers, before `kubeadm join`,
+/// after it and on every boot, and tells which Calico IP_AUTODETECTION_METHOD is right on every node.
+#[derive(Debug, Parser)]
+#[command(name = "nodecheck", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// When to use colour in human output (never when NO_COLOR is set).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print this host's facts: interfaces in kernel order, routes, IPv6, sysctls, modules, docker, ports.
+    Facts(FactsArgs),
+    /// Judge this host (or a saved snapshot) against the cluster profile, its peers and its baseline.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+    /// Predict Calico's address autodetection here and on peers; recommend the method right on every node.
+    #[command(after_help = EXIT_CODES)]
+    Calico(CalicoArgs),
+    /// Create, validate and describe cluster profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Record this node's facts at join time, for post-boot drift checks.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FactsFormat {
+    Json,
+    Yaml,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FactsFormat::Json)]
+    pub format: FactsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    Junit,
+    Prometheus,
+}
+
+/// Where the profile, this node's facts and its peers come from (shared by `check` and `calico`).
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Cluster profile (YAML). Default: /etc/nodecheck/profile.yaml if it exists, else the built-in
+    /// kubeadm + Calico profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Judge this saved snapshot (`nodecheck facts` JSON, `-` for stdin) instead of the live host.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+    /// Other nodes: a nodecheck snapshot, an Ansible fact-cache file, `kubectl get nodes -o json`
+    /// output, a directory of those, or `-` for stdin. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub peers: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Which checks run: pre-join (host vs profile and peers), post-join (plus Calico health,
+    /// routes, cluster DNS), post-boot (plus drift since the baseline).
+    #[arg(long, value_enum, default_value_t = Phase::PreJoin)]
+    pub phase: Phase,
+    /// Snapshot recorded at join time (`nodecheck baseline record`). Default for post-boot:
+    /// /var/lib/nodecheck/baseline.json.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Check IDs to skip, comma-separated (a trailing `*` matches a prefix). Added to the profile's `skip:`.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Treat warnings as failures for the exit code.
+    #[arg(long)]
+    pub strict: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Calico version to model (overrides the profile).
+    #[arg(long, value_name = "VERSION")]
+    pub calico_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FamilyChoice {
+    Ipv4,
+    Ipv6,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CalicoFormat {
+    /// The prediction table and the recommendation, for a person.
+    Human,
+    /// `IP_AUTODETECTION_METHOD=...` lines.
+    Env,
+    /// A shell-quoted `kubectl set env` command for the calico-node DaemonSet.
+    Kubectl,
+    /// An operator `Installation` patch (YAML).
+    Operator,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CalicoArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Address families to model.
+    #[arg(long, value_enum, default_value_t = FamilyChoice::Ipv4)]
+    pub family: FamilyChoice,
+    /// Evaluate this exact IP_AUTODETECTION_METHOD value here and on each peer. Repeatable.
+    #[arg(long, value_name = "METHOD")]
+    pub method: Vec<String>,
+    /// Calico version to model (decides first-found's exclusion list). Overrides the profile.
+    #[arg(long, value_name = "VERSION")]
+    pub calico_version: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CalicoFormat::Human)]
+    pub format: CalicoFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Write a profile describing this host (or a snapshot): capture a known-good node, apply it to new ones.
+    Init(ProfileInitArgs),
+    /// Validate a profile file; exit 2 with line:column on errors.
+    Validate(ProfileValidateArgs),
+    /// Print the profile's JSON Schema (for editors).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileInitArgs {
+    /// Build the profile from this snapshot instead of the live host.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+    /// Write to this file instead of stdout (atomically; refuses to overwrite without --force).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Cluster name to put in the profile.
+    #[arg(long)]
+    pub cluster: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileValidateArgs {
+    /// The profile to validate.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Save this node's facts (run right after a successful join).
+    Record(BaselineRecordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineRecordArgs {
+    /// Where to write the baseline (atomically).
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/var/lib/nodecheck/baseline.json"
+    )]
+    pub out: PathBuf,
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = crate::report::color_enabled(cli.color);
+    match cli.command {
+        Command::Facts(args) => crate::commands::facts::exec(args),
+        Command::Check(args) => crate::commands::check::exec(args, color),
+        Command::Calico(args) => crate::commands::calico::exec(args, color),
+        Command::Profile(cmd) => crate::commands::profile::exec(cmd),
+        Command::Baseline(cmd) => crate::commands::baseline::exec(cmd),
+    }
+}

@@ -1,0 +1,70 @@
+//! `nodecheck check`: load the inputs, evaluate the checks of the phase, apply the skip list, render.
+
+use std::process::ExitCode;
+
+use crate::checks::{CheckResult, Context, Status};
+use crate::cli::CheckArgs;
+use crate::report::{Report, Summary};
+
+pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
+    super::at_most_one_stdin(
+        args.input
+            .facts
+            .iter()
+            .chain(args.input.peers.iter())
+            .chain(args.baseline.iter())
+            .map(|p| p.as_path()),
+    )?;
+    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let facts = super::facts_from(args.input.facts.as_deref())?;
+    let ctx = Context {
+        facts: &facts,
+        profile: &profile,
+        phase: args.phase,
+        peers: &[],
+        baseline: None,
+    };
+    let mut results = crate::checks::evaluate(&ctx);
+    let skips: Vec<String> = args
+        .skip
+        .iter()
+        .chain(profile.skip.iter())
+        .cloned()
+        .collect();
+    apply_skips(&mut results, &skips);
+    let report = Report {
+        host: facts.host.hostname.clone(),
+        cluster: profile.cluster.clone(),
+        phase: args.phase,
+        nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
+        collected_at: facts.collected_at.clone(),
+        summary: Summary::of(&results),
+        results,
+    };
+    crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
+    Ok(report.exit(args.strict).into())
+}
+
+/// Marks every result whose ID is in the skip list (exact, case-insensitive, or a `prefix*`) as skipped.
+pub fn apply_skips(results: &mut [CheckResult], skips: &[String]) {
+    for r in results.iter_mut() {
+        if skips.iter().any(|s| skip_matches(s, &r.id)) && r.status != Status::Skip {
+            r.message = format!(
+                "skipped by the skip list (would have been {}: {})",
+                r.status.as_str(),
+                r.message
+            );
+            r.status = Status::Skip;
+        }
+    }
+}
+
+fn skip_matches(pattern: &str, id: &str) -> bool {
+    let pattern = pattern.trim();
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id
+            .to_ascii_lowercase()
+            .starts_with(&prefix.to_ascii_lowercase()),
+        None => pattern.eq_ignore_ascii_case(id),
+    }
+}

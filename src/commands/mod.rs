@@ -1,0 +1,30 @@
+//! One module per subcommand: each turns validated arguments into gathered or loaded inputs, calls the
+//! pure layers, and renders. No judgement lives here.
+
+pub mod baseline;
+pub mod calico;
+pub mod check;
+pub mod facts;
+pub mod profile;
+
+use crate::error::BadInput;
+use crate::facts::Facts;
+
+/// This node's facts: the saved snapshot given with `--facts`, else the live host.
+pub fn facts_from(path: Option<&std::path::Path>) -> anyhow::Result<Facts> {
+    match path {
+        Some(p) => Ok(crate::facts::load::load_facts_file(p)?),
+        None => crate::gather::gather_facts(),
+    }
+}
+
+/// Refuses two inputs that both want stdin.
+pub fn at_most_one_stdin<'a>(
+    paths: impl IntoIterator<Item = &'a std::path::Path>,
+) -> Result<(), BadInput> {
+    let n = paths.into_iter().filter(|p| p.as_os_str() == "-").count();
+    if n > 1 {
+        return Err(BadInput::new("`-` (stdin) can be given only once"));
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The host snapshot: one serialisable, versioned document gathered once and judged anywhere.
+//!
+//! Everything nodecheck decides is a pure function of a [`Facts`] value (plus a profile, peers and an
+//! optional baseline). The gathering code (`crate::gather`) is the only place that does I/O to build it.
+//! The JSON form is a public, documented format (`docs/facts.md`): other nodes' snapshots are peer input,
+//! and a saved snapshot can be checked on another machine. Interfaces and addresses keep the kernel's
+//! netlink dump order, never sorted, because Calico's choice depends on it.
+
+pub mod load;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the snapshot format. Bumped on any incompatible change; readers reject newer versions.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One host's facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Facts {
+    pub schema_version: u32,
+    pub nodecheck_version: String,
+    /// RFC 3339 UTC time of collection.
+    pub collected_at: String,
+    pub host: Host,
+    /// Interfaces in netlink (RTM_GETLINK) dump order.
+    pub interfaces: Vec<Interface>,
+    /// Main-table routes, IPv4 then IPv6, each in dump order.
+    pub routes: Vec<Route>,
+    pub ipv6: Ipv6State,
+    /// Sysctl name (dotted, e.g. `net.ipv4.ip_forward`) to value; `null` when the key does not exist.
+    pub sysctls: BTreeMap<String, Option<String>>,
+    pub modules: Modules,
+    pub swap: Swap,
+    pub docker: Docker,
+    pub runtime_sockets: Vec<RuntimeSocket>,
+    pub listening_ports: Vec<ListeningPort>,
+    /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
+    #[serde(default)]
+    pub unavailable: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    pub hostname: String,
+    pub machine_id: Option<String>,
+    /// `/sys/class/dmi/id/product_uuid`, readable by root only; `null` otherwise (see `unavailable`).
+    pub product_uuid: Option<String>,
+    pub kernel_release: String,
+    pub kernel_version: String,
+    pub architecture: String,
+    pub os: OsRelease,
+    pub cmdline: KernelCmdline,
+    /// Effective user id when gathered: several facts need root.
+    pub gathered_as_root: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsRelease {
+    pub id: Option<String>,
+    pub version_id: Option<String>,
+    pub pretty_name: Option<String>,
+}
+
+/// Kernel command-line flags that change NIC naming or IPv6; `null` when the flag is absent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelCmdline {
+    pub net_ifnames: Option<String>,
+    pub biosdevname: Option<String>,
+    pub ipv6_disable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interface {
+    pub index: u32,
+    pub name: String,
+    #[serde(default)]
+    pub altnames: Vec<String>,
+    /// Netlink link kind (`bridge`, `veth`, `vxlan`, `vlan`, `bond`, `tun`, `wireguard`, ...); `null` for
+    /// physical NICs and `lo`, which carry no IFLA_LINKINFO.
+    pub kind: Option<String>,
+    /// Present when `/sys/class/net/<name>/device` exists: a real (or virtio) device.
+    pub physical: Option<PhysicalDevice>,
+    pub mac: Option<String>,
+    pub permanent_mac: Option<String>,
+    /// IFF_UP: administratively up.
+    pub admin_up: bool,
+    /// RFC 2863 operstate as the kernel names it, lower case: `up`, `down`, `unknown`, `lowerlayerdown`, ...
+    pub operstate: String,
+    pub carrier: Option<bool>,
+    pub mtu: u32,
+    /// Name of the controller (bridge/bond) this interface is enslaved to.
+    pub master: Option<String>,
+    /// `null` when IPv6 is off in the kernel (no per-interface setting exists).
+    pub ipv6_disabled: Option<bool>,
+    /// Addresses in dump order (IPv4 then IPv6 as the kernel reports them).
+    pub addresses: Vec<Address>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhysicalDevice {
+    /// `pci`, `usb`, `virtio`, `platform`, ... (the subsystem of the parent device)
+    pub bus: Option<String>,
+    /// The device path below `/sys/devices`, e.g. `pci0000:00/0000:00:03.0/virtio0`.
+    pub device_path: Option<String>,
+    pub driver: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn of(ip: &IpAddr) -> Family {
+        match ip {
+            IpAddr::V4(_) => Family::Ipv4,
+            IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+    pub fn number(self) -> u8 {
+        match self {
+            Family::Ipv4 => 4,
+            Family::Ipv6 => 6,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub family: Family,
+    pub address: IpAddr,
+    pub prefix_len: u8,
+    /// `global`, `site`, `link`, `host`, `nowhere` or a number.
+    pub scope: String,
+    /// Lower-case IFA_F_* names: `secondary`, `deprecated`, `tentative`, `temporary`, `permanent`, ...
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// Point-to-point peer address, when it differs from `address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub family: Family,
+    /// CIDR, `0.0.0.0/0` or `::/0` for a default route.
+    pub destination: ipnet::IpNet,
+    pub gateway: Option<IpAddr>,
+    pub device: Option<String>,
+    /// `kernel`, `boot`, `static`, `dhcp`, `ra`, `bird`, ... or the number.
+    pub protocol: String,
+    /// `unicast`, `local`, `blackhole`, `unreachable`, ...
+    pub route_type: String,
+    pub scope: String,
+    pub metric: Option<u32>,
+    pub preferred_source: Option<IpAddr>,
+    /// Next hops of a multipath route (no `device`/`gateway` of its own then).
+    #[serde(default)]
+    pub nexthops: Vec<NextHop>,
+}
+
+impl Route {
+    pub fn is_default(&self) -> bool {
+        self.destination.prefix_len() == 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextHop {
+    pub gateway: Option<IpAddr>,
+    pub device: Option<String>,
+    pub weight: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ipv6State {
+    /// `ipv6.disable=1` on the kernel command line.
+    pub disabled_on_cmdline: bool,
+    /// `/proc/sys/net/ipv6` exists (IPv6 is compiled in and not disabled at boot).
+    pub proc_present: bool,
+    pub all_disable_ipv6: Option<bool>,
+    pub default_disable_ipv6: Option<bool>,
+    pub all_forwarding: Option<bool>,
+}
+
+impl Ipv6State {
+    /// IPv6 is unavailable in the kernel (command line or not built in).
+    pub fn kernel_off(&self) -> bool {
+        self.disabled_on_cmdline || !self.proc_present
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modules {
+    /// Where module facts came from (`/proc/modules`, `/sys/module`, `modules.builtin`), or why not.
+    pub sources: Vec<String>,
+    /// Module name to its state, for the modules Kubernetes networking cares about.
+    pub state: BTreeMap<String, ModuleState>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleState {
+    Loaded,
+    Builtin,
+    /// Present in /lib/modules but not loaded.
+    Available,
+    Missing,
+    /// No module information could be read (e.g. a container without /lib/modules).
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Swap {
+    pub total_kib: u64,
+    pub used_kib: u64,
+    /// Active swap devices or files from /proc/swaps.
+    pub devices: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Docker {
+    /// What the Docker API socket did.
+    pub api: DockerApi,
+    /// Docker networks as the API reports them (empty when it did not answer).
+    pub networks: Vec<DockerNetwork>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerApi {
+    pub socket: String,
+    pub status: DockerApiStatus,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DockerApiStatus {
+    Answered,
+    #[default]
+    NoSocket,
+    PermissionDenied,
+    Timeout,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerNetwork {
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    pub subnets: Vec<ipnet::IpNet>,
+    /// The Linux bridge device: `com.docker.network.bridge.name`, else `br-<first 12 hex of id>`.
+    pub bridge_device: Option<String>,
+    pub compose_project: Option<String>,
+    pub compose_network: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSocket {
+    /// `containerd`, `cri-o`, `docker`, `cri-dockerd`
+    pub runtime: String,
+    pub path: String,
+    pub present: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListeningPort {
+    /// `tcp` or `tcp6`
+    pub protocol: String,
+    pub address: IpAddr,
+    pub port: u16,
+}
+
+impl Facts {
+    pub fn interface(&self, name: &str) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+    pub fn interface_by_index(&self, index: u32) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.index == index)
+    }
+}

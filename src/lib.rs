@@ -1,0 +1,20 @@
+//! nodecheck: checks a Linux host against its Kubernetes cluster profile and its peers, before
+//! `kubeadm join`, after the join and on every boot, and predicts Calico's address autodetection.
+//!
+//! Layout follows the data flow: `gather` (all I/O) builds [`facts::Facts`]; `profile` and `peers`
+//! load the other inputs; `checks` and `calico` judge purely; `report` renders; `commands` wires a
+//! subcommand to these pieces; `cli` is the argument surface.
+
+pub mod calico;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod escape;
+pub mod facts;
+pub mod gather;
+pub mod input;
+pub mod output;
+pub mod peers;
+pub mod profile;
+pub mod report;

@@ -1,0 +1,39 @@
+//! The `nodecheck` binary: parse the command line, run, map errors to the documented exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use nodecheck::error::{BadInput, Exit};
+
+fn main() -> ExitCode {
+    let cli = match nodecheck::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::BadInput
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    match nodecheck::cli::run(cli) {
+        Ok(code) => code,
+        Err(err) => report_error(err),
+    }
+}
+
+fn report_error(err: anyhow::Error) -> ExitCode {
+    if let Some(io) = err.downcast_ref::<std::io::Error>() {
+        if io.kind() == std::io::ErrorKind::BrokenPipe {
+            return Exit::Ok.into();
+        }
+    }
+    if let Some(bad) = err.downcast_ref::<BadInput>() {
+        eprintln!("nodecheck: error: {bad}");
+        return Exit::BadInput.into();
+    }
+    eprintln!("nodecheck: error: {err:#}");
+    Exit::ToolFailed.into()
+}

@@ -1,0 +1,31 @@
+//! Peer input: other nodes' facts, from nodecheck snapshots, Ansible fact caches or `kubectl get nodes -o json`.
+
+use crate::facts::Facts;
+
+/// What one other node looks like, as far as its source tells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peer {
+    /// Node name (hostname or Kubernetes node name).
+    pub name: String,
+    /// The file (and position inside it) it came from.
+    pub source: String,
+    /// Full interface-level facts, when the source is a nodecheck snapshot or an Ansible cache.
+    pub facts: Option<Facts>,
+    /// Kubernetes' view of the node, when the source is a `kubectl get nodes -o json` list.
+    pub node: Option<KubeNode>,
+}
+
+/// The parts of a Kubernetes `Node` object nodecheck uses.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KubeNode {
+    pub name: String,
+    pub kernel_version: Option<String>,
+    pub os_image: Option<String>,
+    pub container_runtime_version: Option<String>,
+    pub kubelet_version: Option<String>,
+    /// `status.addresses` in order: (type, address), e.g. ("InternalIP", "10.20.41.11").
+    pub addresses: Vec<(String, String)>,
+    /// `projectcalico.org/IPv4Address` annotation (`10.20.41.11/24`).
+    pub calico_ipv4_address: Option<String>,
+    pub calico_ipv6_address: Option<String>,
+}

@@ -1,0 +1,205 @@
+//! The cluster profile: what every node of one cluster is expected to look like.
+//!
+//! A profile is YAML written by the operator (or by `nodecheck profile init` from a known-good node).
+//! This module holds the validated, typed form that checks consume; nothing downstream sees raw strings:
+//! CIDRs are parsed and regexes compiled at load time.
+
+pub mod load;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// The validated profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Cluster name, shown in reports.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    #[serde(default)]
+    pub node_network: NodeNetwork,
+    /// Other NICs every node should have (storage, management networks).
+    #[serde(default)]
+    pub other_nics: Vec<NicExpectation>,
+    #[serde(default)]
+    pub bridges: BridgePolicy,
+    #[serde(default)]
+    pub pod_cidrs: Vec<IpNet>,
+    #[serde(default)]
+    pub service_cidrs: Vec<IpNet>,
+    #[serde(default)]
+    pub calico: CalicoSettings,
+    /// The API server endpoint (`host:port`), informational and for reachability.
+    #[serde(default)]
+    pub api_server: Option<String>,
+    #[serde(default)]
+    pub kernel: KernelPolicy,
+    #[serde(default)]
+    pub ipv6: Ipv6Expectation,
+    /// Sysctls that must have these values.
+    #[serde(default)]
+    pub sysctls: std::collections::BTreeMap<String, String>,
+    /// Kernel modules that must be loaded or built in.
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// TCP ports that must be free before the join.
+    #[serde(default)]
+    pub ports_free: Vec<u16>,
+    #[serde(default)]
+    pub swap: SwapPolicy,
+    /// Container runtimes accepted (`containerd`, `cri-o`, `docker`); empty means any.
+    #[serde(default)]
+    pub runtimes: Vec<String>,
+    #[serde(default)]
+    pub post_join: PostJoinSettings,
+    /// Check IDs to skip (merged with `--skip`).
+    #[serde(default)]
+    pub skip: Vec<String>,
+}
+
+/// The node network: the addresses Kubernetes and Calico must use.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeNetwork {
+    /// Node subnets (IPv4 and/or IPv6). Empty: the subnet of the default route's interface.
+    #[serde(default)]
+    pub cidrs: Vec<IpNet>,
+    /// The NIC expected to carry it.
+    #[serde(default)]
+    pub nic: Option<NicExpectation>,
+    /// Expected MTU of the node NIC.
+    #[serde(default)]
+    pub mtu: Option<u32>,
+}
+
+/// How a NIC is recognised: by name (with accepted alternatives), or by MAC / PCI path patterns.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NicExpectation {
+    /// Expected interface name, e.g. `eth3`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Other accepted names (e.g. `ens192` on VMware nodes).
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    /// Regex over the MAC (lower-case, colon-separated).
+    #[serde(default)]
+    pub mac_pattern: Option<String>,
+    /// Regex over the sysfs device path (e.g. `0000:0b:00.0`).
+    #[serde(default)]
+    pub pci_pattern: Option<String>,
+    /// What this NIC is for (`node`, `storage`, `management`), for messages.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// For `other_nics`: the subnets it should carry.
+    #[serde(default)]
+    pub cidrs: Vec<IpNet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgePolicy {
+    /// Bridge names (regexes, anchored) that are expected and not reported as a warning.
+    #[serde(default)]
+    pub allowed: Vec<String>,
+    /// Report docker0 and compose bridges as failures instead of warnings.
+    #[serde(default)]
+    pub docker_bridges_fail: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalicoSettings {
+    /// Calico version the cluster runs (decides first-found's exclusion list). Default: see `DEFAULT_CALICO_VERSION`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The `IP_AUTODETECTION_METHOD` the DaemonSet uses now (unset = first-found).
+    #[serde(default)]
+    pub ipv4_method: Option<String>,
+    /// The `IP6_AUTODETECTION_METHOD`, when IPv6 autodetection is on.
+    #[serde(default)]
+    pub ipv6_method: Option<String>,
+    /// Address families Calico autodetects: `ipv4`, `ipv6`.
+    #[serde(default = "default_families")]
+    pub families: Vec<String>,
+    /// An off-node address usable for `can-reach=` (a router), if the operator knows one.
+    #[serde(default)]
+    pub can_reach: Option<String>,
+}
+
+fn default_families() -> Vec<String> {
+    vec!["ipv4".to_string()]
+}
+
+impl Default for CalicoSettings {
+    fn default() -> Self {
+        CalicoSettings {
+            version: None,
+            ipv4_method: None,
+            ipv6_method: None,
+            families: default_families(),
+            can_reach: None,
+        }
+    }
+}
+
+/// The Calico version assumed when neither the profile nor `--calico-version` names one.
+pub const DEFAULT_CALICO_VERSION: &str = "3.28.0";
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelPolicy {
+    /// Minimum kernel release (e.g. `5.4`).
+    #[serde(default)]
+    pub minimum: Option<String>,
+    /// Regexes one of which the release must match.
+    #[serde(default)]
+    pub allowed: Vec<String>,
+    /// How close peers' kernels must be.
+    #[serde(default)]
+    pub parity: KernelParity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KernelParity {
+    Exact,
+    #[default]
+    SameMinor,
+    SameMajor,
+    Ignore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ipv6Expectation {
+    Required,
+    Disabled,
+    /// Whatever the peers have (checked by parity); no expectation on its own.
+    #[default]
+    AsPeers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SwapPolicy {
+    /// kubelet's default: swap must be off.
+    #[default]
+    Off,
+    Allowed,
+}
+
+/// Settings for the post-join and post-boot checks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostJoinSettings {
+    /// Felix health port on localhost (default 9099).
+    #[serde(default)]
+    pub felix_health_port: Option<u16>,
+    /// Cluster DNS server address; default: kubelet config `clusterDNS`.
+    #[serde(default)]
+    pub cluster_dns: Option<std::net::IpAddr>,
+    /// Cluster domain (default `cluster.local`).
+    #[serde(default)]
+    pub cluster_domain: Option<String>,
+}

@@ -1,0 +1,6 @@
+//! Integration tests: run the built binary against fixtures, network namespaces, Docker and friends.
+//! One test binary; one module per area.
+
+mod util;
+
+mod cli;

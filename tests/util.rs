@@ -1,0 +1,165 @@
+//! Shared test helpers: run the built binary, make throw-away network namespaces, and skip (or, in CI,
+//! fail) when root, netns or Docker are missing.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// When this variable is set (CI sets it), a test that would skip for lack of root, netns, Docker,
+/// dnsmasq or ansible fails instead, so CI always runs everything.
+pub const REQUIRE_ALL_ENV: &str = "NODECHECK_TEST_REQUIRE_ALL";
+
+/// The nodecheck binary cargo built for these tests.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_nodecheck"))
+}
+
+pub fn nodecheck(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run nodecheck")
+}
+
+/// Path of a file under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// Skips the current test with a printed reason, or panics when CI demands every test run.
+/// Use as `if let Some(reason) = ... { return skip(reason); }`.
+pub fn skip(reason: &str) {
+    if std::env::var_os(REQUIRE_ALL_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+        panic!("{REQUIRE_ALL_ENV} is set, but this test would skip: {reason}");
+    }
+    eprintln!("SKIP: {reason}");
+}
+
+/// Why netns tests cannot run here, if they cannot.
+pub fn netns_unavailable() -> Option<String> {
+    if !nix_is_root() {
+        return Some("needs root (network namespaces)".into());
+    }
+    let ok = Command::new("ip")
+        .arg("-V")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        return Some("`ip` (iproute2) is not installed".into());
+    }
+    None
+}
+
+/// Why Docker tests cannot run here, if they cannot.
+pub fn docker_unavailable() -> Option<String> {
+    match Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+    {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(format!(
+            "docker engine not answering: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Some(format!("docker CLI not available: {e}")),
+    }
+}
+
+pub fn nix_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc_geteuid() == 0 }
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+/// A named network namespace, deleted on drop. Names are unique per test process and call.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates `nc-<tag>-<pid>`. Panics if `ip netns add` fails (call `netns_unavailable` first).
+    pub fn new(tag: &str) -> Netns {
+        let name = format!("nc-{tag}-{}", std::process::id());
+        let _ = Command::new("ip").args(["netns", "del", &name]).output();
+        sh_ok("ip", &["netns", "add", &name]);
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// Runs `ip -n <ns> <args>` and panics with its stderr on failure.
+    pub fn ip(&self, args: &[&str]) {
+        let mut full = vec!["-n", self.name.as_str()];
+        full.extend_from_slice(args);
+        sh_ok("ip", &full);
+    }
+
+    /// Runs a command inside the namespace (`ip netns exec`).
+    pub fn exec(&self, program: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name, program])
+            .args(args)
+            .output()
+            .expect("ip netns exec")
+    }
+
+    /// Runs the built nodecheck inside the namespace.
+    pub fn nodecheck(&self, args: &[&str]) -> Output {
+        let bin = bin();
+        self.exec(bin.to_str().unwrap(), args)
+    }
+
+    /// `ip -j link show` order of interface names inside the namespace.
+    pub fn ip_link_names(&self) -> Vec<String> {
+        let out = self.exec("ip", &["-j", "link", "show"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ip -j output");
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["ifname"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// Runs a command and panics with its output unless it succeeds.
+pub fn sh_ok(program: &str, args: &[&str]) -> Output {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Parses a command's stdout as JSON, showing stderr when it is not.
+pub fn json_stdout(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); status {:?}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
