@@ -16,5 +16,6 @@ pub mod gather;
 pub mod input;
 pub mod output;
 pub mod peers;
+pub mod probes;
 pub mod profile;
 pub mod report;

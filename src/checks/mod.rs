@@ -164,6 +164,8 @@ pub struct Context<'a> {
     pub peers: &'a [Peer],
     /// The snapshot recorded at join time, for drift checks.
     pub baseline: Option<&'a Facts>,
+    /// Live probe answers (post-join and post-boot only).
+    pub live: Option<&'a crate::probes::LiveProbes>,
 }
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.

@@ -1,5 +1,7 @@
 //! Peer input: other nodes' facts, from nodecheck snapshots, Ansible fact caches or `kubectl get nodes -o json`.
 
+pub mod load;
+
 use crate::facts::Facts;
 
 /// What one other node looks like, as far as its source tells.
