@@ -23,6 +23,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         phase: args.phase,
         peers: &[],
         baseline: None,
+        live: None,
     };
     let mut results = crate::checks::evaluate(&ctx);
     let skips: Vec<String> = args
