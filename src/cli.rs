@@ -51,6 +51,9 @@ pub enum Command {
     /// Record this node's facts at join time, for post-boot drift checks.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Write the man pages and shell completions into DIR (used when building packages).
+    #[command(hide = true)]
+    GenerateAssets(crate::commands::assets::GenerateAssetsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -213,5 +216,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calico(args) => crate::commands::calico::exec(args, color),
         Command::Profile(cmd) => crate::commands::profile::exec(cmd),
         Command::Baseline(cmd) => crate::commands::baseline::exec(cmd),
+        Command::GenerateAssets(args) => crate::commands::assets::exec(args),
     }
 }

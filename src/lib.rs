@@ -5,6 +5,7 @@
 //! load the other inputs; `checks` and `calico` judge purely; `report` renders; `commands` wires a
 //! subcommand to these pieces; `cli` is the argument surface.
 
+pub mod ansible;
 pub mod calico;
 pub mod checks;
 pub mod cli;

@@ -6,6 +6,11 @@ use clap::Parser;
 use nodecheck::error::{BadInput, Exit};
 
 fn main() -> ExitCode {
+    // Ansible runs a binary module with one argument, its JSON args file: answer in module mode.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(args_file) = nodecheck::ansible::module_args_file(&args) {
+        return nodecheck::ansible::run(&args_file);
+    }
     let cli = match nodecheck::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

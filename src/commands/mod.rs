@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns validated arguments into gathered or loaded inputs, calls the
 //! pure layers, and renders. No judgement lives here.
 
+pub mod assets;
 pub mod baseline;
 pub mod calico;
 pub mod check;

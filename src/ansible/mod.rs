@@ -1,0 +1,125 @@
+//! nodecheck as an Ansible module, by Ansible's binary-module protocol: Ansible copies the executable to
+//! the target, writes the task's arguments as a JSON object to a file, runs the executable with that
+//! file's path as its only argument, and reads exactly one JSON object from stdout.
+//!
+//! `main` asks [`module_args_file`] before parsing the command line; when it answers, [`run`] does the
+//! rest. Module mode always exits 0: Ansible reads `failed` from the JSON, not the exit code.
+//! Nothing the module runs changes the host (facts, check, calico are read-only), so check mode is
+//! honoured by running as usual and saying so.
+
+pub mod invoke;
+pub mod params;
+pub mod result;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{Map, Value};
+
+use params::ModuleCommand;
+
+/// Ansible's args files are small; anything larger is not one.
+const MAX_ARGS_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The args file, when this process was started as an Ansible module: exactly one argument, naming an
+/// existing file that holds a JSON object of module arguments (see [`params::is_module_arguments`]).
+/// Costs one `stat` on ordinary command lines.
+pub fn module_args_file(args: &[OsString]) -> Option<PathBuf> {
+    let [_program, only] = args else {
+        return None;
+    };
+    let path = PathBuf::from(only);
+    if only == "-" || only.to_string_lossy().starts_with('-') || !path.is_file() {
+        return None;
+    }
+    let arguments = read_args_file(&path).ok()?;
+    params::is_module_arguments(&arguments).then_some(path)
+}
+
+/// Runs one module call and prints its single JSON result. Returns exit code 0 unless stdout is gone.
+pub fn run(args_file: &Path) -> ExitCode {
+    let answer = read_args_file(args_file)
+        .and_then(|arguments| params::parse(&arguments))
+        .map_or_else(result::failure, |p| execute(&p));
+    let mut line = serde_json::to_string(&Value::Object(answer)).unwrap_or_else(|e| {
+        format!(r#"{{"failed": true, "msg": "cannot encode the result: {e}"}}"#)
+    });
+    line.push('\n');
+    match crate::output::print_stdout(&line) {
+        Ok(()) => crate::error::Exit::Ok.into(),
+        Err(_) => crate::error::Exit::ToolFailed.into(),
+    }
+}
+
+fn read_args_file(path: &Path) -> Result<Map<String, Value>, String> {
+    let text = crate::input::read_input(path, MAX_ARGS_FILE_BYTES).map_err(|e| e.to_string())?;
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(arguments)) => Ok(arguments),
+        Ok(_) => Err(format!(
+            "{}: module arguments must be a JSON object",
+            path.display()
+        )),
+        Err(e) => Err(format!(
+            "{}: module arguments are not valid JSON: {e}",
+            path.display()
+        )),
+    }
+}
+
+/// Gathers the facts (always: they are returned under `ansible_facts`), then runs the command.
+fn execute(p: &params::ModuleParams) -> Map<String, Value> {
+    let run = |args: Vec<OsString>| invoke::run_self(&args);
+    let facts = match run(invoke::facts_args()) {
+        Ok(facts) => facts,
+        Err(msg) => return result::failure(msg),
+    };
+    let outcome = match p.command {
+        ModuleCommand::Facts => Ok(result::facts_result(p, &facts)),
+        ModuleCommand::Check => run(invoke::command_args(p, "json"))
+            .map(|check| result::check_result(p, &facts, &check)),
+        ModuleCommand::Calico => run(invoke::command_args(p, "json")).and_then(|json| {
+            run(invoke::command_args(p, "env"))
+                .map(|env| result::calico_result(p, &facts, &json, &env))
+        }),
+    };
+    outcome.unwrap_or_else(result::failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(args: &[&str]) -> Vec<OsString> {
+        std::iter::once("nodecheck")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn only_a_single_args_file_is_a_module_call() {
+        let dir =
+            std::env::temp_dir().join(format!("nodecheck-ansible-detect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = dir.join("args");
+        std::fs::write(
+            &args,
+            r#"{"command": "facts", "_ansible_check_mode": false}"#,
+        )
+        .unwrap();
+        let snapshot = dir.join("facts.json");
+        std::fs::write(&snapshot, r#"{"schema_version": 1}"#).unwrap();
+        let not_json = dir.join("profile.yaml");
+        std::fs::write(&not_json, "cluster: prod\n").unwrap();
+
+        let args_str = args.to_str().unwrap();
+        assert_eq!(module_args_file(&argv(&[args_str])), Some(args.clone()));
+        assert_eq!(module_args_file(&argv(&["check", args_str])), None);
+        assert_eq!(module_args_file(&argv(&[snapshot.to_str().unwrap()])), None);
+        assert_eq!(module_args_file(&argv(&[not_json.to_str().unwrap()])), None);
+        assert_eq!(module_args_file(&argv(&["facts"])), None);
+        assert_eq!(module_args_file(&argv(&[])), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,249 @@
+//! The JSON object the Ansible module returns: `changed: false`, `failed`, a readable `msg`, the
+//! per-check `results` and `summary` (check), the Calico recommendation (calico), and the host's snapshot
+//! under `ansible_facts.nodecheck`, so a fact cache of the fleet is a directory of peer inputs.
+
+use serde_json::{json, Map, Value};
+
+use super::invoke::CliRun;
+use super::params::{value_name, ModuleParams};
+use crate::checks::Status;
+use crate::error::Exit;
+use crate::report::Report;
+
+/// The key under `ansible_facts` that holds the snapshot (`ansible_facts.nodecheck`).
+pub const FACTS_KEY: &str = "nodecheck";
+
+/// A failed module call with only a message (bad parameters, unreadable args file).
+pub fn failure(msg: impl Into<String>) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("changed".into(), false.into());
+    out.insert("failed".into(), true.into());
+    out.insert("msg".into(), msg.into().into());
+    out
+}
+
+/// The common part of every answer: `changed`, `invocation`, and the facts (or the failure to get them).
+fn base(p: &ModuleParams, facts: &CliRun) -> Result<Map<String, Value>, Map<String, Value>> {
+    let snapshot = parse_json_stdout(facts).map_err(|msg| with_invocation(failure(msg), p))?;
+    let mut out = Map::new();
+    out.insert("changed".into(), false.into());
+    out.insert("failed".into(), false.into());
+    out.insert("command".into(), value_name(p.command).into());
+    out.insert("ansible_facts".into(), json!({ FACTS_KEY: snapshot }));
+    Ok(with_invocation(out, p))
+}
+
+fn with_invocation(mut out: Map<String, Value>, p: &ModuleParams) -> Map<String, Value> {
+    out.insert(
+        "invocation".into(),
+        json!({ "module_args": Value::Object(p.given.clone()) }),
+    );
+    out
+}
+
+/// `command: facts`.
+pub fn facts_result(p: &ModuleParams, facts: &CliRun) -> Map<String, Value> {
+    let mut out = match base(p, facts) {
+        Ok(out) => out,
+        Err(failed) => return failed,
+    };
+    let snapshot = &out["ansible_facts"][FACTS_KEY];
+    let count = |key: &str| snapshot[key].as_array().map_or(0, Vec::len);
+    let msg = format!(
+        "{}: gathered {} interfaces and {} routes",
+        snapshot["host"]["hostname"].as_str().unwrap_or("this host"),
+        count("interfaces"),
+        count("routes"),
+    );
+    out.insert("msg".into(), check_mode_note(p, msg).into());
+    out.insert("rc".into(), facts.code.into());
+    out
+}
+
+/// `command: check`: the report of `nodecheck check --format json`; failed when a check failed (exit 3).
+pub fn check_result(p: &ModuleParams, facts: &CliRun, check: &CliRun) -> Map<String, Value> {
+    let mut out = match base(p, facts) {
+        Ok(out) => out,
+        Err(failed) => return failed,
+    };
+    out.insert("rc".into(), check.code.into());
+    let verdict =
+        check.code == Some(Exit::Ok as i32) || check.code == Some(Exit::ChecksFailed as i32);
+    if !verdict {
+        out.insert("failed".into(), true.into());
+        out.insert("msg".into(), check.failure_text().into());
+        return out;
+    }
+    let report: Report = match serde_json::from_slice(&check.stdout) {
+        Ok(report) => report,
+        Err(e) => {
+            out.insert("failed".into(), true.into());
+            out.insert(
+                "msg".into(),
+                format!(
+                    "`{}` printed a report that is not valid JSON: {e}",
+                    check.shown
+                )
+                .into(),
+            );
+            return out;
+        }
+    };
+    let ids_with = |status: Status| -> Vec<String> {
+        report
+            .results
+            .iter()
+            .filter(|r| r.status == status)
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    let failed_ids = ids_with(Status::Fail);
+    let warned_ids = ids_with(Status::Warn);
+    let mut msg = report.recap();
+    for r in report.results.iter().filter(|r| r.status == Status::Fail) {
+        msg.push_str(&format!("; FAIL {}: {}", r.id, r.message));
+    }
+    if !warned_ids.is_empty() {
+        msg.push_str(&format!("; warned: {}", warned_ids.join(", ")));
+    }
+    out.insert(
+        "failed".into(),
+        (check.code == Some(Exit::ChecksFailed as i32)).into(),
+    );
+    out.insert("msg".into(), check_mode_note(p, msg).into());
+    out.insert("phase".into(), report.phase.as_str().into());
+    out.insert("host".into(), report.host.clone().into());
+    out.insert("cluster".into(), report.cluster.clone().into());
+    out.insert("failed_checks".into(), failed_ids.into());
+    out.insert("warned_checks".into(), warned_ids.into());
+    out.insert(
+        "summary".into(),
+        serde_json::to_value(report.summary).unwrap_or_default(),
+    );
+    out.insert(
+        "results".into(),
+        serde_json::to_value(&report.results).unwrap_or_default(),
+    );
+    out
+}
+
+/// `command: calico`: the prediction (`--format json`) and the recommended settings (`--format env`).
+pub fn calico_result(
+    p: &ModuleParams,
+    facts: &CliRun,
+    calico_json: &CliRun,
+    calico_env: &CliRun,
+) -> Map<String, Value> {
+    let mut out = match base(p, facts) {
+        Ok(out) => out,
+        Err(failed) => return failed,
+    };
+    out.insert("rc".into(), calico_json.code.into());
+    for run in [calico_json, calico_env] {
+        if run.code != Some(Exit::Ok as i32) {
+            out.insert("failed".into(), true.into());
+            out.insert("msg".into(), run.failure_text().into());
+            return out;
+        }
+    }
+    let prediction = match parse_json_stdout(calico_json) {
+        Ok(v) => v,
+        Err(msg) => {
+            out.insert("failed".into(), true.into());
+            out.insert("msg".into(), msg.into());
+            return out;
+        }
+    };
+    let settings = parse_env_lines(&String::from_utf8_lossy(&calico_env.stdout));
+    let msg = if settings.is_empty() {
+        "no autodetection setting recommended".to_string()
+    } else {
+        settings
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    out.insert("msg".into(), check_mode_note(p, msg).into());
+    out.insert("calico".into(), prediction);
+    out.insert("calico_env".into(), Value::Object(settings));
+    out
+}
+
+/// nodecheck never changes the host, so check mode runs the same read-only work; say so.
+fn check_mode_note(p: &ModuleParams, msg: String) -> String {
+    if p.check_mode {
+        format!("{msg} (check mode: nodecheck never changes the host, so it ran as usual)")
+    } else {
+        msg
+    }
+}
+
+fn parse_json_stdout(run: &CliRun) -> Result<Value, String> {
+    if run.code != Some(Exit::Ok as i32) {
+        return Err(run.failure_text());
+    }
+    serde_json::from_slice(&run.stdout)
+        .map_err(|e| format!("`{}` printed output that is not valid JSON: {e}", run.shown))
+}
+
+/// `NAME=value` lines of `nodecheck calico --format env` (comments and blank lines ignored; a value in
+/// single quotes, as the shell quoting of `escape::shell_quote` writes it, is unquoted).
+pub fn parse_env_lines(text: &str) -> Map<String, Value> {
+    let mut settings = Map::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let is_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if is_name {
+            settings.insert(name.to_string(), unquote_shell(value).into());
+        }
+    }
+    settings
+}
+
+/// Undoes POSIX single quoting (`'a'\''b'` → `a'b`); plain words are returned as they are.
+fn unquote_shell(value: &str) -> String {
+    if !value.contains('\'') {
+        return value.to_string();
+    }
+    let mut out = String::new();
+    let mut quoted = false;
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => quoted = !quoted,
+            '\\' if !quoted => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_lines_are_read_with_shell_quoting() {
+        let text = "# for calico-node\nIP_AUTODETECTION_METHOD='interface=eth0'\n\
+                    export IP6_AUTODETECTION_METHOD=can-reach=2001:db8::1\nnot a setting\n\
+                    X_Y='it'\\''s'\n";
+        let settings = parse_env_lines(text);
+        assert_eq!(settings["IP_AUTODETECTION_METHOD"], "interface=eth0");
+        assert_eq!(
+            settings["IP6_AUTODETECTION_METHOD"],
+            "can-reach=2001:db8::1"
+        );
+        assert_eq!(settings["X_Y"], "it's");
+        assert_eq!(settings.len(), 3);
+    }
+}
