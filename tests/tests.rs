@@ -3,4 +3,7 @@
 
 mod util;
 
+mod ansible;
 mod cli;
+mod container;
+mod packages;

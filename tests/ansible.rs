@@ -1,0 +1,302 @@
+//! nodecheck as an Ansible module, driven by real ansible-core (from PyPI, in `target/ansible-venv`, made
+//! on first use): the example playbook `packaging/ansible/playbook.yml` runs against localhost with the
+//! built binary as `library/nodecheck`; `ansible-doc` renders the sidecar documentation.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::util::{bin, json_stdout, skip};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv with ansible-core, created when missing. Serialised: two tests must not both run pip.
+fn ansible_venv() -> Result<PathBuf, String> {
+    static CREATING: Mutex<()> = Mutex::new(());
+    let _guard = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = repo().join("target/ansible-venv");
+    if venv.join("bin/ansible-playbook").is_file() {
+        return Ok(venv);
+    }
+    let run = |program: &Path, args: &[&str]| -> Result<(), String> {
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} {args:?} failed: {}",
+                program.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    };
+    run(
+        Path::new("python3"),
+        &["-m", "venv", venv.to_str().unwrap()],
+    )
+    .map_err(|e| format!("cannot create the ansible venv: {e}"))?;
+    run(
+        &venv.join("bin/pip"),
+        &["install", "--quiet", "ansible-core"],
+    )
+    .map_err(|e| format!("cannot install ansible-core from PyPI: {e}"))?;
+    Ok(venv)
+}
+
+/// A throw-away playbook directory: the example playbook, `library/nodecheck` (the built binary) with its
+/// documentation, an inventory whose `cluster` and `new_nodes` groups are both this machine, and
+/// controller directories for the fact cache, snapshots and reports.
+struct PlaybookDir {
+    dir: PathBuf,
+    venv: PathBuf,
+}
+
+impl PlaybookDir {
+    fn new(tag: &str, venv: PathBuf) -> PlaybookDir {
+        let dir =
+            std::env::temp_dir().join(format!("wt-packaging-ansible-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("library")).unwrap();
+        std::fs::copy(
+            repo().join("packaging/ansible/playbook.yml"),
+            dir.join("playbook.yml"),
+        )
+        .unwrap();
+        std::fs::copy(
+            repo().join("packaging/ansible/library/nodecheck.yml"),
+            dir.join("library/nodecheck.yml"),
+        )
+        .unwrap();
+        std::fs::copy(bin(), dir.join("library/nodecheck")).unwrap();
+        let python = venv.join("bin/python3");
+        std::fs::write(
+            dir.join("inventory"),
+            format!(
+                "[cluster]\nnode-a ansible_connection=local\n\n[new_nodes]\nlocalhost ansible_connection=local\n\n\
+                 [all:vars]\nansible_python_interpreter={}\n",
+                python.display()
+            ),
+        )
+        .unwrap();
+        PlaybookDir { dir, venv }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// Runs the example playbook with `extra` arguments; the fact cache is a jsonfile cache in `cache/`.
+    fn run(&self, extra: &[&str]) -> Output {
+        let var = |name: &str, rel: &str| format!("{name}={}", self.path(rel).display());
+        Command::new(self.venv.join("bin/ansible-playbook"))
+            .current_dir(&self.dir)
+            .args(["-i", "inventory", "playbook.yml"])
+            .args(["-e", "nodecheck_become=false"])
+            .args(["-e", &var("nodecheck_peer_dir", "peers")])
+            .args(["-e", &var("nodecheck_fleet_dir", "fleet")])
+            .args(["-e", &var("nodecheck_report_dir", "reports")])
+            .args(extra)
+            .env("ANSIBLE_CONFIG", self.path("no-ansible.cfg"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", self.path("tmp-local"))
+            .env("ANSIBLE_REMOTE_TEMP", self.path("tmp-remote"))
+            .env("ANSIBLE_CACHE_PLUGIN", "jsonfile")
+            .env("ANSIBLE_CACHE_PLUGIN_CONNECTION", self.path("cache"))
+            .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+            .output()
+            .expect("run ansible-playbook")
+    }
+
+    fn report(&self, name: &str) -> Value {
+        let path = self.path(&format!("reports/{name}"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()))
+    }
+}
+
+impl Drop for PlaybookDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Interface names of this host, in kernel order, as `ip -j link show` lists them.
+fn host_interface_names() -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["-j", "link", "show"])
+        .output()
+        .expect("ip -j link show");
+    json_stdout(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["ifname"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn interface_names(snapshot: &Value) -> Vec<String> {
+    snapshot["interfaces"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no interfaces in {snapshot}"))
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn venv_or_skip() -> Option<PathBuf> {
+    match ansible_venv() {
+        Ok(venv) => Some(venv),
+        Err(reason) => {
+            skip(&reason);
+            None
+        }
+    }
+}
+
+#[test]
+fn ansible_doc_renders_the_sidecar_documentation() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("doc", venv);
+    let out = Command::new(pb.venv.join("bin/ansible-doc"))
+        .args(["--json", "-M"])
+        .arg(pb.path("library"))
+        .arg("nodecheck")
+        .env("ANSIBLE_CONFIG", pb.path("no-ansible.cfg"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let doc = json_stdout(&out);
+    let options = &doc["nodecheck"]["doc"]["options"];
+    for param in nodecheck::ansible::params::PARAMETER_NAMES {
+        assert!(
+            options.get(param).is_some(),
+            "ansible-doc lacks option {param}: {options}"
+        );
+    }
+    assert_eq!(
+        options["command"]["choices"],
+        serde_json::json!(["facts", "check", "calico"])
+    );
+    assert!(doc["nodecheck"]["examples"]
+        .as_str()
+        .unwrap()
+        .contains("command: calico"));
+    assert!(doc["nodecheck"]["return"]["ansible_facts"].is_object());
+}
+
+#[test]
+fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("good", venv);
+    let out = pb.run(&[]);
+    assert!(out.status.success(), "{}", show(&out));
+
+    let gate = pb.report("localhost.gate.json");
+    assert_eq!(gate["failed"], false, "{gate}");
+    assert_eq!(gate["changed"], false, "{gate}");
+    assert_eq!(gate["failed_checks"], serde_json::json!([]), "{gate}");
+    assert!(gate["msg"].as_str().unwrap().contains("fail=0"), "{gate}");
+    assert!(
+        gate["results"].is_array() && gate["summary"].is_object(),
+        "{gate}"
+    );
+
+    let calico = pb.report("localhost.calico.json");
+    assert_eq!(calico["failed"], false, "{calico}");
+    assert!(calico["calico"].is_object(), "{calico}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let method_line = calico["msg"].as_str().unwrap();
+    assert!(
+        stdout.contains(method_line),
+        "the play does not print the Calico method {method_line:?}:\n{stdout}"
+    );
+
+    // The snapshot lands in ansible_facts: in the jsonfile fact cache and in the saved fleet snapshots.
+    let expected = host_interface_names();
+    let cached: Value =
+        serde_json::from_str(&std::fs::read_to_string(pb.path("cache/localhost")).unwrap())
+            .unwrap();
+    assert_eq!(interface_names(&cached["nodecheck"]), expected);
+    for node in ["localhost", "node-a"] {
+        let saved: Value = serde_json::from_str(
+            &std::fs::read_to_string(pb.path(&format!("fleet/{node}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(interface_names(&saved), expected, "fleet/{node}.json");
+    }
+    assert!(pb.path("peers/node-a.json").is_file());
+}
+
+#[test]
+fn playbook_fails_naming_the_failed_check_ids_with_a_bad_profile() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("bad", venv);
+    let profile = pb.path("bad-profile.yaml");
+    std::fs::write(
+        &profile,
+        "cluster: wt-packaging-test\nnode_network:\n  nic:\n    name: nc-missing0\n",
+    )
+    .unwrap();
+    let out = pb.run(&["-e", &format!("nodecheck_profile={}", profile.display())]);
+    assert_eq!(out.status.code(), Some(2), "a failed host: {}", show(&out));
+
+    let gate = pb.report("localhost.gate.json");
+    assert_eq!(gate["failed"], true, "{gate}");
+    assert_eq!(gate["changed"], false, "{gate}");
+    assert_eq!(gate["rc"], 3, "{gate}");
+    let failed: Vec<&str> = gate["failed_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(!failed.is_empty(), "{gate}");
+    let msg = gate["msg"].as_str().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for id in &failed {
+        assert!(msg.contains(id), "msg lacks {id}: {msg}");
+        assert!(stdout.contains(id), "the play output lacks {id}:\n{stdout}");
+    }
+    let results = gate["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["status"] == "fail" && r.to_string().contains("nc-missing0")),
+        "no failing check names the missing NIC nc-missing0: {gate}"
+    );
+}
+
+#[test]
+fn check_mode_runs_the_same_read_only_checks() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("checkmode", venv);
+    let out = pb.run(&["--check"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let gate = pb.report("localhost.gate.json");
+    assert_eq!(gate["changed"], false, "{gate}");
+    assert!(
+        gate["msg"].as_str().unwrap().contains("check mode"),
+        "{gate}"
+    );
+    assert!(
+        gate["ansible_facts"]["nodecheck"]["interfaces"].is_array(),
+        "{gate}"
+    );
+}
