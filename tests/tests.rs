@@ -4,4 +4,5 @@
 mod util;
 
 mod cli;
+mod facts_docker;
 mod facts_netns;
