@@ -15,7 +15,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             .chain(args.baseline.iter())
             .map(|p| p.as_path()),
     )?;
-    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let (profile, origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     let facts = super::facts_from(args.input.facts.as_deref())?;
     let ctx = Context {
         facts: &facts,
@@ -36,6 +36,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     let report = Report {
         host: facts.host.hostname.clone(),
         cluster: profile.cluster.clone(),
+        profile: Some(origin.clone()),
         phase: args.phase,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
         collected_at: facts.collected_at.clone(),
