@@ -3,4 +3,8 @@
 
 mod util;
 
+mod check;
 mod cli;
+mod profile;
+mod report;
+mod report_golden;

@@ -75,7 +75,16 @@ pub fn parse_profile(text: &str, origin: &str) -> Result<Profile, BadInput> {
 fn describe_yaml_error(e: &serde_saphyr::Error, key_path: &str, origin: &str) -> String {
     let formatter = ProfileMessages;
     let bare = e.without_snippet();
-    let message = formatter.format_message(bare);
+    let at_root = key_path.is_empty() || key_path == ".";
+    let message = match bare {
+        serde_saphyr::Error::Unexpected {
+            expected: "mapping start",
+            ..
+        } if at_root => Cow::Borrowed(
+            "a profile is a YAML mapping of keys (cluster:, node_network:, ...), not a list or a single value",
+        ),
+        _ => formatter.format_message(bare),
+    };
     let mut out = match bare.location() {
         Some(loc) => format!(
             "{origin}:{}:{}: {} at line {} column {}",
@@ -87,6 +96,7 @@ fn describe_yaml_error(e: &serde_saphyr::Error, key_path: &str, origin: &str) ->
         ),
         None => format!("{origin}: {message}"),
     };
+    let key_path = key_path.trim_end_matches(".?");
     if !key_path.is_empty() && key_path != "." && key_path != "?" {
         out.push_str(&format!(" (key `{key_path}`)"));
     }
@@ -102,19 +112,26 @@ fn describe_yaml_error(e: &serde_saphyr::Error, key_path: &str, origin: &str) ->
     }
     for line in lines {
         out.push('\n');
-        out.push_str(&crate::escape::for_terminal(line));
+        out.push_str(line);
     }
     // Source lines can hold anything the file held; keep control bytes away from the terminal.
-    out.lines()
-        .map(|l| {
-            if crate::escape::is_plain(l) {
-                Cow::Borrowed(l)
-            } else {
-                Cow::Owned(crate::escape::for_terminal(l))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    without_controls(&out)
+}
+
+/// Replaces control and invisible characters (except newlines) with visible escapes; leaves the rest,
+/// backslashes included, as they are.
+fn without_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let one: &str = c.encode_utf8(&mut buf);
+        if c == '\n' || c == '\\' || crate::escape::is_plain(one) {
+            out.push(c);
+        } else {
+            out.push_str(&crate::escape::for_terminal(one));
+        }
+    }
+    out
 }
 
 /// `; did you mean `x`?` for unknown keys and values close to a known one.
@@ -152,8 +169,25 @@ impl serde_saphyr::MessageFormatter for ProfileMessages {
             serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => {
                 Cow::Borrowed("a key appears twice")
             }
-            other => serde_saphyr::DefaultMessageFormatter.format_message(other),
+            other => {
+                let text = serde_saphyr::DefaultMessageFormatter.format_message(other);
+                match integer_range(&text) {
+                    Some(range) => Cow::Owned(format!("expected a whole number from {range}")),
+                    None => text,
+                }
+            }
         }
+    }
+}
+
+/// `invalid u16` (serde-saphyr's wording for a non-number or an out-of-range number) as a range.
+fn integer_range(message: &str) -> Option<&'static str> {
+    match message.trim() {
+        "invalid u8" => Some("0 to 255"),
+        "invalid u16" => Some("0 to 65535"),
+        "invalid u32" => Some("0 to 4294967295"),
+        "invalid u64" => Some("0 to 18446744073709551615"),
+        _ => None,
     }
 }
 
