@@ -5,6 +5,7 @@ mod util;
 
 mod check;
 mod cli;
+mod facts_netns;
 mod profile;
 mod report;
 mod report_golden;
