@@ -167,8 +167,19 @@ fn healthy_peer_passes_every_check() {
 }
 
 #[test]
-fn built_in_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
-    let args = ["check", "--facts", &worker("worker-41"), "--format", "json"];
+fn default_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
+    // The shipped default, given explicitly: /etc/nodecheck/profile.yaml may exist on a test machine.
+    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/default.yaml");
+    let facts = worker("worker-41");
+    let args = [
+        "check",
+        "--facts",
+        &facts,
+        "--profile",
+        default,
+        "--format",
+        "json",
+    ];
     let out = nodecheck(&args);
     assert_eq!(
         out.status.code(),
@@ -177,7 +188,7 @@ fn built_in_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = json_stdout(&out);
-    assert_eq!(report["profile"], "built-in default");
+    assert_eq!(report["profile"], default);
     assert_eq!(
         not_ok(&report),
         ids_statuses(&[

@@ -4,6 +4,7 @@
 mod util;
 
 mod check;
+mod check_netns;
 mod cli;
 mod facts_netns;
 mod profile;

@@ -7,6 +7,19 @@ const AREA: Area = Area::Runtime;
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let sockets = &ctx.facts.runtime_sockets;
+    if sockets.is_empty() {
+        let reason = ctx
+            .facts
+            .unavailable
+            .get("runtime_sockets")
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        return vec![CheckResult::skip(
+            ID,
+            AREA,
+            format!("container runtime sockets were not gathered in this snapshot{reason}"),
+        )];
+    }
     let present: Vec<_> = sockets.iter().filter(|s| s.present).collect();
     let accepted = &ctx.profile.runtimes;
     let is_cri = |runtime: &str| runtime != "docker";

@@ -2,7 +2,7 @@
 //! YAML or validation error into one message with the file, line:column, the key path, and a snippet.
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_saphyr::MessageFormatter;
 
@@ -24,12 +24,19 @@ pub const BUILT_IN: &str = "built-in default";
 
 /// Picks the profile: `--profile`, else the system profile when present, else the built-in default.
 pub fn resolve_profile(explicit: Option<&Path>) -> Result<(Profile, String), BadInput> {
+    resolve_profile_with(explicit, Path::new(SYSTEM_PROFILE))
+}
+
+/// [`resolve_profile`] with the system profile's location given (tests use a path of their own).
+pub fn resolve_profile_with(
+    explicit: Option<&Path>,
+    system: &Path,
+) -> Result<(Profile, String), BadInput> {
     if let Some(path) = explicit {
         return Ok((load_profile_file(path)?, path.display().to_string()));
     }
-    let system = PathBuf::from(SYSTEM_PROFILE);
     if system.exists() {
-        return Ok((load_profile_file(&system)?, SYSTEM_PROFILE.to_string()));
+        return Ok((load_profile_file(system)?, system.display().to_string()));
     }
     Ok((
         parse_profile(DEFAULT_PROFILE_YAML, BUILT_IN)?,
@@ -243,6 +250,28 @@ mod tests {
             p.node_network.cidrs.is_empty(),
             "the default knows no node network"
         );
+    }
+
+    #[test]
+    fn without_a_profile_the_system_one_then_the_built_in_one_is_used() {
+        let dir = std::env::temp_dir().join(format!("nodecheck-resolve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let system = dir.join("profile.yaml");
+        let _ = std::fs::remove_file(&system);
+        let (p, origin) = resolve_profile_with(None, &system).unwrap();
+        assert_eq!(origin, BUILT_IN);
+        assert_eq!(p, parse_profile(DEFAULT_PROFILE_YAML, BUILT_IN).unwrap());
+        std::fs::write(&system, "cluster: from-etc\n").unwrap();
+        let (p, origin) = resolve_profile_with(None, &system).unwrap();
+        assert_eq!(
+            (p.cluster.as_deref(), origin),
+            (Some("from-etc"), system.display().to_string())
+        );
+        let explicit = dir.join("explicit.yaml");
+        std::fs::write(&explicit, "cluster: explicit\n").unwrap();
+        let (p, _) = resolve_profile_with(Some(&explicit), &system).unwrap();
+        assert_eq!(p.cluster.as_deref(), Some("explicit"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
