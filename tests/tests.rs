@@ -3,6 +3,11 @@
 
 mod util;
 
+mod check;
+mod check_netns;
 mod cli;
 mod facts_docker;
 mod facts_netns;
+mod profile;
+mod report;
+mod report_golden;
