@@ -4,6 +4,13 @@
 mod util;
 
 mod ansible;
+mod check;
+mod check_netns;
 mod cli;
 mod container;
+mod facts_docker;
+mod facts_netns;
 mod packages;
+mod profile;
+mod report;
+mod report_golden;
