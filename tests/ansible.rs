@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::util::{bin, json_stdout, skip};
+use crate::util::{bin, json_stdout, nodecheck, skip};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -93,7 +93,7 @@ impl PlaybookDir {
     }
 
     /// Runs the example playbook with `extra` arguments; the fact cache is a jsonfile cache in `cache/`.
-    fn run(&self, extra: &[&str]) -> Output {
+    fn run<S: AsRef<std::ffi::OsStr>>(&self, extra: &[S]) -> Output {
         let var = |name: &str, rel: &str| format!("{name}={}", self.path(rel).display());
         Command::new(self.venv.join("bin/ansible-playbook"))
             .current_dir(&self.dir)
@@ -170,6 +170,38 @@ fn venv_or_skip() -> Option<PathBuf> {
     }
 }
 
+/// Extra arguments for a run that must pass here: a profile made by `nodecheck profile init` on this
+/// host, and as `skip` the IDs of the checks that still fail with it (this test host is no Kubernetes
+/// node: e.g. Docker without a CRI runtime). The gate must then pass and list those IDs as skipped.
+/// Returns the arguments and those IDs.
+fn good_profile_vars(pb: &PlaybookDir, extra: &[&str]) -> (Vec<String>, Vec<String>) {
+    let profile = pb.path("good-profile.yaml");
+    let out = nodecheck(&["profile", "init", "--out", profile.to_str().unwrap()]);
+    assert!(out.status.success(), "profile init: {}", show(&out));
+    let out = nodecheck(&[
+        "check",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let failing: Vec<String> = json_stdout(&out)["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut args = vec![
+        "-e".to_string(),
+        format!("nodecheck_profile={}", profile.display()),
+        "-e".to_string(),
+        serde_json::json!({ "nodecheck_skip": failing }).to_string(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    (args, failing)
+}
+
 #[test]
 fn ansible_doc_renders_the_sidecar_documentation() {
     let Some(venv) = venv_or_skip() else { return };
@@ -205,7 +237,8 @@ fn ansible_doc_renders_the_sidecar_documentation() {
 fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
     let Some(venv) = venv_or_skip() else { return };
     let pb = PlaybookDir::new("good", venv);
-    let out = pb.run(&[]);
+    let (args, host_findings) = good_profile_vars(&pb, &[]);
+    let out = pb.run(&args);
     assert!(out.status.success(), "{}", show(&out));
 
     let gate = pb.report("localhost.gate.json");
@@ -217,6 +250,15 @@ fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
         gate["results"].is_array() && gate["summary"].is_object(),
         "{gate}"
     );
+    for id in &host_findings {
+        let result = gate["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} is not in the module's results: {gate}"));
+        assert_eq!(result["status"], "skip", "{result}");
+    }
 
     let calico = pb.report("localhost.calico.json");
     assert_eq!(calico["failed"], false, "{calico}");
@@ -287,7 +329,8 @@ fn playbook_fails_naming_the_failed_check_ids_with_a_bad_profile() {
 fn check_mode_runs_the_same_read_only_checks() {
     let Some(venv) = venv_or_skip() else { return };
     let pb = PlaybookDir::new("checkmode", venv);
-    let out = pb.run(&["--check"]);
+    let (args, _) = good_profile_vars(&pb, &["--check"]);
+    let out = pb.run(&args);
     assert!(out.status.success(), "{}", show(&out));
     let gate = pb.report("localhost.gate.json");
     assert_eq!(gate["changed"], false, "{gate}");

@@ -83,7 +83,13 @@ fn execute(p: &params::ModuleParams) -> Map<String, Value> {
                 .map(|env| result::calico_result(p, &facts, &json, &env))
         }),
     };
-    outcome.unwrap_or_else(result::failure)
+    let mut answer = outcome.unwrap_or_else(result::failure);
+    // Ansible keeps no facts from a failed task, but prints the whole result: the snapshot (megabytes
+    // on a busy node) would only bury the failing checks.
+    if answer.get("failed") == Some(&Value::Bool(true)) {
+        answer.remove("ansible_facts");
+    }
+    answer
 }
 
 #[cfg(test)]

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs what nodecheck's test suite needs on a Debian 12 host, idempotently, and fast when everything
+# is already there: Debian packages (only the missing ones; `apt-get update` only when something is
+# missing), the musl target, cargo-deb and cargo-generate-rpm, and an ansible-core venv in
+# target/ansible-venv. The Docker engine is not installed here: the Docker tests use the host's engine
+# and skip (or fail under NODECHECK_TEST_REQUIRE_ALL) when it does not answer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MUSL_TARGET=x86_64-unknown-linux-musl
+CARGO_DEB_VERSION=3.8.0
+CARGO_GENERATE_RPM_VERSION=0.21.1
+ANSIBLE_CORE_REQUIREMENT='ansible-core>=2.15'
+VENV=target/ansible-venv
+
+# Debian package → why the tests need it.
+declare -A PACKAGES=(
+    [iproute2]="network namespaces, veth/bridge/vxlan links, ip -j link"
+    [dnsmasq-base]="a real DNS server for the cluster-DNS probe tests"
+    [rpm]="rpm -qpl / --requires on the built .rpm"
+    [man-db]="man -w on the installed man pages"
+    [jq]="JSON assertions in the package test script"
+    [python3-venv]="the ansible-core venv"
+    [file]="asserting the binary is statically linked"
+    [time]="benchmarks (/usr/bin/time -v for peak memory)"
+    [systemd]="systemd-analyze verify on the installed units"
+    [gzip]="compressing the rpm's man pages"
+    [gcc]="building cargo-deb and cargo-generate-rpm"
+    [libc6-dev]="building cargo-deb and cargo-generate-rpm"
+)
+
+step() { printf '==> %s\n' "$*"; }
+
+missing=()
+for pkg in "${!PACKAGES[@]}"; do
+    if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+if ((${#missing[@]})); then
+    for pkg in "${missing[@]}"; do printf '    %-14s %s\n' "$pkg" "${PACKAGES[$pkg]}"; done
+    step "installing ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "setup-test-env.sh: installing Debian packages needs root" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    step "Debian packages: all present"
+fi
+
+if ! rustup target list --installed | grep -qx "$MUSL_TARGET"; then
+    step "adding the $MUSL_TARGET target"
+    rustup target add "$MUSL_TARGET"
+else
+    step "rust target $MUSL_TARGET: present"
+fi
+
+install_cargo_tool() { # <binary> <crate> <version>
+    if command -v "$1" >/dev/null 2>&1; then
+        step "$2: present ($("$1" --version 2>/dev/null | head -n 1))"
+    else
+        step "installing $2 $3 (cargo install --locked)"
+        cargo install --locked "$2" --version "$3"
+    fi
+}
+install_cargo_tool cargo-deb cargo-deb "$CARGO_DEB_VERSION"
+install_cargo_tool cargo-generate-rpm cargo-generate-rpm "$CARGO_GENERATE_RPM_VERSION"
+
+ansible_core_version() { "$VENV/bin/python" -c 'import ansible.release; print(ansible.release.__version__)'; }
+if [[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-doc ]]; then
+    step "ansible venv: present (ansible-core $(ansible_core_version))"
+else
+    step "creating $VENV with $ANSIBLE_CORE_REQUIREMENT (PyPI)"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_CORE_REQUIREMENT"
+    step "ansible venv: ansible-core $(ansible_core_version)"
+fi
