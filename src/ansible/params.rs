@@ -25,6 +25,17 @@ pub const PARAMETER_NAMES: [&str; 9] = [
     "family",
 ];
 
+/// The commands a parameter means something to (`command` itself applies to all).
+fn applies_to(parameter: &str) -> &'static [ModuleCommand] {
+    use ModuleCommand::{Calico, Check, Facts};
+    match parameter {
+        "profile" | "peers" | "calico_version" => &[Check, Calico],
+        "phase" | "skip" | "strict" | "baseline" => &[Check],
+        "family" => &[Calico],
+        _ => &[Facts, Check, Calico],
+    }
+}
+
 /// Keys Ansible adds to every module's arguments (`_ansible_check_mode`, `_ansible_version`, ...).
 pub const ANSIBLE_INTERNAL_PREFIX: &str = "_ansible_";
 
@@ -125,45 +136,30 @@ pub fn parse(args: &Map<String, Value>) -> Result<ModuleParams, String> {
 }
 
 /// A parameter that the chosen command would silently ignore is a mistake in the playbook: say so.
+/// Unset values (null, false, an empty string or list) are not mistakes.
 fn refuse_parameters_the_command_ignores(p: &ModuleParams) -> Result<(), String> {
-    let set: Vec<(&str, bool)> = vec![
-        ("profile", p.profile.is_some()),
-        ("phase", p.phase.is_some()),
-        ("peers", !p.peers.is_empty()),
-        ("skip", !p.skip.is_empty()),
-        ("strict", p.strict),
-        ("baseline", p.baseline.is_some()),
-        ("calico_version", p.calico_version.is_some()),
-        ("family", p.family.is_some()),
-    ];
-    let accepted: &[&str] = match p.command {
-        ModuleCommand::Facts => &[],
-        ModuleCommand::Check => &[
-            "profile",
-            "phase",
-            "peers",
-            "skip",
-            "strict",
-            "baseline",
-            "calico_version",
-        ],
-        ModuleCommand::Calico => &["profile", "peers", "calico_version", "family"],
+    let is_set = |value: &Value| match value {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        _ => true,
     };
-    let ignored: Vec<&str> = set
-        .into_iter()
-        .filter(|(name, is_set)| *is_set && !accepted.contains(name))
-        .map(|(name, _)| name)
+    let ignored: Vec<&str> = p
+        .given
+        .iter()
+        .filter(|(name, value)| is_set(value) && !applies_to(name).contains(&p.command))
+        .map(|(name, _)| name.as_str())
         .collect();
     if ignored.is_empty() {
         return Ok(());
     }
-    let (noun, verb) = if ignored.len() == 1 {
-        ("parameter", "does")
+    let (noun, verb, them) = if ignored.len() == 1 {
+        ("parameter", "does", "it")
     } else {
-        ("parameters", "do")
+        ("parameters", "do", "them")
     };
     Err(format!(
-        "{noun} {} {verb} not apply to command={}; remove it from the task or pick another command",
+        "{noun} {} {verb} not apply to command={}; remove {them} from the task or pick another command",
         ignored.join(", "),
         value_name(p.command)
     ))
@@ -339,6 +335,16 @@ mod tests {
             "{err}"
         );
         assert!(parse(&object(json!({"command": "calico", "family": "both"}))).is_ok());
+        let err = parse(&object(
+            json!({"command": "facts", "skip": ["A"], "profile": "/p"}),
+        ))
+        .unwrap_err();
+        assert!(
+            err.starts_with("parameters skip, profile do not apply to command=facts; remove them"),
+            "{err}"
+        );
+        let unset = json!({"command": "facts", "strict": false, "peers": [], "phase": null});
+        assert!(parse(&object(unset)).is_ok());
     }
 
     #[test]
