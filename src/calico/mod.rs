@@ -6,8 +6,15 @@
 //! calico-node's `AutoDetectCIDR` (node/pkg/lifecycle/startup/autodetection) as documented in
 //! `docs/calico.md`.
 
+pub mod candidates;
 pub mod exclusions;
 pub mod gofmt;
 pub mod gore2;
 pub mod method;
+pub mod predict;
+#[cfg(test)]
+mod predict_tests;
+pub mod routing;
+#[cfg(test)]
+pub mod testkit;
 pub mod version;
