@@ -18,3 +18,9 @@ pub mod routing;
 #[cfg(test)]
 pub mod testkit;
 pub mod version;
+pub mod nodes;
+pub mod outcome;
+pub mod recommend;
+pub mod analysis;
+pub mod render;
+pub mod render_human;
