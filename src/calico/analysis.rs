@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::nodes::Fleet;
 use super::predict::Model;
-use super::recommend::{evaluate_method, node_networks, recommend, Evaluation, NodeNetworks, Recommendation};
+use super::recommend::{
+    evaluate_method, node_networks, recommend, Evaluation, NodeNetworks, Recommendation,
+};
 use super::version::CalicoVersion;
 use crate::facts::Family;
 
@@ -62,7 +64,9 @@ pub struct CalicoReport {
 impl CalicoReport {
     /// True when every family has a recommendation.
     pub fn all_recommended(&self) -> bool {
-        self.families.iter().all(|f| f.recommendation.chosen.is_some())
+        self.families
+            .iter()
+            .all(|f| f.recommendation.chosen.is_some())
     }
 }
 
@@ -95,19 +99,41 @@ fn push_labelled(list: &mut Vec<LabelledEvaluation>, label: &str, evaluation: Ev
 }
 
 /// Analyses one family.
-pub fn analyse_family(model: &Model, fleet: &Fleet, family: Family, settings: &FamilySettings) -> FamilyAnalysis {
+pub fn analyse_family(
+    model: &Model,
+    fleet: &Fleet,
+    family: Family,
+    settings: &FamilySettings,
+) -> FamilyAnalysis {
     let networks: NodeNetworks = node_networks(fleet, settings.profile_cidrs, family);
-    let (recommendation, _candidates) = recommend(model, fleet, &networks, family, settings.can_reach);
+    let (recommendation, _candidates) =
+        recommend(model, fleet, &networks, family, settings.can_reach);
     let mut methods: Vec<LabelledEvaluation> = Vec::new();
     let current = settings.current_method.unwrap_or("");
-    let current_label = if settings.current_method.is_some() { "current" } else { "current (unset)" };
-    push_labelled(&mut methods, current_label, evaluate_method(model, fleet, &networks, current, family));
-    push_labelled(&mut methods, "first-found", evaluate_method(model, fleet, &networks, "first-found", family));
+    let current_label = if settings.current_method.is_some() {
+        "current"
+    } else {
+        "current (unset)"
+    };
+    push_labelled(
+        &mut methods,
+        current_label,
+        evaluate_method(model, fleet, &networks, current, family),
+    );
+    push_labelled(
+        &mut methods,
+        "first-found",
+        evaluate_method(model, fleet, &networks, "first-found", family),
+    );
     if let Some(chosen) = &recommendation.chosen {
         push_labelled(&mut methods, "recommended", chosen.clone());
     }
     for m in settings.extra_methods {
-        push_labelled(&mut methods, "--method", evaluate_method(model, fleet, &networks, m, family));
+        push_labelled(
+            &mut methods,
+            "--method",
+            evaluate_method(model, fleet, &networks, m, family),
+        );
     }
     FamilyAnalysis {
         family,

@@ -6,21 +6,21 @@
 //! calico-node's `AutoDetectCIDR` (node/pkg/lifecycle/startup/autodetection) as documented in
 //! `docs/calico.md`.
 
+pub mod analysis;
 pub mod candidates;
 pub mod exclusions;
 pub mod gofmt;
 pub mod gore2;
 pub mod method;
+pub mod nodes;
+pub mod outcome;
 pub mod predict;
 #[cfg(test)]
 mod predict_tests;
+pub mod recommend;
+pub mod render;
+pub mod render_human;
 pub mod routing;
 #[cfg(test)]
 pub mod testkit;
 pub mod version;
-pub mod nodes;
-pub mod outcome;
-pub mod recommend;
-pub mod analysis;
-pub mod render;
-pub mod render_human;

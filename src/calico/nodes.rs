@@ -89,7 +89,10 @@ pub fn build_fleet<'a>(
         let Some(peer_facts) = peer.facts.as_ref() else {
             continue;
         };
-        let kube = peer.node.as_ref().or_else(|| kube_node_named(peers, &peer.name));
+        let kube = peer
+            .node
+            .as_ref()
+            .or_else(|| kube_node_named(peers, &peer.name));
         nodes.push(FleetNode {
             input: NodeInput {
                 name: peer.name.clone(),

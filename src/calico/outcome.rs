@@ -143,11 +143,17 @@ mod tests {
             .nic("ens192", &["10.20.41.41/24"])
             .link("br-3f2a1b4c5d6e", Some("bridge"), &["172.18.0.1/16"])
             .build();
-        let model = Model { version, resolutions: &[] };
+        let model = Model {
+            version,
+            resolutions: &[],
+        };
         let node = NodeInput {
             name: "worker-41".into(),
             facts: &facts,
-            internal_ips: InternalIps { addresses: vec![], origin: InternalIpOrigin::Unknown },
+            internal_ips: InternalIps {
+                addresses: vec![],
+                origin: InternalIpOrigin::Unknown,
+            },
             kernel_reach: &[],
         };
         predict(&model, &node, method, Family::Ipv4)
@@ -156,7 +162,11 @@ mod tests {
     #[test]
     fn failure_on_a_new_node_exits_with_the_release_s_lines() {
         let v331: CalicoVersion = "3.31.0".parse().unwrap();
-        let o = outcome(&predict_on("interface=eth3", &v331), &v331, NodeState::default());
+        let o = outcome(
+            &predict_on("interface=eth3", &v331),
+            &v331,
+            NodeState::default(),
+        );
         assert_eq!(o.effect, Effect::CrashLoopBackOff);
         assert_eq!(
             o.log,
@@ -169,34 +179,64 @@ mod tests {
             ]
         );
         let v332: CalicoVersion = "3.32.0".parse().unwrap();
-        let o = outcome(&predict_on("interface=eth3", &v332), &v332, NodeState::default());
-        assert!(o.log[2].starts_with("Failed to configure IP addresses"), "{:?}", o.log);
+        let o = outcome(
+            &predict_on("interface=eth3", &v332),
+            &v332,
+            NodeState::default(),
+        );
+        assert!(
+            o.log[2].starts_with("Failed to configure IP addresses"),
+            "{:?}",
+            o.log
+        );
     }
 
     #[test]
     fn failure_on_an_existing_node_keeps_the_stale_address() {
         let v: CalicoVersion = "3.24.1".parse().unwrap();
-        let state = NodeState { stored_address: Some("172.18.0.1/16"), conflicting_node: None };
+        let state = NodeState {
+            stored_address: Some("172.18.0.1/16"),
+            conflicting_node: None,
+        };
         let o = outcome(&predict_on("interface=eth3", &v), &v, state);
         assert_eq!(o.effect, Effect::KeepsStoredAddress);
-        assert_eq!(o.log.last().unwrap(), "Autodetection of IPv4 address failed, keeping existing value: 172.18.0.1/16");
+        assert_eq!(
+            o.log.last().unwrap(),
+            "Autodetection of IPv4 address failed, keeping existing value: 172.18.0.1/16"
+        );
     }
 
     #[test]
     fn invalid_method_terminates_whatever_the_state() {
         let v: CalicoVersion = "3.28.0".parse().unwrap();
-        let state = NodeState { stored_address: Some("10.20.41.41/24"), conflicting_node: None };
+        let state = NodeState {
+            stored_address: Some("10.20.41.41/24"),
+            conflicting_node: None,
+        };
         let o = outcome(&predict_on("eth3", &v), &v, state);
         assert_eq!(o.effect, Effect::CrashLoopBackOff);
-        assert_eq!(o.log, vec!["Invalid IP autodetection method: eth3", "Terminating", "Calico node failed to start"]);
+        assert_eq!(
+            o.log,
+            vec![
+                "Invalid IP autodetection method: eth3",
+                "Terminating",
+                "Calico node failed to start"
+            ]
+        );
     }
 
     #[test]
     fn same_address_on_another_node_terminates() {
         let v: CalicoVersion = "3.24.1".parse().unwrap();
-        let state = NodeState { stored_address: None, conflicting_node: Some("worker-40") };
+        let state = NodeState {
+            stored_address: None,
+            conflicting_node: Some("worker-40"),
+        };
         let o = outcome(&predict_on("", &v), &v, state);
         assert_eq!(o.effect, Effect::ConflictTerminates);
-        assert_eq!(o.log[1], "Calico node 'worker-40' is already using the IPv4 address 172.18.0.1.");
+        assert_eq!(
+            o.log[1],
+            "Calico node 'worker-40' is already using the IPv4 address 172.18.0.1."
+        );
     }
 }

@@ -114,7 +114,12 @@ fn has_host_prefix(prefix_len: u8, ip: &IpAddr) -> bool {
 }
 
 /// Eligible addresses of a node inside some CIDRs, in calico-node's order: (interface, address).
-fn eligible_in(facts: &Facts, cidrs: &[IpNet], family: Family, model: &Model) -> Vec<(String, String, u8, IpAddr)> {
+fn eligible_in(
+    facts: &Facts,
+    cidrs: &[IpNet],
+    family: Family,
+    model: &Model,
+) -> Vec<(String, String, u8, IpAddr)> {
     facts
         .interfaces
         .iter()
@@ -373,7 +378,15 @@ pub fn candidate_methods(
             method: "interface=^(…)$".into(),
             reason: format!(
                 "no interface holds the node-network address on {}",
-                if missing.is_empty() { "any node".to_string() } else { missing.iter().map(|m| for_terminal(m)).collect::<Vec<_>>().join(", ") }
+                if missing.is_empty() {
+                    "any node".to_string()
+                } else {
+                    missing
+                        .iter()
+                        .map(|m| for_terminal(m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
             ),
         })
     } else {
@@ -408,14 +421,19 @@ pub fn recommend(
                 } else if !e.works_everywhere() {
                     rejected.push(Rejection {
                         method: method.clone(),
-                        reason: e.rejection().unwrap_or_else(|| "no node to verify it on".into()),
+                        reason: e
+                            .rejection()
+                            .unwrap_or_else(|| "no node to verify it on".into()),
                     });
                 }
                 evaluated.push(e);
             }
         }
     }
-    let warnings = chosen.as_ref().map(|c| c.warnings.clone()).unwrap_or_default();
+    let warnings = chosen
+        .as_ref()
+        .map(|c| c.warnings.clone())
+        .unwrap_or_default();
     (
         Recommendation {
             family,

@@ -79,7 +79,9 @@ impl NodeAddressAutodetection {
         match parse_method(value, version) {
             Method::FirstFound => out.first_found = Some(true),
             Method::KubernetesInternalIp => out.kubernetes = Some("NodeInternalIP".into()),
-            Method::Interface { .. } => out.interface = Some(value["interface=".len()..].to_string()),
+            Method::Interface { .. } => {
+                out.interface = Some(value["interface=".len()..].to_string())
+            }
             Method::SkipInterface { .. } => {
                 out.skip_interface = Some(value["skip-interface=".len()..].to_string())
             }
@@ -127,7 +129,9 @@ pub fn operator_patch(report: &CalicoReport) -> anyhow::Result<String> {
     for f in &report.families {
         if let Some(c) = &f.recommendation.chosen {
             let fields = NodeAddressAutodetection::from_method(&c.method, &report.calico_version)
-                .ok_or_else(|| anyhow::anyhow!("{} cannot be expressed in the Installation API", c.method))?;
+                .ok_or_else(|| {
+                anyhow::anyhow!("{} cannot be expressed in the Installation API", c.method)
+            })?;
             match f.family {
                 Family::Ipv4 => v4 = Some(fields),
                 Family::Ipv6 => v6 = Some(fields),
@@ -160,7 +164,11 @@ pub fn json(report: &CalicoReport) -> String {
 /// Why there is no recommendation, one line per family that has none (for stderr).
 pub fn no_recommendation_reasons(report: &CalicoReport) -> Vec<String> {
     let mut lines = Vec::new();
-    for f in report.families.iter().filter(|f| f.recommendation.chosen.is_none()) {
+    for f in report
+        .families
+        .iter()
+        .filter(|f| f.recommendation.chosen.is_none())
+    {
         lines.push(format!(
             "no {} value selects the node-network address on every node:",
             f.env_var

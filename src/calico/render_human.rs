@@ -23,10 +23,23 @@ fn method_shown(method: &str) -> String {
 fn cell(r: &NodeResult) -> String {
     let mark = if r.problem.is_none() { "✓" } else { "✗" };
     match (&r.prediction.verdict, r.outcome.effect) {
-        (Verdict::Selected { interface, address, .. }, Effect::ConflictTerminates) => {
-            format!("{mark} {} {address} (conflict: terminates)", for_terminal(interface))
+        (
+            Verdict::Selected {
+                interface, address, ..
+            },
+            Effect::ConflictTerminates,
+        ) => {
+            format!(
+                "{mark} {} {address} (conflict: terminates)",
+                for_terminal(interface)
+            )
         }
-        (Verdict::Selected { interface, address, .. }, _) => {
+        (
+            Verdict::Selected {
+                interface, address, ..
+            },
+            _,
+        ) => {
             let place = match r.in_node_network {
                 Some(true) if r.problem.is_none() => "",
                 Some(true) => " (VIP)",
@@ -35,7 +48,9 @@ fn cell(r: &NodeResult) -> String {
             };
             format!("{mark} {} {address}{place}", for_terminal(interface))
         }
-        (Verdict::Failed { .. }, Effect::KeepsStoredAddress) => format!("{mark} fails: keeps stored address"),
+        (Verdict::Failed { .. }, Effect::KeepsStoredAddress) => {
+            format!("{mark} fails: keeps stored address")
+        }
         (Verdict::Failed { .. }, _) => format!("{mark} fails: exits"),
         (Verdict::Terminated { .. }, _) => format!("{mark} invalid: terminates"),
         (Verdict::Undetermined { .. }, _) => "? cannot tell".to_string(),
@@ -44,7 +59,11 @@ fn cell(r: &NodeResult) -> String {
 
 fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
     let host = for_terminal(&report.host);
-    out.push_str(&format!("\n== IPv{} ({}) ==\n", f.family.number(), f.env_var));
+    out.push_str(&format!(
+        "\n== IPv{} ({}) ==\n",
+        f.family.number(),
+        f.env_var
+    ));
     let networks: Vec<String> = f
         .node_networks
         .iter()
@@ -53,7 +72,11 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
             format!(
                 "{} {}",
                 for_terminal(&n.node),
-                if cidrs.is_empty() { "unknown".into() } else { cidrs.join(",") }
+                if cidrs.is_empty() {
+                    "unknown".into()
+                } else {
+                    cidrs.join(",")
+                }
             )
         })
         .collect();
@@ -69,9 +92,16 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
         .load_style(UTF8_FULL)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(140)
-        .set_header(vec!["method", "shown as", "selects here", "calico-node would"]);
+        .set_header(vec![
+            "method",
+            "shown as",
+            "selects here",
+            "calico-node would",
+        ]);
     for m in &f.methods {
-        let Some(here) = m.evaluation.nodes.first() else { continue };
+        let Some(here) = m.evaluation.nodes.first() else {
+            continue;
+        };
         let selects = match here.prediction.selected() {
             Some((i, a)) => format!("{} {a}", for_terminal(i)),
             None => "nothing".into(),
@@ -91,7 +121,9 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
 
     out.push_str("Why (calico-node walks the interfaces in reverse kernel order):\n");
     for m in &f.methods {
-        let Some(here) = m.evaluation.nodes.first() else { continue };
+        let Some(here) = m.evaluation.nodes.first() else {
+            continue;
+        };
         out.push_str(&format!("  {}:\n", method_shown(&m.evaluation.method)));
         for step in &here.prediction.trace {
             out.push_str(&format!("    - {step}\n"));
@@ -143,18 +175,23 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
             f.env_var
         )),
     }
-    if !rec.rejected.is_empty() {
-        out.push_str("Rejected alternatives:\n");
-        for line in rejection_lines(f) {
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    for m in f.methods.iter().filter(|m| !m.labels.iter().any(|l| l == "recommended")) {
+    let mut lines = rejection_lines(f);
+    for m in f
+        .methods
+        .iter()
+        .filter(|m| !m.labels.iter().any(|l| l == "recommended"))
+    {
         if let Some(reason) = m.evaluation.rejection() {
             if !rec.rejected.iter().any(|r| r.method == m.evaluation.method) {
-                out.push_str(&format!("  - ({}) {reason}\n", m.labels.join(", ")));
+                lines.push(format!("  - ({}) {reason}", m.labels.join(", ")));
             }
+        }
+    }
+    if !lines.is_empty() {
+        out.push_str("Rejected alternatives:\n");
+        for line in lines {
+            out.push_str(&line);
+            out.push('\n');
         }
     }
 }
@@ -166,7 +203,11 @@ pub fn human(report: &CalicoReport) -> String {
         report.calico_version,
         report.calico_version_source,
         for_terminal(&report.host),
-        if report.live { "live host" } else { "saved snapshot" }
+        if report.live {
+            "live host"
+        } else {
+            "saved snapshot"
+        }
     );
     for f in &report.families {
         family_section(&mut out, report, f);

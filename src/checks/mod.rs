@@ -5,6 +5,8 @@
 //! one-line message carrying the evidence, structured evidence, and a remediation line.
 //! The skip list is applied after evaluation, so a skipped check is still listed, as skipped.
 
+pub mod calico;
+
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Facts;
@@ -170,6 +172,7 @@ pub struct Context<'a> {
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let _ = ctx;
-    Vec::new()
+    let mut results = Vec::new();
+    results.extend(calico::check(ctx));
+    results
 }

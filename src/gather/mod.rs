@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod host;
 pub mod netlink;
+pub mod reach;
 pub mod sysfs;
 
 use std::collections::{BTreeMap, HashMap};
