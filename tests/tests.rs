@@ -3,5 +3,6 @@
 
 mod util;
 
+mod calico;
 mod cli;
 mod facts_netns;
