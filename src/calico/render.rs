@@ -193,3 +193,116 @@ pub fn rejection_lines(f: &FamilyAnalysis) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calico::analysis::{analyse_family, FamilySettings};
+    use crate::calico::nodes::build_fleet;
+    use crate::calico::predict::Model;
+    use crate::calico::testkit::host;
+
+    /// A report whose recommendation is replaced by `method`, as if a hostile name had been chosen.
+    fn report_with(method: &str) -> CalicoReport {
+        let facts = host("w")
+            .nic("ens192", &["10.20.41.41/24"])
+            .route("default", Some("10.20.41.1"), "ens192", None, None)
+            .build();
+        let version: CalicoVersion = "3.28.0".parse().unwrap();
+        let fleet = build_fleet(&facts, &[], &[]);
+        let model = Model {
+            version: &version,
+            resolutions: &[],
+        };
+        let settings = FamilySettings {
+            current_method: None,
+            can_reach: None,
+            profile_cidrs: &[],
+            extra_methods: &[],
+        };
+        let mut f = analyse_family(&model, &fleet, Family::Ipv4, &settings);
+        f.recommendation.chosen.as_mut().unwrap().method = method.to_string();
+        CalicoReport {
+            host: "w".into(),
+            calico_version: version,
+            calico_version_source: "test".into(),
+            live: false,
+            families: vec![f],
+            peers_without_facts: vec![],
+            peer_problems: vec![],
+        }
+    }
+
+    const HOSTILE: [&str; 5] = [
+        "interface=^(eth3|ens192)$",
+        "interface=^(e'$;\"x|ens\\$1)$",
+        "interface=^(a`id`b|c$(id)d)$",
+        "interface=^(\u{1b}[31m|né0)$",
+        "interface=^(#x|-y| z)$",
+    ];
+
+    #[test]
+    fn kubectl_line_stays_one_word_per_setting() {
+        for method in HOSTILE {
+            let line = kubectl_command(&report_with(method));
+            let rest = line.trim_end().strip_prefix("kubectl ").unwrap();
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf '%s\\0' {rest}"))
+                .output()
+                .unwrap();
+            let words: Vec<String> = String::from_utf8(out.stdout)
+                .unwrap()
+                .split('\0')
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect();
+            assert_eq!(words.len(), 6, "{line}");
+            assert_eq!(
+                words[5],
+                format!("IP_AUTODETECTION_METHOD={method}"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn env_line_reads_back_in_a_shell() {
+        for method in HOSTILE {
+            let line = env_lines(&report_with(method));
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("{line}printf '%s' \"$IP_AUTODETECTION_METHOD\""))
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), method, "{line}");
+        }
+    }
+
+    #[test]
+    fn operator_yaml_parses_back_to_the_same_fields() {
+        for method in HOSTILE {
+            let yaml = operator_patch(&report_with(method)).unwrap();
+            let value: serde_json::Value =
+                serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+            let v4 = &value["spec"]["calicoNetwork"]["nodeAddressAutodetectionV4"];
+            assert_eq!(
+                v4["interface"],
+                method.strip_prefix("interface=").unwrap(),
+                "{yaml}"
+            );
+            assert!(
+                v4["firstFound"].is_null() && v4["cidrs"].is_null(),
+                "{yaml}"
+            );
+        }
+        let yaml = operator_patch(&report_with("cidr=10.20.41.0/24,10.20.42.0/24")).unwrap();
+        let value: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+        assert_eq!(
+            value["spec"]["calicoNetwork"]["nodeAddressAutodetectionV4"]["cidrs"],
+            serde_json::json!(["10.20.41.0/24", "10.20.42.0/24"])
+        );
+        let yaml = operator_patch(&report_with("kubernetes-internal-ip")).unwrap();
+        assert!(yaml.contains("kubernetes: NodeInternalIP"), "{yaml}");
+    }
+}
