@@ -3,6 +3,7 @@
 
 mod util;
 
+mod calico;
 mod check;
 mod check_netns;
 mod cli;
