@@ -100,11 +100,12 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
             ("NodeNic-Present", "fail"),
             ("Bridge-Docker0", "fail"),
             ("Bridge-br-3f2a1b4c5d6e", "fail"),
+            ("Calico-AutodetectionIPv4", "fail"),
         ])
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"ok": 21, "warn": 0, "fail": 3, "skipped": 0})
+        serde_json::json!({"ok": 21, "warn": 0, "fail": 4, "skipped": 0})
     );
     let results = report["results"].as_array().unwrap();
     let nic = results
@@ -193,7 +194,8 @@ fn default_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
         not_ok(&report),
         ids_statuses(&[
             ("Bridge-Docker0", "warn"),
-            ("Bridge-br-3f2a1b4c5d6e", "warn")
+            ("Bridge-br-3f2a1b4c5d6e", "warn"),
+            ("Calico-AutodetectionIPv4", "warn")
         ])
     );
     let strict = nodecheck(&[&args[..], &["--strict"]].concat());
@@ -215,7 +217,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
         "--profile",
         profile.to_str().unwrap(),
         "--skip",
-        "NodeNic-Present,No-Such-Check",
+        "NodeNic-Present,Calico-AutodetectionIPv4,No-Such-Check",
         "--format",
         "json",
     ]);
@@ -237,6 +239,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
             ("NodeNic-Present", "skip"),
             ("Bridge-Docker0", "skip"),
             ("Bridge-br-3f2a1b4c5d6e", "skip"),
+            ("Calico-AutodetectionIPv4", "skip"),
         ])
     );
     let present = report["results"]

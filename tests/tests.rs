@@ -4,6 +4,7 @@
 mod util;
 
 mod ansible;
+mod calico;
 mod check;
 mod check_netns;
 mod cli;

@@ -15,7 +15,11 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             .chain(args.baseline.iter())
             .map(|p| p.as_path()),
     )?;
-    let (profile, origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let (mut profile, origin) =
+        crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    if let Some(v) = &args.calico_version {
+        profile.calico.version = Some(v.clone());
+    }
     let facts = super::facts_from(args.input.facts.as_deref())?;
     let ctx = Context {
         facts: &facts,

@@ -14,6 +14,7 @@ pub mod kernel;
 pub mod modules;
 pub mod netlink;
 pub mod ports;
+pub mod reach;
 pub mod sockets;
 pub mod swap;
 pub mod sysfs;
