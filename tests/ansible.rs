@@ -160,6 +160,22 @@ fn interface_names(snapshot: &Value) -> Vec<String> {
         .collect()
 }
 
+/// One host's facts from a jsonfile fact cache. ansible-core up to 2.18 writes `<host>` holding the facts
+/// object; 2.19 writes `s1_<host>` holding `{"__payload__": "<the facts object as a JSON string>"}`.
+fn cached_facts(cache: &Path, host: &str) -> Value {
+    for name in [host.to_string(), format!("s1_{host}")] {
+        let Ok(text) = std::fs::read_to_string(cache.join(&name)) else {
+            continue;
+        };
+        let file: Value = serde_json::from_str(&text).unwrap();
+        return match file["__payload__"].as_str() {
+            Some(payload) => serde_json::from_str(payload).unwrap(),
+            None => file,
+        };
+    }
+    panic!("no fact cache file for {host} in {}", cache.display());
+}
+
 fn venv_or_skip() -> Option<PathBuf> {
     match ansible_venv() {
         Ok(venv) => Some(venv),
@@ -272,9 +288,7 @@ fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
 
     // The snapshot lands in ansible_facts: in the jsonfile fact cache and in the saved fleet snapshots.
     let expected = host_interface_names();
-    let cached: Value =
-        serde_json::from_str(&std::fs::read_to_string(pb.path("cache/localhost")).unwrap())
-            .unwrap();
+    let cached = cached_facts(&pb.path("cache"), "localhost");
     assert_eq!(interface_names(&cached["nodecheck"]), expected);
     for node in ["localhost", "node-a"] {
         let saved: Value = serde_json::from_str(
@@ -283,6 +297,21 @@ fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
         .unwrap();
         assert_eq!(interface_names(&saved), expected, "fleet/{node}.json");
     }
+    // The saved fleet snapshots are peer input for the command line.
+    let fleet = pb.path("fleet");
+    let out = nodecheck(&[
+        "check",
+        "--peers",
+        fleet.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "check --peers {}: {}",
+        fleet.display(),
+        show(&out)
+    );
     assert!(pb.path("peers/node-a.json").is_file());
 }
 

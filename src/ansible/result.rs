@@ -1,6 +1,6 @@
 //! The JSON object the Ansible module returns: `changed: false`, `failed`, a readable `msg`, the
 //! per-check `results` and `summary` (check), the Calico recommendation (calico), and the host's snapshot
-//! under `ansible_facts.nodecheck`, so a fact cache of the fleet is a directory of peer inputs.
+//! under `ansible_facts.nodecheck`, so the fleet's saved results or fact-cache files are peer input.
 
 use serde_json::{json, Map, Value};
 
