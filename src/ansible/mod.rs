@@ -24,13 +24,15 @@ const MAX_ARGS_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The args file, when this process was started as an Ansible module: exactly one argument, naming an
 /// existing file that holds a JSON object of module arguments (see [`params::is_module_arguments`]).
-/// Costs one `stat` on ordinary command lines.
+/// Costs one `stat` on ordinary command lines. The same call works by hand, to try the module:
+/// `echo '{"command": "facts"}' >args && nodecheck args`.
 pub fn module_args_file(args: &[OsString]) -> Option<PathBuf> {
     let [_program, only] = args else {
         return None;
     };
     let path = PathBuf::from(only);
-    if only == "-" || only.to_string_lossy().starts_with('-') || !path.is_file() {
+    // Flags (and `-`, stdin) are never an args file; a file named like a subcommand could be.
+    if only.to_string_lossy().starts_with('-') || !path.is_file() {
         return None;
     }
     let arguments = read_args_file(&path).ok()?;
