@@ -174,33 +174,69 @@ fn scratch_image_with_host_network_sees_the_hosts_interfaces() {
             in_container["host"]["kernel_release"],
             host_facts["host"]["kernel_release"]
         );
+        runs_the_daemonsets_check(&image);
         return;
     }
     panic!("could not get a stable comparison in 3 attempts: {last}");
 }
 
-#[test]
-fn daemonset_is_host_network_read_only_and_runs_a_valid_check() {
+/// The image runs the DaemonSet's check command as the init container would (host network, the
+/// read-only host files, a read-only root): a report comes out, and the exit code is a verdict
+/// (0 or 3), not a tool or input error.
+fn runs_the_daemonsets_check(image: &Image) {
+    let args = daemonset_check_args();
+    let out = Command::new("docker")
+        .args(["run", "--rm", "--network", "host", "--read-only"])
+        .args(["-v", "/etc/os-release:/etc/os-release:ro"])
+        .args(["-v", "/etc/machine-id:/etc/machine-id:ro"])
+        .arg(&image.tag)
+        .args(&args)
+        .output()
+        .expect("docker run");
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "the DaemonSet's {args:?} in the image: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_stdout(&out);
+    assert_eq!(report["phase"], "post-join", "{report}");
+    assert!(
+        report["results"].as_array().is_some_and(|r| !r.is_empty()),
+        "{report}"
+    );
+}
+
+fn daemonset_pod_spec() -> Value {
     let text = std::fs::read_to_string(repo().join("packaging/container/daemonset.yaml")).unwrap();
     let documents: Vec<Value> = serde_saphyr::from_multiple(&text).expect("daemonset.yaml parses");
     let daemonset = documents
         .iter()
         .find(|d| d["kind"] == "DaemonSet")
         .expect("a DaemonSet document");
-    let pod = &daemonset["spec"]["template"]["spec"];
+    daemonset["spec"]["template"]["spec"].clone()
+}
+
+/// The arguments the DaemonSet's init container gives the image's entrypoint.
+fn daemonset_check_args() -> Vec<String> {
+    daemonset_pod_spec()["initContainers"][0]["args"]
+        .as_array()
+        .expect("the check container has args")
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn daemonset_is_host_network_read_only_and_runs_a_valid_check() {
+    let pod = &daemonset_pod_spec();
     assert_eq!(pod["hostNetwork"], true);
     assert_eq!(pod["hostPID"], false);
     assert_eq!(pod["automountServiceAccountToken"], false);
 
     let check = &pod["initContainers"][0];
     let mut argv = vec!["nodecheck".to_string()];
-    argv.extend(
-        check["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap().to_string()),
-    );
+    argv.extend(daemonset_check_args());
     assert!(
         argv.windows(2).any(|w| w == ["--phase", "post-join"]),
         "{argv:?}"
