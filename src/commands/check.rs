@@ -15,7 +15,17 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             .chain(args.baseline.iter())
             .map(|p| p.as_path()),
     )?;
-    let (profile, origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let (mut profile, origin) =
+        crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    if let Some(version) = &args.calico_version {
+        if crate::profile::validate::parse_version(version).is_none() {
+            return Err(crate::error::BadInput(format!(
+                "--calico-version `{version}` is not a version (expected e.g. 3.24.1)"
+            ))
+            .into());
+        }
+        profile.calico.version = Some(version.clone());
+    }
     let facts = super::facts_from(args.input.facts.as_deref())?;
     let ctx = Context {
         facts: &facts,
