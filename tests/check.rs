@@ -44,6 +44,33 @@ fn run(facts: &Facts, profile: &Profile, phase: Phase) -> Vec<CheckResult> {
     })
 }
 
+/// Runs `check --format json` on a fixture worker with a profile and extra flags: exit code and report.
+pub fn check_json(facts: &str, profile: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec![
+        "check",
+        "--facts",
+        facts,
+        "--profile",
+        profile,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = nodecheck(&args);
+    let report = json_stdout(&out);
+    (out.status.code(), report)
+}
+
+/// The result with this ID in a JSON report.
+pub fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
 fn find<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {
     results.iter().find(|r| r.id == id).unwrap_or_else(|| {
         panic!(
@@ -78,22 +105,8 @@ fn ids_statuses(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[test]
 fn incident_worker_fails_the_nic_and_bridge_checks() {
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        &worker("worker-41"),
-        "--profile",
-        INCIDENT_PROFILE,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json_stdout(&out);
+    let (code, report) = check_json(&worker("worker-41"), INCIDENT_PROFILE, &[]);
+    assert_eq!(code, Some(3));
     assert_eq!(
         not_ok(&report),
         ids_statuses(&[
@@ -106,11 +119,7 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
         report["summary"],
         serde_json::json!({"ok": 21, "warn": 0, "fail": 3, "skipped": 0})
     );
-    let results = report["results"].as_array().unwrap();
-    let nic = results
-        .iter()
-        .find(|r| r["id"] == "NodeNic-Present")
-        .unwrap();
+    let nic = result(&report, "NodeNic-Present");
     let message = nic["message"].as_str().unwrap();
     for evidence in [
         "eth3",
@@ -132,10 +141,7 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
         fix.contains("[Match] MACAddress=00:50:56:8a:41:41") && fix.contains("[Link] Name=eth3"),
         "{fix}"
     );
-    let compose = results
-        .iter()
-        .find(|r| r["id"] == "Bridge-br-3f2a1b4c5d6e")
-        .unwrap();
+    let compose = result(&report, "Bridge-br-3f2a1b4c5d6e");
     assert_eq!(compose["evidence"]["compose_project"], "middleware");
     assert!(compose["message"]
         .as_str()
@@ -145,22 +151,8 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
 
 #[test]
 fn healthy_peer_passes_every_check() {
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        &worker("worker-12"),
-        "--profile",
-        INCIDENT_PROFILE,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let report = json_stdout(&out);
+    let (code, report) = check_json(&worker("worker-12"), INCIDENT_PROFILE, &[]);
+    assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(not_ok(&report), vec![]);
     assert_eq!(report["cluster"], "incident-cluster");
     assert_eq!(report["host"], "worker-12");
@@ -171,23 +163,8 @@ fn default_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
     // The shipped default, given explicitly: /etc/nodecheck/profile.yaml may exist on a test machine.
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/default.yaml");
     let facts = worker("worker-41");
-    let args = [
-        "check",
-        "--facts",
-        &facts,
-        "--profile",
-        default,
-        "--format",
-        "json",
-    ];
-    let out = nodecheck(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json_stdout(&out);
+    let (code, report) = check_json(&facts, default, &[]);
+    assert_eq!(code, Some(0));
     assert_eq!(report["profile"], default);
     assert_eq!(
         not_ok(&report),
@@ -196,8 +173,8 @@ fn default_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
             ("Bridge-br-3f2a1b4c5d6e", "warn")
         ])
     );
-    let strict = nodecheck(&[&args[..], &["--strict"]].concat());
-    assert_eq!(strict.status.code(), Some(3));
+    let (strict, _) = check_json(&facts, default, &["--strict"]);
+    assert_eq!(strict, Some(3));
 }
 
 #[test]
@@ -239,12 +216,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
             ("Bridge-br-3f2a1b4c5d6e", "skip"),
         ])
     );
-    let present = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "NodeNic-Present")
-        .unwrap();
+    let present = result(&report, "NodeNic-Present");
     assert!(present["message"]
         .as_str()
         .unwrap()
@@ -498,24 +470,8 @@ pub fn tempdir(tag: &str) -> std::path::PathBuf {
 #[test]
 fn calico_version_flag_overrides_the_profile() {
     let facts = worker("worker-41");
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        &facts,
-        "--profile",
-        INCIDENT_PROFILE,
-        "--calico-version",
-        "3.25.0",
-        "--format",
-        "json",
-    ]);
-    let report = json_stdout(&out);
-    let bridge = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "Bridge-br-3f2a1b4c5d6e")
-        .unwrap();
+    let (_, report) = check_json(&facts, INCIDENT_PROFILE, &["--calico-version", "3.25.0"]);
+    let bridge = result(&report, "Bridge-br-3f2a1b4c5d6e");
     // Calico 3.25 skips br-* bridges in first-found, so the message no longer says it would not.
     assert!(
         !bridge["message"].as_str().unwrap().contains("first-found"),

@@ -182,12 +182,7 @@ fn init_from_a_healthy_node_reads_back_and_passes_on_it() {
     ]);
     assert_eq!(incident.status.code(), Some(3));
     let report = json_stdout(&incident);
-    let present = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "NodeNic-Present")
-        .unwrap();
+    let present = crate::check::result(&report, "NodeNic-Present");
     assert_eq!(present["status"], "fail");
     assert_eq!(present["evidence"]["interface"], "ens192");
     // Refuses to overwrite without --force, overwrites with it.
@@ -231,16 +226,20 @@ fn documented_example() -> String {
     doc[start..end].to_string()
 }
 
+fn child_path(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
 /// Every key path of a JSON value (`calico.families`), descending into objects and array items.
 fn key_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let path = child_path(prefix, k);
                 out.push(path.clone());
                 key_paths(child, &path, out);
             }
@@ -258,11 +257,7 @@ fn key_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
 fn schema_paths(schema: &Value, prefix: &str, out: &mut Vec<String>) {
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (k, child) in props {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
+            let path = child_path(prefix, k);
             out.push(path.clone());
             schema_paths(child, &path, out);
         }

@@ -195,42 +195,46 @@ impl Rule for CidrRule {
     }
 }
 
-struct PatternRule;
-impl Rule for PatternRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        compile_anchored(&raw).map(|_| raw)
-    }
+/// A rule over text that keeps the text when `check` accepts it.
+macro_rules! text_rule {
+    ($name:ident, $check:expr) => {
+        struct $name;
+        impl Rule for $name {
+            type Raw = String;
+            type Out = String;
+            fn apply(raw: String) -> Result<String, String> {
+                let check: fn(&str) -> Result<(), String> = $check;
+                check(&raw).map(|_| raw)
+            }
+        }
+    };
 }
 
-struct KernelMinimumRule;
-impl Rule for KernelMinimumRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        match KernelRelease::parse(&raw) {
-            Some(_) => Ok(raw),
-            None => Err(format!(
-                "`{raw}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)"
-            )),
-        }
-    }
-}
-
-struct CalicoVersionRule;
-impl Rule for CalicoVersionRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        match parse_version(&raw) {
-            Some(_) => Ok(raw),
-            None => Err(format!(
-                "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
-            )),
-        }
-    }
-}
+text_rule!(PatternRule, |p| compile_anchored(p).map(|_| ()));
+text_rule!(KernelMinimumRule, |raw| match KernelRelease::parse(raw) {
+    Some(_) => Ok(()),
+    None => Err(format!(
+        "`{raw}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)"
+    )),
+});
+text_rule!(CalicoVersionRule, |raw| match parse_version(raw) {
+    Some(_) => Ok(()),
+    None => Err(format!(
+        "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
+    )),
+});
+text_rule!(FamilyRule, |raw| one_of(
+    raw,
+    KNOWN_FAMILIES,
+    "address family"
+));
+text_rule!(RuntimeRule, |raw| one_of(
+    raw,
+    KNOWN_RUNTIMES,
+    "container runtime"
+));
+text_rule!(ModuleRule, check_module_name);
+text_rule!(EndpointRule, check_endpoint);
 
 struct PortRule;
 impl Rule for PortRule {
@@ -260,60 +264,18 @@ impl Rule for MtuRule {
     }
 }
 
-struct FamilyRule;
-impl Rule for FamilyRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        if KNOWN_FAMILIES.contains(&raw.as_str()) {
-            Ok(raw)
-        } else {
-            let hint = super::suggest::closest(&raw, KNOWN_FAMILIES)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            Err(format!(
-                "unknown address family `{raw}` (known: {}){hint}",
-                KNOWN_FAMILIES.join(", ")
-            ))
-        }
+/// Accepts `raw` when it is one of `known`; else lists them, with the closest as a suggestion.
+fn one_of(raw: &str, known: &[&str], what: &str) -> Result<(), String> {
+    if known.contains(&raw) {
+        return Ok(());
     }
-}
-
-struct RuntimeRule;
-impl Rule for RuntimeRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        if KNOWN_RUNTIMES.contains(&raw.as_str()) {
-            Ok(raw)
-        } else {
-            let hint = super::suggest::closest(&raw, KNOWN_RUNTIMES)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            Err(format!(
-                "unknown container runtime `{raw}` (known: {}){hint}",
-                KNOWN_RUNTIMES.join(", ")
-            ))
-        }
-    }
-}
-
-struct ModuleRule;
-impl Rule for ModuleRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        check_module_name(&raw).map(|_| raw)
-    }
-}
-
-struct EndpointRule;
-impl Rule for EndpointRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        check_endpoint(&raw).map(|_| raw)
-    }
+    let hint = super::suggest::closest(raw, known)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown {what} `{raw}` (known: {}){hint}",
+        known.join(", ")
+    ))
 }
 
 pub(super) fn de_cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
