@@ -483,3 +483,66 @@ fn calico_version_flag_overrides_the_profile() {
         String::from_utf8_lossy(&bad.stderr).contains("--calico-version `three` is not a version")
     );
 }
+
+#[test]
+fn other_nics_are_checked_by_role() {
+    let facts = load_facts("worker-12");
+    let mut profile = incident_profile();
+    profile.other_nics = vec![
+        nodecheck::profile::NicExpectation {
+            name: Some("eth3".into()),
+            role: Some("uplink".into()),
+            cidrs: vec!["10.20.41.0/24".parse().unwrap()],
+            ..Default::default()
+        },
+        nodecheck::profile::NicExpectation {
+            name: Some("eth4".into()),
+            role: Some("storage".into()),
+            ..Default::default()
+        },
+    ];
+    let results = run(&facts, &profile, Phase::PreJoin);
+    assert_eq!(find(&results, "Nic-uplink").status, Status::Ok);
+    let storage = find(&results, "Nic-storage");
+    assert_eq!(storage.status, Status::Fail);
+    assert!(
+        storage.message.starts_with(
+            "storage NIC eth4 is missing; physical NICs here: eth3 (MAC 00:50:56:8a:41:12"
+        ),
+        "{}",
+        storage.message
+    );
+}
+
+#[test]
+fn allowed_bridges_pass_and_old_kernels_and_swap_fail() {
+    let mut facts = load_facts("worker-41");
+    facts.swap.total_kib = 2097148;
+    facts.swap.devices = vec!["/swap.img".into()];
+    facts.host.kernel_release = "4.15.0-213-generic".into();
+    let mut profile = incident_profile();
+    profile.bridges.allowed = vec!["br-[0-9a-f]{12}".into()];
+    let results = run(&facts, &profile, Phase::PreJoin);
+    let bridge = find(&results, "Bridge-br-3f2a1b4c5d6e");
+    assert_eq!(bridge.status, Status::Ok);
+    assert!(
+        bridge.message.contains("allowed by the profile"),
+        "{}",
+        bridge.message
+    );
+    assert_eq!(find(&results, "Bridge-Docker0").status, Status::Fail);
+    let kernel = find(&results, "Kernel-Release");
+    assert_eq!(kernel.status, Status::Fail);
+    assert_eq!(
+        kernel.message,
+        "kernel 4.15.0-213-generic is older than the profile's minimum 4.19"
+    );
+    let swap = find(&results, "Swap");
+    assert_eq!(swap.status, Status::Fail);
+    assert!(
+        swap.message
+            .starts_with("swap is on: 2097148 KiB on /swap.img"),
+        "{}",
+        swap.message
+    );
+}

@@ -54,6 +54,7 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         ("overlapping ranges", b"pod_cidrs: [10.0.0.0/8]\nservice_cidrs: [10.96.0.0/12]\n".to_vec(), vec![":2:1: pod_cidrs `10.0.0.0/8` overlaps service_cidrs `10.96.0.0/12`"]),
         ("unknown runtime", b"runtimes: [containerd, crio]\n".to_vec(), vec![":1:24: ", "unknown container runtime `crio`", "did you mean `cri-o`?"]),
         ("bad endpoint", b"api_server: \"fd00::10:6443\"\n".to_vec(), vec![":1:13: ", "is not an endpoint"]),
+        ("bad sysctl name", b"sysctls:\n  net.ipv4.ip_forward: 1\n  ip_forward: 1\n".to_vec(), vec![":3:3: ", "`ip_forward` is not a sysctl name"]),
         ("bad sysctl value", b"sysctls:\n  net.ipv4.ip_forward: true\n".to_vec(), vec![":2:24: ", "is a boolean"]),
         ("nic without identity", b"node_network:\n  nic:\n    role: node\n".to_vec(), vec![":2:3: node_network.nic needs a `name`"]),
         ("empty file", b"".to_vec(), vec!["is empty"]),

@@ -337,13 +337,21 @@ pub(super) fn de_runtimes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
 pub(super) fn de_sysctls<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, String>, D::Error> {
-    let map = BTreeMap::<String, ScalarText>::deserialize(d)?;
-    map.into_iter()
-        .map(|(k, v)| {
-            check_sysctl_name(&k).map_err(D::Error::custom)?;
-            Ok((k, v.0))
-        })
-        .collect()
+    // Names are checked as keys, so an error points at the key itself.
+    let map = BTreeMap::<SysctlName, ScalarText>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, v)| (k.0, v.0)).collect())
+}
+
+/// A sysctl name, checked when read.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct SysctlName(String);
+
+impl<'de> Deserialize<'de> for SysctlName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        check_sysctl_name(&name).map_err(D::Error::custom)?;
+        Ok(SysctlName(name))
+    }
 }
 
 pub(super) fn de_modules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
