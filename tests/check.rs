@@ -113,11 +113,12 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
             ("NodeNic-Present", "fail"),
             ("Bridge-Docker0", "fail"),
             ("Bridge-br-3f2a1b4c5d6e", "fail"),
+            ("Calico-AutodetectionIPv4", "fail"),
         ])
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"ok": 21, "warn": 0, "fail": 3, "skipped": 0})
+        serde_json::json!({"ok": 21, "warn": 0, "fail": 4, "skipped": 0})
     );
     let nic = result(&report, "NodeNic-Present");
     let message = nic["message"].as_str().unwrap();
@@ -170,7 +171,8 @@ fn default_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
         not_ok(&report),
         ids_statuses(&[
             ("Bridge-Docker0", "warn"),
-            ("Bridge-br-3f2a1b4c5d6e", "warn")
+            ("Bridge-br-3f2a1b4c5d6e", "warn"),
+            ("Calico-AutodetectionIPv4", "warn")
         ])
     );
     let (strict, _) = check_json(&facts, default, &["--strict"]);
@@ -192,7 +194,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
         "--profile",
         profile.to_str().unwrap(),
         "--skip",
-        "NodeNic-Present,No-Such-Check",
+        "NodeNic-Present,Calico-AutodetectionIPv4,No-Such-Check",
         "--format",
         "json",
     ]);
@@ -214,6 +216,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
             ("NodeNic-Present", "skip"),
             ("Bridge-Docker0", "skip"),
             ("Bridge-br-3f2a1b4c5d6e", "skip"),
+            ("Calico-AutodetectionIPv4", "skip"),
         ])
     );
     let present = result(&report, "NodeNic-Present");

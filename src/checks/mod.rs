@@ -6,6 +6,7 @@
 //! The skip list is applied after evaluation, so a skipped check is still listed, as skipped.
 
 pub mod bridges;
+pub mod calico;
 pub mod host;
 pub mod ipv6;
 pub mod kernel;
@@ -193,5 +194,6 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
+    results.extend(calico::check(ctx));
     results
 }
