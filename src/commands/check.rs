@@ -18,7 +18,10 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     let (mut profile, origin) =
         crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     if let Some(version) = &args.calico_version {
-        if crate::profile::validate::parse_version(version).is_none() {
+        if version
+            .parse::<crate::calico::version::CalicoVersion>()
+            .is_err()
+        {
             return Err(crate::error::BadInput(format!(
                 "--calico-version `{version}` is not a version (expected e.g. 3.24.1)"
             ))

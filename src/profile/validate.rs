@@ -89,25 +89,6 @@ impl fmt::Display for KernelRelease {
     }
 }
 
-/// A dotted version (`3.24.1`, `v3.25`), for the Calico version.
-pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
-    let text = text.trim().trim_start_matches('v');
-    let mut parts = text.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().map(|p| p.parse().ok()).unwrap_or(Some(0))?;
-    let patch = match parts.next() {
-        Some(p) => p
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .and_then(|n| n.parse().ok())?,
-        None => 0,
-    };
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((major, minor, patch))
-}
-
 /// The same rules the kernel applies to `/proc/sys` names, loosely: dotted words of `[a-z0-9_-]`.
 fn check_sysctl_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
@@ -217,12 +198,12 @@ text_rule!(KernelMinimumRule, |raw| match KernelRelease::parse(raw) {
         "`{raw}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)"
     )),
 });
-text_rule!(CalicoVersionRule, |raw| match parse_version(raw) {
-    Some(_) => Ok(()),
-    None => Err(format!(
+text_rule!(CalicoVersionRule, |raw| raw
+    .parse::<crate::calico::version::CalicoVersion>()
+    .map(|_| ())
+    .map_err(|_| format!(
         "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
-    )),
-});
+    )));
 text_rule!(FamilyRule, |raw| one_of(
     raw,
     KNOWN_FAMILIES,
@@ -496,9 +477,6 @@ mod tests {
 
     #[test]
     fn versions_and_endpoints() {
-        assert_eq!(parse_version("v3.24.1"), Some((3, 24, 1)));
-        assert_eq!(parse_version("3.25"), Some((3, 25, 0)));
-        assert_eq!(parse_version("3.x"), None);
         assert!(check_endpoint("10.20.41.10:6443").is_ok());
         assert!(check_endpoint("[fd00::10]:6443").is_ok());
         assert!(check_endpoint("fd00::10:6443").is_err());
