@@ -549,3 +549,32 @@ fn allowed_bridges_pass_and_old_kernels_and_swap_fail() {
         swap.message
     );
 }
+
+#[test]
+fn nic_found_by_mac_pattern_and_named_nic_checked_against_it() {
+    let worker41 = load_facts("worker-41");
+    let mut by_mac = incident_profile();
+    by_mac.node_network.nic = Some(nodecheck::profile::NicExpectation {
+        mac_pattern: Some("00:50:56:8a:41:[0-9a-f]{2}".into()),
+        ..Default::default()
+    });
+    let results = run(&worker41, &by_mac, Phase::PreJoin);
+    let present = find(&results, "NodeNic-Present");
+    assert_eq!(present.status, Status::Ok, "{}", present.message);
+    assert!(
+        present.message.starts_with("ens192 (MAC 00:50:56:8a:41:41"),
+        "{}",
+        present.message
+    );
+
+    let worker12 = load_facts("worker-12");
+    let mut named = incident_profile();
+    named.node_network.nic.as_mut().unwrap().pci_pattern = Some("0000:13:00\\.0".into());
+    let results = run(&worker12, &named, Phase::PreJoin);
+    let present = find(&results, "NodeNic-Present");
+    assert_eq!(present.status, Status::Fail);
+    assert_eq!(
+        present.message,
+        "eth3 is present but PCI device 0000:0b:00.0 does not match pci_pattern `0000:13:00\\.0`"
+    );
+}
