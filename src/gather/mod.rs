@@ -97,7 +97,8 @@ fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> V
             kind: link.kind.clone(),
             physical: sysfs::physical_device(
                 &link.name,
-                sysfs::NetlinkParent {
+                sysfs::NetlinkHints {
+                    kind: link.kind.as_deref(),
                     device: link.parent_device.as_deref(),
                     bus: link.parent_bus.as_deref(),
                 },
