@@ -63,8 +63,8 @@ for n in "${sizes[@]}"; do
     ip -n "$ns" -batch "$work/batch-$n"
     # Let IPv6 link-local addresses appear, as on a live node.
     sleep 2
-    links=$(ip -n "$ns" -o link show | wc -l)
-    addrs=$(ip -n "$ns" -o addr show | wc -l)
+    links=$(ip -n "$ns" -o link show 2>/dev/null | wc -l)
+    addrs=$(ip -n "$ns" -o addr show 2>/dev/null | wc -l)
     ip netns exec "$ns" hyperfine -N --warmup 3 --min-runs 15 --style none \
         --export-json "$work/hf-$n.json" \
         "$bin facts --format json" "ip -j -d addr show" >/dev/null

@@ -13,7 +13,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+};
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{
     AfSpecInet6, AfSpecUnspec, LinkAttribute, LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
@@ -117,6 +119,9 @@ pub struct RouteSocket {
     sequence: u32,
 }
 
+/// How often a dump the kernel reports as interrupted is tried.
+const DUMP_ATTEMPTS: u32 = 3;
+
 /// Larger than any datagram the kernel builds for a dump (it caps them at 32 KiB, or one message).
 const RECEIVE_BUFFER_BYTES: usize = 256 * 1024;
 
@@ -138,14 +143,36 @@ impl RouteSocket {
         })
     }
 
+    /// Dumps with `request` and returns `convert`ed answers in order. A dump the kernel marks as
+    /// interrupted (NLM_F_DUMP_INTR: the set changed meanwhile, e.g. IPv6 DAD finishing) is retried,
+    /// up to [`DUMP_ATTEMPTS`] in all; the last attempt is kept whatever its state.
+    async fn dump_records<T>(
+        &mut self,
+        what: &'static str,
+        request: impl Fn() -> RouteNetlinkMessage,
+        convert: impl Fn(RouteNetlinkMessage) -> Option<T>,
+    ) -> Result<Vec<T>, NetlinkError> {
+        let mut attempt = 1;
+        loop {
+            let mut records = Vec::new();
+            let interrupted = self
+                .dump(what, request(), |answer| records.extend(convert(answer)))
+                .await?;
+            if !interrupted || attempt == DUMP_ATTEMPTS {
+                return Ok(records);
+            }
+            attempt += 1;
+        }
+    }
+
     /// Sends one dump request and hands each answer to `each`, datagram by datagram, within
-    /// [`DUMP_TIMEOUT`].
+    /// [`DUMP_TIMEOUT`]. Returns whether the kernel flagged the dump as interrupted.
     async fn dump(
         &mut self,
         what: &'static str,
         request: RouteNetlinkMessage,
         mut each: impl FnMut(RouteNetlinkMessage),
-    ) -> Result<(), NetlinkError> {
+    ) -> Result<bool, NetlinkError> {
         let io = |source| NetlinkError::Dump { what, source };
         self.sequence += 1;
         let sequence = self.sequence;
@@ -156,6 +183,7 @@ impl RouteSocket {
         let mut bytes = vec![0; message.buffer_len()];
         message.serialize(&mut bytes);
         let exchange = async {
+            let mut interrupted = false;
             self.socket.send(&bytes).await.map_err(io)?;
             loop {
                 self.buffer.clear();
@@ -172,8 +200,9 @@ impl RouteSocket {
                     if answer.header.sequence_number != sequence {
                         continue;
                     }
+                    interrupted |= answer.header.flags & NLM_F_DUMP_INTR != 0;
                     match answer.payload {
-                        NetlinkPayload::Done(_) => return Ok(()),
+                        NetlinkPayload::Done(_) => return Ok(interrupted),
                         NetlinkPayload::Error(e) if e.code.is_some() => return Err(io(e.to_io())),
                         NetlinkPayload::InnerMessage(inner) => each(inner),
                         _ => {}
@@ -203,33 +232,30 @@ pub async fn dump_all() -> Result<Dumps, NetlinkError> {
 pub async fn dump_links(socket: &mut RouteSocket) -> Result<Vec<LinkRecord>, NetlinkError> {
     // RTEXT_FILTER_SKIP_STATS: no per-link and per-inet6 counters, about half of every message, none
     // of it used (kernels without the flag ignore it and send them anyway).
-    let mut request = LinkMessage::default();
-    request
-        .attributes
-        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-    let mut links = Vec::new();
+    let request = || {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        RouteNetlinkMessage::GetLink(message)
+    };
     socket
-        .dump("link", RouteNetlinkMessage::GetLink(request), |answer| {
-            if let RouteNetlinkMessage::NewLink(message) = answer {
-                links.push(link_record(&message));
-            }
+        .dump_records("link", request, |answer| match answer {
+            RouteNetlinkMessage::NewLink(message) => Some(link_record(&message)),
+            _ => None,
         })
-        .await?;
-    Ok(links)
+        .await
 }
 
 /// RTM_GETADDR dump (IPv4 and IPv6), in the kernel's order.
 pub async fn dump_addresses(socket: &mut RouteSocket) -> Result<Vec<AddressRecord>, NetlinkError> {
-    let mut addresses = Vec::new();
-    let request = RouteNetlinkMessage::GetAddress(AddressMessage::default());
+    let request = || RouteNetlinkMessage::GetAddress(AddressMessage::default());
     socket
-        .dump("address", request, |answer| {
-            if let RouteNetlinkMessage::NewAddress(message) = answer {
-                addresses.extend(address_record(&message));
-            }
+        .dump_records("address", request, |answer| match answer {
+            RouteNetlinkMessage::NewAddress(message) => address_record(&message),
+            _ => None,
         })
-        .await?;
-    Ok(addresses)
+        .await
 }
 
 /// RTM_GETROUTE dumps of the main table, IPv4 then IPv6, each in the kernel's order.
@@ -241,19 +267,22 @@ pub async fn dump_addresses(socket: &mut RouteSocket) -> Result<Vec<AddressRecor
 pub async fn dump_routes(socket: &mut RouteSocket) -> Result<Vec<RouteRecord>, NetlinkError> {
     let mut routes = Vec::new();
     for family in [AddressFamily::Inet, AddressFamily::Inet6] {
-        let mut request = RouteMessage::default();
-        request.header.address_family = family;
-        request.header.table = RouteHeader::RT_TABLE_MAIN;
-        request.header.protocol = RouteProtocol::Unspec;
-        request.header.kind = RouteType::Unspec;
-        request.header.scope = RouteScope::Universe;
-        socket
-            .dump("route", RouteNetlinkMessage::GetRoute(request), |answer| {
-                if let RouteNetlinkMessage::NewRoute(message) = answer {
-                    routes.extend(route_record(&message));
-                }
+        let request = || {
+            let mut message = RouteMessage::default();
+            message.header.address_family = family;
+            message.header.table = RouteHeader::RT_TABLE_MAIN;
+            message.header.protocol = RouteProtocol::Unspec;
+            message.header.kind = RouteType::Unspec;
+            message.header.scope = RouteScope::Universe;
+            RouteNetlinkMessage::GetRoute(message)
+        };
+        let family_routes = socket
+            .dump_records("route", request, |answer| match answer {
+                RouteNetlinkMessage::NewRoute(message) => route_record(&message),
+                _ => None,
             })
             .await?;
+        routes.extend(family_routes);
     }
     Ok(routes)
 }
