@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
 
-use crate::facts::{Docker, Facts, Interface, NextHop, Route, SCHEMA_VERSION};
+use crate::facts::{Docker, Facts, Interface, Route, SCHEMA_VERSION};
 
 use netlink::{AddressRecord, LinkRecord, RouteRecord};
 
@@ -46,7 +46,7 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
     let dumps = dumps?;
 
     let interfaces = assemble_interfaces(&dumps.links, dumps.addresses);
-    let routes = assemble_routes(&dumps.routes, &dumps.links);
+    let routes = assemble_routes(dumps.routes, &dumps.links);
     let docker = Docker {
         api: docker_api,
         networks: docker_networks,
@@ -78,9 +78,10 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         unavailable,
     })
 }
-/// Joins links with their addresses (both in dump order) and resolves controller names.
+/// Joins links with their addresses (both in dump order), resolves controller names and looks up
+/// physical devices.
 fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> Vec<Interface> {
-    let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();
+    let names = names_by_index(links);
     let mut by_link: HashMap<u32, Vec<crate::facts::Address>> = HashMap::new();
     for record in addresses {
         by_link
@@ -90,59 +91,45 @@ fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> V
     }
     links
         .iter()
-        .map(|link| Interface {
-            index: link.index,
-            name: link.name.clone(),
-            altnames: link.altnames.clone(),
-            kind: link.kind.clone(),
-            physical: sysfs::physical_device(
-                &link.name,
+        .map(|link| {
+            let mut interface = link.interface.clone();
+            interface.physical = sysfs::physical_device(
+                &interface.name,
                 sysfs::NetlinkHints {
-                    kind: link.kind.as_deref(),
+                    kind: interface.kind.as_deref(),
                     device: link.parent_device.as_deref(),
                     bus: link.parent_bus.as_deref(),
                 },
-            ),
-            mac: link.mac.clone(),
-            permanent_mac: link.permanent_mac.clone(),
-            admin_up: link.admin_up,
-            operstate: link.operstate.clone(),
-            carrier: link.carrier,
-            mtu: link.mtu,
-            master: link
+            );
+            interface.master = link
                 .controller_index
-                .and_then(|i| names.get(&i).map(|n| n.to_string())),
-            ipv6_disabled: link.ipv6_disabled,
-            addresses: by_link.remove(&link.index).unwrap_or_default(),
+                .and_then(|i| names.get(&i).map(|n| n.to_string()));
+            interface.addresses = by_link.remove(&interface.index).unwrap_or_default();
+            interface
         })
         .collect()
 }
 
-/// Resolves route and next-hop interface indexes to names.
-fn assemble_routes(routes: &[RouteRecord], links: &[LinkRecord]) -> Vec<Route> {
-    let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();
-    let name_of = |index: Option<u32>| index.and_then(|i| names.get(&i).map(|n| n.to_string()));
-    routes
+fn names_by_index(links: &[LinkRecord]) -> HashMap<u32, &str> {
+    links
         .iter()
-        .map(|r| Route {
-            family: r.family,
-            destination: r.destination,
-            gateway: r.gateway,
-            device: name_of(r.link_index),
-            protocol: r.protocol.clone(),
-            route_type: r.route_type.clone(),
-            scope: r.scope.clone(),
-            metric: r.metric,
-            preferred_source: r.preferred_source,
-            nexthops: r
-                .nexthops
-                .iter()
-                .map(|h| NextHop {
-                    gateway: h.gateway,
-                    device: name_of(h.link_index),
-                    weight: h.weight,
-                })
-                .collect(),
+        .map(|l| (l.interface.index, l.interface.name.as_str()))
+        .collect()
+}
+
+/// Resolves route and next-hop interface indexes to names.
+fn assemble_routes(records: Vec<RouteRecord>, links: &[LinkRecord]) -> Vec<Route> {
+    let names = names_by_index(links);
+    let name_of = |index: Option<u32>| index.and_then(|i| names.get(&i).map(|n| n.to_string()));
+    records
+        .into_iter()
+        .map(|record| {
+            let mut route = record.route;
+            route.device = name_of(record.link_index);
+            for (hop, index) in route.nexthops.iter_mut().zip(record.nexthop_link_indexes) {
+                hop.device = name_of(index);
+            }
+            route
         })
         .collect()
 }

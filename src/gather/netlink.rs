@@ -28,7 +28,7 @@ use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::sys::protocols::NETLINK_ROUTE;
 use rtnetlink::sys::{AsyncSocket, AsyncSocketExt, SocketAddr, TokioSocket};
 
-use crate::facts::{Address, Family};
+use crate::facts::{Address, Family, Interface, NextHop, Route};
 
 /// How long one dump may take before it is abandoned.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,25 +50,13 @@ pub enum NetlinkError {
     Timeout { what: &'static str },
 }
 
-/// One link from an RTM_GETLINK dump.
+/// One link from an RTM_GETLINK dump: the interface as far as the link message describes it (no
+/// addresses, master or physical device yet), and the indexes and names those are resolved from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkRecord {
-    pub index: u32,
-    pub name: String,
-    pub altnames: Vec<String>,
-    /// `IFLA_INFO_KIND`; `None` for physical NICs and `lo`.
-    pub kind: Option<String>,
-    pub mac: Option<String>,
-    pub permanent_mac: Option<String>,
-    pub admin_up: bool,
-    pub operstate: String,
-    pub carrier: Option<bool>,
-    pub mtu: u32,
+    pub interface: Interface,
     /// Index of the controller (bridge, bond) this link is enslaved to.
     pub controller_index: Option<u32>,
-    /// `disable_ipv6` from the inet6 device configuration in `IFLA_AF_SPEC`; `None` when the kernel
-    /// reports no inet6 configuration (IPv6 off in the kernel).
-    pub ipv6_disabled: Option<bool>,
     /// `IFLA_PARENT_DEV_NAME` / `IFLA_PARENT_DEV_BUS_NAME` (kernel 5.13+): set for real devices.
     pub parent_device: Option<String>,
     pub parent_bus: Option<String>,
@@ -81,27 +69,15 @@ pub struct AddressRecord {
     pub address: Address,
 }
 
-/// One next hop of a route, with an interface index rather than a name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NextHopRecord {
-    pub gateway: Option<IpAddr>,
-    pub link_index: Option<u32>,
-    pub weight: u16,
-}
-
-/// One main-table route from an RTM_GETROUTE dump.
+/// One main-table route from an RTM_GETROUTE dump: the route with its device names still unset,
+/// and the interface indexes they are resolved from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteRecord {
-    pub family: Family,
-    pub destination: ipnet::IpNet,
-    pub gateway: Option<IpAddr>,
+    pub route: Route,
+    /// `RTA_OIF` of a single-path route.
     pub link_index: Option<u32>,
-    pub protocol: String,
-    pub route_type: String,
-    pub scope: String,
-    pub metric: Option<u32>,
-    pub preferred_source: Option<IpAddr>,
-    pub nexthops: Vec<NextHopRecord>,
+    /// Interface index of each of `route.nexthops`, in the same order.
+    pub nexthop_link_indexes: Vec<Option<u32>>,
 }
 
 /// Everything one netlink session returns: links, addresses and main-table routes.
@@ -289,43 +265,49 @@ pub async fn dump_routes(socket: &mut RouteSocket) -> Result<Vec<RouteRecord>, N
 
 fn link_record(message: &LinkMessage) -> LinkRecord {
     let mut link = LinkRecord {
-        index: message.header.index,
-        name: String::new(),
-        altnames: Vec::new(),
-        kind: None,
-        mac: None,
-        permanent_mac: None,
-        admin_up: message.header.flags.contains(LinkFlags::Up),
-        operstate: "unknown".into(),
-        carrier: None,
-        mtu: 0,
+        interface: Interface {
+            index: message.header.index,
+            name: String::new(),
+            altnames: Vec::new(),
+            kind: None,
+            physical: None,
+            mac: None,
+            permanent_mac: None,
+            admin_up: message.header.flags.contains(LinkFlags::Up),
+            operstate: "unknown".into(),
+            carrier: None,
+            mtu: 0,
+            master: None,
+            ipv6_disabled: None,
+            addresses: Vec::new(),
+        },
         controller_index: None,
-        ipv6_disabled: None,
         parent_device: None,
         parent_bus: None,
     };
+    let interface = &mut link.interface;
     for attribute in &message.attributes {
         match attribute {
-            LinkAttribute::IfName(name) => link.name = name.clone(),
+            LinkAttribute::IfName(name) => interface.name = name.clone(),
             LinkAttribute::PropList(props) => {
                 for prop in props {
                     if let Prop::AltIfName(alt) = prop {
-                        link.altnames.push(alt.clone());
+                        interface.altnames.push(alt.clone());
                     }
                 }
             }
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(kind) = info {
-                        link.kind = Some(kind.to_string());
+                        interface.kind = Some(kind.to_string());
                     }
                 }
             }
-            LinkAttribute::Address(bytes) => link.mac = hardware_address(bytes),
-            LinkAttribute::PermAddress(bytes) => link.permanent_mac = hardware_address(bytes),
-            LinkAttribute::OperState(state) => link.operstate = operstate_name(state),
-            LinkAttribute::Carrier(c) => link.carrier = Some(*c != 0),
-            LinkAttribute::Mtu(mtu) => link.mtu = *mtu,
+            LinkAttribute::Address(bytes) => interface.mac = hardware_address(bytes),
+            LinkAttribute::PermAddress(bytes) => interface.permanent_mac = hardware_address(bytes),
+            LinkAttribute::OperState(state) => interface.operstate = operstate_name(state),
+            LinkAttribute::Carrier(c) => interface.carrier = Some(*c != 0),
+            LinkAttribute::Mtu(mtu) => interface.mtu = *mtu,
             LinkAttribute::Controller(index) => link.controller_index = Some(*index),
             LinkAttribute::ParentDevName(name) => link.parent_device = Some(name.clone()),
             LinkAttribute::ParentDevBusName(bus) => link.parent_bus = Some(bus.clone()),
@@ -334,7 +316,7 @@ fn link_record(message: &LinkMessage) -> LinkRecord {
                     if let AfSpecUnspec::Inet6(inet6) = spec {
                         for item in inet6 {
                             if let AfSpecInet6::DevConf(conf) = item {
-                                link.ipv6_disabled = Some(conf.disable_ipv6 != 0);
+                                interface.ipv6_disabled = Some(conf.disable_ipv6 != 0);
                             }
                         }
                     }
@@ -458,6 +440,7 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
     let mut metric = None;
     let mut preferred_source = None;
     let mut nexthops = Vec::new();
+    let mut nexthop_link_indexes = Vec::new();
     for attribute in &message.attributes {
         match attribute {
             RouteAttribute::Table(t) => table = *t,
@@ -472,12 +455,14 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
                         RouteAttribute::Gateway(g) => route_ip(g),
                         _ => None,
                     });
-                    nexthops.push(NextHopRecord {
+                    nexthops.push(NextHop {
                         gateway,
-                        link_index: (hop.interface_index != 0).then_some(hop.interface_index),
+                        device: None,
                         // rtnh_hops holds weight - 1.
                         weight: u16::from(hop.hops) + 1,
                     });
+                    nexthop_link_indexes
+                        .push((hop.interface_index != 0).then_some(hop.interface_index));
                 }
             }
             _ => {}
@@ -501,16 +486,20 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
     )
     .ok()?;
     Some(RouteRecord {
-        family,
-        destination,
-        gateway,
+        route: Route {
+            family,
+            destination,
+            gateway,
+            device: None,
+            protocol: route_protocol_name(&header.protocol),
+            route_type: route_type_name(&header.kind),
+            scope: route_scope_name(&header.scope),
+            metric,
+            preferred_source,
+            nexthops,
+        },
         link_index,
-        protocol: route_protocol_name(&header.protocol),
-        route_type: route_type_name(&header.kind),
-        scope: route_scope_name(&header.scope),
-        metric,
-        preferred_source,
-        nexthops,
+        nexthop_link_indexes,
     })
 }
 
