@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times `nodecheck facts --format json` against `ip -j -d addr show` in network namespaces holding N
 # interfaces shaped like a busy Kubernetes node: host-side cali* veths with a /32 each, their peers,
-# and a bridge with an address every tenth device. Prints mean times, the ratio (budget: 1.5x) and
-# peak RSS.
+# and a bridge with an address every tenth device. Prints mean wall times, their ratio (budget: 1.5x),
+# mean CPU (user + system) times, and peak RSS.
 #
 # Usage: sudo bench/facts.sh [N ...]        (default: 100 1000 5000; needs root, iproute2, hyperfine)
 # Env:   NODECHECK=path/to/binary           (default: target/release/nodecheck, built if missing)
@@ -53,8 +53,8 @@ peak_rss_kib() {
     ip netns exec "$ns" /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}'
 }
 
-printf '%-7s %-8s %-14s %-14s %-7s %-12s %-12s %-10s\n' \
-    interfaces addrs "nodecheck ms" "ip -d ms" ratio "nodecheck KiB" "ip KiB" "json bytes"
+printf '%-10s %-7s %-13s %-10s %-6s %-15s %-13s %-14s %-9s %-10s\n' \
+    interfaces addrs "nodecheck ms" "ip -d ms" ratio "nodecheck cpu ms" "ip -d cpu ms" "nodecheck KiB" "ip KiB" "json bytes"
 for n in "${sizes[@]}"; do
     ns="$ns_prefix-$n"
     ip netns add "$ns"
@@ -71,10 +71,13 @@ for n in "${sizes[@]}"; do
     ours=$(jq '.results[0].mean * 1000' "$work/hf-$n.json")
     theirs=$(jq '.results[1].mean * 1000' "$work/hf-$n.json")
     ratio=$(jq -n "$ours / $theirs")
+    # user + system time: less disturbed than wall time on a shared machine.
+    cpu_ours=$(jq '(.results[0].user + .results[0].system) * 1000' "$work/hf-$n.json")
+    cpu_theirs=$(jq '(.results[1].user + .results[1].system) * 1000' "$work/hf-$n.json")
     rss_ours=$(peak_rss_kib "$ns" "$bin" facts --format json)
     rss_ip=$(peak_rss_kib "$ns" ip -j -d addr show)
     bytes=$(ip netns exec "$ns" "$bin" facts --format json | wc -c)
-    printf '%-10s %-8s %-14.1f %-14.1f %-7.2f %-13s %-12s %-10s\n' \
-        "$links" "$addrs" "$ours" "$theirs" "$ratio" "$rss_ours" "$rss_ip" "$bytes"
+    printf '%-10s %-7s %-13.1f %-10.1f %-6.2f %-15.1f %-13.1f %-14s %-9s %-10s\n' \
+        "$links" "$addrs" "$ours" "$theirs" "$ratio" "$cpu_ours" "$cpu_theirs" "$rss_ours" "$rss_ip" "$bytes"
     ip netns del "$ns"
 done
