@@ -22,7 +22,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
 
-use crate::facts::{Docker, Facts, Interface, Route, SCHEMA_VERSION};
+use crate::facts::{
+    Docker, Facts, Host, Interface, Ipv6State, ListeningPort, Modules, Route, RuntimeSocket, Swap,
+    SCHEMA_VERSION,
+};
 
 use netlink::{AddressRecord, LinkRecord, RouteRecord};
 
@@ -39,9 +42,17 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         .enable_all()
         .build()
         .context("cannot start the gathering runtime")?;
-    let docker_socket = docker::api_socket_path();
-    let (dumps, (docker_api, docker_networks)) = runtime.block_on(async {
-        tokio::join!(netlink::dump_all(), docker::query_networks(&docker_socket))
+    // The Docker query is started first and collected last: dockerd works on its answer while the
+    // netlink dumps run and the /proc files are read.
+    let (dumps, local, (docker_api, docker_networks)) = runtime.block_on(async {
+        let docker_query = tokio::spawn(docker::query_networks(docker::api_socket_path()));
+        tokio::task::yield_now().await;
+        let dumps = netlink::dump_all().await;
+        let local = gather_local_files(&host, &mut unavailable);
+        let docker = docker_query
+            .await
+            .unwrap_or_else(|e| docker::query_failed(&e));
+        (dumps, local, docker)
     });
     let dumps = dumps?;
 
@@ -58,9 +69,6 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
             .map(|i| i.name.clone())
             .collect(),
     };
-    let sysctls = kernel::gather_sysctls(&mut unavailable);
-    let ipv6 = kernel::gather_ipv6(&host.cmdline, &sysctls);
-    let modules = modules::gather_modules(&host.kernel_release);
     Ok(Facts {
         schema_version: SCHEMA_VERSION,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -68,16 +76,39 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         host,
         interfaces,
         routes,
-        ipv6,
-        sysctls,
-        modules,
-        swap: swap::gather_swap(&mut unavailable),
+        ipv6: local.ipv6,
+        sysctls: local.sysctls,
+        modules: local.modules,
+        swap: local.swap,
         docker,
-        runtime_sockets: sockets::gather_runtime_sockets(),
-        listening_ports: ports::gather_listening_ports(&mut unavailable),
+        runtime_sockets: local.runtime_sockets,
+        listening_ports: local.listening_ports,
         unavailable,
     })
 }
+
+/// The facts read from /proc, /sys and the filesystem (everything but netlink and Docker).
+struct LocalFacts {
+    sysctls: BTreeMap<String, Option<String>>,
+    ipv6: Ipv6State,
+    modules: Modules,
+    swap: Swap,
+    runtime_sockets: Vec<RuntimeSocket>,
+    listening_ports: Vec<ListeningPort>,
+}
+
+fn gather_local_files(host: &Host, unavailable: &mut BTreeMap<String, String>) -> LocalFacts {
+    let sysctls = kernel::gather_sysctls(unavailable);
+    LocalFacts {
+        ipv6: kernel::gather_ipv6(&host.cmdline, &sysctls),
+        sysctls,
+        modules: modules::gather_modules(&host.kernel_release),
+        swap: swap::gather_swap(unavailable),
+        runtime_sockets: sockets::gather_runtime_sockets(),
+        listening_ports: ports::gather_listening_ports(unavailable),
+    }
+}
+
 /// Joins links with their addresses (both in dump order), resolves controller names and looks up
 /// physical devices.
 fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> Vec<Interface> {
