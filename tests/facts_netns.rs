@@ -3,6 +3,7 @@
 //! addresses, a vxlan, IPv6 disabled on one interface, and hostile interface names. Asserts the exact
 //! facts and that interface order is the kernel's (`ip -j link show`).
 
+use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -315,6 +316,35 @@ fn yaml_round_trips_and_table_escapes_hostile_names() {
     ] {
         assert!(text.contains(shown), "table lacks {shown:?}:\n{text}");
     }
+}
+
+#[test]
+fn interface_name_that_is_not_utf8_is_escaped_and_noted() {
+    if let Some(reason) = netns_unavailable() {
+        return skip(&reason);
+    }
+    let ns = Netns::new("gather-utf8");
+    // The kernel accepts any bytes in a name but `/`, `:` and white space.
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff");
+    let out = Command::new("ip")
+        .args(["-n", &ns.name, "link", "add"])
+        .arg(name)
+        .args(["type", "bridge"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let facts = successful_facts(&ns.nodecheck(&["facts", "--format", "json"]));
+    let bridge = interface(&facts, "bad\\xff");
+    assert_eq!(bridge["kind"], "bridge");
+    let index = bridge["index"].as_u64().unwrap();
+    let note = facts["unavailable"][format!("interfaces[{index}].name")]
+        .as_str()
+        .expect("a note about the name");
+    assert!(note.contains("not valid UTF-8"), "{note}");
 }
 
 #[test]

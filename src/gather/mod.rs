@@ -55,6 +55,7 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         (dumps, local, docker)
     });
     let dumps = dumps?;
+    unavailable.extend(dumps.notes.iter().cloned());
 
     let interfaces = assemble_interfaces(&dumps.links, dumps.addresses);
     let routes = assemble_routes(dumps.routes, &dumps.links);

@@ -86,6 +86,8 @@ pub struct Dumps {
     pub links: Vec<LinkRecord>,
     pub addresses: Vec<AddressRecord>,
     pub routes: Vec<RouteRecord>,
+    /// Facts left out or altered, by dotted path, with the reason (for `Facts::unavailable`).
+    pub notes: Vec<(String, String)>,
 }
 
 /// A NETLINK_ROUTE socket connected to the kernel, with one reusable receive buffer.
@@ -93,6 +95,22 @@ pub struct RouteSocket {
     socket: TokioSocket,
     buffer: Vec<u8>,
     sequence: u32,
+}
+
+const NLMSG_HEADER_LEN: usize = 16;
+/// `struct ifinfomsg`, before a link message's attributes.
+const IFINFOMSG_LEN: usize = 16;
+const IFLA_IFNAME: u16 = 3;
+const NLA_TYPE_MASK: u16 = 0x3fff;
+
+/// A message of a dump, or the raw bytes of one the packet crate could not decode.
+type Decoded = Result<RouteNetlinkMessage, Undecodable>;
+
+/// A message the packet crate refused (e.g. an interface name that is not UTF-8: the kernel allows
+/// any bytes but `/`, `:` and white space).
+pub struct Undecodable {
+    raw: Vec<u8>,
+    error: String,
 }
 
 /// How often a dump the kernel reports as interrupted is tried.
@@ -126,7 +144,7 @@ impl RouteSocket {
         &mut self,
         what: &'static str,
         request: impl Fn() -> RouteNetlinkMessage,
-        convert: impl Fn(RouteNetlinkMessage) -> Option<T>,
+        mut convert: impl FnMut(Decoded) -> Option<T>,
     ) -> Result<Vec<T>, NetlinkError> {
         let mut attempt = 1;
         loop {
@@ -147,7 +165,7 @@ impl RouteSocket {
         &mut self,
         what: &'static str,
         request: RouteNetlinkMessage,
-        mut each: impl FnMut(RouteNetlinkMessage),
+        mut each: impl FnMut(Decoded),
     ) -> Result<bool, NetlinkError> {
         let io = |source| NetlinkError::Dump { what, source };
         self.sequence += 1;
@@ -166,21 +184,37 @@ impl RouteSocket {
                 self.socket.recv(&mut self.buffer).await.map_err(io)?;
                 let mut datagram = self.buffer.as_slice();
                 while !datagram.is_empty() {
-                    let answer = NetlinkMessage::<RouteNetlinkMessage>::deserialize(datagram)
-                        .map_err(|e| NetlinkError::Decode {
-                            what,
-                            detail: e.to_string(),
-                        })?;
-                    let length = (answer.header.length as usize + 3) & !3;
-                    datagram = datagram.get(length.max(16)..).unwrap_or_default();
-                    if answer.header.sequence_number != sequence {
+                    let malformed = || NetlinkError::Decode {
+                        what,
+                        detail: "a message is shorter than its header says".into(),
+                    };
+                    let header = datagram.get(..NLMSG_HEADER_LEN).ok_or_else(malformed)?;
+                    let length = u32::from_ne_bytes(header[0..4].try_into().unwrap()) as usize;
+                    let flags = u16::from_ne_bytes(header[6..8].try_into().unwrap());
+                    let message_sequence = u32::from_ne_bytes(header[8..12].try_into().unwrap());
+                    if length < NLMSG_HEADER_LEN || length > datagram.len() {
+                        return Err(malformed());
+                    }
+                    let raw = &datagram[..length];
+                    datagram = datagram.get((length + 3) & !3..).unwrap_or_default();
+                    if message_sequence != sequence {
                         continue;
                     }
-                    interrupted |= answer.header.flags & NLM_F_DUMP_INTR != 0;
+                    interrupted |= flags & NLM_F_DUMP_INTR != 0;
+                    let answer = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(raw) {
+                        Ok(answer) => answer,
+                        Err(error) => {
+                            each(Err(Undecodable {
+                                raw: raw.to_vec(),
+                                error: error.to_string(),
+                            }));
+                            continue;
+                        }
+                    };
                     match answer.payload {
                         NetlinkPayload::Done(_) => return Ok(interrupted),
                         NetlinkPayload::Error(e) if e.code.is_some() => return Err(io(e.to_io())),
-                        NetlinkPayload::InnerMessage(inner) => each(inner),
+                        NetlinkPayload::InnerMessage(inner) => each(Ok(inner)),
                         _ => {}
                     }
                 }
@@ -197,15 +231,23 @@ impl RouteSocket {
 /// tokio runtime.
 pub async fn dump_all() -> Result<Dumps, NetlinkError> {
     let mut socket = RouteSocket::open()?;
+    let mut notes = Vec::new();
     Ok(Dumps {
-        links: dump_links(&mut socket).await?,
-        addresses: dump_addresses(&mut socket).await?,
-        routes: dump_routes(&mut socket).await?,
+        links: dump_links(&mut socket, &mut notes).await?,
+        addresses: dump_addresses(&mut socket, &mut notes).await?,
+        routes: dump_routes(&mut socket, &mut notes).await?,
+        notes,
     })
 }
 
 /// RTM_GETLINK dump, in the kernel's order.
-pub async fn dump_links(socket: &mut RouteSocket) -> Result<Vec<LinkRecord>, NetlinkError> {
+///
+/// A link whose name is not valid UTF-8 is kept, its name written with `\xNN` for the invalid
+/// bytes, and a note says so; a link message that cannot be decoded even then is left out, noted.
+pub async fn dump_links(
+    socket: &mut RouteSocket,
+    notes: &mut Vec<(String, String)>,
+) -> Result<Vec<LinkRecord>, NetlinkError> {
     // RTEXT_FILTER_SKIP_STATS: no per-link and per-inet6 counters, about half of every message, none
     // of it used (kernels without the flag ignore it and send them anyway).
     let request = || {
@@ -217,19 +259,51 @@ pub async fn dump_links(socket: &mut RouteSocket) -> Result<Vec<LinkRecord>, Net
     };
     socket
         .dump_records("link", request, |answer| match answer {
-            RouteNetlinkMessage::NewLink(message) => Some(link_record(&message)),
-            _ => None,
+            Ok(RouteNetlinkMessage::NewLink(message)) => Some(link_record(&message)),
+            Ok(_) => None,
+            Err(undecodable) => {
+                let link = escape_link_names(&undecodable.raw)
+                    .and_then(|raw| NetlinkMessage::<RouteNetlinkMessage>::deserialize(&raw).ok())
+                    .and_then(|message| match message.payload {
+                        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
+                            Some(link_record(&link))
+                        }
+                        _ => None,
+                    });
+                let index = link_message_index(&undecodable.raw);
+                match &link {
+                    Some(record) => notes.push((
+                        format!("interfaces[{index}].name"),
+                        format!(
+                            "the kernel's name for ifindex {index} is not valid UTF-8; it is shown as `{}`, with \\xNN for each invalid byte",
+                            record.interface.name
+                        ),
+                    )),
+                    None => notes.push((
+                        format!("interfaces[{index}]"),
+                        format!("the link message for ifindex {index} could not be decoded ({}); the interface is left out", undecodable.error),
+                    )),
+                }
+                link
+            }
         })
         .await
 }
 
 /// RTM_GETADDR dump (IPv4 and IPv6), in the kernel's order.
-pub async fn dump_addresses(socket: &mut RouteSocket) -> Result<Vec<AddressRecord>, NetlinkError> {
+pub async fn dump_addresses(
+    socket: &mut RouteSocket,
+    notes: &mut Vec<(String, String)>,
+) -> Result<Vec<AddressRecord>, NetlinkError> {
     let request = || RouteNetlinkMessage::GetAddress(AddressMessage::default());
     socket
         .dump_records("address", request, |answer| match answer {
-            RouteNetlinkMessage::NewAddress(message) => address_record(&message),
-            _ => None,
+            Ok(RouteNetlinkMessage::NewAddress(message)) => address_record(&message),
+            Ok(_) => None,
+            Err(undecodable) => {
+                notes.push(undecodable_note("addresses", &undecodable));
+                None
+            }
         })
         .await
 }
@@ -240,7 +314,13 @@ pub async fn dump_addresses(socket: &mut RouteSocket) -> Result<Vec<AddressRecor
 /// header filters and returns every table, so the main table is also selected here. The request's
 /// protocol and type must be unspecified: with strict checking they are filters too, and
 /// rtnetlink's builder defaults (static, unicast) would return almost nothing.
-pub async fn dump_routes(socket: &mut RouteSocket) -> Result<Vec<RouteRecord>, NetlinkError> {
+///
+/// Only answers of the requested family are kept: a kernel without IPv6 answers an AF_INET6 route
+/// dump with every family's routes.
+pub async fn dump_routes(
+    socket: &mut RouteSocket,
+    notes: &mut Vec<(String, String)>,
+) -> Result<Vec<RouteRecord>, NetlinkError> {
     let mut routes = Vec::new();
     for family in [AddressFamily::Inet, AddressFamily::Inet6] {
         let request = || {
@@ -254,13 +334,92 @@ pub async fn dump_routes(socket: &mut RouteSocket) -> Result<Vec<RouteRecord>, N
         };
         let family_routes = socket
             .dump_records("route", request, |answer| match answer {
-                RouteNetlinkMessage::NewRoute(message) => route_record(&message),
-                _ => None,
+                Ok(RouteNetlinkMessage::NewRoute(message))
+                    if message.header.address_family == family =>
+                {
+                    route_record(&message)
+                }
+                Ok(_) => None,
+                Err(undecodable) => {
+                    notes.push(undecodable_note("routes", &undecodable));
+                    None
+                }
             })
             .await?;
         routes.extend(family_routes);
     }
     Ok(routes)
+}
+
+fn undecodable_note(path: &str, undecodable: &Undecodable) -> (String, String) {
+    (
+        path.to_string(),
+        format!(
+            "a netlink message could not be decoded and was left out: {}",
+            undecodable.error
+        ),
+    )
+}
+
+/// The ifindex of a raw RTM_NEWLINK message (0 when too short to tell).
+fn link_message_index(raw: &[u8]) -> i32 {
+    raw.get(NLMSG_HEADER_LEN + 4..NLMSG_HEADER_LEN + 8)
+        .map(|b| i32::from_ne_bytes(b.try_into().unwrap()))
+        .unwrap_or(0)
+}
+
+/// Rewrites a raw RTM_NEWLINK message so that its IFLA_IFNAME is valid UTF-8 (invalid bytes as
+/// `\xNN`), fixing the attribute and message lengths. `None` when the message is malformed.
+pub fn escape_link_names(raw: &[u8]) -> Option<Vec<u8>> {
+    let attributes_start = NLMSG_HEADER_LEN + IFINFOMSG_LEN;
+    let mut out = raw.get(..attributes_start)?.to_vec();
+    let mut rest = &raw[attributes_start..];
+    while rest.len() >= 4 {
+        let length = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        let kind = u16::from_ne_bytes([rest[2], rest[3]]);
+        if length < 4 || length > rest.len() {
+            return None;
+        }
+        let payload = &rest[4..length];
+        let replaced;
+        let payload = if kind & NLA_TYPE_MASK == IFLA_IFNAME {
+            let name = payload.split(|b| *b == 0).next().unwrap_or_default();
+            replaced = [escape_invalid_utf8(name).as_bytes(), &[0]].concat();
+            &replaced[..]
+        } else {
+            payload
+        };
+        out.extend_from_slice(&u16::try_from(payload.len() + 4).ok()?.to_ne_bytes());
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(payload);
+        out.resize((out.len() + 3) & !3, 0);
+        rest = rest.get((length + 3) & !3..).unwrap_or_default();
+    }
+    let total = u32::try_from(out.len()).ok()?;
+    out[0..4].copy_from_slice(&total.to_ne_bytes());
+    Some(out)
+}
+
+/// Valid UTF-8 kept as it is; each byte of an invalid sequence written as `\xNN`.
+pub fn escape_invalid_utf8(mut bytes: &[u8]) -> String {
+    let mut out = String::new();
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(after.len());
+                for b in &after[..bad] {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+                bytes = &after[bad..];
+            }
+        }
+    }
 }
 
 fn link_record(message: &LinkMessage) -> LinkRecord {
@@ -577,6 +736,39 @@ fn route_scope_name(scope: &RouteScope) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_bytes_are_escaped() {
+        assert_eq!(escape_invalid_utf8(b"bad\xff"), "bad\\xff");
+        assert_eq!(escape_invalid_utf8("néé".as_bytes()), "néé");
+        assert_eq!(escape_invalid_utf8(b"\xc3"), "\\xc3");
+    }
+
+    #[test]
+    fn link_message_with_a_non_utf8_name_decodes_after_escaping() {
+        let mut message = LinkMessage::default();
+        message.header.index = 7;
+        message.attributes.push(LinkAttribute::IfName("abc".into()));
+        message.attributes.push(LinkAttribute::Mtu(1400));
+        let mut netlink = NetlinkMessage::from(RouteNetlinkMessage::NewLink(message));
+        netlink.finalize();
+        let mut raw = vec![0; netlink.buffer_len()];
+        netlink.serialize(&mut raw);
+        let name_at = raw.windows(3).position(|w| w == b"abc").unwrap();
+        raw[name_at + 1] = 0xff; // "a\xffc"
+        assert!(NetlinkMessage::<RouteNetlinkMessage>::deserialize(&raw).is_err());
+
+        let fixed = escape_link_names(&raw).unwrap();
+        let decoded = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&fixed).unwrap();
+        let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) = decoded.payload
+        else {
+            panic!("not a link message");
+        };
+        let record = link_record(&link);
+        assert_eq!(record.interface.name, "a\\xffc");
+        assert_eq!(record.interface.mtu, 1400);
+        assert_eq!(link_message_index(&raw), 7);
+    }
 
     #[test]
     fn hardware_address_is_lower_hex_and_zero_is_none() {
