@@ -123,28 +123,6 @@ fn facts_while_listening(ns: &Netns, port: u16) -> std::process::Output {
     ns.exec("python3", &["-c", &script, bin().to_str().unwrap()])
 }
 
-/// `ip -j link show` order of names. iproute2 writes control bytes of names raw into its JSON (invalid
-/// JSON), so they are escaped before parsing.
-fn ip_link_names(ns: &Netns) -> Vec<String> {
-    let out = ns.exec("ip", &["-j", "link", "show"]);
-    assert!(out.status.success(), "ip -j link show failed");
-    let mut json = String::new();
-    for c in String::from_utf8_lossy(&out.stdout).chars() {
-        if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') {
-            json.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            json.push(c);
-        }
-    }
-    let links: Value = serde_json::from_str(&json).expect("ip -j link show output");
-    links
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["ifname"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn interface<'a>(facts: &'a Value, name: &str) -> &'a Value {
     facts["interfaces"]
         .as_array()
@@ -181,7 +159,7 @@ fn facts_in_a_namespace_match_the_kernel() {
         .collect();
     assert_eq!(
         names,
-        ip_link_names(&ns),
+        ns.ip_link_names(),
         "interface order must be the kernel's"
     );
     for hostile in [SHELL_NAME, ESCAPE_NAME, NON_ASCII_NAME] {
