@@ -6,6 +6,7 @@ mod util;
 mod ansible;
 mod calico;
 mod check;
+mod check_docker;
 mod check_netns;
 mod cli;
 mod container;
