@@ -23,6 +23,7 @@ declare -A PACKAGES=(
     [python3-venv]="the ansible-core venv"
     [file]="asserting the binary is statically linked"
     [time]="benchmarks (/usr/bin/time -v for peak memory)"
+    [hyperfine]="benchmarks under bench/"
     [systemd]="systemd-analyze verify on the installed units"
     [gzip]="compressing the rpm's man pages"
     [gcc]="building cargo-deb and cargo-generate-rpm"
