@@ -1,6 +1,9 @@
 //! The JSON object the Ansible module returns: `changed: false`, `failed`, a readable `msg`, the
 //! per-check `results` and `summary` (check), the Calico recommendation (calico), and the host's snapshot
 //! under `ansible_facts.nodecheck`, so the fleet's saved results or fact-cache files are peer input.
+//!
+//! `msg` is printed as it is by Ansible's error line, so the names in it (interfaces, hosts) are
+//! escaped for the terminal; the structured fields keep the raw values (JSON escapes them).
 
 use serde_json::{json, Map, Value};
 
@@ -8,6 +11,7 @@ use super::invoke::CliRun;
 use super::params::{value_name, ModuleParams};
 use crate::checks::Status;
 use crate::error::Exit;
+use crate::escape::for_terminal;
 use crate::report::Report;
 
 /// The key under `ansible_facts` that holds the snapshot (`ansible_facts.nodecheck`).
@@ -51,7 +55,7 @@ pub fn facts_result(p: &ModuleParams, facts: &CliRun) -> Map<String, Value> {
     let count = |key: &str| snapshot[key].as_array().map_or(0, Vec::len);
     let msg = format!(
         "{}: gathered {} interfaces and {} routes",
-        snapshot["host"]["hostname"].as_str().unwrap_or("this host"),
+        for_terminal(snapshot["host"]["hostname"].as_str().unwrap_or("this host")),
         count("interfaces"),
         count("routes"),
     );
@@ -101,10 +105,17 @@ pub fn check_result(p: &ModuleParams, facts: &CliRun, check: &CliRun) -> Map<Str
     let warned_ids = ids_with(Status::Warn);
     let mut msg = report.recap();
     for r in report.results.iter().filter(|r| r.status == Status::Fail) {
-        msg.push_str(&format!("; FAIL {}: {}", r.id, r.message));
+        msg.push_str(&format!(
+            "; FAIL {}: {}",
+            for_terminal(&r.id),
+            for_terminal(&r.message)
+        ));
     }
     if !warned_ids.is_empty() {
-        msg.push_str(&format!("; warned: {}", warned_ids.join(", ")));
+        msg.push_str(&format!(
+            "; warned: {}",
+            for_terminal(&warned_ids.join(", "))
+        ));
     }
     out.insert(
         "failed".into(),
@@ -160,7 +171,7 @@ pub fn calico_result(
     } else {
         settings
             .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .map(|(k, v)| for_terminal(&format!("{k}={}", v.as_str().unwrap_or_default())))
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -231,6 +242,106 @@ fn unquote_shell(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ansible::params::parse;
+
+    fn run(code: i32, stdout: Value) -> CliRun {
+        CliRun {
+            shown: "nodecheck test".into(),
+            code: Some(code),
+            stdout: serde_json::to_vec(&stdout).unwrap(),
+            stderr: String::new(),
+        }
+    }
+
+    fn report_with(results: Value, summary: Value) -> Value {
+        json!({
+            "host": "worker-41", "cluster": "prod", "phase": "pre-join", "nodecheck_version": "0.1.0",
+            "collected_at": "2026-11-27T08:00:00Z", "results": results, "summary": summary,
+        })
+    }
+
+    #[test]
+    fn failed_checks_are_named_in_msg_with_hostile_names_escaped() {
+        let p = parse(json!({"command": "check"}).as_object().unwrap()).unwrap();
+        let facts = run(
+            0,
+            json!({"host": {"hostname": "worker-41"}, "interfaces": []}),
+        );
+        let results = json!([
+            {"id": "NodeNic-Name", "area": "node-nic", "status": "fail",
+             "message": "expected NIC eth3 is missing; found ens\u{1b}[31m192", "evidence": {},
+             "remediation": null},
+            {"id": "Bridge-Docker0", "area": "bridges", "status": "warn", "message": "docker0",
+             "evidence": {}, "remediation": null},
+            {"id": "Swap", "area": "swap", "status": "ok", "message": "off", "evidence": {},
+             "remediation": null},
+        ]);
+        let summary = json!({"ok": 1, "warn": 1, "fail": 1, "skipped": 0});
+        let out = check_result(&p, &facts, &run(3, report_with(results, summary)));
+        assert_eq!(out["failed"], true);
+        assert_eq!(out["changed"], false);
+        assert_eq!(out["rc"], 3);
+        assert_eq!(out["failed_checks"], json!(["NodeNic-Name"]));
+        assert_eq!(out["warned_checks"], json!(["Bridge-Docker0"]));
+        let msg = out["msg"].as_str().unwrap();
+        assert_eq!(
+            msg,
+            "worker-41 : ok=1 warn=1 fail=1 skipped=0; FAIL NodeNic-Name: expected NIC eth3 is \
+             missing; found ens\\x1b[31m192; warned: Bridge-Docker0"
+        );
+        assert!(out["results"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains('\u{1b}'));
+        assert_eq!(
+            out["ansible_facts"]["nodecheck"]["host"]["hostname"],
+            "worker-41"
+        );
+    }
+
+    #[test]
+    fn tool_and_input_errors_fail_with_the_diagnostics() {
+        let p = parse(json!({"command": "check"}).as_object().unwrap()).unwrap();
+        let facts = run(0, json!({"host": {"hostname": "h"}}));
+        let mut bad = run(2, json!(null));
+        bad.stderr = "nodecheck: error: /etc/p.yaml:3:5: unknown field `nic_name`\n".into();
+        let out = check_result(&p, &facts, &bad);
+        assert_eq!(out["failed"], true);
+        assert_eq!(out["rc"], 2);
+        assert_eq!(
+            out["msg"],
+            "`nodecheck test` failed (exit code 2): nodecheck: error: /etc/p.yaml:3:5: unknown field `nic_name`"
+        );
+        let mut gather_failed = run(1, json!(null));
+        gather_failed.stderr = "nodecheck: error: netlink dump timed out".into();
+        let out = check_result(&p, &gather_failed, &run(0, json!(null)));
+        assert_eq!(out["failed"], true);
+        assert!(out.get("ansible_facts").is_none());
+        assert!(out["msg"]
+            .as_str()
+            .unwrap()
+            .contains("netlink dump timed out"));
+    }
+
+    #[test]
+    fn a_passing_check_returns_the_facts_and_the_recap() {
+        let p = parse(
+            json!({"command": "check", "_ansible_check_mode": true})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        let facts = run(0, json!({"host": {"hostname": "h"}}));
+        let summary = json!({"ok": 0, "warn": 0, "fail": 0, "skipped": 0});
+        let out = check_result(&p, &facts, &run(0, report_with(json!([]), summary)));
+        assert_eq!(out["failed"], false);
+        assert_eq!(out["phase"], "pre-join");
+        assert!(out["msg"]
+            .as_str()
+            .unwrap()
+            .ends_with("(check mode: nodecheck never changes the host, so it ran as usual)"));
+        assert!(out["ansible_facts"]["nodecheck"].is_object());
+    }
 
     #[test]
     fn env_lines_are_read_with_shell_quoting() {
