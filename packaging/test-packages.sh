@@ -136,7 +136,20 @@ echo "== dpkg -r nodecheck"
 # The operator enabled the timer (systemctl works on unit files without a running systemd); removing the
 # package must not leave enablement symlinks pointing at nothing.
 check "systemctl enable nodecheck-post-boot.timer (as an operator would)" systemctl enable nodecheck-post-boot.timer
+# The post-boot unit's metrics file, as a run of the unit leaves it (unless node_exporter's is there).
+textfile=/var/lib/node_exporter/textfile_collector/nodecheck.prom
+made_textfile=""
+made_dir=""
+[[ -d /var/lib/node_exporter ]] || made_dir=/var/lib/node_exporter
+if [[ ! -e $textfile ]]; then
+    mkdir -p "$(dirname "$textfile")" && echo 'nodecheck_checks_failed 1' >"$textfile" && made_textfile=yes
+fi
 check "dpkg -r removes the package" dpkg -r nodecheck
+if [[ -n $made_textfile ]]; then
+    [[ ! -e $textfile ]] && pass "dpkg -r removes the stale Prometheus textfile" \
+        || fail "dpkg -r removes the stale Prometheus textfile" "$textfile is still there"
+fi
+[[ -n $made_dir ]] && rm -rf "$made_dir"
 enabled=$(find /etc/systemd/system -name 'nodecheck-post-boot.*' 2>/dev/null)
 [[ -z $enabled ]] && pass "dpkg -r disabled the enabled timer" || fail "dpkg -r disabled the enabled timer" "$enabled"
 status=$(dpkg-query -W -f='${Status}' nodecheck 2>&1)

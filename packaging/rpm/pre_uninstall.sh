@@ -7,4 +7,6 @@ if [ "$1" -eq 0 ]; then
     fi
     systemctl --system --no-reload disable $units >/dev/null 2>&1 || :
     rm -f /usr/share/nodecheck/ansible/library/nodecheck
+    # Nothing refreshes the post-boot unit's Prometheus textfile any more: do not export a stale verdict.
+    rm -f /var/lib/node_exporter/textfile_collector/nodecheck.prom
 fi
