@@ -5,6 +5,8 @@
 //! one-line message carrying the evidence, structured evidence, and a remediation line.
 //! The skip list is applied after evaluation, so a skipped check is still listed, as skipped.
 
+pub mod parity;
+
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Facts;
@@ -166,10 +168,13 @@ pub struct Context<'a> {
     pub baseline: Option<&'a Facts>,
     /// Live probe answers (post-join and post-boot only).
     pub live: Option<&'a crate::probes::LiveProbes>,
+    /// Kubernetes' view of this node, when a `--peers` kubectl node list holds it.
+    pub this_node_kube: Option<&'a crate::peers::KubeNode>,
 }
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let _ = ctx;
-    Vec::new()
+    let mut results = Vec::new();
+    results.extend(parity::evaluate(ctx));
+    results
 }
