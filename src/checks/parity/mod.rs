@@ -28,3 +28,6 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(uniqueness::evaluate(ctx, &nodes));
     results
 }
+
+#[cfg(test)]
+mod tests;
