@@ -55,6 +55,8 @@ pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, String> {
     if facts.schema_version > SCHEMA_VERSION {
         return Err(newer(u64::from(facts.schema_version)));
     }
+    let mut facts = facts;
+    super::snapshot::compact(&mut facts);
     Ok(facts)
 }
 

@@ -187,7 +187,12 @@ fn parse_input(input: &Input, buf: &mut Vec<u8>) -> Result<Parsed, String> {
 }
 
 fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
-    check_text(bytes)?;
+    // A binary or empty file fails to parse anyway; it is told as such only then, so that good files
+    // are not scanned twice.
+    parse_json_document(input, bytes).map_err(|e| check_text(bytes).err().unwrap_or(e))
+}
+
+fn parse_json_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
     let source = input.label();
     let format = detect_slice(bytes).map_err(|e| e.to_string())?;
     let facts = match format {

@@ -68,7 +68,7 @@ pub fn open(input: &Input, buf: &mut Vec<u8>) -> Result<Body, String> {
     Ok(Body::Stream { rest: reader })
 }
 
-/// Refuses a document in memory that cannot be JSON text at all, with a message saying what it is.
+/// Tells why a document in memory cannot be JSON text at all (empty, binary), if that is why.
 pub fn check_text(bytes: &[u8]) -> Result<(), String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("empty file".to_string());
