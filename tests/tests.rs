@@ -6,3 +6,4 @@ mod util;
 mod cli;
 mod facts_netns;
 mod peers;
+mod peers_netns;

@@ -87,14 +87,14 @@ fn os_image(nodes: &[NodeView]) -> CheckResult {
 }
 
 /// IPv6 as the node network sees it: off in the kernel, disabled on the node NIC, or on, with or
-/// without a global address on the node NIC and an IPv6 default route.
+/// without a global address on the node NIC and an IPv6 default route. A per-interface
+/// `disable_ipv6` setting exists only when the kernel has IPv6, so the NIC's setting is believed first.
 pub fn ipv6_state(node: &NodeView) -> Option<String> {
     let facts = node.facts?;
-    if facts.ipv6.kernel_off() {
-        return Some("off in the kernel".to_string());
-    }
-    if node.nic.and_then(|nic| nic.ipv6_disabled) == Some(true) {
-        return Some("disabled on the node NIC".to_string());
+    match node.nic.and_then(|nic| nic.ipv6_disabled) {
+        Some(true) => return Some("disabled on the node NIC".to_string()),
+        None if facts.ipv6.kernel_off() => return Some("off in the kernel".to_string()),
+        _ => {}
     }
     let global = node.nic.is_some_and(|nic| {
         nic.addresses

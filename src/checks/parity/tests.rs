@@ -268,6 +268,10 @@ fn ipv6_state_off_in_kernel_and_disabled_on_the_nic_are_told_apart() {
     nic_off.interfaces[1].ipv6_disabled = Some(true);
     let mut kernel_off = snapshot("worker-41");
     kernel_off.ipv6.disabled_on_cmdline = true;
+    kernel_off.ipv6.proc_present = false;
+    for interface in &mut kernel_off.interfaces {
+        interface.ipv6_disabled = None;
+    }
     let mut global = snapshot("worker-2");
     global.interfaces[1].addresses.push(
         serde_json::from_value(json!({
