@@ -35,7 +35,8 @@ fn check(this: &str, peers: &[&str], extra: &[&str]) -> (Output, Value) {
     (out, report)
 }
 
-fn result<'r>(report: &'r Value, id: &str) -> &'r Value {
+/// The result with this ID in a JSON report.
+pub fn result<'r>(report: &'r Value, id: &str) -> &'r Value {
     report["results"]
         .as_array()
         .unwrap()

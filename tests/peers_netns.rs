@@ -8,8 +8,9 @@
 //! `Unique-MachineId` must flag. The checked node's own snapshot is in the directory too, untouched, and
 //! must be recognised as itself.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::peers::result;
 use crate::util::{json_stdout, netns_unavailable, skip, Netns};
 
 struct Node {
@@ -70,15 +71,6 @@ fn node_namespace(node: &Node) -> Netns {
         assert!(out.status.success(), "sysctl {key}: {out:?}");
     }
     ns
-}
-
-fn result<'r>(report: &'r Value, id: &str) -> &'r Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
 }
 
 #[test]

@@ -49,6 +49,15 @@ pub struct Group<'a> {
 }
 
 impl Group<'_> {
+    /// `{"value", "count", "nodes": [...]}`
+    pub fn evidence(&self) -> Value {
+        json!({
+            "value": self.value,
+            "count": self.members.len(),
+            "nodes": self.members.iter().map(Member::label).collect::<Vec<_>>(),
+        })
+    }
+
     pub fn has_this_node(&self) -> bool {
         self.members.iter().any(|m| m.this)
     }
@@ -152,11 +161,7 @@ impl<'a> Grouping<'a> {
     /// The full groups as JSON: `[{"value", "count", "nodes": [...]}]`, and the unknown ones.
     pub fn evidence(&self) -> Value {
         json!({
-            "groups": self.groups.iter().map(|g| json!({
-                "value": g.value,
-                "count": g.members.len(),
-                "nodes": g.members.iter().map(Member::label).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "groups": self.groups.iter().map(Group::evidence).collect::<Vec<_>>(),
             "unknown": self.unknown.iter().map(Member::label).collect::<Vec<_>>(),
         })
     }

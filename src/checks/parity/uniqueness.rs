@@ -2,14 +2,15 @@
 //! address must each belong to one node only. kubeadm documents the first four as requirements and
 //! checks none of them; a node address on two nodes makes calico-node on one of them exit.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::group::{names, thousands, Grouping, Member, NAMES_SHOWN};
 use super::nodes::{group_by, NodeView};
 use crate::checks::{Area, CheckResult, Context, Status};
+use crate::facts::Host;
+use crate::peers::KubeNode;
 
 pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
-    let lower = |s: &str| Some(s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty());
     let cidrs = &ctx.profile.node_network.cidrs;
     vec![
         Uniqueness {
@@ -32,10 +33,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                           and reboot (kubeadm requires unique machine IDs; DHCP client IDs derive from it)",
         }
         .judge(&group_by(nodes, |n| {
-            let from_facts = n.facts.and_then(|f| f.host.machine_id.as_deref());
-            from_facts
-                .or_else(|| n.kube.and_then(|k| k.machine_id.as_deref()))
-                .and_then(lower)
+            identifier(n, |h| &h.machine_id, |k| &k.machine_id)
         })),
         Uniqueness {
             id: "Unique-ProductUuid",
@@ -44,10 +42,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                           its own UUID in the hypervisor (kubeadm requires a unique product_uuid)",
         }
         .judge(&group_by(nodes, |n| {
-            let from_facts = n.facts.and_then(|f| f.host.product_uuid.as_deref());
-            from_facts
-                .or_else(|| n.kube.and_then(|k| k.system_uuid.as_deref()))
-                .and_then(lower)
+            identifier(n, |h| &h.product_uuid, |k| &k.system_uuid)
         })),
         Uniqueness {
             id: "Unique-NodeNicMac",
@@ -81,6 +76,22 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
     ]
 }
 
+fn lower(s: &str) -> Option<String> {
+    Some(s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty())
+}
+
+/// A machine identifier from the snapshot, else from the node list; lower case.
+fn identifier(
+    node: &NodeView,
+    in_facts: impl Fn(&Host) -> &Option<String>,
+    in_kube: impl Fn(&KubeNode) -> &Option<String>,
+) -> Option<String> {
+    let from_facts = node.facts.and_then(|f| in_facts(&f.host).as_deref());
+    from_facts
+        .or_else(|| node.kube.and_then(|k| in_kube(k).as_deref()))
+        .and_then(lower)
+}
+
 struct Uniqueness {
     id: &'static str,
     what: &'static str,
@@ -96,14 +107,7 @@ impl Uniqueness {
         }
         let shared: Vec<_> = grouping.shared().collect();
         let unknown = grouping.unknown_note();
-        let duplicates = json!(shared
-            .iter()
-            .map(|g| json!({
-                "value": g.value,
-                "count": g.members.len(),
-                "nodes": g.members.iter().map(Member::label).collect::<Vec<_>>(),
-            }))
-            .collect::<Vec<_>>());
+        let duplicates = Value::from(shared.iter().map(|g| g.evidence()).collect::<Vec<_>>());
         let unknown_labels: Vec<String> = grouping.unknown.iter().map(Member::label).collect();
         if shared.is_empty() {
             return CheckResult::ok(
