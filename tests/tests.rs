@@ -3,7 +3,14 @@
 
 mod util;
 
+mod calico;
+mod check;
+mod check_netns;
 mod cli;
+mod facts_docker;
 mod facts_netns;
 mod peers;
 mod peers_netns;
+mod profile;
+mod report;
+mod report_golden;
