@@ -363,3 +363,34 @@ fn tempdir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn hostile_names_from_peers_never_reach_the_terminal_raw() {
+    let dir = tempdir("hostile");
+    let mut peer: Value =
+        serde_json::from_slice(&std::fs::read(fleet("incident/worker-2.json")).unwrap()).unwrap();
+    peer["host"]["hostname"] = json!("w2\u{1b}]0;owned\u{7}");
+    peer["interfaces"][1]["name"] = json!("x$;y\u{1b}[31m");
+    std::fs::write(dir.join("peer.json"), peer.to_string()).unwrap();
+    std::fs::write(dir.join("bad\u{1b}[2J.json"), "{").unwrap();
+    let facts = fleet("incident/worker-1.json");
+    let out = nodecheck(&[
+        "check",
+        "--facts",
+        &facts,
+        "--peers",
+        dir.to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(text);
+        assert!(!text.contains('\u{1b}'), "raw ESC on {what}:\n{text}");
+        assert!(
+            text.contains("\\x1b"),
+            "escaped ESC missing on {what}:\n{text}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
