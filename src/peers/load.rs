@@ -253,3 +253,52 @@ fn nodes(source: &str, doc: kubectl::NodeDocument) -> Parsed {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NODE_LIST: &[u8] = include_bytes!("../../tests/fixtures/fleet/kubectl/nodes.json");
+    const SNAPSHOT: &[u8] = include_bytes!("../../tests/fixtures/fleet/incident/worker-1.json");
+
+    fn stream(document: &'static [u8], prefix_len: usize) -> Result<Parsed, String> {
+        let (prefix, rest) = document.split_at(prefix_len);
+        parse_stream(&Input::Stdin, prefix, Box::new(rest))
+    }
+
+    #[test]
+    fn a_large_node_list_is_parsed_from_its_prefix_and_the_stream() {
+        let parsed = stream(NODE_LIST, 100).unwrap();
+        let sources: Vec<String> = parsed
+            .records
+            .iter()
+            .map(|r| match r {
+                Record::Kube { source, node } => format!("{source} {}", node.name),
+                Record::Snapshot { .. } => panic!("a node list holds no snapshot"),
+            })
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                "stdin#items[0] worker-1",
+                "stdin#items[1] worker-2",
+                "stdin#items[2] worker-3",
+                "stdin#items[3] worker-41",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_node_lists_may_be_larger_than_memory_allows() {
+        let e = stream(SNAPSHOT, 100).err().unwrap();
+        assert_eq!(
+            e,
+            "larger than 64 MiB; only kubectl node lists may be that large"
+        );
+        let e = stream(b"[1, 2, 3]", 4).err().unwrap();
+        assert!(
+            e.starts_with("larger than 64 MiB, and its start is not a nodecheck snapshot"),
+            "{e}"
+        );
+    }
+}
