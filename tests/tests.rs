@@ -13,6 +13,8 @@ mod container;
 mod facts_docker;
 mod facts_netns;
 mod packages;
+mod peers;
+mod peers_netns;
 mod profile;
 mod report;
 mod report_golden;
