@@ -308,21 +308,31 @@ fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
             Some(machine_id.trim())
         );
     }
-    // The saved fleet snapshots are peer input for the command line.
-    let fleet = pb.path("fleet");
-    let out = nodecheck(&[
-        "check",
-        "--peers",
-        fleet.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(
-        matches!(out.status.code(), Some(0) | Some(3)),
-        "check --peers {}: {}",
-        fleet.display(),
-        show(&out)
-    );
+    // The saved fleet snapshots, and a saved module result (it carries ansible_facts), are peer input
+    // for the command line: every one of them loads.
+    for peers in [pb.path("fleet"), pb.path("reports/localhost.gate.json")] {
+        let out = nodecheck(&[
+            "check",
+            "--peers",
+            peers.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(3)),
+            "check --peers {}: {}",
+            peers.display(),
+            show(&out)
+        );
+        let report = json_stdout(&out);
+        let unusable: Vec<&Value> = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["id"] == "Peers-Input" && r["status"] == "fail")
+            .collect();
+        assert!(unusable.is_empty(), "{}: {unusable:?}", peers.display());
+    }
     assert!(pb.path("peers/node-a.json").is_file());
 }
 
