@@ -5,6 +5,12 @@
 //! one-line message carrying the evidence, structured evidence, and a remediation line.
 //! The skip list is applied after evaluation, so a skipped check is still listed, as skipped.
 
+pub mod calico_health;
+pub mod cluster_dns;
+pub mod drift;
+pub mod postjoin;
+pub mod routes;
+
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Facts;
@@ -170,6 +176,14 @@ pub struct Context<'a> {
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let _ = ctx;
-    Vec::new()
+    let mut results = Vec::new();
+    if ctx.phase >= Phase::PostJoin {
+        results.extend(calico_health::evaluate(ctx));
+        results.extend(routes::evaluate(ctx));
+        results.extend(cluster_dns::evaluate(ctx));
+    }
+    if ctx.phase == Phase::PostBoot {
+        results.extend(drift::evaluate(ctx));
+    }
+    results
 }

@@ -1,0 +1,219 @@
+//! What the post-join and drift checks share: finding this node's NIC and network in a snapshot, and
+//! naming who owns an interface (a compose project's bridge, docker's default bridge, a Calico tunnel).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::facts::{Address, Facts, Interface};
+use crate::profile::Profile;
+
+/// The node NIC of a snapshot and why it was chosen.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeNic<'a> {
+    pub nic: &'a Interface,
+    /// `holds 10.20.41.11/24 in the node network 10.20.41.0/24`, `carries the default route`.
+    pub why: &'static str,
+}
+
+/// The interface carrying the node network: the first interface (dump order) with an address in the
+/// profile's node CIDRs (subnet-sized addresses before /32 VIPs), else the default route's interface
+/// (IPv4 first, lowest metric; the first next hop of a multipath route).
+pub fn node_nic<'a>(facts: &'a Facts, profile: &Profile) -> Option<NodeNic<'a>> {
+    let cidrs = &profile.node_network.cidrs;
+    if !cidrs.is_empty() {
+        let in_node_network =
+            |a: &Address| cidrs.iter().any(|c| c.contains(&a.address)) && is_stable_global(a);
+        for host_sized in [false, true] {
+            let found = facts.interfaces.iter().find(|i| {
+                i.addresses
+                    .iter()
+                    .any(|a| in_node_network(a) && is_host_prefix(a) == host_sized)
+            });
+            if let Some(nic) = found {
+                return Some(NodeNic {
+                    nic,
+                    why: "holds an address in the profile's node network",
+                });
+            }
+        }
+    }
+    let mut defaults: Vec<_> = facts.routes.iter().filter(|r| r.is_default()).collect();
+    defaults.sort_by_key(|r| (r.family, r.metric.unwrap_or(0)));
+    defaults.iter().find_map(|r| {
+        let device = r
+            .device
+            .as_deref()
+            .or_else(|| r.nexthops.iter().find_map(|h| h.device.as_deref()))?;
+        Some(NodeNic {
+            nic: facts.interface(device)?,
+            why: "carries the default route",
+        })
+    })
+}
+
+/// The node network's subnets: the profile's, else the subnets of the node NIC's addresses.
+pub fn node_subnets(facts: &Facts, profile: &Profile) -> Vec<IpNet> {
+    if !profile.node_network.cidrs.is_empty() {
+        return profile.node_network.cidrs.clone();
+    }
+    node_nic(facts, profile)
+        .map(|n| {
+            stable_global_addresses(n.nic)
+                .filter_map(|a| IpNet::new(a.address, a.prefix_len).ok())
+                .map(|net| net.trunc())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Global addresses that are meant to stay (not IPv6 privacy addresses, which rotate by design).
+pub fn stable_global_addresses(iface: &Interface) -> impl Iterator<Item = &Address> {
+    iface.addresses.iter().filter(|a| is_stable_global(a))
+}
+
+fn is_stable_global(a: &Address) -> bool {
+    a.scope == "global" && !a.flags.iter().any(|f| f == "temporary")
+}
+
+fn is_host_prefix(a: &Address) -> bool {
+    match a.address {
+        IpAddr::V4(_) => a.prefix_len == 32,
+        IpAddr::V6(_) => a.prefix_len == 128,
+    }
+}
+
+/// `10.20.41.11/24`
+pub fn cidr(a: &Address) -> String {
+    format!("{}/{}", a.address, a.prefix_len)
+}
+
+/// The interface holding `ip`, if any.
+pub fn interface_with_address(facts: &Facts, ip: IpAddr) -> Option<&Interface> {
+    facts
+        .interfaces
+        .iter()
+        .find(|i| i.addresses.iter().any(|a| a.address == ip))
+}
+
+/// Who made this interface, when we can tell: `compose project middleware`, `docker network
+/// backend`, `docker's default bridge`, `Calico IP-in-IP tunnel`; `None` otherwise.
+pub fn interface_owner(facts: &Facts, name: &str) -> Option<String> {
+    if let Some(net) = facts
+        .docker
+        .networks
+        .iter()
+        .find(|n| n.bridge_device.as_deref() == Some(name))
+    {
+        return Some(match &net.compose_project {
+            Some(project) => format!("compose project {}", crate::escape::for_terminal(project)),
+            None if net.name == "bridge" => "docker's default bridge".to_string(),
+            None => format!("docker network {}", crate::escape::for_terminal(&net.name)),
+        });
+    }
+    let owner = match name {
+        "docker0" => "docker's default bridge",
+        "tunl0" => "Calico IP-in-IP tunnel",
+        "vxlan.calico" | "vxlan-v6.calico" => "Calico VXLAN tunnel",
+        "wireguard.cali" | "wg-v6.cali" => "Calico WireGuard tunnel",
+        "kube-ipvs0" => "kube-proxy IPVS dummy",
+        "nodelocaldns" => "NodeLocal DNSCache",
+        n if is_docker_network_bridge(n) => "a docker network bridge",
+        _ => return None,
+    };
+    Some(owner.to_string())
+}
+
+/// `br-` followed by 12 hex digits: the bridge `docker network create` (and compose) makes.
+pub fn is_docker_network_bridge(name: &str) -> bool {
+    name.strip_prefix("br-")
+        .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// `br-3f2a1b4c5d6e (compose project middleware)`, escaped for the terminal.
+pub fn describe_interface(facts: &Facts, name: &str) -> String {
+    let shown = crate::escape::for_terminal(name);
+    match interface_owner(facts, name) {
+        Some(owner) => format!("{shown} ({owner})"),
+        None => shown,
+    }
+}
+
+/// `a, b, c` or `none`.
+pub fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Snapshots and contexts for the post-join and drift unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::checks::{CheckResult, Context, Phase, Status};
+    use crate::facts::Facts;
+    use crate::peers::Peer;
+    use crate::probes::LiveProbes;
+    use crate::profile::Profile;
+
+    /// worker-41 at join time: eth3 10.20.41.11/24 (default route), eth4, tunl0, BIRD routes.
+    pub fn baseline() -> Facts {
+        parse(include_str!(
+            "../../tests/fixtures/postboot/worker-41-baseline.json"
+        ))
+    }
+
+    /// worker-41 after the reboot: eth3 renamed ens192 with MTU 1450, docker0 and a compose bridge,
+    /// a newer kernel, BIRD gone (no port 179, no routes).
+    pub fn after_reboot() -> Facts {
+        parse(include_str!(
+            "../../tests/fixtures/postboot/worker-41-after-reboot.json"
+        ))
+    }
+
+    fn parse(text: &str) -> Facts {
+        crate::facts::load::parse_facts(text).expect("fixture parses")
+    }
+
+    pub fn profile(yaml: &str) -> Profile {
+        crate::profile::load::parse_profile(yaml, "test").expect("profile parses")
+    }
+
+    /// Evaluates every check of `phase` and returns them.
+    pub fn run(
+        facts: &Facts,
+        profile: &Profile,
+        phase: Phase,
+        peers: &[Peer],
+        baseline: Option<&Facts>,
+        live: Option<&LiveProbes>,
+    ) -> Vec<CheckResult> {
+        let ctx = Context {
+            facts,
+            profile,
+            phase,
+            peers,
+            baseline,
+            live,
+        };
+        crate::checks::evaluate(&ctx)
+    }
+
+    /// The result with this ID; panics listing the IDs present when it is missing.
+    pub fn find<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {
+        results.iter().find(|r| r.id == id).unwrap_or_else(|| {
+            let ids: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
+            panic!("no {id} among {ids:?}")
+        })
+    }
+
+    /// Asserts a status and that the message contains every fragment.
+    pub fn expect(results: &[CheckResult], id: &str, status: Status, fragments: &[&str]) {
+        let r = find(results, id);
+        assert_eq!(r.status, status, "{id}: {}", r.message);
+        for f in fragments {
+            assert!(r.message.contains(f), "{id}: {:?} lacks {f:?}", r.message);
+        }
+    }
+}
