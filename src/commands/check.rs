@@ -17,13 +17,15 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     )?;
     let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     let facts = super::facts_from(args.input.facts.as_deref())?;
+    let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
+    let live = live_probes(&args, &profile);
     let ctx = Context {
         facts: &facts,
         profile: &profile,
         phase: args.phase,
         peers: &[],
-        baseline: None,
-        live: None,
+        baseline: baseline.as_ref(),
+        live: live.as_ref(),
     };
     let mut results = crate::checks::evaluate(&ctx);
     let skips: Vec<String> = args
@@ -43,7 +45,29 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         results,
     };
     crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
+    super::results::write(
+        &report,
+        args.write_results.as_deref(),
+        args.textfile.as_deref(),
+    )?;
     Ok(report.exit(args.strict).into())
+}
+
+/// Runs the live probes for post-join and post-boot on the live host (not for a saved snapshot).
+fn live_probes(
+    args: &CheckArgs,
+    profile: &crate::profile::Profile,
+) -> Option<crate::probes::LiveProbes> {
+    if args.phase < crate::checks::Phase::PostJoin || args.input.facts.is_some() {
+        return None;
+    }
+    let flags = crate::probes::config::ProbeFlags {
+        felix_port: args.felix_port,
+        cluster_dns: args.cluster_dns,
+        cluster_domain: args.cluster_domain.clone(),
+    };
+    let settings = crate::probes::settings(&flags, &profile.post_join, &args.kubelet_config);
+    Some(crate::probes::run(&settings))
 }
 
 /// Marks every result whose ID is in the skip list (exact, case-insensitive, or a `prefix*`) as skipped.

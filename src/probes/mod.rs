@@ -46,6 +46,16 @@ pub fn run(settings: &ProbeSettings) -> LiveProbes {
     })
 }
 
+/// Reads the kubelet config at `kubelet_config` and resolves where the probes go.
+pub fn settings(
+    flags: &config::ProbeFlags,
+    profile: &crate::profile::PostJoinSettings,
+    kubelet_config: &std::path::Path,
+) -> ProbeSettings {
+    let kubelet = kubelet::read_dns_settings(kubelet_config);
+    config::resolve(flags, profile, kubelet_config, &kubelet, PROBE_TIMEOUT)
+}
+
 /// Milliseconds in a duration, for evidence.
 pub(crate) fn millis(d: Duration) -> u64 {
     d.as_millis().try_into().unwrap_or(u64::MAX)
