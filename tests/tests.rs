@@ -4,3 +4,5 @@
 mod util;
 
 mod cli;
+mod dns_dnsmasq;
+mod postboot_felix;
