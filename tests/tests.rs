@@ -5,4 +5,6 @@ mod util;
 
 mod cli;
 mod dns_dnsmasq;
+mod postboot_cli;
 mod postboot_felix;
+mod postboot_units;
