@@ -8,3 +8,4 @@ mod dns_dnsmasq;
 mod postboot_cli;
 mod postboot_felix;
 mod postboot_units;
+mod facts_netns;

@@ -1,0 +1,94 @@
+//! Physical-device detection from sysfs: physical NICs carry no netlink link kind, so a NIC is told
+//! from a virtual link by where `/sys/class/net/<if>` points (below `/sys/devices`, not
+//! `/sys/devices/virtual`), and its bus and driver by the `subsystem` and `driver` links of its parent
+//! device. Only `readlink` is used: cheap even on a node with thousands of interfaces.
+
+use std::path::{Path, PathBuf};
+
+use crate::facts::PhysicalDevice;
+
+const CLASS_NET: &str = "/sys/class/net";
+
+/// What netlink already said about an interface's parent device (`IFLA_PARENT_DEV_*`, kernel 5.13+).
+#[derive(Debug, Clone, Default)]
+pub struct NetlinkParent<'a> {
+    pub device: Option<&'a str>,
+    pub bus: Option<&'a str>,
+}
+
+/// The physical device behind `name`, or `None` for a virtual link or when sysfs does not list it.
+pub fn physical_device(name: &str, parent: NetlinkParent<'_>) -> Option<PhysicalDevice> {
+    let class_link = Path::new(CLASS_NET).join(name);
+    let device_path = std::fs::read_link(&class_link)
+        .ok()
+        .and_then(|target| device_path_from_class_link(&target.to_string_lossy(), name));
+    if device_path.is_none() && parent.device.is_none() {
+        return None;
+    }
+    let device_dir = class_link.join("device");
+    let bus = parent
+        .bus
+        .map(str::to_string)
+        .or_else(|| link_basename(&device_dir.join("subsystem")));
+    let driver = link_basename(&device_dir.join("driver"));
+    Some(PhysicalDevice {
+        bus,
+        device_path,
+        driver,
+    })
+}
+
+fn link_basename(path: &PathBuf) -> Option<String> {
+    let target = std::fs::read_link(path).ok()?;
+    target.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// The device path below `/sys/devices` from the target of the `/sys/class/net/<if>` symlink
+/// (`../../devices/pci0000:00/0000:00:03.0/virtio2/net/eth0` → `pci0000:00/0000:00:03.0/virtio2`);
+/// `None` for virtual links (`../../devices/virtual/net/br0`).
+pub fn device_path_from_class_link(target: &str, name: &str) -> Option<String> {
+    let below_devices = target
+        .trim_start_matches("../")
+        .trim_start_matches("/sys/")
+        .strip_prefix("devices/")?;
+    if below_devices.starts_with("virtual/") {
+        return None;
+    }
+    let suffix = format!("/net/{name}");
+    let device = below_devices.strip_suffix(&suffix).unwrap_or(below_devices);
+    Some(device.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_link_of_a_real_nic_gives_its_device_path() {
+        assert_eq!(
+            device_path_from_class_link(
+                "../../devices/pci0000:00/0000:00:03.0/virtio2/net/eth0",
+                "eth0"
+            )
+            .as_deref(),
+            Some("pci0000:00/0000:00:03.0/virtio2")
+        );
+        assert_eq!(
+            device_path_from_class_link(
+                "../../devices/pci0000:00/0000:00:1f.6/net/ens192",
+                "ens192"
+            )
+            .as_deref(),
+            Some("pci0000:00/0000:00:1f.6")
+        );
+    }
+
+    #[test]
+    fn virtual_links_are_not_physical() {
+        assert_eq!(
+            device_path_from_class_link("../../devices/virtual/net/docker0", "docker0"),
+            None
+        );
+        assert_eq!(device_path_from_class_link("garbage", "x"), None);
+    }
+}

@@ -1,0 +1,315 @@
+//! `nodecheck facts` inside a network namespace built like the incident's worker: a veth renamed
+//! `ens192`, a management NIC with a multipath default route, `docker0` and a compose bridge with
+//! addresses, a vxlan, IPv6 disabled on one interface, and hostile interface names. Asserts the exact
+//! facts and that interface order is the kernel's (`ip -j link show`).
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::util::{bin, json_stdout, netns_unavailable, nodecheck, skip, Netns};
+
+const ESCAPE_NAME: &str = "e\x1bq";
+const SHELL_NAME: &str = "x$;y";
+const NON_ASCII_NAME: &str = "néé";
+
+/// Builds the namespace; each step panics with `ip`'s message when it fails.
+fn incident_namespace(tag: &str) -> Netns {
+    let ns = Netns::new(tag);
+    // The node network: a veth renamed ens192, as on the mis-named worker.
+    ns.ip(&[
+        "link", "add", "tmp-ens", "type", "veth", "peer", "name", "ens-peer",
+    ]);
+    ns.ip(&["link", "set", "tmp-ens", "name", "ens192"]);
+    ns.ip(&["addr", "add", "10.20.41.41/24", "dev", "ens192"]);
+    // The management NIC.
+    ns.ip(&[
+        "link",
+        "add",
+        "mgmt0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "mgmt-peer",
+    ]);
+    ns.ip(&["addr", "add", "192.168.77.10/24", "dev", "mgmt0"]);
+    for dev in ["ens192", "ens-peer", "mgmt0", "mgmt-peer"] {
+        ns.ip(&["link", "set", dev, "up"]);
+    }
+    ns.ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.168.77.1",
+        "dev",
+        "mgmt0",
+    ]);
+    ns.ip(&[
+        "route",
+        "add",
+        "10.99.0.0/16",
+        "nexthop",
+        "via",
+        "10.20.41.1",
+        "dev",
+        "ens192",
+        "weight",
+        "3",
+        "nexthop",
+        "via",
+        "192.168.77.1",
+        "dev",
+        "mgmt0",
+    ]);
+    // Docker's default bridge and a compose bridge, with a port enslaved to docker0.
+    ns.ip(&["link", "add", "docker0", "type", "bridge"]);
+    ns.ip(&["addr", "add", "172.17.0.1/16", "dev", "docker0"]);
+    ns.ip(&["link", "add", "br-3f2a1b4c5d6e", "type", "bridge"]);
+    ns.ip(&["addr", "add", "10.20.41.1/24", "dev", "br-3f2a1b4c5d6e"]);
+    ns.ip(&[
+        "link",
+        "add",
+        "vethd0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "vethd0-peer",
+    ]);
+    ns.ip(&["link", "set", "vethd0", "master", "docker0"]);
+    // An overlay and hostile names.
+    ns.ip(&[
+        "link",
+        "add",
+        "vxlan.calico",
+        "type",
+        "vxlan",
+        "id",
+        "4096",
+        "dstport",
+        "4789",
+        "dev",
+        "mgmt0",
+    ]);
+    ns.ip(&[
+        "link",
+        "add",
+        SHELL_NAME,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        ESCAPE_NAME,
+    ]);
+    ns.ip(&["link", "add", NON_ASCII_NAME, "type", "bridge"]);
+    let out = ns.exec(
+        "sysctl",
+        &["-qw", "net.ipv6.conf.vxlan/calico.disable_ipv6=1"],
+    );
+    assert!(
+        out.status.success(),
+        "sysctl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ns
+}
+
+/// `ip -j link show` order of names. iproute2 writes control bytes of names raw into its JSON (invalid
+/// JSON), so they are escaped before parsing.
+fn ip_link_names(ns: &Netns) -> Vec<String> {
+    let out = ns.exec("ip", &["-j", "link", "show"]);
+    assert!(out.status.success(), "ip -j link show failed");
+    let mut json = String::new();
+    for c in String::from_utf8_lossy(&out.stdout).chars() {
+        if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') {
+            json.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            json.push(c);
+        }
+    }
+    let links: Value = serde_json::from_str(&json).expect("ip -j link show output");
+    links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["ifname"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn interface<'a>(facts: &'a Value, name: &str) -> &'a Value {
+    facts["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("no interface {name:?} in facts"))
+}
+
+fn addresses(iface: &Value, family: &str) -> Vec<String> {
+    iface["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["family"] == family)
+        .map(|a| format!("{}/{}", a["address"].as_str().unwrap(), a["prefix_len"]))
+        .collect()
+}
+
+#[test]
+fn facts_in_a_namespace_match_the_kernel() {
+    if let Some(reason) = netns_unavailable() {
+        return skip(&reason);
+    }
+    let ns = incident_namespace("gather-facts");
+    let out = ns.nodecheck(&["facts", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let facts = json_stdout(&out);
+
+    let names: Vec<String> = facts["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ip_link_names(&ns),
+        "interface order must be the kernel's"
+    );
+    for hostile in [SHELL_NAME, ESCAPE_NAME, NON_ASCII_NAME] {
+        assert!(names.iter().any(|n| n == hostile), "{hostile:?} missing");
+    }
+
+    let ens = interface(&facts, "ens192");
+    assert_eq!(ens["kind"], "veth");
+    assert_eq!(ens["physical"], Value::Null);
+    assert_eq!(ens["admin_up"], true);
+    assert_eq!(ens["ipv6_disabled"], false);
+    assert_eq!(addresses(ens, "ipv4"), vec!["10.20.41.41/24"]);
+    assert_eq!(ens["addresses"][0]["scope"], "global");
+    assert_eq!(ens["mtu"], 1500);
+    let mac = ens["mac"].as_str().unwrap();
+    assert_eq!(mac.len(), 17, "mac {mac}");
+
+    let docker0 = interface(&facts, "docker0");
+    assert_eq!(docker0["kind"], "bridge");
+    assert_eq!(addresses(docker0, "ipv4"), vec!["172.17.0.1/16"]);
+    let compose = interface(&facts, "br-3f2a1b4c5d6e");
+    assert_eq!(compose["kind"], "bridge");
+    assert_eq!(addresses(compose, "ipv4"), vec!["10.20.41.1/24"]);
+    assert_eq!(interface(&facts, "vethd0")["master"], "docker0");
+    assert_eq!(interface(&facts, "ens192")["master"], Value::Null);
+
+    let vxlan = interface(&facts, "vxlan.calico");
+    assert_eq!(vxlan["kind"], "vxlan");
+    assert_eq!(vxlan["ipv6_disabled"], true);
+    assert!(addresses(vxlan, "ipv6").is_empty());
+    assert_eq!(interface(&facts, NON_ASCII_NAME)["kind"], "bridge");
+    assert_eq!(interface(&facts, ESCAPE_NAME)["kind"], "veth");
+
+    let lo = interface(&facts, "lo");
+    assert_eq!(lo["kind"], Value::Null);
+    assert_eq!(addresses(lo, "ipv4"), vec!["127.0.0.1/8"]);
+    assert_eq!(lo["addresses"][0]["scope"], "host");
+
+    let routes = facts["routes"].as_array().unwrap();
+    let default: Vec<&Value> = routes
+        .iter()
+        .filter(|r| r["destination"] == "0.0.0.0/0")
+        .collect();
+    assert_eq!(default.len(), 1, "routes: {routes:#?}");
+    assert_eq!(default[0]["device"], "mgmt0");
+    assert_eq!(default[0]["gateway"], "192.168.77.1");
+    assert_eq!(default[0]["protocol"], "boot");
+    let multipath = routes
+        .iter()
+        .find(|r| r["destination"] == "10.99.0.0/16")
+        .expect("multipath route");
+    assert_eq!(multipath["device"], Value::Null);
+    assert_eq!(
+        multipath["nexthops"],
+        serde_json::json!([
+            {"gateway": "10.20.41.1", "device": "ens192", "weight": 3},
+            {"gateway": "192.168.77.1", "device": "mgmt0", "weight": 1},
+        ])
+    );
+    let connected = routes
+        .iter()
+        .find(|r| r["destination"] == "10.20.41.0/24" && r["device"] == "ens192")
+        .expect("connected route of ens192");
+    assert_eq!(connected["protocol"], "kernel");
+    assert_eq!(connected["scope"], "link");
+    assert_eq!(connected["preferred_source"], "10.20.41.41");
+    // Only the main table: the local table's 10.20.41.41 route must not appear.
+    assert!(routes.iter().all(|r| r["route_type"] != "local"));
+    let families: Vec<&str> = routes
+        .iter()
+        .map(|r| r["family"].as_str().unwrap())
+        .collect();
+    let first_v6 = families
+        .iter()
+        .position(|f| *f == "ipv6")
+        .unwrap_or(families.len());
+    assert!(
+        families[first_v6..].iter().all(|f| *f == "ipv6"),
+        "IPv4 routes first"
+    );
+}
+
+#[test]
+fn facts_as_an_unprivileged_user_succeed_without_product_uuid() {
+    if let Some(reason) = netns_unavailable() {
+        return skip(&reason);
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin())
+        .args(["facts", "--format", "json"])
+        .output()
+        .expect("setpriv");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let facts = json_stdout(&out);
+    assert_eq!(facts["host"]["gathered_as_root"], false);
+    assert_eq!(facts["host"]["product_uuid"], Value::Null);
+    let reason = facts["unavailable"]["host.product_uuid"]
+        .as_str()
+        .expect("a reason for the missing product_uuid");
+    assert!(reason.contains("product_uuid"), "{reason}");
+}
+
+#[test]
+fn unknown_facts_format_is_bad_input() {
+    let out = nodecheck(&["facts", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("xml"));
+}
+
+#[test]
+fn closed_stdout_pipe_exits_quietly() {
+    let mut child = Command::new(bin())
+        .args(["facts", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nodecheck");
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(first[0], b'{');
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panic"), "stderr: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+}
