@@ -23,6 +23,11 @@ pub enum Behaviour {
 pub fn serve(behaviour: Behaviour) -> (SocketAddr, std::sync::mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().unwrap();
+    (addr, serve_on(listener, behaviour))
+}
+
+/// Serves one behaviour on an already bound listener (e.g. one bound inside a network namespace).
+pub fn serve_on(listener: TcpListener, behaviour: Behaviour) -> std::sync::mpsc::Receiver<String> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
@@ -43,7 +48,7 @@ pub fn serve(behaviour: Behaviour) -> (SocketAddr, std::sync::mpsc::Receiver<Str
             }
         }
     });
-    (addr, rx)
+    rx
 }
 
 fn read_request(stream: &mut TcpStream) -> String {

@@ -5,7 +5,9 @@ mod util;
 
 mod cli;
 mod dns_dnsmasq;
+mod drift_netns;
+mod facts_netns;
 mod postboot_cli;
 mod postboot_felix;
+mod postboot_netns;
 mod postboot_units;
-mod facts_netns;

@@ -127,7 +127,7 @@ fn bgp_port(facts: &Facts) -> CheckResult {
 }
 
 fn tunnel_in_use(facts: &Facts, i: &Interface) -> bool {
-    !i.addresses.is_empty()
+    postjoin::stable_global_addresses(i).next().is_some()
         || calico_routes(facts)
             .iter()
             .any(|r| r.device.as_deref() == Some(i.name.as_str()))
@@ -148,7 +148,7 @@ fn tunnel(facts: &Facts) -> CheckResult {
         .filter_map(|n| facts.interface(n))
         .collect();
     let describe = |i: &Interface| {
-        let addrs: Vec<String> = i.addresses.iter().map(cidr).collect();
+        let addrs: Vec<String> = postjoin::stable_global_addresses(i).map(cidr).collect();
         format!(
             "{} ({}, {})",
             i.name,
