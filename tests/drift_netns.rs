@@ -5,24 +5,21 @@ use std::os::unix::fs::PermissionsExt;
 
 use serde_json::Value;
 
+use crate::postboot_util::{assert_result, node_namespace, result};
 use crate::util::{json_stdout, netns_unavailable, skip, Netns};
 
-fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
-fn assert_result(report: &Value, id: &str, status: &str, fragments: &[&str]) {
-    let r = result(report, id);
-    assert_eq!(r["status"], status, "{id}: {}", r["message"]);
-    let message = r["message"].as_str().unwrap();
-    for f in fragments {
-        assert!(message.contains(f), "{id}: {message:?} lacks {f:?}");
-    }
+/// `check --phase post-boot --baseline FILE` inside the namespace, as JSON, with its exit code.
+fn post_boot(ns: &Netns, baseline: &str) -> (Value, Option<i32>) {
+    let out = ns.nodecheck(&[
+        "check",
+        "--phase",
+        "post-boot",
+        "--baseline",
+        baseline,
+        "--format",
+        "json",
+    ]);
+    (json_stdout(&out), out.status.code())
 }
 
 #[test]
@@ -30,30 +27,7 @@ fn drift_after_rename_bridge_and_mtu_change() {
     if let Some(reason) = netns_unavailable() {
         return skip(&reason);
     }
-    let ns = Netns::new("postboot-drift");
-    ns.ip(&[
-        "link",
-        "add",
-        "eth3",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth3-peer",
-    ]);
-    ns.ip(&["addr", "add", "10.20.41.11/24", "dev", "eth3"]);
-    ns.ip(&["link", "set", "eth3", "up"]);
-    ns.ip(&["link", "set", "eth3-peer", "up"]);
-    ns.ip(&[
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.20.41.1",
-        "dev",
-        "eth3",
-    ]);
-
+    let ns = node_namespace("postboot-drift", "eth3", "10.20.41.11/24", "10.20.41.1");
     let dir = std::env::temp_dir().join(format!("postboot-drift-{}", std::process::id()));
     let baseline = dir.join("baseline.json");
     let baseline_arg = baseline.to_str().unwrap();
@@ -74,16 +48,7 @@ fn drift_after_rename_bridge_and_mtu_change() {
     assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
 
     // Unchanged: no drift.
-    let out = ns.nodecheck(&[
-        "check",
-        "--phase",
-        "post-boot",
-        "--baseline",
-        baseline_arg,
-        "--format",
-        "json",
-    ]);
-    let report = json_stdout(&out);
+    let (report, _) = post_boot(&ns, baseline_arg);
     for id in [
         "Drift-NodeNicName",
         "Drift-NodeAddress",
@@ -111,22 +76,8 @@ fn drift_after_rename_bridge_and_mtu_change() {
     ns.ip(&["addr", "add", "172.18.0.1/16", "dev", "br-3f2a1b4c5d6e"]);
     ns.ip(&["link", "set", "br-3f2a1b4c5d6e", "up"]);
 
-    let out = ns.nodecheck(&[
-        "check",
-        "--phase",
-        "post-boot",
-        "--baseline",
-        baseline_arg,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json_stdout(&out);
+    let (report, code) = post_boot(&ns, baseline_arg);
+    assert_eq!(code, Some(3));
     assert_result(
         &report,
         "Drift-NodeNicName",
@@ -159,16 +110,7 @@ fn drift_after_rename_bridge_and_mtu_change() {
     // The address moves to the bridge: lost from the node NIC, named where it went.
     ns.ip(&["addr", "del", "10.20.41.11/24", "dev", "ens192"]);
     ns.ip(&["addr", "add", "10.20.41.11/24", "dev", "br-3f2a1b4c5d6e"]);
-    let out = ns.nodecheck(&[
-        "check",
-        "--phase",
-        "post-boot",
-        "--baseline",
-        baseline_arg,
-        "--format",
-        "json",
-    ]);
-    let report = json_stdout(&out);
+    let (report, _) = post_boot(&ns, baseline_arg);
     assert_result(
         &report,
         "Drift-NodeAddress",

@@ -2,36 +2,33 @@
 //! baseline contract (missing default: a skip saying how to record one; an explicit missing or corrupt
 //! file: exit 2), and bad probe flags (exit 2).
 
+use crate::postboot_util::result;
 use crate::util::{fixture, json_stdout, nodecheck};
 
 fn arg(p: std::path::PathBuf) -> String {
     p.display().to_string()
 }
 
-fn result<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report}"))
+/// `check --phase post-boot` of the saved snapshot `facts` against `baseline`, with extra flags.
+fn post_boot(facts: &str, baseline: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "check",
+        "--phase",
+        "post-boot",
+        "--facts",
+        facts,
+        "--baseline",
+        baseline,
+    ];
+    args.extend_from_slice(extra);
+    nodecheck(&args)
 }
 
 #[test]
 fn post_boot_from_snapshots_reports_each_drift() {
     let facts = arg(fixture("postboot/worker-41-after-reboot.json"));
     let baseline = arg(fixture("postboot/worker-41-baseline.json"));
-    let out = nodecheck(&[
-        "check",
-        "--phase",
-        "post-boot",
-        "--facts",
-        &facts,
-        "--baseline",
-        &baseline,
-        "--format",
-        "json",
-    ]);
+    let out = post_boot(&facts, &baseline, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(3));
     let report = json_stdout(&out);
     let nic = result(&report, "Drift-NodeNicName");
@@ -94,29 +91,13 @@ fn post_boot_without_any_baseline_is_a_skip_not_a_crash() {
 #[test]
 fn explicit_missing_or_corrupt_baseline_is_bad_input() {
     let facts = arg(fixture("postboot/worker-41-baseline.json"));
-    let out = nodecheck(&[
-        "check",
-        "--phase",
-        "post-boot",
-        "--facts",
-        &facts,
-        "--baseline",
-        "/nonexistent/baseline.json",
-    ]);
+    let out = post_boot(&facts, "/nonexistent/baseline.json", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("baseline: /nonexistent/baseline.json"));
     let corrupt =
         std::env::temp_dir().join(format!("postboot-corrupt-{}.json", std::process::id()));
     std::fs::write(&corrupt, "{\"schema_version\": 1, \"interfaces\": [").unwrap();
-    let out = nodecheck(&[
-        "check",
-        "--phase",
-        "post-boot",
-        "--facts",
-        &facts,
-        "--baseline",
-        &arg(corrupt.clone()),
-    ]);
+    let out = post_boot(&facts, &arg(corrupt.clone()), &[]);
     let _ = std::fs::remove_file(&corrupt);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid JSON at line 1"));

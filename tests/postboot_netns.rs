@@ -9,43 +9,20 @@ use serde_json::Value;
 
 use crate::dns_dnsmasq::{dnsmasq_unavailable, in_netns, Dnsmasq};
 use crate::postboot_felix::{serve_on, Behaviour};
+use crate::postboot_util::{assert_result, node_namespace, result};
 use crate::util::{json_stdout, netns_unavailable, skip, Netns};
 
-fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+/// A node NIC eth0 with the default route; Calico's routes and devices are added by each test.
+fn calico_node_namespace(tag: &str) -> Netns {
+    node_namespace(tag, "eth0", "10.20.41.11/24", "10.20.41.1")
 }
 
-/// A node network NIC, and Calico's IP-in-IP-less BGP routes plus a VXLAN tunnel.
-fn calico_node_namespace(tag: &str) -> Netns {
-    let ns = Netns::new(tag);
-    ns.ip(&[
-        "link",
-        "add",
-        "eth0",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0-peer",
-    ]);
-    ns.ip(&["addr", "add", "10.20.41.11/24", "dev", "eth0"]);
-    ns.ip(&["link", "set", "eth0", "up"]);
-    ns.ip(&["link", "set", "eth0-peer", "up"]);
-    ns.ip(&[
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.20.41.1",
-        "dev",
-        "eth0",
-    ]);
-    ns
+/// `check --phase post-join` inside the namespace with extra flags, as JSON.
+fn post_join(ns: &Netns, extra: &[&str]) -> (Value, Option<i32>) {
+    let mut args = vec!["check", "--phase", "post-join", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = ns.nodecheck(&args);
+    (json_stdout(&out), out.status.code())
 }
 
 #[test]
@@ -54,33 +31,23 @@ fn bird_routes_in_a_namespace_count_as_calico_routes() {
         return skip(&reason);
     }
     let ns = calico_node_namespace("postboot-routes");
-    let out = ns.nodecheck(&["check", "--phase", "post-join", "--format", "json"]);
-    let report = json_stdout(&out);
-    assert_eq!(result(&report, "Calico-Routes")["status"], "warn");
-    assert_eq!(result(&report, "Calico-Tunnel")["status"], "fail");
+    let (report, _) = post_join(&ns, &[]);
+    assert_result(
+        &report,
+        "Calico-Routes",
+        "warn",
+        &["no routes installed by Calico"],
+    );
+    assert_result(&report, "Calico-Tunnel", "fail", &[]);
 
-    ns.ip(&[
-        "route",
-        "add",
-        "192.168.5.0/26",
-        "via",
-        "10.20.41.12",
-        "dev",
-        "eth0",
-        "proto",
-        "bird",
-    ]);
-    ns.ip(&[
-        "route",
-        "add",
-        "192.168.7.0/26",
-        "via",
-        "10.20.41.13",
-        "dev",
-        "eth0",
-        "proto",
-        "bird",
-    ]);
+    for (block, via) in [
+        ("192.168.5.0/26", "10.20.41.12"),
+        ("192.168.7.0/26", "10.20.41.13"),
+    ] {
+        ns.ip(&[
+            "route", "add", block, "via", via, "dev", "eth0", "proto", "bird",
+        ]);
+    }
     ns.ip(&[
         "route",
         "add",
@@ -89,7 +56,7 @@ fn bird_routes_in_a_namespace_count_as_calico_routes() {
         "proto",
         "bird",
     ]);
-    // A kernel route is not Calico's.
+    // A route of another protocol is not Calico's.
     ns.ip(&[
         "route",
         "add",
@@ -99,21 +66,18 @@ fn bird_routes_in_a_namespace_count_as_calico_routes() {
         "dev",
         "eth0",
     ]);
-    let out = ns.nodecheck(&["check", "--phase", "post-join", "--format", "json"]);
-    let report = json_stdout(&out);
-    let routes = result(&report, "Calico-Routes");
-    assert_eq!(routes["status"], "ok", "{}", routes["message"]);
-    assert!(routes["message"]
-        .as_str()
-        .unwrap()
-        .contains("2 Calico routes to other nodes' pod blocks via 2 nodes"));
-    assert_eq!(routes["evidence"]["local_blocks"][0], "192.168.41.0/26");
-    let tunnel = result(&report, "Calico-Tunnel");
-    assert_eq!(tunnel["status"], "ok", "{}", tunnel["message"]);
-    assert!(tunnel["message"]
-        .as_str()
-        .unwrap()
-        .contains("directly via eth0"));
+    let (report, _) = post_join(&ns, &[]);
+    assert_result(
+        &report,
+        "Calico-Routes",
+        "ok",
+        &["2 Calico routes to other nodes' pod blocks via 2 nodes"],
+    );
+    assert_eq!(
+        result(&report, "Calico-Routes")["evidence"]["local_blocks"][0],
+        "192.168.41.0/26"
+    );
+    assert_result(&report, "Calico-Tunnel", "ok", &["directly via eth0"]);
 
     // VXLAN mode: Felix's routes (proto 80) through vxlan.calico.
     ns.ip(&[
@@ -143,23 +107,14 @@ fn bird_routes_in_a_namespace_count_as_calico_routes() {
         "proto",
         "80",
     ]);
-    let out = ns.nodecheck(&["check", "--phase", "post-join", "--format", "json"]);
-    let report = json_stdout(&out);
-    let routes = result(&report, "Calico-Routes");
-    assert!(
-        routes["message"]
-            .as_str()
-            .unwrap()
-            .contains("3 Calico routes"),
-        "{}",
-        routes["message"]
+    let (report, _) = post_join(&ns, &[]);
+    assert_result(&report, "Calico-Routes", "ok", &["3 Calico routes"]);
+    assert_result(
+        &report,
+        "Calico-Tunnel",
+        "ok",
+        &["vxlan.calico (up, 192.168.41.0/32)"],
     );
-    let tunnel = result(&report, "Calico-Tunnel");
-    assert_eq!(tunnel["status"], "ok");
-    assert!(tunnel["message"]
-        .as_str()
-        .unwrap()
-        .contains("vxlan.calico (up, 192.168.41.0/32)"));
 }
 
 #[test]
@@ -188,84 +143,57 @@ fn felix_and_cluster_dns_probed_inside_the_namespace() {
     serve_on(ready, Behaviour::Answer(200, "ok"));
     serve_on(not_ready, Behaviour::Answer(503, "felix-startup not ready"));
 
-    let check = |felix_port: &str, dns: &str| -> (Value, Duration) {
+    // dnsmasq may still be starting: retry while its address answers nothing, for at most 5 s.
+    let probe = |felix_port: &str, dns: &str| -> Value {
         let started = Instant::now();
-        // dnsmasq may still be starting: retry while the server is not reachable yet.
         loop {
-            let out = ns.nodecheck(&[
-                "check",
-                "--phase",
-                "post-join",
-                "--felix-port",
-                felix_port,
-                "--cluster-dns",
-                dns,
-                "--format",
-                "json",
-            ]);
-            let report = json_stdout(&out);
-            let dns_status = result(&report, "ClusterDNS-Query")["evidence"]["probe"]["verdict"]
-                ["verdict"]
-                .clone();
-            if dns_status != "no_server" || started.elapsed() > Duration::from_secs(5) {
-                return (report, started.elapsed());
+            let (report, _) = post_join(&ns, &["--felix-port", felix_port, "--cluster-dns", dns]);
+            let verdict = &result(&report, "ClusterDNS-Query")["evidence"]["probe"]["verdict"];
+            if verdict["verdict"] != "no_server" || started.elapsed() > Duration::from_secs(5) {
+                return report;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     };
 
-    let (report, _) = check(&ready_port, "10.96.0.10");
-    let felix = result(&report, "Calico-FelixReady");
-    assert_eq!(felix["status"], "ok", "{}", felix["message"]);
-    let dns = result(&report, "ClusterDNS-Query");
-    assert_eq!(dns["status"], "ok", "{}", dns["message"]);
-    assert!(dns["message"]
-        .as_str()
-        .unwrap()
-        .contains("kubernetes.default.svc.cluster.local → 10.96.0.1, answered by 10.96.0.10:53 (--cluster-dns)"));
+    let report = probe(&ready_port, "10.96.0.10");
+    assert_result(&report, "Calico-FelixReady", "ok", &["answered 200"]);
+    assert_result(
+        &report,
+        "ClusterDNS-Query",
+        "ok",
+        &["kubernetes.default.svc.cluster.local → 10.96.0.1, answered by 10.96.0.10:53 (--cluster-dns)"],
+    );
 
-    let (report, _) = check(&not_ready_port, "10.96.0.11:53");
-    let felix = result(&report, "Calico-FelixReady");
-    assert_eq!(felix["status"], "fail");
-    assert!(felix["message"]
-        .as_str()
-        .unwrap()
-        .contains("503: felix-startup not ready"));
-    let dns = result(&report, "ClusterDNS-Query");
-    assert_eq!(dns["status"], "fail");
-    assert!(dns["message"]
-        .as_str()
-        .unwrap()
-        .contains("the DNS path works; the name is missing"));
+    let report = probe(&not_ready_port, "10.96.0.11:53");
+    assert_result(
+        &report,
+        "Calico-FelixReady",
+        "fail",
+        &["503: felix-startup not ready"],
+    );
+    assert_result(
+        &report,
+        "ClusterDNS-Query",
+        "fail",
+        &["the DNS path works; the name is missing"],
+    );
 
-    // Nothing on the Felix port, nothing on the DNS address: both verdicts within one timeout,
-    // because the probes run side by side.
-    let out_started = Instant::now();
-    let out = ns.nodecheck(&[
-        "check",
-        "--phase",
-        "post-join",
-        "--felix-port",
-        "1",
-        "--cluster-dns",
-        "10.20.41.99",
-        "--format",
-        "json",
-    ]);
-    let elapsed = out_started.elapsed();
-    let report = json_stdout(&out);
-    assert!(result(&report, "Calico-FelixReady")["message"]
-        .as_str()
-        .unwrap()
-        .contains("not answering"));
-    let dns = result(&report, "ClusterDNS-Query");
-    assert!(dns["message"]
-        .as_str()
-        .unwrap()
-        .contains("no DNS server reachable at 10.20.41.99:53"));
+    // Nothing on the Felix port, nothing at the DNS address: both verdicts within about one
+    // timeout, because the probes run side by side.
+    let started = Instant::now();
+    let (report, code) = post_join(&ns, &["--felix-port", "1", "--cluster-dns", "10.20.41.99"]);
+    let elapsed = started.elapsed();
+    assert_result(&report, "Calico-FelixReady", "fail", &["not answering"]);
+    assert_result(
+        &report,
+        "ClusterDNS-Query",
+        "fail",
+        &["no DNS server reachable at 10.20.41.99:53"],
+    );
     assert!(
         elapsed < nodecheck::probes::PROBE_TIMEOUT + Duration::from_millis(1500),
         "check took {elapsed:?}"
     );
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(code, Some(3));
 }

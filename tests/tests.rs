@@ -11,3 +11,4 @@ mod postboot_cli;
 mod postboot_felix;
 mod postboot_netns;
 mod postboot_units;
+mod postboot_util;

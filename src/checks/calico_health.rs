@@ -312,24 +312,11 @@ fn node_address(ctx: &Context) -> CheckResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{after_reboot, baseline, expect, find, profile, run};
+    use crate::checks::postjoin::fixtures::{
+        after_reboot, baseline, expect, find, kube_node, profile, run,
+    };
     use crate::checks::{Phase, Status};
-    use crate::peers::{KubeNode, Peer};
     use crate::probes::{FelixHealth, FelixVerdict, LiveProbes};
-
-    fn kube_node(name: &str, ip: &str, calico: Option<&str>) -> Peer {
-        Peer {
-            name: name.into(),
-            source: "nodes.json".into(),
-            facts: None,
-            node: Some(KubeNode {
-                name: name.into(),
-                addresses: vec![("InternalIP".into(), ip.into())],
-                calico_ipv4_address: calico.map(str::to_string),
-                ..KubeNode::default()
-            }),
-        }
-    }
 
     fn felix(verdict: FelixVerdict) -> LiveProbes {
         LiveProbes {

@@ -180,6 +180,21 @@ pub(crate) mod fixtures {
         crate::profile::load::parse_profile(yaml, "test").expect("profile parses")
     }
 
+    /// A peer from `kubectl get nodes -o json`: its InternalIP and, optionally, Calico's annotation.
+    pub fn kube_node(name: &str, ip: &str, calico: Option<&str>) -> Peer {
+        Peer {
+            name: name.into(),
+            source: "nodes.json".into(),
+            facts: None,
+            node: Some(crate::peers::KubeNode {
+                name: name.into(),
+                addresses: vec![("InternalIP".into(), ip.into())],
+                calico_ipv4_address: calico.map(str::to_string),
+                ..Default::default()
+            }),
+        }
+    }
+
     /// Evaluates every check of `phase` and returns them.
     pub fn run(
         facts: &Facts,

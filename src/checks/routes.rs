@@ -177,22 +177,10 @@ fn calico_routes_check(ctx: &Context) -> CheckResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{after_reboot, baseline, expect, profile, run};
+    use crate::checks::postjoin::fixtures::{
+        after_reboot, baseline, expect, kube_node, profile, run,
+    };
     use crate::checks::{Phase, Status};
-    use crate::peers::{KubeNode, Peer};
-
-    fn peer(name: &str, ip: &str) -> Peer {
-        Peer {
-            name: name.into(),
-            source: "nodes.json".into(),
-            facts: None,
-            node: Some(KubeNode {
-                name: name.into(),
-                addresses: vec![("InternalIP".into(), ip.into())],
-                ..KubeNode::default()
-            }),
-        }
-    }
 
     #[test]
     fn bird_routes_counted_and_blackholes_left_out() {
@@ -210,16 +198,16 @@ mod tests {
     fn compared_with_the_peers() {
         let (f, p) = (baseline(), profile("{}"));
         let peers = [
-            peer("worker-41", "10.20.41.11"),
-            peer("worker-42", "10.20.41.12"),
-            peer("worker-43", "10.20.41.13"),
+            kube_node("worker-41", "10.20.41.11", None),
+            kube_node("worker-42", "10.20.41.12", None),
+            kube_node("worker-43", "10.20.41.13", None),
         ];
         let r = run(&f, &p, Phase::PostJoin, &peers, None, None);
         expect(&r, "Calico-Routes", Status::Ok, &["for 2 other nodes"]);
         let peers = [
-            peer("worker-42", "10.20.41.12"),
-            peer("worker-43", "10.20.41.13"),
-            peer("worker-44", "10.20.41.14"),
+            kube_node("worker-42", "10.20.41.12", None),
+            kube_node("worker-43", "10.20.41.13", None),
+            kube_node("worker-44", "10.20.41.14", None),
         ];
         let r = run(&f, &p, Phase::PostJoin, &peers, None, None);
         expect(

@@ -152,13 +152,10 @@ mod tests {
         let path = Path::new("/var/lib/kubelet/config.yaml");
         let mut profile = PostJoinSettings::default();
         let k = kubelet(&["10.96.0.10", "10.96.0.11"], Some("corp.local"));
-        let s = resolve(
-            &ProbeFlags::default(),
-            &profile,
-            path,
-            &k,
-            Duration::from_secs(2),
-        );
+        let t2 = Duration::from_secs(2);
+        let without_flags =
+            |profile: &PostJoinSettings| resolve(&ProbeFlags::default(), profile, path, &k, t2);
+        let s = without_flags(&profile);
         let t = s.cluster_dns.unwrap();
         assert_eq!(t.server, "10.96.0.10:53".parse().unwrap());
         assert_eq!(t.domain, "corp.local");
@@ -167,13 +164,7 @@ mod tests {
 
         profile.cluster_dns = Some("10.100.0.10".parse().unwrap());
         profile.felix_health_port = Some(9199);
-        let s = resolve(
-            &ProbeFlags::default(),
-            &profile,
-            path,
-            &k,
-            Duration::from_secs(2),
-        );
+        let s = without_flags(&profile);
         assert_eq!(
             s.cluster_dns.unwrap().server,
             "10.100.0.10:53".parse().unwrap()
@@ -185,7 +176,7 @@ mod tests {
             cluster_dns: Some("127.0.0.1:5353".parse().unwrap()),
             cluster_domain: Some("example.org".into()),
         };
-        let s = resolve(&flags, &profile, path, &k, Duration::from_secs(2));
+        let s = resolve(&flags, &profile, path, &k, t2);
         let t = s.cluster_dns.unwrap();
         assert_eq!((t.server.port(), t.domain.as_str()), (5353, "example.org"));
         assert_eq!(s.felix_port, 19099);
