@@ -88,13 +88,12 @@ fn felix_ready(ctx: &Context) -> CheckResult {
 
 fn bgp_port(facts: &Facts) -> CheckResult {
     let id = "Calico-BgpPort";
-    if let Some(why) = facts.unavailable.get("listening_ports") {
-        return CheckResult::skip(
-            id,
-            Area::CalicoHealth,
-            format!("listening ports unknown: {}", for_terminal(why)),
-        );
-    }
+    let unknown: Vec<&String> = facts
+        .unavailable
+        .iter()
+        .filter(|(key, _)| key.starts_with("listening_ports"))
+        .map(|(_, why)| why)
+        .collect();
     let listeners: Vec<String> = facts
         .listening_ports
         .iter()
@@ -108,6 +107,15 @@ fn bgp_port(facts: &Facts) -> CheckResult {
             id,
             Area::CalicoHealth,
             format!("BIRD listens on TCP {BGP_PORT} ({})", listeners.join(", ")),
+        )
+    } else if !unknown.is_empty() {
+        CheckResult::skip(
+            id,
+            Area::CalicoHealth,
+            format!(
+                "listening ports unknown: {}",
+                for_terminal(&unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "))
+            ),
         )
     } else if vxlan_only {
         CheckResult::ok(
@@ -395,6 +403,17 @@ mod tests {
             Status::Fail,
             &["no Calico tunnel device"],
         );
+    }
+
+    #[test]
+    fn unknown_listening_ports_skip_the_bgp_check() {
+        let mut f = after_reboot();
+        f.unavailable.insert(
+            "listening_ports.tcp".into(),
+            "/proc/net/tcp: Permission denied".into(),
+        );
+        let r = run(&f, &profile("{}"), Phase::PostJoin, &[], None, None);
+        expect(&r, "Calico-BgpPort", Status::Skip, &["Permission denied"]);
     }
 
     #[test]
