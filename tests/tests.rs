@@ -3,12 +3,19 @@
 
 mod util;
 
+mod calico;
+mod check;
+mod check_netns;
 mod cli;
 mod dns_dnsmasq;
 mod drift_netns;
+mod facts_docker;
 mod facts_netns;
 mod postboot_cli;
 mod postboot_felix;
 mod postboot_netns;
 mod postboot_units;
 mod postboot_util;
+mod profile;
+mod report;
+mod report_golden;

@@ -1,2 +1,26 @@
 //! Calico address autodetection: a model of calico-node's choice per method and version, and the
 //! recommendation of the method that selects the node-network address on every node.
+//!
+//! Everything here is a pure function of values (facts snapshots, the profile, peers, and, for
+//! `can-reach=` on a live host, the kernel's answer gathered beforehand). The behaviour modelled is
+//! calico-node's `AutoDetectCIDR` (node/pkg/lifecycle/startup/autodetection) as documented in
+//! `docs/calico.md`.
+
+pub mod analysis;
+pub mod candidates;
+pub mod exclusions;
+pub mod gofmt;
+pub mod gore2;
+pub mod method;
+pub mod nodes;
+pub mod outcome;
+pub mod predict;
+#[cfg(test)]
+mod predict_tests;
+pub mod recommend;
+pub mod render;
+pub mod render_human;
+pub mod routing;
+#[cfg(test)]
+pub mod testkit;
+pub mod version;

@@ -257,7 +257,7 @@ fn node_address(ctx: &Context) -> CheckResult {
             ),
         );
     };
-    let subnets = postjoin::node_subnets(facts, ctx.profile);
+    let subnets = crate::checks::node_network::resolve(facts, ctx.profile).cidrs;
     let subnet_list: Vec<String> = subnets.iter().map(|s| s.to_string()).collect();
     let holder = postjoin::interface_with_address(facts, calico.addr());
     let in_node_network = subnets.iter().any(|s| s.contains(&calico.addr()));

@@ -1,8 +1,7 @@
 //! Drift since the join: this node now against the baseline recorded right after `kubeadm join`
 //! (`nodecheck baseline record`). Pure: two snapshots (and the profile) in, one result per ID out.
 //!
-//! The node NIC is found in the baseline (the interface holding the node network, else the default
-//! route's) and followed into the current snapshot by its permanent MAC (else its MAC, same link
+//! The node NIC is found in the baseline as the node checks find it (`node_network::resolve`) and followed into the current snapshot by its permanent MAC (else its MAC, same link
 //! kind), so a rename (`eth3` → `ens192`) is told apart from a replaced or missing NIC.
 
 use crate::checks::postjoin::{self, cidr, describe_interface, list_or_none};
@@ -28,21 +27,15 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     };
     let now = ctx.facts;
     let base_nic = postjoin::node_nic(base, ctx.profile);
-    let fate = base_nic.map(|n| follow_nic(n.nic, now));
+    let fate = base_nic.map(|n| follow_nic(n, now));
     vec![
         baseline_identity(base, now),
-        nic_name(now, base_nic.map(|n| n.nic), fate.as_ref()),
-        node_address(now, base_nic.map(|n| n.nic), fate.as_ref()),
+        nic_name(now, base_nic, fate.as_ref()),
+        node_address(now, base_nic, fate.as_ref()),
         bridges(base, now, ctx.profile),
         kernel(base, now),
-        ipv6(
-            base,
-            now,
-            ctx.profile,
-            base_nic.map(|n| n.nic),
-            fate.as_ref(),
-        ),
-        mtu(base, now, base_nic.map(|n| n.nic), fate.as_ref()),
+        ipv6(base, now, ctx.profile, base_nic, fate.as_ref()),
+        mtu(base, now, base_nic, fate.as_ref()),
     ]
 }
 
@@ -260,7 +253,7 @@ fn bridges(base: &Facts, now: &Facts, profile: &Profile) -> CheckResult {
         .bridges
         .allowed
         .iter()
-        .filter_map(|p| regex::Regex::new(&format!("^(?:{p})$")).ok())
+        .filter_map(|p| crate::profile::validate::compile_anchored(p).ok())
         .collect();
     let is_bridge = |i: &&Interface| i.kind.as_deref() == Some("bridge");
     let appeared: Vec<&Interface> = now

@@ -3,68 +3,16 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
-
+use crate::checks::node_network;
 use crate::facts::{Address, Facts, Interface};
 use crate::profile::Profile;
 
-/// The node NIC of a snapshot and why it was chosen.
-#[derive(Debug, Clone, Copy)]
-pub struct NodeNic<'a> {
-    pub nic: &'a Interface,
-    /// `holds 10.20.41.11/24 in the node network 10.20.41.0/24`, `carries the default route`.
-    pub why: &'static str,
-}
+pub use crate::checks::node_network::cidr_of as cidr;
 
-/// The interface carrying the node network: the first interface (dump order) with an address in the
-/// profile's node CIDRs (subnet-sized addresses before /32 VIPs), else the default route's interface
-/// (IPv4 first, lowest metric; the first next hop of a multipath route).
-pub fn node_nic<'a>(facts: &'a Facts, profile: &Profile) -> Option<NodeNic<'a>> {
-    let cidrs = &profile.node_network.cidrs;
-    if !cidrs.is_empty() {
-        let in_node_network =
-            |a: &Address| cidrs.iter().any(|c| c.contains(&a.address)) && is_stable_global(a);
-        for host_sized in [false, true] {
-            let found = facts.interfaces.iter().find(|i| {
-                i.addresses
-                    .iter()
-                    .any(|a| in_node_network(a) && is_host_prefix(a) == host_sized)
-            });
-            if let Some(nic) = found {
-                return Some(NodeNic {
-                    nic,
-                    why: "holds an address in the profile's node network",
-                });
-            }
-        }
-    }
-    let mut defaults: Vec<_> = facts.routes.iter().filter(|r| r.is_default()).collect();
-    defaults.sort_by_key(|r| (r.family, r.metric.unwrap_or(0)));
-    defaults.iter().find_map(|r| {
-        let device = r
-            .device
-            .as_deref()
-            .or_else(|| r.nexthops.iter().find_map(|h| h.device.as_deref()))?;
-        Some(NodeNic {
-            nic: facts.interface(device)?,
-            why: "carries the default route",
-        })
-    })
-}
-
-/// The node network's subnets: the profile's, else the subnets of the node NIC's addresses.
-pub fn node_subnets(facts: &Facts, profile: &Profile) -> Vec<IpNet> {
-    if !profile.node_network.cidrs.is_empty() {
-        return profile.node_network.cidrs.clone();
-    }
-    node_nic(facts, profile)
-        .map(|n| {
-            stable_global_addresses(n.nic)
-                .filter_map(|a| IpNet::new(a.address, a.prefix_len).ok())
-                .map(|net| net.trunc())
-                .collect()
-        })
-        .unwrap_or_default()
+/// The node NIC of a snapshot: the NIC the profile expects, else the first interface holding an
+/// address in the node network (the profile's CIDRs, else the default route's subnets).
+pub fn node_nic<'a>(facts: &'a Facts, profile: &Profile) -> Option<&'a Interface> {
+    node_network::resolve(facts, profile).nic
 }
 
 /// Global addresses that are meant to stay (not IPv6 privacy addresses, which rotate by design).
@@ -74,18 +22,6 @@ pub fn stable_global_addresses(iface: &Interface) -> impl Iterator<Item = &Addre
 
 fn is_stable_global(a: &Address) -> bool {
     a.scope == "global" && !a.flags.iter().any(|f| f == "temporary")
-}
-
-fn is_host_prefix(a: &Address) -> bool {
-    match a.address {
-        IpAddr::V4(_) => a.prefix_len == 32,
-        IpAddr::V6(_) => a.prefix_len == 128,
-    }
-}
-
-/// `10.20.41.11/24`
-pub fn cidr(a: &Address) -> String {
-    format!("{}/{}", a.address, a.prefix_len)
 }
 
 /// The interface holding `ip`, if any.

@@ -61,7 +61,7 @@ fn peer_addresses(peer: &Peer, ctx: &Context) -> Vec<IpAddr> {
     }
     if let Some(facts) = &peer.facts {
         if let Some(nic) = postjoin::node_nic(facts, ctx.profile) {
-            out.extend(postjoin::stable_global_addresses(nic.nic).map(|a| a.address));
+            out.extend(postjoin::stable_global_addresses(nic).map(|a| a.address));
         }
     }
     out

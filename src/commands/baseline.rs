@@ -31,14 +31,14 @@ fn record(args: &BaselineRecordArgs) -> anyhow::Result<ExitCode> {
     let (profile, _) = crate::profile::load::resolve_profile(None)?;
     let node_nic = match crate::checks::postjoin::node_nic(&facts, &profile) {
         Some(n) => {
-            let addrs: Vec<String> = crate::checks::postjoin::stable_global_addresses(n.nic)
+            let addrs: Vec<String> = crate::checks::postjoin::stable_global_addresses(n)
                 .map(crate::checks::postjoin::cidr)
                 .collect();
             format!(
                 "node NIC {} {} MAC {}",
-                for_terminal(&n.nic.name),
+                for_terminal(&n.name),
                 crate::checks::postjoin::list_or_none(&addrs),
-                n.nic.mac.as_deref().unwrap_or("none")
+                n.mac.as_deref().unwrap_or("none")
             )
         }
         None => "no node NIC found: no default route and no address in the profile's node network; NIC drift cannot be checked".to_string(),

@@ -1,10 +1,190 @@
-//! `nodecheck calico`: predict calico-node's address choice and recommend a method.
+//! `nodecheck calico`: predict calico-node's address choice here and on each peer, and recommend the
+//! `IP_AUTODETECTION_METHOD` that selects the node-network address on every node. The only I/O here is
+//! loading inputs and, on a live host, asking the kernel (and the resolver) about `can-reach=` targets.
 
+use std::net::IpAddr;
 use std::process::ExitCode;
 
-use crate::cli::CalicoArgs;
+use crate::calico::analysis::{analyse_family, CalicoReport, FamilySettings};
+use crate::calico::method::{parse_method, Method};
+use crate::calico::nodes::build_fleet;
+use crate::calico::predict::{KernelReach, Model, Resolution};
+use crate::calico::routing::default_gateway;
+use crate::calico::version::CalicoVersion;
+use crate::calico::{render, render_human};
+use crate::cli::{CalicoArgs, CalicoFormat, FamilyChoice};
+use crate::error::Exit;
+use crate::facts::{Facts, Family};
+use crate::profile::{Profile, DEFAULT_CALICO_VERSION};
+
+/// The Calico version to model: `--calico-version`, else the profile's, else the built-in default.
+pub fn calico_version(
+    flag: Option<&str>,
+    profile: &Profile,
+) -> Result<(CalicoVersion, String), crate::error::BadInput> {
+    match (flag, profile.calico.version.as_deref()) {
+        (Some(v), _) => Ok((v.parse()?, "--calico-version".into())),
+        (None, Some(v)) => Ok((v.parse()?, "profile calico.version".into())),
+        (None, None) => Ok((
+            DEFAULT_CALICO_VERSION.parse()?,
+            "built-in default; set calico.version in the profile or --calico-version".into(),
+        )),
+    }
+}
+
+/// The families the profile autodetects (`calico.families`).
+pub fn profile_families(profile: &Profile) -> Vec<Family> {
+    let mut out = Vec::new();
+    for f in &profile.calico.families {
+        match f.to_ascii_lowercase().as_str() {
+            "ipv4" => out.push(Family::Ipv4),
+            "ipv6" => out.push(Family::Ipv6),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every `can-reach=` destination any evaluated method may use.
+fn reach_destinations(values: &[String], version: &CalicoVersion) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in values {
+        if let Method::CanReach { destination } = parse_method(v, version) {
+            if !destination.is_empty() && !out.contains(&destination) {
+                out.push(destination);
+            }
+        }
+    }
+    out
+}
+
+/// Resolves names and asks the kernel for the source address of each destination (live host only).
+fn live_reach(destinations: &[String], live: bool) -> (Vec<Resolution>, Vec<KernelReach>) {
+    let mut resolutions = Vec::new();
+    let mut targets: Vec<IpAddr> = Vec::new();
+    for d in destinations {
+        match d.parse::<IpAddr>() {
+            Ok(ip) => targets.push(ip),
+            Err(_) => {
+                let answer =
+                    crate::gather::reach::resolve(d, crate::gather::reach::RESOLVE_TIMEOUT);
+                if let Ok(list) = &answer {
+                    targets.extend(list.iter().copied());
+                }
+                resolutions.push(Resolution {
+                    name: d.clone(),
+                    addresses: answer,
+                });
+            }
+        }
+    }
+    let kernel = if live {
+        targets
+            .into_iter()
+            .map(|dest| KernelReach {
+                destination: dest,
+                source: crate::gather::reach::source_address_for(dest).map_err(|e| {
+                    e.raw_os_error()
+                        .and_then(crate::calico::gofmt::errno_text)
+                        .map(String::from)
+                        .unwrap_or_else(|| e.to_string())
+                }),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (resolutions, kernel)
+}
 
 pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
-    let _ = (args, color);
-    anyhow::bail!("calico is not implemented yet")
+    let _ = color;
+    super::at_most_one_stdin(
+        args.input
+            .facts
+            .iter()
+            .chain(args.input.peers.iter())
+            .map(|p| p.as_path()),
+    )?;
+    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
+    let facts: Facts = super::facts_from(args.input.facts.as_deref())?;
+    let live = args.input.facts.is_none();
+    let peer_set = crate::peers::load::load_peers(&args.input.peers, &facts)?;
+    let families = match args.family {
+        FamilyChoice::Ipv4 => vec![Family::Ipv4],
+        FamilyChoice::Ipv6 => vec![Family::Ipv6],
+        FamilyChoice::Both => vec![Family::Ipv4, Family::Ipv6],
+    };
+
+    let mut values: Vec<String> = args.method.clone();
+    values.extend(profile.calico.ipv4_method.iter().cloned());
+    values.extend(profile.calico.ipv6_method.iter().cloned());
+    if let Some(dest) = &profile.calico.can_reach {
+        values.push(format!("can-reach={dest}"));
+    }
+    for family in &families {
+        if let Some(g) = default_gateway(&facts, *family) {
+            values.push(format!("can-reach={g}"));
+        }
+    }
+    let (resolutions, kernel) = live_reach(&reach_destinations(&values, &version), live);
+
+    let fleet = build_fleet(&facts, &peer_set.peers, &kernel);
+    let model = Model {
+        version: &version,
+        resolutions: &resolutions,
+    };
+    let analyses = families
+        .iter()
+        .map(|family| {
+            let current = match family {
+                Family::Ipv4 => profile.calico.ipv4_method.as_deref(),
+                Family::Ipv6 => profile.calico.ipv6_method.as_deref(),
+            };
+            let settings = FamilySettings {
+                current_method: current,
+                can_reach: profile.calico.can_reach.as_deref(),
+                profile_cidrs: &profile.node_network.cidrs,
+                extra_methods: &args.method,
+            };
+            analyse_family(&model, &fleet, *family, &settings)
+        })
+        .collect();
+    let report = CalicoReport {
+        host: facts.host.hostname.clone(),
+        calico_version: version.clone(),
+        calico_version_source: version_source,
+        live,
+        families: analyses,
+        peers_without_facts: fleet.without_facts.clone(),
+        peer_problems: peer_set
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.source, p.message))
+            .collect(),
+    };
+
+    let recommended = report.all_recommended();
+    let text = match args.format {
+        CalicoFormat::Human => render_human::human(&report),
+        CalicoFormat::Json => render::json(&report),
+        CalicoFormat::Env if recommended => render::env_lines(&report),
+        CalicoFormat::Kubectl if recommended => render::kubectl_command(&report),
+        CalicoFormat::Operator if recommended => render::operator_patch(&report)?,
+        _ => String::new(),
+    };
+    crate::output::print_stdout(&text)?;
+    if !recommended {
+        if matches!(
+            args.format,
+            CalicoFormat::Env | CalicoFormat::Kubectl | CalicoFormat::Operator
+        ) {
+            for line in render::no_recommendation_reasons(&report) {
+                eprintln!("nodecheck: {line}");
+            }
+        }
+        return Ok(Exit::ChecksFailed.into());
+    }
+    Ok(Exit::Ok.into())
 }

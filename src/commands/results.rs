@@ -113,6 +113,7 @@ mod tests {
         let report = Report {
             host: "worker-41".into(),
             cluster: None,
+            profile: None,
             phase: Phase::PostBoot,
             nodecheck_version: "0".into(),
             collected_at: "now".into(),

@@ -1,0 +1,154 @@
+//! The whole answer of `nodecheck calico` for one run: per family, what each method of interest (the
+//! profile's current one, first-found, the recommendation, each `--method`) selects on every node, and
+//! the recommendation with its rejected alternatives. Pure: built from the fleet and the profile.
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::nodes::Fleet;
+use super::predict::Model;
+use super::recommend::{
+    evaluate_method, node_networks, recommend, Evaluation, NodeNetworks, Recommendation,
+};
+use super::version::CalicoVersion;
+use crate::facts::Family;
+
+/// The env variable calico-node reads for a family.
+pub fn env_var(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "IP_AUTODETECTION_METHOD",
+        Family::Ipv6 => "IP6_AUTODETECTION_METHOD",
+    }
+}
+
+/// A method with the reasons it is shown (`current`, `first-found`, `recommended`, `--method`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabelledEvaluation {
+    pub labels: Vec<String>,
+    pub evaluation: Evaluation,
+}
+
+/// One node's node network, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeNetworkOf {
+    pub node: String,
+    pub cidrs: Vec<IpNet>,
+}
+
+/// Everything about one address family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FamilyAnalysis {
+    pub family: Family,
+    pub env_var: String,
+    pub node_network_source: String,
+    pub node_networks: Vec<NodeNetworkOf>,
+    pub methods: Vec<LabelledEvaluation>,
+    pub recommendation: Recommendation,
+}
+
+/// The document `nodecheck calico` renders (its JSON form is `--format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalicoReport {
+    pub host: String,
+    pub calico_version: CalicoVersion,
+    /// `--calico-version`, `profile calico.version` or `built-in default`.
+    pub calico_version_source: String,
+    pub live: bool,
+    pub families: Vec<FamilyAnalysis>,
+    /// Peers known only from `kubectl get nodes` input: their interfaces are unknown.
+    pub peers_without_facts: Vec<String>,
+    /// Peer inputs that could not be read.
+    pub peer_problems: Vec<String>,
+}
+
+impl CalicoReport {
+    /// True when every family has a recommendation.
+    pub fn all_recommended(&self) -> bool {
+        self.families
+            .iter()
+            .all(|f| f.recommendation.chosen.is_some())
+    }
+}
+
+/// What the profile says about one family.
+pub struct FamilySettings<'a> {
+    /// The method the DaemonSet uses now; `None` = unset (first-found).
+    pub current_method: Option<&'a str>,
+    pub can_reach: Option<&'a str>,
+    pub profile_cidrs: &'a [IpNet],
+    /// `--method` values.
+    pub extra_methods: &'a [String],
+}
+
+fn push_labelled(list: &mut Vec<LabelledEvaluation>, label: &str, evaluation: Evaluation) {
+    let same = |m: &str| if m.is_empty() { "first-found" } else { m }.to_string();
+    match list
+        .iter_mut()
+        .find(|l| same(&l.evaluation.method) == same(&evaluation.method))
+    {
+        Some(existing) => {
+            if !existing.labels.iter().any(|l| l == label) {
+                existing.labels.push(label.to_string());
+            }
+        }
+        None => list.push(LabelledEvaluation {
+            labels: vec![label.to_string()],
+            evaluation,
+        }),
+    }
+}
+
+/// Analyses one family.
+pub fn analyse_family(
+    model: &Model,
+    fleet: &Fleet,
+    family: Family,
+    settings: &FamilySettings,
+) -> FamilyAnalysis {
+    let networks: NodeNetworks = node_networks(fleet, settings.profile_cidrs, family);
+    let (recommendation, _candidates) =
+        recommend(model, fleet, &networks, family, settings.can_reach);
+    let mut methods: Vec<LabelledEvaluation> = Vec::new();
+    let current = settings.current_method.unwrap_or("");
+    let current_label = if settings.current_method.is_some() {
+        "current"
+    } else {
+        "current (unset)"
+    };
+    push_labelled(
+        &mut methods,
+        current_label,
+        evaluate_method(model, fleet, &networks, current, family),
+    );
+    push_labelled(
+        &mut methods,
+        "first-found",
+        evaluate_method(model, fleet, &networks, "first-found", family),
+    );
+    if let Some(chosen) = &recommendation.chosen {
+        push_labelled(&mut methods, "recommended", chosen.clone());
+    }
+    for m in settings.extra_methods {
+        push_labelled(
+            &mut methods,
+            "--method",
+            evaluate_method(model, fleet, &networks, m, family),
+        );
+    }
+    FamilyAnalysis {
+        family,
+        env_var: env_var(family).to_string(),
+        node_network_source: networks.source.clone(),
+        node_networks: fleet
+            .nodes
+            .iter()
+            .zip(&networks.per_node)
+            .map(|(n, c)| NodeNetworkOf {
+                node: n.name().to_string(),
+                cidrs: c.clone(),
+            })
+            .collect(),
+        methods,
+        recommendation,
+    }
+}

@@ -1,0 +1,117 @@
+//! The fleet as the model sees it: this node and every peer that has interface facts, each with its
+//! Kubernetes InternalIP (from `kubectl get nodes -o json` input, else kubelet's default) and the
+//! address Calico stored on it. Peers known only from kubectl are listed but cannot be predicted.
+
+use super::predict::{InternalIpOrigin, InternalIps, KernelReach, NodeInput};
+use super::routing::kubelet_default_node_ip;
+use crate::facts::{Facts, Family};
+use crate::peers::{KubeNode, Peer};
+
+/// One node to predict for, with what decides the outcome of a failure.
+#[derive(Debug, Clone)]
+pub struct FleetNode<'a> {
+    pub input: NodeInput<'a>,
+    pub is_this_node: bool,
+    pub kube: Option<&'a KubeNode>,
+}
+
+impl FleetNode<'_> {
+    /// The address Calico stored on the Node for a family, when kubectl input shows it.
+    pub fn stored_address(&self, family: Family) -> Option<&str> {
+        let kube = self.kube?;
+        match family {
+            Family::Ipv4 => kube.calico_ipv4_address.as_deref(),
+            Family::Ipv6 => kube.calico_ipv6_address.as_deref(),
+        }
+    }
+    pub fn name(&self) -> &str {
+        &self.input.name
+    }
+}
+
+/// This node first, then the peers with facts, and the names of peers without facts.
+#[derive(Debug, Clone)]
+pub struct Fleet<'a> {
+    pub nodes: Vec<FleetNode<'a>>,
+    pub without_facts: Vec<String>,
+}
+
+fn kube_node_named<'a>(peers: &'a [Peer], name: &str) -> Option<&'a KubeNode> {
+    peers
+        .iter()
+        .filter_map(|p| p.node.as_ref())
+        .find(|n| n.name == name)
+}
+
+fn internal_ips(kube: Option<&KubeNode>, facts: &Facts) -> InternalIps {
+    match kube {
+        Some(k) => InternalIps {
+            addresses: k
+                .addresses
+                .iter()
+                .filter(|(kind, _)| kind == "InternalIP")
+                .map(|(_, a)| a.clone())
+                .collect(),
+            origin: InternalIpOrigin::Kubectl,
+        },
+        None => match kubelet_default_node_ip(facts) {
+            Some(ip) => InternalIps {
+                addresses: vec![ip.to_string()],
+                origin: InternalIpOrigin::KubeletDefault,
+            },
+            None => InternalIps {
+                addresses: Vec::new(),
+                origin: InternalIpOrigin::Unknown,
+            },
+        },
+    }
+}
+
+/// Builds the fleet from this node's facts, the loaded peers, and this node's live kernel answers.
+pub fn build_fleet<'a>(
+    facts: &'a Facts,
+    peers: &'a [Peer],
+    kernel_reach: &'a [KernelReach],
+) -> Fleet<'a> {
+    let this_name = facts.host.hostname.clone();
+    let this_kube = kube_node_named(peers, &this_name);
+    let mut nodes = vec![FleetNode {
+        input: NodeInput {
+            name: this_name.clone(),
+            facts,
+            internal_ips: internal_ips(this_kube, facts),
+            kernel_reach,
+        },
+        is_this_node: true,
+        kube: this_kube,
+    }];
+    for peer in peers {
+        let Some(peer_facts) = peer.facts.as_ref() else {
+            continue;
+        };
+        let kube = peer
+            .node
+            .as_ref()
+            .or_else(|| kube_node_named(peers, &peer.name));
+        nodes.push(FleetNode {
+            input: NodeInput {
+                name: peer.name.clone(),
+                facts: peer_facts,
+                internal_ips: internal_ips(kube, peer_facts),
+                kernel_reach: &[],
+            },
+            is_this_node: false,
+            kube,
+        });
+    }
+    let without_facts = peers
+        .iter()
+        .filter(|p| p.facts.is_none())
+        .map(|p| p.name.clone())
+        .filter(|name| !nodes.iter().any(|n| &n.input.name == name))
+        .collect();
+    Fleet {
+        nodes,
+        without_facts,
+    }
+}

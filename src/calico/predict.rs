@@ -1,0 +1,671 @@
+//! The predictor: what calico-node selects on one node for one `IP_AUTODETECTION_METHOD` value and one
+//! address family, with the log line it writes and the walk that led there.
+//!
+//! It follows `FilteredEnumeration`: interfaces in reverse kernel dump order; the include list compiled
+//! as one Go regex `(a)|(b)` and searched unanchored; the exclusion list likewise; the first Go
+//! global-unicast address (in the CIDRs for `cidr=`) wins. `can-reach=` takes the source address from
+//! the kernel (live) or from the snapshot's routes, then looks it up on every interface without filters;
+//! `kubernetes-internal-ip` looks the node's InternalIP up the same way.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::candidates::{
+    calico_interfaces, ineligibility, is_global_unicast, CalicoAddress, CalicoInterface,
+};
+use super::exclusions::default_exclusions;
+use super::gofmt;
+use super::gore2::{self, GoNamedGroups, GoRegex, GoRegexError};
+use super::method::{parse_method, Method};
+use super::routing;
+use super::version::CalicoVersion;
+use crate::facts::{Facts, Family};
+
+/// The first release assumed to be built with Go 1.22 or later (which accepts `(?<name>…)`).
+pub const GO_1_22_SINCE: CalicoVersion = CalicoVersion::new(3, 28, 0);
+
+/// Longest walk kept in a prediction's trace.
+const TRACE_LIMIT: usize = 24;
+
+/// Where a node's Kubernetes InternalIP comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InternalIpOrigin {
+    /// `status.addresses` of the node in `kubectl get nodes -o json` input.
+    Kubectl,
+    /// No Node object given: kubelet's default without `--node-ip` (the default-route interface's
+    /// address) is assumed.
+    KubeletDefault,
+    /// Neither is known.
+    Unknown,
+}
+
+/// The node's `status.addresses` entries of type InternalIP, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InternalIps {
+    pub addresses: Vec<String>,
+    pub origin: InternalIpOrigin,
+}
+
+/// The kernel's answer to a UDP connect towards `destination` on the live host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelReach {
+    pub destination: IpAddr,
+    /// The local address, or Go's text of the connect error (`network is unreachable`).
+    pub source: Result<IpAddr, String>,
+}
+
+/// A DNS name used by `can-reach=`, resolved once on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub name: String,
+    pub addresses: Result<Vec<IpAddr>, String>,
+}
+
+/// One node to predict for.
+#[derive(Debug, Clone)]
+pub struct NodeInput<'a> {
+    pub name: String,
+    pub facts: &'a Facts,
+    pub internal_ips: InternalIps,
+    /// Kernel answers for `can-reach=` destinations; only the live host has them.
+    pub kernel_reach: &'a [KernelReach],
+}
+
+/// Cluster-wide inputs of the model.
+#[derive(Debug, Clone)]
+pub struct Model<'a> {
+    pub version: &'a CalicoVersion,
+    pub resolutions: &'a [Resolution],
+}
+
+/// What calico-node's autodetection returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// An address: calico-node stores it as the node's address (`projectcalico.org/IPv4Address`).
+    Selected {
+        interface: String,
+        address: CalicoAddress,
+        /// The line calico-node logs.
+        log: String,
+    },
+    /// Autodetection returned nothing; these are the method's own log lines.
+    Failed { log: Vec<String> },
+    /// The method string is not recognised: calico-node terminates at once.
+    Terminated { log: String },
+    /// nodecheck cannot tell from its inputs.
+    Undetermined { reason: String },
+}
+
+/// A prediction for one node, method and family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prediction {
+    pub node: String,
+    pub method: String,
+    pub family: Family,
+    pub verdict: Verdict,
+    /// The walk: which interfaces were skipped and why, in calico-node's order.
+    pub trace: Vec<String>,
+    /// Assumptions and Go/Rust differences that bear on this verdict.
+    pub notes: Vec<String>,
+}
+
+impl Prediction {
+    pub fn selected(&self) -> Option<(&str, &CalicoAddress)> {
+        match &self.verdict {
+            Verdict::Selected {
+                interface, address, ..
+            } => Some((interface.as_str(), address)),
+            _ => None,
+        }
+    }
+}
+
+struct Walk {
+    trace: Vec<String>,
+    notes: Vec<String>,
+    skipped_more: usize,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        Walk {
+            trace: Vec::new(),
+            notes: Vec::new(),
+            skipped_more: 0,
+        }
+    }
+    fn step(&mut self, line: String) {
+        if self.trace.len() < TRACE_LIMIT {
+            self.trace.push(line);
+        } else {
+            self.skipped_more += 1;
+        }
+    }
+    fn finish(mut self) -> (Vec<String>, Vec<String>) {
+        if self.skipped_more > 0 {
+            self.trace
+                .push(format!("… and {} more interfaces", self.skipped_more));
+        }
+        self.notes.dedup();
+        (self.trace, self.notes)
+    }
+}
+
+/// Why `FilteredEnumeration` returned no address.
+enum EnumerationError {
+    /// Go's text, as calico-node logs it after the method's prefix.
+    Go(String),
+    /// The model cannot evaluate this (an untranslatable regex).
+    Unmodelled(String),
+}
+
+/// One regex list compiled as calico-node compiles it.
+struct RegexList {
+    joined: GoRegex,
+    /// Each entry compiled alone (when it compiles), to say which one matched.
+    parts: Vec<(String, Option<GoRegex>)>,
+}
+
+fn named_groups(version: &CalicoVersion) -> GoNamedGroups {
+    if version.triple() >= GO_1_22_SINCE.triple() {
+        GoNamedGroups::AngleToo
+    } else {
+        GoNamedGroups::POnly
+    }
+}
+
+fn compile_list(
+    entries: &[String],
+    version: &CalicoVersion,
+    walk: &mut Walk,
+) -> Result<Option<RegexList>, EnumerationError> {
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let joined_text = format!("({})", entries.join(")|("));
+    let named = named_groups(version);
+    let joined = gore2::compile(&joined_text, named).map_err(|e| match e {
+        GoRegexError::Go(text) => EnumerationError::Go(text),
+        GoRegexError::Untranslatable(text) => EnumerationError::Unmodelled(text),
+    })?;
+    walk.notes.extend(joined.notes.iter().cloned());
+    if named == GoNamedGroups::AngleToo && joined_text.contains("(?<") {
+        walk.notes.push(format!(
+            "assumed: Calico {version} is built with Go 1.22 or later (nodecheck assumes so from {GO_1_22_SINCE})"
+        ));
+    }
+    let parts = entries
+        .iter()
+        .map(|e| (e.clone(), gore2::compile(e, named).ok()))
+        .collect();
+    Ok(Some(RegexList { joined, parts }))
+}
+
+impl RegexList {
+    fn is_match(&self, name: &str) -> bool {
+        gore2::matches(&self.joined, name)
+    }
+    /// The entry that matched `name`, shown as Go source (`^docker.*`).
+    fn which(&self, name: &str) -> String {
+        self.parts
+            .iter()
+            .find(|(_, re)| re.as_ref().is_some_and(|r| gore2::matches(r, name)))
+            .map(|(text, _)| format!("`{text}`"))
+            .unwrap_or_else(|| "the joined regex".to_string())
+    }
+}
+
+/// `FilteredEnumeration(incl, excl, cidrs, version)`.
+fn filtered_enumeration<'a>(
+    interfaces: &[CalicoInterface<'a>],
+    include: Option<&RegexList>,
+    exclude: Option<&RegexList>,
+    exclude_label: &str,
+    cidrs: &[IpNet],
+    family: Family,
+    walk: &mut Walk,
+) -> Result<(String, CalicoAddress), EnumerationError> {
+    let mut passed = 0usize;
+    for ci in interfaces {
+        let name = &ci.interface.name;
+        let shown = crate::escape::for_terminal(name);
+        if let Some(inc) = include {
+            if !inc.is_match(name) {
+                walk.step(format!(
+                    "{shown}: name does not match the interface regexes"
+                ));
+                continue;
+            }
+        }
+        if let Some(exc) = exclude {
+            if exc.is_match(name) {
+                walk.step(format!(
+                    "{shown}: excluded by {} ({exclude_label})",
+                    exc.which(name)
+                ));
+                continue;
+            }
+        }
+        passed += 1;
+        if ci.addresses.is_empty() {
+            walk.step(format!("{shown}: no {family:?} address"));
+            continue;
+        }
+        let mut reasons = Vec::new();
+        for a in &ci.addresses {
+            if !is_global_unicast(&a.ip) {
+                reasons.push(format!("{a} is {}", ineligibility(&a.ip)));
+            } else if !cidrs.is_empty() && !cidrs.iter().any(|c| c.contains(&a.ip)) {
+                reasons.push(format!("{a} is outside the cidrs"));
+            } else {
+                let mut why = format!("{shown}: selected {a}");
+                if !reasons.is_empty() {
+                    why.push_str(&format!(" (skipped {})", reasons.join(", ")));
+                }
+                if !ci.interface.admin_up || ci.interface.operstate == "down" {
+                    why.push_str(&format!(
+                        "; note: {shown} is {} (calico-node does not check)",
+                        if ci.interface.admin_up {
+                            "operstate down"
+                        } else {
+                            "administratively down"
+                        }
+                    ));
+                }
+                walk.step(why);
+                return Ok((name.clone(), *a));
+            }
+        }
+        walk.step(format!(
+            "{shown}: no eligible address ({})",
+            reasons.join(", ")
+        ));
+    }
+    if passed == 0 {
+        Err(EnumerationError::Go(
+            "no valid host interfaces found".into(),
+        ))
+    } else {
+        Err(EnumerationError::Go(format!(
+            "no valid IPv{} addresses found on the host interfaces",
+            family.number()
+        )))
+    }
+}
+
+fn finish(
+    node: &NodeInput,
+    method: &str,
+    family: Family,
+    verdict: Verdict,
+    walk: Walk,
+) -> Prediction {
+    let (trace, notes) = walk.finish();
+    Prediction {
+        node: node.name.clone(),
+        method: method.to_string(),
+        family,
+        verdict,
+        trace,
+        notes,
+    }
+}
+
+/// Predicts calico-node's autodetection on one node.
+pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Family) -> Prediction {
+    let version = model.version;
+    let v = family.number();
+    let mut walk = Walk::new();
+    let method = parse_method(method_value, version);
+    let interfaces = calico_interfaces(node.facts, family, version);
+    let verdict = match &method {
+        Method::Invalid { value } => Verdict::Terminated {
+            log: format!("Invalid IP autodetection method: {value}"),
+        },
+        Method::FirstFound | Method::SkipInterface { .. } => {
+            let defaults: Vec<String> = default_exclusions(version)
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let (mut exclusions, label, user) = match &method {
+                Method::SkipInterface { regexes } => (
+                    defaults,
+                    format!("Calico {version} default list + skip-interface"),
+                    Some(regexes.clone()),
+                ),
+                _ => (defaults, format!("Calico {version} default list"), None),
+            };
+            if let Some(user) = &user {
+                exclusions.extend(user.iter().cloned());
+            }
+            let result = compile_list(&exclusions, version, &mut walk).and_then(|exc| {
+                filtered_enumeration(
+                    &interfaces,
+                    None,
+                    exc.as_ref(),
+                    &label,
+                    &[],
+                    family,
+                    &mut walk,
+                )
+            });
+            match (result, user) {
+                (Ok((iface, a)), None) => Verdict::Selected {
+                    log: format!("Using autodetected IPv{v} address on interface {iface}: {a}"),
+                    interface: iface,
+                    address: a,
+                },
+                (Ok((iface, a)), Some(_)) => Verdict::Selected {
+                    log: format!(
+                        "Using autodetected IPv{v} address on interface {iface}: {a} while skipping matching interfaces"
+                    ),
+                    interface: iface,
+                    address: a,
+                },
+                (Err(EnumerationError::Go(err)), None) => Verdict::Failed {
+                    log: vec![format!("Unable to auto-detect an IPv{v} address: {err}")],
+                },
+                (Err(EnumerationError::Go(err)), Some(user)) => Verdict::Failed {
+                    log: vec![format!(
+                        "Unable to auto-detect an IPv{v} address while excluding {}: {err}",
+                        gofmt::slice(&user)
+                    )],
+                },
+                (Err(EnumerationError::Unmodelled(reason)), _) => Verdict::Undetermined { reason },
+            }
+        }
+        Method::Interface { regexes } => {
+            let result = compile_list(regexes, version, &mut walk).and_then(|inc| {
+                filtered_enumeration(&interfaces, inc.as_ref(), None, "", &[], family, &mut walk)
+            });
+            match result {
+                Ok((iface, a)) => Verdict::Selected {
+                    log: format!(
+                        "Using autodetected IPv{v} address {a} on matching interface {iface}"
+                    ),
+                    interface: iface,
+                    address: a,
+                },
+                Err(EnumerationError::Go(err)) => Verdict::Failed {
+                    log: vec![format!(
+                        "Unable to auto-detect an IPv{v} address using interface regexes {}: {err}",
+                        gofmt::slice(regexes)
+                    )],
+                },
+                Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
+            }
+        }
+        Method::Cidr { entries } => {
+            predict_cidr(entries, method_value, &interfaces, family, &mut walk)
+        }
+        Method::CanReach { destination } => {
+            predict_can_reach(model, node, destination, &interfaces, family, &mut walk)
+        }
+        Method::KubernetesInternalIp => predict_internal_ip(node, &interfaces, family, &mut walk),
+    };
+    finish(node, method_value, family, verdict, walk)
+}
+
+/// Go's `net.ParseCIDR`, returning the masked network (`10.20.41.5/24` gives `10.20.41.0/24`).
+pub fn go_parse_cidr(text: &str) -> Option<IpNet> {
+    let (ip, prefix) = text.split_once('/')?;
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) || prefix.len() > 3 {
+        return None;
+    }
+    let ip: IpAddr = ip.parse().ok()?;
+    let prefix: u8 = prefix.parse().ok()?;
+    IpNet::new(ip, prefix).ok().map(|n| n.trunc())
+}
+
+fn predict_cidr(
+    entries: &[String],
+    method_value: &str,
+    interfaces: &[CalicoInterface],
+    family: Family,
+    walk: &mut Walk,
+) -> Verdict {
+    let v = family.number();
+    let mut cidrs = Vec::new();
+    for e in entries {
+        match go_parse_cidr(e) {
+            Some(n) => cidrs.push(n),
+            None => {
+                return Verdict::Failed {
+                    log: vec![format!(
+                        "Invalid CIDR {} for IP autodetection method: {method_value}",
+                        gofmt::quote(e)
+                    )],
+                }
+            }
+        }
+    }
+    let shown = format!(
+        "[{}]",
+        cidrs
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    match filtered_enumeration(interfaces, None, None, "", &cidrs, family, walk) {
+        Ok((iface, a)) => Verdict::Selected {
+            log: format!(
+                "Using autodetected IPv{v} address {a} on interface {iface} matching cidrs {shown}"
+            ),
+            interface: iface,
+            address: a,
+        },
+        Err(EnumerationError::Go(err)) => Verdict::Failed {
+            log: vec![format!(
+                "Unable to auto-detect an IPv{v} address using interface cidr {shown}: {err}"
+            )],
+        },
+        Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
+    }
+}
+
+/// The first address equal to `ip` on any interface, walking calico-node's order with no filters.
+fn find_local<'a>(
+    interfaces: &'a [CalicoInterface],
+    ip: IpAddr,
+) -> Option<(&'a str, CalicoAddress)> {
+    interfaces.iter().find_map(|ci| {
+        ci.addresses
+            .iter()
+            .find(|a| a.ip == ip)
+            .map(|a| (ci.interface.name.as_str(), *a))
+    })
+}
+
+fn predict_can_reach(
+    model: &Model,
+    node: &NodeInput,
+    destination: &str,
+    interfaces: &[CalicoInterface],
+    family: Family,
+    walk: &mut Walk,
+) -> Verdict {
+    let v = family.number();
+    let fail = |err: String| Verdict::Failed {
+        log: vec![format!(
+            "Unable to auto-detect IPv{v} address by connecting to {destination}: {err}"
+        )],
+    };
+    // Go dials "[DEST]:80"; an empty or unspecified host means the local system.
+    let resolved: Vec<IpAddr> = if destination.is_empty() {
+        vec![match family {
+            Family::Ipv4 => IpAddr::from([127, 0, 0, 1]),
+            Family::Ipv6 => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        }]
+    } else if let Ok(ip) = destination.parse::<IpAddr>() {
+        if ip.is_unspecified() {
+            vec![match ip {
+                IpAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
+                IpAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            }]
+        } else {
+            vec![ip]
+        }
+    } else {
+        match model.resolutions.iter().find(|r| r.name == destination) {
+            Some(Resolution {
+                addresses: Ok(list),
+                ..
+            }) => {
+                walk.notes.push(format!(
+                    "{destination} was resolved on the host running nodecheck ({}); calico-node resolves it with the node's resolver",
+                    list.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+                ));
+                list.clone()
+            }
+            Some(Resolution {
+                addresses: Err(e), ..
+            }) => {
+                return fail(format!("dial udp{v}: lookup {destination}: {e}"));
+            }
+            None => {
+                return Verdict::Undetermined {
+                    reason: format!(
+                        "{destination} is a DNS name that was not resolved (nodecheck resolves names only when run on a live host)"
+                    ),
+                }
+            }
+        }
+    };
+    let Some(dest) = resolved.iter().copied().find(|ip| Family::of(ip) == family) else {
+        return fail(format!(
+            "dial udp{v}: address {destination}: no suitable address found"
+        ));
+    };
+    let source = match node.kernel_reach.iter().find(|k| k.destination == dest) {
+        Some(k) => match &k.source {
+            Ok(src) => {
+                walk.step(format!(
+                    "the kernel chose source {src} for a UDP connect to {dest} (live lookup on this host)"
+                ));
+                *src
+            }
+            Err(e) => {
+                return fail(format!(
+                    "dial udp{v} {}: connect: {e}",
+                    std::net::SocketAddr::new(dest, 80)
+                ))
+            }
+        },
+        None => match routing::source_for(node.facts, dest) {
+            Ok(choice) => {
+                walk.step(format!(
+                    "source {} for {dest}, evaluated from the snapshot's routes: {}",
+                    choice.source, choice.how
+                ));
+                choice.source
+            }
+            Err(e) => {
+                walk.step(format!(
+                    "no usable route to {dest} in the snapshot's routes"
+                ));
+                return fail(format!(
+                    "dial udp{v} {}: connect: {}",
+                    std::net::SocketAddr::new(dest, 80),
+                    e.0
+                ));
+            }
+        },
+    };
+    match find_local(interfaces, source) {
+        Some((iface, a)) => {
+            walk.step(format!(
+                "{}: holds {a}",
+                crate::escape::for_terminal(iface)
+            ));
+            Verdict::Selected {
+                log: format!(
+                    "Using autodetected IPv{v} address {a}, detected by connecting to {destination}"
+                ),
+                interface: iface.to_string(),
+                address: a,
+            }
+        }
+        None => fail(format!(
+            "autodetected IPv{v} address does not match any addresses found on local interfaces: {source}"
+        )),
+    }
+}
+
+/// Go's `utils.IsIPv4String` / `IsIPv6String`.
+fn internal_ip_of_family(text: &str, family: Family) -> Option<IpAddr> {
+    let ip: IpAddr = text.parse().ok()?;
+    let is_v4 = match ip {
+        IpAddr::V4(_) => true,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some(),
+    };
+    match (family, is_v4) {
+        (Family::Ipv4, true) => Some(match ip {
+            IpAddr::V6(v6) => IpAddr::V4(
+                v6.to_ipv4_mapped()
+                    .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+            ),
+            v4 => v4,
+        }),
+        (Family::Ipv6, false) => Some(ip),
+        _ => None,
+    }
+}
+
+fn predict_internal_ip(
+    node: &NodeInput,
+    interfaces: &[CalicoInterface],
+    family: Family,
+    walk: &mut Walk,
+) -> Verdict {
+    match node.internal_ips.origin {
+        InternalIpOrigin::Unknown => {
+            return Verdict::Undetermined {
+                reason: format!(
+                    "the InternalIP of {} is unknown: give `kubectl get nodes -o json` output with --peers",
+                    crate::escape::for_terminal(&node.name)
+                ),
+            }
+        }
+        InternalIpOrigin::KubeletDefault => walk.notes.push(format!(
+            "assumed: no Kubernetes Node object for {} was given, so kubelet's default node IP (the default-route interface's address) stands in for its InternalIP",
+            crate::escape::for_terminal(&node.name)
+        )),
+        InternalIpOrigin::Kubectl => {}
+    }
+    let Some(ip) = node
+        .internal_ips
+        .addresses
+        .iter()
+        .find_map(|a| internal_ip_of_family(a, family))
+    else {
+        walk.step(format!("the Node has no IPv{} InternalIP", family.number()));
+        return Verdict::Failed {
+            log: vec!["Unable to parse CIDR  : invalid CIDR address: ".to_string()],
+        };
+    };
+    walk.step(format!(
+        "the Node's first IPv{} InternalIP is {ip}",
+        family.number()
+    ));
+    match find_local(interfaces, ip) {
+        Some((iface, a)) => {
+            walk.step(format!("{}: holds {a}", crate::escape::for_terminal(iface)));
+            Verdict::Selected {
+                log: format!("Including CIDR information from host interface. CIDR=\"{a}\""),
+                interface: iface.to_string(),
+                address: a,
+            }
+        }
+        None => Verdict::Failed {
+            log: vec![
+                format!("Unable to find matching host interface for IP {ip}"),
+                format!("Unable to parse CIDR {ip} : invalid CIDR address: {ip}"),
+            ],
+        },
+    }
+}

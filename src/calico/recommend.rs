@@ -1,0 +1,446 @@
+//! Evaluating one method across the fleet, and recommending the method that selects the node-network
+//! address on every node, in the order of the specification: `cidr=` the node subnets,
+//! `kubernetes-internal-ip`, `can-reach=` an off-node address, then an anchored `interface=` list.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::candidates::{calico_addresses, is_global_unicast};
+use super::method::K8S_INTERNAL_IP_SINCE;
+use super::nodes::Fleet;
+use super::outcome::{outcome, Effect, NodeState, Outcome};
+use super::predict::{predict, Model, Prediction, Verdict};
+use super::routing;
+use crate::escape::for_terminal;
+use crate::facts::{Facts, Family};
+
+/// The node network of each node (same order as the fleet), and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeNetworks {
+    /// `profile node_network.cidrs` or `default-route interface subnet`.
+    pub source: String,
+    pub per_node: Vec<Vec<IpNet>>,
+}
+
+impl NodeNetworks {
+    /// Every node-network CIDR of the fleet, first occurrence order.
+    pub fn union(&self) -> Vec<IpNet> {
+        let mut all: Vec<IpNet> = Vec::new();
+        for n in self.per_node.iter().flatten() {
+            if !all.contains(n) {
+                all.push(*n);
+            }
+        }
+        all
+    }
+}
+
+/// The node network of every node: the profile's CIDRs of the family, else each node's default-route
+/// interface subnet.
+pub fn node_networks(fleet: &Fleet, profile_cidrs: &[IpNet], family: Family) -> NodeNetworks {
+    let from_profile: Vec<IpNet> = profile_cidrs
+        .iter()
+        .copied()
+        .filter(|c| Family::of(&c.addr()) == family)
+        .collect();
+    if !from_profile.is_empty() {
+        return NodeNetworks {
+            source: "profile node_network.cidrs".into(),
+            per_node: fleet.nodes.iter().map(|_| from_profile.clone()).collect(),
+        };
+    }
+    NodeNetworks {
+        source: "default-route interface subnet".into(),
+        per_node: fleet
+            .nodes
+            .iter()
+            .map(|n| routing::default_route_subnets(n.input.facts, family))
+            .collect(),
+    }
+}
+
+/// One node's result for one method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeResult {
+    pub prediction: Prediction,
+    pub outcome: Outcome,
+    /// Whether the selected address is this node's node-network address; `None` when nothing was
+    /// selected or the node network is unknown.
+    pub in_node_network: Option<bool>,
+    /// Why this node does not get its node-network address; `None` when it does.
+    pub problem: Option<String>,
+}
+
+/// One method evaluated on every node with facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    pub method: String,
+    pub family: Family,
+    pub nodes: Vec<NodeResult>,
+    /// Nodes where it selects the node-network address.
+    pub good: usize,
+    pub total: usize,
+    pub warnings: Vec<String>,
+}
+
+impl Evaluation {
+    pub fn works_everywhere(&self) -> bool {
+        self.total > 0 && self.good == self.total
+    }
+    /// "selects the node-network address on 3/4 nodes".
+    pub fn count_text(&self) -> String {
+        format!(
+            "selects the node-network address on {}/{} nodes",
+            self.good, self.total
+        )
+    }
+    /// The first node's problem, as the reason this method is rejected.
+    pub fn rejection(&self) -> Option<String> {
+        let bad: Vec<&NodeResult> = self.nodes.iter().filter(|n| n.problem.is_some()).collect();
+        let first = bad.first()?;
+        let mut text = first.problem.clone().unwrap_or_default();
+        if bad.len() > 1 {
+            text.push_str(&format!(" (and {} more nodes)", bad.len() - 1));
+        }
+        Some(text)
+    }
+}
+
+fn has_host_prefix(prefix_len: u8, ip: &IpAddr) -> bool {
+    prefix_len == if ip.is_ipv4() { 32 } else { 128 }
+}
+
+/// Eligible addresses of a node inside some CIDRs, in calico-node's order: (interface, address).
+fn eligible_in(
+    facts: &Facts,
+    cidrs: &[IpNet],
+    family: Family,
+    model: &Model,
+) -> Vec<(String, String, u8, IpAddr)> {
+    facts
+        .interfaces
+        .iter()
+        .rev()
+        .flat_map(|i| {
+            calico_addresses(i, family, model.version)
+                .into_iter()
+                .filter(|a| is_global_unicast(&a.ip) && cidrs.iter().any(|c| c.contains(&a.ip)))
+                .map(move |a| (i.name.clone(), a.to_string(), a.prefix_len, a.ip))
+        })
+        .collect()
+}
+
+fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String {
+    let node = for_terminal(node);
+    let method_shown = for_terminal(method);
+    match &p.verdict {
+        Verdict::Failed { log } => {
+            let first = log.first().map(|l| for_terminal(l)).unwrap_or_default();
+            let what = if first.ends_with("no valid host interfaces found") {
+                "no interface matches"
+            } else if first.contains("no valid IPv") {
+                "no eligible address"
+            } else {
+                "autodetection fails"
+            };
+            format!(
+                "`{method_shown}`: {what} on {node}; calico-node would log \"{first}\" and exit (CrashLoopBackOff on a new node; a node with a stored address keeps that stale address)"
+            )
+        }
+        Verdict::Terminated { log } => format!(
+            "`{method_shown}`: calico-node logs \"{}\" and terminates on {node} and every other node",
+            for_terminal(log)
+        ),
+        Verdict::Undetermined { reason } => {
+            format!("`{method_shown}`: cannot be verified on {node}: {}", for_terminal(reason))
+        }
+        Verdict::Selected { .. } => format!("`{method_shown}` on {node}: {}", for_terminal(&o.summary)),
+    }
+}
+
+/// Evaluates one method value on every node of the fleet.
+pub fn evaluate_method(
+    model: &Model,
+    fleet: &Fleet,
+    networks: &NodeNetworks,
+    method: &str,
+    family: Family,
+) -> Evaluation {
+    let predictions: Vec<Prediction> = fleet
+        .nodes
+        .iter()
+        .map(|n| predict(model, &n.input, method, family))
+        .collect();
+    // The first node to take an address keeps it; any later node selecting it conflicts.
+    let mut owners: BTreeMap<IpAddr, &str> = BTreeMap::new();
+    let mut nodes = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, (node, p)) in fleet.nodes.iter().zip(&predictions).enumerate() {
+        let network = &networks.per_node[i];
+        let mut conflicting = None;
+        if let Some((_, a)) = p.selected() {
+            match owners.get(&a.ip) {
+                Some(owner) => conflicting = Some(*owner),
+                None => {
+                    owners.insert(a.ip, node.name());
+                }
+            }
+        }
+        let state = NodeState {
+            stored_address: node.stored_address(family),
+            conflicting_node: conflicting,
+        };
+        let o = outcome(p, model.version, state);
+        let in_network = p
+            .selected()
+            .filter(|_| !network.is_empty())
+            .map(|(_, a)| network.iter().any(|c| c.contains(&a.ip)));
+        let problem = match (&p.verdict, in_network) {
+            (Verdict::Selected { interface, address, .. }, _) if o.effect == Effect::ConflictTerminates => Some(format!(
+                "`{}`: selects {address} on {} on {} as well as on {}: address conflict, calico-node terminates",
+                for_terminal(method), for_terminal(interface), for_terminal(node.name()), for_terminal(conflicting.unwrap_or_default())
+            )),
+            (Verdict::Selected { interface, address, .. }, Some(false)) => Some(format!(
+                "`{}`: selects {} {address} on {}, outside the node network {}",
+                for_terminal(method),
+                for_terminal(interface),
+                for_terminal(node.name()),
+                network.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+            )),
+            (Verdict::Selected { interface, address, .. }, Some(true)) => {
+                // A /32 (/128) VIP in the node network while the node has a real subnet address there.
+                let own = eligible_in(node.input.facts, network, family, model)
+                    .into_iter()
+                    .find(|(_, _, len, ip)| !has_host_prefix(*len, ip));
+                match own {
+                    Some((own_if, own_addr, _, _)) if has_host_prefix(address.prefix_len, &address.ip) => Some(format!(
+                        "`{}`: selects the host-prefix address {address} on {} on {} instead of {} {own_addr} (a VIP held by this node)",
+                        for_terminal(method), for_terminal(interface), for_terminal(node.name()), for_terminal(&own_if)
+                    )),
+                    _ => None,
+                }
+            }
+            (Verdict::Selected { .. }, None) => Some(format!(
+                "`{}`: the node network of {} is unknown (no profile node_network.cidrs and no default route)",
+                for_terminal(method),
+                for_terminal(node.name())
+            )),
+            _ => Some(problem_text(method, node.name(), p, &o)),
+        };
+        let eligible = eligible_in(node.input.facts, network, family, model);
+        if method.starts_with("cidr=") && eligible.len() > 1 {
+            warnings.push(format!(
+                "{} has {} eligible addresses in the node network ({}); calico-node takes the first in reverse interface order: {} on {}",
+                for_terminal(node.name()),
+                eligible.len(),
+                eligible.iter().map(|(i, a, _, _)| format!("{a} on {}", for_terminal(i))).collect::<Vec<_>>().join(", "),
+                eligible[0].1,
+                for_terminal(&eligible[0].0)
+            ));
+        }
+        nodes.push(NodeResult {
+            prediction: p.clone(),
+            outcome: o,
+            in_node_network: in_network,
+            problem,
+        });
+    }
+    let good = nodes.iter().filter(|n| n.problem.is_none()).count();
+    Evaluation {
+        method: method.to_string(),
+        family,
+        total: nodes.len(),
+        good,
+        nodes,
+        warnings,
+    }
+}
+
+/// A method the recommendation considered and turned down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub method: String,
+    pub reason: String,
+}
+
+/// The recommendation for one family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recommendation {
+    pub family: Family,
+    /// The method that selects the node-network address on every node; `None` when no candidate does.
+    pub chosen: Option<Evaluation>,
+    /// Candidates in recommendation order that were evaluated and rejected, or could not be formed.
+    pub rejected: Vec<Rejection>,
+    pub warnings: Vec<String>,
+}
+
+/// Go's `regexp.QuoteMeta`.
+pub fn go_quote_meta(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The candidate method values, in recommendation order, or why one cannot be formed.
+pub fn candidate_methods(
+    model: &Model,
+    fleet: &Fleet,
+    networks: &NodeNetworks,
+    family: Family,
+    can_reach: Option<&str>,
+) -> Vec<Result<String, Rejection>> {
+    let mut out = Vec::new();
+    // 1. cidr= the node subnets.
+    let union = networks.union();
+    out.push(if union.is_empty() {
+        Err(Rejection {
+            method: "cidr=<node subnets>".into(),
+            reason: format!(
+                "no IPv{} node network is known: set node_network.cidrs in the profile (no default route to infer it from)",
+                family.number()
+            ),
+        })
+    } else {
+        Ok(format!(
+            "cidr={}",
+            union.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+        ))
+    });
+    // 2. kubernetes-internal-ip.
+    out.push(if model.version.triple() >= K8S_INTERNAL_IP_SINCE.triple() {
+        Ok("kubernetes-internal-ip".into())
+    } else {
+        Err(Rejection {
+            method: "kubernetes-internal-ip".into(),
+            reason: format!(
+                "needs Calico {K8S_INTERNAL_IP_SINCE} or later; Calico {} would terminate with \"Invalid IP autodetection method: kubernetes-internal-ip\"",
+                model.version
+            ),
+        })
+    });
+    // 3. can-reach= an off-node address.
+    out.push(match can_reach {
+        Some(dest) => Ok(format!("can-reach={dest}")),
+        None => {
+            let this = fleet.nodes.first().map(|n| n.input.facts);
+            let gateway = this.and_then(|f| routing::default_gateway(f, family));
+            let on_network = gateway.filter(|g| union.iter().any(|c| c.contains(g)));
+            let held_by_a_node = on_network.filter(|g| {
+                fleet.nodes.iter().any(|n| {
+                    n.input
+                        .facts
+                        .interfaces
+                        .iter()
+                        .any(|i| i.addresses.iter().any(|a| a.address == *g))
+                })
+            });
+            match (gateway, on_network, held_by_a_node) {
+                (_, Some(g), None) => Ok(format!("can-reach={g}")),
+                (_, Some(g), Some(_)) => Err(Rejection {
+                    method: format!("can-reach={g}"),
+                    reason: format!("the default gateway {g} is an address of a node (a VIP); set calico.can_reach in the profile to an off-node router"),
+                }),
+                (Some(g), None, _) => Err(Rejection {
+                    method: "can-reach=<off-node address>".into(),
+                    reason: format!("the default gateway {g} is not on the node network; set calico.can_reach in the profile to a router on the node network"),
+                }),
+                (None, _, _) => Err(Rejection {
+                    method: "can-reach=<off-node address>".into(),
+                    reason: format!("no IPv{} default gateway here and no calico.can_reach in the profile", family.number()),
+                }),
+            }
+        }
+    });
+    // 4. interface=^(names)$, the interfaces holding each node's node-network address.
+    let mut names: Vec<String> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    for (i, node) in fleet.nodes.iter().enumerate() {
+        let found = eligible_in(node.input.facts, &networks.per_node[i], family, model)
+            .into_iter()
+            .find(|(_, _, len, ip)| !has_host_prefix(*len, ip))
+            .map(|(name, ..)| name);
+        match found {
+            Some(name) if !names.contains(&name) => names.push(name),
+            Some(_) => {}
+            None => missing.push(node.name().to_string()),
+        }
+    }
+    out.push(if names.is_empty() || !missing.is_empty() {
+        Err(Rejection {
+            method: "interface=^(…)$".into(),
+            reason: format!(
+                "no interface holds the node-network address on {}",
+                if missing.is_empty() {
+                    "any node".to_string()
+                } else {
+                    missing
+                        .iter()
+                        .map(|m| for_terminal(m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+        })
+    } else {
+        let alternatives: Vec<String> = names.iter().map(|n| go_quote_meta(n)).collect();
+        Ok(if alternatives.len() == 1 {
+            format!("interface=^{}$", alternatives[0])
+        } else {
+            format!("interface=^({})$", alternatives.join("|"))
+        })
+    });
+    out
+}
+
+/// Recommends the first candidate that selects the node-network address on every node.
+pub fn recommend(
+    model: &Model,
+    fleet: &Fleet,
+    networks: &NodeNetworks,
+    family: Family,
+    can_reach: Option<&str>,
+) -> (Recommendation, Vec<Evaluation>) {
+    let mut rejected = Vec::new();
+    let mut chosen: Option<Evaluation> = None;
+    let mut evaluated = Vec::new();
+    for candidate in candidate_methods(model, fleet, networks, family, can_reach) {
+        match candidate {
+            Err(r) => rejected.push(r),
+            Ok(method) => {
+                let e = evaluate_method(model, fleet, networks, &method, family);
+                if chosen.is_none() && e.works_everywhere() {
+                    chosen = Some(e.clone());
+                } else if !e.works_everywhere() {
+                    rejected.push(Rejection {
+                        method: method.clone(),
+                        reason: e
+                            .rejection()
+                            .unwrap_or_else(|| "no node to verify it on".into()),
+                    });
+                }
+                evaluated.push(e);
+            }
+        }
+    }
+    let warnings = chosen
+        .as_ref()
+        .map(|c| c.warnings.clone())
+        .unwrap_or_default();
+    (
+        Recommendation {
+            family,
+            chosen,
+            rejected,
+            warnings,
+        },
+        evaluated,
+    )
+}

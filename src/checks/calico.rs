@@ -1,0 +1,335 @@
+//! Calico address autodetection checks (`Calico-AutodetectionIPv4`, `Calico-AutodetectionIPv6`): what the
+//! profile's current method (unset = first-found) makes calico-node select on this node, judged against
+//! the node network, with the recommended method as the remediation.
+
+use super::{Area, CheckResult, Context};
+use crate::calico::analysis::env_var;
+use crate::calico::exclusions::list_changing_releases;
+use crate::calico::nodes::build_fleet;
+use crate::calico::outcome::Effect;
+use crate::calico::predict::{predict, Model, Verdict};
+use crate::calico::recommend::{evaluate_method, node_networks, recommend};
+use crate::calico::version::CalicoVersion;
+use crate::escape::for_terminal;
+use crate::facts::Family;
+use crate::profile::DEFAULT_CALICO_VERSION;
+
+/// Link kinds that can legitimately carry the node address; any other kind is a virtual device.
+const NODE_CAPABLE_KINDS: [&str; 3] = ["vlan", "bond", "team"];
+
+fn check_id(family: Family) -> String {
+    format!("Calico-AutodetectionIPv{}", family.number())
+}
+
+/// Evaluates the Calico autodetection checks for the profile's families.
+pub fn check(ctx: &Context) -> Vec<CheckResult> {
+    let version_text = ctx
+        .profile
+        .calico
+        .version
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CALICO_VERSION.to_string());
+    let families = crate::commands::calico::profile_families(ctx.profile);
+    let version: CalicoVersion = match version_text.parse() {
+        Ok(v) => v,
+        Err(e) => {
+            return families
+                .iter()
+                .map(|f| {
+                    CheckResult::fail(check_id(*f), Area::Calico, e.to_string())
+                        .fix("set calico.version in the profile to the release the cluster runs, e.g. v3.28.0")
+                })
+                .collect()
+        }
+    };
+    families
+        .iter()
+        .map(|family| check_family(ctx, &version, *family))
+        .collect()
+}
+
+fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> CheckResult {
+    let id = check_id(family);
+    let var = env_var(family);
+    let current = match family {
+        Family::Ipv4 => ctx.profile.calico.ipv4_method.as_deref(),
+        Family::Ipv6 => ctx.profile.calico.ipv6_method.as_deref(),
+    };
+    let method = current.unwrap_or("");
+    let method_text = match current {
+        None => format!("{var} unset (first-found)"),
+        Some(m) => format!("{var}={}", for_terminal(m)),
+    };
+    let fleet = build_fleet(ctx.facts, ctx.peers, &[]);
+    let model = Model {
+        version,
+        resolutions: &[],
+    };
+    let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
+    let evaluation = evaluate_method(&model, &fleet, &networks, method, family);
+    let (recommendation, _) = recommend(
+        &model,
+        &fleet,
+        &networks,
+        family,
+        ctx.profile.calico.can_reach.as_deref(),
+    );
+    let remediation = match &recommendation.chosen {
+        Some(c) => format!(
+            "set {var}={} on the calico-node DaemonSet (or the operator Installation); it {}; see `nodecheck calico`",
+            crate::escape::shell_quote(&for_terminal(&c.method)),
+            c.count_text()
+        ),
+        None => format!(
+            "no single {var} value selects the node-network address on every node ({}); set IP per node or fix the nodes (`nodecheck calico` lists the reasons)",
+            recommendation
+                .rejected
+                .first()
+                .map(|r| r.reason.clone())
+                .unwrap_or_default()
+        ),
+    };
+    let Some(here) = evaluation.nodes.first() else {
+        return CheckResult::skip(id, Area::Calico, "no node to evaluate");
+    };
+    let p = &here.prediction;
+    let network: Vec<String> = networks.per_node[0].iter().map(|c| c.to_string()).collect();
+    let mut result = match (&p.verdict, here.outcome.effect, &here.problem) {
+        (Verdict::Undetermined { reason }, _, _) => CheckResult::warn(
+            &id,
+            Area::Calico,
+            format!(
+                "cannot predict calico-node {version} with {method_text}: {}",
+                for_terminal(reason)
+            ),
+        ),
+        (Verdict::Selected { .. }, _, None) if network.is_empty() => CheckResult::warn(
+            &id,
+            Area::Calico,
+            format!(
+                "calico-node {version} with {method_text} selects {}, but the node network is unknown (no profile node_network.cidrs, no default route)",
+                here.outcome.summary
+            ),
+        ),
+        (_, Effect::Runs, None) => {
+            let (interface, address) = p.selected().map(|(i, a)| (i.to_string(), *a)).expect("selected");
+            let warnings = first_found_warnings(ctx, version, family, method, &interface);
+            let base = format!(
+                "calico-node {version} with {method_text} selects {} {address}, in the node network {}",
+                for_terminal(&interface),
+                network.join(", ")
+            );
+            if warnings.is_empty() {
+                CheckResult::ok(&id, Area::Calico, base)
+            } else {
+                CheckResult::warn(&id, Area::Calico, format!("{base}, but {}", warnings.join("; ")))
+            }
+        }
+        (_, _, problem) => CheckResult::fail(
+            &id,
+            Area::Calico,
+            format!(
+                "calico-node {version} with {method_text}: {}",
+                problem.clone().unwrap_or_else(|| for_terminal(&here.outcome.summary))
+            ),
+        ),
+    };
+    result = result
+        .with("calico_version", version.to_string())
+        .with("method", method)
+        .with("node_network", network)
+        .with("log", here.outcome.log.clone())
+        .with("trace", p.trace.clone());
+    if let Some((i, a)) = p.selected() {
+        result = result.with("interface", i).with("address", a.to_string());
+    }
+    if result.status != super::Status::Ok {
+        result = result.fix(remediation);
+    }
+    result
+}
+
+/// Why a first-found answer that is right today is fragile: it hangs on a virtual device, on interface
+/// order, or on the Calico version's exclusion list.
+fn first_found_warnings(
+    ctx: &Context,
+    version: &CalicoVersion,
+    family: Family,
+    method: &str,
+    interface: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let facts = ctx.facts;
+    let picked = facts.interface(interface);
+    if let Some(i) = picked {
+        if !i.admin_up || i.operstate == "down" {
+            out.push(format!(
+                "{} is down (calico-node does not check; BGP and tunnels to this node will fail)",
+                for_terminal(interface)
+            ));
+        }
+    }
+    if !matches!(method, "" | "first-found") {
+        return out;
+    }
+    if let Some(kind) = picked.and_then(|i| i.kind.as_deref()) {
+        if !NODE_CAPABLE_KINDS.contains(&kind) {
+            out.push(format!(
+                "the address is on a {kind} device ({}): first-found depends on a virtual device",
+                for_terminal(interface)
+            ));
+        }
+    }
+    // Other interfaces first-found would take if their ifindex were higher.
+    let fleet = build_fleet(facts, &[], &[]);
+    let node = &fleet.nodes[0].input;
+    let mut rivals = Vec::new();
+    for other in facts.interfaces.iter().filter(|i| i.name != interface) {
+        let eligible = crate::calico::candidates::calico_addresses(other, family, version)
+            .iter()
+            .any(|a| crate::calico::candidates::is_global_unicast(&a.ip));
+        let excluded = crate::calico::exclusions::default_exclusions(version)
+            .iter()
+            .any(|r| {
+                crate::calico::gore2::compile(r, crate::calico::gore2::GoNamedGroups::POnly)
+                    .is_ok_and(|re| crate::calico::gore2::matches(&re, &other.name))
+            });
+        if eligible && !excluded {
+            rivals.push(format!(
+                "{} (ifindex {})",
+                for_terminal(&other.name),
+                other.index
+            ));
+        }
+    }
+    if !rivals.is_empty() {
+        out.push(format!(
+            "first-found depends on interface order: {} also carries an eligible address and would win with a higher ifindex than {}",
+            rivals.join(", "),
+            for_terminal(interface)
+        ));
+    }
+    let mut by_version = Vec::new();
+    for v in list_changing_releases() {
+        let model = Model {
+            version: &v,
+            resolutions: &[],
+        };
+        let p = predict(&model, node, "first-found", family);
+        let pick = match p.selected() {
+            Some((i, a)) => format!("{} {a}", for_terminal(i)),
+            None => "nothing".to_string(),
+        };
+        by_version.push((v, pick));
+    }
+    if by_version.windows(2).any(|w| w[0].1 != w[1].1) {
+        out.push(format!(
+            "first-found's answer depends on the Calico version: {}",
+            by_version
+                .iter()
+                .map(|(v, p)| format!("{v} picks {p}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calico::testkit::host;
+    use crate::checks::{Phase, Status};
+    use crate::facts::Facts;
+    use crate::profile::Profile;
+
+    fn run(facts: &Facts, yaml: &str) -> CheckResult {
+        let profile: Profile = crate::profile::load::parse_profile(yaml, "test").unwrap();
+        let ctx = Context {
+            facts,
+            profile: &profile,
+            phase: Phase::PreJoin,
+            peers: &[],
+            baseline: None,
+            live: None,
+        };
+        check(&ctx).remove(0)
+    }
+
+    fn worker() -> Facts {
+        host("worker-41")
+            .nic("ens192", &["10.20.41.41/24"])
+            .link("docker0", Some("bridge"), &["172.17.0.1/16"])
+            .link("br-3f2a1b4c5d6e", Some("bridge"), &["172.18.0.1/16"])
+            .route("default", Some("10.20.41.1"), "ens192", None, None)
+            .build()
+    }
+
+    #[test]
+    fn compose_bridge_fails_on_3_24() {
+        let r = run(&worker(), "calico: {version: v3.24.1}\n");
+        assert_eq!(r.status, Status::Fail, "{}", r.message);
+        assert!(r.message.contains("172.18.0.1/16"), "{}", r.message);
+        assert!(r.remediation.unwrap().contains("cidr=10.20.41.0/24"));
+    }
+
+    #[test]
+    fn compose_bridge_skipped_on_3_25_but_version_dependent() {
+        let r = run(&worker(), "calico: {version: v3.25.0}\n");
+        assert_eq!(r.status, Status::Warn, "{}", r.message);
+        assert!(
+            r.message.contains("depends on the Calico version"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn missing_interface_fails_with_the_log_line() {
+        let r = run(&worker(), "calico: {ipv4_method: interface=eth3}\n");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message.contains("Unable to auto-detect an IPv4 address using interface regexes [eth3]: no valid host interfaces found"), "{}", r.message);
+    }
+
+    #[test]
+    fn recommended_method_passes() {
+        let r = run(
+            &worker(),
+            "calico: {ipv4_method: cidr=10.20.41.0/24}\nnode_network: {cidrs: [10.20.41.0/24]}\n",
+        );
+        assert_eq!(r.status, Status::Ok, "{}", r.message);
+        assert!(r.remediation.is_none());
+    }
+
+    #[test]
+    fn order_dependence_warns() {
+        let facts = host("w")
+            .nic("eth1", &["192.168.100.5/24"])
+            .nic("eth0", &["10.20.41.5/24"])
+            .route("default", Some("10.20.41.1"), "eth0", None, None)
+            .build();
+        let r = run(&facts, "calico: {version: v3.28.0}\n");
+        assert_eq!(r.status, Status::Warn, "{}", r.message);
+        assert!(r.message.contains("interface order"), "{}", r.message);
+    }
+
+    #[test]
+    fn only_profile_families_are_checked() {
+        let profile: Profile =
+            crate::profile::load::parse_profile("calico: {families: [ipv4, ipv6]}\n", "t").unwrap();
+        let facts = worker();
+        let ctx = Context {
+            facts: &facts,
+            profile: &profile,
+            phase: Phase::PreJoin,
+            peers: &[],
+            baseline: None,
+            live: None,
+        };
+        let ids: Vec<String> = check(&ctx).into_iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            vec!["Calico-AutodetectionIPv4", "Calico-AutodetectionIPv6"]
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! `nodecheck calico` end to end in network namespaces, where the kernel's real link dump order decides
+//! first-found: compose bridges, a management NIC created after the node NIC, unanchored `interface=`
+//! regexes, and the incident's `interface=eth3` on a node whose NIC is `ens192`.
+
+use crate::util::{json_stdout, netns_unavailable, skip, Netns};
+
+/// A namespace whose interfaces are created in the given order: (name, address) pairs, each a veth
+/// whose peer is named `veth-<n>` (excluded by every default list), all up.
+fn namespace(
+    tag: &str,
+    links: &[(&str, &str)],
+    bridge: Option<(&str, &str)>,
+    gateway: &str,
+) -> Option<Netns> {
+    if let Some(reason) = netns_unavailable() {
+        skip(&reason);
+        return None;
+    }
+    let ns = Netns::new(&format!("calico-{tag}"));
+    for (i, (name, address)) in links.iter().enumerate() {
+        let peer = format!("veth-p{i}");
+        ns.ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
+        ns.ip(&["addr", "add", address, "dev", name]);
+        ns.ip(&["link", "set", name, "up"]);
+        ns.ip(&["link", "set", &peer, "up"]);
+    }
+    if let Some((name, address)) = bridge {
+        ns.ip(&["link", "add", name, "type", "bridge"]);
+        ns.ip(&["addr", "add", address, "dev", name]);
+        ns.ip(&["link", "set", name, "up"]);
+    }
+    ns.ip(&["route", "add", "default", "via", gateway]);
+    Some(ns)
+}
+
+/// The evaluation of `method` (as shown in the report) for IPv4.
+fn evaluation<'a>(report: &'a serde_json::Value, method: &str) -> &'a serde_json::Value {
+    report["families"][0]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["evaluation"])
+        .find(|e| e["method"] == method)
+        .unwrap_or_else(|| panic!("no evaluation of {method:?} in {report:#}"))
+}
+
+fn verdict<'a>(report: &'a serde_json::Value, method: &str) -> &'a serde_json::Value {
+    &evaluation(report, method)["nodes"][0]["prediction"]["verdict"]
+}
+
+#[test]
+fn compose_bridge_with_the_highest_ifindex_is_picked_by_3_24_and_skipped_by_3_25() {
+    let Some(ns) = namespace(
+        "bridge",
+        &[("ens192", "10.20.41.41/24")],
+        Some(("br-3f2a1b4c5d6e", "172.18.0.1/16")),
+        "10.20.41.1",
+    ) else {
+        return;
+    };
+    let out = ns.nodecheck(&["calico", "--calico-version", "3.24.1", "--format", "json"]);
+    let report = json_stdout(&out);
+    let v = verdict(&report, "");
+    assert_eq!(v["interface"], "br-3f2a1b4c5d6e", "{report:#}");
+    assert_eq!(v["address"]["ip"], "172.18.0.1");
+    assert_eq!(
+        v["log"],
+        "Using autodetected IPv4 address on interface br-3f2a1b4c5d6e: 172.18.0.1/16"
+    );
+    assert_eq!(
+        report["families"][0]["recommendation"]["chosen"]["method"],
+        "cidr=10.20.41.0/24"
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let report =
+        json_stdout(&ns.nodecheck(&["calico", "--calico-version", "3.25.0", "--format", "json"]));
+    let v = verdict(&report, "");
+    assert_eq!(v["interface"], "ens192", "{report:#}");
+
+    // The check agrees: fail on 3.24.1 (outside the node network), warn on 3.25.0 (version-dependent).
+    let out = ns.nodecheck(&["check", "--calico-version", "3.24.1", "--format", "json"]);
+    let check = json_stdout(&out);
+    let result = check["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "Calico-AutodetectionIPv4")
+        .unwrap();
+    assert_eq!(result["status"], "fail", "{result:#}");
+    assert_eq!(out.status.code(), Some(3));
+    let check =
+        json_stdout(&ns.nodecheck(&["check", "--calico-version", "3.25.0", "--format", "json"]));
+    let result = check["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "Calico-AutodetectionIPv4")
+        .unwrap();
+    assert_eq!(result["status"], "warn", "{result:#}");
+}
+
+#[test]
+fn management_nic_created_after_the_node_nic_wins_first_found() {
+    let Some(ns) = namespace(
+        "mgmt",
+        &[("eth0", "10.20.41.5/24"), ("eth1", "192.168.100.5/24")],
+        None,
+        "10.20.41.1",
+    ) else {
+        return;
+    };
+    let report = json_stdout(&ns.nodecheck(&["calico", "--format", "json"]));
+    assert_eq!(verdict(&report, "")["interface"], "eth1", "{report:#}");
+    let rec = &report["families"][0]["recommendation"]["chosen"];
+    assert_eq!(rec["method"], "cidr=10.20.41.0/24");
+    assert_eq!(evaluation(&report, "")["good"], 0);
+}
+
+#[test]
+fn interface_eth3_matches_eth30_created_later() {
+    let Some(ns) = namespace(
+        "eth30",
+        &[("eth3", "10.20.41.5/24"), ("eth30", "192.168.30.5/24")],
+        None,
+        "10.20.41.1",
+    ) else {
+        return;
+    };
+    let report = json_stdout(&ns.nodecheck(&[
+        "calico",
+        "--method",
+        "interface=eth3",
+        "--method",
+        "interface=^eth3$",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        verdict(&report, "interface=eth3")["interface"],
+        "eth30",
+        "{report:#}"
+    );
+    assert_eq!(verdict(&report, "interface=^eth3$")["interface"], "eth3");
+}
+
+#[test]
+fn interface_eth3_on_a_node_with_ens192_fails_with_calico_s_log_line() {
+    let Some(ns) = namespace(
+        "ens192",
+        &[("ens192", "10.20.41.41/24")],
+        None,
+        "10.20.41.1",
+    ) else {
+        return;
+    };
+    let out = ns.nodecheck(&["calico", "--method", "interface=eth3"]);
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains("Unable to auto-detect an IPv4 address using interface regexes [eth3]: no valid host interfaces found"),
+        "{human}"
+    );
+    let report =
+        json_stdout(&ns.nodecheck(&["calico", "--method", "interface=eth3", "--format", "json"]));
+    let node = &evaluation(&report, "interface=eth3")["nodes"][0];
+    assert_eq!(node["outcome"]["effect"], "crash-loop-back-off");
+    assert_eq!(node["outcome"]["log"][1], "Couldn't autodetect an IPv4 address. If auto-detecting, choose a different autodetection method. Otherwise provide an explicit address.");
+}
+
+#[test]
+fn can_reach_asks_the_kernel_on_a_live_host() {
+    let Some(ns) = namespace(
+        "reach",
+        &[("ens192", "10.20.41.41/24"), ("eth1", "192.168.100.5/24")],
+        None,
+        "192.168.100.1",
+    ) else {
+        return;
+    };
+    let report = json_stdout(&ns.nodecheck(&[
+        "calico",
+        "--method",
+        "can-reach=10.20.41.1",
+        "--method",
+        "can-reach=8.8.8.8",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        verdict(&report, "can-reach=10.20.41.1")["interface"],
+        "ens192",
+        "{report:#}"
+    );
+    assert_eq!(verdict(&report, "can-reach=8.8.8.8")["interface"], "eth1");
+    let trace =
+        evaluation(&report, "can-reach=8.8.8.8")["nodes"][0]["prediction"]["trace"].to_string();
+    assert!(trace.contains("live lookup"), "{trace}");
+}
