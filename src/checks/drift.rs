@@ -1,8 +1,9 @@
 //! Drift since the join: this node now against the baseline recorded right after `kubeadm join`
 //! (`nodecheck baseline record`). Pure: two snapshots (and the profile) in, one result per ID out.
 //!
-//! The node NIC is found in the baseline as the node checks find it (`node_network::resolve`) and followed into the current snapshot by its permanent MAC (else its MAC, same link
-//! kind), so a rename (`eth3` → `ens192`) is told apart from a replaced or missing NIC.
+//! The node NIC is found in the baseline as the node checks find it (`node_network::resolve`) and
+//! followed into the current snapshot by its permanent MAC (else its MAC, same link kind), so a
+//! rename (`eth3` → `ens192`) is told apart from a replaced or missing NIC.
 
 use crate::checks::postjoin::{self, cidr, describe_interface, list_or_none};
 use crate::checks::{Area, CheckResult, Context};
