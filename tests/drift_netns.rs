@@ -93,7 +93,7 @@ fn drift_after_rename_bridge_and_mtu_change() {
         &report,
         "Drift-NodeAddress",
         "ok",
-        &["ens192: 10.20.41.11/24 → 10.20.41.11/24"],
+        &["ens192 as at the join: 10.20.41.11/24"],
     );
     assert_result(
         &report,

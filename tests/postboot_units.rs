@@ -159,6 +159,10 @@ fn unit_command_line_runs_and_writes_results() {
         .unwrap()
         .iter()
         .any(|r| r["id"] == "Drift-Mtu" && r["status"] == "fail"));
-    assert!(textfile.exists(), "textfile not written");
+    let prom = std::fs::read_to_string(&textfile).expect("textfile written");
+    assert!(
+        prom.contains(r#"nodecheck_check_status{id="Drift-Mtu",area="drift",status="fail"} 1"#),
+        "{prom}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -243,7 +243,14 @@ fn node_address(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate
         CheckResult::warn(id, Area::Drift, format!("{summary} ({})", added.join("; ")))
             .fix("a new address on the node NIC can change what Calico autodetects (cidr= picks /32 VIPs too); check Calico-NodeAddress")
     } else {
-        CheckResult::ok(id, Area::Drift, summary)
+        CheckResult::ok(
+            id,
+            Area::Drift,
+            format!(
+                "node addresses on {where_now} as at the join: {}",
+                list_or_none(&after_list)
+            ),
+        )
     };
     r.with("before", before_list).with("after", after_list)
 }
@@ -532,7 +539,7 @@ mod tests {
             &r,
             "Drift-NodeAddress",
             Status::Ok,
-            &["ens192: 10.20.41.11/24 → 10.20.41.11/24"],
+            &["ens192 as at the join: 10.20.41.11/24"],
         );
         expect(
             &r,
