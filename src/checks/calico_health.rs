@@ -13,7 +13,6 @@ use ipnet::IpNet;
 use crate::checks::postjoin::{self, cidr, describe_interface};
 use crate::checks::routes::calico_routes;
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::for_terminal;
 use crate::facts::{Facts, Interface};
 use crate::peers::KubeNode;
 use crate::probes::FelixVerdict;
@@ -73,7 +72,7 @@ fn felix_ready(ctx: &Context) -> CheckResult {
             Area::CalicoHealth,
             format!(
                 "Felix's health endpoint {url} is not answering: {}",
-                for_terminal(reason)
+                reason
             ),
         )
         .fix("calico-node is not running on this node, or restarting (`crictl ps -a --name calico-node`, the pod's events); if Felix's HealthPort is not 9099, set post_join.felix_health_port or --felix-port"),
@@ -114,7 +113,7 @@ fn bgp_port(facts: &Facts) -> CheckResult {
             Area::CalicoHealth,
             format!(
                 "listening ports unknown: {}",
-                for_terminal(&unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "))
+                unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
             ),
         )
     } else if vxlan_only {
@@ -195,7 +194,7 @@ fn tunnel(facts: &Facts) -> CheckResult {
             Area::CalicoHealth,
             format!(
                 "no tunnel in use: Calico routes directly via {} (no encapsulation)",
-                for_terminal(&direct_devices[0])
+                direct_devices[0]
             ),
         )
     } else {
@@ -227,7 +226,7 @@ fn this_kube_node<'a>(ctx: &'a Context) -> Option<&'a KubeNode> {
 fn node_address(ctx: &Context) -> CheckResult {
     let id = "Calico-NodeAddress";
     let facts = ctx.facts;
-    let host = for_terminal(&facts.host.hostname);
+    let host = &facts.host.hostname;
     let Some(node) = this_kube_node(ctx) else {
         return CheckResult::skip(
             id,
@@ -253,7 +252,7 @@ fn node_address(ctx: &Context) -> CheckResult {
             Area::CalicoHealth,
             format!(
                 "node {host}'s projectcalico.org/IPv4Address annotation {:?} is not an address",
-                for_terminal(annotation)
+                annotation
             ),
         );
     };

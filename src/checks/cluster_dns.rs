@@ -3,7 +3,6 @@
 //! "name missing" (the DNS path works; CoreDNS does not know the name).
 
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::for_terminal;
 use crate::probes::{ClusterDnsProbe, DnsVerdict};
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
@@ -23,11 +22,11 @@ fn query(ctx: &Context) -> CheckResult {
         elapsed_ms,
     } = probe;
     let server_text = match (server, server_source) {
-        (Some(s), Some(src)) => format!("{s} ({})", for_terminal(src)),
+        (Some(s), Some(src)) => format!("{s} ({})", src),
         (Some(s), None) => s.to_string(),
         _ => String::new(),
     };
-    let name = name.as_deref().map(for_terminal).unwrap_or_default();
+    let name = name.as_deref().unwrap_or_default();
     let network_fix = "the cluster DNS Service is not reachable from this node: check Calico first (Calico-FelixReady, Calico-NodeAddress, Calico-Routes), then kube-proxy's rules for the DNS ClusterIP (`iptables-save -t nat | grep <IP>` or `ipvsadm -Ln`), then the CoreDNS pods and their Endpoints";
     let r = match verdict {
         DnsVerdict::Answered { addresses } => {
@@ -60,7 +59,7 @@ fn query(ctx: &Context) -> CheckResult {
             Area::ClusterDns,
             format!(
                 "{server_text} answered {} for {name}: a server is reachable but does not resolve",
-                for_terminal(rcode)
+                rcode
             ),
         )
         .fix("look at the CoreDNS pods' logs (`kubectl -n kube-system logs -l k8s-app=kube-dns`): SERVFAIL usually means CoreDNS cannot reach the API server or its upstream; REFUSED, that the server asked is not CoreDNS"),
@@ -69,18 +68,18 @@ fn query(ctx: &Context) -> CheckResult {
             Area::ClusterDns,
             format!(
                 "no DNS server reachable at {server_text}: {} — pods on this node see \"no DNS server\", not \"unknown host\"",
-                for_terminal(reason)
+                reason
             ),
         )
         .fix(network_fix),
         DnsVerdict::BadReply { reason } => CheckResult::fail(
             id,
             Area::ClusterDns,
-            format!("{server_text} did not answer DNS: {}", for_terminal(reason)),
+            format!("{server_text} did not answer DNS: {}", reason),
         )
         .fix("something other than a DNS server answers on the cluster DNS address: check the address (kubelet clusterDNS) and kube-proxy's rules for it"),
         DnsVerdict::NotConfigured { reason } => {
-            CheckResult::skip(id, Area::ClusterDns, for_terminal(reason))
+            CheckResult::skip(id, Area::ClusterDns, reason.clone())
         }
     };
     r.with(

@@ -7,7 +7,6 @@
 
 use crate::checks::postjoin::{self, cidr, describe_interface, list_or_none};
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::for_terminal;
 use crate::facts::{Facts, Interface};
 use crate::profile::{Ipv6Expectation, Profile};
 
@@ -108,7 +107,7 @@ const NO_NODE_NIC: &str = "the baseline has no default route and no address in t
 
 fn baseline_identity(base: &Facts, now: &Facts) -> CheckResult {
     let id = "Drift-Baseline";
-    let when = for_terminal(&base.collected_at);
+    let when = &base.collected_at;
     let r = if base.host.hostname != now.host.hostname
         || (base.host.machine_id.is_some() && base.host.machine_id != now.host.machine_id)
     {
@@ -117,9 +116,9 @@ fn baseline_identity(base: &Facts, now: &Facts) -> CheckResult {
             Area::Drift,
             format!(
                 "the baseline (recorded {when}) is from host {} (machine-id {}), this is {} (machine-id {}): drift below compares two different machines",
-                for_terminal(&base.host.hostname),
+                base.host.hostname,
                 base.host.machine_id.as_deref().unwrap_or("unknown"),
-                for_terminal(&now.host.hostname),
+                now.host.hostname,
                 now.host.machine_id.as_deref().unwrap_or("unknown"),
             ),
         )
@@ -141,7 +140,7 @@ fn nic_name(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate>) -
     let (Some(b), Some(fate)) = (base_nic, fate) else {
         return CheckResult::skip(id, Area::Drift, NO_NODE_NIC);
     };
-    let name = for_terminal(&b.name);
+    let name = &b.name;
     let mac = mac_of(b);
     let pin_fix = format!(
         "anything pinned to the name {name} (Calico IP_AUTODETECTION_METHOD=interface=..., netplan, firewall rules) no longer matches: restore the name with a systemd .link file matching MACAddress={mac}, or update the profile and the Calico method (`nodecheck calico` recommends one that does not depend on names)"
@@ -156,7 +155,7 @@ fn nic_name(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate>) -
         NicFate::Renamed(i) => {
             let mut msg = format!(
                 "node NIC renamed: {name} → {} (MAC {mac})",
-                for_terminal(&i.name)
+                i.name
             );
             if let Some(other) = now.interface(&b.name) {
                 msg.push_str(&format!(
@@ -227,7 +226,7 @@ fn node_address(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate
     let before_list: Vec<String> = before.iter().map(|a| cidr(a)).collect();
     let after_list: Vec<String> = after.iter().map(|a| cidr(a)).collect();
     let where_now = current
-        .map(|i| for_terminal(&i.name))
+        .map(|i| i.name.clone())
         .unwrap_or_else(|| "the missing node NIC".to_string());
     let summary = format!(
         "node addresses on {where_now}: {} → {}",
@@ -287,7 +286,7 @@ fn bridges(base: &Facts, now: &Facts, profile: &Profile) -> CheckResult {
                 .unwrap_or_default();
             format!(
                 "{}{}{owner}",
-                for_terminal(&i.name),
+                i.name,
                 if addrs.is_empty() {
                     String::new()
                 } else {
@@ -358,7 +357,7 @@ fn kernel(base: &Facts, now: &Facts) -> CheckResult {
         if before != after {
             let show = |v: &Option<String>| {
                 v.as_deref()
-                    .map(|s| format!("{flag}={}", for_terminal(s)))
+                    .map(|s| format!("{flag}={}", s))
                     .unwrap_or_else(|| "absent".to_string())
             };
             cmdline_changes.push(format!(
@@ -369,11 +368,7 @@ fn kernel(base: &Facts, now: &Facts) -> CheckResult {
         }
     }
     let release_changed = b.kernel_release != n.kernel_release;
-    let release = format!(
-        "kernel {} → {}",
-        for_terminal(&b.kernel_release),
-        for_terminal(&n.kernel_release)
-    );
+    let release = format!("kernel {} → {}", b.kernel_release, n.kernel_release);
     let r = if !cmdline_changes.is_empty() {
         let mut parts = cmdline_changes;
         if release_changed {
@@ -388,7 +383,7 @@ fn kernel(base: &Facts, now: &Facts) -> CheckResult {
         CheckResult::ok(
             id,
             Area::Drift,
-            format!("kernel {} as at the join", for_terminal(&n.kernel_release)),
+            format!("kernel {} as at the join", n.kernel_release),
         )
     };
     r.with("before", b.kernel_release.clone())
@@ -423,7 +418,7 @@ fn ipv6(
         if b.ipv6_disabled != n.ipv6_disabled {
             changes.push(format!(
                 "disable_ipv6 on the node NIC {}: {} → {}",
-                for_terminal(&n.name),
+                n.name,
                 bool_or_unknown(b.ipv6_disabled),
                 bool_or_unknown(n.ipv6_disabled)
             ));
@@ -469,8 +464,7 @@ fn mtu(
             Area::Drift,
             format!(
                 "node NIC {} is gone (see Drift-NodeNicName); MTU at the join was {}",
-                for_terminal(&b.name),
-                b.mtu
+                b.name, b.mtu
             ),
         )
         .with("before", b.mtu);
@@ -481,10 +475,10 @@ fn mtu(
         .filter(|i| i.physical.is_some() && i.name != n.name)
         .filter_map(|i| {
             let was = base.interface(&i.name)?;
-            (was.mtu != i.mtu).then(|| format!("{} {} → {}", for_terminal(&i.name), was.mtu, i.mtu))
+            (was.mtu != i.mtu).then(|| format!("{} {} → {}", i.name, was.mtu, i.mtu))
         })
         .collect();
-    let name = for_terminal(&n.name);
+    let name = &n.name;
     let r = if b.mtu != n.mtu {
         CheckResult::fail(
             id,
@@ -521,7 +515,7 @@ fn mtu(
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{after_reboot, baseline, expect, profile, run};
+    use crate::checks::postjoin::fixtures::{after_reboot, baseline, expect, find, profile, run};
     use crate::checks::{Phase, Status};
 
     #[test]
@@ -652,6 +646,50 @@ mod tests {
             Status::Fail,
             &["net.ifnames: absent → net.ifnames=0"],
         );
+    }
+
+    #[test]
+    fn hostile_names_are_escaped_on_the_terminal_and_quoted_in_commands() {
+        let base = baseline();
+        let mut now = base.clone();
+        now.interfaces[1].name = "e\x1bq$;x".into();
+        now.interfaces[1].mtu = 9000;
+        let results = run(
+            &now,
+            &profile("{}"),
+            Phase::PostBoot,
+            &[],
+            Some(&base),
+            None,
+        );
+        // Results keep the real name; the renderers escape it.
+        expect(
+            &results,
+            "Drift-NodeNicName",
+            Status::Fail,
+            &["eth3 → e\x1bq$;x"],
+        );
+        let mtu = find(&results, "Drift-Mtu");
+        assert!(mtu
+            .remediation
+            .as_deref()
+            .unwrap()
+            .contains("ip link set 'e\x1bq$;x' mtu 1500"));
+        let report = crate::report::Report {
+            host: "worker-41".into(),
+            cluster: None,
+            profile: None,
+            phase: Phase::PostBoot,
+            nodecheck_version: "0".into(),
+            collected_at: "now".into(),
+            summary: crate::report::Summary::of(&results),
+            results,
+        };
+        let human = crate::report::render(&report, crate::cli::ReportFormat::Human, false);
+        assert!(!human.contains('\x1b'), "{human}");
+        assert!(human.contains("e\\x1bq$;x"), "{human}");
+        let lines = crate::commands::results::finding_lines(&report, false);
+        assert!(lines.iter().all(|l| !l.contains('\x1b')), "{lines:?}");
     }
 
     #[test]

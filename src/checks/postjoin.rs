@@ -42,9 +42,9 @@ pub fn interface_owner(facts: &Facts, name: &str) -> Option<String> {
         .find(|n| n.bridge_device.as_deref() == Some(name))
     {
         return Some(match &net.compose_project {
-            Some(project) => format!("compose project {}", crate::escape::for_terminal(project)),
+            Some(project) => format!("compose project {}", project),
             None if net.name == "bridge" => "docker's default bridge".to_string(),
-            None => format!("docker network {}", crate::escape::for_terminal(&net.name)),
+            None => format!("docker network {}", net.name),
         });
     }
     let owner = match name {
@@ -66,9 +66,10 @@ pub fn is_docker_network_bridge(name: &str) -> bool {
         .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// `br-3f2a1b4c5d6e (compose project middleware)`, escaped for the terminal.
+/// `br-3f2a1b4c5d6e (compose project middleware)`. Messages carry names as they are; the
+/// renderers escape them for the terminal.
 pub fn describe_interface(facts: &Facts, name: &str) -> String {
-    let shown = crate::escape::for_terminal(name);
+    let shown = name.to_string();
     match interface_owner(facts, name) {
         Some(owner) => format!("{shown} ({owner})"),
         None => shown,

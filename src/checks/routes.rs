@@ -7,7 +7,6 @@ use std::net::IpAddr;
 
 use crate::checks::postjoin;
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::for_terminal;
 use crate::facts::{Facts, Route};
 use crate::peers::Peer;
 
@@ -97,7 +96,7 @@ fn calico_routes_check(ctx: &Context) -> CheckResult {
                 "{} via {} dev {}",
                 r.destination,
                 postjoin::list_or_none(&gw),
-                r.device.as_deref().map(for_terminal).unwrap_or_default()
+                r.device.as_deref().unwrap_or_default()
             )
         })
         .collect();
@@ -127,7 +126,7 @@ fn calico_routes_check(ctx: &Context) -> CheckResult {
                 .filter(|(_, addrs)| !addrs.iter().any(|a| via.contains(a)))
                 .map(|(p, addrs)| {
                     let shown: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-                    format!("{} ({})", for_terminal(&p.name), shown.join(", "))
+                    format!("{} ({})", p.name, shown.join(", "))
                 })
                 .collect()
         } else if via.len() < peers.len() {

@@ -82,7 +82,7 @@ pub fn finding_lines(report: &Report, with_priority: bool) -> Vec<String> {
                 prefix(priority),
                 crate::escape::for_terminal(&r.id),
                 r.status.as_str(),
-                r.message
+                crate::escape::for_terminal(&r.message)
             )
         })
         .collect();

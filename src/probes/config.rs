@@ -99,7 +99,7 @@ fn kubelet_server(
             let ip: IpAddr = first.trim().parse().map_err(|_| {
                 format!(
                     "{shown}: clusterDNS entry {:?} is not an IP address; {hint}",
-                    crate::escape::for_terminal(first)
+                    first
                 )
             })?;
             Ok((SocketAddr::new(ip, 53), format!("kubelet config {shown}")))

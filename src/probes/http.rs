@@ -121,21 +121,13 @@ pub fn parse_response(reply: &[u8]) -> Result<HttpReply, String> {
     let mut parts = status_line.split_whitespace();
     let version = parts.next().unwrap_or_default();
     if !version.starts_with("HTTP/") {
-        return Err(format!(
-            "the first line is {:?}",
-            crate::escape::for_terminal(&status_line)
-        ));
+        return Err(format!("the first line is {:?}", status_line));
     }
     let status: u16 = parts
         .next()
         .and_then(|s| s.parse().ok())
         .filter(|s| (100..=999).contains(s))
-        .ok_or_else(|| {
-            format!(
-                "no status code in {:?}",
-                crate::escape::for_terminal(&status_line)
-            )
-        })?;
+        .ok_or_else(|| format!("no status code in {:?}", status_line))?;
     let body = match header_end(reply) {
         Some(end) => reply[end..].to_vec(),
         None => Vec::new(),
