@@ -5,6 +5,7 @@ mod util;
 
 mod calico;
 mod check;
+mod check_docker;
 mod check_netns;
 mod cli;
 mod dns_dnsmasq;
