@@ -132,16 +132,34 @@ fn unit_command_line_runs_and_writes_results() {
         .collect();
     let baseline = fixture("postboot/worker-41-baseline.json");
     let facts = fixture("postboot/worker-41-after-reboot.json");
-    let out = Command::new(bin())
-        .args(&moved)
-        .arg("--facts")
-        .arg(&facts)
-        .arg("--baseline")
-        .arg(&baseline)
-        .env_remove("JOURNAL_STREAM")
-        .output()
-        .unwrap();
+    let run = |journal: Option<&str>| {
+        let mut cmd = Command::new(bin());
+        cmd.args(&moved)
+            .arg("--facts")
+            .arg(&facts)
+            .arg("--baseline")
+            .arg(&baseline)
+            .env_remove("JOURNAL_STREAM");
+        if let Some(stream) = journal {
+            cmd.env("JOURNAL_STREAM", stream);
+        }
+        cmd.output().unwrap()
+    };
+    // Under systemd, stderr lines carry syslog priorities the journal understands.
+    let journal = run(Some("8:12345"));
+    let journal_stderr = String::from_utf8_lossy(&journal.stderr);
+    assert!(
+        journal_stderr
+            .lines()
+            .any(|l| l.starts_with("<3>nodecheck[Drift-NodeNicName]: fail:")),
+        "{journal_stderr}"
+    );
+    assert!(journal_stderr
+        .lines()
+        .any(|l| l.starts_with("<4>nodecheck[Drift-Bridges]: warn:")));
+    let out = run(None);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("<3>"), "{stderr}");
     assert_eq!(out.status.code(), Some(3), "stderr: {stderr}");
     assert!(
         stderr.contains("nodecheck[Drift-NodeNicName]: fail: node NIC renamed: eth3 → ens192"),
