@@ -119,3 +119,38 @@ fn bad_probe_flags_are_bad_input() {
         assert_eq!(out.status.code(), Some(2), "{flags:?}");
     }
 }
+
+#[test]
+fn calico_on_the_compose_bridge_named_from_a_kubectl_node_list() {
+    let facts = arg(fixture("postboot/worker-41-after-reboot.json"));
+    let baseline = arg(fixture("postboot/worker-41-baseline.json"));
+    let nodes = arg(fixture("postboot/nodes-calico-on-bridge.json"));
+    let out = post_boot(&facts, &baseline, &["--peers", &nodes, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_stdout(&out);
+    crate::postboot_util::assert_result(
+        &report,
+        "Calico-NodeAddress",
+        "fail",
+        &["Calico uses 172.18.0.1/16, the address of br-3f2a1b4c5d6e (compose project middleware), not the node network 10.20.41.0/24"],
+    );
+    let fix = result(&report, "Calico-NodeAddress")["remediation"]
+        .as_str()
+        .unwrap();
+    assert!(
+        fix.contains("IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24"),
+        "{fix}"
+    );
+    // Two other nodes are known and BIRD installed no route toward either.
+    crate::postboot_util::assert_result(
+        &report,
+        "Calico-Routes",
+        "fail",
+        &["no routes installed by Calico toward any of the 2 other nodes"],
+    );
+}

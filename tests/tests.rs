@@ -12,6 +12,8 @@ mod dns_dnsmasq;
 mod drift_netns;
 mod facts_docker;
 mod facts_netns;
+mod peers;
+mod peers_netns;
 mod postboot_cli;
 mod postboot_felix;
 mod postboot_netns;

@@ -252,6 +252,7 @@ mod tests {
             peers: &[],
             baseline: None,
             live: None,
+            this_node_kube: None,
         };
         check(&ctx).remove(0)
     }
@@ -325,6 +326,7 @@ mod tests {
             peers: &[],
             baseline: None,
             live: None,
+            this_node_kube: None,
         };
         let ids: Vec<String> = check(&ctx).into_iter().map(|r| r.id).collect();
         assert_eq!(

@@ -212,8 +212,12 @@ fn tunnel(facts: &Facts) -> CheckResult {
     r.with("tunnels", shown)
 }
 
-/// This node's Kubernetes `Node`, from `kubectl get nodes -o json` peer input.
+/// This node's Kubernetes `Node`, from `kubectl get nodes -o json` peer input: the one peer loading
+/// recognised as this node, else a peer Node named like this host (or its short name).
 fn this_kube_node<'a>(ctx: &'a Context) -> Option<&'a KubeNode> {
+    if let Some(node) = ctx.this_node_kube {
+        return Some(node);
+    }
     let host = &ctx.facts.host.hostname;
     let short = host.split('.').next().unwrap_or(host);
     ctx.peers.iter().filter_map(|p| p.node.as_ref()).find(|n| {

@@ -16,6 +16,7 @@ pub mod kernel;
 pub mod modules;
 pub mod node_network;
 pub mod node_nic;
+pub mod parity;
 pub mod ports;
 pub mod postjoin;
 pub mod routes;
@@ -184,6 +185,8 @@ pub struct Context<'a> {
     pub baseline: Option<&'a Facts>,
     /// Live probe answers (post-join and post-boot only).
     pub live: Option<&'a crate::probes::LiveProbes>,
+    /// Kubernetes' view of this node, when a `--peers` kubectl node list holds it.
+    pub this_node_kube: Option<&'a crate::peers::KubeNode>,
 }
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
@@ -200,6 +203,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
     results.extend(calico::check(ctx));
+    results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {
         results.extend(calico_health::evaluate(ctx));
         results.extend(routes::evaluate(ctx));

@@ -148,6 +148,10 @@ pub(crate) mod fixtures {
             peers,
             baseline,
             live,
+            this_node_kube: peers
+                .iter()
+                .filter(|p| p.name.eq_ignore_ascii_case(&facts.host.hostname))
+                .find_map(|p| p.node.as_ref()),
         };
         crate::checks::evaluate(&ctx)
     }
