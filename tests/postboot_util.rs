@@ -3,17 +3,8 @@
 
 use serde_json::Value;
 
+pub use crate::check::result;
 use crate::util::Netns;
-
-/// The result with this ID in a JSON report; panics with the report when it is missing.
-pub fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
 
 /// Asserts a result's status and that its message contains every fragment.
 pub fn assert_result(report: &Value, id: &str, status: &str, fragments: &[&str]) {

@@ -515,7 +515,9 @@ fn mtu(
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{after_reboot, baseline, expect, find, profile, run};
+    use crate::checks::postjoin::fixtures::{
+        after_reboot, baseline, expect, find, profile, report, run,
+    };
     use crate::checks::{Phase, Status};
 
     #[test]
@@ -675,16 +677,7 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("ip link set 'e\x1bq$;x' mtu 1500"));
-        let report = crate::report::Report {
-            host: "worker-41".into(),
-            cluster: None,
-            profile: None,
-            phase: Phase::PostBoot,
-            nodecheck_version: "0".into(),
-            collected_at: "now".into(),
-            summary: crate::report::Summary::of(&results),
-            results,
-        };
+        let report = report(results);
         let human = crate::report::render(&report, crate::cli::ReportFormat::Human, false);
         assert!(!human.contains('\x1b'), "{human}");
         assert!(human.contains("e\\x1bq$;x"), "{human}");

@@ -132,6 +132,20 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// A post-boot report of worker-41 holding `results`.
+    pub fn report(results: Vec<CheckResult>) -> crate::report::Report {
+        crate::report::Report {
+            host: "worker-41".into(),
+            cluster: None,
+            profile: None,
+            phase: Phase::PostBoot,
+            nodecheck_version: "0".into(),
+            collected_at: "now".into(),
+            summary: crate::report::Summary::of(&results),
+            results,
+        }
+    }
+
     /// Evaluates every check of `phase` and returns them.
     pub fn run(
         facts: &Facts,

@@ -99,8 +99,7 @@ pub fn finding_lines(report: &Report, with_priority: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{Area, CheckResult, Phase};
-    use crate::report::Summary;
+    use crate::checks::{Area, CheckResult};
 
     #[test]
     fn one_line_per_finding_then_the_recap() {
@@ -110,16 +109,7 @@ mod tests {
             CheckResult::warn("Drift-Kernel", Area::Drift, "kernel a → b"),
             CheckResult::skip("Drift-Baseline", Area::Drift, "none"),
         ];
-        let report = Report {
-            host: "worker-41".into(),
-            cluster: None,
-            profile: None,
-            phase: Phase::PostBoot,
-            nodecheck_version: "0".into(),
-            collected_at: "now".into(),
-            summary: Summary::of(&results),
-            results,
-        };
+        let report = crate::checks::postjoin::fixtures::report(results);
         assert_eq!(
             finding_lines(&report, false),
             vec![
