@@ -518,7 +518,13 @@ mod tests {
     use crate::checks::postjoin::fixtures::{
         after_reboot, baseline, expect, find, profile, report, run,
     };
-    use crate::checks::{Phase, Status};
+    use crate::checks::{CheckResult, Phase, Status};
+    use crate::facts::Facts;
+
+    /// Post-boot results of `now` against `base` with the built-in defaults of a profile.
+    fn post_boot(now: &Facts, base: &Facts) -> Vec<CheckResult> {
+        run(now, &profile("{}"), Phase::PostBoot, &[], Some(base), None)
+    }
 
     #[test]
     fn the_incident_reboot_shows_every_drift() {
@@ -656,14 +662,7 @@ mod tests {
         let mut now = base.clone();
         now.interfaces[1].name = "e\x1bq$;x".into();
         now.interfaces[1].mtu = 9000;
-        let results = run(
-            &now,
-            &profile("{}"),
-            Phase::PostBoot,
-            &[],
-            Some(&base),
-            None,
-        );
+        let results = post_boot(&now, &base);
         // Results keep the real name; the renderers escape it.
         expect(
             &results,
@@ -690,14 +689,7 @@ mod tests {
         let base = baseline();
         let mut now = base.clone();
         now.ipv6.all_disable_ipv6 = Some(true);
-        let r = run(
-            &now,
-            &profile("{}"),
-            Phase::PostBoot,
-            &[],
-            Some(&base),
-            None,
-        );
+        let r = post_boot(&now, &base);
         expect(
             &r,
             "Drift-IPv6",
