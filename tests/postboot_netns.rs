@@ -165,6 +165,31 @@ fn felix_and_cluster_dns_probed_inside_the_namespace() {
         &["kubernetes.default.svc.cluster.local → 10.96.0.1, answered by 10.96.0.10:53 (--cluster-dns)"],
     );
 
+    // The server and domain from a kubeadm kubelet config instead of flags.
+    let kubelet =
+        std::env::temp_dir().join(format!("postboot-kubelet-{}.yaml", std::process::id()));
+    std::fs::write(
+        &kubelet,
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n\
+         authentication:\n  anonymous:\n    enabled: false\ncgroupDriver: systemd\n\
+         clusterDNS:\n- 10.96.0.10\nclusterDomain: cluster.local\nrotateCertificates: true\n",
+    )
+    .unwrap();
+    let kubelet_arg = kubelet.to_str().unwrap();
+    let (report, _) = post_join(
+        &ns,
+        &["--felix-port", &ready_port, "--kubelet-config", kubelet_arg],
+    );
+    let _ = std::fs::remove_file(&kubelet);
+    assert_result(
+        &report,
+        "ClusterDNS-Query",
+        "ok",
+        &[&format!(
+            "answered by 10.96.0.10:53 (kubelet config {kubelet_arg})"
+        )],
+    );
+
     let report = probe(&not_ready_port, "10.96.0.11:53");
     assert_result(
         &report,
