@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use crate::checks::postjoin::{self, cidr, describe_interface};
 use crate::checks::routes::calico_routes;
 use crate::checks::{Area, CheckResult, Context};
-use crate::facts::{Facts, Interface};
+use crate::facts::{Facts, Family, Interface};
 use crate::peers::KubeNode;
 use crate::probes::FelixVerdict;
 
@@ -238,14 +238,55 @@ fn node_address(ctx: &Context) -> CheckResult {
             format!("no Kubernetes Node named {host} in the peer input, so the address Calico registered is unknown: pass `--peers nodes.json` made with `kubectl get nodes -o json`"),
         );
     };
-    let Some(annotation) = node.calico_ipv4_address.as_deref() else {
+    let annotations: Vec<(Family, &str)> = [
+        (Family::Ipv4, node.calico_ipv4_address.as_deref()),
+        (Family::Ipv6, node.calico_ipv6_address.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(family, a)| Some((family, a?)))
+    .collect();
+    if annotations.is_empty() {
         return CheckResult::warn(
             id,
             Area::CalicoHealth,
             format!("node {host} has no projectcalico.org/IPv4Address annotation: calico-node has not registered an address for it (it never started, or IP=none)"),
         )
         .fix("read this node's calico-node log for the autodetection result; `nodecheck calico` predicts what each IP_AUTODETECTION_METHOD would pick here");
-    };
+    }
+    let mut judged: Vec<CheckResult> = annotations
+        .iter()
+        .map(|(family, annotation)| judge_address(ctx, *family, annotation))
+        .collect();
+    if judged.len() == 1 {
+        return judged.remove(0);
+    }
+    // Dual stack: one result, as bad as the worse family, saying both.
+    let worst = judged
+        .iter()
+        .max_by_key(|r| r.status)
+        .cloned()
+        .expect("two results");
+    let message = judged
+        .iter()
+        .map(|r| r.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let evidence: Vec<serde_json::Value> = judged
+        .iter()
+        .map(|r| serde_json::Value::Object(r.evidence.clone()))
+        .collect();
+    let mut combined =
+        CheckResult::new(id, Area::CalicoHealth, worst.status, message).with("families", evidence);
+    combined.remediation = worst.remediation;
+    combined
+}
+
+/// Judges one `projectcalico.org/IPv{4,6}Address` annotation against the node network.
+fn judge_address(ctx: &Context, family: Family, annotation: &str) -> CheckResult {
+    let id = "Calico-NodeAddress";
+    let facts = ctx.facts;
+    let host = &facts.host.hostname;
+    let v = family.number();
     let parsed: Option<IpNet> = annotation
         .parse()
         .ok()
@@ -255,7 +296,7 @@ fn node_address(ctx: &Context) -> CheckResult {
             id,
             Area::CalicoHealth,
             format!(
-                "node {host}'s projectcalico.org/IPv4Address annotation {:?} is not an address",
+                "node {host}'s projectcalico.org/IPv{v}Address annotation {:?} is not an address",
                 annotation
             ),
         );
@@ -264,12 +305,16 @@ fn node_address(ctx: &Context) -> CheckResult {
     let subnet_list: Vec<String> = subnets.iter().map(|s| s.to_string()).collect();
     let holder = postjoin::interface_with_address(facts, calico.addr());
     let in_node_network = subnets.iter().any(|s| s.contains(&calico.addr()));
-    let fix_method = match subnets.first() {
-        Some(s) => format!("IP_AUTODETECTION_METHOD=cidr={s}"),
-        None => "the IP_AUTODETECTION_METHOD `nodecheck calico` recommends".to_string(),
+    let (env, operator) = match family {
+        Family::Ipv4 => ("IP_AUTODETECTION_METHOD", "nodeAddressAutodetectionV4"),
+        Family::Ipv6 => ("IP6_AUTODETECTION_METHOD", "nodeAddressAutodetectionV6"),
+    };
+    let fix_method = match subnets.iter().find(|s| Family::of(&s.addr()) == family) {
+        Some(s) => format!("{env}=cidr={s}"),
+        None => format!("the {env} `nodecheck calico` recommends"),
     };
     let fix = format!(
-        "Calico bound the wrong NIC: set {fix_method} on the calico-node DaemonSet (or the operator's nodeAddressAutodetectionV4), then delete this node's calico-node pod so it detects again"
+        "Calico bound the wrong NIC: set {fix_method} on the calico-node DaemonSet (or the operator's {operator}), then delete this node's calico-node pod so it detects again"
     );
     let r = match (holder, in_node_network) {
         (Some(i), true) => CheckResult::ok(
@@ -452,6 +497,31 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("cidr=10.20.41.0/24"));
+    }
+
+    #[test]
+    fn dual_stack_is_as_bad_as_the_worse_family() {
+        let (f, p) = (
+            baseline(),
+            profile("node_network:\n  cidrs: [10.20.41.0/24, 'fd00:41::/64']\n"),
+        );
+        let mut peer = kube_node("worker-41", "10.20.41.11", Some("10.20.41.11/24"));
+        peer.node.as_mut().unwrap().calico_ipv6_address = Some("fd00:99::1/64".into());
+        let r = run(&f, &p, Phase::PostJoin, &[peer], None, None);
+        expect(
+            &r,
+            "Calico-NodeAddress",
+            Status::Fail,
+            &[
+                "Calico uses 10.20.41.11/24, the address of eth3",
+                "Calico registered fd00:99::1/64 for worker-41, but no interface here has that address",
+            ],
+        );
+        let fix = find(&r, "Calico-NodeAddress").remediation.clone().unwrap();
+        assert!(
+            fix.contains("IP6_AUTODETECTION_METHOD=cidr=fd00:41::/64"),
+            "{fix}"
+        );
     }
 
     #[test]
