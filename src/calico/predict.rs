@@ -7,6 +7,8 @@
 //! the kernel (live) or from the snapshot's routes, then looks it up on every interface without filters;
 //! `kubernetes-internal-ip` looks the node's InternalIP up the same way.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -74,11 +76,34 @@ pub struct NodeInput<'a> {
     pub kernel_reach: &'a [KernelReach],
 }
 
-/// Cluster-wide inputs of the model.
-#[derive(Debug, Clone)]
+/// Cluster-wide inputs of the model, and the regexes compiled so far (a fleet shares them).
+#[derive(Debug)]
 pub struct Model<'a> {
     pub version: &'a CalicoVersion,
     pub resolutions: &'a [Resolution],
+    regex_cache: RefCell<HashMap<String, Result<GoRegex, GoRegexError>>>,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(version: &'a CalicoVersion, resolutions: &'a [Resolution]) -> Model<'a> {
+        Model {
+            version,
+            resolutions,
+            regex_cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Compiles a Go regex for this model's Calico release, once per pattern.
+    pub fn regex(&self, pattern: &str) -> Result<GoRegex, GoRegexError> {
+        if let Some(hit) = self.regex_cache.borrow().get(pattern) {
+            return hit.clone();
+        }
+        let compiled = gore2::compile(pattern, named_groups(self.version));
+        self.regex_cache
+            .borrow_mut()
+            .insert(pattern.to_string(), compiled.clone());
+        compiled
+    }
 }
 
 /// What calico-node's autodetection returns.
@@ -111,6 +136,9 @@ pub struct Prediction {
     pub trace: Vec<String>,
     /// Assumptions and Go/Rust differences that bear on this verdict.
     pub notes: Vec<String>,
+    /// Traps in the configuration or the host that make this answer fragile (an unanchored regex, a
+    /// second eligible address on the chosen interface, a can-reach target held by this node).
+    pub warnings: Vec<String>,
 }
 
 impl Prediction {
@@ -127,6 +155,7 @@ impl Prediction {
 struct Walk {
     trace: Vec<String>,
     notes: Vec<String>,
+    warnings: Vec<String>,
     skipped_more: usize,
 }
 
@@ -135,6 +164,7 @@ impl Walk {
         Walk {
             trace: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
             skipped_more: 0,
         }
     }
@@ -145,13 +175,13 @@ impl Walk {
             self.skipped_more += 1;
         }
     }
-    fn finish(mut self) -> (Vec<String>, Vec<String>) {
+    fn finish(mut self) -> (Vec<String>, Vec<String>, Vec<String>) {
         if self.skipped_more > 0 {
             self.trace
                 .push(format!("… and {} more interfaces", self.skipped_more));
         }
         self.notes.dedup();
-        (self.trace, self.notes)
+        (self.trace, self.notes, self.warnings)
     }
 }
 
@@ -180,15 +210,16 @@ fn named_groups(version: &CalicoVersion) -> GoNamedGroups {
 
 fn compile_list(
     entries: &[String],
-    version: &CalicoVersion,
+    model: &Model,
     walk: &mut Walk,
 ) -> Result<Option<RegexList>, EnumerationError> {
     if entries.is_empty() {
         return Ok(None);
     }
+    let version = model.version;
     let joined_text = format!("({})", entries.join(")|("));
     let named = named_groups(version);
-    let joined = gore2::compile(&joined_text, named).map_err(|e| match e {
+    let joined = model.regex(&joined_text).map_err(|e| match e {
         GoRegexError::Go(text) => EnumerationError::Go(text),
         GoRegexError::Untranslatable(text) => EnumerationError::Unmodelled(text),
     })?;
@@ -200,7 +231,7 @@ fn compile_list(
     }
     let parts = entries
         .iter()
-        .map(|e| (e.clone(), gore2::compile(e, named).ok()))
+        .map(|e| (e.clone(), model.regex(e).ok()))
         .collect();
     Ok(Some(RegexList { joined, parts }))
 }
@@ -277,6 +308,20 @@ fn filtered_enumeration<'a>(
                     ));
                 }
                 walk.step(why);
+                let others: Vec<String> = ci
+                    .addresses
+                    .iter()
+                    .filter(|o| *o != a && is_global_unicast(&o.ip))
+                    .filter(|o| cidrs.is_empty() || cidrs.iter().any(|c| c.contains(&o.ip)))
+                    .map(|o| o.to_string())
+                    .collect();
+                if !others.is_empty() {
+                    walk.warnings.push(format!(
+                        "{shown} holds {} eligible addresses: {a} is taken because the kernel lists it first; also {}",
+                        others.len() + 1,
+                        others.join(", ")
+                    ));
+                }
                 return Ok((name.clone(), *a));
             }
         }
@@ -304,7 +349,7 @@ fn finish(
     verdict: Verdict,
     walk: Walk,
 ) -> Prediction {
-    let (trace, notes) = walk.finish();
+    let (trace, notes, warnings) = walk.finish();
     Prediction {
         node: node.name.clone(),
         method: method.to_string(),
@@ -312,6 +357,7 @@ fn finish(
         verdict,
         trace,
         notes,
+        warnings,
     }
 }
 
@@ -340,9 +386,11 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 _ => (defaults, format!("Calico {version} default list"), None),
             };
             if let Some(user) = &user {
+                walk.warnings
+                    .extend(super::lint::lint_regex_list(user, false, node.facts, model));
                 exclusions.extend(user.iter().cloned());
             }
-            let result = compile_list(&exclusions, version, &mut walk).and_then(|exc| {
+            let result = compile_list(&exclusions, model, &mut walk).and_then(|exc| {
                 filtered_enumeration(
                     &interfaces,
                     None,
@@ -379,7 +427,10 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
             }
         }
         Method::Interface { regexes } => {
-            let result = compile_list(regexes, version, &mut walk).and_then(|inc| {
+            walk.warnings.extend(super::lint::lint_regex_list(
+                regexes, true, node.facts, model,
+            ));
+            let result = compile_list(regexes, model, &mut walk).and_then(|inc| {
                 filtered_enumeration(&interfaces, inc.as_ref(), None, "", &[], family, &mut walk)
             });
             match result {
@@ -541,6 +592,17 @@ fn predict_can_reach(
             "dial udp{v}: address {destination}: no suitable address found"
         ));
     };
+    if let Some(holder) = node
+        .facts
+        .interfaces
+        .iter()
+        .find(|i| i.addresses.iter().any(|a| a.address == dest))
+    {
+        walk.warnings.push(format!(
+            "{dest} is an address of this node (on {}): the kernel answers with {dest} itself, so calico-node selects it (a VIP held here); use an address that is on no node",
+            crate::escape::for_terminal(&holder.name)
+        ));
+    }
     let source = match node.kernel_reach.iter().find(|k| k.destination == dest) {
         Some(k) => match &k.source {
             Ok(src) => {

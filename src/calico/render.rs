@@ -210,10 +210,7 @@ mod tests {
             .build();
         let version: CalicoVersion = "3.28.0".parse().unwrap();
         let fleet = build_fleet(&facts, &[], &[]);
-        let model = Model {
-            version: &version,
-            resolutions: &[],
-        };
+        let model = Model::new(&version, &[]);
         let settings = FamilySettings {
             current_method: None,
             can_reach: None,

@@ -131,6 +131,9 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
         for line in here.outcome.log.iter().skip(1) {
             out.push_str(&format!("    log: {}\n", for_terminal(line)));
         }
+        for warning in &here.prediction.warnings {
+            out.push_str(&format!("    warning: {}\n", for_terminal(warning)));
+        }
         for note in &here.prediction.notes {
             out.push_str(&format!("    note: {}\n", for_terminal(note)));
         }
@@ -171,8 +174,10 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
             }
         }
         None => out.push_str(&format!(
-            "No {} value selects the node-network address on every node.\n",
-            f.env_var
+            "No {} value selects the node-network address on every node. Fix the nodes listed below, or set the address per node (IP=<address>, or the operator's nodeAddressAutodetectionV{}: {{}} and a projectcalico.org/IPv{}Address annotation on each Node).\n",
+            f.env_var,
+            f.family.number(),
+            f.family.number()
         )),
     }
     let mut lines = rejection_lines(f);

@@ -4,7 +4,9 @@
 
 use super::{Area, CheckResult, Context};
 use crate::calico::analysis::env_var;
-use crate::calico::exclusions::list_changing_releases;
+use crate::calico::candidates::{calico_addresses, is_global_unicast};
+use crate::calico::exclusions::{default_exclusions, list_changing_releases};
+use crate::calico::gore2;
 use crate::calico::nodes::build_fleet;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
@@ -61,10 +63,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         Some(m) => format!("{var}={}", for_terminal(m)),
     };
     let fleet = build_fleet(ctx.facts, ctx.peers, &[]);
-    let model = Model {
-        version,
-        resolutions: &[],
-    };
+    let model = Model::new(version, &[]);
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
     let evaluation = evaluate_method(&model, &fleet, &networks, method, family);
     let (recommendation, _) = recommend(
@@ -113,7 +112,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         ),
         (_, Effect::Runs, None) => {
             let (interface, address) = p.selected().map(|(i, a)| (i.to_string(), *a)).expect("selected");
-            let warnings = first_found_warnings(ctx, version, family, method, &interface);
+            let warnings = fragility(ctx, &model, p, family, method, &interface);
             let base = format!(
                 "calico-node {version} with {method_text} selects {} {address}, in the node network {}",
                 for_terminal(&interface),
@@ -149,17 +148,19 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     result
 }
 
-/// Why a first-found answer that is right today is fragile: it hangs on a virtual device, on interface
-/// order, or on the Calico version's exclusion list.
-fn first_found_warnings(
+/// Why an answer that is right today is fragile: the selected interface is down, the method has a
+/// trap (unanchored regex, second eligible address), or first-found hangs on a virtual device, on
+/// interface order, or on the Calico version's exclusion list.
+fn fragility(
     ctx: &Context,
-    version: &CalicoVersion,
+    model: &Model,
+    prediction: &crate::calico::predict::Prediction,
     family: Family,
     method: &str,
     interface: &str,
 ) -> Vec<String> {
-    let mut out = Vec::new();
     let facts = ctx.facts;
+    let mut out = prediction.warnings.clone();
     let picked = facts.interface(interface);
     if let Some(i) = picked {
         if !i.admin_up || i.operstate == "down" {
@@ -180,48 +181,43 @@ fn first_found_warnings(
             ));
         }
     }
-    // Other interfaces first-found would take if their ifindex were higher.
-    let fleet = build_fleet(facts, &[], &[]);
-    let node = &fleet.nodes[0].input;
-    let mut rivals = Vec::new();
-    for other in facts.interfaces.iter().filter(|i| i.name != interface) {
-        let eligible = crate::calico::candidates::calico_addresses(other, family, version)
-            .iter()
-            .any(|a| crate::calico::candidates::is_global_unicast(&a.ip));
-        let excluded = crate::calico::exclusions::default_exclusions(version)
-            .iter()
-            .any(|r| {
-                crate::calico::gore2::compile(r, crate::calico::gore2::GoNamedGroups::POnly)
-                    .is_ok_and(|re| crate::calico::gore2::matches(&re, &other.name))
-            });
-        if eligible && !excluded {
-            rivals.push(format!(
-                "{} (ifindex {})",
-                for_terminal(&other.name),
-                other.index
-            ));
-        }
-    }
+    let exclusions = format!("({})", default_exclusions(model.version).join(")|("));
+    let excluded = model.regex(&exclusions).ok();
+    let rivals: Vec<String> = facts
+        .interfaces
+        .iter()
+        .filter(|other| other.name != interface)
+        .filter(|other| {
+            !excluded
+                .as_ref()
+                .is_some_and(|re| gore2::matches(re, &other.name))
+        })
+        .filter(|other| {
+            calico_addresses(other, family, model.version)
+                .iter()
+                .any(|a| is_global_unicast(&a.ip))
+        })
+        .map(|other| format!("{} (ifindex {})", for_terminal(&other.name), other.index))
+        .collect();
     if !rivals.is_empty() {
         out.push(format!(
-            "first-found depends on interface order: {} also carries an eligible address and would win with a higher ifindex than {}",
+            "first-found depends on interface order: {} also carries an eligible address and would win with a higher ifindex than {} (a device created later, such as a new compose bridge or VPN, takes over at the next 60 s poll without a pod restart)",
             rivals.join(", "),
             for_terminal(interface)
         ));
     }
-    let mut by_version = Vec::new();
-    for v in list_changing_releases() {
-        let model = Model {
-            version: &v,
-            resolutions: &[],
-        };
-        let p = predict(&model, node, "first-found", family);
-        let pick = match p.selected() {
-            Some((i, a)) => format!("{} {a}", for_terminal(i)),
-            None => "nothing".to_string(),
-        };
-        by_version.push((v, pick));
-    }
+    let node = &build_fleet(facts, &[], &[]).nodes[0].input.clone();
+    let by_version: Vec<(CalicoVersion, String)> = list_changing_releases()
+        .into_iter()
+        .map(|v| {
+            let p = predict(&Model::new(&v, &[]), node, "first-found", family);
+            let pick = match p.selected() {
+                Some((i, a)) => format!("{} {a}", for_terminal(i)),
+                None => "nothing".to_string(),
+            };
+            (v, pick)
+        })
+        .collect();
     if by_version.windows(2).any(|w| w[0].1 != w[1].1) {
         out.push(format!(
             "first-found's answer depends on the Calico version: {}",
@@ -311,6 +307,30 @@ mod tests {
         let r = run(&facts, "calico: {version: v3.28.0}\n");
         assert_eq!(r.status, Status::Warn, "{}", r.message);
         assert!(r.message.contains("interface order"), "{}", r.message);
+    }
+
+    #[test]
+    fn unanchored_current_method_warns_even_when_right() {
+        let facts = host("w")
+            .nic("eth3", &["10.20.41.5/24"])
+            .nic("eth30", &[])
+            .route("default", Some("10.20.41.1"), "eth3", None, None)
+            .build();
+        let r = run(&facts, "calico: {ipv4_method: interface=eth3}\n");
+        assert_eq!(r.status, Status::Warn, "{}", r.message);
+        assert!(r.message.contains("unanchored"), "{}", r.message);
+    }
+
+    #[test]
+    fn down_node_nic_warns() {
+        let facts = host("w")
+            .nic("eth0", &["10.20.41.5/24"])
+            .down()
+            .route("default", Some("10.20.41.1"), "eth0", None, None)
+            .build();
+        let r = run(&facts, "calico: {ipv4_method: cidr=10.20.41.0/24}\n");
+        assert_eq!(r.status, Status::Warn, "{}", r.message);
+        assert!(r.message.contains("is down"), "{}", r.message);
     }
 
     #[test]

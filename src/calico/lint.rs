@@ -1,0 +1,72 @@
+//! Traps in an `interface=` / `skip-interface=` value that calico-node accepts silently: empty entries,
+//! a comma cutting a regex in two, blanks kept inside an entry, unanchored names that also match VLANs,
+//! veths and longer names. Each finding names the entry and what it does on this node.
+
+use super::predict::Model;
+use crate::facts::Facts;
+
+/// Findings for the entries of an `interface=` (`include` true) or `skip-interface=` list.
+pub fn lint_regex_list(
+    entries: &[String],
+    include: bool,
+    facts: &Facts,
+    model: &Model,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let key = if include {
+        "interface="
+    } else {
+        "skip-interface="
+    };
+    if entries.iter().any(|e| e.is_empty()) {
+        out.push(if include {
+            format!("{key} has an empty regex (nothing after `=`, a trailing comma or `,,`): it matches every interface and no exclusion list applies, so docker0 or a br- bridge can win")
+        } else {
+            format!("{key} has an empty regex (nothing after `=`, a trailing comma or `,,`): it excludes every interface, so detection always fails")
+        });
+    }
+    let opens = entries
+        .iter()
+        .filter(|e| e.contains('{') && !e.contains('}'))
+        .count();
+    let closes = entries
+        .iter()
+        .filter(|e| e.contains('}') && !e.contains('{'))
+        .count();
+    if opens > 0 && closes > 0 {
+        out.push(format!(
+            "a comma inside a regex cuts it in two: the entries are {}; write `eth[12]` or `(eth1|eth2)` instead of `eth{{1,2}}`",
+            entries.iter().map(|e| format!("`{}`", crate::escape::for_terminal(e))).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    for e in entries.iter().filter(|e| !e.is_empty()) {
+        if e.trim() != e.as_str() {
+            out.push(format!(
+                "regex `{}` keeps its surrounding blanks (only blanks around a comma are dropped); interface names have none, so it matches nothing",
+                crate::escape::for_terminal(e)
+            ));
+            continue;
+        }
+        if !include || (e.starts_with('^') && e.ends_with('$')) {
+            continue;
+        }
+        let Ok(re) = model.regex(e) else { continue };
+        let matched: Vec<String> = facts
+            .interfaces
+            .iter()
+            .filter(|i| super::gore2::matches(&re, &i.name))
+            .map(|i| crate::escape::for_terminal(&i.name))
+            .collect();
+        let shown = crate::escape::for_terminal(e);
+        let here = if matched.is_empty() {
+            "nothing here".to_string()
+        } else {
+            matched.join(", ")
+        };
+        out.push(format!(
+            "regex `{shown}` is unanchored: it matches anywhere in a name (here: {here}; also VLANs like `{shown}.100` and veths); anchor it as `^{}$`",
+            shown.trim_start_matches('^').trim_end_matches('$')
+        ));
+    }
+    out
+}
