@@ -4,5 +4,11 @@
 mod util;
 
 mod calico;
+mod check;
+mod check_netns;
 mod cli;
+mod facts_docker;
 mod facts_netns;
+mod profile;
+mod report;
+mod report_golden;

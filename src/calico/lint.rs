@@ -5,14 +5,23 @@
 use super::predict::Model;
 use crate::facts::Facts;
 
+/// Findings for a regex list: `warnings` change or endanger the answer; `notes` are advice (an
+/// unanchored entry that, on this node, matches only the interface it names).
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+}
+
 /// Findings for the entries of an `interface=` (`include` true) or `skip-interface=` list.
 pub fn lint_regex_list(
     entries: &[String],
     include: bool,
     facts: &Facts,
     model: &Model,
-) -> Vec<String> {
-    let mut out = Vec::new();
+) -> Findings {
+    let mut findings = Findings::default();
+    let out = &mut findings.warnings;
     let key = if include {
         "interface="
     } else {
@@ -41,7 +50,7 @@ pub fn lint_regex_list(
     }
     for e in entries.iter().filter(|e| !e.is_empty()) {
         if e.trim() != e.as_str() {
-            out.push(format!(
+            findings.warnings.push(format!(
                 "regex `{}` keeps its surrounding blanks (only blanks around a comma are dropped); interface names have none, so it matches nothing",
                 crate::escape::for_terminal(e)
             ));
@@ -63,10 +72,16 @@ pub fn lint_regex_list(
         } else {
             matched.join(", ")
         };
-        out.push(format!(
+        let text = format!(
             "regex `{shown}` is unanchored: it matches anywhere in a name (here: {here}; also VLANs like `{shown}.100` and veths); anchor it as `^{}$`",
             shown.trim_start_matches('^').trim_end_matches('$')
-        ));
+        );
+        // Harmless today when it matches only the interface it spells out.
+        if matched.len() <= 1 && matched.iter().all(|m| m == e) {
+            findings.notes.push(text);
+        } else {
+            findings.warnings.push(text);
+        }
     }
-    out
+    findings
 }

@@ -386,8 +386,9 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 _ => (defaults, format!("Calico {version} default list"), None),
             };
             if let Some(user) = &user {
-                walk.warnings
-                    .extend(super::lint::lint_regex_list(user, false, node.facts, model));
+                let findings = super::lint::lint_regex_list(user, false, node.facts, model);
+                walk.warnings.extend(findings.warnings);
+                walk.notes.extend(findings.notes);
                 exclusions.extend(user.iter().cloned());
             }
             let result = compile_list(&exclusions, model, &mut walk).and_then(|exc| {
@@ -427,9 +428,9 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
             }
         }
         Method::Interface { regexes } => {
-            walk.warnings.extend(super::lint::lint_regex_list(
-                regexes, true, node.facts, model,
-            ));
+            let findings = super::lint::lint_regex_list(regexes, true, node.facts, model);
+            walk.warnings.extend(findings.warnings);
+            walk.notes.extend(findings.notes);
             let result = compile_list(regexes, model, &mut walk).and_then(|inc| {
                 filtered_enumeration(&interfaces, inc.as_ref(), None, "", &[], family, &mut walk)
             });

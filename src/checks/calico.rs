@@ -129,7 +129,10 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
             Area::Calico,
             format!(
                 "calico-node {version} with {method_text}: {}",
-                problem.clone().unwrap_or_else(|| for_terminal(&here.outcome.summary))
+                problem
+                    .as_deref()
+                    .map(|p| without_method_prefix(p, method))
+                    .unwrap_or_else(|| for_terminal(&here.outcome.summary))
             ),
         ),
     };
@@ -146,6 +149,19 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         result = result.fix(remediation);
     }
     result
+}
+
+/// A node problem without its leading "`method`: " / "`method` on node: " (the message names the method).
+fn without_method_prefix(problem: &str, method: &str) -> String {
+    let quoted = format!("`{}`", for_terminal(method));
+    match problem.strip_prefix(&quoted) {
+        Some(rest) => rest
+            .strip_prefix(": ")
+            .or_else(|| rest.strip_prefix(' '))
+            .unwrap_or(rest)
+            .to_string(),
+        None => problem.to_string(),
+    }
 }
 
 /// Why an answer that is right today is fragile: the selected interface is down, the method has a

@@ -5,7 +5,18 @@
 //! one-line message carrying the evidence, structured evidence, and a remediation line.
 //! The skip list is applied after evaluation, so a skipped check is still listed, as skipped.
 
+pub mod bridges;
 pub mod calico;
+pub mod host;
+pub mod ipv6;
+pub mod kernel;
+pub mod modules;
+pub mod node_network;
+pub mod node_nic;
+pub mod ports;
+pub mod runtime;
+pub mod swap;
+pub mod sysctl;
 
 use serde::{Deserialize, Serialize};
 
@@ -173,6 +184,16 @@ pub struct Context<'a> {
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let mut results = Vec::new();
+    results.extend(host::evaluate(ctx));
+    results.extend(node_nic::evaluate(ctx));
+    results.extend(bridges::evaluate(ctx));
+    results.extend(kernel::evaluate(ctx));
+    results.extend(ipv6::evaluate(ctx));
+    results.extend(sysctl::evaluate(ctx));
+    results.extend(modules::evaluate(ctx));
+    results.extend(swap::evaluate(ctx));
+    results.extend(ports::evaluate(ctx));
+    results.extend(runtime::evaluate(ctx));
     results.extend(calico::check(ctx));
     results
 }

@@ -15,7 +15,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             .chain(args.baseline.iter())
             .map(|p| p.as_path()),
     )?;
-    let (mut profile, _origin) =
+    let (mut profile, origin) =
         crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     if let Some(v) = &args.calico_version {
         profile.calico.version = Some(v.clone());
@@ -37,9 +37,16 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         .cloned()
         .collect();
     apply_skips(&mut results, &skips);
+    for unmatched in unmatched_skips(&results, &skips) {
+        eprintln!(
+            "nodecheck: warning: skip entry `{}` matches no check of this run (IDs: docs/checks.md)",
+            crate::escape::for_terminal(&unmatched)
+        );
+    }
     let report = Report {
         host: facts.host.hostname.clone(),
         cluster: profile.cluster.clone(),
+        profile: Some(origin.clone()),
         phase: args.phase,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
         collected_at: facts.collected_at.clone(),
@@ -62,6 +69,21 @@ pub fn apply_skips(results: &mut [CheckResult], skips: &[String]) {
             r.status = Status::Skip;
         }
     }
+}
+
+/// Skip-list entries that match none of the results: usually a typo, or a check of another phase.
+pub fn unmatched_skips(results: &[CheckResult], skips: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in skips {
+        let s = s.trim();
+        if s.is_empty() || out.iter().any(|o| o == s) {
+            continue;
+        }
+        if !results.iter().any(|r| skip_matches(s, &r.id)) {
+            out.push(s.to_string());
+        }
+    }
+    out
 }
 
 fn skip_matches(pattern: &str, id: &str) -> bool {

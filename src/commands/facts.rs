@@ -1,4 +1,6 @@
-//! `nodecheck facts`: gather and print this host's snapshot.
+//! `nodecheck facts`: gather and print this host's snapshot as JSON, YAML or tables for a person.
+
+mod table;
 
 use std::process::ExitCode;
 
@@ -10,7 +12,7 @@ pub fn exec(args: FactsArgs) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         FactsFormat::Json => serde_json::to_string_pretty(&facts)? + "\n",
         FactsFormat::Yaml => serde_saphyr::to_string(&facts)?,
-        FactsFormat::Table => serde_json::to_string_pretty(&facts)? + "\n",
+        FactsFormat::Table => table::render(&facts),
     };
     crate::output::print_stdout(&text)?;
     Ok(Exit::Ok.into())

@@ -2,16 +2,55 @@
 
 use std::process::ExitCode;
 
-use crate::cli::ProfileCommand;
-use crate::error::Exit;
+use anyhow::Context as _;
+
+use crate::cli::{ProfileCommand, ProfileInitArgs};
+use crate::error::{BadInput, Exit};
 
 pub fn exec(cmd: ProfileCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ProfileCommand::Validate(args) => {
             crate::profile::load::load_profile_file(&args.file)?;
-            eprintln!("{}: valid", args.file.display());
+            eprintln!(
+                "{}: valid",
+                crate::escape::for_terminal(&args.file.display().to_string())
+            );
             Ok(Exit::Ok.into())
         }
-        _ => anyhow::bail!("not implemented yet"),
+        ProfileCommand::Schema => {
+            let schema = crate::profile::schema::profile_schema();
+            crate::output::print_stdout(&(serde_json::to_string_pretty(&schema)? + "\n"))?;
+            Ok(Exit::Ok.into())
+        }
+        ProfileCommand::Init(args) => init(args),
     }
+}
+
+fn init(args: ProfileInitArgs) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.out {
+        if out.exists() && !args.force {
+            return Err(BadInput(format!(
+                "{} exists; pass --force to overwrite it",
+                out.display()
+            ))
+            .into());
+        }
+    }
+    let facts = super::facts_from(args.facts.as_deref())?;
+    let yaml = crate::profile::init::profile_yaml(&facts, args.cluster.as_deref());
+    // What we write must load: a failure here is a nodecheck bug, not bad input.
+    crate::profile::load::parse_profile(&yaml, "generated profile")
+        .map_err(|e| anyhow::anyhow!("the generated profile does not validate: {e}"))?;
+    match &args.out {
+        Some(out) => {
+            crate::output::write_atomically(out, yaml.as_bytes())
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "wrote {}",
+                crate::escape::for_terminal(&out.display().to_string())
+            );
+        }
+        None => crate::output::print_stdout(&yaml)?,
+    }
+    Ok(Exit::Ok.into())
 }

@@ -241,6 +241,10 @@ pub struct Docker {
     pub api: DockerApi,
     /// Docker networks as the API reports them (empty when it did not answer).
     pub networks: Vec<DockerNetwork>,
+    /// Bridges named like Docker's (`docker0`, `br-<12 hex>`), from netlink, in dump order. Known even
+    /// when the API does not answer.
+    #[serde(default)]
+    pub bridges: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -1,20 +1,29 @@
 //! Gathering: the only place that does I/O to learn about the host. Builds a [`Facts`] snapshot from
-//! netlink dumps (`netlink`), sysfs (`sysfs`), host identity files (`host`), and the kernel's /proc
-//! views; everything after this is a pure function of the snapshot.
+//! netlink dumps (`netlink`), sysfs (`sysfs`), host identity files (`host`), `/proc/sys` (`kernel`),
+//! module lists (`modules`), swap (`swap`), the Docker API (`docker`), runtime sockets (`sockets`) and
+//! `/proc/net/tcp*` (`ports`); everything after this is a pure function of the snapshot.
 //!
 //! A fact that cannot be read is `null` in the snapshot, with the reason under its dotted path in
 //! `Facts::unavailable`; only a failed netlink dump (without which there is nothing to judge) is an
-//! error.
+//! error. The netlink dumps and the Docker API query run concurrently on one current-thread runtime.
 
 pub mod clock;
+pub mod docker;
 pub mod host;
+pub mod kernel;
+pub mod modules;
 pub mod netlink;
+pub mod ports;
 pub mod reach;
+pub mod sockets;
+pub mod swap;
 pub mod sysfs;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::facts::{Facts, Interface, NextHop, Route, SCHEMA_VERSION};
+use anyhow::Context;
+
+use crate::facts::{Docker, Facts, Interface, NextHop, Route, SCHEMA_VERSION};
 
 use netlink::{AddressRecord, LinkRecord, RouteRecord};
 
@@ -26,9 +35,33 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         String::new()
     });
     let host = host::gather_host(&cmdline, &mut unavailable);
-    let dumps = netlink::dump_all()?;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the gathering runtime")?;
+    let docker_socket = docker::api_socket_path();
+    let (dumps, (docker_api, docker_networks)) = runtime.block_on(async {
+        tokio::join!(netlink::dump_all(), docker::query_networks(&docker_socket))
+    });
+    let dumps = dumps?;
+
     let interfaces = assemble_interfaces(&dumps.links, dumps.addresses);
     let routes = assemble_routes(&dumps.routes, &dumps.links);
+    let docker = Docker {
+        api: docker_api,
+        networks: docker_networks,
+        bridges: interfaces
+            .iter()
+            .filter(|i| {
+                i.kind.as_deref() == Some("bridge") && docker::is_docker_bridge_name(&i.name)
+            })
+            .map(|i| i.name.clone())
+            .collect(),
+    };
+    let sysctls = kernel::gather_sysctls(&mut unavailable);
+    let ipv6 = kernel::gather_ipv6(&host.cmdline, &sysctls);
+    let modules = modules::gather_modules(&host.kernel_release);
     Ok(Facts {
         schema_version: SCHEMA_VERSION,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -36,17 +69,16 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         host,
         interfaces,
         routes,
-        ipv6: Default::default(),
-        sysctls: BTreeMap::new(),
-        modules: Default::default(),
-        swap: Default::default(),
-        docker: Default::default(),
-        runtime_sockets: Vec::new(),
-        listening_ports: Vec::new(),
+        ipv6,
+        sysctls,
+        modules,
+        swap: swap::gather_swap(&mut unavailable),
+        docker,
+        runtime_sockets: sockets::gather_runtime_sockets(),
+        listening_ports: ports::gather_listening_ports(&mut unavailable),
         unavailable,
     })
 }
-
 /// Joins links with their addresses (both in dump order) and resolves controller names.
 fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> Vec<Interface> {
     let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();

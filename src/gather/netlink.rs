@@ -3,7 +3,7 @@
 //!
 //! `rtnetlink` changes its API on most minor releases; it is pinned in `Cargo.toml` and only the paths
 //! it re-exports (`rtnetlink::packet_route`) are used, so two versions of the packet crate never meet.
-//! Each dump runs on a current-thread tokio runtime inside a timeout: a kernel that does not answer
+//! Each dump runs on the gatherer's current-thread tokio runtime inside a timeout: a kernel that does not answer
 //! becomes an error, never a hang.
 
 use std::net::IpAddr;
@@ -29,8 +29,6 @@ const DUMP_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum NetlinkError {
     #[error("cannot open a netlink route socket: {0}")]
     Socket(#[source] std::io::Error),
-    #[error("cannot start the netlink runtime: {0}")]
-    Runtime(#[source] std::io::Error),
     #[error("netlink {what} dump failed: {source}")]
     Dump {
         what: &'static str,
@@ -103,26 +101,22 @@ pub struct Dumps {
     pub routes: Vec<RouteRecord>,
 }
 
-/// Dumps links, addresses and routes over one netlink connection.
-pub fn dump_all() -> Result<Dumps, NetlinkError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(NetlinkError::Runtime)?;
-    runtime.block_on(async {
-        let (connection, handle, _) = rtnetlink::new_connection().map_err(NetlinkError::Socket)?;
-        let connection_task = tokio::spawn(connection);
-        let result = async {
-            Ok(Dumps {
-                links: dump_links(&handle).await?,
-                addresses: dump_addresses(&handle).await?,
-                routes: dump_routes(&handle).await?,
-            })
-        }
-        .await;
-        connection_task.abort();
-        result
-    })
+/// Dumps links, addresses and routes over one netlink connection. Runs on the caller's (current-thread)
+/// tokio runtime; the connection task is spawned on it and stopped afterwards.
+pub async fn dump_all() -> Result<Dumps, NetlinkError> {
+    let (connection, handle, _) = rtnetlink::new_connection().map_err(NetlinkError::Socket)?;
+    // Without the connection task running, every request waits forever.
+    let connection_task = tokio::spawn(connection);
+    let result = async {
+        Ok(Dumps {
+            links: dump_links(&handle).await?,
+            addresses: dump_addresses(&handle).await?,
+            routes: dump_routes(&handle).await?,
+        })
+    }
+    .await;
+    connection_task.abort();
+    result
 }
 
 async fn timed<T>(

@@ -4,7 +4,11 @@
 //! This module holds the validated, typed form that checks consume; nothing downstream sees raw strings:
 //! CIDRs are parsed and regexes compiled at load time.
 
+pub mod init;
 pub mod load;
+pub mod schema;
+mod suggest;
+pub mod validate;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -24,13 +28,16 @@ pub struct Profile {
     #[serde(default)]
     pub bridges: BridgePolicy,
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_cidrs")]
     pub pod_cidrs: Vec<IpNet>,
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_cidrs")]
     pub service_cidrs: Vec<IpNet>,
     #[serde(default)]
     pub calico: CalicoSettings,
     /// The API server endpoint (`host:port`), informational and for reachability.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_endpoint")]
     pub api_server: Option<String>,
     #[serde(default)]
     pub kernel: KernelPolicy,
@@ -38,17 +45,21 @@ pub struct Profile {
     pub ipv6: Ipv6Expectation,
     /// Sysctls that must have these values.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_sysctls")]
     pub sysctls: std::collections::BTreeMap<String, String>,
     /// Kernel modules that must be loaded or built in.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_modules")]
     pub modules: Vec<String>,
     /// TCP ports that must be free before the join.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_ports")]
     pub ports_free: Vec<u16>,
     #[serde(default)]
     pub swap: SwapPolicy,
     /// Container runtimes accepted (`containerd`, `cri-o`, `docker`); empty means any.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_runtimes")]
     pub runtimes: Vec<String>,
     #[serde(default)]
     pub post_join: PostJoinSettings,
@@ -63,12 +74,14 @@ pub struct Profile {
 pub struct NodeNetwork {
     /// Node subnets (IPv4 and/or IPv6). Empty: the subnet of the default route's interface.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_cidrs")]
     pub cidrs: Vec<IpNet>,
     /// The NIC expected to carry it.
     #[serde(default)]
     pub nic: Option<NicExpectation>,
     /// Expected MTU of the node NIC.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_mtu")]
     pub mtu: Option<u32>,
 }
 
@@ -84,15 +97,18 @@ pub struct NicExpectation {
     pub alternatives: Vec<String>,
     /// Regex over the MAC (lower-case, colon-separated).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_pattern")]
     pub mac_pattern: Option<String>,
     /// Regex over the sysfs device path (e.g. `0000:0b:00.0`).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_pattern")]
     pub pci_pattern: Option<String>,
     /// What this NIC is for (`node`, `storage`, `management`), for messages.
     #[serde(default)]
     pub role: Option<String>,
     /// For `other_nics`: the subnets it should carry.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_cidrs")]
     pub cidrs: Vec<IpNet>,
 }
 
@@ -101,6 +117,7 @@ pub struct NicExpectation {
 pub struct BridgePolicy {
     /// Bridge names (regexes, anchored) that are expected and not reported as a warning.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_patterns")]
     pub allowed: Vec<String>,
     /// Report docker0 and compose bridges as failures instead of warnings.
     #[serde(default)]
@@ -112,6 +129,7 @@ pub struct BridgePolicy {
 pub struct CalicoSettings {
     /// Calico version the cluster runs (decides first-found's exclusion list). Default: see `DEFAULT_CALICO_VERSION`.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_calico_version")]
     pub version: Option<String>,
     /// The `IP_AUTODETECTION_METHOD` the DaemonSet uses now (unset = first-found).
     #[serde(default)]
@@ -120,7 +138,10 @@ pub struct CalicoSettings {
     #[serde(default)]
     pub ipv6_method: Option<String>,
     /// Address families Calico autodetects: `ipv4`, `ipv6`.
-    #[serde(default = "default_families")]
+    #[serde(
+        default = "default_families",
+        deserialize_with = "validate::de_families"
+    )]
     pub families: Vec<String>,
     /// An off-node address usable for `can-reach=` (a router), if the operator knows one.
     #[serde(default)]
@@ -151,9 +172,11 @@ pub const DEFAULT_CALICO_VERSION: &str = "3.28.0";
 pub struct KernelPolicy {
     /// Minimum kernel release (e.g. `5.4`).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_kernel_minimum")]
     pub minimum: Option<String>,
     /// Regexes one of which the release must match.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_patterns")]
     pub allowed: Vec<String>,
     /// How close peers' kernels must be.
     #[serde(default)]
@@ -195,6 +218,7 @@ pub enum SwapPolicy {
 pub struct PostJoinSettings {
     /// Felix health port on localhost (default 9099).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_port")]
     pub felix_health_port: Option<u16>,
     /// Cluster DNS server address; default: kubelet config `clusterDNS`.
     #[serde(default)]

@@ -1,4 +1,11 @@
 //! Reports: the verdict of one run, and its renderings (human table, JSON, JUnit, Prometheus text).
+//!
+//! The JSON form is the serialisation of [`Report`] and is documented in docs/checks.md; the other
+//! formats live in their own modules.
+
+pub mod human;
+pub mod junit;
+pub mod prometheus;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +18,9 @@ use crate::error::Exit;
 pub struct Report {
     pub host: String,
     pub cluster: Option<String>,
+    /// Where the profile came from: a path, or `built-in default`.
+    #[serde(default)]
+    pub profile: Option<String>,
     pub phase: Phase,
     pub nodecheck_version: String,
     /// When the facts judged were collected.
@@ -66,15 +76,59 @@ impl Report {
     }
 }
 
-/// Renders a report in the chosen format.
+/// Renders a report in the chosen format. Human output wraps to the terminal's width when stdout is one.
 pub fn render(report: &Report, format: ReportFormat, color: bool) -> String {
-    let _ = color;
     match format {
-        ReportFormat::Json => {
-            serde_json::to_string_pretty(report).expect("report serialises") + "\n"
-        }
-        _ => format!("{}\n", report.recap()),
+        ReportFormat::Human => human::render(report, color, terminal_width()),
+        ReportFormat::Json => render_json(report),
+        ReportFormat::Junit => junit::render(report),
+        ReportFormat::Prometheus => prometheus::render(report),
     }
+}
+
+/// The documented JSON report.
+pub fn render_json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("a report always serialises") + "\n"
+}
+
+/// Width human tables wrap to when stdout is not a terminal and `COLUMNS` is not set.
+pub const DEFAULT_WIDTH: u16 = 120;
+
+/// The terminal's width when stdout is one, else `COLUMNS`, else [`DEFAULT_WIDTH`].
+fn terminal_width() -> u16 {
+    use std::io::IsTerminal;
+    let from_terminal = std::io::stdout()
+        .is_terminal()
+        .then(|| comfy_table::Table::new().width())
+        .flatten();
+    from_terminal
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse().ok())
+        })
+        .filter(|w| *w >= 40)
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// The stable, machine-facing name of an area (`node-nic`), as in JSON.
+pub fn area_key(area: crate::checks::Area) -> String {
+    serde_json::to_value(area)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Results grouped by area, areas in the order they first appear (the order checks are evaluated in).
+pub fn by_area(results: &[CheckResult]) -> Vec<(crate::checks::Area, Vec<&CheckResult>)> {
+    let mut groups: Vec<(crate::checks::Area, Vec<&CheckResult>)> = Vec::new();
+    for r in results {
+        match groups.iter_mut().find(|(a, _)| *a == r.area) {
+            Some((_, list)) => list.push(r),
+            None => groups.push((r.area, vec![r])),
+        }
+    }
+    groups
 }
 
 /// Colour only on a terminal, never with NO_COLOR set (https://no-color.org).

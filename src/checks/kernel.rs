@@ -1,0 +1,90 @@
+//! The kernel release against the profile: a minimum version and, optionally, patterns it must match.
+
+use super::{Area, CheckResult, Context};
+use crate::profile::validate::{compile_anchored, KernelRelease};
+
+const ID: &str = "Kernel-Release";
+const AREA: Area = Area::Kernel;
+
+pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
+    vec![release(ctx)]
+}
+
+fn release(ctx: &Context) -> CheckResult {
+    let policy = &ctx.profile.kernel;
+    let running = &ctx.facts.host.kernel_release;
+    let with_evidence = |r: CheckResult| {
+        r.with("release", running.clone())
+            .with("minimum", policy.minimum.clone())
+            .with("allowed", policy.allowed.clone())
+    };
+    let parsed = KernelRelease::parse(running);
+    if let Some(min_text) = &policy.minimum {
+        let min = KernelRelease::parse(min_text);
+        match (parsed, min) {
+            (Some(have), Some(min)) if have < min => {
+                return with_evidence(CheckResult::fail(
+                    ID,
+                    AREA,
+                    format!("kernel {running} is older than the profile's minimum {min_text}"),
+                ))
+                .fix(format!(
+                    "install a kernel >= {min_text} (the one the other nodes run) and reboot into it"
+                ));
+            }
+            (None, _) => {
+                return with_evidence(CheckResult::warn(
+                    ID,
+                    AREA,
+                    format!("cannot read a version from kernel release `{running}` to compare with the minimum {min_text}"),
+                ))
+                .fix("check `uname -r`; if the release is fine, remove kernel.minimum from the profile");
+            }
+            _ => {}
+        }
+    }
+    if !policy.allowed.is_empty() {
+        let matched = policy
+            .allowed
+            .iter()
+            .find(|p| compile_anchored(p).is_ok_and(|re| re.is_match(running)));
+        match matched {
+            None => {
+                return with_evidence(CheckResult::fail(
+                    ID,
+                    AREA,
+                    format!(
+                        "kernel {running} matches none of the profile's allowed patterns ({})",
+                        policy.allowed.join(", ")
+                    ),
+                ))
+                .fix("install one of the allowed kernels (as on the other nodes) and reboot, or extend kernel.allowed");
+            }
+            Some(p) => {
+                return with_evidence(CheckResult::ok(
+                    ID,
+                    AREA,
+                    format!(
+                        "kernel {running} matches the allowed pattern `{p}`{}",
+                        minimum_note(policy.minimum.as_deref())
+                    ),
+                ))
+            }
+        }
+    }
+    with_evidence(CheckResult::ok(
+        ID,
+        AREA,
+        format!(
+            "kernel {running}{}",
+            minimum_note(policy.minimum.as_deref())
+        ),
+    ))
+}
+
+fn minimum_note(minimum: Option<&str>) -> String {
+    match minimum {
+        Some(m) => format!(" (minimum {m})"),
+        None => " (the profile sets no minimum)".to_string(),
+    }
+}

@@ -1,0 +1,602 @@
+//! The node NIC: is the NIC the profile expects present and carrying the node network (and if not,
+//! which NIC is, and why its name differs), does it hold a node address, is it up, is its MTU right,
+//! does the default route leave through it; and the profile's other NICs (`Nic-<role>`).
+
+use serde_json::json;
+
+use super::node_network::{
+    self, cidr_of, default_route_devices, describe_nic, has_expected_name, join,
+    pattern_mismatches, pci_address, CidrSource, NodeNetwork,
+};
+use super::{Area, CheckResult, Context};
+use crate::escape::shell_quote;
+use crate::facts::{Facts, Family, Interface, KernelCmdline};
+use crate::profile::NicExpectation;
+
+const AREA: Area = Area::NodeNic;
+
+pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
+    let net = node_network::resolve(ctx.facts, ctx.profile);
+    let mut out = vec![
+        present(ctx, &net),
+        address(ctx, &net),
+        state(&net),
+        mtu(ctx, &net),
+        default_route(ctx.facts, &net),
+    ];
+    for (i, exp) in ctx.profile.other_nics.iter().enumerate() {
+        out.push(other_nic(ctx.facts, exp, i));
+    }
+    out
+}
+
+fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
+    const ID: &str = "NodeNic-Present";
+    let cidrs = net.cidrs_text();
+    let carrier = net.carriers.first().map(|(i, _)| *i);
+    let Some(exp) = &ctx.profile.node_network.nic else {
+        return match carrier {
+            Some(c) => CheckResult::ok(
+                ID,
+                AREA,
+                format!(
+                    "the profile expects no particular NIC; the node network {cidrs} is on {}",
+                    describe_nic(c)
+                ),
+            )
+            .with("interface", c.name.clone()),
+            None => CheckResult::skip(
+                ID,
+                AREA,
+                "the profile expects no particular NIC and no interface carries the node network (see NodeNic-Address)",
+            ),
+        };
+    };
+    let wanted = expectation_label(exp);
+    if let Some(found) = net.expected {
+        let mismatches = pattern_mismatches(found, exp);
+        if !mismatches.is_empty() {
+            return CheckResult::fail(
+                ID,
+                AREA,
+                format!("{} is present but {}", found.name, mismatches.join("; ")),
+            )
+            .with("interface", found.name.clone())
+            .with("mac", found.mac.clone())
+            .with("pci", pci_address(found))
+            .fix("check that this is the right NIC (a replaced card has a new MAC and PCI address), then update node_network.nic in the profile");
+        }
+        if net.carriers.iter().any(|(i, _)| i.name == found.name) {
+            return CheckResult::ok(
+                ID,
+                AREA,
+                format!("{} carries the node network {cidrs}", describe_nic(found)),
+            )
+            .with("interface", found.name.clone());
+        }
+        let elsewhere = match carrier {
+            Some(c) => format!("; the node network is on {} instead", describe_nic(c)),
+            None => String::new(),
+        };
+        return CheckResult::fail(
+            ID,
+            AREA,
+            format!(
+                "{} is present but carries no address in the node network {cidrs}{elsewhere}",
+                found.name
+            ),
+        )
+        .with("interface", found.name.clone())
+        .with("carrier", carrier.map(|c| c.name.clone()))
+        .fix(format!(
+            "move the node address to {} (its netplan/ifcfg/NetworkManager configuration), or correct node_network in the profile",
+            found.name
+        ));
+    }
+    // The expected NIC does not exist.
+    let Some(c) = carrier else {
+        let physical: Vec<String> = ctx
+            .facts
+            .interfaces
+            .iter()
+            .filter(|i| i.physical.is_some())
+            .map(describe_nic)
+            .collect();
+        return CheckResult::fail(
+            ID,
+            AREA,
+            format!(
+                "no NIC named {wanted}, and no interface carries the node network {cidrs}; physical NICs here: {}",
+                if physical.is_empty() { "none".to_string() } else { physical.join("; ") }
+            ),
+        )
+        .with("expected", wanted.clone())
+        .with("physical_nics", physical)
+        .fix("connect this host to the node network and name its NIC as the profile expects; or fix node_network in the profile");
+    };
+    let why = naming_explanation(&ctx.facts.host.cmdline, exp, c);
+    let altname_note = match exp.name.as_deref() {
+        Some(n) if c.altnames.iter().any(|a| a == n) => format!(
+            " ({} has {n} only as an altname: Calico and kubelet match the primary name)",
+            c.name
+        ),
+        _ => String::new(),
+    };
+    let addresses = join(net.carriers[0].1.iter().map(|a| cidr_of(a)));
+    let calico_note = match (&ctx.profile.calico.ipv4_method, &exp.name) {
+        (Some(method), Some(name)) if method.trim() == format!("interface={name}") => format!(
+            " Calico's IP_AUTODETECTION_METHOD={method} (from the profile) will find no such interface here."
+        ),
+        _ => String::new(),
+    };
+    let mut result = CheckResult::fail(
+        ID,
+        AREA,
+        format!(
+            "expected NIC {wanted} is missing; the node network {cidrs} is on {} with {addresses}{altname_note}. {why}{calico_note}",
+            describe_nic(c)
+        ),
+    )
+    .with("expected", wanted.clone())
+    .with("interface", c.name.clone())
+    .with("mac", c.mac.clone())
+    .with("driver", c.physical.as_ref().and_then(|p| p.driver.clone()))
+    .with("pci", pci_address(c))
+    .with("device_path", c.physical.as_ref().and_then(|p| p.device_path.clone()))
+    .with("addresses", json!(net.carriers[0].1.iter().map(|a| cidr_of(a)).collect::<Vec<_>>()))
+    .with("net_ifnames", ctx.facts.host.cmdline.net_ifnames.clone())
+    .with("biosdevname", ctx.facts.host.cmdline.biosdevname.clone());
+    result = result.fix(rename_remedy(exp, c, &net.cidrs));
+    result
+}
+
+fn expectation_label(exp: &NicExpectation) -> String {
+    let mut names: Vec<String> = exp.name.iter().cloned().collect();
+    names.extend(exp.alternatives.iter().cloned());
+    if names.is_empty() {
+        let mut pats = Vec::new();
+        if let Some(p) = &exp.mac_pattern {
+            pats.push(format!("MAC ~ {p}"));
+        }
+        if let Some(p) = &exp.pci_pattern {
+            pats.push(format!("PCI ~ {p}"));
+        }
+        return format!("matching {}", pats.join(" and "));
+    }
+    names.join(" or ")
+}
+
+/// How to make the names agree: pin the name with a systemd .link file, or accept the other name.
+fn rename_remedy(exp: &NicExpectation, actual: &Interface, cidrs: &[ipnet::IpNet]) -> String {
+    let cidr_method = cidrs
+        .first()
+        .map(|c| format!(" and set Calico's IP_AUTODETECTION_METHOD=cidr={c}, which works whatever the NIC is called"))
+        .unwrap_or_default();
+    let accept = format!(
+        "or, if {} is acceptable on this cluster, add it to node_network.nic.alternatives{cidr_method}",
+        actual.name
+    );
+    match (&exp.name, actual.permanent_mac.as_ref().or(actual.mac.as_ref())) {
+        (Some(name), Some(mac)) => format!(
+            "pin the name: create /etc/systemd/network/10-{name}.link with `[Match] MACAddress={mac}` and `[Link] Name={name}`, run `update-initramfs -u` (or `dracut -f`) and reboot (check with `ip -br link`); {accept}",
+        ),
+        _ => accept,
+    }
+}
+
+/// Naming scheme of an interface name, for explaining why two hosts name a NIC differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    /// `eth0`: the kernel's enumeration order (predictable names off, or renamed by a rule).
+    Kernel,
+    /// `ens192`, `enp11s0`, `eno1`, `enx…`: systemd/udev predictable names.
+    Predictable,
+    /// `em1`, `p1p1`: biosdevname.
+    Biosdevname,
+    Other,
+}
+
+fn scheme(name: &str) -> Scheme {
+    let digits_after = |p: &str| {
+        name.strip_prefix(p)
+            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
+    };
+    if digits_after("eth") {
+        Scheme::Kernel
+    } else if name.len() > 3
+        && name.starts_with("en")
+        && matches!(
+            name.as_bytes()[2],
+            b'o' | b's' | b'p' | b'x' | b'b' | b'a' | b'v' | b'i'
+        )
+    {
+        Scheme::Predictable
+    } else if digits_after("em")
+        || (name.starts_with('p')
+            && name[1..].contains('p')
+            && name[1..2].chars().all(|c| c.is_ascii_digit()))
+    {
+        Scheme::Biosdevname
+    } else {
+        Scheme::Other
+    }
+}
+
+fn naming_explanation(cmdline: &KernelCmdline, exp: &NicExpectation, actual: &Interface) -> String {
+    let Some(expected) = exp.name.as_deref() else {
+        return String::new();
+    };
+    let ifnames_off = cmdline.net_ifnames.as_deref() == Some("0");
+    let biosdevname_on = cmdline.biosdevname.as_deref() == Some("1");
+    let cmdline_text = format!(
+        "net.ifnames={}, biosdevname={}",
+        cmdline.net_ifnames.as_deref().unwrap_or("(unset)"),
+        cmdline.biosdevname.as_deref().unwrap_or("(unset)")
+    );
+    match (scheme(expected), scheme(&actual.name)) {
+        (Scheme::Kernel, Scheme::Predictable) if ifnames_off => format!(
+            "Names differ although the kernel command line has net.ifnames=0: a udev rule or systemd .link file named it {}.",
+            actual.name
+        ),
+        (Scheme::Kernel, Scheme::Predictable) => format!(
+            "Names differ because this host uses systemd predictable names ({} is derived from the device's firmware/PCI position) while the profile expects a kernel-style name; nodes named {expected} boot with net.ifnames=0 or have a .link file (kernel command line here: {cmdline_text}).",
+            actual.name
+        ),
+        (Scheme::Kernel, Scheme::Biosdevname) => format!(
+            "Names differ because biosdevname named it {} (kernel command line: {cmdline_text}); nodes named {expected} boot with biosdevname=0 net.ifnames=0 or have a .link file.",
+            actual.name
+        ),
+        (Scheme::Predictable, Scheme::Kernel) => format!(
+            "Names differ because this host uses kernel names ({}; kernel command line: {cmdline_text}) while the profile expects a predictable name: remove net.ifnames=0, or pin the name.",
+            actual.name
+        ),
+        (Scheme::Predictable, Scheme::Predictable) => format!(
+            "Both are predictable names: the NIC sits in a different slot/bus position here ({}) than on the nodes where it is {expected}.",
+            pci_address(actual).unwrap_or("unknown PCI address")
+        ),
+        (Scheme::Kernel, Scheme::Kernel) => format!(
+            "Both are kernel names: the kernel enumerated the NICs in a different order here (driver load order, or a different number of NICs){}.",
+            if biosdevname_on { "; biosdevname=1 is set" } else { "" }
+        ),
+        _ => format!(
+            "The name was given by a naming rule on this host (udev rule, systemd .link file, or NetworkManager); kernel command line: {cmdline_text}."
+        ),
+    }
+}
+
+fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
+    const ID: &str = "NodeNic-Address";
+    let cidrs = net.cidrs_text();
+    if net.source == CidrSource::Unknown {
+        let has_default = !default_route_devices(ctx.facts, Family::Ipv4).is_empty()
+            || !default_route_devices(ctx.facts, Family::Ipv6).is_empty();
+        let why = if has_default {
+            "the default route's interface has no global address"
+        } else {
+            "there is no default route"
+        };
+        return CheckResult::fail(
+            ID,
+            AREA,
+            format!("the profile names no node network and {why}, so neither nodecheck nor kubeadm can tell the node address"),
+        )
+        .fix("set node_network.cidrs in the profile, and give kubelet --node-ip (KUBELET_EXTRA_ARGS) or add a default route via the node NIC");
+    }
+    let origin = match &net.source {
+        CidrSource::DefaultRoute(devs) => {
+            format!(" (derived from the default route via {})", devs.join(", "))
+        }
+        _ => String::new(),
+    };
+    if let Some(exp_nic) = net.expected {
+        if !net.carriers.iter().any(|(i, _)| i.name == exp_nic.name) {
+            let has: Vec<String> = exp_nic
+                .addresses
+                .iter()
+                .filter(|a| node_network::is_global(a))
+                .map(cidr_of)
+                .collect();
+            return CheckResult::fail(
+                ID,
+                AREA,
+                format!(
+                    "{} has no address in the node network {cidrs}{origin}; it has {}",
+                    exp_nic.name,
+                    if has.is_empty() {
+                        "no global address".to_string()
+                    } else {
+                        has.join(", ")
+                    }
+                ),
+            )
+            .with("interface", exp_nic.name.clone())
+            .with("addresses", has)
+            .fix(format!(
+                "configure {} with this node's address in {cidrs}",
+                exp_nic.name
+            ));
+        }
+    }
+    match net.carriers.as_slice() {
+        [] => {
+            let global: Vec<String> = ctx
+                .facts
+                .interfaces
+                .iter()
+                .flat_map(|i| {
+                    i.addresses
+                        .iter()
+                        .filter(|a| node_network::is_global(a))
+                        .map(move |a| format!("{} {}", i.name, cidr_of(a)))
+                })
+                .collect();
+            CheckResult::fail(
+                ID,
+                AREA,
+                format!(
+                    "no interface has an address in the node network {cidrs}{origin}; addresses here: {}",
+                    if global.is_empty() { "none".to_string() } else { global.join(", ") }
+                ),
+            )
+            .with("addresses", global)
+            .fix(format!("give the node NIC its address in {cidrs}, or correct node_network.cidrs in the profile"))
+        }
+        [(only, addrs)] => CheckResult::ok(
+            ID,
+            AREA,
+            format!(
+                "{} has {} in the node network {cidrs}{origin}",
+                only.name,
+                join(addrs.iter().map(|a| cidr_of(a)))
+            ),
+        )
+        .with("interface", only.name.clone())
+        .with(
+            "addresses",
+            addrs.iter().map(|a| cidr_of(a)).collect::<Vec<_>>(),
+        ),
+        several => {
+            let list: Vec<String> = several
+                .iter()
+                .map(|(i, a)| format!("{} {}", i.name, join(a.iter().map(|a| cidr_of(a)))))
+                .collect();
+            CheckResult::warn(
+                ID,
+                AREA,
+                format!(
+                    "the node network {cidrs} is on several interfaces: {}; kubelet and Calico may pick either",
+                    list.join("; ")
+                ),
+            )
+            .with("interfaces", several.iter().map(|(i, _)| i.name.clone()).collect::<Vec<_>>())
+            .fix("keep the node address on one NIC, or pin kubelet (--node-ip) and Calico (IP_AUTODETECTION_METHOD=interface=<nic>) to it")
+        }
+    }
+}
+
+fn state(net: &NodeNetwork) -> CheckResult {
+    const ID: &str = "NodeNic-State";
+    let Some(nic) = net.nic else {
+        return CheckResult::skip(ID, AREA, "no node NIC found (see NodeNic-Present)");
+    };
+    let ev = |r: CheckResult| {
+        r.with("interface", nic.name.clone())
+            .with("admin_up", nic.admin_up)
+            .with("operstate", nic.operstate.clone())
+            .with("carrier", nic.carrier)
+    };
+    let quoted = shell_quote(&nic.name);
+    if !nic.admin_up {
+        return ev(CheckResult::fail(
+            ID,
+            AREA,
+            format!("{} is administratively down", nic.name),
+        ))
+        .fix(format!(
+            "`ip link set {quoted} up`, and make it persistent in the network configuration"
+        ));
+    }
+    if nic.carrier == Some(false)
+        || matches!(
+            nic.operstate.as_str(),
+            "down" | "lowerlayerdown" | "notpresent" | "dormant"
+        )
+    {
+        return ev(CheckResult::fail(
+            ID,
+            AREA,
+            format!(
+                "{} is up but has no link (operstate {}, carrier {})",
+                nic.name,
+                nic.operstate,
+                nic.carrier
+                    .map(|c| if c { "on" } else { "off" })
+                    .unwrap_or("unknown")
+            ),
+        ))
+        .fix(format!(
+            "check the cable / virtual switch port of {}; `ethtool {quoted}` shows the link",
+            nic.name
+        ));
+    }
+    ev(CheckResult::ok(
+        ID,
+        AREA,
+        format!(
+            "{} is up (operstate {}, carrier on)",
+            nic.name, nic.operstate
+        ),
+    ))
+}
+
+fn mtu(ctx: &Context, net: &NodeNetwork) -> CheckResult {
+    const ID: &str = "NodeNic-Mtu";
+    let Some(nic) = net.nic else {
+        return CheckResult::skip(ID, AREA, "no node NIC found (see NodeNic-Present)");
+    };
+    match ctx.profile.node_network.mtu {
+        Some(want) if want != nic.mtu => CheckResult::fail(
+            ID,
+            AREA,
+            format!("{} has MTU {}, the profile expects {want}", nic.name, nic.mtu),
+        )
+        .with("interface", nic.name.clone())
+        .with("mtu", nic.mtu)
+        .with("expected", want)
+        .fix(format!(
+            "set MTU {want} on {} in its network configuration (`ip link set {} mtu {want}` for now); a mismatch breaks large packets between nodes and pods",
+            nic.name,
+            shell_quote(&nic.name)
+        )),
+        Some(want) => CheckResult::ok(ID, AREA, format!("{} has MTU {want} as expected", nic.name))
+            .with("interface", nic.name.clone())
+            .with("mtu", nic.mtu),
+        None => CheckResult::ok(
+            ID,
+            AREA,
+            format!("{} has MTU {} (the profile expects none in particular)", nic.name, nic.mtu),
+        )
+        .with("interface", nic.name.clone())
+        .with("mtu", nic.mtu),
+    }
+}
+
+fn default_route(facts: &Facts, net: &NodeNetwork) -> CheckResult {
+    const ID: &str = "NodeNic-DefaultRoute";
+    let Some(nic) = net.nic else {
+        return CheckResult::skip(ID, AREA, "no node NIC found (see NodeNic-Present)");
+    };
+    let mut families: Vec<Family> = Vec::new();
+    for c in &net.cidrs {
+        let f = Family::of(&c.addr());
+        if !families.contains(&f) {
+            families.push(f);
+        }
+    }
+    let mut problems = Vec::new();
+    let mut fine = Vec::new();
+    for f in &families {
+        let devices = default_route_devices(facts, *f);
+        let v = format!("IPv{}", f.number());
+        if devices.is_empty() {
+            problems.push(format!("no {v} default route"));
+        } else if devices.contains(&nic.name.as_str()) {
+            let multipath = if devices.len() > 1 {
+                format!(
+                    " (multipath with {})",
+                    devices
+                        .iter()
+                        .filter(|d| **d != nic.name)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                String::new()
+            };
+            fine.push(format!("{v} default route via {}{multipath}", nic.name));
+        } else {
+            problems.push(format!(
+                "the {v} default route leaves via {}, not the node NIC {}",
+                devices.join(", "),
+                nic.name
+            ));
+        }
+    }
+    if problems.is_empty() {
+        CheckResult::ok(ID, AREA, fine.join("; ")).with("interface", nic.name.clone())
+    } else {
+        let node_ip = net
+            .carriers
+            .iter()
+            .find(|(i, _)| i.name == nic.name)
+            .and_then(|(_, a)| a.first())
+            .map(|a| a.address.to_string())
+            .unwrap_or_else(|| "<node address>".to_string());
+        CheckResult::warn(ID, AREA, problems.join("; ") + "; kubeadm and kubelet pick the node address from the default route")
+            .with("interface", nic.name.clone())
+            .fix(format!("route the default via {}, or pin the address: kubelet --node-ip={node_ip} (KUBELET_EXTRA_ARGS) and kubeadm join --apiserver-advertise-address on control planes", nic.name))
+    }
+}
+
+fn other_nic(facts: &Facts, exp: &NicExpectation, index: usize) -> CheckResult {
+    let subject = exp
+        .role
+        .clone()
+        .or_else(|| exp.name.clone())
+        .unwrap_or_else(|| format!("{index}"));
+    let id = format!("Nic-{subject}");
+    let area = Area::NodeNic;
+    let label = expectation_label(exp);
+    let Some(found) = node_network::find_expected(facts, exp) else {
+        let physical: Vec<String> = facts
+            .interfaces
+            .iter()
+            .filter(|i| i.physical.is_some())
+            .map(describe_nic)
+            .collect();
+        return CheckResult::fail(
+            id,
+            area,
+            format!("{subject} NIC {label} is missing; physical NICs here: {}", if physical.is_empty() { "none".into() } else { physical.join("; ") }),
+        )
+        .with("expected", label)
+        .fix("connect and name the NIC as on the other nodes (systemd .link file), or update other_nics in the profile");
+    };
+    let mut problems = pattern_mismatches(found, exp);
+    if !exp.cidrs.is_empty() {
+        let inside = found
+            .addresses
+            .iter()
+            .any(|a| node_network::is_global(a) && node_network::in_any(&a.address, &exp.cidrs));
+        if !inside {
+            problems.push(format!("has no address in {}", join(exp.cidrs.iter())));
+        }
+    }
+    if !found.admin_up || found.carrier == Some(false) {
+        problems.push(format!("is down (operstate {})", found.operstate));
+    }
+    let by_name = if has_expected_name(found, exp) {
+        ""
+    } else {
+        " (matched by pattern)"
+    };
+    if problems.is_empty() {
+        CheckResult::ok(
+            id,
+            area,
+            format!(
+                "{subject} NIC {}{by_name} is present and up",
+                describe_nic(found)
+            ),
+        )
+        .with("interface", found.name.clone())
+    } else {
+        CheckResult::fail(
+            id,
+            area,
+            format!("{subject} NIC {} {}", found.name, problems.join("; ")),
+        )
+        .with("interface", found.name.clone())
+        .fix(format!(
+            "fix {}'s configuration to match other_nics in the profile",
+            found.name
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naming_schemes() {
+        assert_eq!(scheme("eth3"), Scheme::Kernel);
+        assert_eq!(scheme("ens192"), Scheme::Predictable);
+        assert_eq!(scheme("enp11s0"), Scheme::Predictable);
+        assert_eq!(scheme("em1"), Scheme::Biosdevname);
+        assert_eq!(scheme("p1p1"), Scheme::Biosdevname);
+        assert_eq!(scheme("bond0"), Scheme::Other);
+        assert_eq!(scheme("eth"), Scheme::Other);
+    }
+}

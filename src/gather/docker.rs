@@ -1,0 +1,291 @@
+//! Docker, seen two ways: bridges named like Docker's in the netlink dump (known even when the daemon
+//! is down), and the daemon's own list of networks over its API socket (name, driver, subnets, bridge
+//! device, compose project/network labels), which ties a `br-<id>` bridge to the compose project that
+//! made it.
+//!
+//! The API is spoken with a minimal HTTP/1.0 client over a Unix socket, bounded by one overall
+//! timeout: a missing, refused, denied or hanging socket becomes a recorded fact, never an error or a
+//! hang.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::facts::{DockerApi, DockerApiStatus, DockerNetwork};
+
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+/// Budget for the whole API exchange: connect, request, response.
+pub const API_TIMEOUT: Duration = Duration::from_secs(2);
+/// A network list larger than this is not a Docker daemon talking.
+const MAX_RESPONSE_BYTES: u64 = 32 << 20;
+const BRIDGE_NAME_OPTION: &str = "com.docker.network.bridge.name";
+const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
+const COMPOSE_NETWORK_LABEL: &str = "com.docker.compose.network";
+
+/// The API socket: `DOCKER_HOST` when it names a `unix://` socket, else Docker's default.
+pub fn api_socket_path() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|host| host.strip_prefix("unix://").map(str::to_string))
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| DEFAULT_SOCKET.to_string())
+}
+
+/// Whether an interface name is one Docker gives its bridges: `docker0` or `br-` + 12 hex digits.
+pub fn is_docker_bridge_name(name: &str) -> bool {
+    name == "docker0"
+        || name
+            .strip_prefix("br-")
+            .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Asks the daemon for its networks. Never fails: what happened is in the returned [`DockerApi`].
+pub async fn query_networks(socket: &str) -> (DockerApi, Vec<DockerNetwork>) {
+    let api = |status, detail: String| DockerApi {
+        socket: socket.to_string(),
+        status,
+        detail: Some(detail),
+    };
+    let exchange = tokio::time::timeout(API_TIMEOUT, http_get(Path::new(socket), "/networks"));
+    let response = match exchange.await {
+        Err(_) => {
+            let detail = format!(
+                "the Docker API did not answer within {} s",
+                API_TIMEOUT.as_secs()
+            );
+            return (api(DockerApiStatus::Timeout, detail), Vec::new());
+        }
+        Ok(Err(e)) => {
+            let (status, detail) = match e.kind() {
+                std::io::ErrorKind::NotFound => (
+                    DockerApiStatus::NoSocket,
+                    format!("{socket} does not exist"),
+                ),
+                std::io::ErrorKind::PermissionDenied => (
+                    DockerApiStatus::PermissionDenied,
+                    format!(
+                        "{socket}: permission denied (run as root or a member of the docker group)"
+                    ),
+                ),
+                std::io::ErrorKind::ConnectionRefused => (
+                    DockerApiStatus::Error,
+                    format!("{socket}: connection refused (is dockerd running?)"),
+                ),
+                _ => (DockerApiStatus::Error, format!("{socket}: {e}")),
+            };
+            return (api(status, detail), Vec::new());
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
+    match parse_http_response(&response).and_then(|(status, body)| {
+        if status == 200 {
+            parse_networks(&body)
+        } else {
+            Err(format!(
+                "GET /networks answered HTTP {status}: {}",
+                String::from_utf8_lossy(&body).trim()
+            ))
+        }
+    }) {
+        Ok(networks) => (
+            DockerApi {
+                socket: socket.to_string(),
+                status: DockerApiStatus::Answered,
+                detail: None,
+            },
+            networks,
+        ),
+        Err(detail) => (api(DockerApiStatus::Error, detail), Vec::new()),
+    }
+}
+
+/// Sends `GET <path>` as HTTP/1.0 (the server closes the connection after the response) and returns
+/// the raw response.
+async fn http_get(socket: &Path, path: &str) -> std::io::Result<Vec<u8>> {
+    let mut stream = tokio::net::UnixStream::connect(socket).await?;
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: docker\r\nAccept: application/json\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream
+        .take(MAX_RESPONSE_BYTES)
+        .read_to_end(&mut response)
+        .await?;
+    Ok(response)
+}
+
+/// Splits a raw HTTP response into its status code and body, undoing chunked transfer encoding.
+pub fn parse_http_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    let header_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the Docker API sent an incomplete HTTP response (no end of headers)")?;
+    let head = String::from_utf8_lossy(&raw[..header_end]);
+    let body = &raw[header_end + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse::<u16>().ok())
+        .filter(|_| status_line.starts_with("HTTP/"))
+        .ok_or_else(|| format!("the Docker API sent a malformed status line: {status_line:?}"))?;
+    let chunked = lines.any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("transfer-encoding")
+                && value.to_ascii_lowercase().contains("chunked")
+        })
+    });
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
+    Ok((status, body))
+}
+
+/// Decodes an HTTP/1.1 chunked body.
+pub fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("truncated chunked body from the Docker API")?;
+        let size_text = String::from_utf8_lossy(&body[..line_end]);
+        let size_hex = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_hex, 16)
+            .map_err(|_| format!("bad chunk size {size_hex:?} from the Docker API"))?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if body.len() < size {
+            return Err("truncated chunk from the Docker API".into());
+        }
+        out.extend_from_slice(&body[..size]);
+        body = body.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// Docker networks from the `GET /networks` JSON body, in the daemon's order.
+pub fn parse_networks(body: &[u8]) -> Result<Vec<DockerNetwork>, String> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the Docker API's network list is not JSON: {e}"))?;
+    let list = value
+        .as_array()
+        .ok_or("the Docker API's network list is not a JSON array")?;
+    Ok(list.iter().map(network).collect())
+}
+
+fn network(v: &Value) -> DockerNetwork {
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let id = text(&v["Id"]).unwrap_or_default();
+    let name = text(&v["Name"]).unwrap_or_default();
+    let driver = text(&v["Driver"]).unwrap_or_default();
+    let subnets = v["IPAM"]["Config"]
+        .as_array()
+        .map(|configs| {
+            configs
+                .iter()
+                .filter_map(|c| c["Subnet"].as_str()?.parse::<ipnet::IpNet>().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let bridge_device = (driver == "bridge").then(|| {
+        text(&v["Options"][BRIDGE_NAME_OPTION])
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| default_bridge_device(&name, &id))
+    });
+    DockerNetwork {
+        bridge_device,
+        compose_project: text(&v["Labels"][COMPOSE_PROJECT_LABEL]),
+        compose_network: text(&v["Labels"][COMPOSE_NETWORK_LABEL]),
+        id,
+        name,
+        driver,
+        subnets,
+    }
+}
+
+/// Docker's own naming when no bridge name option is set: `docker0` for the default `bridge`
+/// network, else `br-` and the first 12 characters of the network id.
+fn default_bridge_device(name: &str, id: &str) -> String {
+    if name == "bridge" {
+        "docker0".to_string()
+    } else {
+        format!("br-{}", id.get(..12).unwrap_or(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_bridge_names() {
+        assert!(is_docker_bridge_name("docker0"));
+        assert!(is_docker_bridge_name("br-3f2a1b4c5d6e"));
+        assert!(!is_docker_bridge_name("br-3f2a1b4c5d6"));
+        assert!(!is_docker_bridge_name("br-lan"));
+        assert!(!is_docker_bridge_name("cni0"));
+    }
+
+    #[test]
+    fn http_response_plain_and_chunked() {
+        let (status, body) =
+            parse_http_response(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[]")
+                .unwrap();
+        assert_eq!((status, body.as_slice()), (200, b"[]".as_slice()));
+        let (status, body) = parse_http_response(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[{}\r\n1;x=y\r\n]\r\n0\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!((status, body.as_slice()), (200, b"[{}]".as_slice()));
+        assert_eq!(
+            parse_http_response(b"HTTP/1.0 403 Forbidden\r\n\r\nno")
+                .unwrap()
+                .0,
+            403
+        );
+        assert!(parse_http_response(b"garbage").is_err());
+        assert!(parse_http_response(b"SSH-2.0\r\n\r\n").is_err());
+        assert!(dechunk(b"5\r\nab").is_err());
+    }
+
+    #[test]
+    fn networks_with_bridge_devices_and_compose_labels() {
+        let body = br#"[
+          {"Name":"bridge","Id":"9a8b7c6d5e4f3a2b1c0d","Driver":"bridge",
+           "IPAM":{"Config":[{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1"}]},
+           "Options":{"com.docker.network.bridge.name":"docker0"},"Labels":{}},
+          {"Name":"incident41_backend","Id":"3f2a1b4c5d6e7f8091a2b3c4","Driver":"bridge",
+           "IPAM":{"Config":[{"Subnet":"10.20.41.0/24"},{"Subnet":"fd41::/64"}]},
+           "Options":{},"Labels":{"com.docker.compose.project":"incident41","com.docker.compose.network":"backend"}},
+          {"Name":"host","Id":"ffff","Driver":"host","IPAM":{"Config":null},"Options":null,"Labels":null}
+        ]"#;
+        let networks = parse_networks(body).unwrap();
+        assert_eq!(networks.len(), 3);
+        assert_eq!(networks[0].bridge_device.as_deref(), Some("docker0"));
+        assert_eq!(networks[0].subnets, vec!["172.17.0.0/16".parse().unwrap()]);
+        let compose = &networks[1];
+        assert_eq!(compose.bridge_device.as_deref(), Some("br-3f2a1b4c5d6e"));
+        assert_eq!(compose.compose_project.as_deref(), Some("incident41"));
+        assert_eq!(compose.compose_network.as_deref(), Some("backend"));
+        assert_eq!(compose.subnets.len(), 2);
+        assert_eq!(networks[2].bridge_device, None);
+        assert!(networks[2].subnets.is_empty());
+        assert!(parse_networks(b"{\"message\":\"x\"}").is_err());
+    }
+
+    #[test]
+    fn default_bridge_without_option_is_docker0() {
+        assert_eq!(default_bridge_device("bridge", "abc"), "docker0");
+        assert_eq!(
+            default_bridge_device("n", "0123456789abcdef"),
+            "br-0123456789ab"
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! `profile init`: a profile describing a known-good node, written from its facts as commented YAML,
+//! so an operator can capture one healthy node and apply the result to every new one.
+
+use std::fmt::Write;
+
+use crate::checks::node_network::{
+    default_route_devices, derived_from_default_route, is_global, pci_address,
+};
+use crate::checks::{ipv6::Ipv6Host, modules, sysctl};
+use crate::facts::{Facts, Family, ModuleState};
+use crate::profile::validate::KernelRelease;
+
+/// Modules Kubernetes networking and Calico use; those loaded on the known-good node are required.
+pub const KUBERNETES_MODULES: &[&str] = &[
+    "br_netfilter",
+    "overlay",
+    "ip_tables",
+    "ip6_tables",
+    "iptable_nat",
+    "iptable_filter",
+    "nf_conntrack",
+    "nf_nat",
+    "xt_set",
+    "ip_set",
+    "ipip",
+    "vxlan",
+    "wireguard",
+    "ip_vs",
+    "ip_vs_rr",
+    "ip_vs_wrr",
+    "ip_vs_sh",
+    "nf_tables",
+];
+
+/// Ports a worker needs free before the join: kubelet, kube-proxy health, Calico BGP, Felix health.
+pub const WORKER_PORTS: &[u16] = &[10250, 10256, 179, 9099];
+
+/// A YAML scalar that reads back as exactly `s` (a JSON string is a YAML double-quoted scalar).
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+/// Writes the profile for a node like this one.
+pub fn profile_yaml(facts: &Facts, cluster: Option<&str>) -> String {
+    let mut y = String::new();
+    let host = &facts.host;
+    let _ = writeln!(
+        y,
+        "# nodecheck cluster profile, written by `nodecheck profile init` from {} ({}, kernel {}) on {}.",
+        crate::escape::for_terminal(&host.hostname),
+        crate::escape::for_terminal(host.os.pretty_name.as_deref().unwrap_or("unknown OS")),
+        crate::escape::for_terminal(&host.kernel_release),
+        crate::escape::for_terminal(&facts.collected_at)
+    );
+    y.push_str("# It describes that node as the norm for every node of the cluster. Review it, then apply it on\n");
+    y.push_str("# new nodes with `nodecheck check --profile FILE` before `kubeadm join`. Reference: docs/profile.md\n\n");
+
+    y.push_str("# Cluster name, shown in reports.\n");
+    let _ = writeln!(
+        y,
+        "cluster: {}\n",
+        cluster.map(quoted).unwrap_or_else(|| "null".into())
+    );
+
+    let (cidrs, devices) = derived_from_default_route(facts);
+    let nic = devices.first().and_then(|d| facts.interface(d));
+    y.push_str("# The node network: the subnet(s) of the interface carrying the default route here, and that NIC.\n");
+    y.push_str("node_network:\n");
+    if cidrs.is_empty() {
+        y.push_str("  # This node has no default route with a global address: fill in the node subnet(s).\n  cidrs: []\n");
+    } else {
+        let _ = writeln!(
+            y,
+            "  cidrs: [{}]",
+            cidrs
+                .iter()
+                .map(|c| quoted(&c.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    match nic {
+        Some(nic) => {
+            y.push_str("  # Every node is expected to name this NIC the same (Calico's interface= method relies on it).\n");
+            y.push_str("  nic:\n");
+            let _ = writeln!(y, "    name: {}", quoted(&nic.name));
+            y.push_str("    role: node\n");
+            y.push_str("    # Other names accepted for it, e.g. [ens192] on nodes that use predictable names.\n");
+            y.push_str("    alternatives: []\n");
+            y.push_str("    # Optional: recognise the NIC by hardware too (anchored regexes). This node's values:\n");
+            match &nic.mac {
+                Some(mac) => {
+                    let _ = writeln!(y, "    # mac_pattern: {}", quoted(&regex::escape(mac)));
+                }
+                None => y.push_str("    # mac_pattern: null\n"),
+            }
+            match pci_address(nic) {
+                Some(pci) => {
+                    let _ = writeln!(y, "    # pci_pattern: {}", quoted(&regex::escape(pci)));
+                }
+                None => y.push_str("    # pci_pattern: null\n"),
+            }
+            y.push_str("  # MTU of the node NIC on every node.\n");
+            let _ = writeln!(y, "  mtu: {}\n", nic.mtu);
+        }
+        None => y.push_str("  nic: null\n  mtu: null\n\n"),
+    }
+
+    y.push_str("# Other NICs every node has (storage, management), as {name, role, cidrs}.\n");
+    y.push_str("other_nics: []\n\n");
+    y.push_str("# Pod and service ranges are not visible from a node: these are kubeadm's and Calico's defaults.\n");
+    y.push_str(
+        "# Set them to your cluster's (kubeadm-config: networking.podSubnet / serviceSubnet).\n",
+    );
+    y.push_str("pod_cidrs: [\"192.168.0.0/16\"]\nservice_cidrs: [\"10.96.0.0/12\"]\n\n");
+
+    y.push_str("# Bridges: names (anchored regexes) expected here; docker0/compose bridges fail instead of warn.\n");
+    y.push_str("bridges:\n  allowed: []\n  docker_bridges_fail: false\n\n");
+
+    let v6_node = cidrs.iter().any(|c| c.addr().is_ipv6());
+    y.push_str("# Calico as deployed on the cluster: version and the DaemonSet's IP_AUTODETECTION_METHOD (null = first-found).\n");
+    y.push_str("# `nodecheck calico` recommends a method that is right on every node.\n");
+    y.push_str("calico:\n  version: null\n  ipv4_method: null\n  ipv6_method: null\n");
+    let _ = writeln!(
+        y,
+        "  families: [{}]",
+        if v6_node { "ipv4, ipv6" } else { "ipv4" }
+    );
+    y.push_str("  can_reach: null\n\n");
+    y.push_str("# The API server endpoint (host:port).\napi_server: null\n\n");
+
+    y.push_str(
+        "# Kernel: at least this node's major.minor; peers must run the same minor release.\n",
+    );
+    y.push_str("kernel:\n");
+    match KernelRelease::parse(&host.kernel_release) {
+        Some(k) => {
+            let _ = writeln!(y, "  minimum: \"{}.{}\"", k.major, k.minor);
+        }
+        None => y.push_str("  minimum: null\n"),
+    }
+    y.push_str("  allowed: []\n  parity: same-minor\n\n");
+
+    let node_nic_name = nic.map(|n| n.name.as_str());
+    let state = Ipv6Host::of(facts, node_nic_name);
+    let has_v6_global = nic.is_some_and(|n| {
+        n.addresses
+            .iter()
+            .any(|a| a.family == Family::Ipv6 && is_global(a))
+    });
+    let expectation = match state {
+        Ipv6Host::On { .. } if has_v6_global => "required",
+        Ipv6Host::On { .. } => "as-peers",
+        _ => "disabled",
+    };
+    let _ = writeln!(
+        y,
+        "# IPv6: required, disabled, or as-peers. Here: {}.",
+        state.describe()
+    );
+    let _ = writeln!(y, "ipv6: {expectation}\n");
+
+    y.push_str("# Sysctls every node must have (these are also checked when not listed).\n");
+    y.push_str("sysctls:\n");
+    for (k, v) in sysctl::BUILT_IN {
+        let _ = writeln!(y, "  {k}: \"{v}\"");
+    }
+    if v6_node {
+        y.push_str("  net.ipv6.conf.all.forwarding: \"1\"\n");
+    }
+    y.push('\n');
+
+    let loaded: Vec<&str> = KUBERNETES_MODULES
+        .iter()
+        .copied()
+        .filter(|m| !modules::BUILT_IN.contains(m))
+        .filter(|m| {
+            matches!(
+                facts.modules.state.get(*m),
+                Some(ModuleState::Loaded | ModuleState::Builtin)
+            )
+        })
+        .collect();
+    y.push_str("# Modules loaded (or built in) on this node, beyond br_netfilter and overlay (always required).\n");
+    let _ = writeln!(y, "modules: [{}]\n", loaded.join(", "));
+
+    y.push_str("# Ports that must be free before the join: kubelet, kube-proxy health, Calico BGP, Felix health.\n");
+    let _ = writeln!(
+        y,
+        "ports_free: [{}]\n",
+        WORKER_PORTS
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    y.push_str("# kubelet's default: swap off.\nswap: off\n\n");
+
+    let runtimes: Vec<String> = facts
+        .runtime_sockets
+        .iter()
+        .filter(|s| s.present && s.runtime != "docker")
+        .map(|s| s.runtime.clone())
+        .fold(Vec::new(), |mut acc, r| {
+            if !acc.contains(&r) {
+                acc.push(r);
+            }
+            acc
+        });
+    y.push_str(
+        "# Container runtimes accepted (those with a CRI socket on this node); [] accepts any.\n",
+    );
+    let _ = writeln!(y, "runtimes: [{}]\n", runtimes.join(", "));
+
+    y.push_str("# Post-join and post-boot checks.\n");
+    y.push_str("post_join:\n  felix_health_port: 9099\n  cluster_dns: null\n  cluster_domain: cluster.local\n\n");
+    y.push_str(
+        "# Check IDs to skip (a trailing * matches a prefix); merged with --skip.\nskip: []\n",
+    );
+
+    // Keep the node's default-route facts in view for whoever reviews the file.
+    let v4 = default_route_devices(facts, Family::Ipv4);
+    if v4.len() > 1 {
+        let _ = writeln!(
+            y,
+            "# Note: this node's IPv4 default route is multipath over {}; node_network.nic names the first.",
+            v4.join(", ")
+        );
+    }
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_strings_read_back() {
+        assert_eq!(quoted("eth3"), "\"eth3\"");
+        assert_eq!(quoted("a\"b\u{1b}"), "\"a\\\"b\\u001b\"");
+    }
+}

@@ -1,0 +1,115 @@
+//! The profile's JSON Schema (draft 2020-12), for editors (`nodecheck profile schema`). Written by hand
+//! next to the types; a test walks a full profile and the schema both ways so neither can drift.
+
+use serde_json::{json, Value};
+
+fn string_or_null(description: &str) -> Value {
+    json!({"type": ["string", "null"], "description": description})
+}
+
+fn cidr_list(description: &str) -> Value {
+    json!({
+        "type": "array",
+        "description": description,
+        "items": {"type": "string", "description": "A network in CIDR form, host bits zero (10.20.41.0/24, fd00:41::/64)."}
+    })
+}
+
+fn regex_list(description: &str) -> Value {
+    json!({"type": "array", "description": description, "items": {"type": "string", "format": "regex"}})
+}
+
+fn nic_expectation(description: &str) -> Value {
+    json!({
+        "type": "object",
+        "description": description,
+        "additionalProperties": false,
+        "properties": {
+            "name": string_or_null("Expected interface name, e.g. eth3."),
+            "alternatives": {"type": "array", "items": {"type": "string"}, "description": "Other accepted names."},
+            "mac_pattern": {"type": ["string", "null"], "format": "regex", "description": "Anchored regex over the MAC (lower case, colon-separated)."},
+            "pci_pattern": {"type": ["string", "null"], "format": "regex", "description": "Anchored regex over the PCI address (0000:0b:00.0) or the sysfs device path."},
+            "role": string_or_null("What the NIC is for (node, storage, management); names the Nic-<role> check."),
+            "cidrs": cidr_list("Subnets the NIC must carry an address in (other_nics).")
+        }
+    })
+}
+
+/// The JSON Schema of a profile.
+pub fn profile_schema() -> Value {
+    let port = json!({"type": "integer", "minimum": 1, "maximum": 65535});
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://nodecheck.invalid/schema/profile.json",
+        "title": "nodecheck cluster profile",
+        "description": "What every node of one Kubernetes cluster is expected to look like. See docs/profile.md.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "cluster": string_or_null("Cluster name, shown in reports."),
+            "node_network": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "The node network: the addresses Kubernetes and Calico must use.",
+                "properties": {
+                    "cidrs": cidr_list("Node subnets (IPv4 and/or IPv6). Empty: the subnet of the default route's interface."),
+                    "nic": {"oneOf": [{"type": "null"}, nic_expectation("The NIC expected to carry the node network.")]},
+                    "mtu": {"type": ["integer", "null"], "minimum": 68, "maximum": 65535, "description": "Expected MTU of the node NIC."}
+                }
+            },
+            "other_nics": {"type": "array", "description": "Other NICs every node has.", "items": nic_expectation("One expected NIC.")},
+            "bridges": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "allowed": regex_list("Bridge names (anchored regexes) expected here and not reported."),
+                    "docker_bridges_fail": {"type": "boolean", "description": "docker0 and compose bridges fail instead of warn."}
+                }
+            },
+            "pod_cidrs": cidr_list("The cluster's pod CIDRs."),
+            "service_cidrs": cidr_list("The cluster's service CIDRs."),
+            "calico": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "version": {"type": ["string", "null"], "pattern": "^v?[0-9]+(\\.[0-9]+){0,2}", "description": "Calico version the cluster runs."},
+                    "ipv4_method": string_or_null("IP_AUTODETECTION_METHOD of the calico-node DaemonSet (null: first-found)."),
+                    "ipv6_method": string_or_null("IP6_AUTODETECTION_METHOD, when IPv6 autodetection is on."),
+                    "families": {"type": "array", "minItems": 1, "maxItems": 2, "uniqueItems": true, "items": {"enum": ["ipv4", "ipv6"]}},
+                    "can_reach": string_or_null("An off-node address usable for can-reach=.")
+                }
+            },
+            "api_server": {"type": ["string", "null"], "description": "API server endpoint, host:port or [v6]:port."},
+            "kernel": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "minimum": {"type": ["string", "null"], "pattern": "^v?[0-9]+\\.[0-9]+(\\.[0-9]+)?", "description": "Minimum kernel release (5.15 or 5.15.0)."},
+                    "allowed": regex_list("Anchored regexes one of which the release must match."),
+                    "parity": {"enum": ["exact", "same-minor", "same-major", "ignore"], "description": "How close peers' kernels must be."}
+                }
+            },
+            "ipv6": {"enum": ["required", "disabled", "as-peers"], "description": "IPv6 expectation."},
+            "sysctls": {
+                "type": "object",
+                "description": "Sysctls that must have these values (in addition to the built-in ones).",
+                "propertyNames": {"pattern": "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)+$"},
+                "additionalProperties": {"type": ["string", "integer"]}
+            },
+            "modules": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "description": "Kernel modules that must be loaded or built in (besides br_netfilter, overlay)."},
+            "ports_free": {"type": "array", "items": port, "description": "TCP ports that must be free before the join (besides 10250)."},
+            "swap": {"enum": ["off", "allowed"]},
+            "runtimes": {"type": "array", "items": {"enum": ["containerd", "cri-o", "docker", "cri-dockerd"]}, "description": "Accepted container runtimes; empty accepts any."},
+            "post_join": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "felix_health_port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
+                    "cluster_dns": {"type": ["string", "null"], "description": "Cluster DNS server address."},
+                    "cluster_domain": string_or_null("Cluster domain (cluster.local).")
+                }
+            },
+            "skip": {"type": "array", "items": {"type": "string"}, "description": "Check IDs to skip (Prefix* allowed); merged with --skip."}
+        }
+    })
+}

@@ -1,0 +1,547 @@
+//! Profile validation: every value is checked while it is parsed (so the error carries its line:column
+//! and key path), and the few rules that relate two fields are checked after parsing.
+//!
+//! The `de_*` functions are serde `deserialize_with` hooks used by the profile types; each one wraps a
+//! plain `parse_*`/`check_*` function that checks reuse where they need the same parsing (kernel releases).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ipnet::IpNet;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
+use super::{Ipv6Expectation, Profile};
+
+/// Address families Calico autodetects.
+pub const KNOWN_FAMILIES: &[&str] = &["ipv4", "ipv6"];
+
+/// Container runtimes a profile may accept.
+pub const KNOWN_RUNTIMES: &[&str] = &["containerd", "cri-o", "docker", "cri-dockerd"];
+
+/// A CIDR written as a network: `10.20.41.0/24` is accepted, `10.20.41.5/24` (host bits set) is not,
+/// because a profile that says `10.20.41.5/24` almost always means something else than the network.
+pub fn parse_network_cidr(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    let net: IpNet = text.parse().map_err(|_| {
+        format!("`{text}` is not a CIDR (expected a network such as 10.20.41.0/24 or fd00:41::/64)")
+    })?;
+    if net.trunc() != net {
+        return Err(format!(
+            "`{text}` has host bits set; the network is `{}` (write that, or fix the prefix length)",
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
+/// Compiles an interface/MAC/PCI/kernel pattern the way checks use it (anchored at both ends).
+pub fn compile_anchored(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+        format!(
+            "`{pattern}` is not a valid regular expression: {}",
+            one_line(&e)
+        )
+    })
+}
+
+fn one_line(e: &impl fmt::Display) -> String {
+    e.to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A kernel release reduced to the numbers that order it: `5.15.0-91-generic` is 5.15.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KernelRelease {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl KernelRelease {
+    /// Parses the leading `major.minor[.patch]` of a release string; the rest (`-91-generic`) is ignored.
+    pub fn parse(release: &str) -> Option<KernelRelease> {
+        let numeric: String = release
+            .trim()
+            .trim_start_matches('v')
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let mut parts = numeric.split('.').filter(|p| !p.is_empty());
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        let patch = parts.next().map(|p| p.parse().ok()).unwrap_or(Some(0))?;
+        Some(KernelRelease {
+            major,
+            minor,
+            patch,
+        })
+    }
+}
+
+impl fmt::Display for KernelRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// A dotted version (`3.24.1`, `v3.25`), for the Calico version.
+pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let text = text.trim().trim_start_matches('v');
+    let mut parts = text.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map(|p| p.parse().ok()).unwrap_or(Some(0))?;
+    let patch = match parts.next() {
+        Some(p) => p
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch))
+}
+
+/// The same rules the kernel applies to `/proc/sys` names, loosely: dotted words of `[a-z0-9_-]`.
+fn check_sysctl_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.contains('.')
+        && name.split('.').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a sysctl name (expected dotted words, e.g. net.ipv4.ip_forward)"
+        ))
+    }
+}
+
+fn check_module_name(name: &str) -> Result<(), String> {
+    if !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a kernel module name (letters, digits, `_`, `-`)"
+        ))
+    }
+}
+
+/// `host:port` or `[v6]:port`, port non-zero.
+fn check_endpoint(text: &str) -> Result<(), String> {
+    let bad = || {
+        format!("`{text}` is not an endpoint (expected host:port, e.g. 10.20.41.10:6443 or [fd00::10]:6443)")
+    };
+    let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if port == 0 || host.is_empty() || (host.contains(':') && !host.starts_with('[')) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+// ---- deserialize_with hooks -------------------------------------------------------------------
+//
+// Each element is checked as it is read, so an error points at the element itself (line:column and
+// `key[index]`), not at the list that holds it.
+
+/// A check applied to one value while it is deserialised.
+trait Rule {
+    type Raw: serde::de::DeserializeOwned;
+    type Out;
+    fn apply(raw: Self::Raw) -> Result<Self::Out, String>;
+}
+
+struct Checked<R: Rule>(R::Out);
+
+impl<'de, R: Rule> Deserialize<'de> for Checked<R> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = R::Raw::deserialize(d)?;
+        R::apply(raw).map(Checked).map_err(D::Error::custom)
+    }
+}
+
+fn de_list<'de, R: Rule, D: Deserializer<'de>>(d: D) -> Result<Vec<R::Out>, D::Error> {
+    Ok(Vec::<Checked<R>>::deserialize(d)?
+        .into_iter()
+        .map(|c| c.0)
+        .collect())
+}
+
+fn de_option<'de, R: Rule, D: Deserializer<'de>>(d: D) -> Result<Option<R::Out>, D::Error> {
+    Ok(Option::<Checked<R>>::deserialize(d)?.map(|c| c.0))
+}
+
+struct CidrRule;
+impl Rule for CidrRule {
+    type Raw = String;
+    type Out = IpNet;
+    fn apply(raw: String) -> Result<IpNet, String> {
+        parse_network_cidr(&raw)
+    }
+}
+
+struct PatternRule;
+impl Rule for PatternRule {
+    type Raw = String;
+    type Out = String;
+    fn apply(raw: String) -> Result<String, String> {
+        compile_anchored(&raw).map(|_| raw)
+    }
+}
+
+struct KernelMinimumRule;
+impl Rule for KernelMinimumRule {
+    type Raw = String;
+    type Out = String;
+    fn apply(raw: String) -> Result<String, String> {
+        match KernelRelease::parse(&raw) {
+            Some(_) => Ok(raw),
+            None => Err(format!(
+                "`{raw}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)"
+            )),
+        }
+    }
+}
+
+struct CalicoVersionRule;
+impl Rule for CalicoVersionRule {
+    type Raw = String;
+    type Out = String;
+    fn apply(raw: String) -> Result<String, String> {
+        match parse_version(&raw) {
+            Some(_) => Ok(raw),
+            None => Err(format!(
+                "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
+            )),
+        }
+    }
+}
+
+struct PortRule;
+impl Rule for PortRule {
+    type Raw = u16;
+    type Out = u16;
+    fn apply(raw: u16) -> Result<u16, String> {
+        if raw == 0 {
+            Err("port 0 is not a port (use 1-65535)".into())
+        } else {
+            Ok(raw)
+        }
+    }
+}
+
+struct MtuRule;
+impl Rule for MtuRule {
+    type Raw = u32;
+    type Out = u32;
+    fn apply(raw: u32) -> Result<u32, String> {
+        if (68..=65535).contains(&raw) {
+            Ok(raw)
+        } else {
+            Err(format!(
+                "MTU {raw} is out of range (68-65535; Ethernet is usually 1500, jumbo frames 9000)"
+            ))
+        }
+    }
+}
+
+struct FamilyRule;
+impl Rule for FamilyRule {
+    type Raw = String;
+    type Out = String;
+    fn apply(raw: String) -> Result<String, String> {
+        if KNOWN_FAMILIES.contains(&raw.as_str()) {
+            Ok(raw)
+        } else {
+            let hint = super::suggest::closest(&raw, KNOWN_FAMILIES)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            Err(format!(
+                "unknown address family `{raw}` (known: {}){hint}",
+                KNOWN_FAMILIES.join(", ")
+            ))
+        }
+    }
+}
+
+struct RuntimeRule;
+impl Rule for RuntimeRule {
+    type Raw = String;
+    type Out = String;
+    fn apply(raw: String) -> Result<String, String> {
+        if KNOWN_RUNTIMES.contains(&raw.as_str()) {
+            Ok(raw)
+        } else {
+            let hint = super::suggest::closest(&raw, KNOWN_RUNTIMES)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            Err(format!(
+                "unknown container runtime `{raw}` (known: {}){hint}",
+                KNOWN_RUNTIMES.join(", ")
+            ))
+        }
+    }
+}
+
+struct ModuleRule;
+impl Rule for ModuleRule {
+    type Raw = String;
+    type Out = String;
+    fn apply(raw: String) -> Result<String, String> {
+        check_module_name(&raw).map(|_| raw)
+    }
+}
+
+struct EndpointRule;
+impl Rule for EndpointRule {
+    type Raw = String;
+    type Out = String;
+    fn apply(raw: String) -> Result<String, String> {
+        check_endpoint(&raw).map(|_| raw)
+    }
+}
+
+pub(super) fn de_cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    de_list::<CidrRule, D>(d)
+}
+
+pub(super) fn de_pattern<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_option::<PatternRule, D>(d)
+}
+
+pub(super) fn de_patterns<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    de_list::<PatternRule, D>(d)
+}
+
+pub(super) fn de_kernel_minimum<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    de_option::<KernelMinimumRule, D>(d)
+}
+
+pub(super) fn de_calico_version<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    de_option::<CalicoVersionRule, D>(d)
+}
+
+pub(super) fn de_ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u16>, D::Error> {
+    de_list::<PortRule, D>(d)
+}
+
+pub(super) fn de_port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    de_option::<PortRule, D>(d)
+}
+
+pub(super) fn de_mtu<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    de_option::<MtuRule, D>(d)
+}
+
+pub(super) fn de_families<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let families = de_list::<FamilyRule, D>(d)?;
+    if families.is_empty() {
+        return Err(D::Error::custom(
+            "at least one address family is needed (ipv4, ipv6)",
+        ));
+    }
+    if families.len() == 2 && families[0] == families[1] {
+        return Err(D::Error::custom(format!(
+            "address family `{}` is listed twice",
+            families[0]
+        )));
+    }
+    Ok(families)
+}
+
+pub(super) fn de_runtimes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    de_list::<RuntimeRule, D>(d)
+}
+
+pub(super) fn de_sysctls<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let map = BTreeMap::<String, ScalarText>::deserialize(d)?;
+    map.into_iter()
+        .map(|(k, v)| {
+            check_sysctl_name(&k).map_err(D::Error::custom)?;
+            Ok((k, v.0))
+        })
+        .collect()
+}
+
+pub(super) fn de_modules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    de_list::<ModuleRule, D>(d)
+}
+
+pub(super) fn de_endpoint<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    de_option::<EndpointRule, D>(d)
+}
+
+/// A sysctl value as the operator wrote it: `1`, `"1"` and `1 2 3` all become their text.
+struct ScalarText(String);
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ScalarText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a sysctl value (a number or a string)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ScalarText, E> {
+                Err(E::custom(format!(
+                    "`{v}` is a boolean; sysctl values are numbers or strings (write 1 or 0)"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+// ---- rules across fields ----------------------------------------------------------------------
+
+/// A rule that relates two fields was broken: the message, and the key path it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub path: String,
+    pub message: String,
+}
+
+/// Rules that relate fields to each other; checked after a successful parse.
+pub fn cross_field_violations(profile: &Profile) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let ranges: [(&str, &[IpNet]); 3] = [
+        ("node_network.cidrs", &profile.node_network.cidrs),
+        ("pod_cidrs", &profile.pod_cidrs),
+        ("service_cidrs", &profile.service_cidrs),
+    ];
+    for (i, (name_a, list_a)) in ranges.iter().enumerate() {
+        for (name_b, list_b) in &ranges[i + 1..] {
+            for a in list_a.iter() {
+                for b in list_b.iter() {
+                    if a.contains(&b.network()) || b.contains(&a.network()) {
+                        out.push(Violation {
+                            path: name_b.to_string(),
+                            message: format!(
+                                "{name_a} `{a}` overlaps {name_b} `{b}`; node, pod and service ranges must be disjoint"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if profile.ipv6 == Ipv6Expectation::Disabled
+        && profile.calico.families.iter().any(|f| f == "ipv6")
+    {
+        out.push(Violation {
+            path: "calico.families".into(),
+            message: "calico.families has `ipv6` but `ipv6: disabled` says nodes have no IPv6"
+                .into(),
+        });
+    }
+    if let Some(nic) = &profile.node_network.nic {
+        if nic.name.is_none() && nic.mac_pattern.is_none() && nic.pci_pattern.is_none() {
+            out.push(Violation {
+                path: "node_network.nic".into(),
+                message: "node_network.nic needs a `name`, a `mac_pattern` or a `pci_pattern`"
+                    .into(),
+            });
+        }
+    }
+    for (i, nic) in profile.other_nics.iter().enumerate() {
+        if nic.name.is_none() && nic.mac_pattern.is_none() && nic.pci_pattern.is_none() {
+            out.push(Violation {
+                path: format!("other_nics[{i}]"),
+                message: format!(
+                    "other_nics[{i}] needs a `name`, a `mac_pattern` or a `pci_pattern`"
+                ),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_bits_are_refused_with_the_network_named() {
+        assert_eq!(
+            parse_network_cidr("10.20.41.0/24").unwrap().to_string(),
+            "10.20.41.0/24"
+        );
+        let err = parse_network_cidr("10.20.41.5/24").unwrap_err();
+        assert!(
+            err.contains("host bits") && err.contains("10.20.41.0/24"),
+            "{err}"
+        );
+        assert!(parse_network_cidr("10.0.0.0/33")
+            .unwrap_err()
+            .contains("not a CIDR"));
+        assert!(parse_network_cidr("fd00:41::/64").is_ok());
+    }
+
+    #[test]
+    fn kernel_releases_parse_their_numbers() {
+        let r = KernelRelease::parse("5.15.0-91-generic").unwrap();
+        assert_eq!((r.major, r.minor, r.patch), (5, 15, 0));
+        assert_eq!(
+            KernelRelease::parse("6.1").unwrap(),
+            KernelRelease {
+                major: 6,
+                minor: 1,
+                patch: 0
+            }
+        );
+        assert!(KernelRelease::parse("5.15.0") > KernelRelease::parse("5.4.200"));
+        assert_eq!(KernelRelease::parse("five"), None);
+        assert_eq!(KernelRelease::parse("5"), None);
+    }
+
+    #[test]
+    fn versions_and_endpoints() {
+        assert_eq!(parse_version("v3.24.1"), Some((3, 24, 1)));
+        assert_eq!(parse_version("3.25"), Some((3, 25, 0)));
+        assert_eq!(parse_version("3.x"), None);
+        assert!(check_endpoint("10.20.41.10:6443").is_ok());
+        assert!(check_endpoint("[fd00::10]:6443").is_ok());
+        assert!(check_endpoint("fd00::10:6443").is_err());
+        assert!(check_endpoint("api:0").is_err());
+    }
+
+    #[test]
+    fn sysctl_and_module_names() {
+        assert!(check_sysctl_name("net.ipv4.ip_forward").is_ok());
+        assert!(check_sysctl_name("net.bridge.bridge-nf-call-iptables").is_ok());
+        assert!(check_sysctl_name("ip_forward").is_err());
+        assert!(check_sysctl_name("net..x").is_err());
+        assert!(check_module_name("br_netfilter").is_ok());
+        assert!(check_module_name("br netfilter").is_err());
+    }
+}

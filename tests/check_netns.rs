@@ -1,0 +1,133 @@
+//! End to end in network namespaces: `profile init` on a healthy node (eth3 carrying 10.20.41.12/24
+//! and the default route), then `check` with that profile on a node built like the incident's worker
+//! (ens192 carrying 10.20.41.41/24, a compose-style bridge br-3f2a1b4c5d6e with 172.18.0.1/16).
+
+use serde_json::Value;
+
+use crate::check::tempdir;
+use crate::util::{json_stdout, netns_unavailable, skip, Netns};
+
+/// A veth pair inside `ns` whose first end is called `name`, up, with `address`.
+fn nic(ns: &Netns, name: &str, address: &str) {
+    let peer = format!("{name}-peer");
+    ns.ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
+    ns.ip(&["addr", "add", address, "dev", name]);
+    ns.ip(&["link", "set", name, "up"]);
+    ns.ip(&["link", "set", &peer, "up"]);
+}
+
+fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+#[test]
+fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
+    if let Some(reason) = netns_unavailable() {
+        return skip(&reason);
+    }
+    let dir = tempdir("netns-e2e");
+    let profile = dir.join("profile.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let healthy = Netns::new("checks-healthy");
+    nic(&healthy, "eth3", "10.20.41.12/24");
+    healthy.ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "10.20.41.1",
+        "dev",
+        "eth3",
+    ]);
+    let init = healthy.nodecheck(&[
+        "profile",
+        "init",
+        "--cluster",
+        "incident-cluster",
+        "--out",
+        profile,
+    ]);
+    assert_eq!(
+        init.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let yaml = std::fs::read_to_string(profile).unwrap();
+    assert!(
+        yaml.contains("  cidrs: [\"10.20.41.0/24\"]\n") && yaml.contains("    name: \"eth3\"\n"),
+        "{yaml}"
+    );
+
+    // The healthy node passes the node-NIC checks of its own profile.
+    let own = healthy.nodecheck(&["check", "--profile", profile, "--format", "json"]);
+    let own = json_stdout(&own);
+    for id in [
+        "NodeNic-Present",
+        "NodeNic-Address",
+        "NodeNic-State",
+        "NodeNic-DefaultRoute",
+        "NodeNic-Mtu",
+    ] {
+        assert_eq!(
+            result(&own, id)["status"],
+            "ok",
+            "{id}: {}",
+            result(&own, id)
+        );
+    }
+
+    let incident = Netns::new("checks-incident");
+    nic(&incident, "ens192", "10.20.41.41/24");
+    incident.ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "10.20.41.1",
+        "dev",
+        "ens192",
+    ]);
+    incident.ip(&["link", "add", "br-3f2a1b4c5d6e", "type", "bridge"]);
+    incident.ip(&["addr", "add", "172.18.0.1/16", "dev", "br-3f2a1b4c5d6e"]);
+    incident.ip(&["link", "set", "br-3f2a1b4c5d6e", "up"]);
+    let out = incident.nodecheck(&["check", "--profile", profile, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_stdout(&out);
+    let present = result(&report, "NodeNic-Present");
+    assert_eq!(present["status"], "fail");
+    assert_eq!(present["evidence"]["interface"], "ens192");
+    let message = present["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "expected NIC eth3 is missing; the node network 10.20.41.0/24 is on ens192"
+        ),
+        "{message}"
+    );
+    let bridge = result(&report, "Bridge-br-3f2a1b4c5d6e");
+    assert_eq!(bridge["status"], "warn");
+    assert!(
+        bridge["message"]
+            .as_str()
+            .unwrap()
+            .contains("looks like a Docker user-defined or compose bridge"),
+        "{bridge}"
+    );
+    assert_eq!(
+        result(&report, "BridgeOverlap-br-3f2a1b4c5d6e")["status"],
+        "ok"
+    );
+    // The address itself is fine: the NIC is only misnamed.
+    assert_eq!(result(&report, "NodeNic-Address")["status"], "ok");
+}
