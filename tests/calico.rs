@@ -196,3 +196,182 @@ fn can_reach_asks_the_kernel_on_a_live_host() {
         evaluation(&report, "can-reach=8.8.8.8")["nodes"][0]["prediction"]["trace"].to_string();
     assert!(trace.contains("live lookup"), "{trace}");
 }
+
+// ---- From saved snapshots: no root needed. ----
+
+use crate::util::{fixture, nodecheck};
+
+fn incident(name: &str) -> String {
+    fixture(&format!("incident/{name}.json"))
+        .display()
+        .to_string()
+}
+
+const INCIDENT_PROFILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/profiles/incident-cluster.yaml"
+);
+const DEFAULT_PROFILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/default.yaml");
+
+#[test]
+fn incident_worker_gets_the_cidr_method_and_the_eth3_failure_explained() {
+    let out = nodecheck(&[
+        "calico",
+        "--facts",
+        &incident("worker-41"),
+        "--profile",
+        INCIDENT_PROFILE,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let human = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "Calico v3.24.1 (profile calico.version)",
+        "Unable to auto-detect an IPv4 address using interface regexes [eth3]: no valid host interfaces found",
+        "br-3f2a1b4c5d6e: selected 172.18.0.1/16",
+        "Recommended: IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24",
+        "selects the node-network address on 1/1 nodes",
+        "`interface=eth3`: no interface matches on worker-41",
+    ] {
+        assert!(human.contains(expected), "missing {expected:?} in\n{human}");
+    }
+    let env = nodecheck(&[
+        "calico",
+        "--facts",
+        &incident("worker-41"),
+        "--profile",
+        INCIDENT_PROFILE,
+        "--format",
+        "env",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&env.stdout),
+        "IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24\n"
+    );
+    let kubectl = nodecheck(&[
+        "calico",
+        "--facts",
+        &incident("worker-41"),
+        "--profile",
+        INCIDENT_PROFILE,
+        "--format",
+        "kubectl",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&kubectl.stdout),
+        "kubectl -n kube-system set env daemonset/calico-node IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24\n"
+    );
+}
+
+#[test]
+fn calico_version_flag_overrides_the_profile_and_changes_first_found() {
+    let report = json_stdout(&nodecheck(&[
+        "calico",
+        "--facts",
+        &incident("worker-41"),
+        "--profile",
+        INCIDENT_PROFILE,
+        "--calico-version",
+        "v3.25.0",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(report["calico_version"], "v3.25.0");
+    assert_eq!(report["calico_version_source"], "--calico-version");
+    assert_eq!(verdict(&report, "first-found")["interface"], "ens192");
+    let bad = nodecheck(&[
+        "calico",
+        "--facts",
+        &incident("worker-41"),
+        "--calico-version",
+        "latest",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid Calico version \"latest\""));
+}
+
+#[test]
+fn no_usable_recommendation_exits_3_with_the_reasons() {
+    let facts = fixture("calico/worker-41-no-default-route.json");
+    let out = nodecheck(&[
+        "calico",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--profile",
+        DEFAULT_PROFILE,
+        "--format",
+        "env",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "no IP_AUTODETECTION_METHOD value selects the node-network address on every node"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no IPv4 default gateway here and no calico.can_reach in the profile"),
+        "{stderr}"
+    );
+    let human = nodecheck(&[
+        "calico",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--profile",
+        DEFAULT_PROFILE,
+    ]);
+    assert_eq!(human.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&human.stdout).contains("set the address per node"));
+}
+
+#[test]
+fn hostile_interface_names_never_reach_the_terminal_raw() {
+    let facts = fixture("facts/gather-hostile-names.json");
+    let out = nodecheck(&[
+        "calico",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--profile",
+        DEFAULT_PROFILE,
+        "--method",
+        "interface=e\u{1b}q",
+    ]);
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(!human.contains('\u{1b}'), "raw escape byte in\n{human}");
+    assert!(human.contains("e\\x1bq"), "{human}");
+    assert!(human.contains("x$;y"), "{human}");
+}
+
+#[test]
+fn snapshot_can_reach_is_evaluated_from_routes_and_says_so() {
+    let facts = fixture("facts/gather-hostile-names.json");
+    let report = json_stdout(&nodecheck(&[
+        "calico",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--profile",
+        DEFAULT_PROFILE,
+        "--method",
+        "can-reach=8.8.8.8",
+        "--method",
+        "can-reach=10.20.41.1",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        verdict(&report, "can-reach=8.8.8.8")["interface"],
+        "mgmt0",
+        "{report:#}"
+    );
+    assert_eq!(
+        verdict(&report, "can-reach=10.20.41.1")["interface"],
+        "ens192"
+    );
+    let trace =
+        evaluation(&report, "can-reach=8.8.8.8")["nodes"][0]["prediction"]["trace"].to_string();
+    assert!(
+        trace.contains("evaluated from the snapshot's routes"),
+        "{trace}"
+    );
+}

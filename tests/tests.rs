@@ -4,6 +4,7 @@
 mod util;
 
 mod calico;
+mod calico_fleet;
 mod check;
 mod check_netns;
 mod cli;

@@ -68,12 +68,12 @@ pub fn lint_regex_list(
             .collect();
         let shown = crate::escape::for_terminal(e);
         let here = if matched.is_empty() {
-            "nothing here".to_string()
+            "matches nothing".to_string()
         } else {
-            matched.join(", ")
+            format!("matches {}", matched.join(", "))
         };
         let text = format!(
-            "regex `{shown}` is unanchored: it matches anywhere in a name (here: {here}; also VLANs like `{shown}.100` and veths); anchor it as `^{}$`",
+            "regex `{shown}` is unanchored: it matches anywhere in a name (here it {here}; also VLANs like `{shown}.100` and veths); anchor it as `^{}$`",
             shown.trim_start_matches('^').trim_end_matches('$')
         );
         // Harmless today when it matches only the interface it spells out.

@@ -283,7 +283,7 @@ fn filtered_enumeration<'a>(
         }
         passed += 1;
         if ci.addresses.is_empty() {
-            walk.step(format!("{shown}: no {family:?} address"));
+            walk.step(format!("{shown}: no IPv{} address", family.number()));
             continue;
         }
         let mut reasons = Vec::new();
