@@ -213,15 +213,16 @@ const INCIDENT_PROFILE: &str = concat!(
 );
 const DEFAULT_PROFILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/default.yaml");
 
+/// `nodecheck calico --facts FACTS --profile PROFILE EXTRA...`
+fn calico_on(facts: &str, profile: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["calico", "--facts", facts, "--profile", profile];
+    args.extend_from_slice(extra);
+    nodecheck(&args)
+}
+
 #[test]
 fn incident_worker_gets_the_cidr_method_and_the_eth3_failure_explained() {
-    let out = nodecheck(&[
-        "calico",
-        "--facts",
-        &incident("worker-41"),
-        "--profile",
-        INCIDENT_PROFILE,
-    ]);
+    let out = calico_on(&incident("worker-41"), INCIDENT_PROFILE, &[]);
     assert_eq!(out.status.code(), Some(0));
     let human = String::from_utf8_lossy(&out.stdout);
     for expected in [
@@ -234,28 +235,20 @@ fn incident_worker_gets_the_cidr_method_and_the_eth3_failure_explained() {
     ] {
         assert!(human.contains(expected), "missing {expected:?} in\n{human}");
     }
-    let env = nodecheck(&[
-        "calico",
-        "--facts",
+    let env = calico_on(
         &incident("worker-41"),
-        "--profile",
         INCIDENT_PROFILE,
-        "--format",
-        "env",
-    ]);
+        &["--format", "env"],
+    );
     assert_eq!(
         String::from_utf8_lossy(&env.stdout),
         "IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24\n"
     );
-    let kubectl = nodecheck(&[
-        "calico",
-        "--facts",
+    let kubectl = calico_on(
         &incident("worker-41"),
-        "--profile",
         INCIDENT_PROFILE,
-        "--format",
-        "kubectl",
-    ]);
+        &["--format", "kubectl"],
+    );
     assert_eq!(
         String::from_utf8_lossy(&kubectl.stdout),
         "kubectl -n kube-system set env daemonset/calico-node IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24\n"
@@ -264,17 +257,11 @@ fn incident_worker_gets_the_cidr_method_and_the_eth3_failure_explained() {
 
 #[test]
 fn calico_version_flag_overrides_the_profile_and_changes_first_found() {
-    let report = json_stdout(&nodecheck(&[
-        "calico",
-        "--facts",
+    let report = json_stdout(&calico_on(
         &incident("worker-41"),
-        "--profile",
         INCIDENT_PROFILE,
-        "--calico-version",
-        "v3.25.0",
-        "--format",
-        "json",
-    ]));
+        &["--calico-version", "v3.25.0", "--format", "json"],
+    ));
     assert_eq!(report["calico_version"], "v3.25.0");
     assert_eq!(report["calico_version_source"], "--calico-version");
     assert_eq!(verdict(&report, "first-found")["interface"], "ens192");
@@ -292,15 +279,11 @@ fn calico_version_flag_overrides_the_profile_and_changes_first_found() {
 #[test]
 fn no_usable_recommendation_exits_3_with_the_reasons() {
     let facts = fixture("calico/worker-41-no-default-route.json");
-    let out = nodecheck(&[
-        "calico",
-        "--facts",
+    let out = calico_on(
         facts.to_str().unwrap(),
-        "--profile",
         DEFAULT_PROFILE,
-        "--format",
-        "env",
-    ]);
+        &["--format", "env"],
+    );
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -314,13 +297,7 @@ fn no_usable_recommendation_exits_3_with_the_reasons() {
         stderr.contains("no IPv4 default gateway here and no calico.can_reach in the profile"),
         "{stderr}"
     );
-    let human = nodecheck(&[
-        "calico",
-        "--facts",
-        facts.to_str().unwrap(),
-        "--profile",
-        DEFAULT_PROFILE,
-    ]);
+    let human = calico_on(facts.to_str().unwrap(), DEFAULT_PROFILE, &[]);
     assert_eq!(human.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&human.stdout).contains("set the address per node"));
 }
@@ -328,15 +305,11 @@ fn no_usable_recommendation_exits_3_with_the_reasons() {
 #[test]
 fn hostile_interface_names_never_reach_the_terminal_raw() {
     let facts = fixture("facts/gather-hostile-names.json");
-    let out = nodecheck(&[
-        "calico",
-        "--facts",
+    let out = calico_on(
         facts.to_str().unwrap(),
-        "--profile",
         DEFAULT_PROFILE,
-        "--method",
-        "interface=e\u{1b}q",
-    ]);
+        &["--method", "interface=e\u{1b}q"],
+    );
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(!human.contains('\u{1b}'), "raw escape byte in\n{human}");
     assert!(human.contains("e\\x1bq"), "{human}");
@@ -346,19 +319,18 @@ fn hostile_interface_names_never_reach_the_terminal_raw() {
 #[test]
 fn snapshot_can_reach_is_evaluated_from_routes_and_says_so() {
     let facts = fixture("facts/gather-hostile-names.json");
-    let report = json_stdout(&nodecheck(&[
-        "calico",
-        "--facts",
+    let report = json_stdout(&calico_on(
         facts.to_str().unwrap(),
-        "--profile",
         DEFAULT_PROFILE,
-        "--method",
-        "can-reach=8.8.8.8",
-        "--method",
-        "can-reach=10.20.41.1",
-        "--format",
-        "json",
-    ]));
+        &[
+            "--method",
+            "can-reach=8.8.8.8",
+            "--method",
+            "can-reach=10.20.41.1",
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!(
         verdict(&report, "can-reach=8.8.8.8")["interface"],
         "mgmt0",

@@ -361,6 +361,25 @@ fn finish(
     }
 }
 
+/// The verdict of a `FilteredEnumeration` result, with the method's success and failure log lines.
+fn verdict_of(
+    result: Result<(String, CalicoAddress), EnumerationError>,
+    selected_log: impl FnOnce(&str, &CalicoAddress) -> String,
+    failed_log: impl FnOnce(&str) -> String,
+) -> Verdict {
+    match result {
+        Ok((interface, address)) => Verdict::Selected {
+            log: selected_log(&interface, &address),
+            interface,
+            address,
+        },
+        Err(EnumerationError::Go(err)) => Verdict::Failed {
+            log: vec![failed_log(&err)],
+        },
+        Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
+    }
+}
+
 /// Predicts calico-node's autodetection on one node.
 pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Family) -> Prediction {
     let version = model.version;
@@ -402,29 +421,28 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                     &mut walk,
                 )
             });
-            match (result, user) {
-                (Ok((iface, a)), None) => Verdict::Selected {
-                    log: format!("Using autodetected IPv{v} address on interface {iface}: {a}"),
-                    interface: iface,
-                    address: a,
-                },
-                (Ok((iface, a)), Some(_)) => Verdict::Selected {
-                    log: format!(
+            match &user {
+                None => verdict_of(
+                    result,
+                    |iface, a| {
+                        format!("Using autodetected IPv{v} address on interface {iface}: {a}")
+                    },
+                    |err| format!("Unable to auto-detect an IPv{v} address: {err}"),
+                ),
+                Some(user) => verdict_of(
+                    result,
+                    |iface, a| {
+                        format!(
                         "Using autodetected IPv{v} address on interface {iface}: {a} while skipping matching interfaces"
-                    ),
-                    interface: iface,
-                    address: a,
-                },
-                (Err(EnumerationError::Go(err)), None) => Verdict::Failed {
-                    log: vec![format!("Unable to auto-detect an IPv{v} address: {err}")],
-                },
-                (Err(EnumerationError::Go(err)), Some(user)) => Verdict::Failed {
-                    log: vec![format!(
-                        "Unable to auto-detect an IPv{v} address while excluding {}: {err}",
-                        gofmt::slice(&user)
-                    )],
-                },
-                (Err(EnumerationError::Unmodelled(reason)), _) => Verdict::Undetermined { reason },
+                    )
+                    },
+                    |err| {
+                        format!(
+                            "Unable to auto-detect an IPv{v} address while excluding {}: {err}",
+                            gofmt::slice(user)
+                        )
+                    },
+                ),
             }
         }
         Method::Interface { regexes } => {
@@ -434,22 +452,18 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
             let result = compile_list(regexes, model, &mut walk).and_then(|inc| {
                 filtered_enumeration(&interfaces, inc.as_ref(), None, "", &[], family, &mut walk)
             });
-            match result {
-                Ok((iface, a)) => Verdict::Selected {
-                    log: format!(
-                        "Using autodetected IPv{v} address {a} on matching interface {iface}"
-                    ),
-                    interface: iface,
-                    address: a,
+            verdict_of(
+                result,
+                |iface, a| {
+                    format!("Using autodetected IPv{v} address {a} on matching interface {iface}")
                 },
-                Err(EnumerationError::Go(err)) => Verdict::Failed {
-                    log: vec![format!(
+                |err| {
+                    format!(
                         "Unable to auto-detect an IPv{v} address using interface regexes {}: {err}",
                         gofmt::slice(regexes)
-                    )],
+                    )
                 },
-                Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
-            }
+            )
         }
         Method::Cidr { entries } => {
             predict_cidr(entries, method_value, &interfaces, family, &mut walk)
@@ -503,21 +517,17 @@ fn predict_cidr(
             .collect::<Vec<_>>()
             .join(" ")
     );
-    match filtered_enumeration(interfaces, None, None, "", &cidrs, family, walk) {
-        Ok((iface, a)) => Verdict::Selected {
-            log: format!(
+    verdict_of(
+        filtered_enumeration(interfaces, None, None, "", &cidrs, family, walk),
+        |iface, a| {
+            format!(
                 "Using autodetected IPv{v} address {a} on interface {iface} matching cidrs {shown}"
-            ),
-            interface: iface,
-            address: a,
+            )
         },
-        Err(EnumerationError::Go(err)) => Verdict::Failed {
-            log: vec![format!(
-                "Unable to auto-detect an IPv{v} address using interface cidr {shown}: {err}"
-            )],
+        |err| {
+            format!("Unable to auto-detect an IPv{v} address using interface cidr {shown}: {err}")
         },
-        Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
-    }
+    )
 }
 
 /// The first address equal to `ip` on any interface, walking calico-node's order with no filters.
