@@ -197,6 +197,120 @@ fn can_reach_asks_the_kernel_on_a_live_host() {
     assert!(trace.contains("live lookup"), "{trace}");
 }
 
+#[test]
+fn a_snapshot_taken_in_the_namespace_gives_the_live_answer() {
+    let Some(ns) = namespace(
+        "snapshot",
+        &[("ens192", "10.20.41.41/24"), ("eth1", "192.168.100.5/24")],
+        Some(("br-3f2a1b4c5d6e", "172.18.0.1/16")),
+        "10.20.41.1",
+    ) else {
+        return;
+    };
+    let facts = ns.nodecheck(&["facts", "--format", "json"]);
+    assert_eq!(
+        facts.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&facts.stderr)
+    );
+    let path = std::env::temp_dir().join(format!("wt-calico-snapshot-{}.json", std::process::id()));
+    std::fs::write(&path, &facts.stdout).unwrap();
+    let args = [
+        "calico",
+        "--calico-version",
+        "3.24.1",
+        "--method",
+        "can-reach=10.20.41.1",
+        "--format",
+        "json",
+    ];
+    let live = json_stdout(&ns.nodecheck(&args));
+    let mut with_facts = args.to_vec();
+    with_facts.extend(["--facts", path.to_str().unwrap()]);
+    let saved = json_stdout(&crate::util::nodecheck(&with_facts));
+    std::fs::remove_file(&path).ok();
+    for method in ["", "can-reach=10.20.41.1"] {
+        assert_eq!(verdict(&live, method), verdict(&saved, method), "{method}");
+    }
+    assert_eq!(verdict(&saved, "")["interface"], "br-3f2a1b4c5d6e");
+    assert_eq!(
+        live["families"][0]["recommendation"]["chosen"]["method"],
+        saved["families"][0]["recommendation"]["chosen"]["method"]
+    );
+}
+
+#[test]
+fn ipv6_newest_address_first_in_the_real_kernel() {
+    let Some(ns) = namespace("ipv6", &[("ens192", "10.20.41.41/24")], None, "10.20.41.1") else {
+        return;
+    };
+    ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        "fd00:20::41/64",
+        "dev",
+        "ens192",
+        "nodad",
+    ]);
+    ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        "fd00:20::99/64",
+        "dev",
+        "ens192",
+        "nodad",
+    ]);
+    ns.ip(&[
+        "-6",
+        "route",
+        "add",
+        "default",
+        "via",
+        "fd00:20::1",
+        "dev",
+        "ens192",
+    ]);
+    let report = json_stdout(&ns.nodecheck(&["calico", "--family", "ipv6", "--format", "json"]));
+    let v = verdict(&report, "");
+    assert_eq!(v["address"]["ip"], "fd00:20::99", "{report:#}");
+    assert_eq!(report["families"][0]["env_var"], "IP6_AUTODETECTION_METHOD");
+    assert_eq!(
+        report["families"][0]["recommendation"]["chosen"]["method"],
+        "cidr=fd00:20::/64"
+    );
+}
+
+#[test]
+fn point_to_point_prefix_follows_the_calico_version() {
+    let Some(ns) = namespace("p2p", &[("eth9", "192.168.9.9/24")], None, "192.168.9.1") else {
+        return;
+    };
+    ns.ip(&[
+        "link", "add", "ens192", "type", "veth", "peer", "name", "veth-p2p",
+    ]);
+    ns.ip(&[
+        "addr",
+        "add",
+        "10.20.41.5",
+        "peer",
+        "10.20.41.1/24",
+        "dev",
+        "ens192",
+    ]);
+    ns.ip(&["link", "set", "ens192", "up"]);
+    ns.ip(&["link", "set", "veth-p2p", "up"]);
+    let old =
+        json_stdout(&ns.nodecheck(&["calico", "--calico-version", "3.31.0", "--format", "json"]));
+    assert_eq!(verdict(&old, "")["interface"], "ens192", "{old:#}");
+    assert_eq!(verdict(&old, "")["address"]["prefix_len"], 24);
+    let new =
+        json_stdout(&ns.nodecheck(&["calico", "--calico-version", "3.32.0", "--format", "json"]));
+    assert_eq!(verdict(&new, "")["address"]["prefix_len"], 32, "{new:#}");
+}
+
 // ---- From saved snapshots: no root needed. ----
 
 use crate::util::{fixture, nodecheck};
