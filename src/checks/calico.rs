@@ -92,6 +92,19 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         return CheckResult::skip(id, Area::Calico, "no node to evaluate");
     };
     let p = &here.prediction;
+    if family == Family::Ipv6 && ctx.facts.ipv6.kernel_off() && p.selected().is_none() {
+        return CheckResult::fail(
+            &id,
+            Area::Calico,
+            format!(
+                "IPv6 is off in this node's kernel ({}), so calico-node's IPv6 autodetection ({method_text}) finds no address",
+                if ctx.facts.ipv6.disabled_on_cmdline { "ipv6.disable=1 on the kernel command line" } else { "/proc/sys/net/ipv6 is missing" }
+            ),
+        )
+        .with("calico_version", version.to_string())
+        .with("method", method)
+        .fix("enable IPv6 on this node (remove ipv6.disable=1 and reboot) or drop ipv6 from calico.families");
+    }
     let network: Vec<String> = networks.per_node[0].iter().map(|c| c.to_string()).collect();
     let mut result = match (&p.verdict, here.outcome.effect, &here.problem) {
         (Verdict::Undetermined { reason }, _, _) => CheckResult::warn(
@@ -347,6 +360,26 @@ mod tests {
         let r = run(&facts, "calico: {ipv4_method: cidr=10.20.41.0/24}\n");
         assert_eq!(r.status, Status::Warn, "{}", r.message);
         assert!(r.message.contains("is down"), "{}", r.message);
+    }
+
+    #[test]
+    fn ipv6_off_in_the_kernel_is_named_as_the_cause() {
+        let mut facts = worker();
+        facts.ipv6.disabled_on_cmdline = true;
+        let profile: Profile =
+            crate::profile::load::parse_profile("calico: {families: [ipv6]}\n", "t").unwrap();
+        let ctx = Context {
+            facts: &facts,
+            profile: &profile,
+            phase: Phase::PreJoin,
+            peers: &[],
+            baseline: None,
+            live: None,
+        };
+        let r = check(&ctx).remove(0);
+        assert_eq!(r.id, "Calico-AutodetectionIPv6");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message.contains("ipv6.disable=1"), "{}", r.message);
     }
 
     #[test]
