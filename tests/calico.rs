@@ -311,6 +311,79 @@ fn point_to_point_prefix_follows_the_calico_version() {
     assert_eq!(verdict(&new, "")["address"]["prefix_len"], 32, "{new:#}");
 }
 
+#[test]
+fn hostile_interface_name_round_trips_through_kubectl_and_operator_output() {
+    // cidr= loses to a VIP on a later device, kubelet's default node IP is on the management NIC and the
+    // default gateway is off the node network, so the anchored interface list is what remains.
+    let hostile = "n'$;\"x";
+    let Some(ns) = namespace(
+        "hostile",
+        &[
+            ("mgmt0", "192.168.77.10/24"),
+            (hostile, "10.20.41.5/24"),
+            ("vip0", "10.20.41.250/32"),
+        ],
+        None,
+        "192.168.77.1",
+    ) else {
+        return;
+    };
+    let profile =
+        std::env::temp_dir().join(format!("wt-calico-hostile-{}.yaml", std::process::id()));
+    std::fs::write(&profile, "node_network:\n  cidrs: [10.20.41.0/24]\n").unwrap();
+    let profile_arg = profile.to_str().unwrap();
+    let expected_regex = "^n'\\$;\"x$";
+    let kubectl = ns.nodecheck(&["calico", "--profile", profile_arg, "--format", "kubectl"]);
+    let line = String::from_utf8(kubectl.stdout).unwrap();
+    assert_eq!(
+        kubectl.status.code(),
+        Some(0),
+        "{line}{}",
+        String::from_utf8_lossy(&kubectl.stderr)
+    );
+    let rest = line
+        .trim_end()
+        .strip_prefix("kubectl ")
+        .expect("a kubectl line");
+    let words = crate::util::sh_ok("sh", &["-c", &format!("printf '%s\\0' {rest}")]).stdout;
+    let words: Vec<&str> = std::str::from_utf8(&words)
+        .unwrap()
+        .split('\0')
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert_eq!(words.len(), 6, "{line}");
+    assert_eq!(
+        words[5],
+        format!("IP_AUTODETECTION_METHOD=interface={expected_regex}"),
+        "{line}"
+    );
+
+    let operator = ns.nodecheck(&["calico", "--profile", profile_arg, "--format", "operator"]);
+    let yaml = String::from_utf8(operator.stdout).unwrap();
+    let value: serde_json::Value =
+        serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    assert_eq!(
+        value["spec"]["calicoNetwork"]["nodeAddressAutodetectionV4"]["interface"], expected_regex,
+        "{yaml}"
+    );
+
+    // And the method it emits selects the hostile NIC when fed back as --method.
+    let report = json_stdout(&ns.nodecheck(&[
+        "calico",
+        "--profile",
+        profile_arg,
+        "--method",
+        &format!("interface={expected_regex}"),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        verdict(&report, &format!("interface={expected_regex}"))["interface"],
+        hostile
+    );
+    std::fs::remove_file(&profile).ok();
+}
+
 // ---- From saved snapshots: no root needed. ----
 
 use crate::util::{fixture, nodecheck};
