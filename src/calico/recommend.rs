@@ -133,9 +133,18 @@ fn eligible_in(
         .collect()
 }
 
+/// A method value as messages show it: escaped, and `first-found` for the unset (empty) value.
+pub fn shown_method(method: &str) -> String {
+    if method.is_empty() {
+        "first-found".to_string()
+    } else {
+        for_terminal(method)
+    }
+}
+
 fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String {
     let node = for_terminal(node);
-    let method_shown = for_terminal(method);
+    let method_shown = shown_method(method);
     match &p.verdict {
         Verdict::Failed { log } => {
             let first = log.first().map(|l| for_terminal(l)).unwrap_or_default();
@@ -201,11 +210,11 @@ pub fn evaluate_method(
         let problem = match (&p.verdict, in_network) {
             (Verdict::Selected { interface, address, .. }, _) if o.effect == Effect::ConflictTerminates => Some(format!(
                 "`{}`: selects {address} on {} on {} as well as on {}: address conflict, calico-node terminates",
-                for_terminal(method), for_terminal(interface), for_terminal(node.name()), for_terminal(conflicting.unwrap_or_default())
+                shown_method(method), for_terminal(interface), for_terminal(node.name()), for_terminal(conflicting.unwrap_or_default())
             )),
             (Verdict::Selected { interface, address, .. }, Some(false)) => Some(format!(
                 "`{}`: selects {} {address} on {}, outside the node network {}",
-                for_terminal(method),
+                shown_method(method),
                 for_terminal(interface),
                 for_terminal(node.name()),
                 network.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
@@ -218,14 +227,14 @@ pub fn evaluate_method(
                 match own {
                     Some((own_if, own_addr, _, _)) if has_host_prefix(address.prefix_len, &address.ip) => Some(format!(
                         "`{}`: selects the host-prefix address {address} on {} on {} instead of {} {own_addr} (a VIP held by this node)",
-                        for_terminal(method), for_terminal(interface), for_terminal(node.name()), for_terminal(&own_if)
+                        shown_method(method), for_terminal(interface), for_terminal(node.name()), for_terminal(&own_if)
                     )),
                     _ => None,
                 }
             }
             (Verdict::Selected { .. }, None) => Some(format!(
                 "`{}`: the node network of {} is unknown (no profile node_network.cidrs and no default route)",
-                for_terminal(method),
+                shown_method(method),
                 for_terminal(node.name())
             )),
             _ => Some(problem_text(method, node.name(), p, &o)),

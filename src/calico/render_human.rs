@@ -174,8 +174,9 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
             }
         }
         None => out.push_str(&format!(
-            "No {} value selects the node-network address on every node. Fix the nodes listed below, or set the address per node (IP=<address>, or the operator's nodeAddressAutodetectionV{}: {{}} and a projectcalico.org/IPv{}Address annotation on each Node).\n",
+            "No {} value selects the node-network address on every node. Fix the nodes listed below, or set the address per node ({}=<address>, or the operator's nodeAddressAutodetectionV{}: {{}} and a projectcalico.org/IPv{}Address annotation on each Node).\n",
             f.env_var,
+            if f.family.number() == 4 { "IP" } else { "IP6" },
             f.family.number(),
             f.family.number()
         )),

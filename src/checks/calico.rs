@@ -166,7 +166,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
 
 /// A node problem without its leading "`method`: " / "`method` on node: " (the message names the method).
 fn without_method_prefix(problem: &str, method: &str) -> String {
-    let quoted = format!("`{}`", for_terminal(method));
+    let quoted = format!("`{}`", crate::calico::recommend::shown_method(method));
     match problem.strip_prefix(&quoted) {
         Some(rest) => rest
             .strip_prefix(": ")
