@@ -44,6 +44,33 @@ fn run(facts: &Facts, profile: &Profile, phase: Phase) -> Vec<CheckResult> {
     })
 }
 
+/// Runs `check --format json` on a fixture worker with a profile and extra flags: exit code and report.
+pub fn check_json(facts: &str, profile: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec![
+        "check",
+        "--facts",
+        facts,
+        "--profile",
+        profile,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = nodecheck(&args);
+    let report = json_stdout(&out);
+    (out.status.code(), report)
+}
+
+/// The result with this ID in a JSON report.
+pub fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
 fn find<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {
     results.iter().find(|r| r.id == id).unwrap_or_else(|| {
         panic!(
@@ -78,22 +105,8 @@ fn ids_statuses(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[test]
 fn incident_worker_fails_the_nic_and_bridge_checks() {
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        &worker("worker-41"),
-        "--profile",
-        INCIDENT_PROFILE,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json_stdout(&out);
+    let (code, report) = check_json(&worker("worker-41"), INCIDENT_PROFILE, &[]);
+    assert_eq!(code, Some(3));
     assert_eq!(
         not_ok(&report),
         ids_statuses(&[
@@ -107,11 +120,7 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
         report["summary"],
         serde_json::json!({"ok": 21, "warn": 0, "fail": 4, "skipped": 0})
     );
-    let results = report["results"].as_array().unwrap();
-    let nic = results
-        .iter()
-        .find(|r| r["id"] == "NodeNic-Present")
-        .unwrap();
+    let nic = result(&report, "NodeNic-Present");
     let message = nic["message"].as_str().unwrap();
     for evidence in [
         "eth3",
@@ -133,10 +142,7 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
         fix.contains("[Match] MACAddress=00:50:56:8a:41:41") && fix.contains("[Link] Name=eth3"),
         "{fix}"
     );
-    let compose = results
-        .iter()
-        .find(|r| r["id"] == "Bridge-br-3f2a1b4c5d6e")
-        .unwrap();
+    let compose = result(&report, "Bridge-br-3f2a1b4c5d6e");
     assert_eq!(compose["evidence"]["compose_project"], "middleware");
     assert!(compose["message"]
         .as_str()
@@ -146,22 +152,8 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
 
 #[test]
 fn healthy_peer_passes_every_check() {
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        &worker("worker-12"),
-        "--profile",
-        INCIDENT_PROFILE,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let report = json_stdout(&out);
+    let (code, report) = check_json(&worker("worker-12"), INCIDENT_PROFILE, &[]);
+    assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(not_ok(&report), vec![]);
     assert_eq!(report["cluster"], "incident-cluster");
     assert_eq!(report["host"], "worker-12");
@@ -172,23 +164,8 @@ fn default_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
     // The shipped default, given explicitly: /etc/nodecheck/profile.yaml may exist on a test machine.
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/default.yaml");
     let facts = worker("worker-41");
-    let args = [
-        "check",
-        "--facts",
-        &facts,
-        "--profile",
-        default,
-        "--format",
-        "json",
-    ];
-    let out = nodecheck(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json_stdout(&out);
+    let (code, report) = check_json(&facts, default, &[]);
+    assert_eq!(code, Some(0));
     assert_eq!(report["profile"], default);
     assert_eq!(
         not_ok(&report),
@@ -198,8 +175,8 @@ fn default_profile_warns_about_docker_and_strict_turns_warnings_into_exit_3() {
             ("Calico-AutodetectionIPv4", "warn")
         ])
     );
-    let strict = nodecheck(&[&args[..], &["--strict"]].concat());
-    assert_eq!(strict.status.code(), Some(3));
+    let (strict, _) = check_json(&facts, default, &["--strict"]);
+    assert_eq!(strict, Some(3));
 }
 
 #[test]
@@ -242,12 +219,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
             ("Calico-AutodetectionIPv4", "skip"),
         ])
     );
-    let present = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "NodeNic-Present")
-        .unwrap();
+    let present = result(&report, "NodeNic-Present");
     assert!(present["message"]
         .as_str()
         .unwrap()
@@ -496,4 +468,113 @@ pub fn tempdir(tag: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn calico_version_flag_overrides_the_profile() {
+    let facts = worker("worker-41");
+    let (_, report) = check_json(&facts, INCIDENT_PROFILE, &["--calico-version", "3.25.0"]);
+    let bridge = result(&report, "Bridge-br-3f2a1b4c5d6e");
+    // Calico 3.25 skips br-* bridges in first-found, so the message no longer says it would not.
+    assert!(
+        !bridge["message"].as_str().unwrap().contains("first-found"),
+        "{bridge}"
+    );
+    let bad = nodecheck(&["check", "--facts", &facts, "--calico-version", "three"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--calico-version `three` is not a version")
+    );
+}
+
+#[test]
+fn other_nics_are_checked_by_role() {
+    let facts = load_facts("worker-12");
+    let mut profile = incident_profile();
+    profile.other_nics = vec![
+        nodecheck::profile::NicExpectation {
+            name: Some("eth3".into()),
+            role: Some("uplink".into()),
+            cidrs: vec!["10.20.41.0/24".parse().unwrap()],
+            ..Default::default()
+        },
+        nodecheck::profile::NicExpectation {
+            name: Some("eth4".into()),
+            role: Some("storage".into()),
+            ..Default::default()
+        },
+    ];
+    let results = run(&facts, &profile, Phase::PreJoin);
+    assert_eq!(find(&results, "Nic-uplink").status, Status::Ok);
+    let storage = find(&results, "Nic-storage");
+    assert_eq!(storage.status, Status::Fail);
+    assert!(
+        storage.message.starts_with(
+            "storage NIC eth4 is missing; physical NICs here: eth3 (MAC 00:50:56:8a:41:12"
+        ),
+        "{}",
+        storage.message
+    );
+}
+
+#[test]
+fn allowed_bridges_pass_and_old_kernels_and_swap_fail() {
+    let mut facts = load_facts("worker-41");
+    facts.swap.total_kib = 2097148;
+    facts.swap.devices = vec!["/swap.img".into()];
+    facts.host.kernel_release = "4.15.0-213-generic".into();
+    let mut profile = incident_profile();
+    profile.bridges.allowed = vec!["br-[0-9a-f]{12}".into()];
+    let results = run(&facts, &profile, Phase::PreJoin);
+    let bridge = find(&results, "Bridge-br-3f2a1b4c5d6e");
+    assert_eq!(bridge.status, Status::Ok);
+    assert!(
+        bridge.message.contains("allowed by the profile"),
+        "{}",
+        bridge.message
+    );
+    assert_eq!(find(&results, "Bridge-Docker0").status, Status::Fail);
+    let kernel = find(&results, "Kernel-Release");
+    assert_eq!(kernel.status, Status::Fail);
+    assert_eq!(
+        kernel.message,
+        "kernel 4.15.0-213-generic is older than the profile's minimum 4.19"
+    );
+    let swap = find(&results, "Swap");
+    assert_eq!(swap.status, Status::Fail);
+    assert!(
+        swap.message
+            .starts_with("swap is on: 2097148 KiB on /swap.img"),
+        "{}",
+        swap.message
+    );
+}
+
+#[test]
+fn nic_found_by_mac_pattern_and_named_nic_checked_against_it() {
+    let worker41 = load_facts("worker-41");
+    let mut by_mac = incident_profile();
+    by_mac.node_network.nic = Some(nodecheck::profile::NicExpectation {
+        mac_pattern: Some("00:50:56:8a:41:[0-9a-f]{2}".into()),
+        ..Default::default()
+    });
+    let results = run(&worker41, &by_mac, Phase::PreJoin);
+    let present = find(&results, "NodeNic-Present");
+    assert_eq!(present.status, Status::Ok, "{}", present.message);
+    assert!(
+        present.message.starts_with("ens192 (MAC 00:50:56:8a:41:41"),
+        "{}",
+        present.message
+    );
+
+    let worker12 = load_facts("worker-12");
+    let mut named = incident_profile();
+    named.node_network.nic.as_mut().unwrap().pci_pattern = Some("0000:13:00\\.0".into());
+    let results = run(&worker12, &named, Phase::PreJoin);
+    let present = find(&results, "NodeNic-Present");
+    assert_eq!(present.status, Status::Fail);
+    assert_eq!(
+        present.message,
+        "eth3 is present but PCI device 0000:0b:00.0 does not match pci_pattern `0000:13:00\\.0`"
+    );
 }

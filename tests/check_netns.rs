@@ -2,27 +2,18 @@
 //! and the default route), then `check` with that profile on a node built like the incident's worker
 //! (ens192 carrying 10.20.41.41/24, a compose-style bridge br-3f2a1b4c5d6e with 172.18.0.1/16).
 
-use serde_json::Value;
-
-use crate::check::tempdir;
+use crate::check::{result, tempdir};
 use crate::util::{json_stdout, netns_unavailable, skip, Netns};
 
-/// A veth pair inside `ns` whose first end is called `name`, up, with `address`.
-fn nic(ns: &Netns, name: &str, address: &str) {
+/// A node: a veth pair inside `ns` whose first end is called `name`, up, with `address` and the
+/// default route via 10.20.41.1.
+fn node_nic(ns: &Netns, name: &str, address: &str) {
     let peer = format!("{name}-peer");
     ns.ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
     ns.ip(&["addr", "add", address, "dev", name]);
     ns.ip(&["link", "set", name, "up"]);
     ns.ip(&["link", "set", &peer, "up"]);
-}
-
-fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+    ns.ip(&["route", "add", "default", "via", "10.20.41.1", "dev", name]);
 }
 
 #[test]
@@ -35,16 +26,7 @@ fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
     let profile = profile.to_str().unwrap();
 
     let healthy = Netns::new("checks-healthy");
-    nic(&healthy, "eth3", "10.20.41.12/24");
-    healthy.ip(&[
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.20.41.1",
-        "dev",
-        "eth3",
-    ]);
+    node_nic(&healthy, "eth3", "10.20.41.12/24");
     let init = healthy.nodecheck(&[
         "profile",
         "init",
@@ -84,16 +66,7 @@ fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
     }
 
     let incident = Netns::new("checks-incident");
-    nic(&incident, "ens192", "10.20.41.41/24");
-    incident.ip(&[
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.20.41.1",
-        "dev",
-        "ens192",
-    ]);
+    node_nic(&incident, "ens192", "10.20.41.41/24");
     incident.ip(&["link", "add", "br-3f2a1b4c5d6e", "type", "bridge"]);
     incident.ip(&["addr", "add", "172.18.0.1/16", "dev", "br-3f2a1b4c5d6e"]);
     incident.ip(&["link", "set", "br-3f2a1b4c5d6e", "up"]);

@@ -54,6 +54,7 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         ("overlapping ranges", b"pod_cidrs: [10.0.0.0/8]\nservice_cidrs: [10.96.0.0/12]\n".to_vec(), vec![":2:1: pod_cidrs `10.0.0.0/8` overlaps service_cidrs `10.96.0.0/12`"]),
         ("unknown runtime", b"runtimes: [containerd, crio]\n".to_vec(), vec![":1:24: ", "unknown container runtime `crio`", "did you mean `cri-o`?"]),
         ("bad endpoint", b"api_server: \"fd00::10:6443\"\n".to_vec(), vec![":1:13: ", "is not an endpoint"]),
+        ("bad sysctl name", b"sysctls:\n  net.ipv4.ip_forward: 1\n  ip_forward: 1\n".to_vec(), vec![":3:3: ", "`ip_forward` is not a sysctl name"]),
         ("bad sysctl value", b"sysctls:\n  net.ipv4.ip_forward: true\n".to_vec(), vec![":2:24: ", "is a boolean"]),
         ("nic without identity", b"node_network:\n  nic:\n    role: node\n".to_vec(), vec![":2:3: node_network.nic needs a `name`"]),
         ("empty file", b"".to_vec(), vec!["is empty"]),
@@ -182,12 +183,7 @@ fn init_from_a_healthy_node_reads_back_and_passes_on_it() {
     ]);
     assert_eq!(incident.status.code(), Some(3));
     let report = json_stdout(&incident);
-    let present = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "NodeNic-Present")
-        .unwrap();
+    let present = crate::check::result(&report, "NodeNic-Present");
     assert_eq!(present["status"], "fail");
     assert_eq!(present["evidence"]["interface"], "ens192");
     // Refuses to overwrite without --force, overwrites with it.
@@ -231,16 +227,20 @@ fn documented_example() -> String {
     doc[start..end].to_string()
 }
 
+fn child_path(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
 /// Every key path of a JSON value (`calico.families`), descending into objects and array items.
 fn key_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let path = child_path(prefix, k);
                 out.push(path.clone());
                 key_paths(child, &path, out);
             }
@@ -258,11 +258,7 @@ fn key_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
 fn schema_paths(schema: &Value, prefix: &str, out: &mut Vec<String>) {
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (k, child) in props {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
+            let path = child_path(prefix, k);
             out.push(path.clone());
             schema_paths(child, &path, out);
         }

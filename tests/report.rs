@@ -39,6 +39,19 @@ fn check_worker(name: &str, format: &str) -> Output {
     ])
 }
 
+/// `check` with the incident profile on a facts file, in a format.
+fn check_file(facts: &str, format: &str) -> Output {
+    run(&[
+        "check",
+        "--facts",
+        facts,
+        "--profile",
+        INCIDENT_PROFILE,
+        "--format",
+        format,
+    ])
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
 }
@@ -160,30 +173,14 @@ fn hostile_interface_names_are_escaped_in_every_format() {
         "{text}"
     );
 
-    let junit = stdout(&run(&[
-        "check",
-        "--facts",
-        facts,
-        "--profile",
-        INCIDENT_PROFILE,
-        "--format",
-        "junit",
-    ]));
+    let junit = stdout(&check_file(facts, "junit"));
     assert!(!junit.contains('\u{1b}'));
     assert!(
         junit.contains("name=\"Bridge-br-\\x1b[31m$(id)&quot;;&lt;x&gt;&amp;\u{202e}\\\""),
         "{junit}"
     );
 
-    let prom = stdout(&run(&[
-        "check",
-        "--facts",
-        facts,
-        "--profile",
-        INCIDENT_PROFILE,
-        "--format",
-        "prometheus",
-    ]));
+    let prom = stdout(&check_file(facts, "prometheus"));
     assert!(
         prom.contains("id=\"Bridge-br-\u{1b}[31m$(id)\\\";<x>&\u{202e}\\\\\""),
         "{prom}"

@@ -6,6 +6,7 @@ mod util;
 mod calico;
 mod calico_fleet;
 mod check;
+mod check_docker;
 mod check_netns;
 mod cli;
 mod facts_docker;

@@ -6,8 +6,10 @@ use ipnet::IpNet;
 
 use super::node_network::{self, cidr_of, join, network_of, overlaps, NodeNetwork};
 use super::{Area, CheckResult, Context};
+use crate::calico::exclusions::default_exclusions;
+use crate::calico::version::CalicoVersion;
 use crate::facts::{DockerApiStatus, DockerNetwork, Facts, Interface};
-use crate::profile::validate::{compile_anchored, parse_version};
+use crate::profile::validate::compile_anchored;
 
 const AREA: Area = Area::Bridges;
 
@@ -101,13 +103,12 @@ fn is_docker_bridge_name(name: &str) -> bool {
         .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Whether Calico's `first-found` skips this name, for a given Calico version: `^docker.*`, `^cbr.*`,
-/// `^virbr.*`, `^lxcbr.*`, `^cni.*` always; `^br-.*` and `^podman.*` only from 3.25.0 (PR #7045).
-fn first_found_skips(name: &str, calico_version: (u32, u32, u32)) -> bool {
-    let always = ["docker", "cbr", "virbr", "lxcbr", "cni"];
-    let since_3_25 = ["br-", "podman"];
-    always.iter().any(|p| name.starts_with(p))
-        || (calico_version >= (3, 25, 0) && since_3_25.iter().any(|p| name.starts_with(p)))
+/// Whether Calico's `first-found` skips this name in that release: its default exclusion list, matched
+/// as Go's `regexp.MatchString` does (unanchored search; the patterns are RE2-compatible).
+fn first_found_skips(name: &str, calico_version: &CalicoVersion) -> bool {
+    default_exclusions(calico_version)
+        .iter()
+        .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
 }
 
 fn judge(
@@ -165,8 +166,10 @@ fn judge(
         .version
         .clone()
         .unwrap_or_else(|| crate::profile::DEFAULT_CALICO_VERSION.to_string());
-    let version = parse_version(&version_text).unwrap_or((3, 28, 0));
-    let calico_note = if addresses.is_empty() || first_found_skips(&bridge.name, version) {
+    let version: CalicoVersion = version_text
+        .parse()
+        .unwrap_or_else(|_| CalicoVersion::new(3, 28, 0));
+    let calico_note = if addresses.is_empty() || first_found_skips(&bridge.name, &version) {
         String::new()
     } else {
         format!("; Calico {version_text}'s first-found autodetection does not skip it")
@@ -351,10 +354,11 @@ mod tests {
 
     #[test]
     fn first_found_learnt_to_skip_compose_bridges_in_3_25() {
-        assert!(!first_found_skips("br-3f2a1b4c5d6e", (3, 24, 1)));
-        assert!(first_found_skips("br-3f2a1b4c5d6e", (3, 25, 0)));
-        assert!(first_found_skips("docker0", (3, 20, 0)));
-        assert!(!first_found_skips("lxdbr0", (3, 28, 0)));
+        let v = |s: &str| s.parse::<CalicoVersion>().unwrap();
+        assert!(!first_found_skips("br-3f2a1b4c5d6e", &v("3.24.1")));
+        assert!(first_found_skips("br-3f2a1b4c5d6e", &v("3.25.0")));
+        assert!(first_found_skips("docker0", &v("3.20.0")));
+        assert!(!first_found_skips("lxdbr0", &v("3.28.0")));
     }
 
     #[test]

@@ -17,8 +17,17 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     )?;
     let (mut profile, origin) =
         crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
-    if let Some(v) = &args.calico_version {
-        profile.calico.version = Some(v.clone());
+    if let Some(version) = &args.calico_version {
+        if version
+            .parse::<crate::calico::version::CalicoVersion>()
+            .is_err()
+        {
+            return Err(crate::error::BadInput(format!(
+                "--calico-version `{version}` is not a version (expected e.g. 3.24.1)"
+            ))
+            .into());
+        }
+        profile.calico.version = Some(version.clone());
     }
     let facts = super::facts_from(args.input.facts.as_deref())?;
     let ctx = Context {

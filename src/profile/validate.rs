@@ -89,25 +89,6 @@ impl fmt::Display for KernelRelease {
     }
 }
 
-/// A dotted version (`3.24.1`, `v3.25`), for the Calico version.
-pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
-    let text = text.trim().trim_start_matches('v');
-    let mut parts = text.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().map(|p| p.parse().ok()).unwrap_or(Some(0))?;
-    let patch = match parts.next() {
-        Some(p) => p
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .and_then(|n| n.parse().ok())?,
-        None => 0,
-    };
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((major, minor, patch))
-}
-
 /// The same rules the kernel applies to `/proc/sys` names, loosely: dotted words of `[a-z0-9_-]`.
 fn check_sysctl_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
@@ -195,42 +176,46 @@ impl Rule for CidrRule {
     }
 }
 
-struct PatternRule;
-impl Rule for PatternRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        compile_anchored(&raw).map(|_| raw)
-    }
+/// A rule over text that keeps the text when `check` accepts it.
+macro_rules! text_rule {
+    ($name:ident, $check:expr) => {
+        struct $name;
+        impl Rule for $name {
+            type Raw = String;
+            type Out = String;
+            fn apply(raw: String) -> Result<String, String> {
+                let check: fn(&str) -> Result<(), String> = $check;
+                check(&raw).map(|_| raw)
+            }
+        }
+    };
 }
 
-struct KernelMinimumRule;
-impl Rule for KernelMinimumRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        match KernelRelease::parse(&raw) {
-            Some(_) => Ok(raw),
-            None => Err(format!(
-                "`{raw}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)"
-            )),
-        }
-    }
-}
-
-struct CalicoVersionRule;
-impl Rule for CalicoVersionRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        match parse_version(&raw) {
-            Some(_) => Ok(raw),
-            None => Err(format!(
-                "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
-            )),
-        }
-    }
-}
+text_rule!(PatternRule, |p| compile_anchored(p).map(|_| ()));
+text_rule!(KernelMinimumRule, |raw| match KernelRelease::parse(raw) {
+    Some(_) => Ok(()),
+    None => Err(format!(
+        "`{raw}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)"
+    )),
+});
+text_rule!(CalicoVersionRule, |raw| raw
+    .parse::<crate::calico::version::CalicoVersion>()
+    .map(|_| ())
+    .map_err(|_| format!(
+        "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
+    )));
+text_rule!(FamilyRule, |raw| one_of(
+    raw,
+    KNOWN_FAMILIES,
+    "address family"
+));
+text_rule!(RuntimeRule, |raw| one_of(
+    raw,
+    KNOWN_RUNTIMES,
+    "container runtime"
+));
+text_rule!(ModuleRule, check_module_name);
+text_rule!(EndpointRule, check_endpoint);
 
 struct PortRule;
 impl Rule for PortRule {
@@ -260,60 +245,18 @@ impl Rule for MtuRule {
     }
 }
 
-struct FamilyRule;
-impl Rule for FamilyRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        if KNOWN_FAMILIES.contains(&raw.as_str()) {
-            Ok(raw)
-        } else {
-            let hint = super::suggest::closest(&raw, KNOWN_FAMILIES)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            Err(format!(
-                "unknown address family `{raw}` (known: {}){hint}",
-                KNOWN_FAMILIES.join(", ")
-            ))
-        }
+/// Accepts `raw` when it is one of `known`; else lists them, with the closest as a suggestion.
+fn one_of(raw: &str, known: &[&str], what: &str) -> Result<(), String> {
+    if known.contains(&raw) {
+        return Ok(());
     }
-}
-
-struct RuntimeRule;
-impl Rule for RuntimeRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        if KNOWN_RUNTIMES.contains(&raw.as_str()) {
-            Ok(raw)
-        } else {
-            let hint = super::suggest::closest(&raw, KNOWN_RUNTIMES)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            Err(format!(
-                "unknown container runtime `{raw}` (known: {}){hint}",
-                KNOWN_RUNTIMES.join(", ")
-            ))
-        }
-    }
-}
-
-struct ModuleRule;
-impl Rule for ModuleRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        check_module_name(&raw).map(|_| raw)
-    }
-}
-
-struct EndpointRule;
-impl Rule for EndpointRule {
-    type Raw = String;
-    type Out = String;
-    fn apply(raw: String) -> Result<String, String> {
-        check_endpoint(&raw).map(|_| raw)
-    }
+    let hint = super::suggest::closest(raw, known)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown {what} `{raw}` (known: {}){hint}",
+        known.join(", ")
+    ))
 }
 
 pub(super) fn de_cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
@@ -375,13 +318,21 @@ pub(super) fn de_runtimes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
 pub(super) fn de_sysctls<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, String>, D::Error> {
-    let map = BTreeMap::<String, ScalarText>::deserialize(d)?;
-    map.into_iter()
-        .map(|(k, v)| {
-            check_sysctl_name(&k).map_err(D::Error::custom)?;
-            Ok((k, v.0))
-        })
-        .collect()
+    // Names are checked as keys, so an error points at the key itself.
+    let map = BTreeMap::<SysctlName, ScalarText>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, v)| (k.0, v.0)).collect())
+}
+
+/// A sysctl name, checked when read.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct SysctlName(String);
+
+impl<'de> Deserialize<'de> for SysctlName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        check_sysctl_name(&name).map_err(D::Error::custom)?;
+        Ok(SysctlName(name))
+    }
 }
 
 pub(super) fn de_modules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -526,9 +477,6 @@ mod tests {
 
     #[test]
     fn versions_and_endpoints() {
-        assert_eq!(parse_version("v3.24.1"), Some((3, 24, 1)));
-        assert_eq!(parse_version("3.25"), Some((3, 25, 0)));
-        assert_eq!(parse_version("3.x"), None);
         assert!(check_endpoint("10.20.41.10:6443").is_ok());
         assert!(check_endpoint("[fd00::10]:6443").is_ok());
         assert!(check_endpoint("fd00::10:6443").is_err());

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark: `nodecheck check` on a network namespace with ~1,000 interfaces (a busy node: one veth per
+# pod) against `ip -j -d addr show` there. Budget (design.md): within 1.5x of ip, linear in interfaces.
+# check exits 3 here (no container runtime in the namespace), so failures are ignored.
+# Needs root and iproute2; uses hyperfine when installed. Usage: bench/check-1000-interfaces.sh [PAIRS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin="$PWD/target/release/nodecheck"
+pairs_list=("$@")
+[ $# -eq 0 ] && pairs_list=(250 500)
+
+for pairs in "${pairs_list[@]}"; do
+  ns="nc-bench-checks-$$-$pairs"
+  ip netns add "$ns"
+  trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+  # One batch file: creating links one `ip` process at a time would dominate the setup time.
+  batch=$(mktemp)
+  {
+    echo "link set lo up"
+    echo "link add eth3 type veth peer name eth3-peer"
+    echo "addr add 10.20.41.12/24 dev eth3"
+    echo "link set eth3 up"
+    echo "link set eth3-peer up"
+    for i in $(seq 1 "$pairs"); do
+      echo "link add cali$i type veth peer name veth$i"
+      echo "addr add 192.168.$((i / 250)).$((i % 250 + 1))/32 dev cali$i"
+      echo "link set cali$i up"
+      echo "link set veth$i up"
+    done
+    echo "route add default via 10.20.41.1 dev eth3"
+  } > "$batch"
+  ip -n "$ns" -batch "$batch"
+  rm -f "$batch"
+  count=$(ip -n "$ns" -o link show | wc -l)
+  echo "== $count interfaces"
+  # The judging alone (no gathering): the same host from a saved snapshot.
+  snapshot=$(mktemp --suffix=.json)
+  ip netns exec "$ns" "$bin" facts > "$snapshot"
+  if command -v hyperfine >/dev/null; then
+    hyperfine --warmup 3 --runs 20 -N --ignore-failure \
+      "ip netns exec $ns ip -j -d addr show" \
+      "ip netns exec $ns $bin check --format json" \
+      "ip netns exec $ns $bin facts" \
+      "$bin check --facts $snapshot --format json" \
+      "$bin check --facts $snapshot --format human"
+  else
+    for cmd in "ip -j -d addr show" "$bin check --format json"; do
+      start=$(date +%s%N)
+      for _ in $(seq 1 20); do ip netns exec "$ns" $cmd >/dev/null || true; done
+      end=$(date +%s%N)
+      echo "$cmd: $(( (end - start) / 20000000 )) ms per run"
+    done
+  fi
+  rm -f "$snapshot"
+  ip netns del "$ns"
+  trap - EXIT
+done
