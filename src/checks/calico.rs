@@ -290,76 +290,52 @@ mod tests {
             .build()
     }
 
-    #[test]
-    fn compose_bridge_fails_on_3_24() {
-        let r = run(&worker(), "calico: {version: v3.24.1}\n");
-        assert_eq!(r.status, Status::Fail, "{}", r.message);
-        assert!(r.message.contains("172.18.0.1/16"), "{}", r.message);
-        assert!(r.remediation.unwrap().contains("cidr=10.20.41.0/24"));
-    }
-
-    #[test]
-    fn compose_bridge_skipped_on_3_25_but_version_dependent() {
-        let r = run(&worker(), "calico: {version: v3.25.0}\n");
-        assert_eq!(r.status, Status::Warn, "{}", r.message);
-        assert!(
-            r.message.contains("depends on the Calico version"),
-            "{}",
-            r.message
-        );
-    }
-
-    #[test]
-    fn missing_interface_fails_with_the_log_line() {
-        let r = run(&worker(), "calico: {ipv4_method: interface=eth3}\n");
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.message.contains("Unable to auto-detect an IPv4 address using interface regexes [eth3]: no valid host interfaces found"), "{}", r.message);
-    }
-
-    #[test]
-    fn recommended_method_passes() {
-        let r = run(
-            &worker(),
-            "calico: {ipv4_method: cidr=10.20.41.0/24}\nnode_network: {cidrs: [10.20.41.0/24]}\n",
-        );
-        assert_eq!(r.status, Status::Ok, "{}", r.message);
-        assert!(r.remediation.is_none());
-    }
-
-    #[test]
-    fn order_dependence_warns() {
-        let facts = host("w")
+    fn order_host() -> Facts {
+        host("w")
             .nic("eth1", &["192.168.100.5/24"])
             .nic("eth0", &["10.20.41.5/24"])
             .route("default", Some("10.20.41.1"), "eth0", None, None)
-            .build();
-        let r = run(&facts, "calico: {version: v3.28.0}\n");
-        assert_eq!(r.status, Status::Warn, "{}", r.message);
-        assert!(r.message.contains("interface order"), "{}", r.message);
+            .build()
     }
 
-    #[test]
-    fn unanchored_current_method_warns_even_when_right() {
-        let facts = host("w")
+    fn eth30_host() -> Facts {
+        host("w")
             .nic("eth3", &["10.20.41.5/24"])
             .nic("eth30", &[])
             .route("default", Some("10.20.41.1"), "eth3", None, None)
-            .build();
-        let r = run(&facts, "calico: {ipv4_method: interface=eth3}\n");
-        assert_eq!(r.status, Status::Warn, "{}", r.message);
-        assert!(r.message.contains("unanchored"), "{}", r.message);
+            .build()
     }
 
-    #[test]
-    fn down_node_nic_warns() {
-        let facts = host("w")
+    fn down_host() -> Facts {
+        host("w")
             .nic("eth0", &["10.20.41.5/24"])
             .down()
             .route("default", Some("10.20.41.1"), "eth0", None, None)
-            .build();
-        let r = run(&facts, "calico: {ipv4_method: cidr=10.20.41.0/24}\n");
-        assert_eq!(r.status, Status::Warn, "{}", r.message);
-        assert!(r.message.contains("is down"), "{}", r.message);
+            .build()
+    }
+
+    #[test]
+    fn verdict_per_situation() {
+        let cases: Vec<(&str, Facts, &str, Status, &str)> = vec![
+            ("compose bridge picked by 3.24", worker(), "calico: {version: v3.24.1}\n", Status::Fail, "172.18.0.1/16"),
+            ("skipped by 3.25 but version-dependent", worker(), "calico: {version: v3.25.0}\n", Status::Warn, "depends on the Calico version"),
+            ("no eth3 on an ens192 node", worker(), "calico: {ipv4_method: interface=eth3}\n", Status::Fail,
+             "Unable to auto-detect an IPv4 address using interface regexes [eth3]: no valid host interfaces found"),
+            ("recommended method", worker(), "calico: {ipv4_method: cidr=10.20.41.0/24}\nnode_network: {cidrs: [10.20.41.0/24]}\n", Status::Ok, "selects ens192 10.20.41.41/24"),
+            ("management NIC with a lower ifindex", order_host(), "calico: {version: v3.28.0}\n", Status::Warn, "interface order"),
+            ("unanchored regex matching eth30 too", eth30_host(), "calico: {ipv4_method: interface=eth3}\n", Status::Warn, "unanchored"),
+            ("node NIC down", down_host(), "calico: {ipv4_method: cidr=10.20.41.0/24}\n", Status::Warn, "is down"),
+        ];
+        for (name, facts, profile, status, text) in cases {
+            let r = run(&facts, profile);
+            assert_eq!(r.status, status, "{name}: {}", r.message);
+            assert!(r.message.contains(text), "{name}: {}", r.message);
+            assert_eq!(r.remediation.is_some(), status != Status::Ok, "{name}");
+        }
+        let fix = run(&worker(), "calico: {version: v3.24.1}\n")
+            .remediation
+            .unwrap();
+        assert!(fix.contains("cidr=10.20.41.0/24"), "{fix}");
     }
 
     #[test]
