@@ -65,7 +65,7 @@ fn analyse(
     extra: &[String],
 ) -> FamilyAnalysis {
     let version: CalicoVersion = version.parse().unwrap();
-    let fleet = build_fleet(this, peers, &[]);
+    let fleet = build_fleet(this, None, peers, &[]);
     let model = Model::new(&version, &[]);
     let cidrs: Vec<ipnet::IpNet> = cidrs.iter().map(|c| c.parse().unwrap()).collect();
     let settings = FamilySettings {
@@ -233,7 +233,27 @@ fn peers_known_only_to_kubectl_are_listed_not_counted() {
         peer(snapshot("worker-12")),
         kube("worker-99", "10.20.41.99", None),
     ];
-    let fleet = build_fleet(&this, &peers, &[]);
+    let fleet = build_fleet(&this, None, &peers, &[]);
     assert_eq!(fleet.nodes.len(), 2);
     assert_eq!(fleet.without_facts, vec!["worker-99".to_string()]);
+}
+
+#[test]
+fn this_node_s_kubernetes_view_gives_its_internal_ip_and_stored_address() {
+    let this = snapshot("worker-41");
+    let view = kube("worker-41", "10.20.41.41", Some("172.18.0.1/16"));
+    let fleet = build_fleet(&this, view.node.as_ref(), &[], &[]);
+    let here = &fleet.nodes[0];
+    assert_eq!(
+        here.input.internal_ips.addresses,
+        vec!["10.20.41.41".to_string()]
+    );
+    assert_eq!(here.stored_address(Family::Ipv4), Some("172.18.0.1/16"));
+    // Without it, kubelet's default (the default-route interface's address) is assumed.
+    let fleet = build_fleet(&this, None, &[], &[]);
+    assert_eq!(
+        fleet.nodes[0].input.internal_ips.addresses,
+        vec!["10.20.41.41".to_string()]
+    );
+    assert_eq!(fleet.nodes[0].stored_address(Family::Ipv4), None);
 }

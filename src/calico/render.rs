@@ -209,7 +209,7 @@ mod tests {
             .route("default", Some("10.20.41.1"), "ens192", None, None)
             .build();
         let version: CalicoVersion = "3.28.0".parse().unwrap();
-        let fleet = build_fleet(&facts, &[], &[]);
+        let fleet = build_fleet(&facts, None, &[], &[]);
         let model = Model::new(&version, &[]);
         let settings = FamilySettings {
             current_method: None,

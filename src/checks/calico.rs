@@ -62,7 +62,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         None => format!("{var} unset (first-found)"),
         Some(m) => format!("{var}={}", for_terminal(m)),
     };
-    let fleet = build_fleet(ctx.facts, ctx.peers, &[]);
+    let fleet = build_fleet(ctx.facts, None, ctx.peers, &[]);
     let model = Model::new(version, &[]);
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
     let evaluation = evaluate_method(&model, &fleet, &networks, method, family);
@@ -235,7 +235,7 @@ fn fragility(
             for_terminal(interface)
         ));
     }
-    let node = &build_fleet(facts, &[], &[]).nodes[0].input.clone();
+    let node = &build_fleet(facts, None, &[], &[]).nodes[0].input.clone();
     let by_version: Vec<(CalicoVersion, String)> = list_changing_releases()
         .into_iter()
         .map(|v| {
@@ -268,7 +268,8 @@ mod tests {
     use crate::facts::Facts;
     use crate::profile::Profile;
 
-    fn run(facts: &Facts, yaml: &str) -> CheckResult {
+    /// Every result of the Calico checks for these facts under this profile YAML.
+    fn run_all(facts: &Facts, yaml: &str) -> Vec<CheckResult> {
         let profile: Profile = crate::profile::load::parse_profile(yaml, "test").unwrap();
         let ctx = Context {
             facts,
@@ -278,7 +279,11 @@ mod tests {
             baseline: None,
             live: None,
         };
-        check(&ctx).remove(0)
+        check(&ctx)
+    }
+
+    fn run(facts: &Facts, yaml: &str) -> CheckResult {
+        run_all(facts, yaml).remove(0)
     }
 
     fn worker() -> Facts {
@@ -342,17 +347,7 @@ mod tests {
     fn ipv6_off_in_the_kernel_is_named_as_the_cause() {
         let mut facts = worker();
         facts.ipv6.disabled_on_cmdline = true;
-        let profile: Profile =
-            crate::profile::load::parse_profile("calico: {families: [ipv6]}\n", "t").unwrap();
-        let ctx = Context {
-            facts: &facts,
-            profile: &profile,
-            phase: Phase::PreJoin,
-            peers: &[],
-            baseline: None,
-            live: None,
-        };
-        let r = check(&ctx).remove(0);
+        let r = run(&facts, "calico: {families: [ipv6]}\n");
         assert_eq!(r.id, "Calico-AutodetectionIPv6");
         assert_eq!(r.status, Status::Fail);
         assert!(r.message.contains("ipv6.disable=1"), "{}", r.message);
@@ -360,18 +355,10 @@ mod tests {
 
     #[test]
     fn only_profile_families_are_checked() {
-        let profile: Profile =
-            crate::profile::load::parse_profile("calico: {families: [ipv4, ipv6]}\n", "t").unwrap();
-        let facts = worker();
-        let ctx = Context {
-            facts: &facts,
-            profile: &profile,
-            phase: Phase::PreJoin,
-            peers: &[],
-            baseline: None,
-            live: None,
-        };
-        let ids: Vec<String> = check(&ctx).into_iter().map(|r| r.id).collect();
+        let ids: Vec<String> = run_all(&worker(), "calico: {families: [ipv4, ipv6]}\n")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
         assert_eq!(
             ids,
             vec!["Calico-AutodetectionIPv4", "Calico-AutodetectionIPv6"]
