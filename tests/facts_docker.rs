@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{bin, docker_unavailable, json_stdout, skip};
+use crate::facts_netns::successful_facts;
+use crate::util::{bin, docker_unavailable, skip};
 
 /// Removes the Docker network on drop, also when an assertion failed.
 struct DockerNetworkGuard {
@@ -70,13 +71,7 @@ fn facts_with_docker_host(docker_host: &str) -> (Value, Duration) {
         .output()
         .expect("run nodecheck");
     let elapsed = started.elapsed();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (json_stdout(&out), elapsed)
+    (successful_facts(&out), elapsed)
 }
 
 #[test]
@@ -93,8 +88,7 @@ fn compose_network_names_its_bridge_and_project() {
         .env_remove("DOCKER_HOST")
         .output()
         .expect("run nodecheck");
-    assert_eq!(out.status.code(), Some(0));
-    let facts = json_stdout(&out);
+    let facts = successful_facts(&out);
     assert_eq!(facts["docker"]["api"]["status"], "answered");
     let network = facts["docker"]["networks"]
         .as_array()

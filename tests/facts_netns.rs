@@ -3,36 +3,42 @@
 //! addresses, a vxlan, IPv6 disabled on one interface, and hostile interface names. Asserts the exact
 //! facts and that interface order is the kernel's (`ip -j link show`).
 
+use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::util::{bin, json_stdout, netns_unavailable, nodecheck, skip, Netns};
+use crate::util::{bin, json_stdout, netns_unavailable, nix_is_root, nodecheck, skip, Netns};
 
 const ESCAPE_NAME: &str = "e\x1bq";
 const SHELL_NAME: &str = "x$;y";
 const NON_ASCII_NAME: &str = "néé";
 
+/// The JSON snapshot of a `nodecheck facts` run that must have succeeded.
+pub(crate) fn successful_facts(out: &std::process::Output) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_stdout(out)
+}
+
+/// Adds a veth pair `name` / `peer` inside the namespace.
+fn veth_pair(ns: &Netns, name: &str, peer: &str) {
+    ns.ip(&["link", "add", name, "type", "veth", "peer", "name", peer]);
+}
+
 /// Builds the namespace; each step panics with `ip`'s message when it fails.
 fn incident_namespace(tag: &str) -> Netns {
     let ns = Netns::new(tag);
     // The node network: a veth renamed ens192, as on the mis-named worker.
-    ns.ip(&[
-        "link", "add", "tmp-ens", "type", "veth", "peer", "name", "ens-peer",
-    ]);
+    veth_pair(&ns, "tmp-ens", "ens-peer");
     ns.ip(&["link", "set", "tmp-ens", "name", "ens192"]);
     ns.ip(&["addr", "add", "10.20.41.41/24", "dev", "ens192"]);
     // The management NIC.
-    ns.ip(&[
-        "link",
-        "add",
-        "mgmt0",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "mgmt-peer",
-    ]);
+    veth_pair(&ns, "mgmt0", "mgmt-peer");
     ns.ip(&["addr", "add", "192.168.77.10/24", "dev", "mgmt0"]);
     for dev in ["ens192", "ens-peer", "mgmt0", "mgmt-peer"] {
         ns.ip(&["link", "set", dev, "up"]);
@@ -68,16 +74,7 @@ fn incident_namespace(tag: &str) -> Netns {
     ns.ip(&["addr", "add", "172.17.0.1/16", "dev", "docker0"]);
     ns.ip(&["link", "add", "br-3f2a1b4c5d6e", "type", "bridge"]);
     ns.ip(&["addr", "add", "10.20.41.1/24", "dev", "br-3f2a1b4c5d6e"]);
-    ns.ip(&[
-        "link",
-        "add",
-        "vethd0",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "vethd0-peer",
-    ]);
+    veth_pair(&ns, "vethd0", "vethd0-peer");
     ns.ip(&["link", "set", "vethd0", "master", "docker0"]);
     // An overlay and hostile names.
     ns.ip(&[
@@ -93,16 +90,7 @@ fn incident_namespace(tag: &str) -> Netns {
         "dev",
         "mgmt0",
     ]);
-    ns.ip(&[
-        "link",
-        "add",
-        SHELL_NAME,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        ESCAPE_NAME,
-    ]);
+    veth_pair(&ns, SHELL_NAME, ESCAPE_NAME);
     ns.ip(&["link", "add", NON_ASCII_NAME, "type", "bridge"]);
     for setting in [
         "net.ipv6.conf.vxlan/calico.disable_ipv6=1",
@@ -135,28 +123,6 @@ fn facts_while_listening(ns: &Netns, port: u16) -> std::process::Output {
     ns.exec("python3", &["-c", &script, bin().to_str().unwrap()])
 }
 
-/// `ip -j link show` order of names. iproute2 writes control bytes of names raw into its JSON (invalid
-/// JSON), so they are escaped before parsing.
-fn ip_link_names(ns: &Netns) -> Vec<String> {
-    let out = ns.exec("ip", &["-j", "link", "show"]);
-    assert!(out.status.success(), "ip -j link show failed");
-    let mut json = String::new();
-    for c in String::from_utf8_lossy(&out.stdout).chars() {
-        if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') {
-            json.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            json.push(c);
-        }
-    }
-    let links: Value = serde_json::from_str(&json).expect("ip -j link show output");
-    links
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["ifname"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn interface<'a>(facts: &'a Value, name: &str) -> &'a Value {
     facts["interfaces"]
         .as_array()
@@ -183,13 +149,7 @@ fn facts_in_a_namespace_match_the_kernel() {
     }
     let ns = incident_namespace("gather-facts");
     let out = facts_while_listening(&ns, 10250);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let facts = json_stdout(&out);
+    let facts = successful_facts(&out);
 
     let names: Vec<String> = facts["interfaces"]
         .as_array()
@@ -199,7 +159,7 @@ fn facts_in_a_namespace_match_the_kernel() {
         .collect();
     assert_eq!(
         names,
-        ip_link_names(&ns),
+        ns.ip_link_names(),
         "interface order must be the kernel's"
     );
     for hostile in [SHELL_NAME, ESCAPE_NAME, NON_ASCII_NAME] {
@@ -337,9 +297,38 @@ fn yaml_round_trips_and_table_escapes_hostile_names() {
 }
 
 #[test]
-fn facts_as_an_unprivileged_user_succeed_without_product_uuid() {
+fn interface_name_that_is_not_utf8_is_escaped_and_noted() {
     if let Some(reason) = netns_unavailable() {
         return skip(&reason);
+    }
+    let ns = Netns::new("gather-utf8");
+    // The kernel accepts any bytes in a name but `/`, `:` and white space.
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff");
+    let out = Command::new("ip")
+        .args(["-n", &ns.name, "link", "add"])
+        .arg(name)
+        .args(["type", "bridge"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let facts = successful_facts(&ns.nodecheck(&["facts", "--format", "json"]));
+    let bridge = interface(&facts, "bad\\xff");
+    assert_eq!(bridge["kind"], "bridge");
+    let index = bridge["index"].as_u64().unwrap();
+    let note = facts["unavailable"][format!("interfaces[{index}].name")]
+        .as_str()
+        .expect("a note about the name");
+    assert!(note.contains("not valid UTF-8"), "{note}");
+}
+
+#[test]
+fn facts_as_an_unprivileged_user_succeed_without_product_uuid() {
+    if !nix_is_root() {
+        return skip("needs root to switch to an unprivileged user with setpriv");
     }
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
@@ -347,13 +336,7 @@ fn facts_as_an_unprivileged_user_succeed_without_product_uuid() {
         .args(["facts", "--format", "json"])
         .output()
         .expect("setpriv");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let facts = json_stdout(&out);
+    let facts = successful_facts(&out);
     assert_eq!(facts["host"]["gathered_as_root"], false);
     assert_eq!(facts["host"]["product_uuid"], Value::Null);
     let reason = facts["unavailable"]["host.product_uuid"]

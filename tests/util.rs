@@ -120,7 +120,8 @@ impl Netns {
     /// `ip -j link show` order of interface names inside the namespace.
     pub fn ip_link_names(&self) -> Vec<String> {
         let out = self.exec("ip", &["-j", "link", "show"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ip -j output");
+        let v: serde_json::Value =
+            serde_json::from_str(&escape_raw_control_bytes(&out.stdout)).expect("ip -j output");
         v.as_array()
             .unwrap()
             .iter()
@@ -135,6 +136,19 @@ impl Drop for Netns {
             .args(["netns", "del", &self.name])
             .output();
     }
+}
+
+/// `ip -j` writes control bytes of interface names into its JSON strings unescaped, which is not valid
+/// JSON; escape them so the names parse back exactly.
+fn escape_raw_control_bytes(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' | '\r' | ' ' => c.to_string(),
+            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Runs a command and panics with its output unless it succeeds.

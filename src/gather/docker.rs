@@ -41,8 +41,19 @@ pub fn is_docker_bridge_name(name: &str) -> bool {
             .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// What to record when the query task itself died (it does not panic; this keeps gathering total).
+pub fn query_failed(error: &dyn std::fmt::Display) -> (DockerApi, Vec<DockerNetwork>) {
+    let api = DockerApi {
+        socket: api_socket_path(),
+        status: DockerApiStatus::Error,
+        detail: Some(format!("the Docker API query failed: {error}")),
+    };
+    (api, Vec::new())
+}
+
 /// Asks the daemon for its networks. Never fails: what happened is in the returned [`DockerApi`].
-pub async fn query_networks(socket: &str) -> (DockerApi, Vec<DockerNetwork>) {
+pub async fn query_networks(socket: String) -> (DockerApi, Vec<DockerNetwork>) {
+    let socket = socket.as_str();
     let api = |status, detail: String| DockerApi {
         socket: socket.to_string(),
         status,

@@ -23,7 +23,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
 
-use crate::facts::{Docker, Facts, Interface, NextHop, Route, SCHEMA_VERSION};
+use crate::facts::{
+    Docker, Facts, Host, Interface, Ipv6State, ListeningPort, Modules, Route, RuntimeSocket, Swap,
+    SCHEMA_VERSION,
+};
 
 use netlink::{AddressRecord, LinkRecord, RouteRecord};
 
@@ -40,14 +43,23 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         .enable_all()
         .build()
         .context("cannot start the gathering runtime")?;
-    let docker_socket = docker::api_socket_path();
-    let (dumps, (docker_api, docker_networks)) = runtime.block_on(async {
-        tokio::join!(netlink::dump_all(), docker::query_networks(&docker_socket))
+    // The Docker query is started first and collected last: dockerd works on its answer while the
+    // netlink dumps run and the /proc files are read.
+    let (dumps, local, (docker_api, docker_networks)) = runtime.block_on(async {
+        let docker_query = tokio::spawn(docker::query_networks(docker::api_socket_path()));
+        tokio::task::yield_now().await;
+        let dumps = netlink::dump_all().await;
+        let local = gather_local_files(&host, &mut unavailable);
+        let docker = docker_query
+            .await
+            .unwrap_or_else(|e| docker::query_failed(&e));
+        (dumps, local, docker)
     });
     let dumps = dumps?;
+    unavailable.extend(dumps.notes.iter().cloned());
 
     let interfaces = assemble_interfaces(&dumps.links, dumps.addresses);
-    let routes = assemble_routes(&dumps.routes, &dumps.links);
+    let routes = assemble_routes(dumps.routes, &dumps.links);
     let docker = Docker {
         api: docker_api,
         networks: docker_networks,
@@ -59,9 +71,6 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
             .map(|i| i.name.clone())
             .collect(),
     };
-    let sysctls = kernel::gather_sysctls(&mut unavailable);
-    let ipv6 = kernel::gather_ipv6(&host.cmdline, &sysctls);
-    let modules = modules::gather_modules(&host.kernel_release);
     Ok(Facts {
         schema_version: SCHEMA_VERSION,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -69,19 +78,43 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
         host,
         interfaces,
         routes,
-        ipv6,
-        sysctls,
-        modules,
-        swap: swap::gather_swap(&mut unavailable),
+        ipv6: local.ipv6,
+        sysctls: local.sysctls,
+        modules: local.modules,
+        swap: local.swap,
         docker,
-        runtime_sockets: sockets::gather_runtime_sockets(),
-        listening_ports: ports::gather_listening_ports(&mut unavailable),
+        runtime_sockets: local.runtime_sockets,
+        listening_ports: local.listening_ports,
         unavailable,
     })
 }
-/// Joins links with their addresses (both in dump order) and resolves controller names.
+
+/// The facts read from /proc, /sys and the filesystem (everything but netlink and Docker).
+struct LocalFacts {
+    sysctls: BTreeMap<String, Option<String>>,
+    ipv6: Ipv6State,
+    modules: Modules,
+    swap: Swap,
+    runtime_sockets: Vec<RuntimeSocket>,
+    listening_ports: Vec<ListeningPort>,
+}
+
+fn gather_local_files(host: &Host, unavailable: &mut BTreeMap<String, String>) -> LocalFacts {
+    let sysctls = kernel::gather_sysctls(unavailable);
+    LocalFacts {
+        ipv6: kernel::gather_ipv6(&host.cmdline, &sysctls),
+        sysctls,
+        modules: modules::gather_modules(&host.kernel_release),
+        swap: swap::gather_swap(unavailable),
+        runtime_sockets: sockets::gather_runtime_sockets(),
+        listening_ports: ports::gather_listening_ports(unavailable),
+    }
+}
+
+/// Joins links with their addresses (both in dump order), resolves controller names and looks up
+/// physical devices.
 fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> Vec<Interface> {
-    let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();
+    let names = names_by_index(links);
     let mut by_link: HashMap<u32, Vec<crate::facts::Address>> = HashMap::new();
     for record in addresses {
         by_link
@@ -91,58 +124,45 @@ fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> V
     }
     links
         .iter()
-        .map(|link| Interface {
-            index: link.index,
-            name: link.name.clone(),
-            altnames: link.altnames.clone(),
-            kind: link.kind.clone(),
-            physical: sysfs::physical_device(
-                &link.name,
-                sysfs::NetlinkParent {
+        .map(|link| {
+            let mut interface = link.interface.clone();
+            interface.physical = sysfs::physical_device(
+                &interface.name,
+                sysfs::NetlinkHints {
+                    kind: interface.kind.as_deref(),
                     device: link.parent_device.as_deref(),
                     bus: link.parent_bus.as_deref(),
                 },
-            ),
-            mac: link.mac.clone(),
-            permanent_mac: link.permanent_mac.clone(),
-            admin_up: link.admin_up,
-            operstate: link.operstate.clone(),
-            carrier: link.carrier,
-            mtu: link.mtu,
-            master: link
+            );
+            interface.master = link
                 .controller_index
-                .and_then(|i| names.get(&i).map(|n| n.to_string())),
-            ipv6_disabled: link.ipv6_disabled,
-            addresses: by_link.remove(&link.index).unwrap_or_default(),
+                .and_then(|i| names.get(&i).map(|n| n.to_string()));
+            interface.addresses = by_link.remove(&interface.index).unwrap_or_default();
+            interface
         })
         .collect()
 }
 
-/// Resolves route and next-hop interface indexes to names.
-fn assemble_routes(routes: &[RouteRecord], links: &[LinkRecord]) -> Vec<Route> {
-    let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();
-    let name_of = |index: Option<u32>| index.and_then(|i| names.get(&i).map(|n| n.to_string()));
-    routes
+fn names_by_index(links: &[LinkRecord]) -> HashMap<u32, &str> {
+    links
         .iter()
-        .map(|r| Route {
-            family: r.family,
-            destination: r.destination,
-            gateway: r.gateway,
-            device: name_of(r.link_index),
-            protocol: r.protocol.clone(),
-            route_type: r.route_type.clone(),
-            scope: r.scope.clone(),
-            metric: r.metric,
-            preferred_source: r.preferred_source,
-            nexthops: r
-                .nexthops
-                .iter()
-                .map(|h| NextHop {
-                    gateway: h.gateway,
-                    device: name_of(h.link_index),
-                    weight: h.weight,
-                })
-                .collect(),
+        .map(|l| (l.interface.index, l.interface.name.as_str()))
+        .collect()
+}
+
+/// Resolves route and next-hop interface indexes to names.
+fn assemble_routes(records: Vec<RouteRecord>, links: &[LinkRecord]) -> Vec<Route> {
+    let names = names_by_index(links);
+    let name_of = |index: Option<u32>| index.and_then(|i| names.get(&i).map(|n| n.to_string()));
+    records
+        .into_iter()
+        .map(|record| {
+            let mut route = record.route;
+            route.device = name_of(record.link_index);
+            for (hop, index) in route.nexthops.iter_mut().zip(record.nexthop_link_indexes) {
+                hop.device = name_of(index);
+            }
+            route
         })
         .collect()
 }

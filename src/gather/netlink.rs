@@ -3,23 +3,32 @@
 //!
 //! `rtnetlink` changes its API on most minor releases; it is pinned in `Cargo.toml` and only the paths
 //! it re-exports (`rtnetlink::packet_route`) are used, so two versions of the packet crate never meet.
-//! Each dump runs on the gatherer's current-thread tokio runtime inside a timeout: a kernel that does not answer
-//! becomes an error, never a hang.
+//! Each dump runs on the gatherer's current-thread tokio runtime inside a timeout: a kernel that does
+//! not answer becomes an error, never a hang.
+//!
+//! The dumps read the socket one datagram at a time and turn each message into a record before the
+//! next datagram is read. (rtnetlink's `Handle` queues every decoded message of a dump before the
+//! caller sees the first: about 13 KiB per interface, 65 MiB on a node with 5,000 interfaces.)
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use futures_util::TryStreamExt;
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+};
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{
-    AfSpecInet6, AfSpecUnspec, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, Prop, State,
+    AfSpecInet6, AfSpecUnspec, LinkAttribute, LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
+    Prop, State,
 };
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
-use rtnetlink::packet_route::AddressFamily;
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
+use rtnetlink::sys::protocols::NETLINK_ROUTE;
+use rtnetlink::sys::{AsyncSocket, AsyncSocketExt, SocketAddr, TokioSocket};
 
-use crate::facts::{Address, Family};
+use crate::facts::{Address, Family, Interface, NextHop, Route};
 
 /// How long one dump may take before it is abandoned.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,31 +42,21 @@ pub enum NetlinkError {
     Dump {
         what: &'static str,
         #[source]
-        source: rtnetlink::Error,
+        source: std::io::Error,
     },
+    #[error("netlink {what} dump sent a message nodecheck cannot decode: {detail}")]
+    Decode { what: &'static str, detail: String },
     #[error("netlink {what} dump did not finish within {} s", DUMP_TIMEOUT.as_secs())]
     Timeout { what: &'static str },
 }
 
-/// One link from an RTM_GETLINK dump.
+/// One link from an RTM_GETLINK dump: the interface as far as the link message describes it (no
+/// addresses, master or physical device yet), and the indexes and names those are resolved from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkRecord {
-    pub index: u32,
-    pub name: String,
-    pub altnames: Vec<String>,
-    /// `IFLA_INFO_KIND`; `None` for physical NICs and `lo`.
-    pub kind: Option<String>,
-    pub mac: Option<String>,
-    pub permanent_mac: Option<String>,
-    pub admin_up: bool,
-    pub operstate: String,
-    pub carrier: Option<bool>,
-    pub mtu: u32,
+    pub interface: Interface,
     /// Index of the controller (bridge, bond) this link is enslaved to.
     pub controller_index: Option<u32>,
-    /// `disable_ipv6` from the inet6 device configuration in `IFLA_AF_SPEC`; `None` when the kernel
-    /// reports no inet6 configuration (IPv6 off in the kernel).
-    pub ipv6_disabled: Option<bool>,
     /// `IFLA_PARENT_DEV_NAME` / `IFLA_PARENT_DEV_BUS_NAME` (kernel 5.13+): set for real devices.
     pub parent_device: Option<String>,
     pub parent_bus: Option<String>,
@@ -70,27 +69,15 @@ pub struct AddressRecord {
     pub address: Address,
 }
 
-/// One next hop of a route, with an interface index rather than a name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NextHopRecord {
-    pub gateway: Option<IpAddr>,
-    pub link_index: Option<u32>,
-    pub weight: u16,
-}
-
-/// One main-table route from an RTM_GETROUTE dump.
+/// One main-table route from an RTM_GETROUTE dump: the route with its device names still unset,
+/// and the interface indexes they are resolved from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteRecord {
-    pub family: Family,
-    pub destination: ipnet::IpNet,
-    pub gateway: Option<IpAddr>,
+    pub route: Route,
+    /// `RTA_OIF` of a single-path route.
     pub link_index: Option<u32>,
-    pub protocol: String,
-    pub route_type: String,
-    pub scope: String,
-    pub metric: Option<u32>,
-    pub preferred_source: Option<IpAddr>,
-    pub nexthops: Vec<NextHopRecord>,
+    /// Interface index of each of `route.nexthops`, in the same order.
+    pub nexthop_link_indexes: Vec<Option<u32>>,
 }
 
 /// Everything one netlink session returns: links, addresses and main-table routes.
@@ -99,113 +86,387 @@ pub struct Dumps {
     pub links: Vec<LinkRecord>,
     pub addresses: Vec<AddressRecord>,
     pub routes: Vec<RouteRecord>,
+    /// Facts left out or altered, by dotted path, with the reason (for `Facts::unavailable`).
+    pub notes: Vec<(String, String)>,
 }
 
-/// Dumps links, addresses and routes over one netlink connection. Runs on the caller's (current-thread)
-/// tokio runtime; the connection task is spawned on it and stopped afterwards.
-pub async fn dump_all() -> Result<Dumps, NetlinkError> {
-    let (connection, handle, _) = rtnetlink::new_connection().map_err(NetlinkError::Socket)?;
-    // Without the connection task running, every request waits forever.
-    let connection_task = tokio::spawn(connection);
-    let result = async {
-        Ok(Dumps {
-            links: dump_links(&handle).await?,
-            addresses: dump_addresses(&handle).await?,
-            routes: dump_routes(&handle).await?,
+/// A NETLINK_ROUTE socket connected to the kernel, with one reusable receive buffer.
+pub struct RouteSocket {
+    socket: TokioSocket,
+    buffer: Vec<u8>,
+    sequence: u32,
+}
+
+const NLMSG_HEADER_LEN: usize = 16;
+/// `struct ifinfomsg`, before a link message's attributes.
+const IFINFOMSG_LEN: usize = 16;
+const IFLA_IFNAME: u16 = 3;
+const NLA_TYPE_MASK: u16 = 0x3fff;
+
+/// A message of a dump, or the raw bytes of one the packet crate could not decode.
+type Decoded = Result<RouteNetlinkMessage, Undecodable>;
+
+/// A message the packet crate refused (e.g. an interface name that is not UTF-8: the kernel allows
+/// any bytes but `/`, `:` and white space).
+pub struct Undecodable {
+    raw: Vec<u8>,
+    error: String,
+}
+
+/// How often a dump the kernel reports as interrupted is tried.
+const DUMP_ATTEMPTS: u32 = 3;
+
+/// Larger than any datagram the kernel builds for a dump (it caps them at 32 KiB, or one message).
+const RECEIVE_BUFFER_BYTES: usize = 256 * 1024;
+
+impl RouteSocket {
+    /// Opens the socket. Strict checking (Linux 4.20+) makes the kernel apply a route dump's table
+    /// filter itself instead of filling a message for every local-table route (several per
+    /// interface); older kernels refuse the option and get the filter applied here instead.
+    pub fn open() -> Result<RouteSocket, NetlinkError> {
+        let mut socket = TokioSocket::new(NETLINK_ROUTE).map_err(NetlinkError::Socket)?;
+        let raw = socket.socket_mut();
+        raw.bind_auto().map_err(NetlinkError::Socket)?;
+        raw.connect(&SocketAddr::new(0, 0))
+            .map_err(NetlinkError::Socket)?;
+        let _ = raw.set_netlink_get_strict_chk(true);
+        Ok(RouteSocket {
+            socket,
+            buffer: Vec::with_capacity(RECEIVE_BUFFER_BYTES),
+            sequence: 0,
         })
     }
-    .await;
-    connection_task.abort();
-    result
+
+    /// Dumps with `request` and returns `convert`ed answers in order. A dump the kernel marks as
+    /// interrupted (NLM_F_DUMP_INTR: the set changed meanwhile, e.g. IPv6 DAD finishing) is retried,
+    /// up to [`DUMP_ATTEMPTS`] in all; the last attempt is kept whatever its state.
+    async fn dump_records<T>(
+        &mut self,
+        what: &'static str,
+        request: impl Fn() -> RouteNetlinkMessage,
+        mut convert: impl FnMut(Decoded) -> Option<T>,
+    ) -> Result<Vec<T>, NetlinkError> {
+        let mut attempt = 1;
+        loop {
+            let mut records = Vec::new();
+            let interrupted = self
+                .dump(what, request(), |answer| records.extend(convert(answer)))
+                .await?;
+            if !interrupted || attempt == DUMP_ATTEMPTS {
+                return Ok(records);
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Sends one dump request and hands each answer to `each`, datagram by datagram, within
+    /// [`DUMP_TIMEOUT`]. Returns whether the kernel flagged the dump as interrupted.
+    async fn dump(
+        &mut self,
+        what: &'static str,
+        request: RouteNetlinkMessage,
+        mut each: impl FnMut(Decoded),
+    ) -> Result<bool, NetlinkError> {
+        let io = |source| NetlinkError::Dump { what, source };
+        self.sequence += 1;
+        let sequence = self.sequence;
+        let mut message = NetlinkMessage::from(request);
+        message.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        message.header.sequence_number = sequence;
+        message.finalize();
+        let mut bytes = vec![0; message.buffer_len()];
+        message.serialize(&mut bytes);
+        let exchange = async {
+            let mut interrupted = false;
+            self.socket.send(&bytes).await.map_err(io)?;
+            loop {
+                self.buffer.clear();
+                self.socket.recv(&mut self.buffer).await.map_err(io)?;
+                let mut datagram = self.buffer.as_slice();
+                while !datagram.is_empty() {
+                    let malformed = || NetlinkError::Decode {
+                        what,
+                        detail: "a message is shorter than its header says".into(),
+                    };
+                    let header = datagram.get(..NLMSG_HEADER_LEN).ok_or_else(malformed)?;
+                    let length = u32::from_ne_bytes(header[0..4].try_into().unwrap()) as usize;
+                    let flags = u16::from_ne_bytes(header[6..8].try_into().unwrap());
+                    let message_sequence = u32::from_ne_bytes(header[8..12].try_into().unwrap());
+                    if length < NLMSG_HEADER_LEN || length > datagram.len() {
+                        return Err(malformed());
+                    }
+                    let raw = &datagram[..length];
+                    datagram = datagram.get((length + 3) & !3..).unwrap_or_default();
+                    if message_sequence != sequence {
+                        continue;
+                    }
+                    interrupted |= flags & NLM_F_DUMP_INTR != 0;
+                    let answer = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(raw) {
+                        Ok(answer) => answer,
+                        Err(error) => {
+                            each(Err(Undecodable {
+                                raw: raw.to_vec(),
+                                error: error.to_string(),
+                            }));
+                            continue;
+                        }
+                    };
+                    match answer.payload {
+                        NetlinkPayload::Done(_) => return Ok(interrupted),
+                        NetlinkPayload::Error(e) if e.code.is_some() => return Err(io(e.to_io())),
+                        NetlinkPayload::InnerMessage(inner) => each(Ok(inner)),
+                        _ => {}
+                    }
+                }
+            }
+        };
+        match tokio::time::timeout(DUMP_TIMEOUT, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(NetlinkError::Timeout { what }),
+        }
+    }
 }
 
-async fn timed<T>(
-    what: &'static str,
-    fut: impl std::future::Future<Output = Result<T, rtnetlink::Error>>,
-) -> Result<T, NetlinkError> {
-    match tokio::time::timeout(DUMP_TIMEOUT, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(source)) => Err(NetlinkError::Dump { what, source }),
-        Err(_) => Err(NetlinkError::Timeout { what }),
-    }
+/// Dumps links, addresses and routes over one netlink socket, on the caller's (current-thread)
+/// tokio runtime.
+pub async fn dump_all() -> Result<Dumps, NetlinkError> {
+    let mut socket = RouteSocket::open()?;
+    let mut notes = Vec::new();
+    Ok(Dumps {
+        links: dump_links(&mut socket, &mut notes).await?,
+        addresses: dump_addresses(&mut socket, &mut notes).await?,
+        routes: dump_routes(&mut socket, &mut notes).await?,
+        notes,
+    })
 }
 
 /// RTM_GETLINK dump, in the kernel's order.
-pub async fn dump_links(handle: &rtnetlink::Handle) -> Result<Vec<LinkRecord>, NetlinkError> {
-    let messages: Vec<LinkMessage> =
-        timed("link", handle.link().get().execute().try_collect()).await?;
-    Ok(messages.iter().map(link_record).collect())
+///
+/// A link whose name is not valid UTF-8 is kept, its name written with `\xNN` for the invalid
+/// bytes, and a note says so; a link message that cannot be decoded even then is left out, noted.
+pub async fn dump_links(
+    socket: &mut RouteSocket,
+    notes: &mut Vec<(String, String)>,
+) -> Result<Vec<LinkRecord>, NetlinkError> {
+    // RTEXT_FILTER_SKIP_STATS: no per-link and per-inet6 counters, about half of every message, none
+    // of it used (kernels without the flag ignore it and send them anyway).
+    let request = || {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        RouteNetlinkMessage::GetLink(message)
+    };
+    socket
+        .dump_records("link", request, |answer| match answer {
+            Ok(RouteNetlinkMessage::NewLink(message)) => Some(link_record(&message)),
+            Ok(_) => None,
+            Err(undecodable) => {
+                let link = escape_link_names(&undecodable.raw)
+                    .and_then(|raw| NetlinkMessage::<RouteNetlinkMessage>::deserialize(&raw).ok())
+                    .and_then(|message| match message.payload {
+                        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
+                            Some(link_record(&link))
+                        }
+                        _ => None,
+                    });
+                let index = link_message_index(&undecodable.raw);
+                match &link {
+                    Some(record) => notes.push((
+                        format!("interfaces[{index}].name"),
+                        format!(
+                            "the kernel's name for ifindex {index} is not valid UTF-8; it is shown as `{}`, with \\xNN for each invalid byte",
+                            record.interface.name
+                        ),
+                    )),
+                    None => notes.push((
+                        format!("interfaces[{index}]"),
+                        format!("the link message for ifindex {index} could not be decoded ({}); the interface is left out", undecodable.error),
+                    )),
+                }
+                link
+            }
+        })
+        .await
 }
 
 /// RTM_GETADDR dump (IPv4 and IPv6), in the kernel's order.
 pub async fn dump_addresses(
-    handle: &rtnetlink::Handle,
+    socket: &mut RouteSocket,
+    notes: &mut Vec<(String, String)>,
 ) -> Result<Vec<AddressRecord>, NetlinkError> {
-    let messages: Vec<AddressMessage> =
-        timed("address", handle.address().get().execute().try_collect()).await?;
-    Ok(messages.iter().filter_map(address_record).collect())
+    let request = || RouteNetlinkMessage::GetAddress(AddressMessage::default());
+    socket
+        .dump_records("address", request, |answer| match answer {
+            Ok(RouteNetlinkMessage::NewAddress(message)) => address_record(&message),
+            Ok(_) => None,
+            Err(undecodable) => {
+                notes.push(undecodable_note("addresses", &undecodable));
+                None
+            }
+        })
+        .await
 }
 
 /// RTM_GETROUTE dumps of the main table, IPv4 then IPv6, each in the kernel's order.
 ///
-/// The connection does not enable strict checking, so the kernel ignores header filters and returns
-/// every table: the main table is selected here. (With strict checking the request's protocol and
-/// type would have to be unspecified, or nothing comes back.)
-pub async fn dump_routes(handle: &rtnetlink::Handle) -> Result<Vec<RouteRecord>, NetlinkError> {
+/// With strict checking the kernel honours the header's table; without it (old kernels) it ignores
+/// header filters and returns every table, so the main table is also selected here. The request's
+/// protocol and type must be unspecified: with strict checking they are filters too, and
+/// rtnetlink's builder defaults (static, unicast) would return almost nothing.
+///
+/// Only answers of the requested family are kept: a kernel without IPv6 answers an AF_INET6 route
+/// dump with every family's routes.
+pub async fn dump_routes(
+    socket: &mut RouteSocket,
+    notes: &mut Vec<(String, String)>,
+) -> Result<Vec<RouteRecord>, NetlinkError> {
     let mut routes = Vec::new();
     for family in [AddressFamily::Inet, AddressFamily::Inet6] {
-        let mut request = RouteMessage::default();
-        request.header.address_family = family;
-        request.header.table = RouteHeader::RT_TABLE_UNSPEC;
-        request.header.protocol = RouteProtocol::Unspec;
-        request.header.kind = RouteType::Unspec;
-        request.header.scope = RouteScope::Universe;
-        let messages: Vec<RouteMessage> =
-            timed("route", handle.route().get(request).execute().try_collect()).await?;
-        routes.extend(messages.iter().filter_map(route_record));
+        let request = || {
+            let mut message = RouteMessage::default();
+            message.header.address_family = family;
+            message.header.table = RouteHeader::RT_TABLE_MAIN;
+            message.header.protocol = RouteProtocol::Unspec;
+            message.header.kind = RouteType::Unspec;
+            message.header.scope = RouteScope::Universe;
+            RouteNetlinkMessage::GetRoute(message)
+        };
+        let family_routes = socket
+            .dump_records("route", request, |answer| match answer {
+                Ok(RouteNetlinkMessage::NewRoute(message))
+                    if message.header.address_family == family =>
+                {
+                    route_record(&message)
+                }
+                Ok(_) => None,
+                Err(undecodable) => {
+                    notes.push(undecodable_note("routes", &undecodable));
+                    None
+                }
+            })
+            .await?;
+        routes.extend(family_routes);
     }
     Ok(routes)
 }
 
+fn undecodable_note(path: &str, undecodable: &Undecodable) -> (String, String) {
+    (
+        path.to_string(),
+        format!(
+            "a netlink message could not be decoded and was left out: {}",
+            undecodable.error
+        ),
+    )
+}
+
+/// The ifindex of a raw RTM_NEWLINK message (0 when too short to tell).
+fn link_message_index(raw: &[u8]) -> i32 {
+    raw.get(NLMSG_HEADER_LEN + 4..NLMSG_HEADER_LEN + 8)
+        .map(|b| i32::from_ne_bytes(b.try_into().unwrap()))
+        .unwrap_or(0)
+}
+
+/// Rewrites a raw RTM_NEWLINK message so that its IFLA_IFNAME is valid UTF-8 (invalid bytes as
+/// `\xNN`), fixing the attribute and message lengths. `None` when the message is malformed.
+pub fn escape_link_names(raw: &[u8]) -> Option<Vec<u8>> {
+    let attributes_start = NLMSG_HEADER_LEN + IFINFOMSG_LEN;
+    let mut out = raw.get(..attributes_start)?.to_vec();
+    let mut rest = &raw[attributes_start..];
+    while rest.len() >= 4 {
+        let length = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        let kind = u16::from_ne_bytes([rest[2], rest[3]]);
+        if length < 4 || length > rest.len() {
+            return None;
+        }
+        let payload = &rest[4..length];
+        let replaced;
+        let payload = if kind & NLA_TYPE_MASK == IFLA_IFNAME {
+            let name = payload.split(|b| *b == 0).next().unwrap_or_default();
+            replaced = [escape_invalid_utf8(name).as_bytes(), &[0]].concat();
+            &replaced[..]
+        } else {
+            payload
+        };
+        out.extend_from_slice(&u16::try_from(payload.len() + 4).ok()?.to_ne_bytes());
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(payload);
+        out.resize((out.len() + 3) & !3, 0);
+        rest = rest.get((length + 3) & !3..).unwrap_or_default();
+    }
+    let total = u32::try_from(out.len()).ok()?;
+    out[0..4].copy_from_slice(&total.to_ne_bytes());
+    Some(out)
+}
+
+/// Valid UTF-8 kept as it is; each byte of an invalid sequence written as `\xNN`.
+pub fn escape_invalid_utf8(mut bytes: &[u8]) -> String {
+    let mut out = String::new();
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(after.len());
+                for b in &after[..bad] {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+                bytes = &after[bad..];
+            }
+        }
+    }
+}
+
 fn link_record(message: &LinkMessage) -> LinkRecord {
     let mut link = LinkRecord {
-        index: message.header.index,
-        name: String::new(),
-        altnames: Vec::new(),
-        kind: None,
-        mac: None,
-        permanent_mac: None,
-        admin_up: message.header.flags.contains(LinkFlags::Up),
-        operstate: "unknown".into(),
-        carrier: None,
-        mtu: 0,
+        interface: Interface {
+            index: message.header.index,
+            name: String::new(),
+            altnames: Vec::new(),
+            kind: None,
+            physical: None,
+            mac: None,
+            permanent_mac: None,
+            admin_up: message.header.flags.contains(LinkFlags::Up),
+            operstate: "unknown".into(),
+            carrier: None,
+            mtu: 0,
+            master: None,
+            ipv6_disabled: None,
+            addresses: Vec::new(),
+        },
         controller_index: None,
-        ipv6_disabled: None,
         parent_device: None,
         parent_bus: None,
     };
+    let interface = &mut link.interface;
     for attribute in &message.attributes {
         match attribute {
-            LinkAttribute::IfName(name) => link.name = name.clone(),
+            LinkAttribute::IfName(name) => interface.name = name.clone(),
             LinkAttribute::PropList(props) => {
                 for prop in props {
                     if let Prop::AltIfName(alt) = prop {
-                        link.altnames.push(alt.clone());
+                        interface.altnames.push(alt.clone());
                     }
                 }
             }
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(kind) = info {
-                        link.kind = Some(kind.to_string());
+                        interface.kind = Some(kind.to_string());
                     }
                 }
             }
-            LinkAttribute::Address(bytes) => link.mac = hardware_address(bytes),
-            LinkAttribute::PermAddress(bytes) => link.permanent_mac = hardware_address(bytes),
-            LinkAttribute::OperState(state) => link.operstate = operstate_name(state),
-            LinkAttribute::Carrier(c) => link.carrier = Some(*c != 0),
-            LinkAttribute::Mtu(mtu) => link.mtu = *mtu,
+            LinkAttribute::Address(bytes) => interface.mac = hardware_address(bytes),
+            LinkAttribute::PermAddress(bytes) => interface.permanent_mac = hardware_address(bytes),
+            LinkAttribute::OperState(state) => interface.operstate = operstate_name(state),
+            LinkAttribute::Carrier(c) => interface.carrier = Some(*c != 0),
+            LinkAttribute::Mtu(mtu) => interface.mtu = *mtu,
             LinkAttribute::Controller(index) => link.controller_index = Some(*index),
             LinkAttribute::ParentDevName(name) => link.parent_device = Some(name.clone()),
             LinkAttribute::ParentDevBusName(bus) => link.parent_bus = Some(bus.clone()),
@@ -214,7 +475,7 @@ fn link_record(message: &LinkMessage) -> LinkRecord {
                     if let AfSpecUnspec::Inet6(inet6) = spec {
                         for item in inet6 {
                             if let AfSpecInet6::DevConf(conf) = item {
-                                link.ipv6_disabled = Some(conf.disable_ipv6 != 0);
+                                interface.ipv6_disabled = Some(conf.disable_ipv6 != 0);
                             }
                         }
                     }
@@ -338,6 +599,7 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
     let mut metric = None;
     let mut preferred_source = None;
     let mut nexthops = Vec::new();
+    let mut nexthop_link_indexes = Vec::new();
     for attribute in &message.attributes {
         match attribute {
             RouteAttribute::Table(t) => table = *t,
@@ -352,12 +614,14 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
                         RouteAttribute::Gateway(g) => route_ip(g),
                         _ => None,
                     });
-                    nexthops.push(NextHopRecord {
+                    nexthops.push(NextHop {
                         gateway,
-                        link_index: (hop.interface_index != 0).then_some(hop.interface_index),
+                        device: None,
                         // rtnh_hops holds weight - 1.
                         weight: u16::from(hop.hops) + 1,
                     });
+                    nexthop_link_indexes
+                        .push((hop.interface_index != 0).then_some(hop.interface_index));
                 }
             }
             _ => {}
@@ -381,16 +645,20 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
     )
     .ok()?;
     Some(RouteRecord {
-        family,
-        destination,
-        gateway,
+        route: Route {
+            family,
+            destination,
+            gateway,
+            device: None,
+            protocol: route_protocol_name(&header.protocol),
+            route_type: route_type_name(&header.kind),
+            scope: route_scope_name(&header.scope),
+            metric,
+            preferred_source,
+            nexthops,
+        },
         link_index,
-        protocol: route_protocol_name(&header.protocol),
-        route_type: route_type_name(&header.kind),
-        scope: route_scope_name(&header.scope),
-        metric,
-        preferred_source,
-        nexthops,
+        nexthop_link_indexes,
     })
 }
 
@@ -468,6 +736,39 @@ fn route_scope_name(scope: &RouteScope) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_bytes_are_escaped() {
+        assert_eq!(escape_invalid_utf8(b"bad\xff"), "bad\\xff");
+        assert_eq!(escape_invalid_utf8("néé".as_bytes()), "néé");
+        assert_eq!(escape_invalid_utf8(b"\xc3"), "\\xc3");
+    }
+
+    #[test]
+    fn link_message_with_a_non_utf8_name_decodes_after_escaping() {
+        let mut message = LinkMessage::default();
+        message.header.index = 7;
+        message.attributes.push(LinkAttribute::IfName("abc".into()));
+        message.attributes.push(LinkAttribute::Mtu(1400));
+        let mut netlink = NetlinkMessage::from(RouteNetlinkMessage::NewLink(message));
+        netlink.finalize();
+        let mut raw = vec![0; netlink.buffer_len()];
+        netlink.serialize(&mut raw);
+        let name_at = raw.windows(3).position(|w| w == b"abc").unwrap();
+        raw[name_at + 1] = 0xff; // "a\xffc"
+        assert!(NetlinkMessage::<RouteNetlinkMessage>::deserialize(&raw).is_err());
+
+        let fixed = escape_link_names(&raw).unwrap();
+        let decoded = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&fixed).unwrap();
+        let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) = decoded.payload
+        else {
+            panic!("not a link message");
+        };
+        let record = link_record(&link);
+        assert_eq!(record.interface.name, "a\\xffc");
+        assert_eq!(record.interface.mtu, 1400);
+        assert_eq!(link_message_index(&raw), 7);
+    }
 
     #[test]
     fn hardware_address_is_lower_hex_and_zero_is_none() {

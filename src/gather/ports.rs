@@ -1,5 +1,11 @@
-//! Listening TCP ports from `/proc/net/tcp` and `/proc/net/tcp6` (sockets in state `0A`, LISTEN), so
-//! checks can tell whether kubelet's 10250 or the API server's 6443 is already taken.
+//! Listening TCP ports, so checks can tell whether kubelet's 10250 or the API server's 6443 is
+//! already taken.
+//!
+//! The kernel is asked over `NETLINK_SOCK_DIAG` for listening sockets only (what `ss -tln` does): it
+//! then walks just the listening hash. Reading `/proc/net/tcp{,6}` walks the whole established hash
+//! (262,144 buckets on a 2-CPU VM: about 3 ms per file, more than the rest of gathering together);
+//! it is the fallback when sock_diag is unavailable (no `inet_diag` in the kernel), parsed for
+//! sockets in state `0A` (LISTEN).
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -8,22 +14,48 @@ use crate::facts::ListeningPort;
 
 const TCP_LISTEN: &str = "0A";
 
-/// Reads both tables; an unreadable one adds a reason to `unavailable` and contributes nothing.
+/// Listening TCP sockets, IPv4 then IPv6, one entry per endpoint.
 pub fn gather_listening_ports(
     unavailable: &mut std::collections::BTreeMap<String, String>,
 ) -> Vec<ListeningPort> {
-    let mut ports = Vec::new();
+    let mut sockets = Vec::new();
+    let mut diag_failed = None;
+    for (family, protocol) in [(libc::AF_INET, "tcp"), (libc::AF_INET6, "tcp6")] {
+        match sock_diag::dump_tcp_listeners(family as u8) {
+            Ok(found) => sockets.extend(found.into_iter().map(|(address, port)| ListeningPort {
+                protocol: protocol.to_string(),
+                address,
+                port,
+            })),
+            Err(e) => {
+                diag_failed = Some(e);
+                break;
+            }
+        }
+    }
+    if diag_failed.is_some() {
+        sockets = read_proc_net_tcp(unavailable);
+    }
+    dedupe(sockets)
+}
+
+/// SO_REUSEPORT listeners appear once per socket; one entry per endpoint, first one kept.
+fn dedupe(sockets: Vec<ListeningPort>) -> Vec<ListeningPort> {
     let mut seen = HashSet::new();
+    sockets
+        .into_iter()
+        .filter(|p| seen.insert((p.protocol.clone(), p.address, p.port)))
+        .collect()
+}
+
+/// The fallback: both `/proc` tables; an unreadable one adds a reason to `unavailable`.
+fn read_proc_net_tcp(
+    unavailable: &mut std::collections::BTreeMap<String, String>,
+) -> Vec<ListeningPort> {
+    let mut ports = Vec::new();
     for (protocol, path) in [("tcp", "/proc/net/tcp"), ("tcp6", "/proc/net/tcp6")] {
         match std::fs::read_to_string(path) {
-            Ok(text) => {
-                for port in parse_proc_net_tcp(&text, protocol) {
-                    // SO_REUSEPORT listeners appear once per socket; one entry per endpoint.
-                    if seen.insert((port.protocol.clone(), port.address, port.port)) {
-                        ports.push(port);
-                    }
-                }
-            }
+            Ok(text) => ports.extend(parse_proc_net_tcp(&text, protocol)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && protocol == "tcp6" => {}
             Err(e) => {
                 unavailable.insert(
@@ -75,6 +107,159 @@ fn parse_endpoint(field: &str) -> Option<(IpAddr, u16)> {
     Some((address, port))
 }
 
+mod sock_diag {
+    //! A minimal `NETLINK_SOCK_DIAG` client: one `SOCK_DIAG_BY_FAMILY` dump of TCP sockets in the
+    //! LISTEN state, with a receive timeout so a kernel that does not answer cannot hang gathering.
+
+    use std::io;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const NLMSG_ERROR: u16 = 2;
+    const NLMSG_DONE: u16 = 3;
+    const TCP_LISTEN_STATE: u32 = 10;
+    const NLMSG_HEADER_LEN: usize = 16;
+    /// `struct inet_diag_req_v2`.
+    const REQUEST_LEN: usize = 56;
+    /// `struct inet_diag_msg` up to and including the socket id.
+    const MESSAGE_MIN_LEN: usize = 52;
+
+    /// `(address, port)` of every listening TCP socket of one family (`AF_INET` or `AF_INET6`).
+    pub fn dump_tcp_listeners(family: u8) -> io::Result<Vec<(IpAddr, u16)>> {
+        // SAFETY: plain socket(2) call; the result is checked before use and owned afterwards.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+                libc::NETLINK_SOCK_DIAG,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh, valid descriptor nobody else owns.
+        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+        let timeout = libc::timeval {
+            tv_sec: 2,
+            tv_usec: 0,
+        };
+        // SAFETY: the option value points to a live timeval of the size passed.
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&timeout as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
+        }
+        let request = request(family);
+        // SAFETY: the buffer is valid for its length; the kernel is the destination (nl_pid 0).
+        let sent = unsafe {
+            let mut kernel: libc::sockaddr_nl = std::mem::zeroed();
+            kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+            libc::sendto(
+                socket.as_raw_fd(),
+                request.as_ptr().cast(),
+                request.len(),
+                0,
+                (&kernel as *const libc::sockaddr_nl).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if sent < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut found = Vec::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            // SAFETY: the buffer is valid and writable for its length.
+            let received = unsafe {
+                libc::recv(
+                    socket.as_raw_fd(),
+                    buffer.as_mut_ptr().cast(),
+                    buffer.len(),
+                    0,
+                )
+            };
+            if received < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if parse_messages(&buffer[..received as usize], &mut found)? {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// `nlmsghdr` + `inet_diag_req_v2` asking for TCP sockets of `family` in LISTEN.
+    pub fn request(family: u8) -> Vec<u8> {
+        let mut out = Vec::with_capacity(NLMSG_HEADER_LEN + REQUEST_LEN);
+        out.extend_from_slice(&((NLMSG_HEADER_LEN + REQUEST_LEN) as u32).to_ne_bytes());
+        out.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
+        out.extend_from_slice(&flags.to_ne_bytes());
+        out.extend_from_slice(&1u32.to_ne_bytes()); // sequence
+        out.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel assigns it
+        out.push(family);
+        out.push(libc::IPPROTO_TCP as u8);
+        out.push(0); // no extensions
+        out.push(0);
+        out.extend_from_slice(&(1u32 << TCP_LISTEN_STATE).to_ne_bytes());
+        out.resize(NLMSG_HEADER_LEN + REQUEST_LEN, 0); // wildcard socket id
+        out
+    }
+
+    /// Parses one datagram of netlink messages into `found`; `Ok(true)` at the end of the dump.
+    pub fn parse_messages(mut data: &[u8], found: &mut Vec<(IpAddr, u16)>) -> io::Result<bool> {
+        while data.len() >= NLMSG_HEADER_LEN {
+            let length = u32::from_ne_bytes(data[0..4].try_into().unwrap()) as usize;
+            let kind = u16::from_ne_bytes(data[4..6].try_into().unwrap());
+            if length < NLMSG_HEADER_LEN || length > data.len() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "malformed sock_diag message",
+                ));
+            }
+            let payload = &data[NLMSG_HEADER_LEN..length];
+            match kind {
+                NLMSG_DONE => return Ok(true),
+                NLMSG_ERROR => {
+                    let errno = payload
+                        .get(0..4)
+                        .map(|b| i32::from_ne_bytes(b.try_into().unwrap()))
+                        .unwrap_or(0);
+                    return Err(io::Error::from_raw_os_error(-errno));
+                }
+                SOCK_DIAG_BY_FAMILY if payload.len() >= MESSAGE_MIN_LEN => {
+                    if let Some(endpoint) = endpoint(payload) {
+                        found.push(endpoint);
+                    }
+                }
+                _ => {}
+            }
+            let aligned = (length + 3) & !3;
+            data = data.get(aligned..).unwrap_or_default();
+        }
+        Ok(false)
+    }
+
+    /// Source address and port of an `inet_diag_msg` (port and address in network byte order).
+    fn endpoint(message: &[u8]) -> Option<(IpAddr, u16)> {
+        let family = message[0];
+        let port = u16::from_be_bytes([message[4], message[5]]);
+        let source = &message[8..24];
+        let address = if family == libc::AF_INET as u8 {
+            IpAddr::V4(Ipv4Addr::new(source[0], source[1], source[2], source[3]))
+        } else if family == libc::AF_INET6 as u8 {
+            IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(source).ok()?))
+        } else {
+            return None;
+        };
+        Some((address, port))
+    }
+}
+
 #[cfg(all(test, target_endian = "little"))]
 mod tests {
     use super::*;
@@ -103,6 +288,55 @@ mod tests {
         assert_eq!(ports[0].port, 6432);
         assert_eq!(ports[1].address, "2001:db8::1".parse::<IpAddr>().unwrap());
         assert_eq!(ports[1].port, 22);
+    }
+
+    #[test]
+    fn sock_diag_request_and_reply() {
+        let request = sock_diag::request(libc::AF_INET as u8);
+        assert_eq!(request.len(), 72);
+        assert_eq!(&request[0..4], &72u32.to_ne_bytes());
+        assert_eq!(request[16], libc::AF_INET as u8);
+        assert_eq!(request[17], 6);
+        assert_eq!(&request[20..24], &(1u32 << 10).to_ne_bytes());
+
+        // One inet_diag_msg for 127.0.0.1:10250, then NLMSG_DONE.
+        let mut reply = Vec::new();
+        reply.extend_from_slice(&(16u32 + 72).to_ne_bytes());
+        reply.extend_from_slice(&20u16.to_ne_bytes());
+        reply.extend_from_slice(&[0; 10]);
+        let mut message = vec![0u8; 72];
+        message[0] = libc::AF_INET as u8;
+        message[1] = 10;
+        message[4..6].copy_from_slice(&10250u16.to_be_bytes());
+        message[8..12].copy_from_slice(&[127, 0, 0, 1]);
+        reply.extend_from_slice(&message);
+        reply.extend_from_slice(&20u32.to_ne_bytes());
+        reply.extend_from_slice(&3u16.to_ne_bytes());
+        reply.extend_from_slice(&[0; 14]);
+        let mut found = Vec::new();
+        assert!(sock_diag::parse_messages(&reply, &mut found).unwrap());
+        assert_eq!(found, vec![("127.0.0.1".parse().unwrap(), 10250)]);
+
+        let mut error = Vec::new();
+        error.extend_from_slice(&20u32.to_ne_bytes());
+        error.extend_from_slice(&2u16.to_ne_bytes());
+        error.extend_from_slice(&[0; 10]);
+        error.extend_from_slice(&(-libc::ENOENT).to_ne_bytes());
+        assert!(sock_diag::parse_messages(&error, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn live_listeners_agree_with_proc() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let Ok(found) = sock_diag::dump_tcp_listeners(libc::AF_INET as u8) else {
+            return; // no inet_diag in this kernel: the /proc fallback is used
+        };
+        assert!(found.contains(&("127.0.0.1".parse().unwrap(), port)));
+        let proc = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        assert!(parse_proc_net_tcp(&proc, "tcp")
+            .iter()
+            .any(|p| p.port == port));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Physical-device detection from sysfs: physical NICs carry no netlink link kind, so a NIC is told
 //! from a virtual link by where `/sys/class/net/<if>` points (below `/sys/devices`, not
 //! `/sys/devices/virtual`), and its bus and driver by the `subsystem` and `driver` links of its parent
-//! device. Only `readlink` is used: cheap even on a node with thousands of interfaces.
+//! device. Only `readlink` is used, and only for interfaces that may be physical: a link with a
+//! netlink kind (veth, bridge, vxlan, ...) and no parent device is virtual without asking sysfs, which
+//! spares a lookup per cali* veth on a busy node.
 
 use std::path::{Path, PathBuf};
 
@@ -9,15 +11,27 @@ use crate::facts::PhysicalDevice;
 
 const CLASS_NET: &str = "/sys/class/net";
 
-/// What netlink already said about an interface's parent device (`IFLA_PARENT_DEV_*`, kernel 5.13+).
+/// What netlink already said about an interface: its link kind and parent device
+/// (`IFLA_PARENT_DEV_*`, kernel 5.13+).
 #[derive(Debug, Clone, Default)]
-pub struct NetlinkParent<'a> {
+pub struct NetlinkHints<'a> {
+    pub kind: Option<&'a str>,
     pub device: Option<&'a str>,
     pub bus: Option<&'a str>,
 }
 
+impl NetlinkHints<'_> {
+    /// A link with a kind and no parent device is a software device: no sysfs lookup needed.
+    pub fn certainly_virtual(&self) -> bool {
+        self.kind.is_some() && self.device.is_none()
+    }
+}
+
 /// The physical device behind `name`, or `None` for a virtual link or when sysfs does not list it.
-pub fn physical_device(name: &str, parent: NetlinkParent<'_>) -> Option<PhysicalDevice> {
+pub fn physical_device(name: &str, parent: NetlinkHints<'_>) -> Option<PhysicalDevice> {
+    if parent.certainly_virtual() {
+        return None;
+    }
     let class_link = Path::new(CLASS_NET).join(name);
     let device_path = std::fs::read_link(&class_link)
         .ok()
@@ -81,6 +95,22 @@ mod tests {
             .as_deref(),
             Some("pci0000:00/0000:00:1f.6")
         );
+    }
+
+    #[test]
+    fn kinds_without_parent_skip_sysfs() {
+        let veth = NetlinkHints {
+            kind: Some("veth"),
+            ..Default::default()
+        };
+        assert!(veth.certainly_virtual());
+        assert_eq!(physical_device("no-such-interface", veth), None);
+        let nic = NetlinkHints {
+            device: Some("virtio2"),
+            bus: Some("virtio"),
+            ..Default::default()
+        };
+        assert!(!nic.certainly_virtual());
     }
 
     #[test]
