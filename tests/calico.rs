@@ -500,6 +500,7 @@ fn hostile_interface_names_never_reach_the_terminal_raw() {
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(!human.contains('\u{1b}'), "raw escape byte in\n{human}");
     assert!(human.contains("e\\x1bq"), "{human}");
+    assert!(!human.contains("e\\\\x1bq"), "escaped twice:\n{human}");
     assert!(human.contains("x$;y"), "{human}");
 }
 

@@ -45,14 +45,14 @@ pub fn lint_regex_list(
     if opens > 0 && closes > 0 {
         out.push(format!(
             "a comma inside a regex cuts it in two: the entries are {}; write `eth[12]` or `(eth1|eth2)` instead of `eth{{1,2}}`",
-            entries.iter().map(|e| format!("`{}`", crate::escape::for_terminal(e))).collect::<Vec<_>>().join(", ")
+            entries.iter().map(|e| format!("`{}`", e)).collect::<Vec<_>>().join(", ")
         ));
     }
     for e in entries.iter().filter(|e| !e.is_empty()) {
         if e.trim() != e.as_str() {
             findings.warnings.push(format!(
                 "regex `{}` keeps its surrounding blanks (only blanks around a comma are dropped); interface names have none, so it matches nothing",
-                crate::escape::for_terminal(e)
+                e
             ));
             continue;
         }
@@ -64,9 +64,9 @@ pub fn lint_regex_list(
             .interfaces
             .iter()
             .filter(|i| super::gore2::matches(&re, &i.name))
-            .map(|i| crate::escape::for_terminal(&i.name))
+            .map(|i| i.name.clone())
             .collect();
-        let shown = crate::escape::for_terminal(e);
+        let shown = e;
         let here = if matched.is_empty() {
             "matches nothing".to_string()
         } else {

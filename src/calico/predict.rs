@@ -263,7 +263,7 @@ fn filtered_enumeration<'a>(
     let mut passed = 0usize;
     for ci in interfaces {
         let name = &ci.interface.name;
-        let shown = crate::escape::for_terminal(name);
+        let shown = name;
         if let Some(inc) = include {
             if !inc.is_match(name) {
                 walk.step(format!(
@@ -611,7 +611,7 @@ fn predict_can_reach(
     {
         walk.warnings.push(format!(
             "{dest} is an address of this node (on {}): the kernel answers with {dest} itself, so calico-node selects it (a VIP held here); use an address that is on no node",
-            crate::escape::for_terminal(&holder.name)
+            &holder.name
         ));
     }
     let source = match node.kernel_reach.iter().find(|k| k.destination == dest) {
@@ -653,7 +653,7 @@ fn predict_can_reach(
         Some((iface, a)) => {
             walk.step(format!(
                 "{}: holds {a}",
-                crate::escape::for_terminal(iface)
+                iface
             ));
             Verdict::Selected {
                 log: format!(
@@ -700,13 +700,13 @@ fn predict_internal_ip(
             return Verdict::Undetermined {
                 reason: format!(
                     "the InternalIP of {} is unknown: give `kubectl get nodes -o json` output with --peers",
-                    crate::escape::for_terminal(&node.name)
+                    &node.name
                 ),
             }
         }
         InternalIpOrigin::KubeletDefault => walk.notes.push(format!(
             "assumed: no Kubernetes Node object for {} was given, so kubelet's default node IP (the default-route interface's address) stands in for its InternalIP",
-            crate::escape::for_terminal(&node.name)
+            &node.name
         )),
         InternalIpOrigin::Kubectl => {}
     }
@@ -727,7 +727,7 @@ fn predict_internal_ip(
     ));
     match find_local(interfaces, ip) {
         Some((iface, a)) => {
-            walk.step(format!("{}: holds {a}", crate::escape::for_terminal(iface)));
+            walk.step(format!("{}: holds {a}", iface));
             Verdict::Selected {
                 log: format!("Including CIDR information from host interface. CIDR=\"{a}\""),
                 interface: iface.to_string(),

@@ -14,7 +14,6 @@ use super::nodes::Fleet;
 use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
 use super::routing;
-use crate::escape::for_terminal;
 use crate::facts::{Facts, Family};
 
 /// The node network of each node (same order as the fleet), and where it came from.
@@ -138,16 +137,15 @@ pub fn shown_method(method: &str) -> String {
     if method.is_empty() {
         "first-found".to_string()
     } else {
-        for_terminal(method)
+        method.to_string()
     }
 }
 
 fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String {
-    let node = for_terminal(node);
     let method_shown = shown_method(method);
     match &p.verdict {
         Verdict::Failed { log } => {
-            let first = log.first().map(|l| for_terminal(l)).unwrap_or_default();
+            let first = log.first().cloned().unwrap_or_default();
             let what = if first.ends_with("no valid host interfaces found") {
                 "no interface matches"
             } else if first.contains("no valid IPv") {
@@ -161,12 +159,12 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
         }
         Verdict::Terminated { log } => format!(
             "`{method_shown}`: calico-node logs \"{}\" and terminates on {node} and every other node",
-            for_terminal(log)
+            log
         ),
         Verdict::Undetermined { reason } => {
-            format!("`{method_shown}`: cannot be verified on {node}: {}", for_terminal(reason))
+            format!("`{method_shown}`: cannot be verified on {node}: {}", reason)
         }
-        Verdict::Selected { .. } => format!("`{method_shown}` on {node}: {}", for_terminal(&o.summary)),
+        Verdict::Selected { .. } => format!("`{method_shown}` on {node}: {}", &o.summary),
     }
 }
 
@@ -210,13 +208,13 @@ pub fn evaluate_method(
         let problem = match (&p.verdict, in_network) {
             (Verdict::Selected { interface, address, .. }, _) if o.effect == Effect::ConflictTerminates => Some(format!(
                 "`{}`: selects {address} on {} on {} as well as on {}: address conflict, calico-node terminates",
-                shown_method(method), for_terminal(interface), for_terminal(node.name()), for_terminal(conflicting.unwrap_or_default())
+                shown_method(method), interface, node.name(), conflicting.unwrap_or_default()
             )),
             (Verdict::Selected { interface, address, .. }, Some(false)) => Some(format!(
                 "`{}`: selects {} {address} on {}, outside the node network {}",
                 shown_method(method),
-                for_terminal(interface),
-                for_terminal(node.name()),
+                interface,
+                node.name(),
                 network.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
             )),
             (Verdict::Selected { interface, address, .. }, Some(true)) => {
@@ -227,7 +225,7 @@ pub fn evaluate_method(
                 match own {
                     Some((own_if, own_addr, _, _)) if has_host_prefix(address.prefix_len, &address.ip) => Some(format!(
                         "`{}`: selects the host-prefix address {address} on {} on {} instead of {} {own_addr} (a VIP held by this node)",
-                        shown_method(method), for_terminal(interface), for_terminal(node.name()), for_terminal(&own_if)
+                        shown_method(method), interface, node.name(), &own_if
                     )),
                     _ => None,
                 }
@@ -235,7 +233,7 @@ pub fn evaluate_method(
             (Verdict::Selected { .. }, None) => Some(format!(
                 "`{}`: the node network of {} is unknown (no profile node_network.cidrs and no default route)",
                 shown_method(method),
-                for_terminal(node.name())
+                node.name()
             )),
             _ => Some(problem_text(method, node.name(), p, &o)),
         };
@@ -243,11 +241,11 @@ pub fn evaluate_method(
         if method.starts_with("cidr=") && eligible.len() > 1 {
             warnings.push(format!(
                 "{} has {} eligible addresses in the node network ({}); calico-node takes the first in reverse interface order: {} on {}",
-                for_terminal(node.name()),
+                node.name(),
                 eligible.len(),
-                eligible.iter().map(|(i, a, _, _)| format!("{a} on {}", for_terminal(i))).collect::<Vec<_>>().join(", "),
+                eligible.iter().map(|(i, a, _, _)| format!("{a} on {}", i)).collect::<Vec<_>>().join(", "),
                 eligible[0].1,
-                for_terminal(&eligible[0].0)
+                &eligible[0].0
             ));
         }
         nodes.push(NodeResult {
@@ -390,11 +388,7 @@ pub fn candidate_methods(
                 if missing.is_empty() {
                     "any node".to_string()
                 } else {
-                    missing
-                        .iter()
-                        .map(|m| for_terminal(m))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    missing.join(", ")
                 }
             ),
         })

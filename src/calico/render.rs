@@ -178,18 +178,18 @@ pub fn no_recommendation_reasons(report: &CalicoReport) -> Vec<String> {
     lines
 }
 
-/// `- method: reason` for each rejected candidate.
+/// `- method: reason` for each rejected candidate, escaped for a terminal.
 pub fn rejection_lines(f: &FamilyAnalysis) -> Vec<String> {
     f.recommendation
         .rejected
         .iter()
         .map(|r| {
-            let method = crate::escape::for_terminal(&r.method);
-            if r.reason.starts_with(&format!("`{method}`")) {
-                format!("  - {}", r.reason)
+            let line = if r.reason.starts_with(&format!("`{}`", r.method)) {
+                r.reason.clone()
             } else {
-                format!("  - `{method}`: {}", r.reason)
-            }
+                format!("`{}`: {}", r.method, r.reason)
+            };
+            format!("  - {}", crate::escape::for_terminal(&line))
         })
         .collect()
 }

@@ -126,7 +126,7 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
         };
         out.push_str(&format!("  {}:\n", method_shown(&m.evaluation.method)));
         for step in &here.prediction.trace {
-            out.push_str(&format!("    - {step}\n"));
+            out.push_str(&format!("    - {}\n", for_terminal(step)));
         }
         for line in here.outcome.log.iter().skip(1) {
             out.push_str(&format!("    log: {}\n", for_terminal(line)));
@@ -170,7 +170,7 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
                 c.count_text()
             ));
             for w in &rec.warnings {
-                out.push_str(&format!("  warning: {w}\n"));
+                out.push_str(&format!("  warning: {}\n", for_terminal(w)));
             }
         }
         None => out.push_str(&format!(
@@ -189,7 +189,11 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
     {
         if let Some(reason) = m.evaluation.rejection() {
             if !rec.rejected.iter().any(|r| r.method == m.evaluation.method) {
-                lines.push(format!("  - ({}) {reason}", m.labels.join(", ")));
+                lines.push(format!(
+                    "  - ({}) {}",
+                    m.labels.join(", "),
+                    for_terminal(&reason)
+                ));
             }
         }
     }

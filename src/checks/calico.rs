@@ -12,7 +12,6 @@ use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
 use crate::calico::recommend::{evaluate_method, node_networks, recommend};
 use crate::calico::version::CalicoVersion;
-use crate::escape::for_terminal;
 use crate::facts::Family;
 use crate::profile::DEFAULT_CALICO_VERSION;
 
@@ -60,7 +59,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     let method = current.unwrap_or("");
     let method_text = match current {
         None => format!("{var} unset (first-found)"),
-        Some(m) => format!("{var}={}", for_terminal(m)),
+        Some(m) => format!("{var}={}", m),
     };
     let fleet = build_fleet(ctx.facts, None, ctx.peers, &[]);
     let model = Model::new(version, &[]);
@@ -76,7 +75,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     let remediation = match &recommendation.chosen {
         Some(c) => format!(
             "set {var}={} on the calico-node DaemonSet (or the operator Installation); it {}; see `nodecheck calico`",
-            crate::escape::shell_quote(&for_terminal(&c.method)),
+            crate::escape::shell_quote(&c.method),
             c.count_text()
         ),
         None => format!(
@@ -112,7 +111,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
             Area::Calico,
             format!(
                 "cannot predict calico-node {version} with {method_text}: {}",
-                for_terminal(reason)
+                reason
             ),
         ),
         (Verdict::Selected { .. }, _, None) if network.is_empty() => CheckResult::warn(
@@ -128,7 +127,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
             let warnings = fragility(ctx, &model, p, family, method, &interface);
             let base = format!(
                 "calico-node {version} with {method_text} selects {} {address}, in the node network {}",
-                for_terminal(&interface),
+                &interface,
                 network.join(", ")
             );
             if warnings.is_empty() {
@@ -145,7 +144,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
                 problem
                     .as_deref()
                     .map(|p| without_method_prefix(p, method))
-                    .unwrap_or_else(|| for_terminal(&here.outcome.summary))
+                    .unwrap_or_else(|| here.outcome.summary.clone())
             ),
         ),
     };
@@ -195,7 +194,7 @@ fn fragility(
         if !i.admin_up || i.operstate == "down" {
             out.push(format!(
                 "{} is down (calico-node does not check; BGP and tunnels to this node will fail)",
-                for_terminal(interface)
+                interface
             ));
         }
     }
@@ -206,7 +205,7 @@ fn fragility(
         if !NODE_CAPABLE_KINDS.contains(&kind) {
             out.push(format!(
                 "the address is on a {kind} device ({}): first-found depends on a virtual device",
-                for_terminal(interface)
+                interface
             ));
         }
     }
@@ -226,13 +225,13 @@ fn fragility(
                 .iter()
                 .any(|a| is_global_unicast(&a.ip))
         })
-        .map(|other| format!("{} (ifindex {})", for_terminal(&other.name), other.index))
+        .map(|other| format!("{} (ifindex {})", &other.name, other.index))
         .collect();
     if !rivals.is_empty() {
         out.push(format!(
             "first-found depends on interface order: {} also carries an eligible address and would win with a higher ifindex than {} (a device created later, such as a new compose bridge or VPN, takes over at the next 60 s poll without a pod restart)",
             rivals.join(", "),
-            for_terminal(interface)
+            interface
         ));
     }
     let node = &build_fleet(facts, None, &[], &[]).nodes[0].input.clone();
@@ -241,7 +240,7 @@ fn fragility(
         .map(|v| {
             let p = predict(&Model::new(&v, &[]), node, "first-found", family);
             let pick = match p.selected() {
-                Some((i, a)) => format!("{} {a}", for_terminal(i)),
+                Some((i, a)) => format!("{} {a}", i),
                 None => "nothing".to_string(),
             };
             (v, pick)
