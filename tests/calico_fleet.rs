@@ -186,6 +186,14 @@ fn can_reach_the_gateway_when_cidr_and_node_ip_do_not_hold() {
         chosen.count_text(),
         "selects the node-network address on 2/2 nodes"
     );
+    assert!(
+        f.recommendation
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("verified from the saved routes of worker-41, worker-12")),
+        "{:?}",
+        f.recommendation.warnings
+    );
     let listed = f
         .methods
         .iter()

@@ -403,6 +403,40 @@ pub fn candidate_methods(
     out
 }
 
+/// What the verification of a recommended method rests on, when it is not the nodes' own answer.
+fn assumption_warnings(fleet: &Fleet, method: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if method.starts_with("kubernetes-internal-ip") {
+        let assumed: Vec<&str> = fleet
+            .nodes
+            .iter()
+            .filter(|n| n.input.internal_ips.origin != super::predict::InternalIpOrigin::Kubectl)
+            .map(|n| n.name())
+            .collect();
+        if !assumed.is_empty() {
+            out.push(format!(
+                "verified against kubelet's default node IP (the default-route interface's address) on {}: no `kubectl get nodes -o json` input names them; a --node-ip elsewhere changes the answer",
+                assumed.join(", ")
+            ));
+        }
+    }
+    if method.starts_with("can-reach=") {
+        let from_routes: Vec<&str> = fleet
+            .nodes
+            .iter()
+            .filter(|n| n.input.kernel_reach.is_empty())
+            .map(|n| n.name())
+            .collect();
+        if !from_routes.is_empty() {
+            out.push(format!(
+                "verified from the saved routes of {}; calico-node asks the kernel at every start and poll, so a missing route at boot or policy routing changes the answer",
+                from_routes.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 /// Recommends the first candidate that selects the node-network address on every node.
 pub fn recommend(
     model: &Model,
@@ -433,10 +467,13 @@ pub fn recommend(
             }
         }
     }
-    let warnings = chosen
+    let mut warnings = chosen
         .as_ref()
         .map(|c| c.warnings.clone())
         .unwrap_or_default();
+    if let Some(c) = &chosen {
+        warnings.extend(assumption_warnings(fleet, &c.method));
+    }
     (
         Recommendation {
             family,
