@@ -41,6 +41,7 @@ fn run(facts: &Facts, profile: &Profile, phase: Phase) -> Vec<CheckResult> {
         peers: &[],
         baseline: None,
         live: None,
+        this_node_kube: None,
     })
 }
 

@@ -5,12 +5,15 @@ mod util;
 
 mod calico;
 mod calico_fleet;
+mod calico_peers;
 mod check;
 mod check_docker;
 mod check_netns;
 mod cli;
 mod facts_docker;
 mod facts_netns;
+mod peers;
+mod peers_netns;
 mod profile;
 mod report;
 mod report_golden;

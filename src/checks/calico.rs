@@ -61,7 +61,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         None => format!("{var} unset (first-found)"),
         Some(m) => format!("{var}={}", m),
     };
-    let fleet = build_fleet(ctx.facts, None, ctx.peers, &[]);
+    let fleet = build_fleet(ctx.facts, ctx.this_node_kube, ctx.peers, &[]);
     let model = Model::new(version, &[]);
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
     let evaluation = evaluate_method(&model, &fleet, &networks, method, family);
@@ -277,6 +277,7 @@ mod tests {
             peers: &[],
             baseline: None,
             live: None,
+            this_node_kube: None,
         };
         check(&ctx)
     }

@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod modules;
 pub mod node_network;
 pub mod node_nic;
+pub mod parity;
 pub mod ports;
 pub mod runtime;
 pub mod swap;
@@ -179,6 +180,8 @@ pub struct Context<'a> {
     pub baseline: Option<&'a Facts>,
     /// Live probe answers (post-join and post-boot only).
     pub live: Option<&'a crate::probes::LiveProbes>,
+    /// Kubernetes' view of this node, when a `--peers` kubectl node list holds it.
+    pub this_node_kube: Option<&'a crate::peers::KubeNode>,
 }
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
@@ -195,5 +198,6 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
     results.extend(calico::check(ctx));
+    results.extend(parity::evaluate(ctx));
     results
 }

@@ -130,7 +130,12 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     }
     let (resolutions, kernel) = live_reach(&reach_destinations(&values, &version), live);
 
-    let fleet = build_fleet(&facts, None, &peer_set.peers, &kernel);
+    let fleet = build_fleet(
+        &facts,
+        peer_set.this_node.as_ref(),
+        &peer_set.peers,
+        &kernel,
+    );
     let model = Model::new(&version, &resolutions);
     let analyses = families
         .iter()

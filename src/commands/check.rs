@@ -30,15 +30,20 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         profile.calico.version = Some(version.clone());
     }
     let facts = super::facts_from(args.input.facts.as_deref())?;
+    let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let ctx = Context {
         facts: &facts,
         profile: &profile,
         phase: args.phase,
-        peers: &[],
+        peers: &peer_set.peers,
         baseline: None,
         live: None,
+        this_node_kube: peer_set.this_node.as_ref(),
     };
     let mut results = crate::checks::evaluate(&ctx);
+    if !args.input.peers.is_empty() {
+        results.push(crate::checks::parity::peers_input(&peer_set));
+    }
     let skips: Vec<String> = args
         .skip
         .iter()
@@ -63,6 +68,14 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         results,
     };
     crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
+    // A peer input that could not be used is bad input (exit 2), ahead of failed checks (3).
+    if report
+        .results
+        .iter()
+        .any(|r| r.id == crate::checks::parity::input::ID && r.status == Status::Fail)
+    {
+        return Ok(crate::error::Exit::BadInput.into());
+    }
     Ok(report.exit(args.strict).into())
 }
 

@@ -18,6 +18,22 @@ pub fn facts_from(path: Option<&std::path::Path>) -> anyhow::Result<Facts> {
     }
 }
 
+/// Loads `--peers` (nothing when none is given); each unusable input is also reported on stderr.
+pub fn peers_from(
+    paths: &[std::path::PathBuf],
+    facts: &Facts,
+) -> Result<crate::peers::load::PeerSet, BadInput> {
+    let set = crate::peers::load::load_peers(paths, facts)?;
+    for problem in &set.problems {
+        eprintln!(
+            "nodecheck: peer input {}: {}",
+            crate::escape::for_terminal(&problem.source),
+            crate::escape::for_terminal(&problem.message)
+        );
+    }
+    Ok(set)
+}
+
 /// Refuses two inputs that both want stdin.
 pub fn at_most_one_stdin<'a>(
     paths: impl IntoIterator<Item = &'a std::path::Path>,

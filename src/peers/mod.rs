@@ -1,6 +1,12 @@
 //! Peer input: other nodes' facts, from nodecheck snapshots, Ansible fact caches or `kubectl get nodes -o json`.
 
+pub mod ansible;
+mod detect;
+pub mod identity;
+pub mod kubectl;
 pub mod load;
+mod read;
+pub mod snapshot;
 
 use crate::facts::Facts;
 
@@ -30,4 +36,12 @@ pub struct KubeNode {
     /// `projectcalico.org/IPv4Address` annotation (`10.20.41.11/24`).
     pub calico_ipv4_address: Option<String>,
     pub calico_ipv6_address: Option<String>,
+    /// `status.nodeInfo.machineID` (the node's `/etc/machine-id`).
+    pub machine_id: Option<String>,
+    /// `status.nodeInfo.systemUUID` (the DMI product_uuid).
+    pub system_uuid: Option<String>,
+    /// `projectcalico.org/IPv4IPIPTunnelAddr` annotation.
+    pub calico_ipip_tunnel_address: Option<String>,
+    /// `projectcalico.org/IPv4VXLANTunnelAddr` annotation.
+    pub calico_vxlan_tunnel_address: Option<String>,
 }

@@ -1,0 +1,89 @@
+//! Reading one peer input (a file or stdin) with bounded memory.
+//!
+//! A document up to [`MAX_IN_MEMORY`] is read whole into a buffer the caller reuses from file to file
+//! (ten thousand snapshots, one allocation). A larger one — only a `kubectl get nodes -o json` list of
+//! a big cluster is that large — is handed on as a stream, with a prefix already read for detection.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Documents up to this size are held in memory; larger ones are streamed.
+pub const MAX_IN_MEMORY: u64 = crate::facts::load::MAX_SNAPSHOT_BYTES;
+
+/// How much of a large file is read ahead to detect its format.
+const PROBE_PREFIX: u64 = 1 << 20;
+
+/// One peer input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    /// How reports name this input.
+    pub fn label(&self) -> String {
+        match self {
+            Input::File(path) => path.display().to_string(),
+            Input::Stdin => "stdin".to_string(),
+        }
+    }
+}
+
+/// What [`open`] read.
+pub enum Body {
+    /// The whole document is in the buffer.
+    Whole,
+    /// The document is too large to hold: the buffer has its first part (enough to detect the
+    /// format); `rest` yields what follows it.
+    Stream { rest: Box<dyn Read> },
+}
+
+/// Reads `input` into `buf` (cleared first), whole or as a prefix plus a stream.
+pub fn open(input: &Input, buf: &mut Vec<u8>) -> Result<Body, String> {
+    buf.clear();
+    let (limit, mut reader): (u64, Box<dyn Read>) = match input {
+        Input::Stdin => (MAX_IN_MEMORY + 1, Box::new(std::io::stdin().lock())),
+        Input::File(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+            let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+            if meta.is_dir() {
+                return Err("is a directory".to_string());
+            }
+            let limit = if meta.len() > MAX_IN_MEMORY {
+                PROBE_PREFIX
+            } else {
+                MAX_IN_MEMORY + 1
+            };
+            (limit, Box::new(file))
+        }
+    };
+    (&mut reader)
+        .take(limit)
+        .read_to_end(buf)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if (buf.len() as u64) < limit {
+        return Ok(Body::Whole);
+    }
+    Ok(Body::Stream { rest: reader })
+}
+
+/// Tells why a document in memory cannot be JSON text at all (empty, binary), if that is why.
+pub fn check_text(bytes: &[u8]) -> Result<(), String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("empty file".to_string());
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let at = e.valid_up_to();
+        return Err(format!(
+            "binary content, not JSON text (byte 0x{:02x} at offset {at} is not UTF-8)",
+            bytes[at]
+        ));
+    }
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        return Err(format!(
+            "binary content, not JSON text (NUL byte at offset {at})"
+        ));
+    }
+    Ok(())
+}
