@@ -74,6 +74,7 @@ fn human_report_lists_every_node_and_the_count() {
         "worker-14",
         "Peers without interface facts (kubectl input only; not predicted): worker-99",
         "`interface=eth3`: no interface matches on worker-41",
+        "keeping existing value: 172.18.0.1/16\": it keeps running with that stale address",
     ] {
         assert!(human.contains(expected), "missing {expected:?} in\n{human}");
     }

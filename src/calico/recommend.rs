@@ -153,9 +153,13 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
             } else {
                 "autodetection fails"
             };
-            format!(
-                "`{method_shown}`: {what} on {node}; calico-node would log \"{first}\" and exit (CrashLoopBackOff on a new node; a node with a stored address keeps that stale address)"
-            )
+            let then = match (o.effect, o.log.last()) {
+                (Effect::KeepsStoredAddress, Some(last)) => format!(
+                    "then \"{last}\": it keeps running with that stale address"
+                ),
+                _ => "and exit (CrashLoopBackOff on a new node; a node with a stored address keeps that stale address)".to_string(),
+            };
+            format!("`{method_shown}`: {what} on {node}; calico-node would log \"{first}\" {then}")
         }
         Verdict::Terminated { log } => format!(
             "`{method_shown}`: calico-node logs \"{}\" and terminates on {node} and every other node",
