@@ -41,7 +41,7 @@ PEERS=""
 echo "nodecheck calico on $N interfaces, $P peers, $RUNS runs (format json)"
 for i in $(seq "$RUNS"); do
     /usr/bin/time -f "%e s  %M KiB max RSS" "$BIN" calico --facts "$WORK/node.json" $PEERS \
-        --profile profiles/incident-cluster.yaml --format json >/dev/null
+        --profile profiles/incident-cluster.yaml --format "${FORMAT:-json}" >/dev/null || true
 done
 echo "nodecheck check on the same snapshot"
 /usr/bin/time -f "%e s  %M KiB max RSS" "$BIN" check --facts "$WORK/node.json" \

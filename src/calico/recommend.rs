@@ -189,7 +189,7 @@ pub fn evaluate_method(
     let mut owners: BTreeMap<IpAddr, &str> = BTreeMap::new();
     let mut nodes = Vec::new();
     let mut warnings = Vec::new();
-    for (i, (node, p)) in fleet.nodes.iter().zip(&predictions).enumerate() {
+    for (i, (node, p)) in fleet.nodes.iter().zip(predictions).enumerate() {
         let network = &networks.per_node[i];
         let mut conflicting = None;
         if let Some((_, a)) = p.selected() {
@@ -204,7 +204,7 @@ pub fn evaluate_method(
             stored_address: node.stored_address(family),
             conflicting_node: conflicting,
         };
-        let o = outcome(p, model.version, state);
+        let o = outcome(&p, model.version, state);
         let in_network = p
             .selected()
             .filter(|_| !network.is_empty())
@@ -239,10 +239,14 @@ pub fn evaluate_method(
                 shown_method(method),
                 node.name()
             )),
-            _ => Some(problem_text(method, node.name(), p, &o)),
+            _ => Some(problem_text(method, node.name(), &p, &o)),
         };
-        let eligible = eligible_in(node.input.facts, network, family, model);
-        if method.starts_with("cidr=") && eligible.len() > 1 {
+        let eligible = if method.starts_with("cidr=") {
+            eligible_in(node.input.facts, network, family, model)
+        } else {
+            Vec::new()
+        };
+        if eligible.len() > 1 {
             warnings.push(format!(
                 "{} has {} eligible addresses in the node network ({}); calico-node takes the first in reverse interface order: {} on {}",
                 node.name(),
@@ -253,7 +257,7 @@ pub fn evaluate_method(
             ));
         }
         nodes.push(NodeResult {
-            prediction: p.clone(),
+            prediction: p,
             outcome: o,
             in_node_network: in_network,
             problem,
