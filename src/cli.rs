@@ -115,6 +115,29 @@ pub struct CheckArgs {
     /// Calico version to model (overrides the profile).
     #[arg(long, value_name = "VERSION")]
     pub calico_version: Option<String>,
+    /// Felix health port on localhost (post-join, post-boot). Default: the profile's
+    /// post_join.felix_health_port, else 9099.
+    #[arg(long, value_name = "PORT")]
+    pub felix_port: Option<u16>,
+    /// Cluster DNS server to query (post-join, post-boot): IP, IP:PORT or [IPv6]:PORT. Default: the
+    /// profile's post_join.cluster_dns, else the kubelet config's first clusterDNS entry.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = crate::probes::config::parse_dns_server)]
+    pub cluster_dns: Option<std::net::SocketAddr>,
+    /// Cluster domain for the DNS query. Default: the profile's post_join.cluster_domain, else the
+    /// kubelet config's clusterDomain, else cluster.local.
+    #[arg(long, value_name = "DOMAIN", value_parser = crate::probes::config::parse_cluster_domain)]
+    pub cluster_domain: Option<String>,
+    /// The kubelet configuration holding clusterDNS and clusterDomain.
+    #[arg(long, value_name = "FILE", default_value = crate::probes::kubelet::DEFAULT_KUBELET_CONFIG)]
+    pub kubelet_config: PathBuf,
+    /// Also write the report as DIR/report.json (atomically) and log one line per warning or
+    /// failure on stderr, for the systemd unit (which uses /run/nodecheck).
+    #[arg(long, value_name = "DIR")]
+    pub write_results: Option<PathBuf>,
+    /// Also write the report in Prometheus text format to FILE (atomically), for node_exporter's
+    /// textfile collector. Skipped with a notice when FILE's directory does not exist.
+    #[arg(long, value_name = "FILE")]
+    pub textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

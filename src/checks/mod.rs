@@ -7,6 +7,9 @@
 
 pub mod bridges;
 pub mod calico;
+pub mod calico_health;
+pub mod cluster_dns;
+pub mod drift;
 pub mod host;
 pub mod ipv6;
 pub mod kernel;
@@ -15,6 +18,8 @@ pub mod node_network;
 pub mod node_nic;
 pub mod parity;
 pub mod ports;
+pub mod postjoin;
+pub mod routes;
 pub mod runtime;
 pub mod swap;
 pub mod sysctl;
@@ -199,5 +204,13 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(runtime::evaluate(ctx));
     results.extend(calico::check(ctx));
     results.extend(parity::evaluate(ctx));
+    if ctx.phase >= Phase::PostJoin {
+        results.extend(calico_health::evaluate(ctx));
+        results.extend(routes::evaluate(ctx));
+        results.extend(cluster_dns::evaluate(ctx));
+    }
+    if ctx.phase == Phase::PostBoot {
+        results.extend(drift::evaluate(ctx));
+    }
     results
 }

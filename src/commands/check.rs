@@ -30,14 +30,16 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         profile.calico.version = Some(version.clone());
     }
     let facts = super::facts_from(args.input.facts.as_deref())?;
+    let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
+    let live = live_probes(&args, &profile);
     let ctx = Context {
         facts: &facts,
         profile: &profile,
         phase: args.phase,
         peers: &peer_set.peers,
-        baseline: None,
-        live: None,
+        baseline: baseline.as_ref(),
+        live: live.as_ref(),
         this_node_kube: peer_set.this_node.as_ref(),
     };
     let mut results = crate::checks::evaluate(&ctx);
@@ -68,6 +70,11 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         results,
     };
     crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
+    super::results::write(
+        &report,
+        args.write_results.as_deref(),
+        args.textfile.as_deref(),
+    )?;
     // A peer input that could not be used is bad input (exit 2), ahead of failed checks (3).
     if report
         .results
@@ -77,6 +84,23 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         return Ok(crate::error::Exit::BadInput.into());
     }
     Ok(report.exit(args.strict).into())
+}
+
+/// Runs the live probes for post-join and post-boot on the live host (not for a saved snapshot).
+fn live_probes(
+    args: &CheckArgs,
+    profile: &crate::profile::Profile,
+) -> Option<crate::probes::LiveProbes> {
+    if args.phase < crate::checks::Phase::PostJoin || args.input.facts.is_some() {
+        return None;
+    }
+    let flags = crate::probes::config::ProbeFlags {
+        felix_port: args.felix_port,
+        cluster_dns: args.cluster_dns,
+        cluster_domain: args.cluster_domain.clone(),
+    };
+    let settings = crate::probes::settings(&flags, &profile.post_join, &args.kubelet_config);
+    Some(crate::probes::run(&settings))
 }
 
 /// Marks every result whose ID is in the skip list (exact, case-insensitive, or a `prefix*`) as skipped.

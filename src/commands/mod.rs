@@ -6,6 +6,7 @@ pub mod calico;
 pub mod check;
 pub mod facts;
 pub mod profile;
+pub mod results;
 
 use crate::error::BadInput;
 use crate::facts::Facts;

@@ -1,0 +1,29 @@
+//! Helpers shared by the post-join, post-boot and drift tests: finding results in a JSON report, and
+//! a namespace with a node NIC and a default route.
+
+use serde_json::Value;
+
+pub use crate::check::result;
+use crate::util::Netns;
+
+/// Asserts a result's status and that its message contains every fragment.
+pub fn assert_result(report: &Value, id: &str, status: &str, fragments: &[&str]) {
+    let r = result(report, id);
+    assert_eq!(r["status"], status, "{id}: {}", r["message"]);
+    let message = r["message"].as_str().unwrap();
+    for f in fragments {
+        assert!(message.contains(f), "{id}: {message:?} lacks {f:?}");
+    }
+}
+
+/// A namespace whose node NIC `nic` (a veth, up) holds `cidr` and carries the default route.
+pub fn node_namespace(tag: &str, nic: &str, cidr: &str, gateway: &str) -> Netns {
+    let ns = Netns::new(tag);
+    let peer = format!("{nic}-peer");
+    ns.ip(&["link", "add", nic, "type", "veth", "peer", "name", &peer]);
+    ns.ip(&["addr", "add", cidr, "dev", nic]);
+    ns.ip(&["link", "set", nic, "up"]);
+    ns.ip(&["link", "set", &peer, "up"]);
+    ns.ip(&["route", "add", "default", "via", gateway, "dev", nic]);
+    ns
+}
