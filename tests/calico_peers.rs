@@ -9,11 +9,12 @@ const INCIDENT_PROFILE: &str = concat!(
     "/profiles/incident-cluster.yaml"
 );
 
-fn run(extra: &[&str]) -> std::process::Output {
+/// `nodecheck COMMAND --facts worker-41 --profile incident --peers fleet EXTRA...`
+fn on_fleet(command: &str, extra: &[&str]) -> std::process::Output {
     let facts = fixture("incident/worker-41.json");
     let peers = fixture("calico/fleet");
     let mut args = vec![
-        "calico",
+        command,
         "--facts",
         facts.to_str().unwrap(),
         "--profile",
@@ -23,6 +24,10 @@ fn run(extra: &[&str]) -> std::process::Output {
     ];
     args.extend_from_slice(extra);
     nodecheck(&args)
+}
+
+fn run(extra: &[&str]) -> std::process::Output {
+    on_fleet("calico", extra)
 }
 
 #[test]
@@ -82,19 +87,7 @@ fn human_report_lists_every_node_and_the_count() {
 
 #[test]
 fn the_check_counts_the_peers_in_its_remediation() {
-    let facts = fixture("incident/worker-41.json");
-    let peers = fixture("calico/fleet");
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        facts.to_str().unwrap(),
-        "--profile",
-        INCIDENT_PROFILE,
-        "--peers",
-        peers.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = on_fleet("check", &["--format", "json"]);
     let report = json_stdout(&out);
     let calico = report["results"]
         .as_array()
