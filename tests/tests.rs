@@ -5,6 +5,8 @@ mod util;
 
 mod ansible;
 mod calico;
+mod calico_fleet;
+mod calico_peers;
 mod check;
 mod check_docker;
 mod check_netns;

@@ -620,6 +620,25 @@ mod tests {
     }
 
     #[test]
+    fn classes_read_like_go() {
+        let cases: [(&str, &str, bool); 10] = [
+            ("^[a-]$", "-", true),
+            ("^[-a]$", "-", true),
+            ("^[]a]$", "]", true),
+            ("^[^]a]$", "b", true),
+            ("^[\\]]$", "]", true),
+            ("^[\\x41-\\x5a]+$", "ETH", true),
+            ("^[\\x41-\\x5a]+$", "eth", false),
+            ("^[[:alpha:]]+[0-9]$", "eth0", true),
+            ("^[a~~b]$", "~", true),
+            ("^[\\d]$", "٣", false),
+        ];
+        for (p, name, expected) in cases {
+            assert_eq!(is_match(p, name), expected, "{p} on {name}");
+        }
+    }
+
+    #[test]
     fn lazy_repeat_is_not_nested() {
         assert!(go("a*?b").is_ok());
         assert!(matches!(go("a*??"), Err(GoRegexError::Go(_))));

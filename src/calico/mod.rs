@@ -11,6 +11,7 @@ pub mod candidates;
 pub mod exclusions;
 pub mod gofmt;
 pub mod gore2;
+pub mod lint;
 pub mod method;
 pub mod nodes;
 pub mod outcome;

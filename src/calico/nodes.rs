@@ -67,14 +67,17 @@ fn internal_ips(kube: Option<&KubeNode>, facts: &Facts) -> InternalIps {
     }
 }
 
-/// Builds the fleet from this node's facts, the loaded peers, and this node's live kernel answers.
+/// Builds the fleet from this node's facts, Kubernetes' view of this node (when kubectl input held it),
+/// the loaded peers, and this node's live kernel answers. Without `this_kube`, a kubectl peer entry
+/// named like this host stands in.
 pub fn build_fleet<'a>(
     facts: &'a Facts,
+    this_kube: Option<&'a KubeNode>,
     peers: &'a [Peer],
     kernel_reach: &'a [KernelReach],
 ) -> Fleet<'a> {
     let this_name = facts.host.hostname.clone();
-    let this_kube = kube_node_named(peers, &this_name);
+    let this_kube = this_kube.or_else(|| kube_node_named(peers, &this_name));
     let mut nodes = vec![FleetNode {
         input: NodeInput {
             name: this_name.clone(),

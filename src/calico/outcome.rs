@@ -88,11 +88,22 @@ pub fn outcome(prediction: &Prediction, version: &CalicoVersion, state: NodeStat
                     "Calico node failed to start".into(),
                 ],
             },
-            None => Outcome {
-                effect: Effect::Runs,
-                summary: format!("uses {address} on {interface}"),
-                log: vec![log.clone()],
-            },
+            None => {
+                let stored = state
+                    .stored_address
+                    .filter(|old| !old.is_empty() && *old != address.to_string());
+                let summary = match stored {
+                    Some(old) => format!(
+                        "uses {address} on {interface}, replacing the stored {old} (IP=autodetect overwrites it at start and every poll; with IP unset or none the stored {old} stays)"
+                    ),
+                    None => format!("uses {address} on {interface}"),
+                };
+                Outcome {
+                    effect: Effect::Runs,
+                    summary,
+                    log: vec![log.clone()],
+                }
+            }
         },
         Verdict::Terminated { log } => Outcome {
             effect: Effect::CrashLoopBackOff,
@@ -143,10 +154,7 @@ mod tests {
             .nic("ens192", &["10.20.41.41/24"])
             .link("br-3f2a1b4c5d6e", Some("bridge"), &["172.18.0.1/16"])
             .build();
-        let model = Model {
-            version,
-            resolutions: &[],
-        };
+        let model = Model::new(version, &[]);
         let node = NodeInput {
             name: "worker-41".into(),
             facts: &facts,

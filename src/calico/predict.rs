@@ -7,6 +7,8 @@
 //! the kernel (live) or from the snapshot's routes, then looks it up on every interface without filters;
 //! `kubernetes-internal-ip` looks the node's InternalIP up the same way.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -74,11 +76,34 @@ pub struct NodeInput<'a> {
     pub kernel_reach: &'a [KernelReach],
 }
 
-/// Cluster-wide inputs of the model.
-#[derive(Debug, Clone)]
+/// Cluster-wide inputs of the model, and the regexes compiled so far (a fleet shares them).
+#[derive(Debug)]
 pub struct Model<'a> {
     pub version: &'a CalicoVersion,
     pub resolutions: &'a [Resolution],
+    regex_cache: RefCell<HashMap<String, Result<GoRegex, GoRegexError>>>,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(version: &'a CalicoVersion, resolutions: &'a [Resolution]) -> Model<'a> {
+        Model {
+            version,
+            resolutions,
+            regex_cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Compiles a Go regex for this model's Calico release, once per pattern.
+    pub fn regex(&self, pattern: &str) -> Result<GoRegex, GoRegexError> {
+        if let Some(hit) = self.regex_cache.borrow().get(pattern) {
+            return hit.clone();
+        }
+        let compiled = gore2::compile(pattern, named_groups(self.version));
+        self.regex_cache
+            .borrow_mut()
+            .insert(pattern.to_string(), compiled.clone());
+        compiled
+    }
 }
 
 /// What calico-node's autodetection returns.
@@ -111,6 +136,9 @@ pub struct Prediction {
     pub trace: Vec<String>,
     /// Assumptions and Go/Rust differences that bear on this verdict.
     pub notes: Vec<String>,
+    /// Traps in the configuration or the host that make this answer fragile (an unanchored regex, a
+    /// second eligible address on the chosen interface, a can-reach target held by this node).
+    pub warnings: Vec<String>,
 }
 
 impl Prediction {
@@ -127,6 +155,7 @@ impl Prediction {
 struct Walk {
     trace: Vec<String>,
     notes: Vec<String>,
+    warnings: Vec<String>,
     skipped_more: usize,
 }
 
@@ -135,6 +164,7 @@ impl Walk {
         Walk {
             trace: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
             skipped_more: 0,
         }
     }
@@ -145,13 +175,13 @@ impl Walk {
             self.skipped_more += 1;
         }
     }
-    fn finish(mut self) -> (Vec<String>, Vec<String>) {
+    fn finish(mut self) -> (Vec<String>, Vec<String>, Vec<String>) {
         if self.skipped_more > 0 {
             self.trace
                 .push(format!("… and {} more interfaces", self.skipped_more));
         }
         self.notes.dedup();
-        (self.trace, self.notes)
+        (self.trace, self.notes, self.warnings)
     }
 }
 
@@ -180,15 +210,16 @@ fn named_groups(version: &CalicoVersion) -> GoNamedGroups {
 
 fn compile_list(
     entries: &[String],
-    version: &CalicoVersion,
+    model: &Model,
     walk: &mut Walk,
 ) -> Result<Option<RegexList>, EnumerationError> {
     if entries.is_empty() {
         return Ok(None);
     }
+    let version = model.version;
     let joined_text = format!("({})", entries.join(")|("));
     let named = named_groups(version);
-    let joined = gore2::compile(&joined_text, named).map_err(|e| match e {
+    let joined = model.regex(&joined_text).map_err(|e| match e {
         GoRegexError::Go(text) => EnumerationError::Go(text),
         GoRegexError::Untranslatable(text) => EnumerationError::Unmodelled(text),
     })?;
@@ -200,7 +231,7 @@ fn compile_list(
     }
     let parts = entries
         .iter()
-        .map(|e| (e.clone(), gore2::compile(e, named).ok()))
+        .map(|e| (e.clone(), model.regex(e).ok()))
         .collect();
     Ok(Some(RegexList { joined, parts }))
 }
@@ -232,7 +263,7 @@ fn filtered_enumeration<'a>(
     let mut passed = 0usize;
     for ci in interfaces {
         let name = &ci.interface.name;
-        let shown = crate::escape::for_terminal(name);
+        let shown = name;
         if let Some(inc) = include {
             if !inc.is_match(name) {
                 walk.step(format!(
@@ -252,7 +283,7 @@ fn filtered_enumeration<'a>(
         }
         passed += 1;
         if ci.addresses.is_empty() {
-            walk.step(format!("{shown}: no {family:?} address"));
+            walk.step(format!("{shown}: no IPv{} address", family.number()));
             continue;
         }
         let mut reasons = Vec::new();
@@ -277,6 +308,20 @@ fn filtered_enumeration<'a>(
                     ));
                 }
                 walk.step(why);
+                let others: Vec<String> = ci
+                    .addresses
+                    .iter()
+                    .filter(|o| *o != a && is_global_unicast(&o.ip))
+                    .filter(|o| cidrs.is_empty() || cidrs.iter().any(|c| c.contains(&o.ip)))
+                    .map(|o| o.to_string())
+                    .collect();
+                if !others.is_empty() {
+                    walk.warnings.push(format!(
+                        "{shown} holds {} eligible addresses: {a} is taken because the kernel lists it first; also {}",
+                        others.len() + 1,
+                        others.join(", ")
+                    ));
+                }
                 return Ok((name.clone(), *a));
             }
         }
@@ -304,7 +349,7 @@ fn finish(
     verdict: Verdict,
     walk: Walk,
 ) -> Prediction {
-    let (trace, notes) = walk.finish();
+    let (trace, notes, warnings) = walk.finish();
     Prediction {
         node: node.name.clone(),
         method: method.to_string(),
@@ -312,6 +357,26 @@ fn finish(
         verdict,
         trace,
         notes,
+        warnings,
+    }
+}
+
+/// The verdict of a `FilteredEnumeration` result, with the method's success and failure log lines.
+fn verdict_of(
+    result: Result<(String, CalicoAddress), EnumerationError>,
+    selected_log: impl FnOnce(&str, &CalicoAddress) -> String,
+    failed_log: impl FnOnce(&str) -> String,
+) -> Verdict {
+    match result {
+        Ok((interface, address)) => Verdict::Selected {
+            log: selected_log(&interface, &address),
+            interface,
+            address,
+        },
+        Err(EnumerationError::Go(err)) => Verdict::Failed {
+            log: vec![failed_log(&err)],
+        },
+        Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
     }
 }
 
@@ -340,9 +405,12 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 _ => (defaults, format!("Calico {version} default list"), None),
             };
             if let Some(user) = &user {
+                let findings = super::lint::lint_regex_list(user, false, node.facts, model);
+                walk.warnings.extend(findings.warnings);
+                walk.notes.extend(findings.notes);
                 exclusions.extend(user.iter().cloned());
             }
-            let result = compile_list(&exclusions, version, &mut walk).and_then(|exc| {
+            let result = compile_list(&exclusions, model, &mut walk).and_then(|exc| {
                 filtered_enumeration(
                     &interfaces,
                     None,
@@ -353,51 +421,49 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                     &mut walk,
                 )
             });
-            match (result, user) {
-                (Ok((iface, a)), None) => Verdict::Selected {
-                    log: format!("Using autodetected IPv{v} address on interface {iface}: {a}"),
-                    interface: iface,
-                    address: a,
-                },
-                (Ok((iface, a)), Some(_)) => Verdict::Selected {
-                    log: format!(
+            match &user {
+                None => verdict_of(
+                    result,
+                    |iface, a| {
+                        format!("Using autodetected IPv{v} address on interface {iface}: {a}")
+                    },
+                    |err| format!("Unable to auto-detect an IPv{v} address: {err}"),
+                ),
+                Some(user) => verdict_of(
+                    result,
+                    |iface, a| {
+                        format!(
                         "Using autodetected IPv{v} address on interface {iface}: {a} while skipping matching interfaces"
-                    ),
-                    interface: iface,
-                    address: a,
-                },
-                (Err(EnumerationError::Go(err)), None) => Verdict::Failed {
-                    log: vec![format!("Unable to auto-detect an IPv{v} address: {err}")],
-                },
-                (Err(EnumerationError::Go(err)), Some(user)) => Verdict::Failed {
-                    log: vec![format!(
-                        "Unable to auto-detect an IPv{v} address while excluding {}: {err}",
-                        gofmt::slice(&user)
-                    )],
-                },
-                (Err(EnumerationError::Unmodelled(reason)), _) => Verdict::Undetermined { reason },
+                    )
+                    },
+                    |err| {
+                        format!(
+                            "Unable to auto-detect an IPv{v} address while excluding {}: {err}",
+                            gofmt::slice(user)
+                        )
+                    },
+                ),
             }
         }
         Method::Interface { regexes } => {
-            let result = compile_list(regexes, version, &mut walk).and_then(|inc| {
+            let findings = super::lint::lint_regex_list(regexes, true, node.facts, model);
+            walk.warnings.extend(findings.warnings);
+            walk.notes.extend(findings.notes);
+            let result = compile_list(regexes, model, &mut walk).and_then(|inc| {
                 filtered_enumeration(&interfaces, inc.as_ref(), None, "", &[], family, &mut walk)
             });
-            match result {
-                Ok((iface, a)) => Verdict::Selected {
-                    log: format!(
-                        "Using autodetected IPv{v} address {a} on matching interface {iface}"
-                    ),
-                    interface: iface,
-                    address: a,
+            verdict_of(
+                result,
+                |iface, a| {
+                    format!("Using autodetected IPv{v} address {a} on matching interface {iface}")
                 },
-                Err(EnumerationError::Go(err)) => Verdict::Failed {
-                    log: vec![format!(
+                |err| {
+                    format!(
                         "Unable to auto-detect an IPv{v} address using interface regexes {}: {err}",
                         gofmt::slice(regexes)
-                    )],
+                    )
                 },
-                Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
-            }
+            )
         }
         Method::Cidr { entries } => {
             predict_cidr(entries, method_value, &interfaces, family, &mut walk)
@@ -451,21 +517,17 @@ fn predict_cidr(
             .collect::<Vec<_>>()
             .join(" ")
     );
-    match filtered_enumeration(interfaces, None, None, "", &cidrs, family, walk) {
-        Ok((iface, a)) => Verdict::Selected {
-            log: format!(
+    verdict_of(
+        filtered_enumeration(interfaces, None, None, "", &cidrs, family, walk),
+        |iface, a| {
+            format!(
                 "Using autodetected IPv{v} address {a} on interface {iface} matching cidrs {shown}"
-            ),
-            interface: iface,
-            address: a,
+            )
         },
-        Err(EnumerationError::Go(err)) => Verdict::Failed {
-            log: vec![format!(
-                "Unable to auto-detect an IPv{v} address using interface cidr {shown}: {err}"
-            )],
+        |err| {
+            format!("Unable to auto-detect an IPv{v} address using interface cidr {shown}: {err}")
         },
-        Err(EnumerationError::Unmodelled(reason)) => Verdict::Undetermined { reason },
-    }
+    )
 }
 
 /// The first address equal to `ip` on any interface, walking calico-node's order with no filters.
@@ -541,6 +603,17 @@ fn predict_can_reach(
             "dial udp{v}: address {destination}: no suitable address found"
         ));
     };
+    if let Some(holder) = node
+        .facts
+        .interfaces
+        .iter()
+        .find(|i| i.addresses.iter().any(|a| a.address == dest))
+    {
+        walk.warnings.push(format!(
+            "{dest} is an address of this node (on {}): the kernel answers with {dest} itself, so calico-node selects it (a VIP held here); use an address that is on no node",
+            &holder.name
+        ));
+    }
     let source = match node.kernel_reach.iter().find(|k| k.destination == dest) {
         Some(k) => match &k.source {
             Ok(src) => {
@@ -580,7 +653,7 @@ fn predict_can_reach(
         Some((iface, a)) => {
             walk.step(format!(
                 "{}: holds {a}",
-                crate::escape::for_terminal(iface)
+                iface
             ));
             Verdict::Selected {
                 log: format!(
@@ -627,13 +700,13 @@ fn predict_internal_ip(
             return Verdict::Undetermined {
                 reason: format!(
                     "the InternalIP of {} is unknown: give `kubectl get nodes -o json` output with --peers",
-                    crate::escape::for_terminal(&node.name)
+                    &node.name
                 ),
             }
         }
         InternalIpOrigin::KubeletDefault => walk.notes.push(format!(
             "assumed: no Kubernetes Node object for {} was given, so kubelet's default node IP (the default-route interface's address) stands in for its InternalIP",
-            crate::escape::for_terminal(&node.name)
+            &node.name
         )),
         InternalIpOrigin::Kubectl => {}
     }
@@ -654,7 +727,7 @@ fn predict_internal_ip(
     ));
     match find_local(interfaces, ip) {
         Some((iface, a)) => {
-            walk.step(format!("{}: holds {a}", crate::escape::for_terminal(iface)));
+            walk.step(format!("{}: holds {a}", iface));
             Verdict::Selected {
                 log: format!("Including CIDR information from host interface. CIDR=\"{a}\""),
                 interface: iface.to_string(),

@@ -42,10 +42,7 @@ fn run(cases: Vec<Case>) {
             name: "router.example".into(),
             addresses: Ok(vec!["10.20.41.1".parse().unwrap()]),
         }];
-        let model = Model {
-            version: &version,
-            resolutions: &resolutions,
-        };
+        let model = Model::new(&version, &resolutions);
         let p = predict(
             &model,
             &node_input(&case.facts, &[]),
@@ -305,10 +302,7 @@ fn can_reach_prefers_the_live_kernel_answer() {
         .nic("eth1", &["10.1.0.5/24"])
         .build();
     let version: CalicoVersion = "3.28.0".parse().unwrap();
-    let model = Model {
-        version: &version,
-        resolutions: &[],
-    };
+    let model = Model::new(&version, &[]);
     let kernel = [KernelReach {
         destination: "8.8.8.8".parse().unwrap(),
         source: Ok("10.1.0.5".parse().unwrap()),
@@ -350,10 +344,7 @@ fn kubernetes_internal_ip_must_be_local() {
     ]);
     let facts = host("w").nic("ens192", &["10.20.41.11/24"]).build();
     let version: CalicoVersion = "3.28.0".parse().unwrap();
-    let model = Model {
-        version: &version,
-        resolutions: &[],
-    };
+    let model = Model::new(&version, &[]);
     let mut node = node_input(&facts, &[]);
     node.internal_ips.addresses = vec!["10.20.41.11".into()];
     let p = predict(&model, &node, "kubernetes-internal-ip", Family::Ipv6);
@@ -426,10 +417,7 @@ fn point_to_point_prefix_depends_on_version() {
 fn success_log_lines_are_exact() {
     let facts = compose_worker();
     let version: CalicoVersion = "3.28.0".parse().unwrap();
-    let model = Model {
-        version: &version,
-        resolutions: &[],
-    };
+    let model = Model::new(&version, &[]);
     let node = node_input(&facts, &[]);
     let log = |m: &str| match predict(&model, &node, m, Family::Ipv4).verdict {
         Verdict::Selected { log, .. } => log,
@@ -448,5 +436,63 @@ fn success_log_lines_are_exact() {
     assert_eq!(
         log("can-reach=10.20.41.1"),
         "Using autodetected IPv4 address 10.20.41.41/24, detected by connecting to 10.20.41.1"
+    );
+}
+
+fn warnings_of(facts: &Facts, method: &str) -> Vec<String> {
+    let version: CalicoVersion = "3.28.0".parse().unwrap();
+    let model = Model::new(&version, &[]);
+    predict(&model, &node_input(facts, &[]), method, Family::Ipv4).warnings
+}
+
+#[test]
+fn configuration_traps_are_reported() {
+    let facts = host("w")
+        .nic("eth3", &["10.20.41.5/24"])
+        .nic("eth30", &["192.168.30.5/24"])
+        .build();
+    let w = warnings_of(&facts, "interface=eth3");
+    assert!(
+        w.iter()
+            .any(|w| w.contains("unanchored") && w.contains("eth3, eth30") && w.contains("^eth3$")),
+        "{w:?}"
+    );
+    assert!(warnings_of(&facts, "interface=^eth3$").is_empty());
+    let w = warnings_of(&facts, "interface=eth3,");
+    assert!(
+        w.iter()
+            .any(|w| w.contains("empty regex") && w.contains("matches every interface")),
+        "{w:?}"
+    );
+    let w = warnings_of(&facts, "skip-interface=docker0,");
+    assert!(
+        w.iter().any(|w| w.contains("excludes every interface")),
+        "{w:?}"
+    );
+    let w = warnings_of(&facts, "interface=eth{1,2}");
+    assert!(
+        w.iter().any(|w| w.contains("comma inside a regex")),
+        "{w:?}"
+    );
+    let w = warnings_of(&facts, "interface= eth3");
+    assert!(w.iter().any(|w| w.contains("blanks")), "{w:?}");
+}
+
+#[test]
+fn second_eligible_address_and_local_can_reach_target_are_reported() {
+    let facts = host("w")
+        .nic("ens192", &["10.20.41.41/24", "10.20.41.200/24"])
+        .route("default", Some("10.20.41.1"), "ens192", None, None)
+        .build();
+    let w = warnings_of(&facts, "cidr=10.20.41.0/24");
+    assert!(
+        w.iter()
+            .any(|w| w.contains("2 eligible addresses") && w.contains("10.20.41.200/24")),
+        "{w:?}"
+    );
+    let w = warnings_of(&facts, "can-reach=10.20.41.200");
+    assert!(
+        w.iter().any(|w| w.contains("address of this node")),
+        "{w:?}"
     );
 }

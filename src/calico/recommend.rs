@@ -14,7 +14,6 @@ use super::nodes::Fleet;
 use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
 use super::routing;
-use crate::escape::for_terminal;
 use crate::facts::{Facts, Family};
 
 /// The node network of each node (same order as the fleet), and where it came from.
@@ -133,12 +132,20 @@ fn eligible_in(
         .collect()
 }
 
+/// A method value as messages show it: escaped, and `first-found` for the unset (empty) value.
+pub fn shown_method(method: &str) -> String {
+    if method.is_empty() {
+        "first-found".to_string()
+    } else {
+        method.to_string()
+    }
+}
+
 fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String {
-    let node = for_terminal(node);
-    let method_shown = for_terminal(method);
+    let method_shown = shown_method(method);
     match &p.verdict {
         Verdict::Failed { log } => {
-            let first = log.first().map(|l| for_terminal(l)).unwrap_or_default();
+            let first = log.first().cloned().unwrap_or_default();
             let what = if first.ends_with("no valid host interfaces found") {
                 "no interface matches"
             } else if first.contains("no valid IPv") {
@@ -146,18 +153,22 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
             } else {
                 "autodetection fails"
             };
-            format!(
-                "`{method_shown}`: {what} on {node}; calico-node would log \"{first}\" and exit (CrashLoopBackOff on a new node; a node with a stored address keeps that stale address)"
-            )
+            let then = match (o.effect, o.log.last()) {
+                (Effect::KeepsStoredAddress, Some(last)) => format!(
+                    "then \"{last}\": it keeps running with that stale address"
+                ),
+                _ => "and exit (CrashLoopBackOff on a new node; a node with a stored address keeps that stale address)".to_string(),
+            };
+            format!("`{method_shown}`: {what} on {node}; calico-node would log \"{first}\" {then}")
         }
         Verdict::Terminated { log } => format!(
             "`{method_shown}`: calico-node logs \"{}\" and terminates on {node} and every other node",
-            for_terminal(log)
+            log
         ),
         Verdict::Undetermined { reason } => {
-            format!("`{method_shown}`: cannot be verified on {node}: {}", for_terminal(reason))
+            format!("`{method_shown}`: cannot be verified on {node}: {}", reason)
         }
-        Verdict::Selected { .. } => format!("`{method_shown}` on {node}: {}", for_terminal(&o.summary)),
+        Verdict::Selected { .. } => format!("`{method_shown}` on {node}: {}", &o.summary),
     }
 }
 
@@ -178,7 +189,7 @@ pub fn evaluate_method(
     let mut owners: BTreeMap<IpAddr, &str> = BTreeMap::new();
     let mut nodes = Vec::new();
     let mut warnings = Vec::new();
-    for (i, (node, p)) in fleet.nodes.iter().zip(&predictions).enumerate() {
+    for (i, (node, p)) in fleet.nodes.iter().zip(predictions).enumerate() {
         let network = &networks.per_node[i];
         let mut conflicting = None;
         if let Some((_, a)) = p.selected() {
@@ -193,7 +204,7 @@ pub fn evaluate_method(
             stored_address: node.stored_address(family),
             conflicting_node: conflicting,
         };
-        let o = outcome(p, model.version, state);
+        let o = outcome(&p, model.version, state);
         let in_network = p
             .selected()
             .filter(|_| !network.is_empty())
@@ -201,13 +212,13 @@ pub fn evaluate_method(
         let problem = match (&p.verdict, in_network) {
             (Verdict::Selected { interface, address, .. }, _) if o.effect == Effect::ConflictTerminates => Some(format!(
                 "`{}`: selects {address} on {} on {} as well as on {}: address conflict, calico-node terminates",
-                for_terminal(method), for_terminal(interface), for_terminal(node.name()), for_terminal(conflicting.unwrap_or_default())
+                shown_method(method), interface, node.name(), conflicting.unwrap_or_default()
             )),
             (Verdict::Selected { interface, address, .. }, Some(false)) => Some(format!(
                 "`{}`: selects {} {address} on {}, outside the node network {}",
-                for_terminal(method),
-                for_terminal(interface),
-                for_terminal(node.name()),
+                shown_method(method),
+                interface,
+                node.name(),
                 network.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
             )),
             (Verdict::Selected { interface, address, .. }, Some(true)) => {
@@ -218,31 +229,35 @@ pub fn evaluate_method(
                 match own {
                     Some((own_if, own_addr, _, _)) if has_host_prefix(address.prefix_len, &address.ip) => Some(format!(
                         "`{}`: selects the host-prefix address {address} on {} on {} instead of {} {own_addr} (a VIP held by this node)",
-                        for_terminal(method), for_terminal(interface), for_terminal(node.name()), for_terminal(&own_if)
+                        shown_method(method), interface, node.name(), &own_if
                     )),
                     _ => None,
                 }
             }
             (Verdict::Selected { .. }, None) => Some(format!(
                 "`{}`: the node network of {} is unknown (no profile node_network.cidrs and no default route)",
-                for_terminal(method),
-                for_terminal(node.name())
+                shown_method(method),
+                node.name()
             )),
-            _ => Some(problem_text(method, node.name(), p, &o)),
+            _ => Some(problem_text(method, node.name(), &p, &o)),
         };
-        let eligible = eligible_in(node.input.facts, network, family, model);
-        if method.starts_with("cidr=") && eligible.len() > 1 {
+        let eligible = if method.starts_with("cidr=") {
+            eligible_in(node.input.facts, network, family, model)
+        } else {
+            Vec::new()
+        };
+        if eligible.len() > 1 {
             warnings.push(format!(
                 "{} has {} eligible addresses in the node network ({}); calico-node takes the first in reverse interface order: {} on {}",
-                for_terminal(node.name()),
+                node.name(),
                 eligible.len(),
-                eligible.iter().map(|(i, a, _, _)| format!("{a} on {}", for_terminal(i))).collect::<Vec<_>>().join(", "),
+                eligible.iter().map(|(i, a, _, _)| format!("{a} on {}", i)).collect::<Vec<_>>().join(", "),
                 eligible[0].1,
-                for_terminal(&eligible[0].0)
+                &eligible[0].0
             ));
         }
         nodes.push(NodeResult {
-            prediction: p.clone(),
+            prediction: p,
             outcome: o,
             in_node_network: in_network,
             problem,
@@ -381,11 +396,7 @@ pub fn candidate_methods(
                 if missing.is_empty() {
                     "any node".to_string()
                 } else {
-                    missing
-                        .iter()
-                        .map(|m| for_terminal(m))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    missing.join(", ")
                 }
             ),
         })
@@ -397,6 +408,40 @@ pub fn candidate_methods(
             format!("interface=^({})$", alternatives.join("|"))
         })
     });
+    out
+}
+
+/// What the verification of a recommended method rests on, when it is not the nodes' own answer.
+fn assumption_warnings(fleet: &Fleet, method: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if method.starts_with("kubernetes-internal-ip") {
+        let assumed: Vec<&str> = fleet
+            .nodes
+            .iter()
+            .filter(|n| n.input.internal_ips.origin != super::predict::InternalIpOrigin::Kubectl)
+            .map(|n| n.name())
+            .collect();
+        if !assumed.is_empty() {
+            out.push(format!(
+                "verified against kubelet's default node IP (the default-route interface's address) on {}: no `kubectl get nodes -o json` input names them; a --node-ip elsewhere changes the answer",
+                assumed.join(", ")
+            ));
+        }
+    }
+    if method.starts_with("can-reach=") {
+        let from_routes: Vec<&str> = fleet
+            .nodes
+            .iter()
+            .filter(|n| n.input.kernel_reach.is_empty())
+            .map(|n| n.name())
+            .collect();
+        if !from_routes.is_empty() {
+            out.push(format!(
+                "verified from the saved routes of {}; calico-node asks the kernel at every start and poll, so a missing route at boot or policy routing changes the answer",
+                from_routes.join(", ")
+            ));
+        }
+    }
     out
 }
 
@@ -430,10 +475,13 @@ pub fn recommend(
             }
         }
     }
-    let warnings = chosen
+    let mut warnings = chosen
         .as_ref()
         .map(|c| c.warnings.clone())
         .unwrap_or_default();
+    if let Some(c) = &chosen {
+        warnings.extend(assumption_warnings(fleet, &c.method));
+    }
     (
         Recommendation {
             family,

@@ -178,18 +178,18 @@ pub fn no_recommendation_reasons(report: &CalicoReport) -> Vec<String> {
     lines
 }
 
-/// `- method: reason` for each rejected candidate.
+/// `- method: reason` for each rejected candidate, escaped for a terminal.
 pub fn rejection_lines(f: &FamilyAnalysis) -> Vec<String> {
     f.recommendation
         .rejected
         .iter()
         .map(|r| {
-            let method = crate::escape::for_terminal(&r.method);
-            if r.reason.starts_with(&format!("`{method}`")) {
-                format!("  - {}", r.reason)
+            let line = if r.reason.starts_with(&format!("`{}`", r.method)) {
+                r.reason.clone()
             } else {
-                format!("  - `{method}`: {}", r.reason)
-            }
+                format!("`{}`: {}", r.method, r.reason)
+            };
+            format!("  - {}", crate::escape::for_terminal(&line))
         })
         .collect()
 }
@@ -209,11 +209,8 @@ mod tests {
             .route("default", Some("10.20.41.1"), "ens192", None, None)
             .build();
         let version: CalicoVersion = "3.28.0".parse().unwrap();
-        let fleet = build_fleet(&facts, &[], &[]);
-        let model = Model {
-            version: &version,
-            resolutions: &[],
-        };
+        let fleet = build_fleet(&facts, None, &[], &[]);
+        let model = Model::new(&version, &[]);
         let settings = FamilySettings {
             current_method: None,
             can_reach: None,

@@ -126,10 +126,13 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
         };
         out.push_str(&format!("  {}:\n", method_shown(&m.evaluation.method)));
         for step in &here.prediction.trace {
-            out.push_str(&format!("    - {step}\n"));
+            out.push_str(&format!("    - {}\n", for_terminal(step)));
         }
         for line in here.outcome.log.iter().skip(1) {
             out.push_str(&format!("    log: {}\n", for_terminal(line)));
+        }
+        for warning in &here.prediction.warnings {
+            out.push_str(&format!("    warning: {}\n", for_terminal(warning)));
         }
         for note in &here.prediction.notes {
             out.push_str(&format!("    note: {}\n", for_terminal(note)));
@@ -167,12 +170,15 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
                 c.count_text()
             ));
             for w in &rec.warnings {
-                out.push_str(&format!("  warning: {w}\n"));
+                out.push_str(&format!("  warning: {}\n", for_terminal(w)));
             }
         }
         None => out.push_str(&format!(
-            "No {} value selects the node-network address on every node.\n",
-            f.env_var
+            "No {} value selects the node-network address on every node. Fix the nodes listed below, or set the address per node ({}=<address>, or the operator's nodeAddressAutodetectionV{}: {{}} and a projectcalico.org/IPv{}Address annotation on each Node).\n",
+            f.env_var,
+            if f.family.number() == 4 { "IP" } else { "IP6" },
+            f.family.number(),
+            f.family.number()
         )),
     }
     let mut lines = rejection_lines(f);
@@ -183,7 +189,11 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
     {
         if let Some(reason) = m.evaluation.rejection() {
             if !rec.rejected.iter().any(|r| r.method == m.evaluation.method) {
-                lines.push(format!("  - ({}) {reason}", m.labels.join(", ")));
+                lines.push(format!(
+                    "  - ({}) {}",
+                    m.labels.join(", "),
+                    for_terminal(&reason)
+                ));
             }
         }
     }

@@ -29,7 +29,10 @@ pub fn host(name: &str) -> HostBuilder {
         },
         interfaces: Vec::new(),
         routes: Vec::new(),
-        ipv6: Ipv6State::default(),
+        ipv6: Ipv6State {
+            proc_present: true,
+            ..Ipv6State::default()
+        },
         sysctls: BTreeMap::new(),
         modules: Modules::default(),
         swap: Swap::default(),

@@ -4,13 +4,14 @@
 
 use super::{Area, CheckResult, Context};
 use crate::calico::analysis::env_var;
-use crate::calico::exclusions::list_changing_releases;
+use crate::calico::candidates::{calico_addresses, is_global_unicast};
+use crate::calico::exclusions::{default_exclusions, list_changing_releases};
+use crate::calico::gore2;
 use crate::calico::nodes::build_fleet;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
 use crate::calico::recommend::{evaluate_method, node_networks, recommend};
 use crate::calico::version::CalicoVersion;
-use crate::escape::for_terminal;
 use crate::facts::Family;
 use crate::profile::DEFAULT_CALICO_VERSION;
 
@@ -58,13 +59,10 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     let method = current.unwrap_or("");
     let method_text = match current {
         None => format!("{var} unset (first-found)"),
-        Some(m) => format!("{var}={}", for_terminal(m)),
+        Some(m) => format!("{var}={}", m),
     };
-    let fleet = build_fleet(ctx.facts, ctx.peers, &[]);
-    let model = Model {
-        version,
-        resolutions: &[],
-    };
+    let fleet = build_fleet(ctx.facts, ctx.this_node_kube, ctx.peers, &[]);
+    let model = Model::new(version, &[]);
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
     let evaluation = evaluate_method(&model, &fleet, &networks, method, family);
     let (recommendation, _) = recommend(
@@ -77,7 +75,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     let remediation = match &recommendation.chosen {
         Some(c) => format!(
             "set {var}={} on the calico-node DaemonSet (or the operator Installation); it {}; see `nodecheck calico`",
-            crate::escape::shell_quote(&for_terminal(&c.method)),
+            crate::escape::shell_quote(&c.method),
             c.count_text()
         ),
         None => format!(
@@ -93,6 +91,19 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         return CheckResult::skip(id, Area::Calico, "no node to evaluate");
     };
     let p = &here.prediction;
+    if family == Family::Ipv6 && ctx.facts.ipv6.kernel_off() && p.selected().is_none() {
+        return CheckResult::fail(
+            &id,
+            Area::Calico,
+            format!(
+                "IPv6 is off in this node's kernel ({}), so calico-node's IPv6 autodetection ({method_text}) finds no address",
+                if ctx.facts.ipv6.disabled_on_cmdline { "ipv6.disable=1 on the kernel command line" } else { "/proc/sys/net/ipv6 is missing" }
+            ),
+        )
+        .with("calico_version", version.to_string())
+        .with("method", method)
+        .fix("enable IPv6 on this node (remove ipv6.disable=1 and reboot) or drop ipv6 from calico.families");
+    }
     let network: Vec<String> = networks.per_node[0].iter().map(|c| c.to_string()).collect();
     let mut result = match (&p.verdict, here.outcome.effect, &here.problem) {
         (Verdict::Undetermined { reason }, _, _) => CheckResult::warn(
@@ -100,7 +111,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
             Area::Calico,
             format!(
                 "cannot predict calico-node {version} with {method_text}: {}",
-                for_terminal(reason)
+                reason
             ),
         ),
         (Verdict::Selected { .. }, _, None) if network.is_empty() => CheckResult::warn(
@@ -113,10 +124,10 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         ),
         (_, Effect::Runs, None) => {
             let (interface, address) = p.selected().map(|(i, a)| (i.to_string(), *a)).expect("selected");
-            let warnings = first_found_warnings(ctx, version, family, method, &interface);
+            let warnings = fragility(ctx, &model, p, family, method, &interface);
             let base = format!(
                 "calico-node {version} with {method_text} selects {} {address}, in the node network {}",
-                for_terminal(&interface),
+                &interface,
                 network.join(", ")
             );
             if warnings.is_empty() {
@@ -130,7 +141,10 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
             Area::Calico,
             format!(
                 "calico-node {version} with {method_text}: {}",
-                problem.clone().unwrap_or_else(|| for_terminal(&here.outcome.summary))
+                problem
+                    .as_deref()
+                    .map(|p| without_method_prefix(p, method))
+                    .unwrap_or_else(|| here.outcome.summary.clone())
             ),
         ),
     };
@@ -149,23 +163,38 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     result
 }
 
-/// Why a first-found answer that is right today is fragile: it hangs on a virtual device, on interface
-/// order, or on the Calico version's exclusion list.
-fn first_found_warnings(
+/// A node problem without its leading "`method`: " / "`method` on node: " (the message names the method).
+fn without_method_prefix(problem: &str, method: &str) -> String {
+    let quoted = format!("`{}`", crate::calico::recommend::shown_method(method));
+    match problem.strip_prefix(&quoted) {
+        Some(rest) => rest
+            .strip_prefix(": ")
+            .or_else(|| rest.strip_prefix(' '))
+            .unwrap_or(rest)
+            .to_string(),
+        None => problem.to_string(),
+    }
+}
+
+/// Why an answer that is right today is fragile: the selected interface is down, the method has a
+/// trap (unanchored regex, second eligible address), or first-found hangs on a virtual device, on
+/// interface order, or on the Calico version's exclusion list.
+fn fragility(
     ctx: &Context,
-    version: &CalicoVersion,
+    model: &Model,
+    prediction: &crate::calico::predict::Prediction,
     family: Family,
     method: &str,
     interface: &str,
 ) -> Vec<String> {
-    let mut out = Vec::new();
     let facts = ctx.facts;
+    let mut out = prediction.warnings.clone();
     let picked = facts.interface(interface);
     if let Some(i) = picked {
         if !i.admin_up || i.operstate == "down" {
             out.push(format!(
                 "{} is down (calico-node does not check; BGP and tunnels to this node will fail)",
-                for_terminal(interface)
+                interface
             ));
         }
     }
@@ -176,52 +205,47 @@ fn first_found_warnings(
         if !NODE_CAPABLE_KINDS.contains(&kind) {
             out.push(format!(
                 "the address is on a {kind} device ({}): first-found depends on a virtual device",
-                for_terminal(interface)
+                interface
             ));
         }
     }
-    // Other interfaces first-found would take if their ifindex were higher.
-    let fleet = build_fleet(facts, &[], &[]);
-    let node = &fleet.nodes[0].input;
-    let mut rivals = Vec::new();
-    for other in facts.interfaces.iter().filter(|i| i.name != interface) {
-        let eligible = crate::calico::candidates::calico_addresses(other, family, version)
-            .iter()
-            .any(|a| crate::calico::candidates::is_global_unicast(&a.ip));
-        let excluded = crate::calico::exclusions::default_exclusions(version)
-            .iter()
-            .any(|r| {
-                crate::calico::gore2::compile(r, crate::calico::gore2::GoNamedGroups::POnly)
-                    .is_ok_and(|re| crate::calico::gore2::matches(&re, &other.name))
-            });
-        if eligible && !excluded {
-            rivals.push(format!(
-                "{} (ifindex {})",
-                for_terminal(&other.name),
-                other.index
-            ));
-        }
-    }
+    let exclusions = format!("({})", default_exclusions(model.version).join(")|("));
+    let excluded = model.regex(&exclusions).ok();
+    let rivals: Vec<String> = facts
+        .interfaces
+        .iter()
+        .filter(|other| other.name != interface)
+        .filter(|other| {
+            !excluded
+                .as_ref()
+                .is_some_and(|re| gore2::matches(re, &other.name))
+        })
+        .filter(|other| {
+            calico_addresses(other, family, model.version)
+                .iter()
+                .any(|a| is_global_unicast(&a.ip))
+        })
+        .map(|other| format!("{} (ifindex {})", &other.name, other.index))
+        .collect();
     if !rivals.is_empty() {
         out.push(format!(
-            "first-found depends on interface order: {} also carries an eligible address and would win with a higher ifindex than {}",
+            "first-found depends on interface order: {} also carries an eligible address and would win with a higher ifindex than {} (a device created later, such as a new compose bridge or VPN, takes over at the next 60 s poll without a pod restart)",
             rivals.join(", "),
-            for_terminal(interface)
+            interface
         ));
     }
-    let mut by_version = Vec::new();
-    for v in list_changing_releases() {
-        let model = Model {
-            version: &v,
-            resolutions: &[],
-        };
-        let p = predict(&model, node, "first-found", family);
-        let pick = match p.selected() {
-            Some((i, a)) => format!("{} {a}", for_terminal(i)),
-            None => "nothing".to_string(),
-        };
-        by_version.push((v, pick));
-    }
+    let node = &build_fleet(facts, None, &[], &[]).nodes[0].input.clone();
+    let by_version: Vec<(CalicoVersion, String)> = list_changing_releases()
+        .into_iter()
+        .map(|v| {
+            let p = predict(&Model::new(&v, &[]), node, "first-found", family);
+            let pick = match p.selected() {
+                Some((i, a)) => format!("{} {a}", i),
+                None => "nothing".to_string(),
+            };
+            (v, pick)
+        })
+        .collect();
     if by_version.windows(2).any(|w| w[0].1 != w[1].1) {
         out.push(format!(
             "first-found's answer depends on the Calico version: {}",
@@ -243,7 +267,8 @@ mod tests {
     use crate::facts::Facts;
     use crate::profile::Profile;
 
-    fn run(facts: &Facts, yaml: &str) -> CheckResult {
+    /// Every result of the Calico checks for these facts under this profile YAML.
+    fn run_all(facts: &Facts, yaml: &str) -> Vec<CheckResult> {
         let profile: Profile = crate::profile::load::parse_profile(yaml, "test").unwrap();
         let ctx = Context {
             facts,
@@ -254,7 +279,11 @@ mod tests {
             live: None,
             this_node_kube: None,
         };
-        check(&ctx).remove(0)
+        check(&ctx)
+    }
+
+    fn run(facts: &Facts, yaml: &str) -> CheckResult {
+        run_all(facts, yaml).remove(0)
     }
 
     fn worker() -> Facts {
@@ -266,69 +295,70 @@ mod tests {
             .build()
     }
 
-    #[test]
-    fn compose_bridge_fails_on_3_24() {
-        let r = run(&worker(), "calico: {version: v3.24.1}\n");
-        assert_eq!(r.status, Status::Fail, "{}", r.message);
-        assert!(r.message.contains("172.18.0.1/16"), "{}", r.message);
-        assert!(r.remediation.unwrap().contains("cidr=10.20.41.0/24"));
-    }
-
-    #[test]
-    fn compose_bridge_skipped_on_3_25_but_version_dependent() {
-        let r = run(&worker(), "calico: {version: v3.25.0}\n");
-        assert_eq!(r.status, Status::Warn, "{}", r.message);
-        assert!(
-            r.message.contains("depends on the Calico version"),
-            "{}",
-            r.message
-        );
-    }
-
-    #[test]
-    fn missing_interface_fails_with_the_log_line() {
-        let r = run(&worker(), "calico: {ipv4_method: interface=eth3}\n");
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.message.contains("Unable to auto-detect an IPv4 address using interface regexes [eth3]: no valid host interfaces found"), "{}", r.message);
-    }
-
-    #[test]
-    fn recommended_method_passes() {
-        let r = run(
-            &worker(),
-            "calico: {ipv4_method: cidr=10.20.41.0/24}\nnode_network: {cidrs: [10.20.41.0/24]}\n",
-        );
-        assert_eq!(r.status, Status::Ok, "{}", r.message);
-        assert!(r.remediation.is_none());
-    }
-
-    #[test]
-    fn order_dependence_warns() {
-        let facts = host("w")
+    fn order_host() -> Facts {
+        host("w")
             .nic("eth1", &["192.168.100.5/24"])
             .nic("eth0", &["10.20.41.5/24"])
             .route("default", Some("10.20.41.1"), "eth0", None, None)
-            .build();
-        let r = run(&facts, "calico: {version: v3.28.0}\n");
-        assert_eq!(r.status, Status::Warn, "{}", r.message);
-        assert!(r.message.contains("interface order"), "{}", r.message);
+            .build()
+    }
+
+    fn eth30_host() -> Facts {
+        host("w")
+            .nic("eth3", &["10.20.41.5/24"])
+            .nic("eth30", &[])
+            .route("default", Some("10.20.41.1"), "eth3", None, None)
+            .build()
+    }
+
+    fn down_host() -> Facts {
+        host("w")
+            .nic("eth0", &["10.20.41.5/24"])
+            .down()
+            .route("default", Some("10.20.41.1"), "eth0", None, None)
+            .build()
+    }
+
+    #[test]
+    fn verdict_per_situation() {
+        let cases: Vec<(&str, Facts, &str, Status, &str)> = vec![
+            ("compose bridge picked by 3.24", worker(), "calico: {version: v3.24.1}\n", Status::Fail, "172.18.0.1/16"),
+            ("skipped by 3.25 but version-dependent", worker(), "calico: {version: v3.25.0}\n", Status::Warn, "depends on the Calico version"),
+            ("no eth3 on an ens192 node", worker(), "calico: {ipv4_method: interface=eth3}\n", Status::Fail,
+             "Unable to auto-detect an IPv4 address using interface regexes [eth3]: no valid host interfaces found"),
+            ("recommended method", worker(), "calico: {ipv4_method: cidr=10.20.41.0/24}\nnode_network: {cidrs: [10.20.41.0/24]}\n", Status::Ok, "selects ens192 10.20.41.41/24"),
+            ("management NIC with a lower ifindex", order_host(), "calico: {version: v3.28.0}\n", Status::Warn, "interface order"),
+            ("unanchored regex matching eth30 too", eth30_host(), "calico: {ipv4_method: interface=eth3}\n", Status::Warn, "unanchored"),
+            ("node NIC down", down_host(), "calico: {ipv4_method: cidr=10.20.41.0/24}\n", Status::Warn, "is down"),
+        ];
+        for (name, facts, profile, status, text) in cases {
+            let r = run(&facts, profile);
+            assert_eq!(r.status, status, "{name}: {}", r.message);
+            assert!(r.message.contains(text), "{name}: {}", r.message);
+            assert_eq!(r.remediation.is_some(), status != Status::Ok, "{name}");
+        }
+        let fix = run(&worker(), "calico: {version: v3.24.1}\n")
+            .remediation
+            .unwrap();
+        assert!(fix.contains("cidr=10.20.41.0/24"), "{fix}");
+    }
+
+    #[test]
+    fn ipv6_off_in_the_kernel_is_named_as_the_cause() {
+        let mut facts = worker();
+        facts.ipv6.disabled_on_cmdline = true;
+        let r = run(&facts, "calico: {families: [ipv6]}\n");
+        assert_eq!(r.id, "Calico-AutodetectionIPv6");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message.contains("ipv6.disable=1"), "{}", r.message);
     }
 
     #[test]
     fn only_profile_families_are_checked() {
-        let profile: Profile =
-            crate::profile::load::parse_profile("calico: {families: [ipv4, ipv6]}\n", "t").unwrap();
-        let facts = worker();
-        let ctx = Context {
-            facts: &facts,
-            profile: &profile,
-            phase: Phase::PreJoin,
-            peers: &[],
-            baseline: None,
-            live: None,
-            this_node_kube: None,
-        };
-        let ids: Vec<String> = check(&ctx).into_iter().map(|r| r.id).collect();
+        let ids: Vec<String> = run_all(&worker(), "calico: {families: [ipv4, ipv6]}\n")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
         assert_eq!(
             ids,
             vec!["Calico-AutodetectionIPv4", "Calico-AutodetectionIPv6"]

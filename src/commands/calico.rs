@@ -130,11 +130,13 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     }
     let (resolutions, kernel) = live_reach(&reach_destinations(&values, &version), live);
 
-    let fleet = build_fleet(&facts, &peer_set.peers, &kernel);
-    let model = Model {
-        version: &version,
-        resolutions: &resolutions,
-    };
+    let fleet = build_fleet(
+        &facts,
+        peer_set.this_node.as_ref(),
+        &peer_set.peers,
+        &kernel,
+    );
+    let model = Model::new(&version, &resolutions);
     let analyses = families
         .iter()
         .map(|family| {
