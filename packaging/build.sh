@@ -55,7 +55,7 @@ awk -v bin="$BIN" -v d="$description" -v s="$size" 'BEGIN { printf "    %s: %s\n
 
 step "generating man pages, completions, the /etc profile and the copyright file into $ASSETS"
 rm -rf "$ASSETS"
-"$BIN" generate-assets "$ASSETS" 2>/dev/null
+generated=$("$BIN" generate-assets "$ASSETS" 2>&1) || die "generate-assets failed: $generated"
 mkdir -p "$ASSETS/man-gz"
 for page in "$ASSETS"/man/*.1; do
     gzip -9 -n -c "$page" >"$ASSETS/man-gz/$(basename "$page").gz"
