@@ -36,11 +36,14 @@ pub struct Fleet<'a> {
     pub without_facts: Vec<String>,
 }
 
-fn kube_node_named<'a>(peers: &'a [Peer], name: &str) -> Option<&'a KubeNode> {
-    peers
-        .iter()
-        .filter_map(|p| p.node.as_ref())
-        .find(|n| n.name == name)
+/// Kubernetes' view of each node named in the peers, indexed once: a fleet of 10,000 looks it up
+/// per node, and a scan per lookup would be quadratic. The first entry of a name wins.
+fn kube_nodes_by_name(peers: &[Peer]) -> std::collections::HashMap<&str, &KubeNode> {
+    let mut index = std::collections::HashMap::new();
+    for node in peers.iter().filter_map(|p| p.node.as_ref()) {
+        index.entry(node.name.as_str()).or_insert(node);
+    }
+    index
 }
 
 fn internal_ips(kube: Option<&KubeNode>, facts: &Facts) -> InternalIps {
@@ -77,7 +80,8 @@ pub fn build_fleet<'a>(
     kernel_reach: &'a [KernelReach],
 ) -> Fleet<'a> {
     let this_name = facts.host.hostname.clone();
-    let this_kube = this_kube.or_else(|| kube_node_named(peers, &this_name));
+    let kube_by_name = kube_nodes_by_name(peers);
+    let this_kube = this_kube.or_else(|| kube_by_name.get(this_name.as_str()).copied());
     let mut nodes = vec![FleetNode {
         input: NodeInput {
             name: this_name.clone(),
@@ -95,7 +99,7 @@ pub fn build_fleet<'a>(
         let kube = peer
             .node
             .as_ref()
-            .or_else(|| kube_node_named(peers, &peer.name));
+            .or_else(|| kube_by_name.get(peer.name.as_str()).copied());
         nodes.push(FleetNode {
             input: NodeInput {
                 name: peer.name.clone(),
@@ -107,11 +111,12 @@ pub fn build_fleet<'a>(
             kube,
         });
     }
+    let with_facts: std::collections::HashSet<&str> =
+        nodes.iter().map(|n| n.input.name.as_str()).collect();
     let without_facts = peers
         .iter()
-        .filter(|p| p.facts.is_none())
+        .filter(|p| p.facts.is_none() && !with_facts.contains(p.name.as_str()))
         .map(|p| p.name.clone())
-        .filter(|name| !nodes.iter().any(|n| &n.input.name == name))
         .collect();
     Fleet {
         nodes,
