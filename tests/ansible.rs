@@ -308,9 +308,13 @@ fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
             Some(machine_id.trim())
         );
     }
-    // The saved fleet snapshots, and a saved module result (it carries ansible_facts), are peer input
-    // for the command line: every one of them loads.
-    for peers in [pb.path("fleet"), pb.path("reports/localhost.gate.json")] {
+    // The saved fleet snapshots, a saved module result (it carries ansible_facts) and the jsonfile fact
+    // cache as this ansible-core wrote it are peer input for the command line: every one of them loads.
+    for peers in [
+        pb.path("fleet"),
+        pb.path("reports/localhost.gate.json"),
+        pb.path("cache"),
+    ] {
         let out = nodecheck(&[
             "check",
             "--peers",

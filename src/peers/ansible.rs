@@ -3,8 +3,9 @@
 //! nodecheck's Ansible module returns its snapshot as the fact `nodecheck`, i.e. the module result is
 //! `{"ansible_facts": {"nodecheck": <snapshot>}, ...}` (what `ansible -m ... --tree DIR` saves per
 //! host). With `fact_caching = jsonfile`, Ansible stores each host's facts object itself, so the cache
-//! file is `{"nodecheck": <snapshot>, "ansible_hostname": ..., ...}`. Both are accepted; every other
-//! fact in the file is skipped without being kept.
+//! file is `{"nodecheck": <snapshot>, "ansible_hostname": ..., ...}`; ansible-core 2.19 and later wrap
+//! that facts object as a JSON string, `{"__payload__": "{\"nodecheck\": ...}"}`. All three are
+//! accepted; every other fact in the file is skipped without being kept.
 
 use serde::Deserialize;
 
@@ -34,6 +35,20 @@ struct HostFacts<T> {
 #[derive(Deserialize)]
 struct VersionOnly {
     schema_version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct PayloadCache {
+    #[serde(rename = "__payload__")]
+    payload: String,
+}
+
+/// Extracts the nodecheck snapshot from an ansible-core 2.19+ cache file, whose facts object is
+/// serialised as the string `__payload__`.
+pub fn parse_payload_cache(bytes: &[u8]) -> Result<Facts, String> {
+    let wrapper: PayloadCache = serde_json::from_slice(bytes)
+        .map_err(|e| format!("an Ansible fact cache whose `__payload__` is not a string: {e}"))?;
+    parse_ansible(wrapper.payload.as_bytes(), Shape::FactCache)
 }
 
 /// Extracts the nodecheck snapshot from an Ansible document.

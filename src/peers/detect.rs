@@ -3,7 +3,8 @@
 //! The probe walks the top-level JSON object without building it and stops at the first key that names
 //! a format: `schema_version` (a nodecheck snapshot), `ansible_facts` (an Ansible module result, as
 //! `ansible -m ... --tree` saves it), `nodecheck` (an Ansible jsonfile fact-cache file: the host's facts
-//! object), or `apiVersion`/`kind`/`items` (a Kubernetes object, `kubectl get nodes -o json`). Stopping
+//! object), `__payload__` (the same cache file as ansible-core 2.19 and later write it: the facts object
+//! serialised into one JSON string), or `apiVersion`/`kind`/`items` (a Kubernetes object, `kubectl get nodes -o json`). Stopping
 //! early keeps detection cheap (nodecheck writes `schema_version` first, kubectl `apiVersion`) and lets
 //! a large kubectl list be parsed in a single streaming pass.
 
@@ -21,6 +22,8 @@ pub enum Format {
     AnsibleResult,
     /// An Ansible jsonfile fact-cache file: the host's facts, with nodecheck's under `nodecheck`.
     AnsibleFactCache,
+    /// The jsonfile fact-cache file of ansible-core 2.19 and later: `{"__payload__": "<facts as JSON>"}`.
+    AnsiblePayloadCache,
     /// A Kubernetes object (a `List`/`NodeList` of nodes, or one `Node`).
     Kubernetes,
 }
@@ -127,6 +130,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
                 }
                 TopKey::AnsibleFacts => Format::AnsibleResult,
                 TopKey::Nodecheck => Format::AnsibleFactCache,
+                TopKey::AnsiblePayload => Format::AnsiblePayloadCache,
                 TopKey::Kubernetes => Format::Kubernetes,
                 TopKey::Other(name) => {
                     if keys.len() < KEYS_SHOWN {
@@ -169,6 +173,7 @@ enum TopKey {
     SchemaVersion,
     AnsibleFacts,
     Nodecheck,
+    AnsiblePayload,
     Kubernetes,
     Other(String),
 }
@@ -186,6 +191,7 @@ impl<'de> de::Deserialize<'de> for TopKey {
                     "schema_version" => TopKey::SchemaVersion,
                     "ansible_facts" => TopKey::AnsibleFacts,
                     "nodecheck" => TopKey::Nodecheck,
+                    "__payload__" => TopKey::AnsiblePayload,
                     "apiVersion" | "kind" | "items" => TopKey::Kubernetes,
                     other => TopKey::Other(other.chars().take(40).collect()),
                 })
@@ -214,6 +220,10 @@ mod tests {
         assert_eq!(
             detect_slice(br#"{"ansible_hostname": "w1", "nodecheck": {}}"#),
             Ok(Format::AnsibleFactCache)
+        );
+        assert_eq!(
+            detect_slice(br#"{"__payload__": "{\"nodecheck\": {}}"}"#),
+            Ok(Format::AnsiblePayloadCache)
         );
         assert_eq!(
             detect_slice(br#"{"apiVersion": "v1", "items": []"#),

@@ -199,6 +199,7 @@ fn parse_json_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
         Format::Snapshot { schema_version } => snapshot::parse_snapshot(bytes, schema_version)?,
         Format::AnsibleResult => ansible::parse_ansible(bytes, ansible::Shape::ModuleResult)?,
         Format::AnsibleFactCache => ansible::parse_ansible(bytes, ansible::Shape::FactCache)?,
+        Format::AnsiblePayloadCache => ansible::parse_payload_cache(bytes)?,
         Format::Kubernetes => return Ok(nodes(&source, kubectl::parse_slice(bytes)?)),
     };
     Ok(Parsed {
