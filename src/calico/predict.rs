@@ -7,9 +7,9 @@
 //! the kernel (live) or from the snapshot's routes, then looks it up on every interface without filters;
 //! `kubernetes-internal-ip` looks the node's InternalIP up the same way.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -76,12 +76,14 @@ pub struct NodeInput<'a> {
     pub kernel_reach: &'a [KernelReach],
 }
 
-/// Cluster-wide inputs of the model, and the regexes compiled so far (a fleet shares them).
+/// Cluster-wide inputs of the model, and the regexes compiled so far (a fleet shares them, also across
+/// the threads that evaluate a large fleet; a compiled regex is shared, not cloned, so its match cache
+/// is warm for every node).
 #[derive(Debug)]
 pub struct Model<'a> {
     pub version: &'a CalicoVersion,
     pub resolutions: &'a [Resolution],
-    regex_cache: RefCell<HashMap<String, Result<GoRegex, GoRegexError>>>,
+    regex_cache: Mutex<HashMap<String, Result<Arc<GoRegex>, GoRegexError>>>,
 }
 
 impl<'a> Model<'a> {
@@ -89,19 +91,19 @@ impl<'a> Model<'a> {
         Model {
             version,
             resolutions,
-            regex_cache: RefCell::new(HashMap::new()),
+            regex_cache: Mutex::new(HashMap::new()),
         }
     }
 
     /// Compiles a Go regex for this model's Calico release, once per pattern.
-    pub fn regex(&self, pattern: &str) -> Result<GoRegex, GoRegexError> {
-        if let Some(hit) = self.regex_cache.borrow().get(pattern) {
+    pub fn regex(&self, pattern: &str) -> Result<Arc<GoRegex>, GoRegexError> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still sound.
+        let mut cache = self.regex_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = cache.get(pattern) {
             return hit.clone();
         }
-        let compiled = gore2::compile(pattern, named_groups(self.version));
-        self.regex_cache
-            .borrow_mut()
-            .insert(pattern.to_string(), compiled.clone());
+        let compiled = gore2::compile(pattern, named_groups(self.version)).map(Arc::new);
+        cache.insert(pattern.to_string(), compiled.clone());
         compiled
     }
 }
@@ -195,9 +197,9 @@ enum EnumerationError {
 
 /// One regex list compiled as calico-node compiles it.
 struct RegexList {
-    joined: GoRegex,
+    joined: Arc<GoRegex>,
     /// Each entry compiled alone (when it compiles), to say which one matched.
-    parts: Vec<(String, Option<GoRegex>)>,
+    parts: Vec<(String, Option<Arc<GoRegex>>)>,
 }
 
 fn named_groups(version: &CalicoVersion) -> GoNamedGroups {

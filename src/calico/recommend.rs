@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::candidates::{calico_addresses, is_global_unicast};
 use super::method::K8S_INTERNAL_IP_SINCE;
-use super::nodes::Fleet;
+use super::nodes::{Fleet, FleetNode};
 use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
 use super::routing;
@@ -173,6 +173,37 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
 }
 
 /// Evaluates one method value on every node of the fleet.
+/// Fleets at least this large are predicted on several threads; below it, threads cost more than
+/// they save.
+const PARALLEL_FLEET_SIZE: usize = 512;
+
+/// Predicts `method` on every node of the fleet, in fleet order. Nodes are independent, so a large
+/// fleet is split over the available cores (the model's regex cache is shared).
+fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> Vec<Prediction> {
+    let predict_all = |nodes: &[FleetNode]| -> Vec<Prediction> {
+        nodes
+            .iter()
+            .map(|n| predict(model, &n.input, method, family))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || fleet.nodes.len() < PARALLEL_FLEET_SIZE {
+        return predict_all(&fleet.nodes);
+    }
+    let chunk = fleet.nodes.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = fleet
+            .nodes
+            .chunks(chunk)
+            .map(|nodes| scope.spawn(move || predict_all(nodes)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a prediction thread panicked"))
+            .collect()
+    })
+}
+
 pub fn evaluate_method(
     model: &Model,
     fleet: &Fleet,
@@ -180,11 +211,7 @@ pub fn evaluate_method(
     method: &str,
     family: Family,
 ) -> Evaluation {
-    let predictions: Vec<Prediction> = fleet
-        .nodes
-        .iter()
-        .map(|n| predict(model, &n.input, method, family))
-        .collect();
+    let predictions = predict_fleet(model, fleet, method, family);
     // The first node to take an address keeps it; any later node selecting it conflicts.
     let mut owners: BTreeMap<IpAddr, &str> = BTreeMap::new();
     let mut nodes = Vec::new();
@@ -491,4 +518,56 @@ pub fn recommend(
         },
         evaluated,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calico::nodes::build_fleet;
+    use crate::calico::testkit::host;
+    use crate::calico::version::CalicoVersion;
+    use crate::peers::Peer;
+
+    /// A fleet large enough to be predicted on several threads gives exactly the sequential answer,
+    /// node for node, in fleet order.
+    #[test]
+    fn a_large_fleet_predicted_in_parallel_matches_the_sequential_walk() {
+        let this = host("worker-0")
+            .nic("eth3", &["10.20.41.10/24"])
+            .link("br-3f2a1b4c5d6e", Some("bridge"), &["172.18.0.1/16"])
+            .build();
+        let peers: Vec<Peer> = (1..PARALLEL_FLEET_SIZE * 2)
+            .map(|i| {
+                let name = format!("worker-{i}");
+                let nic = if i % 3 == 0 { "ens192" } else { "eth3" };
+                let address = format!("10.20.{}.{}/16", 41 + i / 250, i % 250 + 1);
+                let facts = host(&name)
+                    .nic(nic, &[address.as_str()])
+                    .link("docker0", Some("bridge"), &["172.17.0.1/16"])
+                    .build();
+                Peer {
+                    name: name.clone(),
+                    source: format!("{name}.json"),
+                    facts: Some(facts),
+                    node: None,
+                }
+            })
+            .collect();
+        let fleet = build_fleet(&this, None, &peers, &[]);
+        assert!(fleet.nodes.len() >= PARALLEL_FLEET_SIZE);
+        let version = CalicoVersion::new(3, 24, 1);
+        let model = Model::new(&version, &[]);
+        for method in ["first-found", "interface=eth3", "cidr=10.20.0.0/16"] {
+            let sequential: Vec<Prediction> = fleet
+                .nodes
+                .iter()
+                .map(|n| predict(&model, &n.input, method, Family::Ipv4))
+                .collect();
+            assert_eq!(
+                predict_fleet(&model, &fleet, method, Family::Ipv4),
+                sequential,
+                "{method}"
+            );
+        }
+    }
 }
