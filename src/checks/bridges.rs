@@ -7,6 +7,7 @@ use ipnet::IpNet;
 use super::node_network::{self, cidr_of, join, network_of, overlaps, NodeNetwork};
 use super::{Area, CheckResult, Context};
 use crate::calico::exclusions::default_exclusions;
+use crate::calico::gore2::{self, GoNamedGroups};
 use crate::calico::version::CalicoVersion;
 use crate::facts::{DockerApiStatus, DockerNetwork, Facts, Interface};
 use crate::profile::validate::compile_anchored;
@@ -105,10 +106,10 @@ fn is_docker_bridge_name(name: &str) -> bool {
 
 /// Whether Calico's `first-found` skips this name in that release: its default exclusion list, matched
 /// as Go's `regexp.MatchString` does (unanchored search; the patterns are RE2-compatible).
+/// Matched through the Calico model's Go-regex translation, so this check and the model agree.
 fn first_found_skips(name: &str, calico_version: &CalicoVersion) -> bool {
-    default_exclusions(calico_version)
-        .iter()
-        .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
+    let joined = format!("({})", default_exclusions(calico_version).join(")|("));
+    gore2::compile(&joined, GoNamedGroups::POnly).is_ok_and(|re| gore2::matches(&re, name))
 }
 
 fn judge(
