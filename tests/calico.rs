@@ -2,7 +2,7 @@
 //! first-found: compose bridges, a management NIC created after the node NIC, unanchored `interface=`
 //! regexes, and the incident's `interface=eth3` on a node whose NIC is `ens192`.
 
-use crate::util::{json_stdout, netns_unavailable, skip, Netns};
+use crate::util::{assert_exit, json_stdout, netns_unavailable, skip, Netns};
 
 /// A namespace whose interfaces are created in the given order: (name, address) pairs, each a veth
 /// whose peer is named `veth-<n>` (excluded by every default list), all up.
@@ -208,12 +208,7 @@ fn a_snapshot_taken_in_the_namespace_gives_the_live_answer() {
         return;
     };
     let facts = ns.nodecheck(&["facts", "--format", "json"]);
-    assert_eq!(
-        facts.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&facts.stderr)
-    );
+    assert_exit(&facts, 0);
     let path = std::env::temp_dir().join(format!("wt-calico-snapshot-{}.json", std::process::id()));
     std::fs::write(&path, &facts.stdout).unwrap();
     let args = [

@@ -2,7 +2,7 @@
 //! `kubectl get nodes -o json` list that holds this node (worker-41, whose stored Calico address is the
 //! compose bridge's) and a node known only to Kubernetes.
 
-use crate::util::{fixture, json_stdout, nodecheck};
+use crate::util::{assert_exit, fixture, json_stdout, nodecheck};
 
 const INCIDENT_PROFILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -33,12 +33,7 @@ fn run(extra: &[&str]) -> std::process::Output {
 #[test]
 fn cidr_selects_the_node_network_address_on_4_of_4_nodes() {
     let out = run(&["--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let report = json_stdout(&out);
     let family = &report["families"][0];
     let chosen = &family["recommendation"]["chosen"];

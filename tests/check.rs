@@ -7,7 +7,7 @@ use nodecheck::profile::load::parse_profile;
 use nodecheck::profile::Profile;
 use serde_json::Value;
 
-use crate::util::{fixture, json_stdout, nodecheck};
+use crate::util::{assert_exit, fixture, json_stdout, nodecheck};
 
 const INCIDENT_PROFILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -199,12 +199,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("skip entry `No-Such-Check` matches no check"),

@@ -3,7 +3,7 @@
 //! (ens192 carrying 10.20.41.41/24, a compose-style bridge br-3f2a1b4c5d6e with 172.18.0.1/16).
 
 use crate::check::{result, tempdir};
-use crate::util::{json_stdout, netns_unavailable, skip, Netns};
+use crate::util::{assert_exit, json_stdout, netns_unavailable, skip, Netns};
 
 /// A node: a veth pair inside `ns` whose first end is called `name`, up, with `address` and the
 /// default route via 10.20.41.1.
@@ -35,12 +35,7 @@ fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
         "--out",
         profile,
     ]);
-    assert_eq!(
-        init.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    assert_exit(&init, 0);
     let yaml = std::fs::read_to_string(profile).unwrap();
     assert!(
         yaml.contains("  cidrs: [\"10.20.41.0/24\"]\n") && yaml.contains("    name: \"eth3\"\n"),
@@ -71,12 +66,7 @@ fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
     incident.ip(&["addr", "add", "172.18.0.1/16", "dev", "br-3f2a1b4c5d6e"]);
     incident.ip(&["link", "set", "br-3f2a1b4c5d6e", "up"]);
     let out = incident.nodecheck(&["check", "--profile", profile, "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 3);
     let report = json_stdout(&out);
     let present = result(&report, "NodeNic-Present");
     assert_eq!(present["status"], "fail");

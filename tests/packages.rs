@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::util::{nodecheck, skip};
+use crate::util::{assert_exit, nodecheck, skip};
 
 struct TempDir(PathBuf);
 
@@ -20,12 +20,7 @@ fn generate(tag: &str) -> TempDir {
         std::env::temp_dir().join(format!("wt-packaging-assets-{tag}-{}", std::process::id())),
     );
     let out = nodecheck(&["generate-assets", dir.0.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     dir
 }
 

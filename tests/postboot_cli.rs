@@ -3,7 +3,7 @@
 //! file: exit 2), and bad probe flags (exit 2).
 
 use crate::postboot_util::result;
-use crate::util::{fixture, json_stdout, nodecheck};
+use crate::util::{assert_exit, fixture, json_stdout, nodecheck};
 
 fn arg(p: std::path::PathBuf) -> String {
     p.display().to_string()
@@ -76,12 +76,7 @@ fn post_boot_without_any_baseline_is_a_skip_not_a_crash() {
         "--skip",
         "Calico-Autodetection*",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let report = json_stdout(&out);
     let b = result(&report, "Drift-Baseline");
     assert_eq!(b["status"], "skip");
@@ -126,12 +121,7 @@ fn calico_on_the_compose_bridge_named_from_a_kubectl_node_list() {
     let baseline = arg(fixture("postboot/worker-41-baseline.json"));
     let nodes = arg(fixture("postboot/nodes-calico-on-bridge.json"));
     let out = post_boot(&facts, &baseline, &["--peers", &nodes, "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 3);
     let report = json_stdout(&out);
     crate::postboot_util::assert_result(
         &report,

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use crate::check::tempdir;
 use crate::report_golden::assert_golden;
-use crate::util::{bin, fixture};
+use crate::util::{assert_exit, bin, fixture};
 
 const INCIDENT_PROFILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -157,12 +157,7 @@ fn hostile_interface_names_are_escaped_in_every_format() {
         "--color",
         "never",
     ]);
-    assert_eq!(
-        human.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&human.stderr)
-    );
+    assert_exit(&human, 3);
     let text = stdout(&human);
     assert!(
         !text.contains('\u{1b}') && !text.contains('\u{202e}'),

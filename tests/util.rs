@@ -177,3 +177,14 @@ pub fn json_stdout(out: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// Asserts a command's exit code, showing its stderr when it differs.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
