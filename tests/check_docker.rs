@@ -1,50 +1,8 @@
 //! With the real Docker engine: a network carrying docker compose's labels creates a `br-<id>` bridge;
 //! `nodecheck check` on the host names it with its compose project and network.
 
-use std::process::Command;
-
 use crate::check::result;
-use crate::util::{docker_unavailable, json_stdout, nix_is_root, nodecheck, skip};
-
-/// A Docker network removed on drop.
-struct DockerNetwork {
-    id: String,
-}
-
-impl DockerNetwork {
-    fn create(name: &str, project: &str) -> DockerNetwork {
-        let out = Command::new("docker")
-            .args([
-                "network",
-                "create",
-                "--driver",
-                "bridge",
-                "--label",
-                &format!("com.docker.compose.project={project}"),
-                "--label",
-                "com.docker.compose.network=default",
-                name,
-            ])
-            .output()
-            .expect("docker network create");
-        assert!(
-            out.status.success(),
-            "docker network create: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        DockerNetwork {
-            id: String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        }
-    }
-}
-
-impl Drop for DockerNetwork {
-    fn drop(&mut self) {
-        let _ = Command::new("docker")
-            .args(["network", "rm", &self.id])
-            .output();
-    }
-}
+use crate::util::{docker_unavailable, json_stdout, nix_is_root, nodecheck, skip, ComposeNetwork};
 
 #[test]
 fn compose_bridge_is_named_with_its_project() {
@@ -55,8 +13,8 @@ fn compose_bridge_is_named_with_its_project() {
         return skip("needs root (the Docker API socket)");
     }
     let project = format!("checks-middleware-{}", std::process::id());
-    let network = DockerNetwork::create(&format!("{project}_default"), &project);
-    let device = format!("br-{}", &network.id[..12]);
+    let network = ComposeNetwork::create(&format!("{project}_default"), &project, "default");
+    let device = network.bridge_device();
     // The shipped default profile, given explicitly (a package may have installed /etc/nodecheck).
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/default.yaml");
     let out = nodecheck(&["check", "--profile", default, "--format", "json"]);

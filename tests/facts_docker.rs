@@ -9,59 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::facts_netns::successful_facts;
-use crate::util::{bin, docker_unavailable, skip};
-
-/// Removes the Docker network on drop, also when an assertion failed.
-struct DockerNetworkGuard {
-    name: String,
-}
-
-impl Drop for DockerNetworkGuard {
-    fn drop(&mut self) {
-        let _ = Command::new("docker")
-            .args(["network", "rm", &self.name])
-            .output();
-    }
-}
-
-/// Creates a compose-labelled bridge network on a free /24 and returns its guard, id and subnet.
-fn create_compose_network(name: &str) -> (DockerNetworkGuard, String, String) {
-    let _ = Command::new("docker")
-        .args(["network", "rm", name])
-        .output();
-    let mut last_error = String::new();
-    for attempt in 0..40 {
-        let subnet = format!("10.241.{}.0/24", (std::process::id() + attempt * 7) % 250);
-        let out = Command::new("docker")
-            .args([
-                "network",
-                "create",
-                "--driver",
-                "bridge",
-                "--subnet",
-                &subnet,
-                "--label",
-                "com.docker.compose.project=incident41",
-                "--label",
-                "com.docker.compose.network=backend",
-                name,
-            ])
-            .output()
-            .expect("docker network create");
-        if out.status.success() {
-            let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            return (
-                DockerNetworkGuard {
-                    name: name.to_string(),
-                },
-                id,
-                subnet,
-            );
-        }
-        last_error = String::from_utf8_lossy(&out.stderr).into_owned();
-    }
-    panic!("docker network create {name} failed: {last_error}");
-}
+use crate::util::{bin, docker_unavailable, skip, ComposeNetwork};
 
 fn facts_with_docker_host(docker_host: &str) -> (Value, Duration) {
     let started = Instant::now();
@@ -80,8 +28,8 @@ fn compose_network_names_its_bridge_and_project() {
         return skip(&reason);
     }
     let name = format!("gather-incident41-backend-{}", std::process::id());
-    let (_guard, id, subnet) = create_compose_network(&name);
-    let bridge = format!("br-{}", &id[..12]);
+    let created = ComposeNetwork::create(&name, "incident41", "backend");
+    let (id, subnet, bridge) = (&created.id, &created.subnet, created.bridge_device());
 
     let out = Command::new(bin())
         .args(["facts", "--format", "json"])

@@ -188,3 +188,56 @@ pub fn assert_exit(out: &Output, code: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A real compose-labelled Docker bridge network on a free /24, removed on drop (also when an
+/// assertion failed).
+pub struct ComposeNetwork {
+    pub name: String,
+    pub id: String,
+    pub subnet: String,
+}
+
+impl ComposeNetwork {
+    /// `docker network create` with compose's project and network labels. Subnets are tried until the
+    /// engine accepts one, since other networks on the host may hold some.
+    pub fn create(name: &str, project: &str, network: &str) -> ComposeNetwork {
+        let _ = Command::new("docker")
+            .args(["network", "rm", name])
+            .output();
+        let mut last_error = String::new();
+        for attempt in 0..40 {
+            let subnet = format!("10.241.{}.0/24", (std::process::id() + attempt * 7) % 250);
+            let out = Command::new("docker")
+                .args([
+                    "network", "create", "--driver", "bridge", "--subnet", &subnet,
+                ])
+                .args(["--label", &format!("com.docker.compose.project={project}")])
+                .args(["--label", &format!("com.docker.compose.network={network}")])
+                .arg(name)
+                .output()
+                .expect("docker network create");
+            if out.status.success() {
+                return ComposeNetwork {
+                    name: name.to_string(),
+                    id: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+                    subnet,
+                };
+            }
+            last_error = String::from_utf8_lossy(&out.stderr).into_owned();
+        }
+        panic!("docker network create {name} failed: {last_error}");
+    }
+
+    /// The Linux bridge Docker made for it: `br-` and the first 12 hex digits of the id.
+    pub fn bridge_device(&self) -> String {
+        format!("br-{}", &self.id[..12])
+    }
+}
+
+impl Drop for ComposeNetwork {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["network", "rm", &self.name])
+            .output();
+    }
+}
