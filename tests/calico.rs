@@ -18,11 +18,7 @@ fn namespace(
     }
     let ns = Netns::new(&format!("calico-{tag}"));
     for (i, (name, address)) in links.iter().enumerate() {
-        let peer = format!("veth-p{i}");
-        ns.ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
-        ns.ip(&["addr", "add", address, "dev", name]);
-        ns.ip(&["link", "set", name, "up"]);
-        ns.ip(&["link", "set", &peer, "up"]);
+        ns.add_nic(name, &format!("veth-p{i}"), address);
     }
     if let Some((name, address)) = bridge {
         ns.ip(&["link", "add", name, "type", "bridge"]);

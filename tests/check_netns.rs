@@ -8,11 +8,7 @@ use crate::util::{assert_exit, json_stdout, netns_unavailable, skip, Netns};
 /// A node: a veth pair inside `ns` whose first end is called `name`, up, with `address` and the
 /// default route via 10.20.41.1.
 fn node_nic(ns: &Netns, name: &str, address: &str) {
-    let peer = format!("{name}-peer");
-    ns.ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
-    ns.ip(&["addr", "add", address, "dev", name]);
-    ns.ip(&["link", "set", name, "up"]);
-    ns.ip(&["link", "set", &peer, "up"]);
+    ns.add_nic(name, &format!("{name}-peer"), address);
     ns.ip(&["route", "add", "default", "via", "10.20.41.1", "dev", name]);
 }
 

@@ -19,11 +19,7 @@ pub fn assert_result(report: &Value, id: &str, status: &str, fragments: &[&str])
 /// A namespace whose node NIC `nic` (a veth, up) holds `cidr` and carries the default route.
 pub fn node_namespace(tag: &str, nic: &str, cidr: &str, gateway: &str) -> Netns {
     let ns = Netns::new(tag);
-    let peer = format!("{nic}-peer");
-    ns.ip(&["link", "add", nic, "type", "veth", "peer", "name", &peer]);
-    ns.ip(&["addr", "add", cidr, "dev", nic]);
-    ns.ip(&["link", "set", nic, "up"]);
-    ns.ip(&["link", "set", &peer, "up"]);
+    ns.add_nic(nic, &format!("{nic}-peer"), cidr);
     ns.ip(&["route", "add", "default", "via", gateway, "dev", nic]);
     ns
 }

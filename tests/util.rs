@@ -102,6 +102,14 @@ impl Netns {
         sh_ok("ip", &full);
     }
 
+    /// Adds a NIC: a veth pair whose end `name` holds `address`, both ends up.
+    pub fn add_nic(&self, name: &str, peer: &str, address: &str) {
+        self.ip(&["link", "add", name, "type", "veth", "peer", "name", peer]);
+        self.ip(&["addr", "add", address, "dev", name]);
+        self.ip(&["link", "set", name, "up"]);
+        self.ip(&["link", "set", peer, "up"]);
+    }
+
     /// Runs a command inside the namespace (`ip netns exec`).
     pub fn exec(&self, program: &str, args: &[&str]) -> Output {
         Command::new("ip")
