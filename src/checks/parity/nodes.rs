@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::group::{Grouping, Member};
+use crate::calico::routing;
 use crate::checks::Context;
 use crate::facts::{Facts, Family, Interface};
 use crate::peers::KubeNode;
@@ -135,21 +136,10 @@ pub fn node_network_nic<'f>(facts: &'f Facts, cidrs: &[IpNet]) -> Option<&'f Int
     default_route_interface(facts)
 }
 
-/// The interface of the preferred default route: IPv4 before IPv6, lowest metric first; for a
-/// multipath route, its first next hop's device.
+/// The interface of the preferred default route (the one the kernel uses), IPv4 before IPv6.
 fn default_route_interface(facts: &Facts) -> Option<&Interface> {
-    let mut defaults: Vec<_> = facts
-        .routes
-        .iter()
-        .filter(|r| r.is_default() && r.route_type == "unicast")
-        .collect();
-    defaults.sort_by_key(|r| (r.family, r.metric.unwrap_or(0)));
-    defaults
-        .iter()
-        .find_map(|r| {
-            r.device
-                .as_deref()
-                .or_else(|| r.nexthops.iter().find_map(|h| h.device.as_deref()))
-        })
+    [Family::Ipv4, Family::Ipv6]
+        .into_iter()
+        .find_map(|family| routing::default_route_device(facts, family))
         .and_then(|device| facts.interface(device))
 }
