@@ -68,10 +68,6 @@ fn addresses_of<'a>(facts: &'a Facts, device: &str, family: Family) -> Vec<&'a A
         .unwrap_or_default()
 }
 
-fn subnet(a: &Address) -> Option<IpNet> {
-    IpNet::new(a.address, a.prefix_len).ok().map(|n| n.trunc())
-}
-
 /// The source address of a UDP connect to `dest`, evaluated from the snapshot's routes.
 pub fn source_for(facts: &Facts, dest: IpAddr) -> Result<SourceChoice, RouteFailure> {
     let family = Family::of(&dest);
@@ -119,7 +115,7 @@ pub fn source_for(facts: &Facts, dest: IpAddr) -> Result<SourceChoice, RouteFail
         .collect();
     if let Some(a) = candidates
         .iter()
-        .find(|a| subnet(a).is_some_and(|n| n.contains(&next)))
+        .find(|a| a.network().is_some_and(|n| n.contains(&next)))
     {
         return Ok(SourceChoice {
             source: a.address,
@@ -186,11 +182,11 @@ pub fn default_route_subnets(facts: &Facts, family: Family) -> Vec<IpNet> {
     let via_gateway = gateway(route).and_then(|g| {
         addresses
             .iter()
-            .filter_map(|a| subnet(a))
+            .filter_map(|a| a.network())
             .find(|n| n.contains(&g) && n.prefix_len() < n.max_prefix_len())
     });
     via_gateway
-        .or_else(|| addresses.first().and_then(|a| subnet(a)))
+        .or_else(|| addresses.first().and_then(|a| a.network()))
         .into_iter()
         .collect()
 }

@@ -4,7 +4,7 @@
 
 use ipnet::IpNet;
 
-use super::node_network::{self, cidr_of, join, network_of, overlaps, NodeNetwork};
+use super::node_network::{self, cidr_of, join, overlaps, NodeNetwork};
 use super::{Area, CheckResult, Context};
 use crate::calico::exclusions::default_exclusions;
 use crate::calico::gore2::{self, GoNamedGroups};
@@ -273,7 +273,7 @@ fn bridge_subnets(facts: &Facts, bridge: &Interface) -> Vec<IpNet> {
         .addresses
         .iter()
         .filter(|a| node_network::is_global(a))
-        .filter_map(network_of);
+        .filter_map(|a| a.network());
     let from_docker = facts
         .docker
         .networks

@@ -123,8 +123,7 @@ pub fn derived_from_default_route(facts: &Facts) -> (Vec<IpNet>, Vec<String>) {
                 .iter()
                 .filter(|a| a.family == family && is_global(a))
             {
-                if let Ok(net) = IpNet::new(a.address, a.prefix_len) {
-                    let net = net.trunc();
+                if let Some(net) = a.network() {
                     if !cidrs.contains(&net) {
                         cidrs.push(net);
                     }
@@ -239,11 +238,6 @@ pub fn describe_nic(iface: &Interface) -> String {
 /// `10.20.41.41/24` for an address.
 pub fn cidr_of(a: &Address) -> String {
     format!("{}/{}", a.address, a.prefix_len)
-}
-
-/// The network an address sits in.
-pub fn network_of(a: &Address) -> Option<IpNet> {
-    IpNet::new(a.address, a.prefix_len).ok().map(|n| n.trunc())
 }
 
 /// Whether two networks share any address.

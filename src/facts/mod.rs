@@ -151,6 +151,15 @@ pub struct Address {
     pub peer: Option<IpAddr>,
 }
 
+impl Address {
+    /// The network the address sits in (`10.20.41.41/24` → `10.20.41.0/24`).
+    pub fn network(&self) -> Option<ipnet::IpNet> {
+        ipnet::IpNet::new(self.address, self.prefix_len)
+            .ok()
+            .map(|n| n.trunc())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
