@@ -1,14 +1,30 @@
-//! Times the phases of a peer-parity run in-process, for `bench/peers.sh`: loading the peers, the
-//! parity and uniqueness checks alone, and every check of `nodecheck check` (which includes checks of
-//! other areas that also look at every peer, such as the Calico model).
+//! Times the phases of a `nodecheck check --peers` run in-process, for `bench/peers.sh`: reading and
+//! parsing the peers, the parity and uniqueness checks, the Calico model (both autodetection checks:
+//! the profile's method and the recommendation over the whole fleet), every check of the run, and
+//! rendering the JSON report. After each phase it also reads the process's peak resident memory, so
+//! a phase that holds too much shows where.
 //!
 //! Usage: `cargo run --release --example peer_phases -- THIS.json PEERS_PATH [PROFILE.yaml]`
-//! Prints one line: `load_s parity_s all_checks_s peers`.
+//! Prints one line: `load_s parity_s calico_s all_checks_s render_s peers load_peak_kib peak_kib`.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use nodecheck::checks::{self, Context, Phase};
+use nodecheck::report::{Report, Summary};
+
+/// `VmHWM` (peak resident set) of this process, in KiB.
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let set = nodecheck::peers::load::load_peers(&[peers_path], &this)?;
     let load = start.elapsed();
+    let load_peak = peak_kib();
     let ctx = Context {
         facts: &this,
         profile: &profile,
@@ -36,15 +53,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parity = checks::parity::evaluate(&ctx);
     let parity_time = start.elapsed();
     let start = Instant::now();
+    let calico = checks::calico::check(&ctx);
+    let calico_time = start.elapsed();
+    let start = Instant::now();
     let all = checks::evaluate(&ctx);
     let all_time = start.elapsed();
-    assert!(parity.len() <= all.len());
+    assert!(parity.len() + calico.len() <= all.len());
+    let start = Instant::now();
+    let report = Report {
+        host: this.host.hostname.clone(),
+        cluster: profile.cluster.clone(),
+        profile: None,
+        phase: Phase::PreJoin,
+        nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
+        collected_at: this.collected_at.clone(),
+        summary: Summary::of(&all),
+        results: all,
+    };
+    let rendered = nodecheck::report::render_json(&report);
+    let render_time = start.elapsed();
+    assert!(!rendered.is_empty());
     println!(
-        "{:.3} {:.3} {:.3} {}",
+        "{:.3} {:.3} {:.3} {:.3} {:.3} {} {} {}",
         load.as_secs_f64(),
         parity_time.as_secs_f64(),
+        calico_time.as_secs_f64(),
         all_time.as_secs_f64(),
-        set.peers.len()
+        render_time.as_secs_f64(),
+        set.peers.len(),
+        load_peak,
+        peak_kib(),
     );
     Ok(())
 }

@@ -172,15 +172,15 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
     }
 }
 
-/// Evaluates one method value on every node of the fleet.
 /// Fleets at least this large are predicted on several threads; below it, threads cost more than
 /// they save.
 const PARALLEL_FLEET_SIZE: usize = 512;
 
 /// Predicts `method` on every node of the fleet, in fleet order. Nodes are independent, so a large
-/// fleet is split over the available cores (the model's regex cache is shared).
+/// fleet is split over the available cores. The first node is predicted here first, so the method's
+/// regexes are compiled once and every worker starts with its own copy of them (no shared lock).
 fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> Vec<Prediction> {
-    let predict_all = |nodes: &[FleetNode]| -> Vec<Prediction> {
+    let predict_all = |model: &Model, nodes: &[FleetNode]| -> Vec<Prediction> {
         nodes
             .iter()
             .map(|n| predict(model, &n.input, method, family))
@@ -188,22 +188,27 @@ fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> 
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || fleet.nodes.len() < PARALLEL_FLEET_SIZE {
-        return predict_all(&fleet.nodes);
+        return predict_all(model, &fleet.nodes);
     }
-    let chunk = fleet.nodes.len().div_ceil(threads);
+    let (first, rest) = fleet.nodes.split_at(1);
+    let mut predictions = predict_all(model, first);
+    let chunk = rest.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = fleet
-            .nodes
+        let workers: Vec<_> = rest
             .chunks(chunk)
-            .map(|nodes| scope.spawn(move || predict_all(nodes)))
+            .map(|nodes| {
+                let own = model.for_another_thread();
+                scope.spawn(move || predict_all(&own, nodes))
+            })
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a prediction thread panicked"))
-            .collect()
-    })
+        for worker in workers {
+            predictions.extend(worker.join().expect("a prediction thread panicked"));
+        }
+    });
+    predictions
 }
 
+/// Evaluates one method value on every node of the fleet.
 pub fn evaluate_method(
     model: &Model,
     fleet: &Fleet,
@@ -523,6 +528,8 @@ pub fn recommend(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
     use crate::calico::nodes::build_fleet;
     use crate::calico::testkit::host;
     use crate::calico::version::CalicoVersion;
@@ -569,5 +576,45 @@ mod tests {
                 "{method}"
             );
         }
+    }
+
+    /// Workers start from the regexes the calling thread compiled: a fresh model predicting a large
+    /// fleet gives the sequential answer, and a copy for another thread carries the compiled
+    /// patterns (and the rejected ones) without compiling them again.
+    #[test]
+    fn a_model_for_another_thread_starts_with_the_compiled_regexes() {
+        let version = CalicoVersion::new(3, 24, 1);
+        let model = Model::new(&version, &[]);
+        let ok = model.regex("^eth[0-9]+$").unwrap();
+        let rejected = model.regex("a**").unwrap_err();
+        let other = model.for_another_thread();
+        let copied = other.regex("^eth[0-9]+$").unwrap();
+        assert!(!Arc::ptr_eq(&ok, &copied), "each thread has its own regex");
+        assert_eq!(copied.rust_pattern, ok.rust_pattern);
+        assert_eq!(other.regex("a**").unwrap_err(), rejected);
+
+        let this = host("worker-0").nic("eth3", &["10.20.41.10/24"]).build();
+        let peers: Vec<Peer> = (1..PARALLEL_FLEET_SIZE + 8)
+            .map(|i| {
+                let name = format!("worker-{i}");
+                let address = format!("10.20.{}.{}/16", 41 + i / 250, i % 250 + 1);
+                Peer {
+                    name: name.clone(),
+                    source: format!("{name}.json"),
+                    facts: Some(host(&name).nic("eth3", &[address.as_str()]).build()),
+                    node: None,
+                }
+            })
+            .collect();
+        let fleet = build_fleet(&this, None, &peers, &[]);
+        let method = "skip-interface=^br-.*,docker0";
+        let parallel = predict_fleet(&Model::new(&version, &[]), &fleet, method, Family::Ipv4);
+        let fresh = Model::new(&version, &[]);
+        let sequential: Vec<Prediction> = fleet
+            .nodes
+            .iter()
+            .map(|n| predict(&fresh, &n.input, method, Family::Ipv4))
+            .collect();
+        assert_eq!(parallel, sequential);
     }
 }
