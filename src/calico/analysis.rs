@@ -80,11 +80,23 @@ pub struct FamilySettings<'a> {
     pub extra_methods: &'a [String],
 }
 
-fn push_labelled(list: &mut Vec<LabelledEvaluation>, label: &str, evaluation: Evaluation) {
-    let same = |m: &str| if m.is_empty() { "first-found" } else { m }.to_string();
+/// Methods are compared as calico-node reads them: the unset (empty) value is first-found.
+fn same_method(a: &str, b: &str) -> bool {
+    let shown = |m: &str| if m.is_empty() { "first-found" } else { m }.to_string();
+    shown(a) == shown(b)
+}
+
+/// Adds `label` to the entry for `method`, evaluating the method only when it is not listed yet (a
+/// fleet-wide evaluation is the expensive part of the analysis).
+fn push_labelled(
+    list: &mut Vec<LabelledEvaluation>,
+    label: &str,
+    method: &str,
+    evaluate: impl FnOnce() -> Evaluation,
+) {
     match list
         .iter_mut()
-        .find(|l| same(&l.evaluation.method) == same(&evaluation.method))
+        .find(|l| same_method(&l.evaluation.method, method))
     {
         Some(existing) => {
             if !existing.labels.iter().any(|l| l == label) {
@@ -93,7 +105,7 @@ fn push_labelled(list: &mut Vec<LabelledEvaluation>, label: &str, evaluation: Ev
         }
         None => list.push(LabelledEvaluation {
             labels: vec![label.to_string()],
-            evaluation,
+            evaluation: evaluate(),
         }),
     }
 }
@@ -106,8 +118,7 @@ pub fn analyse_family(
     settings: &FamilySettings,
 ) -> FamilyAnalysis {
     let networks: NodeNetworks = node_networks(fleet, settings.profile_cidrs, family);
-    let (recommendation, _candidates) =
-        recommend(model, fleet, &networks, family, settings.can_reach);
+    let recommendation = recommend(model, fleet, &networks, family, settings.can_reach);
     let mut methods: Vec<LabelledEvaluation> = Vec::new();
     let current = settings.current_method.unwrap_or("");
     let current_label = if settings.current_method.is_some() {
@@ -115,25 +126,18 @@ pub fn analyse_family(
     } else {
         "current (unset)"
     };
-    push_labelled(
-        &mut methods,
-        current_label,
-        evaluate_method(model, fleet, &networks, current, family),
-    );
-    push_labelled(
-        &mut methods,
-        "first-found",
-        evaluate_method(model, fleet, &networks, "first-found", family),
-    );
+    let evaluate = |method: &str| evaluate_method(model, fleet, &networks, method, family);
+    push_labelled(&mut methods, current_label, current, || evaluate(current));
+    push_labelled(&mut methods, "first-found", "first-found", || {
+        evaluate("first-found")
+    });
     if let Some(chosen) = &recommendation.chosen {
-        push_labelled(&mut methods, "recommended", chosen.clone());
+        push_labelled(&mut methods, "recommended", &chosen.method, || {
+            chosen.clone()
+        });
     }
     for m in settings.extra_methods {
-        push_labelled(
-            &mut methods,
-            "--method",
-            evaluate_method(model, fleet, &networks, m, family),
-        );
+        push_labelled(&mut methods, "--method", m, || evaluate(m));
     }
     FamilyAnalysis {
         family,

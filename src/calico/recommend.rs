@@ -477,25 +477,26 @@ fn assumption_warnings(fleet: &Fleet, method: &str) -> Vec<String> {
     out
 }
 
-/// Recommends the first candidate that selects the node-network address on every node.
+/// Recommends the first candidate that selects the node-network address on every node; the others
+/// that do not are listed with their reason. Only the chosen evaluation is kept: with a large fleet
+/// each holds a prediction per node, so the others are dropped as soon as they are judged.
 pub fn recommend(
     model: &Model,
     fleet: &Fleet,
     networks: &NodeNetworks,
     family: Family,
     can_reach: Option<&str>,
-) -> (Recommendation, Vec<Evaluation>) {
+) -> Recommendation {
     let mut rejected = Vec::new();
     let mut chosen: Option<Evaluation> = None;
-    let mut evaluated = Vec::new();
     for candidate in candidate_methods(model, fleet, networks, family, can_reach) {
         match candidate {
             Err(r) => rejected.push(r),
             Ok(method) => {
                 let e = evaluate_method(model, fleet, networks, &method, family);
-                if chosen.is_none() && e.works_everywhere() {
-                    chosen = Some(e.clone());
-                } else if !e.works_everywhere() {
+                if e.works_everywhere() {
+                    chosen.get_or_insert(e);
+                } else {
                     rejected.push(Rejection {
                         method: method.clone(),
                         reason: e
@@ -503,7 +504,6 @@ pub fn recommend(
                             .unwrap_or_else(|| "no node to verify it on".into()),
                     });
                 }
-                evaluated.push(e);
             }
         }
     }
@@ -514,15 +514,12 @@ pub fn recommend(
     if let Some(c) = &chosen {
         warnings.extend(assumption_warnings(fleet, &c.method));
     }
-    (
-        Recommendation {
-            family,
-            chosen,
-            rejected,
-            warnings,
-        },
-        evaluated,
-    )
+    Recommendation {
+        family,
+        chosen,
+        rejected,
+        warnings,
+    }
 }
 
 #[cfg(test)]

@@ -64,8 +64,13 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     let fleet = build_fleet(ctx.facts, ctx.this_node_kube, ctx.peers, &[]);
     let model = Model::new(version, &[]);
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
-    let evaluation = evaluate_method(&model, &fleet, &networks, method, family);
-    let (recommendation, _) = recommend(
+    // Only this node's result is judged here: the other nodes' predictions are dropped before the
+    // recommendation evaluates its candidates over the whole fleet.
+    let here = evaluate_method(&model, &fleet, &networks, method, family)
+        .nodes
+        .into_iter()
+        .next();
+    let recommendation = recommend(
         &model,
         &fleet,
         &networks,
@@ -87,7 +92,8 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
                 .unwrap_or_default()
         ),
     };
-    let Some(here) = evaluation.nodes.first() else {
+    drop(recommendation);
+    let Some(here) = &here else {
         return CheckResult::skip(id, Area::Calico, "no node to evaluate");
     };
     let p = &here.prediction;

@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::snapshot::invalid_snapshot;
+use super::snapshot::{invalid_snapshot, PeerSnapshot};
 use crate::facts::{Facts, SCHEMA_VERSION};
 
 /// Which of the two shapes the document has (the detector decides).
@@ -53,7 +53,7 @@ pub fn parse_payload_cache(bytes: &[u8]) -> Result<Facts, String> {
 
 /// Extracts the nodecheck snapshot from an Ansible document.
 pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, String> {
-    let facts = match embedded::<Facts>(bytes, shape) {
+    let facts = match embedded::<PeerSnapshot>(bytes, shape) {
         Ok(facts) => facts,
         Err(e) if e.is_syntax() || e.is_eof() => {
             return Err(format!("invalid JSON in an Ansible fact cache: {e}"))
@@ -67,12 +67,10 @@ pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, String> {
                 .to_string(),
         );
     };
-    if facts.schema_version > SCHEMA_VERSION {
-        return Err(newer(u64::from(facts.schema_version)));
+    if facts.schema_version() > SCHEMA_VERSION {
+        return Err(newer(u64::from(facts.schema_version())));
     }
-    let mut facts = facts;
-    super::snapshot::compact(&mut facts);
-    Ok(facts)
+    Ok(facts.into_facts())
 }
 
 fn embedded<'de, T: Deserialize<'de>>(
