@@ -27,3 +27,4 @@ mod postboot_util;
 mod profile;
 mod report;
 mod report_golden;
+mod robustness;
