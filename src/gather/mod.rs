@@ -18,6 +18,7 @@ pub mod reach;
 pub mod sockets;
 pub mod swap;
 pub mod sysfs;
+pub mod systemd;
 
 use std::collections::{BTreeMap, HashMap};
 
