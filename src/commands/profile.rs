@@ -36,7 +36,7 @@ fn init(args: ProfileInitArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    let facts = super::facts_from(args.facts.as_deref())?;
+    let facts = super::facts_from(args.facts.as_deref(), &args.host.resolve()?)?;
     let options = crate::profile::init::InitOptions {
         cluster: args.cluster.as_deref(),
         node_network: args.node_network,
