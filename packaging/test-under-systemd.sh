@@ -87,6 +87,7 @@ if [[ -s $tarball ]]; then
 else
     echo "== root: debootstrap --variant=minbase $SUITE from $mirror (+ $ROOT_PACKAGES)"
     mkdir -p "$CACHE_DIR"
+    rm -f "$CACHE_DIR"/debian-*.tar # roots of an earlier recipe
     build=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
     t0=$SECONDS
     if ! debootstrap --variant=minbase --include="$ROOT_PACKAGES" \
@@ -115,11 +116,13 @@ trap cleanup EXIT
 docker import "$tarball" "$tag" >/dev/null || die "docker import $tarball failed"
 
 # boot <name>: systemd as PID 1 in a container from the root; waits until boot has finished. Runs in a
-# command substitution, so the caller records the name for cleanup.
+# command substitution, so the caller records the name for cleanup. The host's cgroup namespace and
+# hierarchy: systemd finds its own container's cgroup in /proc/1/cgroup and manages only that subtree
+# (with a private namespace and the host's hierarchy mounted it would take the host's root for its own).
 boot() {
     local name=$1 state
     docker run -d --name "$name" --hostname "$name" \
-        --cap-add SYS_ADMIN --cap-add NET_ADMIN \
+        --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns=host \
         --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
         --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
         -e container=docker "$tag" /lib/systemd/systemd >/dev/null || return 1
