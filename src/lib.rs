@@ -15,6 +15,7 @@ pub mod escape;
 pub mod facts;
 pub mod gather;
 pub mod input;
+pub mod network;
 pub mod output;
 pub mod peers;
 pub mod probes;
