@@ -8,13 +8,14 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::candidates::{calico_addresses, is_global_unicast};
+use super::candidates::calico_addresses;
 use super::method::K8S_INTERNAL_IP_SINCE;
 use super::nodes::{Fleet, FleetNode};
 use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
-use super::routing;
 use crate::facts::{Facts, Family};
+use crate::network::addresses::is_global_unicast;
+use crate::network::routes;
 
 /// The node network of each node (same order as the fleet), and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +57,7 @@ pub fn node_networks(fleet: &Fleet, profile_cidrs: &[IpNet], family: Family) -> 
         per_node: fleet
             .nodes
             .iter()
-            .map(|n| routing::default_route_subnets(n.input.facts, family))
+            .map(|n| routes::default_route_subnets(n.input.facts, family))
             .collect(),
     }
 }
@@ -378,7 +379,7 @@ pub fn candidate_methods(
         Some(dest) => Ok(format!("can-reach={dest}")),
         None => {
             let this = fleet.nodes.first().map(|n| n.input.facts);
-            let gateway = this.and_then(|f| routing::default_gateway(f, family));
+            let gateway = this.and_then(|f| routes::default_gateway(f, family));
             let on_network = gateway.filter(|g| union.iter().any(|c| c.contains(g)));
             let held_by_a_node = on_network.filter(|g| {
                 fleet.nodes.iter().any(|n| {

@@ -1,7 +1,5 @@
 //! `nodecheck facts`: gather and print this host's snapshot as JSON, YAML or tables for a person.
 
-mod table;
-
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -10,11 +8,13 @@ use crate::error::Exit;
 use crate::facts::Facts;
 
 pub fn exec(args: FactsArgs) -> anyhow::Result<ExitCode> {
-    let facts = crate::gather::gather_facts()?;
+    let facts = crate::gather::gather_facts(&args.host.resolve()?)?;
     match args.format {
         FactsFormat::Json => print_json(&facts)?,
         FactsFormat::Yaml => crate::output::print_stdout(&serde_saphyr::to_string(&facts)?)?,
-        FactsFormat::Table => crate::output::print_stdout(&table::render(&facts))?,
+        FactsFormat::Table => {
+            crate::output::print_stdout(&crate::report::facts_table::render(&facts))?
+        }
     }
     Ok(Exit::Ok.into())
 }

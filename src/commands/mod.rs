@@ -9,14 +9,34 @@ pub mod facts;
 pub mod profile;
 pub mod results;
 
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
 use crate::error::BadInput;
 use crate::facts::Facts;
 
-/// This node's facts: the saved snapshot given with `--facts`, else the live host.
-pub fn facts_from(path: Option<&std::path::Path>) -> anyhow::Result<Facts> {
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = crate::report::color_enabled(cli.color);
+    match cli.command {
+        Command::Facts(args) => facts::exec(args),
+        Command::Check(args) => check::exec(args, color),
+        Command::Calico(args) => calico::exec(args, color),
+        Command::Profile(cmd) => profile::exec(cmd),
+        Command::Baseline(cmd) => baseline::exec(cmd),
+        Command::GenerateAssets(args) => assets::exec(args),
+    }
+}
+
+/// This node's facts: the saved snapshot given with `--facts`, else the live host read under
+/// `--host-root`.
+pub fn facts_from(
+    path: Option<&std::path::Path>,
+    host_root: &crate::host_root::HostRoot,
+) -> anyhow::Result<Facts> {
     match path {
         Some(p) => Ok(crate::facts::load::load_facts_file(p)?),
-        None => crate::gather::gather_facts(),
+        None => crate::gather::gather_facts(host_root),
     }
 }
 
