@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::nodes::Fleet;
 use super::predict::Model;
 use super::recommend::{
-    evaluate_method, node_networks, recommend, Evaluation, NodeNetworks, Recommendation,
+    evaluate_method, node_networks, recommend, Evaluation, Keep, NodeNetworks, Recommendation,
 };
 use super::version::CalicoVersion;
 use crate::facts::Family;
@@ -118,7 +118,14 @@ pub fn analyse_family(
     settings: &FamilySettings,
 ) -> FamilyAnalysis {
     let networks: NodeNetworks = node_networks(fleet, settings.profile_cidrs, family);
-    let recommendation = recommend(model, fleet, &networks, family, settings.can_reach);
+    let recommendation = recommend(
+        model,
+        fleet,
+        &networks,
+        family,
+        settings.can_reach,
+        Keep::EveryNode,
+    );
     let mut methods: Vec<LabelledEvaluation> = Vec::new();
     let current = settings.current_method.unwrap_or("");
     let current_label = if settings.current_method.is_some() {

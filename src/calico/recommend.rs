@@ -307,6 +307,16 @@ pub fn evaluate_method(
     }
 }
 
+/// How much of the chosen method's evaluation a recommendation keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every node's result (`nodecheck calico` shows them).
+    EveryNode,
+    /// The method, its counts and warnings, without the per-node results (a check quotes only those;
+    /// with a large fleet the results are most of the memory).
+    Counts,
+}
+
 /// A method the recommendation considered and turned down.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
@@ -487,6 +497,7 @@ pub fn recommend(
     networks: &NodeNetworks,
     family: Family,
     can_reach: Option<&str>,
+    keep: Keep,
 ) -> Recommendation {
     let mut rejected = Vec::new();
     let mut chosen: Option<Evaluation> = None;
@@ -496,7 +507,13 @@ pub fn recommend(
             Ok(method) => {
                 let e = evaluate_method(model, fleet, networks, &method, family);
                 if e.works_everywhere() {
-                    chosen.get_or_insert(e);
+                    chosen.get_or_insert(match keep {
+                        Keep::EveryNode => e,
+                        Keep::Counts => Evaluation {
+                            nodes: Vec::new(),
+                            ..e
+                        },
+                    });
                 } else {
                     rejected.push(Rejection {
                         method: method.clone(),

@@ -10,7 +10,7 @@ use crate::calico::go_regexp;
 use crate::calico::nodes::build_fleet;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
-use crate::calico::recommend::{evaluate_method, node_networks, recommend};
+use crate::calico::recommend::{evaluate_method, node_networks, recommend, Keep};
 use crate::calico::version::CalicoVersion;
 use crate::facts::Family;
 use crate::network::addresses::is_global_unicast;
@@ -77,6 +77,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
         &networks,
         family,
         ctx.profile.calico.can_reach.as_deref(),
+        Keep::Counts,
     );
     let remediation = match &recommendation.chosen {
         Some(c) => format!(
