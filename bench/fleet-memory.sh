@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fleet-scale memory guard run by scripts/test.sh: generates PEERS (default 10,000) peer snapshots
-# (examples/gen_peers with --pods 0: a worker with 3 interfaces and 6 routes, about 6.7 KiB of JSON
+# (bench/gen_peers.rs with --pods 0: a worker with 3 interfaces and 6 routes, about 6.7 KiB of JSON
 # each), then runs the shipped static binary on them once with `check --format json` and once with
 # `calico --format env`, and reads each run's peak resident memory and times with /usr/bin/time.
 #

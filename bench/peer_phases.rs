@@ -1,11 +1,13 @@
 //! Times the phases of a `nodecheck check --peers` run in-process, for `bench/peers.sh`: reading and
 //! parsing the peers, the parity and uniqueness checks, the Calico model (both autodetection checks:
 //! the profile's method and the recommendation over the whole fleet), every check of the run, and
-//! rendering the JSON report. After each phase it also reads the process's peak resident memory, so
-//! a phase that holds too much shows where.
+//! rendering the JSON report. It also reads the process's peak resident memory during each phase
+//! (loading; parity; the Calico checks; all checks and rendering), so a phase that holds too much
+//! shows where.
 //!
 //! Usage: `cargo run --release --example peer_phases -- THIS.json PEERS_PATH [PROFILE.yaml]`
-//! Prints one line: `load_s parity_s calico_s all_checks_s render_s peers load_peak_kib peak_kib`.
+//! Prints one line: `load_s parity_s calico_s all_checks_s render_s peers load_peak_kib
+//! parity_peak_kib calico_peak_kib checks_and_render_peak_kib`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -13,7 +15,7 @@ use std::time::Instant;
 use nodecheck::checks::{self, Context, Phase};
 use nodecheck::report::{Report, Summary};
 
-/// `VmHWM` (peak resident set) of this process, in KiB.
+/// `VmHWM` (peak resident set) of this process since the last [`reset_peak`], in KiB.
 fn peak_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -24,6 +26,11 @@ fn peak_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Starts a new peak (`clear_refs` 5 resets `VmHWM` to the current resident set).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,12 +56,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         live: None,
         this_node_kube: set.this_node.as_ref(),
     };
+    reset_peak();
     let start = Instant::now();
     let parity = checks::parity::evaluate(&ctx);
     let parity_time = start.elapsed();
+    let parity_peak = peak_kib();
+    reset_peak();
     let start = Instant::now();
     let calico = checks::calico::check(&ctx);
     let calico_time = start.elapsed();
+    let calico_peak = peak_kib();
+    reset_peak();
     let start = Instant::now();
     let all = checks::evaluate(&ctx);
     let all_time = start.elapsed();
@@ -73,8 +85,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rendered = nodecheck::report::render_json(&report);
     let render_time = start.elapsed();
     assert!(!rendered.is_empty());
+    let render_peak = peak_kib();
     println!(
-        "{:.3} {:.3} {:.3} {:.3} {:.3} {} {} {}",
+        "{:.3} {:.3} {:.3} {:.3} {:.3} {} {} {} {} {}",
         load.as_secs_f64(),
         parity_time.as_secs_f64(),
         calico_time.as_secs_f64(),
@@ -82,7 +95,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         render_time.as_secs_f64(),
         set.peers.len(),
         load_peak,
-        peak_kib(),
+        parity_peak,
+        calico_peak,
+        render_peak,
     );
     Ok(())
 }

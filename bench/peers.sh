@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer parity at fleet scale, the shipped static musl binary against the glibc build in one paired run.
 #
-# Generates fleets of 1,000 / 10,000 / 50,000 peer snapshots (examples/gen_peers; PODS pod interfaces
+# Generates fleets of 1,000 / 10,000 / 50,000 peer snapshots (bench/gen_peers.rs; PODS pod interfaces
 # per worker, default 0: 3 interfaces and 6 routes, about 6.7 KiB of JSON each; PODS=20 makes a busy
 # worker of about 18 KiB) and the same fleets as one `kubectl get nodes -o json` list, then runs
 # `nodecheck check --facts this.json --peers X --format json` with both builds, alternating musl and
@@ -10,8 +10,9 @@
 # peer, and the median of the per-pair musl/glibc elapsed ratios. The load average is printed too: on a
 # shared machine elapsed time says as much about the neighbours as about nodecheck.
 #
-# The `peer_phases` example (built for the musl target) then splits one run into its phases: reading
-# and parsing the peers, the parity checks, the Calico model, all checks, and rendering the report.
+# The `peer_phases` example (bench/peer_phases.rs, built for the musl target) then splits one run into
+# its phases: reading and parsing the peers, the parity checks, the Calico model, all checks, and
+# rendering the report.
 #
 # Environment: SIZES="1000 10000 50000"  PODS=0  RUNS=5  PHASES=1 (0 skips the per-phase split)
 #              WORK=<dir, kept>  (default: a temp dir, removed at the end).

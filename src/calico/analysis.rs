@@ -78,6 +78,10 @@ pub struct FamilySettings<'a> {
     pub profile_cidrs: &'a [IpNet],
     /// `--method` values.
     pub extra_methods: &'a [String],
+    /// Work out only the recommendation, keeping per-node results only for this node and the first
+    /// problem (the machine formats print nothing else; a large fleet then costs one evaluation at a
+    /// time); `methods` stays empty.
+    pub only_recommendation: bool,
 }
 
 /// Methods are compared as calico-node reads them: the unset (empty) value is first-found.
@@ -124,7 +128,11 @@ pub fn analyse_family(
         &networks,
         family,
         settings.can_reach,
-        Keep::EveryNode,
+        if settings.only_recommendation {
+            Keep::Counts
+        } else {
+            Keep::EveryNode
+        },
     );
     let mut methods: Vec<LabelledEvaluation> = Vec::new();
     let current = settings.current_method.unwrap_or("");
@@ -133,18 +141,22 @@ pub fn analyse_family(
     } else {
         "current (unset)"
     };
-    let evaluate = |method: &str| evaluate_method(model, fleet, &networks, method, family);
-    push_labelled(&mut methods, current_label, current, || evaluate(current));
-    push_labelled(&mut methods, "first-found", "first-found", || {
-        evaluate("first-found")
-    });
-    if let Some(chosen) = &recommendation.chosen {
-        push_labelled(&mut methods, "recommended", &chosen.method, || {
-            chosen.clone()
+    if !settings.only_recommendation {
+        let evaluate = |method: &str| {
+            evaluate_method(model, fleet, &networks, method, family, Keep::EveryNode)
+        };
+        push_labelled(&mut methods, current_label, current, || evaluate(current));
+        push_labelled(&mut methods, "first-found", "first-found", || {
+            evaluate("first-found")
         });
-    }
-    for m in settings.extra_methods {
-        push_labelled(&mut methods, "--method", m, || evaluate(m));
+        if let Some(chosen) = &recommendation.chosen {
+            push_labelled(&mut methods, "recommended", &chosen.method, || {
+                chosen.clone()
+            });
+        }
+        for m in settings.extra_methods {
+            push_labelled(&mut methods, "--method", m, || evaluate(m));
+        }
     }
     FamilyAnalysis {
         family,

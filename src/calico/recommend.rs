@@ -74,6 +74,17 @@ pub struct NodeResult {
     pub problem: Option<String>,
 }
 
+/// How many per-node results an evaluation keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every node's result (`nodecheck calico` shows them).
+    EveryNode,
+    /// This node's result (the fleet's first) and the first node with a problem (the rejection
+    /// reason); the others are only counted. With a large fleet the results are most of the memory,
+    /// and a check or an env line needs no more.
+    Counts,
+}
+
 /// One method evaluated on every node with facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evaluation {
@@ -99,11 +110,11 @@ impl Evaluation {
     }
     /// The first node's problem, as the reason this method is rejected.
     pub fn rejection(&self) -> Option<String> {
-        let bad: Vec<&NodeResult> = self.nodes.iter().filter(|n| n.problem.is_some()).collect();
-        let first = bad.first()?;
-        let mut text = first.problem.clone().unwrap_or_default();
-        if bad.len() > 1 {
-            text.push_str(&format!(" (and {} more nodes)", bad.len() - 1));
+        let first = self.nodes.iter().find_map(|n| n.problem.as_ref())?;
+        let mut text = first.clone();
+        let bad = self.total - self.good;
+        if bad > 1 {
+            text.push_str(&format!(" (and {} more nodes)", bad - 1));
         }
         Some(text)
     }
@@ -216,8 +227,11 @@ pub fn evaluate_method(
     networks: &NodeNetworks,
     method: &str,
     family: Family,
+    keep: Keep,
 ) -> Evaluation {
     let predictions = predict_fleet(model, fleet, method, family);
+    let mut good = 0;
+    let mut first_problem_kept = false;
     // The first node to take an address keeps it; any later node selecting it conflicts.
     let mut owners: BTreeMap<IpAddr, &str> = BTreeMap::new();
     let mut nodes = Vec::new();
@@ -289,32 +303,32 @@ pub fn evaluate_method(
                 &eligible[0].0
             ));
         }
-        nodes.push(NodeResult {
-            prediction: p,
-            outcome: o,
-            in_node_network: in_network,
-            problem,
-        });
+        let kept = match keep {
+            Keep::EveryNode => true,
+            Keep::Counts => i == 0 || (problem.is_some() && !first_problem_kept),
+        };
+        if problem.is_none() {
+            good += 1;
+        } else if kept {
+            first_problem_kept = true;
+        }
+        if kept {
+            nodes.push(NodeResult {
+                prediction: p,
+                outcome: o,
+                in_node_network: in_network,
+                problem,
+            });
+        }
     }
-    let good = nodes.iter().filter(|n| n.problem.is_none()).count();
     Evaluation {
         method: method.to_string(),
         family,
-        total: nodes.len(),
+        total: fleet.nodes.len(),
         good,
         nodes,
         warnings,
     }
-}
-
-/// How much of the chosen method's evaluation a recommendation keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Keep {
-    /// Every node's result (`nodecheck calico` shows them).
-    EveryNode,
-    /// The method, its counts and warnings, without the per-node results (a check quotes only those;
-    /// with a large fleet the results are most of the memory).
-    Counts,
 }
 
 /// A method the recommendation considered and turned down.
@@ -489,8 +503,9 @@ fn assumption_warnings(fleet: &Fleet, method: &str) -> Vec<String> {
 }
 
 /// Recommends the first candidate that selects the node-network address on every node; the others
-/// that do not are listed with their reason. Only the chosen evaluation is kept: with a large fleet
-/// each holds a prediction per node, so the others are dropped as soon as they are judged.
+/// that do not are listed with their reason. Only the chosen evaluation is kept (with `keep`'s
+/// results): with a large fleet each holds a prediction per node, so the others are dropped as soon
+/// as they are judged.
 pub fn recommend(
     model: &Model,
     fleet: &Fleet,
@@ -505,15 +520,9 @@ pub fn recommend(
         match candidate {
             Err(r) => rejected.push(r),
             Ok(method) => {
-                let e = evaluate_method(model, fleet, networks, &method, family);
+                let e = evaluate_method(model, fleet, networks, &method, family, keep);
                 if e.works_everywhere() {
-                    chosen.get_or_insert(match keep {
-                        Keep::EveryNode => e,
-                        Keep::Counts => Evaluation {
-                            nodes: Vec::new(),
-                            ..e
-                        },
-                    });
+                    chosen.get_or_insert(e);
                 } else {
                     rejected.push(Rejection {
                         method: method.clone(),
@@ -591,6 +600,69 @@ mod tests {
                 "{method}"
             );
         }
+    }
+
+    /// Counting instead of keeping every node's result changes neither the counts, nor this node's
+    /// result, nor the rejection reason; only this node and the first node with a problem are kept.
+    #[test]
+    fn an_evaluation_that_only_counts_keeps_this_node_and_the_first_problem() {
+        let this = host("worker-0").nic("eth3", &["10.20.41.10/24"]).build();
+        let peers: Vec<Peer> = (1..40)
+            .map(|i| {
+                let name = format!("worker-{i}");
+                let nic = if i % 4 == 0 { "ens192" } else { "eth3" };
+                let address = format!("10.20.41.{}/24", i + 10);
+                Peer {
+                    name: name.clone(),
+                    source: format!("{name}.json"),
+                    facts: Some(host(&name).nic(nic, &[address.as_str()]).build()),
+                    node: None,
+                }
+            })
+            .collect();
+        let fleet = build_fleet(&this, None, &peers, &[]);
+        let version = CalicoVersion::new(3, 24, 1);
+        let model = Model::new(&version, &[]);
+        let networks = node_networks(&fleet, &["10.20.41.0/24".parse().unwrap()], Family::Ipv4);
+        for method in ["interface=^eth3$", "cidr=10.20.41.0/24"] {
+            let every = evaluate_method(
+                &model,
+                &fleet,
+                &networks,
+                method,
+                Family::Ipv4,
+                Keep::EveryNode,
+            );
+            let counts = evaluate_method(
+                &model,
+                &fleet,
+                &networks,
+                method,
+                Family::Ipv4,
+                Keep::Counts,
+            );
+            assert_eq!(
+                (counts.good, counts.total),
+                (every.good, every.total),
+                "{method}"
+            );
+            assert_eq!(counts.rejection(), every.rejection(), "{method}");
+            assert_eq!(counts.nodes.first(), every.nodes.first(), "{method}");
+            if let Some(first_problem) = every.nodes.iter().find(|n| n.problem.is_some()) {
+                assert!(counts.nodes.contains(first_problem), "{method}");
+            }
+            assert!(counts.nodes.len() <= 2, "{method}");
+        }
+        // The fixture has something to reject: ens192 nodes are missed by an eth3 regex.
+        let every = evaluate_method(
+            &model,
+            &fleet,
+            &networks,
+            "interface=^eth3$",
+            Family::Ipv4,
+            Keep::EveryNode,
+        );
+        assert_eq!((every.good, every.total), (31, 40));
     }
 
     /// Workers start from the regexes the calling thread compiled: a fresh model predicting a large

@@ -67,7 +67,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
     // Only this node's result is judged here: the other nodes' predictions are dropped before the
     // recommendation evaluates its candidates over the whole fleet.
-    let here = evaluate_method(&model, &fleet, &networks, method, family)
+    let here = evaluate_method(&model, &fleet, &networks, method, family, Keep::Counts)
         .nodes
         .into_iter()
         .next();

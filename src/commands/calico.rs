@@ -136,6 +136,10 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
                 can_reach: profile.calico.can_reach.as_deref(),
                 profile_cidrs: &profile.node_network.cidrs,
                 extra_methods: &args.method,
+                only_recommendation: matches!(
+                    args.format,
+                    CalicoFormat::Env | CalicoFormat::Kubectl | CalicoFormat::Operator
+                ),
             };
             analyse_family(&model, &fleet, *family, &settings)
         })
