@@ -1,6 +1,6 @@
 //! Route arithmetic over a facts snapshot: the kernel's source-address choice for a destination (what
 //! `can-reach=` sees when judged from a snapshot), the default-route interface's subnet (the node network
-//! when the profile names none), and kubelet's default node IP.
+//! when the profile names none).
 
 use std::net::IpAddr;
 
@@ -194,17 +194,4 @@ pub fn default_route_subnets(facts: &Facts, family: Family) -> Vec<IpNet> {
 /// Interface of the default route, by name.
 pub fn default_route_device(facts: &Facts, family: Family) -> Option<&str> {
     default_route(facts, family).and_then(output_device)
-}
-
-/// kubelet's node IP without `--node-ip` or a cloud provider, approximated by its last resort
-/// (`ChooseHostInterface`): the first global address of the default-route interface, IPv4 routes
-/// first. kubelet reports one address, so a dual-stack node gets no IPv6 InternalIP this way.
-pub fn kubelet_default_node_ip(facts: &Facts) -> Option<IpAddr> {
-    [Family::Ipv4, Family::Ipv6].into_iter().find_map(|family| {
-        let device = default_route_device(facts, family)?;
-        addresses_of(facts, device, family)
-            .into_iter()
-            .map(|a| a.address)
-            .find(is_global_unicast)
-    })
 }
