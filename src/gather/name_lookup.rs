@@ -22,12 +22,12 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// The `hosts:` sources of an nsswitch.conf text (the last `hosts:` line wins, as Go reads it).
 pub fn nsswitch_hosts(text: &str) -> Option<Vec<String>> {
     text.lines()
+        .rev()
         .map(|l| l.split('#').next().unwrap_or(""))
-        .filter_map(|l| {
+        .find_map(|l| {
             let (db, sources) = l.split_once(':')?;
             (db.trim() == "hosts").then(|| sources.split_whitespace().map(str::to_string).collect())
         })
-        .last()
 }
 
 /// The `/etc/hosts` lines naming `name` (case-insensitive, a trailing dot ignored), in file order.

@@ -156,7 +156,7 @@ pub fn predict_node_ip(facts: &Facts) -> NodeIpPrediction {
             let mut prediction = default_route_step(facts, &mut builder, Family::Ipv4)
                 .unwrap_or_else(|error| builder.failed(Step::None, error));
             prediction.assumed = Some(format!(
-                "no kubelet inputs were gathered for {} (flags, node name, name resolution), so kubelet's last resort (the default-route interface's address) stands in",
+                "the snapshot of {} has no kubelet inputs, so kubelet's last resort, the default route, stands in",
                 facts.host.hostname
             ));
             prediction
