@@ -9,11 +9,12 @@ use std::net::IpAddr;
 
 use serde_json::{json, Value};
 
-use super::node_network::{self, is_global, NodeNetwork};
+use super::node_network::{self, NodeNetwork};
 use super::{Area, CheckResult, Context};
 use crate::facts::{Facts, Family};
 use crate::kubelet::pin::node_ip_pin;
 use crate::kubelet::{predict_node_ip, NodeIpPrediction, Step};
+use crate::network::addresses::{is_global, owner_of};
 
 const ID: &str = "Kubelet-NodeIP";
 const AREA: Area = Area::NodeNic;
@@ -38,14 +39,6 @@ pub fn node_network_addresses(net: &NodeNetwork) -> Vec<IpAddr> {
         }
     }
     out
-}
-
-fn interface_of(facts: &Facts, ip: &IpAddr) -> Option<String> {
-    facts
-        .interfaces
-        .iter()
-        .find(|i| i.addresses.iter().any(|a| a.address == *ip))
-        .map(|i| i.name.clone())
 }
 
 fn evidence(result: CheckResult, prediction: &NodeIpPrediction) -> CheckResult {
@@ -117,8 +110,8 @@ pub fn node_ip(facts: &Facts, net: &NodeNetwork) -> CheckResult {
     let shown: Vec<String> = prediction
         .addresses
         .iter()
-        .map(|ip| match interface_of(facts, ip) {
-            Some(dev) => format!("{ip} ({dev})"),
+        .map(|ip| match owner_of(facts, *ip) {
+            Some(dev) => format!("{ip} ({})", dev.name),
             None => ip.to_string(),
         })
         .collect();

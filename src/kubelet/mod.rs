@@ -35,23 +35,3 @@ pub fn parse_ip_sloppy(text: &str) -> Option<IpAddr> {
     }
     Some(IpAddr::V4(Ipv4Addr::from(bytes)))
 }
-
-/// Go's `net.IP.IsGlobalUnicast`: not unspecified, loopback, link-local, multicast or the IPv4
-/// limited broadcast address (private ranges count as global).
-pub fn is_go_global_unicast(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_unspecified()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_multicast()
-                || v4.is_broadcast())
-        }
-        IpAddr::V6(v6) => {
-            !(v6.is_unspecified()
-                || v6.is_loopback()
-                || v6.is_multicast()
-                || (v6.segments()[0] & 0xffc0) == 0xfe80)
-        }
-    }
-}

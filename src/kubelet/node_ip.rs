@@ -17,9 +17,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{is_go_global_unicast, parse_ip_sloppy};
+use super::parse_ip_sloppy;
 use crate::facts::kubelet::{DnsLookupStatus, KubeletFacts, NameLookup};
 use crate::facts::{Facts, Family};
+use crate::network::addresses::{is_global_unicast, owner_of};
 
 /// The step that decided the address (the `step` of `Kubelet-NodeIP`'s evidence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,11 +96,7 @@ pub fn rejection(facts: &Facts, ip: &IpAddr) -> Option<&'static str> {
     if ip.is_unspecified() {
         return Some("unspecified");
     }
-    let local = facts
-        .interfaces
-        .iter()
-        .any(|i| i.addresses.iter().any(|a| a.address == *ip));
-    if !local {
+    if owner_of(facts, *ip).is_none() {
         return Some("not assigned to any interface of this host");
     }
     None
@@ -508,7 +505,7 @@ fn first_global(interface: &crate::facts::Interface, family: Family) -> Option<I
         .addresses
         .iter()
         .map(|a| a.address)
-        .find(|ip| Family::of(ip) == family && is_go_global_unicast(ip))
+        .find(|ip| Family::of(ip) == family && is_global_unicast(ip))
 }
 
 fn default_route_step(
