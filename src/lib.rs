@@ -14,6 +14,7 @@ pub mod error;
 pub mod escape;
 pub mod facts;
 pub mod gather;
+pub mod host_root;
 pub mod input;
 pub mod output;
 pub mod peers;

@@ -108,7 +108,7 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     )?;
     let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
-    let facts: Facts = super::facts_from(args.input.facts.as_deref())?;
+    let facts: Facts = super::facts_from(args.input.facts.as_deref(), &args.input.host.resolve()?)?;
     let live = args.input.facts.is_none();
     let peer_set = crate::peers::load::load_peers(&args.input.peers, &facts)?;
     let families = match args.family {

@@ -29,10 +29,11 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         }
         profile.calico.version = Some(version.clone());
     }
-    let facts = super::facts_from(args.input.facts.as_deref())?;
+    let host_root = args.input.host.resolve()?;
+    let facts = super::facts_from(args.input.facts.as_deref(), &host_root)?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
-    let live = live_probes(&args, &profile);
+    let live = live_probes(&args, &profile, &host_root);
     let ctx = Context {
         facts: &facts,
         profile: &profile,
@@ -90,6 +91,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
 fn live_probes(
     args: &CheckArgs,
     profile: &crate::profile::Profile,
+    host_root: &crate::host_root::HostRoot,
 ) -> Option<crate::probes::LiveProbes> {
     if args.phase < crate::checks::Phase::PostJoin || args.input.facts.is_some() {
         return None;
@@ -99,7 +101,11 @@ fn live_probes(
         cluster_dns: args.cluster_dns,
         cluster_domain: args.cluster_domain.clone(),
     };
-    let settings = crate::probes::settings(&flags, &profile.post_join, &args.kubelet_config);
+    let kubelet_config = match &args.kubelet_config {
+        Some(path) => path.clone(),
+        None => host_root.path(crate::probes::kubelet::DEFAULT_KUBELET_CONFIG),
+    };
+    let settings = crate::probes::settings(&flags, &profile.post_join, &kubelet_config);
     Some(crate::probes::run(&settings))
 }
 

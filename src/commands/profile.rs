@@ -36,7 +36,7 @@ fn init(args: ProfileInitArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    let facts = super::facts_from(args.facts.as_deref())?;
+    let facts = super::facts_from(args.facts.as_deref(), &args.host.resolve()?)?;
     let yaml = crate::profile::init::profile_yaml(&facts, args.cluster.as_deref());
     // What we write must load: a failure here is a nodecheck bug, not bad input.
     crate::profile::load::parse_profile(&yaml, "generated profile")

@@ -7,6 +7,7 @@
 //! netlink dump order, never sorted, because Calico's choice depends on it.
 
 pub mod load;
+pub mod systemd;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
