@@ -226,6 +226,12 @@ pub struct ProfileInitArgs {
     /// Cluster name to put in the profile.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// The node network, when it is not the default-route interface's subnet (e.g. 10.20.41.0/24).
+    #[arg(long, value_name = "CIDR", value_parser = crate::profile::validate::parse_network_cidr)]
+    pub node_network: Option<ipnet::IpNet>,
+    /// The node NIC, when it is not the default-route interface.
+    #[arg(long, value_name = "NAME")]
+    pub node_nic: Option<String>,
     #[command(flatten)]
     pub host: HostRootArgs,
 }

@@ -29,3 +29,4 @@ mod postboot_util;
 mod profile;
 mod report;
 mod report_golden;
+mod robustness;

@@ -126,6 +126,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
         let mut keys = Vec::new();
         let mut ansible_facts_seen = false;
+        let (mut metadata, mut status) = (false, false);
         while let Some(key) = map.next_key::<TopKey>()? {
             let format = match key {
                 TopKey::SchemaVersion => {
@@ -146,6 +147,16 @@ impl<'de> Visitor<'de> for Probe<'_> {
                     map.next_value::<IgnoredAny>()?;
                     continue;
                 }
+                TopKey::Metadata | TopKey::Status => {
+                    let is_metadata = matches!(key, TopKey::Metadata);
+                    metadata |= is_metadata;
+                    status |= !is_metadata;
+                    if keys.len() < KEYS_SHOWN {
+                        keys.push(if is_metadata { "metadata" } else { "status" }.into());
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
                 TopKey::Other(name) => {
                     if keys.len() < KEYS_SHOWN {
                         keys.push(name);
@@ -155,6 +166,9 @@ impl<'de> Visitor<'de> for Probe<'_> {
                 }
             };
             return self.stop(Ok(format));
+        }
+        if metadata && status {
+            return self.stop(Ok(Format::Kubernetes));
         }
         if ansible_facts_seen {
             *self.found.borrow_mut() = Some(Ok(Format::AnsibleFactCache));
@@ -194,6 +208,8 @@ enum TopKey {
     Kubernetes,
     /// `ansible_hostname`, ... : the facts object of an Ansible fact cache.
     AnsibleFact(String),
+    Metadata,
+    Status,
     Other(String),
 }
 
@@ -212,6 +228,8 @@ impl<'de> de::Deserialize<'de> for TopKey {
                     "nodecheck" => TopKey::Nodecheck,
                     "__payload__" => TopKey::AnsiblePayload,
                     "apiVersion" | "kind" | "items" => TopKey::Kubernetes,
+                    "metadata" => TopKey::Metadata,
+                    "status" => TopKey::Status,
                     other if other.starts_with("ansible_") => {
                         TopKey::AnsibleFact(other.chars().take(40).collect())
                     }
@@ -254,6 +272,23 @@ mod tests {
         assert_eq!(
             detect_slice(br#"{"ansible_all_ipv4_addresses": [], "ansible_hostname": "w1"}"#),
             Ok(Format::AnsibleFactCache)
+        );
+    }
+
+    #[test]
+    fn a_node_saved_without_kind_is_a_kubernetes_object() {
+        assert_eq!(
+            detect_slice(
+                br#"{"metadata": {"name": "w1"}, "spec": {}, "status": {"nodeInfo": {}}}"#
+            ),
+            Ok(Format::Kubernetes)
+        );
+        assert_eq!(
+            detect_slice(br#"{"metadata": {"name": "w1"}, "spec": {}}"#),
+            Err(Undetected::UnknownObject(vec![
+                "metadata".into(),
+                "spec".into()
+            ]))
         );
     }
 
