@@ -260,7 +260,11 @@ fn node_address(ctx: &Context) -> CheckResult {
     if judged.len() == 1 {
         return judged.remove(0);
     }
-    // Dual stack: one result, as bad as the worse family, saying both.
+    dual_stack(id, judged)
+}
+
+/// Dual stack: one result, as bad as the worse family, saying both.
+fn dual_stack(id: &str, judged: Vec<CheckResult>) -> CheckResult {
     let worst = judged
         .iter()
         .max_by_key(|r| r.status)
@@ -371,7 +375,7 @@ mod tests {
     use crate::checks::postjoin::fixtures::{
         after_reboot, baseline, expect, find, kube_node, profile, run,
     };
-    use crate::checks::{Phase, Status};
+    use crate::checks::{Area, CheckResult, Phase, Status};
     use crate::probes::{FelixHealth, FelixVerdict, LiveProbes};
 
     fn felix(verdict: FelixVerdict) -> LiveProbes {
@@ -497,6 +501,24 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("cidr=10.20.41.0/24"));
+    }
+
+    /// A family that could not be judged (skipped) must not hide the other family's failure.
+    #[test]
+    fn a_skipped_family_does_not_hide_a_failed_one() {
+        let failed = CheckResult::fail("Calico-NodeAddress", Area::CalicoHealth, "IPv4 is wrong")
+            .fix("set IP_AUTODETECTION_METHOD");
+        let skipped = CheckResult::skip("Calico-NodeAddress", Area::CalicoHealth, "IPv6 unknown");
+        for parts in [
+            vec![failed.clone(), skipped.clone()],
+            vec![skipped.clone(), failed.clone()],
+        ] {
+            let r = super::dual_stack("Calico-NodeAddress", parts);
+            assert_eq!(r.status, Status::Fail, "{}", r.message);
+            assert!(r
+                .remediation
+                .is_some_and(|f| f.contains("IP_AUTODETECTION_METHOD")));
+        }
     }
 
     #[test]
