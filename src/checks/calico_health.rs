@@ -253,36 +253,32 @@ fn node_address(ctx: &Context) -> CheckResult {
         )
         .fix("read this node's calico-node log for the autodetection result; `nodecheck calico` predicts what each IP_AUTODETECTION_METHOD would pick here");
     }
-    let mut judged: Vec<CheckResult> = annotations
+    let mut judged: Vec<(Family, CheckResult)> = annotations
         .iter()
-        .map(|(family, annotation)| judge_address(ctx, *family, annotation))
+        .map(|(family, annotation)| (*family, judge_address(ctx, *family, annotation)))
         .collect();
     if judged.len() == 1 {
-        return judged.remove(0);
+        return judged.remove(0).1;
     }
     dual_stack(id, judged)
 }
 
-/// Dual stack: one result, as bad as the worse family, saying both.
-fn dual_stack(id: &str, judged: Vec<CheckResult>) -> CheckResult {
-    let worst = judged
-        .iter()
-        .max_by_key(|r| r.status)
-        .cloned()
-        .expect("two results");
-    let message = judged
-        .iter()
-        .map(|r| r.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let evidence: Vec<serde_json::Value> = judged
-        .iter()
-        .map(|r| serde_json::Value::Object(r.evidence.clone()))
+/// Dual stack: one result, as bad as the worse family, saying both; each family's evidence under
+/// its name (`ipv4`, `ipv6`).
+fn dual_stack(id: &str, judged: Vec<(Family, CheckResult)>) -> CheckResult {
+    let parts = judged
+        .into_iter()
+        .map(|(family, r)| (family_key(family), r))
         .collect();
-    let mut combined =
-        CheckResult::new(id, Area::CalicoHealth, worst.status, message).with("families", evidence);
-    combined.remediation = worst.remediation;
-    combined
+    CheckResult::combine(id, Area::CalicoHealth, parts)
+        .unwrap_or_else(|| CheckResult::skip(id, Area::CalicoHealth, "no family could be judged"))
+}
+
+fn family_key(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "ipv4",
+        Family::Ipv6 => "ipv6",
+    }
 }
 
 /// Judges one `projectcalico.org/IPv{4,6}Address` annotation against the node network.
@@ -376,6 +372,7 @@ mod tests {
         after_reboot, baseline, expect, find, kube_node, profile, run,
     };
     use crate::checks::{Area, CheckResult, Phase, Status};
+    use crate::facts::Family;
     use crate::probes::{FelixHealth, FelixVerdict, LiveProbes};
 
     fn felix(verdict: FelixVerdict) -> LiveProbes {
@@ -510,8 +507,14 @@ mod tests {
             .fix("set IP_AUTODETECTION_METHOD");
         let skipped = CheckResult::skip("Calico-NodeAddress", Area::CalicoHealth, "IPv6 unknown");
         for parts in [
-            vec![failed.clone(), skipped.clone()],
-            vec![skipped.clone(), failed.clone()],
+            vec![
+                (Family::Ipv4, failed.clone()),
+                (Family::Ipv6, skipped.clone()),
+            ],
+            vec![
+                (Family::Ipv4, skipped.clone()),
+                (Family::Ipv6, failed.clone()),
+            ],
         ] {
             let r = super::dual_stack("Calico-NodeAddress", parts);
             assert_eq!(r.status, Status::Fail, "{}", r.message);
