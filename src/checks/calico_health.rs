@@ -303,7 +303,7 @@ fn judge_address(ctx: &Context, family: Family, annotation: &str) -> CheckResult
     };
     let subnets = crate::checks::node_network::resolve(facts, ctx.profile).cidrs;
     let subnet_list: Vec<String> = subnets.iter().map(|s| s.to_string()).collect();
-    let holder = postjoin::interface_with_address(facts, calico.addr());
+    let holder = crate::network::addresses::owner_of(facts, calico.addr());
     let in_node_network = subnets.iter().any(|s| s.contains(&calico.addr()));
     let (env, operator) = match family {
         Family::Ipv4 => ("IP_AUTODETECTION_METHOD", "nodeAddressAutodetectionV4"),

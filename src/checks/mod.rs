@@ -247,7 +247,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
-    results.extend(calico::check(ctx));
+    results.extend(calico::evaluate(ctx));
     results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {
         results.extend(calico_health::evaluate(ctx));
