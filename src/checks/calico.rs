@@ -280,7 +280,7 @@ mod tests {
             live: None,
             this_node_kube: None,
         };
-        check(&ctx)
+        evaluate(&ctx)
     }
 
     fn run(facts: &Facts, yaml: &str) -> CheckResult {
