@@ -42,7 +42,13 @@ pub fn resolve<'a>(facts: &'a Facts, profile: &Profile) -> NodeNetwork<'a> {
         .nic
         .as_ref()
         .and_then(|exp| find_expected(facts, exp));
-    let nic = expected.or_else(|| carriers.first().map(|(i, _)| *i));
+    // Without the kernel's interface order (facts from Ansible), the first of several carriers is a guess.
+    let first_carrier = match carriers.as_slice() {
+        [(only, _)] => Some(*only),
+        [(first, _), ..] if facts.interface_order_known() => Some(*first),
+        _ => None,
+    };
+    let nic = expected.or(first_carrier);
     NodeNetwork {
         cidrs,
         source,

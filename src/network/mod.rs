@@ -93,9 +93,14 @@ pub fn carriers<'f>(facts: &'f Facts, cidrs: &[IpNet]) -> Vec<(&'f Interface, Ve
 }
 
 /// The node NIC by the network alone: the first interface in kernel order holding a global address
-/// in the node subnets. (The node checks prefer the NIC the profile names, when present.)
+/// in the node subnets. When the facts do not keep the kernel's interface order (Ansible's), "first"
+/// means nothing: only a single carrier is one. (The node checks prefer the NIC the profile names.)
 pub fn node_nic<'f>(facts: &'f Facts, subnets: &NodeSubnets) -> Option<&'f Interface> {
-    carriers(facts, &subnets.cidrs).first().map(|(i, _)| *i)
+    let carriers = carriers(facts, &subnets.cidrs);
+    if carriers.len() > 1 && !facts.interface_order_known() {
+        return None;
+    }
+    carriers.first().map(|(i, _)| *i)
 }
 
 #[cfg(test)]

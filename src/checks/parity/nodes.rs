@@ -39,12 +39,16 @@ impl<'a> NodeView<'a> {
         }
     }
 
-    /// The OS image as kubelet reports it (`PRETTY_NAME` of os-release).
+    /// The OS image as kubelet reports it (`PRETTY_NAME` of os-release); not known from facts that
+    /// lack it (Ansible's name the distribution otherwise).
     pub fn os_image(&self) -> Option<&'a str> {
-        let from_facts = self.facts.and_then(|f| {
-            let os = &f.host.os;
-            os.pretty_name.as_deref().or(os.id.as_deref())
-        });
+        let from_facts = self
+            .facts
+            .filter(|f| f.knows("host.os.pretty_name"))
+            .and_then(|f| {
+                let os = &f.host.os;
+                os.pretty_name.as_deref().or(os.id.as_deref())
+            });
         from_facts.or_else(|| self.kube.and_then(|k| k.os_image.as_deref()))
     }
 
@@ -95,12 +99,20 @@ pub fn parse_address(text: &str) -> Option<IpAddr> {
         .ok()
 }
 
-/// The fleet grouped by one value of each node (`None`: not known for that node).
+/// The fleet grouped by one value of each node (`None`: not known for that node; a node whose facts
+/// tell less than a snapshot says where they came from: "w1 (from Ansible facts)").
 pub fn group_by<'a>(
     nodes: &[NodeView<'a>],
     value: impl Fn(&NodeView<'a>) -> Option<String>,
 ) -> Grouping<'a> {
-    Grouping::of(nodes.iter().map(|n| (n.member(), value(n))))
+    Grouping::of(nodes.iter().map(|n| {
+        let value = value(n);
+        let mut member = n.member();
+        if value.is_none() && n.kube.is_none() {
+            member.detail = n.facts.and_then(Facts::partial_source).map(String::from);
+        }
+        (member, value)
+    }))
 }
 
 /// This node first, then the peers in load order.
