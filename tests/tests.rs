@@ -16,6 +16,7 @@ mod dns_dnsmasq;
 mod drift_netns;
 mod facts_docker;
 mod facts_netns;
+mod fix;
 mod packages;
 mod peers;
 mod peers_netns;

@@ -132,7 +132,8 @@ pub fn unmatched_skips(results: &[CheckResult], skips: &[String]) -> Vec<String>
     out
 }
 
-fn skip_matches(pattern: &str, id: &str) -> bool {
+/// Whether a skip-list (or `--only`) entry matches a check ID: exact and case-insensitive, or `prefix*`.
+pub fn skip_matches(pattern: &str, id: &str) -> bool {
     let pattern = pattern.trim();
     match pattern.strip_suffix('*') {
         Some(prefix) => id

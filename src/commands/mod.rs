@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod calico;
 pub mod check;
 pub mod facts;
+pub mod fix;
 pub mod profile;
 pub mod results;
 
