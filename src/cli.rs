@@ -78,6 +78,24 @@ pub struct FactsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FactsFormat::Json)]
     pub format: FactsFormat,
+    #[command(flatten)]
+    pub host: HostRootArgs,
+}
+
+/// Where the live host's files are read from (every command that gathers facts takes it).
+#[derive(Debug, Clone, Default, Args)]
+pub struct HostRootArgs {
+    /// Read the host's files, /proc and /sys under DIR instead of / (a DaemonSet mounts the node's /
+    /// at /host). Netlink and sockets stay this process's network namespace. Not used with --facts.
+    #[arg(long, value_name = "DIR", env = crate::host_root::HOST_ROOT_ENV)]
+    pub host_root: Option<PathBuf>,
+}
+
+impl HostRootArgs {
+    /// The validated host root (bad input when DIR is not a directory).
+    pub fn resolve(&self) -> Result<crate::host_root::HostRoot, crate::error::BadInput> {
+        crate::host_root::HostRoot::from_arg(self.host_root.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,6 +120,8 @@ pub struct InputArgs {
     /// output, a directory of those, or `-` for stdin. Repeatable.
     #[arg(long, value_name = "PATH")]
     pub peers: Vec<PathBuf>,
+    #[command(flatten)]
+    pub host: HostRootArgs,
 }
 
 #[derive(Debug, Args)]
@@ -140,9 +160,10 @@ pub struct CheckArgs {
     /// kubelet config's clusterDomain, else cluster.local.
     #[arg(long, value_name = "DOMAIN", value_parser = crate::probes::config::parse_cluster_domain)]
     pub cluster_domain: Option<String>,
-    /// The kubelet configuration holding clusterDNS and clusterDomain.
-    #[arg(long, value_name = "FILE", default_value = crate::probes::kubelet::DEFAULT_KUBELET_CONFIG)]
-    pub kubelet_config: PathBuf,
+    /// The kubelet configuration holding clusterDNS and clusterDomain. Default:
+    /// /var/lib/kubelet/config.yaml (under --host-root when given).
+    #[arg(long, value_name = "FILE")]
+    pub kubelet_config: Option<PathBuf>,
     /// Also write the report as DIR/report.json (atomically) and log one line per warning or
     /// failure on stderr, for the systemd unit (which uses /run/nodecheck).
     #[arg(long, value_name = "DIR")]
@@ -265,6 +286,14 @@ pub struct ProfileInitArgs {
     /// Cluster name to put in the profile.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// The node network, when it is not the default-route interface's subnet (e.g. 10.20.41.0/24).
+    #[arg(long, value_name = "CIDR", value_parser = crate::profile::validate::parse_network_cidr)]
+    pub node_network: Option<ipnet::IpNet>,
+    /// The node NIC, when it is not the default-route interface.
+    #[arg(long, value_name = "NAME")]
+    pub node_nic: Option<String>,
+    #[command(flatten)]
+    pub host: HostRootArgs,
 }
 
 #[derive(Debug, Args)]
@@ -288,6 +317,8 @@ pub struct BaselineRecordArgs {
         default_value = "/var/lib/nodecheck/baseline.json"
     )]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub host: HostRootArgs,
 }
 
 /// Runs the parsed command line and returns the process exit code.

@@ -15,6 +15,7 @@ pub mod escape;
 pub mod facts;
 pub mod fix;
 pub mod gather;
+pub mod host_root;
 pub mod input;
 pub mod output;
 pub mod peers;

@@ -249,3 +249,60 @@ impl Drop for ComposeNetwork {
             .output();
     }
 }
+
+/// A scratch host tree for `--host-root`: files written under a unique temporary directory as they
+/// would be on a host (`tree.write("/etc/os-release", ...)`), removed on drop.
+pub struct HostTree {
+    pub dir: PathBuf,
+}
+
+impl HostTree {
+    pub fn new(tag: &str) -> HostTree {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("nodecheck-host-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the scratch host tree");
+        HostTree { dir }
+    }
+
+    /// Where the host path `host_path` (absolute) is in the tree.
+    pub fn path(&self, host_path: &str) -> PathBuf {
+        self.dir.join(host_path.trim_start_matches('/'))
+    }
+
+    /// Writes a host file, creating its directories.
+    pub fn write(&self, host_path: &str, content: &str) -> &HostTree {
+        let path = self.path(host_path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        self
+    }
+
+    /// Creates a host directory (and its parents).
+    pub fn mkdir(&self, host_path: &str) -> &HostTree {
+        std::fs::create_dir_all(self.path(host_path)).unwrap();
+        self
+    }
+
+    /// Creates a symbolic link at `host_path` pointing at `target` (stored as given: an absolute
+    /// target means the host's path, as in a real tree).
+    pub fn symlink(&self, target: &str, host_path: &str) -> &HostTree {
+        let path = self.path(host_path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, &path).unwrap();
+        self
+    }
+
+    /// The tree as a `--host-root` argument.
+    pub fn arg(&self) -> &str {
+        self.dir.to_str().expect("temp dir path is UTF-8")
+    }
+}
+
+impl Drop for HostTree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

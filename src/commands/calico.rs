@@ -165,9 +165,9 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     )?;
     let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
-    let facts: Facts = super::facts_from(args.input.facts.as_deref())?;
+    let facts: Facts = super::facts_from(args.input.facts.as_deref(), &args.input.host.resolve()?)?;
     let live = args.input.facts.is_none();
-    let peer_set = crate::peers::load::load_peers(&args.input.peers, &facts)?;
+    let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let families = match args.family {
         FamilyChoice::Ipv4 => vec![Family::Ipv4],
         FamilyChoice::Ipv6 => vec![Family::Ipv6],
@@ -194,15 +194,22 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
         _ => String::new(),
     };
     crate::output::print_stdout(&text)?;
-    if !recommended {
-        if matches!(
+    if !recommended
+        && matches!(
             args.format,
             CalicoFormat::Env | CalicoFormat::Kubectl | CalicoFormat::Operator
-        ) {
-            for line in render::no_recommendation_reasons(&report) {
-                eprintln!("nodecheck: {line}");
-            }
+        )
+    {
+        for line in render::no_recommendation_reasons(&report) {
+            eprintln!("nodecheck: {line}");
         }
+    }
+    // A peer input that could not be used is bad input (exit 2), as for `check`, ahead of 3: the others
+    // are still modelled and the output printed; `peers_from` named each unusable input on stderr.
+    if !report.peer_problems.is_empty() {
+        return Ok(Exit::BadInput.into());
+    }
+    if !recommended {
         return Ok(Exit::ChecksFailed.into());
     }
     Ok(Exit::Ok.into())

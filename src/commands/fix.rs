@@ -51,7 +51,7 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
             .map(|p| p.as_path()),
     )?;
     let (profile, origin) = crate::profile::load::resolve_profile(args.profile.as_deref())?;
-    let facts = super::facts_from(args.facts.as_deref())?;
+    let facts = super::facts_from(args.facts.as_deref(), &crate::host_root::HostRoot::live())?;
     let peer_set = super::peers_from(&args.peers, &facts)?;
     let all_results = evaluate(&profile, &facts, &peer_set);
     let results = restrict(&all_results, &args.only);
@@ -204,9 +204,10 @@ fn restrict(results: &[CheckResult], only: &[String]) -> Vec<CheckResult> {
             for_terminal(&unmatched)
         );
     }
+    let list = super::check::SkipList::new(only);
     results
         .iter()
-        .filter(|r| only.iter().any(|o| super::check::skip_matches(o, &r.id)))
+        .filter(|r| list.matches(&r.id))
         .cloned()
         .collect()
 }
@@ -275,7 +276,7 @@ fn proof(
         ids
     };
     if live && args.facts.is_none() {
-        match crate::gather::gather_facts() {
+        match crate::gather::gather_facts(&crate::host_root::HostRoot::live()) {
             Ok(facts) => {
                 let after = evaluate(profile, &facts, peer_set);
                 return Proof::Checks(render::proof_lines(&ids, before, &after));
@@ -283,7 +284,8 @@ fn proof(
             Err(e) => return Proof::Unavailable(format!("cannot gather facts again: {e:#}")),
         }
     }
-    let facts = match super::facts_from(args.facts.as_deref()) {
+    let facts = match super::facts_from(args.facts.as_deref(), &crate::host_root::HostRoot::live())
+    {
         Ok(f) => f,
         Err(e) => return Proof::Unavailable(format!("{e:#}")),
     };

@@ -13,11 +13,15 @@ pub mod results;
 use crate::error::BadInput;
 use crate::facts::Facts;
 
-/// This node's facts: the saved snapshot given with `--facts`, else the live host.
-pub fn facts_from(path: Option<&std::path::Path>) -> anyhow::Result<Facts> {
+/// This node's facts: the saved snapshot given with `--facts`, else the live host read under
+/// `--host-root`.
+pub fn facts_from(
+    path: Option<&std::path::Path>,
+    host_root: &crate::host_root::HostRoot,
+) -> anyhow::Result<Facts> {
     match path {
         Some(p) => Ok(crate::facts::load::load_facts_file(p)?),
-        None => crate::gather::gather_facts(),
+        None => crate::gather::gather_facts(host_root),
     }
 }
 

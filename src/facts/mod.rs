@@ -7,6 +7,7 @@
 //! netlink dump order, never sorted, because Calico's choice depends on it.
 
 pub mod load;
+pub mod systemd;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -31,6 +32,7 @@ pub struct Facts {
     pub routes: Vec<Route>,
     pub ipv6: Ipv6State,
     /// Sysctl name (dotted, e.g. `net.ipv4.ip_forward`) to value; `null` when the key does not exist.
+    #[serde(deserialize_with = "load::unique_keys")]
     pub sysctls: BTreeMap<String, Option<String>>,
     pub modules: Modules,
     pub swap: Swap,
@@ -38,7 +40,7 @@ pub struct Facts {
     pub runtime_sockets: Vec<RuntimeSocket>,
     pub listening_ports: Vec<ListeningPort>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "load::unique_keys")]
     pub unavailable: BTreeMap<String, String>,
 }
 
@@ -219,6 +221,7 @@ pub struct Modules {
     /// Where module facts came from (`/proc/modules`, `/sys/module`, `modules.builtin`), or why not.
     pub sources: Vec<String>,
     /// Module name to its state, for the modules Kubernetes networking cares about.
+    #[serde(deserialize_with = "load::unique_keys")]
     pub state: BTreeMap<String, ModuleState>,
 }
 

@@ -24,13 +24,14 @@ const BRIDGE_NAME_OPTION: &str = "com.docker.network.bridge.name";
 const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
 const COMPOSE_NETWORK_LABEL: &str = "com.docker.compose.network";
 
-/// The API socket: `DOCKER_HOST` when it names a `unix://` socket, else Docker's default.
-pub fn api_socket_path() -> String {
+/// The API socket: `DOCKER_HOST` when it names a `unix://` socket (a path as the caller sees it),
+/// else Docker's default under the host root.
+pub fn api_socket_path(root: &crate::host_root::HostRoot) -> String {
     std::env::var("DOCKER_HOST")
         .ok()
         .and_then(|host| host.strip_prefix("unix://").map(str::to_string))
         .filter(|path| !path.is_empty())
-        .unwrap_or_else(|| DEFAULT_SOCKET.to_string())
+        .unwrap_or_else(|| root.path(DEFAULT_SOCKET).display().to_string())
 }
 
 /// Whether an interface name is one Docker gives its bridges: `docker0` or `br-` + 12 hex digits.
@@ -42,9 +43,12 @@ pub fn is_docker_bridge_name(name: &str) -> bool {
 }
 
 /// What to record when the query task itself died (it does not panic; this keeps gathering total).
-pub fn query_failed(error: &dyn std::fmt::Display) -> (DockerApi, Vec<DockerNetwork>) {
+pub fn query_failed(
+    root: &crate::host_root::HostRoot,
+    error: &dyn std::fmt::Display,
+) -> (DockerApi, Vec<DockerNetwork>) {
     let api = DockerApi {
-        socket: api_socket_path(),
+        socket: api_socket_path(root),
         status: DockerApiStatus::Error,
         detail: Some(format!("the Docker API query failed: {error}")),
     };

@@ -5,15 +5,24 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::facts::{Host, KernelCmdline, OsRelease};
+use crate::host_root::HostRoot;
 
 const PRODUCT_UUID: &str = "/sys/class/dmi/id/product_uuid";
 const OS_RELEASE_PATHS: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
 
 /// Gathers the host section. Facts that cannot be read are `None`, and the reason is added to
 /// `unavailable` under their dotted path.
-pub fn gather_host(cmdline: &str, unavailable: &mut BTreeMap<String, String>) -> Host {
+///
+/// Hostname and kernel release come from `/proc/sys/kernel` under the host root (the same values
+/// `uname` gives on the live host, and the scratch tree's under `--host-root`); `uname` and
+/// `gethostname` are the fallback when those files are missing.
+pub fn gather_host(
+    root: &HostRoot,
+    cmdline: &str,
+    unavailable: &mut BTreeMap<String, String>,
+) -> Host {
     let uts = nix::sys::utsname::uname();
-    let (kernel_release, kernel_version, architecture) = match &uts {
+    let (mut kernel_release, mut kernel_version, architecture) = match &uts {
         Ok(u) => (
             u.release().to_string_lossy().into_owned(),
             u.version().to_string_lossy().into_owned(),
@@ -28,16 +37,26 @@ pub fn gather_host(cmdline: &str, unavailable: &mut BTreeMap<String, String>) ->
             )
         }
     };
-    let hostname = match nix::unistd::gethostname() {
-        Ok(h) => h.to_string_lossy().into_owned(),
-        Err(e) => {
-            unavailable.insert("host.hostname".into(), format!("gethostname failed: {e}"));
-            String::new()
-        }
+    if let Ok(release) = read_trimmed(root, "/proc/sys/kernel/osrelease") {
+        kernel_release = release;
+        unavailable.remove("host.kernel_release");
+    }
+    if let Ok(version) = read_trimmed(root, "/proc/sys/kernel/version") {
+        kernel_version = version;
+    }
+    let hostname = match read_trimmed(root, "/proc/sys/kernel/hostname") {
+        Ok(h) if !h.is_empty() => h,
+        _ => match nix::unistd::gethostname() {
+            Ok(h) => h.to_string_lossy().into_owned(),
+            Err(e) => {
+                unavailable.insert("host.hostname".into(), format!("gethostname failed: {e}"));
+                String::new()
+            }
+        },
     };
     let os = OS_RELEASE_PATHS
         .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
+        .find_map(|p| root.read_to_string(p).ok())
         .map(|text| parse_os_release(&text))
         .unwrap_or_else(|| {
             unavailable.insert(
@@ -46,27 +65,33 @@ pub fn gather_host(cmdline: &str, unavailable: &mut BTreeMap<String, String>) ->
             );
             OsRelease::default()
         });
-    let machine_id = read_trimmed(Path::new("/etc/machine-id"))
+    let machine_id = read_trimmed(root, "/etc/machine-id")
         .map_err(|e| {
-            unavailable.insert("host.machine_id".into(), format!("/etc/machine-id: {e}"));
+            unavailable.insert(
+                "host.machine_id".into(),
+                format!("{}: {e}", root.show("/etc/machine-id")),
+            );
         })
         .ok()
         .filter(|id| !id.is_empty());
     let gathered_as_root = nix::unistd::geteuid().is_root();
-    let product_uuid = match read_trimmed(Path::new(PRODUCT_UUID)) {
+    let product_uuid = match read_trimmed(root, PRODUCT_UUID) {
         Ok(uuid) if !uuid.is_empty() => Some(uuid.to_ascii_lowercase()),
         Ok(_) => {
             unavailable.insert(
                 "host.product_uuid".into(),
-                format!("{PRODUCT_UUID} is empty"),
+                format!("{} is empty", root.show(PRODUCT_UUID)),
             );
             None
         }
         Err(e) => {
             let reason = if e.kind() == std::io::ErrorKind::PermissionDenied {
-                format!("{PRODUCT_UUID} is readable by root only; run nodecheck as root")
+                format!(
+                    "{} is readable by root only; run nodecheck as root",
+                    root.show(PRODUCT_UUID)
+                )
             } else {
-                format!("{PRODUCT_UUID}: {e}")
+                format!("{}: {e}", root.show(PRODUCT_UUID))
             };
             unavailable.insert("host.product_uuid".into(), reason);
             None
@@ -85,8 +110,8 @@ pub fn gather_host(cmdline: &str, unavailable: &mut BTreeMap<String, String>) ->
     }
 }
 
-fn read_trimmed(path: &Path) -> std::io::Result<String> {
-    Ok(std::fs::read_to_string(path)?.trim().to_string())
+fn read_trimmed(root: &HostRoot, path: impl AsRef<Path>) -> std::io::Result<String> {
+    Ok(root.read_to_string(path)?.trim().to_string())
 }
 
 /// Parses os-release (`KEY=value`, values optionally quoted with `"` or `'`, `\` escapes in double

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::facts::{Ipv6State, KernelCmdline};
+use crate::host_root::HostRoot;
 
 /// The sysctls recorded in every snapshot.
 pub const SYSCTLS: &[&str] = &[
@@ -40,27 +41,28 @@ pub fn normalise_sysctl_value(raw: &str) -> String {
 /// Reads [`SYSCTLS`]. Absent keys are `None`; unreadable ones are `None` with a reason in
 /// `unavailable` (under `sysctls.<name>`).
 pub fn gather_sysctls(
+    root: &HostRoot,
     unavailable: &mut BTreeMap<String, String>,
 ) -> BTreeMap<String, Option<String>> {
-    read_sysctls(Path::new(PROC_SYS), SYSCTLS, unavailable)
+    read_sysctls(root, SYSCTLS, unavailable)
 }
 
 fn read_sysctls(
-    root: &Path,
+    root: &HostRoot,
     names: &[&str],
     unavailable: &mut BTreeMap<String, String>,
 ) -> BTreeMap<String, Option<String>> {
     names
         .iter()
         .map(|name| {
-            let path = sysctl_path(root, name);
-            let value = match std::fs::read_to_string(&path) {
+            let path = sysctl_path(Path::new(PROC_SYS), name);
+            let value = match root.read_to_string(&path) {
                 Ok(raw) => Some(normalise_sysctl_value(&raw)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => {
                     unavailable.insert(
                         format!("sysctls.{name}"),
-                        format!("{}: {e}", path.display()),
+                        format!("{}: {e}", root.show(&path)),
                     );
                     None
                 }
@@ -72,12 +74,13 @@ fn read_sysctls(
 
 /// The host's IPv6 state from the kernel command line and the `/proc/sys/net/ipv6` tree.
 pub fn gather_ipv6(
+    root: &HostRoot,
     cmdline: &KernelCmdline,
     sysctls: &BTreeMap<String, Option<String>>,
 ) -> Ipv6State {
     ipv6_state(
         cmdline,
-        Path::new(PROC_SYS).join("net/ipv6").is_dir(),
+        root.path(Path::new(PROC_SYS).join("net/ipv6")).is_dir(),
         sysctls,
     )
 }
@@ -122,11 +125,11 @@ mod tests {
     #[test]
     fn missing_keys_are_none_without_a_reason() {
         let dir = std::env::temp_dir().join(format!("nodecheck-sysctl-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("net/ipv4")).unwrap();
-        std::fs::write(dir.join("net/ipv4/ip_forward"), "1\n").unwrap();
+        std::fs::create_dir_all(dir.join("proc/sys/net/ipv4")).unwrap();
+        std::fs::write(dir.join("proc/sys/net/ipv4/ip_forward"), "1\n").unwrap();
         let mut unavailable = BTreeMap::new();
         let values = read_sysctls(
-            &dir,
+            &HostRoot::at(&dir).unwrap(),
             &["net.ipv4.ip_forward", "net.bridge.bridge-nf-call-iptables"],
             &mut unavailable,
         );

@@ -18,6 +18,7 @@ pub mod reach;
 pub mod sockets;
 pub mod swap;
 pub mod sysfs;
+pub mod systemd;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -27,17 +28,22 @@ use crate::facts::{
     Docker, Facts, Host, Interface, Ipv6State, ListeningPort, Modules, Route, RuntimeSocket, Swap,
     SCHEMA_VERSION,
 };
+use crate::host_root::HostRoot;
 
 use netlink::{AddressRecord, LinkRecord, RouteRecord};
 
-/// Gathers the live host's facts.
-pub fn gather_facts() -> anyhow::Result<Facts> {
+/// Gathers the host's facts: files, `/proc` and `/sys` under `root` (`/` for the live host), netlink
+/// and sockets in the caller's network namespace.
+pub fn gather_facts(root: &HostRoot) -> anyhow::Result<Facts> {
     let mut unavailable = BTreeMap::new();
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
-        unavailable.insert("host.cmdline".into(), format!("/proc/cmdline: {e}"));
+    let cmdline = root.read_to_string("/proc/cmdline").unwrap_or_else(|e| {
+        unavailable.insert(
+            "host.cmdline".into(),
+            format!("{}: {e}", root.show("/proc/cmdline")),
+        );
         String::new()
     });
-    let host = host::gather_host(&cmdline, &mut unavailable);
+    let host = host::gather_host(root, &cmdline, &mut unavailable);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,19 +52,19 @@ pub fn gather_facts() -> anyhow::Result<Facts> {
     // The Docker query is started first and collected last: dockerd works on its answer while the
     // netlink dumps run and the /proc files are read.
     let (dumps, local, (docker_api, docker_networks)) = runtime.block_on(async {
-        let docker_query = tokio::spawn(docker::query_networks(docker::api_socket_path()));
+        let docker_query = tokio::spawn(docker::query_networks(docker::api_socket_path(root)));
         tokio::task::yield_now().await;
         let dumps = netlink::dump_all().await;
-        let local = gather_local_files(&host, &mut unavailable);
+        let local = gather_local_files(root, &host, &mut unavailable);
         let docker = docker_query
             .await
-            .unwrap_or_else(|e| docker::query_failed(&e));
+            .unwrap_or_else(|e| docker::query_failed(root, &e));
         (dumps, local, docker)
     });
     let dumps = dumps?;
     unavailable.extend(dumps.notes.iter().cloned());
 
-    let interfaces = assemble_interfaces(&dumps.links, dumps.addresses);
+    let interfaces = assemble_interfaces(root, &dumps.links, dumps.addresses);
     let routes = assemble_routes(dumps.routes, &dumps.links);
     let docker = Docker {
         api: docker_api,
@@ -99,21 +105,29 @@ struct LocalFacts {
     listening_ports: Vec<ListeningPort>,
 }
 
-fn gather_local_files(host: &Host, unavailable: &mut BTreeMap<String, String>) -> LocalFacts {
-    let sysctls = kernel::gather_sysctls(unavailable);
+fn gather_local_files(
+    root: &HostRoot,
+    host: &Host,
+    unavailable: &mut BTreeMap<String, String>,
+) -> LocalFacts {
+    let sysctls = kernel::gather_sysctls(root, unavailable);
     LocalFacts {
-        ipv6: kernel::gather_ipv6(&host.cmdline, &sysctls),
+        ipv6: kernel::gather_ipv6(root, &host.cmdline, &sysctls),
         sysctls,
-        modules: modules::gather_modules(&host.kernel_release),
-        swap: swap::gather_swap(unavailable),
-        runtime_sockets: sockets::gather_runtime_sockets(),
-        listening_ports: ports::gather_listening_ports(unavailable),
+        modules: modules::gather_modules(root, &host.kernel_release),
+        swap: swap::gather_swap(root, unavailable),
+        runtime_sockets: sockets::gather_runtime_sockets(root),
+        listening_ports: ports::gather_listening_ports(root, unavailable),
     }
 }
 
 /// Joins links with their addresses (both in dump order), resolves controller names and looks up
 /// physical devices.
-fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> Vec<Interface> {
+fn assemble_interfaces(
+    root: &HostRoot,
+    links: &[LinkRecord],
+    addresses: Vec<AddressRecord>,
+) -> Vec<Interface> {
     let names = names_by_index(links);
     let mut by_link: HashMap<u32, Vec<crate::facts::Address>> = HashMap::new();
     for record in addresses {
@@ -127,6 +141,7 @@ fn assemble_interfaces(links: &[LinkRecord], addresses: Vec<AddressRecord>) -> V
         .map(|link| {
             let mut interface = link.interface.clone();
             interface.physical = sysfs::physical_device(
+                root,
                 &interface.name,
                 sysfs::NetlinkHints {
                     kind: interface.kind.as_deref(),

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use crate::facts::{ModuleState, Modules};
+use crate::host_root::HostRoot;
 
 /// The modules recorded in every snapshot.
 pub const MODULES: &[&str] = &[
@@ -58,33 +59,35 @@ const FEATURE_PROBES: &[(&str, &str)] = &[
 ];
 
 /// Gathers evidence for [`MODULES`] and classifies it.
-pub fn gather_modules(kernel_release: &str) -> Modules {
+pub fn gather_modules(root: &HostRoot, kernel_release: &str) -> Modules {
     let mut sources = Vec::new();
     let mut evidence = ModuleEvidence::default();
-    match std::fs::read_to_string("/proc/modules") {
+    match root.read_to_string("/proc/modules") {
         Ok(text) => {
             evidence.loaded = Some(parse_proc_modules(&text));
-            sources.push("/proc/modules".to_string());
+            sources.push(root.show("/proc/modules"));
         }
         Err(e) => sources.push(format!(
-            "/proc/modules: {e} (a kernel without loadable-module support has everything built in)"
+            "{}: {e} (a kernel without loadable-module support has everything built in)",
+            root.show("/proc/modules")
         )),
     }
+    let sys_module = root.path("/sys/module");
     for name in MODULES {
-        let dir = Path::new("/sys/module").join(name);
+        let dir = sys_module.join(name);
         if dir.is_dir() {
             evidence
                 .sys_module
                 .insert(name.to_string(), dir.join("initstate").exists());
         }
     }
-    sources.push("/sys/module".to_string());
+    sources.push(root.show("/sys/module"));
     for (name, path) in FEATURE_PROBES {
-        if Path::new(path).exists() {
+        if root.exists(path) {
             evidence.features.insert(name.to_string());
         }
     }
-    if std::fs::read_to_string("/proc/filesystems").is_ok_and(|fs| {
+    if root.read_to_string("/proc/filesystems").is_ok_and(|fs| {
         fs.lines()
             .any(|l| l.split_whitespace().last() == Some("overlay"))
     }) {
@@ -98,14 +101,14 @@ pub fn gather_modules(kernel_release: &str) -> Modules {
         ("modules.dep", &mut evidence.available),
     ] {
         let path = lib.join(file);
-        match std::fs::read_to_string(&path) {
+        match root.read_to_string(&path) {
             Ok(text) => {
                 *slot = Some(parse_module_list(&text));
-                sources.push(path.display().to_string());
+                sources.push(root.show(&path));
             }
             Err(e) => sources.push(format!(
                 "{}: {e} (modules not loaded cannot be told apart from missing ones)",
-                path.display()
+                root.show(&path)
             )),
         }
     }

@@ -16,6 +16,7 @@ const TCP_LISTEN: &str = "0A";
 
 /// Listening TCP sockets, IPv4 then IPv6, one entry per endpoint.
 pub fn gather_listening_ports(
+    root: &crate::host_root::HostRoot,
     unavailable: &mut std::collections::BTreeMap<String, String>,
 ) -> Vec<ListeningPort> {
     let mut sockets = Vec::new();
@@ -34,7 +35,7 @@ pub fn gather_listening_ports(
         }
     }
     if diag_failed.is_some() {
-        sockets = read_proc_net_tcp(unavailable);
+        sockets = read_proc_net_tcp(root, unavailable);
     }
     dedupe(sockets)
 }
@@ -50,17 +51,18 @@ fn dedupe(sockets: Vec<ListeningPort>) -> Vec<ListeningPort> {
 
 /// The fallback: both `/proc` tables; an unreadable one adds a reason to `unavailable`.
 fn read_proc_net_tcp(
+    root: &crate::host_root::HostRoot,
     unavailable: &mut std::collections::BTreeMap<String, String>,
 ) -> Vec<ListeningPort> {
     let mut ports = Vec::new();
     for (protocol, path) in [("tcp", "/proc/net/tcp"), ("tcp6", "/proc/net/tcp6")] {
-        match std::fs::read_to_string(path) {
+        match root.read_to_string(path) {
             Ok(text) => ports.extend(parse_proc_net_tcp(&text, protocol)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && protocol == "tcp6" => {}
             Err(e) => {
                 unavailable.insert(
                     format!("listening_ports.{protocol}"),
-                    format!("{path}: {e}"),
+                    format!("{}: {e}", root.show(path)),
                 );
             }
         }

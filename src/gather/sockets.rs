@@ -14,13 +14,13 @@ pub const RUNTIME_SOCKETS: &[(&str, &str)] = &[
 ];
 
 /// Each well-known socket, `present` when the path exists and is a Unix socket.
-pub fn gather_runtime_sockets() -> Vec<RuntimeSocket> {
+pub fn gather_runtime_sockets(root: &crate::host_root::HostRoot) -> Vec<RuntimeSocket> {
     RUNTIME_SOCKETS
         .iter()
         .map(|(runtime, path)| RuntimeSocket {
             runtime: runtime.to_string(),
             path: path.to_string(),
-            present: std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket()),
+            present: root.metadata(path).is_ok_and(|m| m.file_type().is_socket()),
         })
         .collect()
 }

@@ -4,13 +4,22 @@
 use crate::facts::Swap;
 
 /// Reads both files; a missing file leaves its part empty and adds a reason to `unavailable`.
-pub fn gather_swap(unavailable: &mut std::collections::BTreeMap<String, String>) -> Swap {
-    let swaps = std::fs::read_to_string("/proc/swaps").unwrap_or_else(|e| {
-        unavailable.insert("swap.devices".into(), format!("/proc/swaps: {e}"));
+pub fn gather_swap(
+    root: &crate::host_root::HostRoot,
+    unavailable: &mut std::collections::BTreeMap<String, String>,
+) -> Swap {
+    let swaps = root.read_to_string("/proc/swaps").unwrap_or_else(|e| {
+        unavailable.insert(
+            "swap.devices".into(),
+            format!("{}: {e}", root.show("/proc/swaps")),
+        );
         String::new()
     });
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_else(|e| {
-        unavailable.insert("swap.total_kib".into(), format!("/proc/meminfo: {e}"));
+    let meminfo = root.read_to_string("/proc/meminfo").unwrap_or_else(|e| {
+        unavailable.insert(
+            "swap.total_kib".into(),
+            format!("{}: {e}", root.show("/proc/meminfo")),
+        );
         String::new()
     });
     let (total_kib, free_kib) = parse_meminfo_swap(&meminfo);

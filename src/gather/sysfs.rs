@@ -5,9 +5,10 @@
 //! netlink kind (veth, bridge, vxlan, ...) and no parent device is virtual without asking sysfs, which
 //! spares a lookup per cali* veth on a busy node.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::facts::PhysicalDevice;
+use crate::host_root::HostRoot;
 
 const CLASS_NET: &str = "/sys/class/net";
 
@@ -28,11 +29,17 @@ impl NetlinkHints<'_> {
 }
 
 /// The physical device behind `name`, or `None` for a virtual link or when sysfs does not list it.
-pub fn physical_device(name: &str, parent: NetlinkHints<'_>) -> Option<PhysicalDevice> {
+pub fn physical_device(
+    root: &HostRoot,
+    name: &str,
+    parent: NetlinkHints<'_>,
+) -> Option<PhysicalDevice> {
     if parent.certainly_virtual() {
         return None;
     }
-    let class_link = Path::new(CLASS_NET).join(name);
+    // `/sys/class/net` itself is resolved inside the root; the per-interface links below it are
+    // relative (`../../devices/...`) and resolve inside the root on their own.
+    let class_link = root.path(CLASS_NET).join(name);
     let device_path = std::fs::read_link(&class_link)
         .ok()
         .and_then(|target| device_path_from_class_link(&target.to_string_lossy(), name));
@@ -104,7 +111,10 @@ mod tests {
             ..Default::default()
         };
         assert!(veth.certainly_virtual());
-        assert_eq!(physical_device("no-such-interface", veth), None);
+        assert_eq!(
+            physical_device(&HostRoot::live(), "no-such-interface", veth),
+            None
+        );
         let nic = NetlinkHints {
             device: Some("virtio2"),
             bus: Some("virtio"),

@@ -120,6 +120,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
         let mut keys = Vec::new();
+        let (mut metadata, mut status) = (false, false);
         while let Some(key) = map.next_key::<TopKey>()? {
             let format = match key {
                 TopKey::SchemaVersion => {
@@ -132,6 +133,16 @@ impl<'de> Visitor<'de> for Probe<'_> {
                 TopKey::Nodecheck => Format::AnsibleFactCache,
                 TopKey::AnsiblePayload => Format::AnsiblePayloadCache,
                 TopKey::Kubernetes => Format::Kubernetes,
+                TopKey::Metadata | TopKey::Status => {
+                    let is_metadata = matches!(key, TopKey::Metadata);
+                    metadata |= is_metadata;
+                    status |= !is_metadata;
+                    if keys.len() < KEYS_SHOWN {
+                        keys.push(if is_metadata { "metadata" } else { "status" }.into());
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
                 TopKey::Other(name) => {
                     if keys.len() < KEYS_SHOWN {
                         keys.push(name);
@@ -141,6 +152,9 @@ impl<'de> Visitor<'de> for Probe<'_> {
                 }
             };
             return self.stop(Ok(format));
+        }
+        if metadata && status {
+            return self.stop(Ok(Format::Kubernetes));
         }
         Ok(keys)
     }
@@ -175,6 +189,8 @@ enum TopKey {
     Nodecheck,
     AnsiblePayload,
     Kubernetes,
+    Metadata,
+    Status,
     Other(String),
 }
 
@@ -193,6 +209,8 @@ impl<'de> de::Deserialize<'de> for TopKey {
                     "nodecheck" => TopKey::Nodecheck,
                     "__payload__" => TopKey::AnsiblePayload,
                     "apiVersion" | "kind" | "items" => TopKey::Kubernetes,
+                    "metadata" => TopKey::Metadata,
+                    "status" => TopKey::Status,
                     other => TopKey::Other(other.chars().take(40).collect()),
                 })
             }
@@ -228,6 +246,23 @@ mod tests {
         assert_eq!(
             detect_slice(br#"{"apiVersion": "v1", "items": []"#),
             Ok(Format::Kubernetes)
+        );
+    }
+
+    #[test]
+    fn a_node_saved_without_kind_is_a_kubernetes_object() {
+        assert_eq!(
+            detect_slice(
+                br#"{"metadata": {"name": "w1"}, "spec": {}, "status": {"nodeInfo": {}}}"#
+            ),
+            Ok(Format::Kubernetes)
+        );
+        assert_eq!(
+            detect_slice(br#"{"metadata": {"name": "w1"}, "spec": {}}"#),
+            Err(Undetected::UnknownObject(vec![
+                "metadata".into(),
+                "spec".into()
+            ]))
         );
     }
 

@@ -24,6 +24,7 @@ pub struct Profile {
     pub node_network: NodeNetwork,
     /// Other NICs every node should have (storage, management networks).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_nics")]
     pub other_nics: Vec<NicExpectation>,
     #[serde(default)]
     pub bridges: BridgePolicy,
@@ -65,6 +66,7 @@ pub struct Profile {
     pub post_join: PostJoinSettings,
     /// Check IDs to skip (merged with `--skip`).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_strings")]
     pub skip: Vec<String>,
 }
 
@@ -94,6 +96,7 @@ pub struct NicExpectation {
     pub name: Option<String>,
     /// Other accepted names (e.g. `ens192` on VMware nodes).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_strings")]
     pub alternatives: Vec<String>,
     /// Regex over the MAC (lower-case, colon-separated).
     #[serde(default)]
@@ -121,6 +124,7 @@ pub struct BridgePolicy {
     pub allowed: Vec<String>,
     /// Report docker0 and compose bridges as failures instead of warnings.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_strict_bool")]
     pub docker_bridges_fail: bool,
 }
 

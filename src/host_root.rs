@@ -1,0 +1,314 @@
+//! Where the host's files are read from: `/` on the live host, or a directory holding the host's
+//! tree (`--host-root DIR`, environment `NODECHECK_HOST_ROOT`): the DaemonSet mounts the node's `/` at
+//! `/host`, and tests build scratch host trees. Every host file and every `/proc` and `/sys` read
+//! made while gathering goes through a [`HostRoot`]; netlink and sockets stay in the caller's network
+//! namespace.
+//!
+//! Under a host root, symbolic links are followed as the host would follow them: an absolute target
+//! (`/etc/resolv.conf -> /run/systemd/resolve/stub-resolv.conf`, a systemd `wants` link to
+//! `/lib/systemd/system/kubelet.service`) is taken inside DIR, and `..` never climbs above DIR. On the
+//! live host (`/`) paths are used as they are, at no extra cost.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::BadInput;
+
+/// The environment variable that sets the host root when `--host-root` is not given.
+pub const HOST_ROOT_ENV: &str = "NODECHECK_HOST_ROOT";
+
+/// How many symbolic links one path may pass through (the kernel's limit is 40 as well).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// The directory the host's `/` is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRoot {
+    dir: PathBuf,
+}
+
+impl Default for HostRoot {
+    fn default() -> Self {
+        HostRoot::live()
+    }
+}
+
+impl HostRoot {
+    /// The live host: paths are read as they are.
+    pub fn live() -> HostRoot {
+        HostRoot {
+            dir: PathBuf::from("/"),
+        }
+    }
+
+    /// A host tree at `dir`, which must be an existing directory (bad input otherwise). `/` is the
+    /// live host.
+    pub fn at(dir: &Path) -> Result<HostRoot, BadInput> {
+        let shown = crate::escape::for_terminal(&dir.display().to_string());
+        let canonical = dir
+            .canonicalize()
+            .map_err(|e| BadInput(format!("--host-root {shown}: {e}")))?;
+        if !canonical.is_dir() {
+            return Err(BadInput(format!("--host-root {shown}: not a directory")));
+        }
+        Ok(HostRoot { dir: canonical })
+    }
+
+    /// `--host-root` as given (clap fills it from `NODECHECK_HOST_ROOT` too); `None` is the live host.
+    pub fn from_arg(dir: Option<&Path>) -> Result<HostRoot, BadInput> {
+        match dir {
+            Some(d) if !d.as_os_str().is_empty() => HostRoot::at(d),
+            _ => Ok(HostRoot::live()),
+        }
+    }
+
+    /// Whether this is the live host's own `/`.
+    pub fn is_live(&self) -> bool {
+        self.dir == Path::new("/")
+    }
+
+    /// The directory holding the host's tree.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the host path `host_path` (absolute, as on the host) is under this root, with symbolic
+    /// links resolved inside the root. The last component is resolved too, so the result names the
+    /// file itself; a component that does not exist ends resolution (the rest is appended as is).
+    pub fn path(&self, host_path: impl AsRef<Path>) -> PathBuf {
+        let host_path = host_path.as_ref();
+        if self.is_live() {
+            return host_path.to_path_buf();
+        }
+        self.resolve(host_path, true)
+    }
+
+    /// Like [`HostRoot::path`], but the last component is not followed when it is a symbolic link
+    /// (for reading the link itself, as `lstat` and `readlink` do).
+    pub fn path_nofollow(&self, host_path: impl AsRef<Path>) -> PathBuf {
+        let host_path = host_path.as_ref();
+        if self.is_live() {
+            return host_path.to_path_buf();
+        }
+        self.resolve(host_path, false)
+    }
+
+    /// Reads a host file as text.
+    pub fn read_to_string(&self, host_path: impl AsRef<Path>) -> io::Result<String> {
+        std::fs::read_to_string(self.path(host_path))
+    }
+
+    /// Reads a host file as text, at most `max_bytes` of it (a larger file is an error): configuration
+    /// files are small, and a huge one is not what it claims to be.
+    pub fn read_bounded(&self, host_path: impl AsRef<Path>, max_bytes: u64) -> io::Result<String> {
+        use std::io::Read;
+        let file = std::fs::File::open(self.path(host_path))?;
+        let mut bytes = Vec::new();
+        file.take(max_bytes + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("larger than {max_bytes} bytes"),
+            ));
+        }
+        String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// The target of a host symbolic link, exactly as stored (not re-rooted).
+    pub fn read_link(&self, host_path: impl AsRef<Path>) -> io::Result<PathBuf> {
+        std::fs::read_link(self.path_nofollow(host_path))
+    }
+
+    /// Metadata of a host path, following symbolic links inside the root.
+    pub fn metadata(&self, host_path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
+        std::fs::metadata(self.path(host_path))
+    }
+
+    /// Whether a host path exists (after following symbolic links inside the root).
+    pub fn exists(&self, host_path: impl AsRef<Path>) -> bool {
+        self.path(host_path).exists()
+    }
+
+    /// The names in a host directory, sorted (directory order differs between file systems).
+    pub fn read_dir_names(&self, host_path: impl AsRef<Path>) -> io::Result<Vec<OsString>> {
+        let mut names: Vec<OsString> = std::fs::read_dir(self.path(host_path))?
+            .filter_map(|entry| entry.ok().map(|e| e.file_name()))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// A host path for messages: as on the host, with the root in front when it is not `/`
+    /// (`/host:/etc/kubernetes/kubelet.conf`), so the operator sees both what and where.
+    pub fn show(&self, host_path: impl AsRef<Path>) -> String {
+        let host_path = host_path.as_ref();
+        if self.is_live() {
+            host_path.display().to_string()
+        } else {
+            format!("{}:{}", self.dir.display(), host_path.display())
+        }
+    }
+
+    /// Resolves `host_path` component by component, re-rooting absolute link targets and clamping `..`
+    /// at the root. Stops following links after [`MAX_SYMLINK_HOPS`] (the path is then returned as
+    /// it stands, and opening it fails with the kernel's own loop error).
+    fn resolve(&self, host_path: &Path, follow_last: bool) -> PathBuf {
+        // Components still to walk, last first; `resolved` is always inside `self.dir`.
+        let mut pending: Vec<OsString> = components_reversed(host_path);
+        let mut resolved = self.dir.clone();
+        let mut depth = 0usize;
+        let mut hops = 0usize;
+        while let Some(name) = pending.pop() {
+            if name == ".." {
+                if depth > 0 {
+                    resolved.pop();
+                    depth -= 1;
+                }
+                continue;
+            }
+            let candidate = resolved.join(&name);
+            let is_last = pending.is_empty();
+            if is_last && !follow_last {
+                return candidate;
+            }
+            match std::fs::symlink_metadata(&candidate) {
+                Ok(meta) if meta.file_type().is_symlink() && hops < MAX_SYMLINK_HOPS => {
+                    hops += 1;
+                    let Ok(target) = std::fs::read_link(&candidate) else {
+                        return candidate;
+                    };
+                    if target.is_absolute() {
+                        resolved = self.dir.clone();
+                        depth = 0;
+                    }
+                    pending.extend(components_reversed(&target));
+                }
+                Ok(_) => {
+                    resolved = candidate;
+                    depth += 1;
+                }
+                Err(_) => {
+                    // Nothing to follow below a missing component: keep the rest as written.
+                    let mut rest = candidate;
+                    while let Some(more) = pending.pop() {
+                        rest.push(more);
+                    }
+                    return rest;
+                }
+            }
+        }
+        resolved
+    }
+}
+
+/// The normal and `..` components of a path, last first (`.` and the root are dropped).
+fn components_reversed(path: &Path) -> Vec<OsString> {
+    let mut parts: Vec<OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => None,
+        })
+        .collect();
+    parts.reverse();
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "nodecheck-host-root-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn live_root_uses_paths_as_they_are() {
+        let live = HostRoot::live();
+        assert!(live.is_live());
+        assert_eq!(
+            live.path("/etc/os-release"),
+            PathBuf::from("/etc/os-release")
+        );
+        assert_eq!(live.show("/etc/os-release"), "/etc/os-release");
+        assert_eq!(HostRoot::from_arg(Some(Path::new("/"))).unwrap(), live);
+        assert_eq!(HostRoot::from_arg(None).unwrap(), live);
+    }
+
+    #[test]
+    fn absolute_links_and_dotdot_stay_inside_the_root() {
+        let dir = scratch("links");
+        std::fs::create_dir_all(dir.join("lib/systemd/system")).unwrap();
+        std::fs::create_dir_all(dir.join("etc/systemd/system/multi-user.target.wants")).unwrap();
+        std::fs::write(dir.join("lib/systemd/system/kubelet.service"), "[Unit]\n").unwrap();
+        symlink(
+            "/lib/systemd/system/kubelet.service",
+            dir.join("etc/systemd/system/multi-user.target.wants/kubelet.service"),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("run")).unwrap();
+        std::fs::write(dir.join("run/stub"), "nameserver 10.0.0.2\n").unwrap();
+        symlink("../../../../run/stub", dir.join("etc/resolv.conf")).unwrap();
+        let root = HostRoot::at(&dir).unwrap();
+        let canonical = dir.canonicalize().unwrap();
+        assert!(!root.is_live());
+        assert_eq!(
+            root.path("/etc/systemd/system/multi-user.target.wants/kubelet.service"),
+            canonical.join("lib/systemd/system/kubelet.service")
+        );
+        assert_eq!(
+            root.read_link("/etc/systemd/system/multi-user.target.wants/kubelet.service")
+                .unwrap(),
+            PathBuf::from("/lib/systemd/system/kubelet.service")
+        );
+        // `..` beyond the root is the root, as in a chroot.
+        assert_eq!(
+            root.read_to_string("/etc/resolv.conf").unwrap(),
+            "nameserver 10.0.0.2\n"
+        );
+        assert_eq!(root.path("/../../etc/passwd"), canonical.join("etc/passwd"));
+        assert!(root.show("/etc/resolv.conf").ends_with(":/etc/resolv.conf"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn link_loops_end() {
+        let dir = scratch("loop");
+        symlink("/b", dir.join("a")).unwrap();
+        symlink("/a", dir.join("b")).unwrap();
+        let root = HostRoot::at(&dir).unwrap();
+        assert!(root.read_to_string("/a").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_or_non_directory_root_is_bad_input() {
+        let dir = scratch("bad");
+        std::fs::write(dir.join("file"), "x").unwrap();
+        assert!(HostRoot::at(&dir.join("file"))
+            .unwrap_err()
+            .0
+            .contains("not a directory"));
+        assert!(HostRoot::at(&dir.join("missing")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bounded_reads_refuse_large_files() {
+        let dir = scratch("bounded");
+        std::fs::write(dir.join("big"), "x".repeat(100)).unwrap();
+        let root = HostRoot::at(&dir).unwrap();
+        assert!(root.read_bounded("/big", 10).is_err());
+        assert_eq!(root.read_bounded("/big", 100).unwrap().len(), 100);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
