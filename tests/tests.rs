@@ -4,6 +4,7 @@
 mod util;
 
 mod ansible;
+mod ansible_facts;
 mod calico;
 mod calico_fleet;
 mod calico_peers;

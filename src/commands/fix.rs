@@ -243,15 +243,15 @@ fn calico_advice(
         return None;
     }
     let version = super::calico::calico_version(None, profile).ok()?;
-    let families = super::calico::profile_families(profile);
+    let families = profile.calico.family_list();
     let report =
         super::calico::build_report(profile, version, facts, peer_set, &families, &[], live);
     if !report.all_recommended() {
         return Some(CalicoAdvice::default());
     }
     Some(CalicoAdvice {
-        kubectl: Some(crate::calico::render::kubectl_command(&report)),
-        operator_patch: crate::calico::render::operator_patch(&report).ok(),
+        kubectl: Some(crate::report::calico_formats::kubectl_command(&report)),
+        operator_patch: crate::report::calico_formats::operator_patch(&report).ok(),
     })
 }
 

@@ -12,11 +12,13 @@ use ipnet::{IpNet, Ipv4Net};
 use serde_json::{json, Map, Value};
 
 use super::PlanInput;
-use crate::checks::node_network::{self, overlaps};
+use crate::checks::node_network;
 use crate::fix::plan::{
     Change, ChangeKind, Held, ManualStep, Plan, SideEffect, TakesEffect, Target,
 };
 use crate::fix::state::{FileState, DOCKER_DAEMON_JSON};
+use crate::network::addresses::{is_global, overlaps};
+use crate::network::routes::derived_from_default_route;
 
 /// dockerd's default bridge address when daemon.json sets no `bip`.
 const DEFAULT_BIP: &str = "172.17.0.1/16";
@@ -278,10 +280,7 @@ pub fn taken_networks(input: &PlanInput, docker_devices: &[String]) -> Vec<Taken
         if let Some(f) = &peer.facts {
             // The profile's node CIDRs, and whatever the peer's default route really leaves through.
             let resolved = node_network::resolve(f, input.profile).cidrs;
-            for c in resolved
-                .into_iter()
-                .chain(node_network::derived_from_default_route(f).0)
-            {
+            for c in resolved.into_iter().chain(derived_from_default_route(f).0) {
                 add(c, format!("node network of {}", peer.name));
             }
         }
@@ -308,11 +307,7 @@ pub fn taken_networks(input: &PlanInput, docker_devices: &[String]) -> Vec<Taken
         if docker_devices.contains(&iface.name) {
             continue;
         }
-        for a in iface
-            .addresses
-            .iter()
-            .filter(|a| node_network::is_global(a))
-        {
+        for a in iface.addresses.iter().filter(|a| is_global(a)) {
             if let Some(n) = a.network() {
                 add(n, format!("{} on this host", iface.name));
             }
