@@ -12,13 +12,12 @@ use ipnet::{IpNet, Ipv4Net};
 use serde_json::{json, Map, Value};
 
 use super::PlanInput;
-use crate::checks::node_network;
 use crate::fix::plan::{
     Change, ChangeKind, Held, ManualStep, Plan, SideEffect, TakesEffect, Target,
 };
 use crate::fix::state::{FileState, DOCKER_DAEMON_JSON};
 use crate::network::addresses::{is_global, overlaps};
-use crate::network::routes::derived_from_default_route;
+use crate::network::node_subnets;
 
 /// dockerd's default bridge address when daemon.json sets no `bip`.
 const DEFAULT_BIP: &str = "172.17.0.1/16";
@@ -266,9 +265,9 @@ pub fn taken_networks(input: &PlanInput, docker_devices: &[String]) -> Vec<Taken
             out.push(Taken { net, what });
         }
     };
-    let here = node_network::resolve(input.facts, input.profile);
-    for c in &here.cidrs {
-        add(*c, "node network".to_string());
+    let profile_cidrs = &input.profile.node_network.cidrs;
+    for c in node_subnets(input.facts, profile_cidrs).cidrs {
+        add(c, "node network".to_string());
     }
     for c in &input.profile.pod_cidrs {
         add(*c, "pod CIDR".to_string());
@@ -279,8 +278,8 @@ pub fn taken_networks(input: &PlanInput, docker_devices: &[String]) -> Vec<Taken
     for peer in input.peers {
         if let Some(f) = &peer.facts {
             // The profile's node CIDRs, and whatever the peer's default route really leaves through.
-            let resolved = node_network::resolve(f, input.profile).cidrs;
-            for c in resolved.into_iter().chain(derived_from_default_route(f).0) {
+            let from_profile = node_subnets(f, profile_cidrs).cidrs;
+            for c in from_profile.into_iter().chain(node_subnets(f, &[]).cidrs) {
                 add(c, format!("node network of {}", peer.name));
             }
         }
