@@ -9,6 +9,8 @@
 pub mod kubelet;
 pub mod load;
 pub mod systemd;
+#[cfg(test)]
+pub mod testkit;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
