@@ -63,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parity_peak = peak_kib();
     reset_peak();
     let start = Instant::now();
-    let calico = checks::calico::check(&ctx);
+    let calico = checks::calico::evaluate(&ctx);
     let calico_time = start.elapsed();
     let calico_peak = peak_kib();
     reset_peak();

@@ -1,18 +1,20 @@
 //! Parsing a `nodecheck facts` snapshot given as a peer.
 //!
-//! A snapshot of the current schema version is deserialised straight from the bytes into what the
-//! checks read of a peer ([`PeerSnapshot`]: no intermediate JSON tree, and the sections no peer check
-//! reads are skipped, never allocated; ten thousand peers must load in well under a second and in a
-//! few tens of MiB). Anything else — an older or newer `schema_version`, or one that is not a number —
-//! goes through `facts::load::parse_facts`, which owns the version policy and its messages.
+//! A snapshot of a schema version this build reads (1 up to the current one: version 2 only added
+//! `kubelet`, which older snapshots lack) is deserialised straight from the bytes into what the checks
+//! read of a peer ([`PeerSnapshot`]: no intermediate JSON tree, and the sections no peer check reads
+//! are skipped, never allocated; ten thousand peers must load in well under a second and in a few
+//! tens of MiB). Anything else — a newer `schema_version`, or one that is not a number — goes through
+//! `facts::load::parse_facts`, which owns the version policy and its messages.
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use crate::facts::kubelet::KubeletFacts;
 use crate::facts::{Facts, Host, Interface, Ipv6State, Route, RuntimeSocket, SCHEMA_VERSION};
 
 /// A snapshot as a peer: the parts of [`Facts`] that the fleet checks (parity, uniqueness, the
-/// Calico model, routes) read on other nodes. The other sections — sysctls, modules, swap, Docker,
+/// Calico model and kubelet's node address, routes) read on other nodes. The other sections — sysctls, modules, swap, Docker,
 /// listening ports, what could not be gathered — are only this node's business: they must be JSON,
 /// and are skipped without being kept. Unknown keys are still refused, as for any snapshot.
 #[derive(Deserialize)]
@@ -37,6 +39,8 @@ pub struct PeerSnapshot {
     runtime_sockets: Vec<RuntimeSocket>,
     #[serde(rename = "listening_ports")]
     _listening_ports: IgnoredAny,
+    #[serde(default)]
+    kubelet: Option<KubeletFacts>,
     #[serde(rename = "unavailable", default)]
     _unavailable: IgnoredAny,
 }
@@ -58,6 +62,7 @@ impl PeerSnapshot {
             docker: Default::default(),
             runtime_sockets: self.runtime_sockets,
             listening_ports: Vec::new(),
+            kubelet: self.kubelet,
             unavailable: Default::default(),
         };
         compact(&mut facts);
@@ -71,7 +76,8 @@ impl PeerSnapshot {
 
 /// Parses a snapshot whose top-level `schema_version` the detector already read.
 pub fn parse_snapshot(bytes: &[u8], schema_version: Option<u64>) -> Result<Facts, String> {
-    if schema_version == Some(u64::from(SCHEMA_VERSION)) {
+    let readable = schema_version.is_some_and(|v| (1..=u64::from(SCHEMA_VERSION)).contains(&v));
+    if readable {
         let peer: PeerSnapshot = serde_json::from_slice(bytes).map_err(|e| invalid_snapshot(&e))?;
         return Ok(peer.into_facts());
     }
