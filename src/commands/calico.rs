@@ -85,18 +85,20 @@ fn live_reach(destinations: &[String], live: bool) -> (Vec<Resolution>, Vec<Kern
 }
 
 /// The prediction and recommendation for `families` here and on the peers: what `nodecheck calico`
-/// prints, and what `nodecheck fix` shows as its manual cluster step. With `only_recommendation`
-/// the per-method lists are left out (what the machine formats print needs only the recommendation).
+/// prints, and what `nodecheck fix` shows as its manual cluster step. `methods`: the `--method` values
+/// to show besides the current method, first-found and the recommended one; `None` works out only the
+/// recommendation (all the machine formats print).
 pub fn build_report(
     profile: &Profile,
     (version, version_source): (CalicoVersion, String),
     facts: &Facts,
     peer_set: &crate::peers::load::PeerSet,
     families: &[Family],
-    extra_methods: &[String],
+    methods: Option<&[String]>,
     live: bool,
-    only_recommendation: bool,
 ) -> CalicoReport {
+    let only_recommendation = methods.is_none();
+    let extra_methods = methods.unwrap_or_default();
     let mut values: Vec<String> = extra_methods.to_vec();
     values.extend(profile.calico.ipv4_method.iter().cloned());
     values.extend(profile.calico.ipv6_method.iter().cloned());
@@ -174,12 +176,11 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
         &facts,
         &peer_set,
         &families,
-        &args.method,
+        match args.format {
+            CalicoFormat::Env | CalicoFormat::Kubectl | CalicoFormat::Operator => None,
+            CalicoFormat::Human | CalicoFormat::Json => Some(&args.method),
+        },
         live,
-        matches!(
-            args.format,
-            CalicoFormat::Env | CalicoFormat::Kubectl | CalicoFormat::Operator
-        ),
     );
 
     let recommended = report.all_recommended();

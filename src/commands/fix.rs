@@ -248,16 +248,8 @@ fn calico_advice(
     }
     let version = super::calico::calico_version(None, profile).ok()?;
     let families = profile.calico.family_list();
-    let report = super::calico::build_report(
-        profile,
-        version,
-        facts,
-        peer_set,
-        &families,
-        &[],
-        live,
-        false,
-    );
+    let report =
+        super::calico::build_report(profile, version, facts, peer_set, &families, None, live);
     if !report.all_recommended() {
         return Some(CalicoAdvice::default());
     }
