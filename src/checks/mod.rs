@@ -189,6 +189,19 @@ impl CheckResult {
         self
     }
 
+    /// This result as the skip list shows it: skipped, saying what it would have been.
+    pub fn skipped_by_list(&self) -> CheckResult {
+        CheckResult {
+            status: Status::Skip,
+            message: format!(
+                "skipped by the skip list (would have been {}: {})",
+                self.status.as_str(),
+                self.message
+            ),
+            ..self.clone()
+        }
+    }
+
     /// One result from the parts of one check (sub-comparisons, or the families of a dual-stack
     /// node), each named by a key: the worst status of the judged parts, their messages joined, each
     /// part's evidence under its key, their remediations joined. Skipped parts add nothing; `None`
