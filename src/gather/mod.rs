@@ -72,7 +72,7 @@ pub fn gather_facts(root: &HostRoot) -> anyhow::Result<Facts> {
         bridges: interfaces
             .iter()
             .filter(|i| {
-                i.kind.as_deref() == Some("bridge") && docker::is_docker_bridge_name(&i.name)
+                i.kind.as_deref() == Some("bridge") && crate::facts::is_docker_bridge(&i.name)
             })
             .map(|i| i.name.clone())
             .collect(),
