@@ -91,10 +91,26 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
             .facts
             .iter()
             .chain(args.input.peers.iter())
+            .chain(args.calico_config.iter())
             .map(|p| p.as_path()),
     )?;
-    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
-    let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
+    let (mut profile, _origin) =
+        crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let deployed = args
+        .calico_config
+        .as_deref()
+        .map(crate::calico::deployed::load)
+        .transpose()?;
+    let deployed_version = deployed.as_ref().and_then(|d| d.version.clone());
+    let (version, version_source) = match (&args.calico_version, &deployed_version) {
+        (None, Some(v)) => {
+            profile.calico.version = Some(v.clone());
+            let (version, _) = calico_version(None, &profile)?;
+            let source = deployed.as_ref().map_or("", |d| d.source.as_str());
+            (version, format!("the deployed calico-node image, {source}"))
+        }
+        _ => calico_version(args.calico_version.as_deref(), &profile)?,
+    };
     let facts: Facts = super::facts_from(args.input.facts.as_deref(), &args.input.host.resolve()?)?;
     let live = args.input.facts.is_none();
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
@@ -105,6 +121,13 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     };
 
     let mut values: Vec<String> = args.method.clone();
+    for family in &families {
+        if let Some(crate::calico::deployed::Detection::Autodetect(Some(m))) =
+            deployed.as_ref().map(|d| d.detection(*family))
+        {
+            values.push(m.clone());
+        }
+    }
     values.extend(profile.calico.ipv4_method.iter().cloned());
     values.extend(profile.calico.ipv6_method.iter().cloned());
     if let Some(dest) = &profile.calico.can_reach {
@@ -136,6 +159,9 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
                 can_reach: profile.calico.can_reach.as_deref(),
                 profile_cidrs: &profile.node_network.cidrs,
                 extra_methods: &args.method,
+                deployed: deployed
+                    .as_ref()
+                    .map(|d| (d.source.as_str(), d.detection(*family))),
             };
             analyse_family(&model, &fleet, *family, &settings)
         })
