@@ -8,6 +8,8 @@
 
 pub mod load;
 pub mod systemd;
+#[cfg(test)]
+pub mod testkit;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
