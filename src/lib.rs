@@ -13,6 +13,7 @@ pub mod commands;
 pub mod error;
 pub mod escape;
 pub mod facts;
+pub mod fix;
 pub mod gather;
 pub mod host_root;
 pub mod input;

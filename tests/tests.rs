@@ -18,6 +18,7 @@ mod dns_dnsmasq;
 mod drift_netns;
 mod facts_docker;
 mod facts_netns;
+mod fix;
 mod host_root;
 mod packages;
 mod peers;

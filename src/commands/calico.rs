@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use crate::calico::analysis::{analyse_family, CalicoReport, FamilySettings};
+use crate::calico::deployed::{DeployedCalico, Detection};
 use crate::calico::method::{parse_method, Method};
 use crate::calico::nodes::build_fleet;
 use crate::calico::predict::{KernelReach, Model, Resolution};
@@ -84,6 +85,69 @@ fn live_reach(destinations: &[String], live: bool) -> (Vec<Resolution>, Vec<Kern
     (resolutions, kernel)
 }
 
+/// The prediction and recommendation for `families` here and on the peers: what `nodecheck calico`
+/// prints, and what `nodecheck fix` shows as its manual cluster step.
+pub fn build_report(
+    profile: &Profile,
+    (version, version_source): (CalicoVersion, String),
+    facts: &Facts,
+    peer_set: &crate::peers::load::PeerSet,
+    families: &[Family],
+    (extra_methods, deployed): (&[String], Option<&DeployedCalico>),
+    live: bool,
+) -> CalicoReport {
+    let mut values: Vec<String> = extra_methods.to_vec();
+    for family in families {
+        if let Some(Detection::Autodetect(Some(m))) = deployed.map(|d| d.detection(*family)) {
+            values.push(m.clone());
+        }
+    }
+    values.extend(profile.calico.ipv4_method.iter().cloned());
+    values.extend(profile.calico.ipv6_method.iter().cloned());
+    if let Some(dest) = &profile.calico.can_reach {
+        values.push(format!("can-reach={dest}"));
+    }
+    for family in families {
+        if let Some(g) = default_gateway(facts, *family) {
+            values.push(format!("can-reach={g}"));
+        }
+    }
+    let (resolutions, kernel) = live_reach(&reach_destinations(&values, &version), live);
+
+    let fleet = build_fleet(facts, peer_set.this_node.as_ref(), &peer_set.peers, &kernel);
+    let model = Model::new(&version, &resolutions);
+    let analyses = families
+        .iter()
+        .map(|family| {
+            let current = match family {
+                Family::Ipv4 => profile.calico.ipv4_method.as_deref(),
+                Family::Ipv6 => profile.calico.ipv6_method.as_deref(),
+            };
+            let settings = FamilySettings {
+                current_method: current,
+                can_reach: profile.calico.can_reach.as_deref(),
+                profile_cidrs: &profile.node_network.cidrs,
+                extra_methods,
+                deployed: deployed.map(|d| (d.source.as_str(), d.detection(*family))),
+            };
+            analyse_family(&model, &fleet, *family, &settings)
+        })
+        .collect();
+    CalicoReport {
+        host: facts.host.hostname.clone(),
+        calico_version: version,
+        calico_version_source: version_source,
+        live,
+        families: analyses,
+        peers_without_facts: fleet.without_facts.clone(),
+        peer_problems: peer_set
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.source, p.message))
+            .collect(),
+    }
+}
+
 pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     let _ = color;
     super::at_most_one_stdin(
@@ -120,65 +184,15 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
         FamilyChoice::Both => vec![Family::Ipv4, Family::Ipv6],
     };
 
-    let mut values: Vec<String> = args.method.clone();
-    for family in &families {
-        if let Some(crate::calico::deployed::Detection::Autodetect(Some(m))) =
-            deployed.as_ref().map(|d| d.detection(*family))
-        {
-            values.push(m.clone());
-        }
-    }
-    values.extend(profile.calico.ipv4_method.iter().cloned());
-    values.extend(profile.calico.ipv6_method.iter().cloned());
-    if let Some(dest) = &profile.calico.can_reach {
-        values.push(format!("can-reach={dest}"));
-    }
-    for family in &families {
-        if let Some(g) = default_gateway(&facts, *family) {
-            values.push(format!("can-reach={g}"));
-        }
-    }
-    let (resolutions, kernel) = live_reach(&reach_destinations(&values, &version), live);
-
-    let fleet = build_fleet(
+    let report = build_report(
+        &profile,
+        (version, version_source),
         &facts,
-        peer_set.this_node.as_ref(),
-        &peer_set.peers,
-        &kernel,
-    );
-    let model = Model::new(&version, &resolutions);
-    let analyses = families
-        .iter()
-        .map(|family| {
-            let current = match family {
-                Family::Ipv4 => profile.calico.ipv4_method.as_deref(),
-                Family::Ipv6 => profile.calico.ipv6_method.as_deref(),
-            };
-            let settings = FamilySettings {
-                current_method: current,
-                can_reach: profile.calico.can_reach.as_deref(),
-                profile_cidrs: &profile.node_network.cidrs,
-                extra_methods: &args.method,
-                deployed: deployed
-                    .as_ref()
-                    .map(|d| (d.source.as_str(), d.detection(*family))),
-            };
-            analyse_family(&model, &fleet, *family, &settings)
-        })
-        .collect();
-    let report = CalicoReport {
-        host: facts.host.hostname.clone(),
-        calico_version: version.clone(),
-        calico_version_source: version_source,
+        &peer_set,
+        &families,
+        (&args.method, deployed.as_ref()),
         live,
-        families: analyses,
-        peers_without_facts: fleet.without_facts.clone(),
-        peer_problems: peer_set
-            .problems
-            .iter()
-            .map(|p| format!("{}: {}", p.source, p.message))
-            .collect(),
-    };
+    );
 
     let recommended = report.all_recommended();
     let text = match args.format {

@@ -127,14 +127,14 @@ fn live_probes(
 
 /// The skip list, normalised once: exact IDs in a set, `prefix*` entries apart. Matching a result is
 /// one lookup plus one comparison per prefix entry, so a skip list of any length costs time linear in
-/// its length (a quadratic scan made 100,000 entries take seconds).
-struct SkipList {
+/// its length (a quadratic scan made 100,000 entries take seconds). `fix --only` matches the same way.
+pub struct SkipList {
     exact: std::collections::HashSet<String>,
     prefixes: Vec<String>,
 }
 
 impl SkipList {
-    fn new(skips: &[String]) -> SkipList {
+    pub fn new(skips: &[String]) -> SkipList {
         let mut list = SkipList {
             exact: Default::default(),
             prefixes: Vec::new(),
@@ -156,7 +156,7 @@ impl SkipList {
         list
     }
 
-    fn matches(&self, id: &str) -> bool {
+    pub fn matches(&self, id: &str) -> bool {
         let id = id.to_ascii_lowercase();
         self.exact.contains(&id) || self.prefixes.iter().any(|p| id.starts_with(p.as_str()))
     }

@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod calico;
 pub mod check;
 pub mod facts;
+pub mod fix;
 pub mod profile;
 pub mod results;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calico(args) => calico::exec(args, color),
         Command::Profile(cmd) => profile::exec(cmd),
         Command::Baseline(cmd) => baseline::exec(cmd),
+        Command::Fix(args) => fix::exec(args),
         Command::GenerateAssets(args) => assets::exec(args),
     }
 }
