@@ -51,7 +51,11 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
             .map(|p| p.as_path()),
     )?;
     let (profile, origin) = crate::profile::load::resolve_profile(args.profile.as_deref())?;
-    let facts = super::facts_from(args.facts.as_deref(), &crate::host_root::HostRoot::live())?;
+    let facts = super::facts_from(
+        args.facts.as_deref(),
+        &crate::host_root::HostRoot::live(),
+        &crate::cli::KubeletArgs::default(),
+    )?;
     let peer_set = super::peers_from(&args.peers, &facts)?;
     let all_results = evaluate(&profile, &facts, &peer_set);
     let results = restrict(&all_results, &args.only);
@@ -292,8 +296,11 @@ fn proof(
             Err(e) => return Proof::Unavailable(format!("cannot gather facts again: {e:#}")),
         }
     }
-    let facts = match super::facts_from(args.facts.as_deref(), &crate::host_root::HostRoot::live())
-    {
+    let facts = match super::facts_from(
+        args.facts.as_deref(),
+        &crate::host_root::HostRoot::live(),
+        &crate::cli::KubeletArgs::default(),
+    ) {
         Ok(f) => f,
         Err(e) => return Proof::Unavailable(format!("{e:#}")),
     };
