@@ -79,6 +79,7 @@ pub fn run(
             .iter()
             .filter(|p| p.name.eq_ignore_ascii_case(&facts.host.hostname))
             .find_map(|p| p.node.as_ref()),
+        calico_deployed: None,
     };
     crate::checks::evaluate(&ctx)
 }
