@@ -17,6 +17,7 @@ mod drift_netns;
 mod facts_docker;
 mod facts_netns;
 mod host_root;
+mod join_checks;
 mod packages;
 mod peers;
 mod peers_netns;

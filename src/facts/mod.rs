@@ -7,6 +7,7 @@
 //! netlink dump order, never sorted, because Calico's choice depends on it.
 
 pub mod load;
+pub mod node_setup;
 pub mod systemd;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,11 @@ pub struct Facts {
     pub docker: Docker,
     pub runtime_sockets: Vec<RuntimeSocket>,
     pub listening_ports: Vec<ListeningPort>,
+    /// Join artefacts, kubelet and containerd services, cgroups, binaries, resources, clock,
+    /// firewalls and NetworkManager (`docs/facts.md`).
+    /// `null` in snapshots written before this section existed: the checks on it then skip.
+    #[serde(default)]
+    pub node_setup: Option<node_setup::NodeSetup>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
     #[serde(default)]
     pub unavailable: BTreeMap<String, String>,
