@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what nodecheck's test suite needs on a Debian 12 host, idempotently, and fast when everything
 # is already there: Debian packages (only the missing ones; `apt-get update` only when something is
-# missing), the musl target, cargo-deb and cargo-generate-rpm, and an ansible-core venv in
+# missing), the musl target, cargo-deb, and an ansible-core venv in
 # target/ansible-venv. The Docker engine is not installed here: the Docker tests use the host's engine
 # and skip (or fail under NODECHECK_TEST_REQUIRE_ALL) when it does not answer.
 set -euo pipefail
@@ -9,15 +9,17 @@ cd "$(dirname "$0")/.."
 
 MUSL_TARGET=x86_64-unknown-linux-musl
 CARGO_DEB_VERSION=3.8.0
-CARGO_GENERATE_RPM_VERSION=0.21.1
 ANSIBLE_CORE_REQUIREMENT='ansible-core>=2.15'
 VENV=target/ansible-venv
+# A second ansible-core, the last release before 2.19, for the fact-cache layout before `__payload__`.
+ANSIBLE_CORE_2_18_REQUIREMENT='ansible-core>=2.15,<2.19'
+VENV_2_18=target/ansible-venv-2.18
 
 # Debian package → why the tests need it.
 declare -A PACKAGES=(
     [iproute2]="network namespaces, veth/bridge/vxlan links, ip -j link"
     [dnsmasq-base]="a real DNS server for the cluster-DNS probe tests"
-    [rpm]="rpm -qpl / --requires on the built .rpm"
+    [rpm]="rpmbuild (the .rpm), rpm -qpl / --requires on it, rpm -i in the test root"
     [man-db]="man -w on the installed man pages"
     [jq]="JSON assertions in the package test script"
     [python3-venv]="the ansible-core venv"
@@ -25,9 +27,11 @@ declare -A PACKAGES=(
     [time]="benchmarks (/usr/bin/time -v for peak memory)"
     [hyperfine]="benchmarks under bench/"
     [systemd]="systemd-analyze verify on the installed units"
+    [debootstrap]="the Debian 12 root the packages are tested in under systemd as PID 1"
+    [debian-archive-keyring]="debootstrap verifying what it downloads"
     [gzip]="compressing the rpm's man pages"
-    [gcc]="building cargo-deb and cargo-generate-rpm"
-    [libc6-dev]="building cargo-deb and cargo-generate-rpm"
+    [gcc]="building cargo-deb"
+    [libc6-dev]="building cargo-deb"
 )
 
 step() { printf '==> %s\n' "$*"; }
@@ -68,7 +72,6 @@ install_cargo_tool() { # <binary> <crate> <version>
     fi
 }
 install_cargo_tool cargo-deb cargo-deb "$CARGO_DEB_VERSION"
-install_cargo_tool cargo-generate-rpm cargo-generate-rpm "$CARGO_GENERATE_RPM_VERSION"
 
 ansible_core_version() { "$VENV/bin/python" -c 'import ansible.release; print(ansible.release.__version__)'; }
 if [[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-doc ]]; then
@@ -79,4 +82,13 @@ else
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_CORE_REQUIREMENT"
     step "ansible venv: ansible-core $(ansible_core_version)"
+fi
+
+if [[ -x $VENV_2_18/bin/ansible ]]; then
+    step "ansible 2.18 venv: present"
+else
+    step "creating $VENV_2_18 with $ANSIBLE_CORE_2_18_REQUIREMENT (PyPI)"
+    rm -rf "$VENV_2_18"
+    python3 -m venv "$VENV_2_18"
+    "$VENV_2_18/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_CORE_2_18_REQUIREMENT"
 fi

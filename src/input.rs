@@ -1,4 +1,8 @@
 //! Reading operator-supplied files and stdin with a size bound and errors that say what went wrong.
+//!
+//! Every named input file is opened with [`open_regular_file`]: a FIFO, a device or a socket given as
+//! `--facts`, `--profile`, `--peers` … is refused at once instead of blocking forever on `open` or
+//! `read`; a pipe is read through `-` (stdin).
 
 use std::io::Read;
 use std::path::Path;
@@ -15,15 +19,7 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<String, BadInput> {
             .read_to_end(&mut bytes)
             .map_err(|e| BadInput(format!("reading stdin: {e}")))?;
     } else {
-        let file = std::fs::File::open(path)
-            .map_err(|e| BadInput(format!("{shown}: cannot open: {e}")))?;
-        if let Ok(meta) = file.metadata() {
-            if meta.is_dir() {
-                return Err(BadInput(format!(
-                    "{shown}: is a directory, expected a file"
-                )));
-            }
-        }
+        let file = open_regular_file(path).map_err(|e| BadInput(format!("{shown}: {e}")))?;
         file.take(max_bytes + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| BadInput(format!("{shown}: cannot read: {e}")))?;
@@ -43,4 +39,94 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<String, BadInput> {
             e.utf8_error().valid_up_to()
         ))
     })
+}
+
+/// Opens `path` for reading if it is a regular file (symbolic links followed), without ever blocking:
+/// the file is opened with `O_NONBLOCK` (so opening a FIFO with no writer returns at once), its type is
+/// taken from the open descriptor (no window between a check and the open), and anything else is
+/// refused with a message naming its type. The returned file is in blocking mode again.
+pub fn open_regular_file(path: &Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| format!("cannot open: {e}"))?;
+    let kind = file
+        .metadata()
+        .map_err(|e| format!("cannot stat: {e}"))?
+        .file_type();
+    let what = if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_char_device() {
+        Some("a character device")
+    } else if kind.is_block_device() {
+        Some("a block device")
+    } else {
+        Some("not a regular file")
+    };
+    if let Some(what) = what {
+        return Err(format!(
+            "is {what}, expected a regular file (to read a pipe, give `-` and redirect it to stdin)"
+        ));
+    }
+    nix::fcntl::fcntl(
+        &file,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+    )
+    .map_err(|e| format!("cannot clear O_NONBLOCK: {e}"))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fifo_in(dir: &Path) -> std::path::PathBuf {
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        fifo
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = fifo_in(dir.path());
+        // Run in a thread so that a regression shows as a failed assertion, not a hung test run.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(read_input(&fifo, 1024).map_err(|e| e.0)));
+        let outcome = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("reading a FIFO returned within 5 s");
+        let message = outcome.expect_err("a FIFO is not an input file");
+        assert!(
+            message.contains("is a FIFO (named pipe), expected a regular file"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_character_device_and_a_directory_are_refused() {
+        let e = read_input(Path::new("/dev/null"), 1024).unwrap_err().0;
+        assert!(e.contains("is a character device"), "{e}");
+        let e = read_input(Path::new("/"), 1024).unwrap_err().0;
+        assert!(e.contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn a_regular_file_and_a_symlink_to_one_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "x: 1\n").unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_input(&file, 1024).unwrap(), "x: 1\n");
+        assert_eq!(read_input(&link, 1024).unwrap(), "x: 1\n");
+    }
 }

@@ -16,9 +16,15 @@ fn repo() -> PathBuf {
 
 /// The venv with ansible-core, created when missing. Serialised: two tests must not both run pip.
 fn ansible_venv() -> Result<PathBuf, String> {
+    ansible_venv_at("target/ansible-venv", "ansible-core")
+}
+
+/// A venv under the repository with `requirement` installed, created when missing (as
+/// `scripts/setup-test-env.sh` makes it). Serialised: two tests must not both run pip.
+pub fn ansible_venv_at(dir: &str, requirement: &str) -> Result<PathBuf, String> {
     static CREATING: Mutex<()> = Mutex::new(());
     let _guard = CREATING.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = repo().join("target/ansible-venv");
+    let venv = repo().join(dir);
     if venv.join("bin/ansible-playbook").is_file() {
         return Ok(venv);
     }
@@ -42,11 +48,8 @@ fn ansible_venv() -> Result<PathBuf, String> {
         &["-m", "venv", venv.to_str().unwrap()],
     )
     .map_err(|e| format!("cannot create the ansible venv: {e}"))?;
-    run(
-        &venv.join("bin/pip"),
-        &["install", "--quiet", "ansible-core"],
-    )
-    .map_err(|e| format!("cannot install ansible-core from PyPI: {e}"))?;
+    run(&venv.join("bin/pip"), &["install", "--quiet", requirement])
+        .map_err(|e| format!("cannot install ansible-core from PyPI: {e}"))?;
     Ok(venv)
 }
 

@@ -4,6 +4,7 @@
 mod util;
 
 mod ansible;
+mod ansible_facts;
 mod calico;
 mod calico_fleet;
 mod calico_peers;
@@ -29,3 +30,4 @@ mod postboot_util;
 mod profile;
 mod report;
 mod report_golden;
+mod robustness;

@@ -14,16 +14,15 @@ use std::sync::{Arc, Mutex};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::candidates::{
-    calico_interfaces, ineligibility, is_global_unicast, CalicoAddress, CalicoInterface,
-};
+use super::candidates::{calico_interfaces, ineligibility, CalicoAddress, CalicoInterface};
 use super::exclusions::default_exclusions;
-use super::gofmt;
-use super::gore2::{self, GoNamedGroups, GoRegex, GoRegexError};
+use super::go_format;
+use super::go_regexp::{self, GoNamedGroups, GoRegex, GoRegexError};
 use super::method::{parse_method, Method};
-use super::routing;
 use super::version::CalicoVersion;
 use crate::facts::{Facts, Family};
+use crate::network::addresses::is_global_unicast;
+use crate::network::routes;
 
 /// The first release assumed to be built with Go 1.22 or later (which accepts `(?<name>…)`).
 pub const GO_1_22_SINCE: CalicoVersion = CalicoVersion::new(3, 28, 0);
@@ -102,7 +101,7 @@ impl<'a> Model<'a> {
         if let Some(hit) = cache.get(pattern) {
             return hit.clone();
         }
-        let compiled = gore2::compile(pattern, named_groups(self.version)).map(Arc::new);
+        let compiled = go_regexp::compile(pattern, named_groups(self.version)).map(Arc::new);
         cache.insert(pattern.to_string(), compiled.clone());
         compiled
     }
@@ -191,8 +190,19 @@ impl Walk {
 enum EnumerationError {
     /// Go's text, as calico-node logs it after the method's prefix.
     Go(String),
-    /// The model cannot evaluate this (an untranslatable regex).
+    /// The model cannot evaluate this (an untranslatable regex, or an interface order the facts do
+    /// not keep).
     Unmodelled(String),
+}
+
+/// Why a node's interface order matters and is not known: "cannot tell from Ansible facts: …".
+fn order_unknown(facts: &Facts, qualifying: &[String]) -> String {
+    format!(
+        "cannot tell {}: {} qualify, and calico-node takes the one it meets first in the kernel's \
+         interface order, which these facts do not keep",
+        facts.partial_source().unwrap_or("from these facts"),
+        qualifying.join(", ")
+    )
 }
 
 /// One regex list compiled as calico-node compiles it.
@@ -240,20 +250,78 @@ fn compile_list(
 
 impl RegexList {
     fn is_match(&self, name: &str) -> bool {
-        gore2::matches(&self.joined, name)
+        go_regexp::matches(&self.joined, name)
     }
     /// The entry that matched `name`, shown as Go source (`^docker.*`).
     fn which(&self, name: &str) -> String {
         self.parts
             .iter()
-            .find(|(_, re)| re.as_ref().is_some_and(|r| gore2::matches(r, name)))
+            .find(|(_, re)| re.as_ref().is_some_and(|r| go_regexp::matches(r, name)))
             .map(|(text, _)| format!("`{text}`"))
             .unwrap_or_else(|| "the joined regex".to_string())
     }
 }
 
 /// `FilteredEnumeration(incl, excl, cidrs, version)`.
+/// The interface regexes of a `FilteredEnumeration`: the include list, the exclusion list and how
+/// to name the exclusion list in the walk.
+#[derive(Clone, Copy, Default)]
+struct Filters<'r> {
+    include: Option<&'r RegexList>,
+    exclude: Option<&'r RegexList>,
+    exclude_label: &'r str,
+}
+
 fn filtered_enumeration<'a>(
+    interfaces: &[CalicoInterface<'a>],
+    filters: Filters,
+    cidrs: &[IpNet],
+    family: Family,
+    facts: &Facts,
+    walk: &mut Walk,
+) -> Result<(String, CalicoAddress), EnumerationError> {
+    let Filters {
+        include,
+        exclude,
+        exclude_label,
+    } = filters;
+    let selected = walk_enumeration(
+        interfaces,
+        include,
+        exclude,
+        exclude_label,
+        cidrs,
+        family,
+        walk,
+    )?;
+    if facts.interface_order_known() {
+        return Ok(selected);
+    }
+    // The interfaces' order is not the kernel's: the answer holds only if no other interface qualifies.
+    let mut qualifying: Vec<String> = interfaces
+        .iter()
+        .filter(|ci| include.is_none_or(|inc| inc.is_match(&ci.interface.name)))
+        .filter(|ci| !exclude.is_some_and(|exc| exc.is_match(&ci.interface.name)))
+        .filter(|ci| {
+            ci.addresses.iter().any(|a| {
+                is_global_unicast(&a.ip)
+                    && (cidrs.is_empty() || cidrs.iter().any(|c| c.contains(&a.ip)))
+            })
+        })
+        .map(|ci| ci.interface.name.clone())
+        .collect();
+    if qualifying.len() > 1 {
+        qualifying.sort();
+        return Err(EnumerationError::Unmodelled(order_unknown(
+            facts,
+            &qualifying,
+        )));
+    }
+    Ok(selected)
+}
+
+/// calico-node's walk over the interfaces in its order: the first eligible address wins.
+fn walk_enumeration<'a>(
     interfaces: &[CalicoInterface<'a>],
     include: Option<&RegexList>,
     exclude: Option<&RegexList>,
@@ -265,19 +333,16 @@ fn filtered_enumeration<'a>(
     let mut passed = 0usize;
     for ci in interfaces {
         let name = &ci.interface.name;
-        let shown = name;
         if let Some(inc) = include {
             if !inc.is_match(name) {
-                walk.step(format!(
-                    "{shown}: name does not match the interface regexes"
-                ));
+                walk.step(format!("{name}: name does not match the interface regexes"));
                 continue;
             }
         }
         if let Some(exc) = exclude {
             if exc.is_match(name) {
                 walk.step(format!(
-                    "{shown}: excluded by {} ({exclude_label})",
+                    "{name}: excluded by {} ({exclude_label})",
                     exc.which(name)
                 ));
                 continue;
@@ -285,7 +350,7 @@ fn filtered_enumeration<'a>(
         }
         passed += 1;
         if ci.addresses.is_empty() {
-            walk.step(format!("{shown}: no IPv{} address", family.number()));
+            walk.step(format!("{name}: no IPv{} address", family.number()));
             continue;
         }
         let mut reasons = Vec::new();
@@ -295,13 +360,13 @@ fn filtered_enumeration<'a>(
             } else if !cidrs.is_empty() && !cidrs.iter().any(|c| c.contains(&a.ip)) {
                 reasons.push(format!("{a} is outside the cidrs"));
             } else {
-                let mut why = format!("{shown}: selected {a}");
+                let mut why = format!("{name}: selected {a}");
                 if !reasons.is_empty() {
                     why.push_str(&format!(" (skipped {})", reasons.join(", ")));
                 }
                 if !ci.interface.admin_up || ci.interface.operstate == "down" {
                     why.push_str(&format!(
-                        "; note: {shown} is {} (calico-node does not check)",
+                        "; note: {name} is {} (calico-node does not check)",
                         if ci.interface.admin_up {
                             "operstate down"
                         } else {
@@ -319,7 +384,7 @@ fn filtered_enumeration<'a>(
                     .collect();
                 if !others.is_empty() {
                     walk.warnings.push(format!(
-                        "{shown} holds {} eligible addresses: {a} is taken because the kernel lists it first; also {}",
+                        "{name} holds {} eligible addresses: {a} is taken because the kernel lists it first; also {}",
                         others.len() + 1,
                         others.join(", ")
                     ));
@@ -328,7 +393,7 @@ fn filtered_enumeration<'a>(
             }
         }
         walk.step(format!(
-            "{shown}: no eligible address ({})",
+            "{name}: no eligible address ({})",
             reasons.join(", ")
         ));
     }
@@ -407,7 +472,8 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 _ => (defaults, format!("Calico {version} default list"), None),
             };
             if let Some(user) = &user {
-                let findings = super::lint::lint_regex_list(user, false, node.facts, model);
+                let findings =
+                    super::lint::lint_regex_list(user, false, node.facts, |p| model.regex(p));
                 walk.warnings.extend(findings.warnings);
                 walk.notes.extend(findings.notes);
                 exclusions.extend(user.iter().cloned());
@@ -415,11 +481,14 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
             let result = compile_list(&exclusions, model, &mut walk).and_then(|exc| {
                 filtered_enumeration(
                     &interfaces,
-                    None,
-                    exc.as_ref(),
-                    &label,
+                    Filters {
+                        exclude: exc.as_ref(),
+                        exclude_label: &label,
+                        ..Filters::default()
+                    },
                     &[],
                     family,
+                    node.facts,
                     &mut walk,
                 )
             });
@@ -441,18 +510,29 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                     |err| {
                         format!(
                             "Unable to auto-detect an IPv{v} address while excluding {}: {err}",
-                            gofmt::slice(user)
+                            go_format::slice(user)
                         )
                     },
                 ),
             }
         }
         Method::Interface { regexes } => {
-            let findings = super::lint::lint_regex_list(regexes, true, node.facts, model);
+            let findings =
+                super::lint::lint_regex_list(regexes, true, node.facts, |p| model.regex(p));
             walk.warnings.extend(findings.warnings);
             walk.notes.extend(findings.notes);
             let result = compile_list(regexes, model, &mut walk).and_then(|inc| {
-                filtered_enumeration(&interfaces, inc.as_ref(), None, "", &[], family, &mut walk)
+                filtered_enumeration(
+                    &interfaces,
+                    Filters {
+                        include: inc.as_ref(),
+                        ..Filters::default()
+                    },
+                    &[],
+                    family,
+                    node.facts,
+                    &mut walk,
+                )
             });
             verdict_of(
                 result,
@@ -462,14 +542,19 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 |err| {
                     format!(
                         "Unable to auto-detect an IPv{v} address using interface regexes {}: {err}",
-                        gofmt::slice(regexes)
+                        go_format::slice(regexes)
                     )
                 },
             )
         }
-        Method::Cidr { entries } => {
-            predict_cidr(entries, method_value, &interfaces, family, &mut walk)
-        }
+        Method::Cidr { entries } => predict_cidr(
+            entries,
+            method_value,
+            &interfaces,
+            family,
+            node.facts,
+            &mut walk,
+        ),
         Method::CanReach { destination } => {
             predict_can_reach(model, node, destination, &interfaces, family, &mut walk)
         }
@@ -494,6 +579,7 @@ fn predict_cidr(
     method_value: &str,
     interfaces: &[CalicoInterface],
     family: Family,
+    facts: &Facts,
     walk: &mut Walk,
 ) -> Verdict {
     let v = family.number();
@@ -505,7 +591,7 @@ fn predict_cidr(
                 return Verdict::Failed {
                     log: vec![format!(
                         "Invalid CIDR {} for IP autodetection method: {method_value}",
-                        gofmt::quote(e)
+                        go_format::quote(e)
                     )],
                 }
             }
@@ -520,7 +606,7 @@ fn predict_cidr(
             .join(" ")
     );
     verdict_of(
-        filtered_enumeration(interfaces, None, None, "", &cidrs, family, walk),
+        filtered_enumeration(interfaces, Filters::default(), &cidrs, family, facts, walk),
         |iface, a| {
             format!(
                 "Using autodetected IPv{v} address {a} on interface {iface} matching cidrs {shown}"
@@ -631,7 +717,16 @@ fn predict_can_reach(
                 ))
             }
         },
-        None => match routing::source_for(node.facts, dest) {
+        None if !node.facts.knows("routes") => {
+            return Verdict::Undetermined {
+                reason: format!(
+                    "cannot tell {}: the source address towards {dest} follows the node's routes, \
+                     which they do not hold",
+                    node.facts.partial_source().unwrap_or("from these facts")
+                ),
+            }
+        }
+        None => match routes::source_for(node.facts, dest) {
             Ok(choice) => {
                 walk.step(format!(
                     "source {} for {dest}, evaluated from the snapshot's routes: {}",

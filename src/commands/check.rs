@@ -120,10 +120,48 @@ fn live_probes(
     Some(crate::probes::run(&settings, post_join, &api_servers))
 }
 
+/// The skip list, normalised once: exact IDs in a set, `prefix*` entries apart. Matching a result is
+/// one lookup plus one comparison per prefix entry, so a skip list of any length costs time linear in
+/// its length (a quadratic scan made 100,000 entries take seconds).
+struct SkipList {
+    exact: std::collections::HashSet<String>,
+    prefixes: Vec<String>,
+}
+
+impl SkipList {
+    fn new(skips: &[String]) -> SkipList {
+        let mut list = SkipList {
+            exact: Default::default(),
+            prefixes: Vec::new(),
+        };
+        let mut seen_prefixes = std::collections::HashSet::new();
+        for s in skips {
+            let s = s.trim().to_ascii_lowercase();
+            match s.strip_suffix('*') {
+                Some(prefix) if seen_prefixes.insert(prefix.to_string()) => {
+                    list.prefixes.push(prefix.to_string());
+                }
+                Some(_) => {}
+                None if !s.is_empty() => {
+                    list.exact.insert(s);
+                }
+                None => {}
+            }
+        }
+        list
+    }
+
+    fn matches(&self, id: &str) -> bool {
+        let id = id.to_ascii_lowercase();
+        self.exact.contains(&id) || self.prefixes.iter().any(|p| id.starts_with(p.as_str()))
+    }
+}
+
 /// Marks every result whose ID is in the skip list (exact, case-insensitive, or a `prefix*`) as skipped.
 pub fn apply_skips(results: &mut [CheckResult], skips: &[String]) {
+    let list = SkipList::new(skips);
     for r in results.iter_mut() {
-        if skips.iter().any(|s| skip_matches(s, &r.id)) && r.status != Status::Skip {
+        if r.status != Status::Skip && list.matches(&r.id) {
             r.message = format!(
                 "skipped by the skip list (would have been {}: {})",
                 r.status.as_str(),
@@ -135,26 +173,71 @@ pub fn apply_skips(results: &mut [CheckResult], skips: &[String]) {
 }
 
 /// Skip-list entries that match none of the results: usually a typo, or a check of another phase.
+/// Each entry is named once, in the order given.
 pub fn unmatched_skips(results: &[CheckResult], skips: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let ids: std::collections::HashSet<String> =
+        results.iter().map(|r| r.id.to_ascii_lowercase()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
     for s in skips {
         let s = s.trim();
-        if s.is_empty() || out.iter().any(|o| o == s) {
+        let key = s.to_ascii_lowercase();
+        if s.is_empty() || !seen.insert(key.clone()) {
             continue;
         }
-        if !results.iter().any(|r| skip_matches(s, &r.id)) {
+        let matched = match key.strip_suffix('*') {
+            Some(prefix) => ids.iter().any(|id| id.starts_with(prefix)),
+            None => ids.contains(&key),
+        };
+        if !matched {
             out.push(s.to_string());
         }
     }
     out
 }
 
-fn skip_matches(pattern: &str, id: &str) -> bool {
-    let pattern = pattern.trim();
-    match pattern.strip_suffix('*') {
-        Some(prefix) => id
-            .to_ascii_lowercase()
-            .starts_with(&prefix.to_ascii_lowercase()),
-        None => pattern.eq_ignore_ascii_case(id),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckResult;
+
+    fn result(id: &str) -> CheckResult {
+        CheckResult::new(id, crate::checks::Area::Host, Status::Fail, "broken")
+    }
+
+    #[test]
+    fn skip_entries_match_exactly_case_insensitively_or_by_prefix() {
+        let mut results = vec![
+            result("Swap-Off"),
+            result("Sysctl-net.ipv4.ip_forward"),
+            result("Mtu"),
+        ];
+        let skips = vec![
+            "swap-off".to_string(),
+            "Sysctl-*".into(),
+            "Nope".into(),
+            "nope".into(),
+        ];
+        apply_skips(&mut results, &skips);
+        let statuses: Vec<Status> = results.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [Status::Skip, Status::Skip, Status::Fail]);
+        assert_eq!(unmatched_skips(&results, &skips), ["Nope"]);
+    }
+
+    #[test]
+    fn a_huge_skip_list_costs_linear_time() {
+        let mut results: Vec<CheckResult> =
+            (0..60).map(|i| result(&format!("Check-{i}"))).collect();
+        let skips: Vec<String> = (0..100_000).map(|i| format!("Unknown-{i}")).collect();
+        let started = std::time::Instant::now();
+        apply_skips(&mut results, &skips);
+        let unmatched = unmatched_skips(&results, &skips);
+        assert_eq!(unmatched.len(), 100_000);
+        // The quadratic scan took about 16 s here; linear work is well under a second even unoptimised.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

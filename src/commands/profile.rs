@@ -37,7 +37,19 @@ fn init(args: ProfileInitArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let facts = super::facts_from(args.facts.as_deref(), &args.host.resolve()?)?;
-    let yaml = crate::profile::init::profile_yaml(&facts, args.cluster.as_deref());
+    let options = crate::profile::init::InitOptions {
+        cluster: args.cluster.as_deref(),
+        node_network: args.node_network,
+        node_nic: args.node_nic.as_deref(),
+    };
+    let generated = crate::profile::init::profile_yaml(&facts, &options)?;
+    for conflict in &generated.conflicts {
+        eprintln!(
+            "nodecheck: warning: {}",
+            crate::escape::for_terminal(conflict)
+        );
+    }
+    let yaml = generated.yaml;
     // What we write must load: a failure here is a nodecheck bug, not bad input.
     crate::profile::load::parse_profile(&yaml, "generated profile")
         .map_err(|e| anyhow::anyhow!("the generated profile does not validate: {e}"))?;

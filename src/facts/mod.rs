@@ -33,6 +33,7 @@ pub struct Facts {
     pub routes: Vec<Route>,
     pub ipv6: Ipv6State,
     /// Sysctl name (dotted, e.g. `net.ipv4.ip_forward`) to value; `null` when the key does not exist.
+    #[serde(deserialize_with = "load::unique_keys")]
     pub sysctls: BTreeMap<String, Option<String>>,
     pub modules: Modules,
     pub swap: Swap,
@@ -45,7 +46,7 @@ pub struct Facts {
     #[serde(default)]
     pub node_setup: Option<node_setup::NodeSetup>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "load::unique_keys")]
     pub unavailable: BTreeMap<String, String>,
 }
 
@@ -226,6 +227,7 @@ pub struct Modules {
     /// Where module facts came from (`/proc/modules`, `/sys/module`, `modules.builtin`), or why not.
     pub sources: Vec<String>,
     /// Module name to its state, for the modules Kubernetes networking cares about.
+    #[serde(deserialize_with = "load::unique_keys")]
     pub state: BTreeMap<String, ModuleState>,
 }
 
@@ -313,7 +315,31 @@ pub struct ListeningPort {
     pub port: u16,
 }
 
+/// The `unavailable` key saying that the order of `interfaces` is not the kernel's (facts mapped from
+/// a source that does not keep it, such as Ansible's `setup` facts).
+pub const INTERFACE_ORDER: &str = "interfaces.order";
+
+/// The reason recorded in `unavailable` for what plain Ansible facts do not tell.
+pub const NOT_IN_ANSIBLE_FACTS: &str = "not in Ansible facts";
+
 impl Facts {
+    /// Whether `interfaces` is in the kernel's dump order (always, for a gathered snapshot).
+    pub fn interface_order_known(&self) -> bool {
+        !self.unavailable.contains_key(INTERFACE_ORDER)
+    }
+
+    /// Whether the fact at `path` (a top-level field such as `sysctls` or `ipv6`) is known.
+    pub fn knows(&self, path: &str) -> bool {
+        !self.unavailable.contains_key(path)
+    }
+
+    /// `Some("from Ansible facts")` for facts mapped from Ansible's `setup` module, which tell less than
+    /// a snapshot: messages add it to "not known for NODE".
+    pub fn partial_source(&self) -> Option<&'static str> {
+        (self.unavailable.get(INTERFACE_ORDER).map(String::as_str) == Some(NOT_IN_ANSIBLE_FACTS))
+            .then_some("from Ansible facts")
+    }
+
     pub fn interface(&self, name: &str) -> Option<&Interface> {
         self.interfaces.iter().find(|i| i.name == name)
     }

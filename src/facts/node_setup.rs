@@ -122,3 +122,57 @@ pub struct NetworkManager {
     /// files override earlier ones.
     pub unmanaged_devices: Vec<String>,
 }
+
+/// Whether a NetworkManager device spec (`interface-name:cali*`, `interface-name:=tunl0`, `*`) matches
+/// the interface name. Specs on MACs, drivers or types never match a name alone and are ignored;
+/// `except:` specs are not modelled.
+pub fn spec_matches_name(spec: &str, name: &str) -> bool {
+    let spec = spec.trim();
+    let pattern = match spec.split_once(':') {
+        Some(("interface-name", p)) => p,
+        Some(_) => return false,
+        None => spec,
+    };
+    let pattern = pattern.strip_prefix('~').unwrap_or(pattern);
+    if let Some(exact) = pattern.strip_prefix('=') {
+        return exact == name;
+    }
+    glob_match(pattern.as_bytes(), name.as_bytes())
+}
+
+/// Shell-style `*` and `?` matching, as NetworkManager's interface-name specs use.
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => (0..=name.len()).any(|i| glob_match(rest, &name[i..])),
+        Some((b'?', rest)) => !name.is_empty() && glob_match(rest, &name[1..]),
+        Some((c, rest)) => name.first() == Some(c) && glob_match(rest, &name[1..]),
+    }
+}
+
+impl NetworkManager {
+    /// Whether the effective configuration leaves the interface `name` unmanaged.
+    pub fn leaves_unmanaged(&self, name: &str) -> bool {
+        self.unmanaged_devices
+            .iter()
+            .any(|spec| spec_matches_name(spec, name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_match_names() {
+        assert!(spec_matches_name("interface-name:cali*", "cali12ab34cd"));
+        assert!(spec_matches_name("interface-name:=tunl0", "tunl0"));
+        assert!(!spec_matches_name("interface-name:=tunl", "tunl0"));
+        assert!(spec_matches_name(
+            "interface-name:vxlan?calico",
+            "vxlan.calico"
+        ));
+        assert!(!spec_matches_name("mac:00:11:22:33:44:55", "cali0"));
+        assert!(spec_matches_name("*", "anything"));
+    }
+}

@@ -59,6 +59,19 @@ struct Object {
 }
 
 impl Object {
+    /// `metadata.name` and `status.nodeInfo` or `status.addresses`: what a Node has, and no list has.
+    fn is_node_shaped(&self) -> bool {
+        self.items.is_none()
+            && self
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.as_deref().is_some_and(|n| !n.is_empty()))
+            && self
+                .status
+                .as_ref()
+                .is_some_and(|s| s.node_info.is_some() || s.addresses.is_some())
+    }
+
     fn into_nodes(self) -> Result<NodeDocument, String> {
         let kind = self.kind.as_deref().unwrap_or("");
         match kind {
@@ -88,7 +101,14 @@ impl Object {
                 }
                 Ok(items.doc)
             }
-            "" => Err("a Kubernetes-looking object without `kind`: give `kubectl get nodes -o json` output".into()),
+            // Some tools save `kubectl get node NAME -o json` without `kind` (and `apiVersion`): a
+            // Node-shaped object — a name and node status — is a Node.
+            "" if self.is_node_shaped() => Object {
+                kind: Some("Node".into()),
+                ..self
+            }
+            .into_nodes(),
+            "" => Err("a Kubernetes-looking object without `kind` that is not Node-shaped (metadata.name and status.nodeInfo or status.addresses): give `kubectl get nodes -o json` output".into()),
             other => Err(format!(
                 "a Kubernetes {other}, not a node list: give `kubectl get nodes -o json` output"
             )),
@@ -339,5 +359,20 @@ mod tests {
         let doc = parse_slice(br#"{"kind": "Node", "metadata": {"name": "w9"}}"#).unwrap();
         assert_eq!(doc.nodes[0].1.name, "w9");
         assert_eq!(doc.nodes[0].0, "");
+    }
+
+    #[test]
+    fn a_node_saved_without_kind_is_a_node() {
+        let doc = parse_slice(
+            br#"{"metadata": {"name": "w7"}, "spec": {},
+                 "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.7"}],
+                            "nodeInfo": {"kernelVersion": "6.1.0"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(doc.nodes[0].1.name, "w7");
+        assert_eq!(doc.nodes[0].1.kernel_version.as_deref(), Some("6.1.0"));
+        let e = parse_slice(br#"{"metadata": {"name": "p"}, "status": {"phase": "Running"}}"#)
+            .unwrap_err();
+        assert!(e.contains("not Node-shaped"), "{e}");
     }
 }

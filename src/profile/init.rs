@@ -3,11 +3,15 @@
 
 use std::fmt::Write;
 
-use crate::checks::node_network::{
-    default_route_devices, derived_from_default_route, is_global, pci_address,
-};
-use crate::checks::{ipv6::Ipv6Host, modules, sysctl};
-use crate::facts::{Facts, Family, ModuleState};
+use ipnet::IpNet;
+
+use crate::error::BadInput;
+use crate::facts::{Facts, Family, Interface, ModuleState};
+use crate::network::addresses::is_global;
+use crate::network::ipv6::Ipv6Host;
+use crate::network::nic::pci_address;
+use crate::network::routes::{default_route_devices, derived_from_default_route};
+use crate::profile::defaults;
 use crate::profile::validate::KernelRelease;
 
 /// Modules Kubernetes networking and Calico use; those loaded on the known-good node are required.
@@ -40,8 +44,109 @@ fn quoted(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialise")
 }
 
-/// Writes the profile for a node like this one.
-pub fn profile_yaml(facts: &Facts, cluster: Option<&str>) -> String {
+/// Calico's default pod CIDR (the manifest's CALICO_IPV4POOL_CIDR), written when nothing better is known.
+pub const DEFAULT_POD_CIDR: &str = "192.168.0.0/16";
+/// kubeadm's default service CIDR.
+pub const DEFAULT_SERVICE_CIDR: &str = "10.96.0.0/12";
+
+/// What `profile init` is told on the command line.
+#[derive(Debug, Default)]
+pub struct InitOptions<'a> {
+    pub cluster: Option<&'a str>,
+    /// `--node-network`: the node network, when it is not the default route's.
+    pub node_network: Option<IpNet>,
+    /// `--node-nic`: the node NIC, when it is not the default route's.
+    pub node_nic: Option<&'a str>,
+}
+
+/// A written profile and the conflicts flagged in it (also to be told on stderr).
+#[derive(Debug)]
+pub struct Generated {
+    pub yaml: String,
+    pub conflicts: Vec<String>,
+}
+
+/// The node network and NIC to describe, and a comment saying where they came from.
+fn choose_node_network<'f>(
+    facts: &'f Facts,
+    options: &InitOptions,
+) -> Result<(Vec<IpNet>, Option<&'f Interface>, &'static str), BadInput> {
+    let nic = match options.node_nic {
+        Some(name) => Some(facts.interface(name).ok_or_else(|| {
+            BadInput(format!(
+                "--node-nic {}: no such interface on {}",
+                crate::escape::for_terminal(name),
+                crate::escape::for_terminal(&facts.host.hostname)
+            ))
+        })?),
+        None => None,
+    };
+    match (options.node_network, nic) {
+        (Some(cidr), Some(nic)) => Ok((
+            vec![cidr],
+            Some(nic),
+            "given with --node-network and --node-nic",
+        )),
+        (Some(cidr), None) => {
+            let holder = facts
+                .interfaces
+                .iter()
+                .find(|i| i.addresses.iter().any(|a| cidr.contains(&a.address)));
+            Ok((
+                vec![cidr],
+                holder,
+                "given with --node-network, and the NIC holding an address in it",
+            ))
+        }
+        (None, Some(nic)) => {
+            let mut cidrs = Vec::new();
+            for a in nic.addresses.iter().filter(|a| is_global(a)) {
+                if let Some(net) = a.network() {
+                    if !cidrs.contains(&net) {
+                        cidrs.push(net);
+                    }
+                }
+            }
+            Ok((
+                cidrs,
+                Some(nic),
+                "the subnet(s) of the NIC given with --node-nic",
+            ))
+        }
+        (None, None) => {
+            let (cidrs, devices) = derived_from_default_route(facts);
+            let nic = devices.first().and_then(|d| facts.interface(d));
+            Ok((
+                cidrs,
+                nic,
+                "the subnet(s) of the interface carrying the default route here, and that NIC",
+            ))
+        }
+    }
+}
+
+/// A default range the node network overlaps, with the comment and the message that flag it.
+fn overlap_with_default(
+    key: &str,
+    default: &str,
+    node_cidrs: &[IpNet],
+    setting: &str,
+) -> Option<(String, String)> {
+    let default: IpNet = default.parse().expect("a valid built-in CIDR");
+    let node = node_cidrs
+        .iter()
+        .find(|c| c.contains(&default.network()) || default.contains(&c.network()))?;
+    let message = format!(
+        "the node network {node} overlaps the default {key} {default}: {key} is written empty; set it to your cluster's ({setting}), which must not overlap the node network"
+    );
+    let comment = format!("# CONFLICT: {message}.\n{key}: []\n");
+    Some((comment, message))
+}
+
+/// Writes the profile for a node like this one. Fails only when `--node-nic` names no interface.
+pub fn profile_yaml(facts: &Facts, options: &InitOptions) -> Result<Generated, BadInput> {
+    let cluster = options.cluster;
+    let mut conflicts = Vec::new();
     let mut y = String::new();
     let host = &facts.host;
     let _ = writeln!(
@@ -62,12 +167,12 @@ pub fn profile_yaml(facts: &Facts, cluster: Option<&str>) -> String {
         cluster.map(quoted).unwrap_or_else(|| "null".into())
     );
 
-    let (cidrs, devices) = derived_from_default_route(facts);
-    let nic = devices.first().and_then(|d| facts.interface(d));
-    y.push_str("# The node network: the subnet(s) of the interface carrying the default route here, and that NIC.\n");
+    let (cidrs, nic, source) = choose_node_network(facts, options)?;
+    let _ = writeln!(y, "# The node network: {source}.");
     y.push_str("node_network:\n");
     if cidrs.is_empty() {
-        y.push_str("  # This node has no default route with a global address: fill in the node subnet(s).\n  cidrs: []\n");
+        y.push_str("  # No node network was found (no default route with a global address, or the NIC has none):\n");
+        y.push_str("  # fill in the node subnet(s), or run `nodecheck profile init --node-network CIDR`.\n  cidrs: []\n");
     } else {
         let _ = writeln!(
             y,
@@ -112,7 +217,29 @@ pub fn profile_yaml(facts: &Facts, cluster: Option<&str>) -> String {
     y.push_str(
         "# Set them to your cluster's (kubeadm-config: networking.podSubnet / serviceSubnet).\n",
     );
-    y.push_str("pod_cidrs: [\"192.168.0.0/16\"]\nservice_cidrs: [\"10.96.0.0/12\"]\n\n");
+    for (key, default, setting) in [
+        (
+            "pod_cidrs",
+            DEFAULT_POD_CIDR,
+            "kubeadm-config networking.podSubnet, Calico's CALICO_IPV4POOL_CIDR",
+        ),
+        (
+            "service_cidrs",
+            DEFAULT_SERVICE_CIDR,
+            "kubeadm-config networking.serviceSubnet",
+        ),
+    ] {
+        match overlap_with_default(key, default, &cidrs, setting) {
+            Some((comment, message)) => {
+                y.push_str(&comment);
+                conflicts.push(message);
+            }
+            None => {
+                let _ = writeln!(y, "{key}: [\"{default}\"]");
+            }
+        }
+    }
+    y.push('\n');
 
     y.push_str("# Bridges: names (anchored regexes) expected here; docker0/compose bridges fail instead of warn.\n");
     y.push_str("bridges:\n  allowed: []\n  docker_bridges_fail: false\n\n");
@@ -162,7 +289,7 @@ pub fn profile_yaml(facts: &Facts, cluster: Option<&str>) -> String {
 
     y.push_str("# Sysctls every node must have (these are also checked when not listed).\n");
     y.push_str("sysctls:\n");
-    for (k, v) in sysctl::BUILT_IN {
+    for (k, v) in defaults::BUILT_IN_SYSCTLS {
         let _ = writeln!(y, "  {k}: \"{v}\"");
     }
     if v6_node {
@@ -173,7 +300,7 @@ pub fn profile_yaml(facts: &Facts, cluster: Option<&str>) -> String {
     let loaded: Vec<&str> = KUBERNETES_MODULES
         .iter()
         .copied()
-        .filter(|m| !modules::BUILT_IN.contains(m))
+        .filter(|m| !defaults::BUILT_IN_MODULES.contains(m))
         .filter(|m| {
             matches!(
                 facts.modules.state.get(*m),
@@ -227,12 +354,76 @@ pub fn profile_yaml(facts: &Facts, cluster: Option<&str>) -> String {
             v4.join(", ")
         );
     }
-    y
+    Ok(Generated { yaml: y, conflicts })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn libvirt_host() -> Facts {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/incident/worker-41.json"
+        ))
+        .unwrap()
+        .replace("10.20.41.", "192.168.122.");
+        crate::facts::load::parse_facts(&text).unwrap()
+    }
+
+    #[test]
+    fn a_node_network_inside_the_default_pod_cidr_is_flagged_not_fatal() {
+        let facts = libvirt_host();
+        let generated = profile_yaml(&facts, &InitOptions::default()).unwrap();
+        assert_eq!(generated.conflicts.len(), 1, "{:?}", generated.conflicts);
+        assert!(generated.conflicts[0]
+            .contains("192.168.122.0/24 overlaps the default pod_cidrs 192.168.0.0/16"));
+        assert!(generated
+            .yaml
+            .contains("# CONFLICT: the node network 192.168.122.0/24"));
+        let profile = crate::profile::load::parse_profile(&generated.yaml, "generated").unwrap();
+        assert!(profile.pod_cidrs.is_empty());
+        assert_eq!(
+            profile.service_cidrs,
+            vec!["10.96.0.0/12".parse::<IpNet>().unwrap()]
+        );
+    }
+
+    #[test]
+    fn node_network_and_nic_can_be_given() {
+        let facts = libvirt_host();
+        let nic = facts
+            .interfaces
+            .iter()
+            .find(|i| i.name != "lo")
+            .unwrap()
+            .name
+            .clone();
+        let options = InitOptions {
+            node_network: Some("10.200.0.0/24".parse().unwrap()),
+            node_nic: Some(&nic),
+            ..Default::default()
+        };
+        let generated = profile_yaml(&facts, &options).unwrap();
+        assert!(generated.conflicts.is_empty());
+        let profile = crate::profile::load::parse_profile(&generated.yaml, "generated").unwrap();
+        assert_eq!(
+            profile.node_network.cidrs,
+            vec!["10.200.0.0/24".parse::<IpNet>().unwrap()]
+        );
+        assert_eq!(
+            profile.node_network.nic.unwrap().name.as_deref(),
+            Some(nic.as_str())
+        );
+        let missing = InitOptions {
+            node_nic: Some("nope0"),
+            ..Default::default()
+        };
+        assert!(profile_yaml(&facts, &missing)
+            .unwrap_err()
+            .0
+            .contains("--node-nic nope0: no such interface"));
+    }
 
     #[test]
     fn quoted_strings_read_back() {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_saphyr::MessageFormatter;
 
-use super::validate::cross_field_violations;
+use super::validate::first_cross_field_violation;
 use super::Profile;
 use crate::error::BadInput;
 
@@ -53,7 +53,7 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, BadInput> {
 pub fn parse_profile(text: &str, origin: &str) -> Result<Profile, BadInput> {
     let mut key_path = String::new();
     let parsed: Result<Option<Profile>, serde_saphyr::Error> =
-        serde_saphyr::with_deserializer_from_str(text, |de| {
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |de| {
             serde_path_to_error::deserialize(de).map_err(|e| {
                 key_path = e.path().to_string();
                 e.into_inner()
@@ -68,7 +68,7 @@ pub fn parse_profile(text: &str, origin: &str) -> Result<Profile, BadInput> {
         }
         Err(e) => return Err(BadInput(describe_yaml_error(&e, &key_path, origin))),
     };
-    if let Some(v) = cross_field_violations(&profile).into_iter().next() {
+    if let Some(v) = first_cross_field_violation(&profile) {
         let at = match locate_key(text, &v.path) {
             Some((line, column)) => format!("{origin}:{line}:{column}"),
             None => origin.to_string(),
@@ -76,6 +76,15 @@ pub fn parse_profile(text: &str, origin: &str) -> Result<Profile, BadInput> {
         return Err(BadInput(format!("{at}: {} (key `{}`)", v.message, v.path)));
     }
     Ok(profile)
+}
+
+/// How profiles are read (docs/profile.md, "YAML rules"): duplicate keys are refused (the library's
+/// default), and booleans are YAML 1.2's `true`/`false` only: `yes`, `no`, `on`, `off` are not
+/// booleans (a quoted `"yes"` never was one either; see `validate::de_strict_bool`).
+fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+    }
 }
 
 /// `file:line:column: message (key `a.b[0]`)`, then the library's source snippet, made safe to print.
@@ -199,44 +208,96 @@ fn integer_range(message: &str) -> Option<&'static str> {
 }
 
 /// Line and column (1-based) of a mapping key given as a dotted path (`calico.families`,
-/// `other_nics[1]`), for errors found after parsing. Follows block-style indentation; list indices
-/// point at the list's key.
+/// `other_nics[1]`), for errors found after parsing. The text is parsed again into a tree of key
+/// locations, so block and flow style (`{pod_cidrs: [...]}`) are both found; an index points at the
+/// list element.
 pub fn locate_key(text: &str, path: &str) -> Option<(usize, usize)> {
-    let keys: Vec<&str> = path
-        .split('.')
-        .map(|k| k.split('[').next().unwrap_or(k))
-        .collect();
-    let mut parent_indent: Option<usize> = None;
-    let mut start = 0;
-    let lines: Vec<&str> = text.lines().collect();
-    let mut found = None;
-    for key in keys {
-        found = None;
-        // Keys of this level sit at the indentation of the first line below the parent.
-        let mut level_indent: Option<usize> = None;
-        for (n, line) in lines.iter().enumerate().skip(start) {
-            let trimmed = line.trim_start();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
+    let tree: KeyTree = serde_saphyr::from_str_with_options(text, yaml_options()).ok()?;
+    let mut node = &tree;
+    let mut at = None;
+    for part in path.split('.') {
+        let (key, indices) = match part.split_once('[') {
+            Some((key, rest)) => (key, Some(rest)),
+            None => (part, None),
+        };
+        let KeyTree::Map(entries) = node else {
+            return None;
+        };
+        let (location, value) = entries.iter().find(|(k, _)| k.value == key)?;
+        at = Some(location.referenced);
+        node = value;
+        for index in indices.into_iter().flat_map(|r| r.split('[')) {
+            let index: usize = index.trim_end_matches(']').parse().ok()?;
+            let KeyTree::Seq(items) = node else {
+                return None;
+            };
+            let item = items.get(index)?;
+            at = Some(item.referenced);
+            node = &item.value;
+        }
+    }
+    at.map(|l| (l.line() as usize, l.column() as usize))
+}
+
+/// A YAML document reduced to where its keys and list items are.
+enum KeyTree {
+    Map(Vec<(serde_saphyr::Spanned<String>, KeyTree)>),
+    Seq(Vec<serde_saphyr::Spanned<KeyTree>>),
+    Scalar,
+}
+
+impl<'de> serde::Deserialize<'de> for KeyTree {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyTree;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any YAML value")
             }
-            let indent = line.len() - trimmed.len();
-            if parent_indent.is_some_and(|p| indent <= p) {
-                break;
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeyTree, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<serde_saphyr::Spanned<String>>()? {
+                    entries.push((key, map.next_value::<KeyTree>()?));
+                }
+                Ok(KeyTree::Map(entries))
             }
-            let level = *level_indent.get_or_insert(indent);
-            let is_key = trimmed
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'));
-            if is_key && indent == level {
-                found = Some((n, indent));
-                break;
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyTree, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(KeyTree::Seq(items))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<KeyTree, E> {
+                Ok(KeyTree::Scalar)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<KeyTree, E> {
+                Ok(KeyTree::Scalar)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<KeyTree, E> {
+                Ok(KeyTree::Scalar)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<KeyTree, E> {
+                Ok(KeyTree::Scalar)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<KeyTree, E> {
+                Ok(KeyTree::Scalar)
+            }
+            fn visit_unit<E>(self) -> Result<KeyTree, E> {
+                Ok(KeyTree::Scalar)
+            }
+            fn visit_none<E>(self) -> Result<KeyTree, E> {
+                Ok(KeyTree::Scalar)
             }
         }
-        let (n, indent) = found?;
-        parent_indent = Some(indent);
-        start = n + 1;
+        d.deserialize_any(V)
     }
-    found.map(|(n, indent)| (n + 1, indent + 1))
 }
 
 #[cfg(test)]
@@ -308,6 +369,73 @@ mod tests {
             "{}",
             err.0
         );
+    }
+
+    #[test]
+    fn cross_field_errors_in_flow_style_are_located() {
+        let text = "{pod_cidrs: [10.0.0.0/16],\n service_cidrs: [10.0.128.0/20]}\n";
+        let err = parse_profile(text, "p.yaml").unwrap_err();
+        assert!(err.0.starts_with("p.yaml:2:2: pod_cidrs"), "{}", err.0);
+        let text = "other_nics: [{name: eth1}, {alternatives: [x]}]\n";
+        let err = parse_profile(text, "p.yaml").unwrap_err();
+        assert!(
+            err.0.starts_with("p.yaml:1:28: other_nics[1] needs"),
+            "{}",
+            err.0
+        );
+    }
+
+    #[test]
+    fn thousands_of_overlapping_ranges_cost_one_message() {
+        let mut text = String::from("pod_cidrs:\n");
+        for i in 0..1000 {
+            text.push_str(&format!("  - 10.{}.{}.0/24\n", i / 256, i % 256));
+        }
+        text.push_str("service_cidrs:\n");
+        for i in 0..1000 {
+            text.push_str(&format!("  - 10.{}.{}.0/24\n", i / 256, i % 256));
+        }
+        let started = std::time::Instant::now();
+        let err = parse_profile(&text, "p.yaml").unwrap_err();
+        assert_eq!(err.0.lines().count(), 1, "{}", err.0);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn lists_longer_than_the_cap_are_refused_with_a_location() {
+        let mut text = String::from("skip:\n");
+        for i in 0..=super::super::validate::MAX_LIST_ENTRIES {
+            text.push_str(&format!("  - Check-{i}\n"));
+        }
+        let err = parse_profile(&text, "p.yaml").unwrap_err();
+        assert!(err.0.contains("more than 1024 entries"), "{}", err.0);
+        assert!(err.0.starts_with("p.yaml:"), "{}", err.0);
+    }
+
+    #[test]
+    fn families_are_each_listed_once() {
+        let err = parse_profile("calico:\n  families: [ipv4, ipv6, ipv4]\n", "p.yaml").unwrap_err();
+        assert!(
+            err.0.contains("address family `ipv4` is listed twice"),
+            "{}",
+            err.0
+        );
+        assert!(err.0.starts_with("p.yaml:2:"), "{}", err.0);
+    }
+
+    #[test]
+    fn booleans_are_true_or_false_only() {
+        for text in [
+            "bridges:\n  docker_bridges_fail: \"yes\"\n",
+            "bridges:\n  docker_bridges_fail: \"true\"\n",
+            "bridges:\n  docker_bridges_fail: yes\n",
+            "bridges:\n  docker_bridges_fail: off\n",
+        ] {
+            let err = parse_profile(text, "p.yaml").unwrap_err();
+            assert!(err.0.starts_with("p.yaml:2:"), "{text}: {}", err.0);
+        }
+        let p = parse_profile("bridges:\n  docker_bridges_fail: true\n", "p.yaml").unwrap();
+        assert!(p.bridges.docker_bridges_fail);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! This module holds the validated, typed form that checks consume; nothing downstream sees raw strings:
 //! CIDRs are parsed and regexes compiled at load time.
 
+pub mod defaults;
 pub mod init;
 pub mod load;
 pub mod schema;
@@ -24,6 +25,7 @@ pub struct Profile {
     pub node_network: NodeNetwork,
     /// Other NICs every node should have (storage, management networks).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_nics")]
     pub other_nics: Vec<NicExpectation>,
     #[serde(default)]
     pub bridges: BridgePolicy,
@@ -76,6 +78,7 @@ pub struct Profile {
     pub post_join: PostJoinSettings,
     /// Check IDs to skip (merged with `--skip`).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_strings")]
     pub skip: Vec<String>,
 }
 
@@ -105,6 +108,7 @@ pub struct NicExpectation {
     pub name: Option<String>,
     /// Other accepted names (e.g. `ens192` on VMware nodes).
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_strings")]
     pub alternatives: Vec<String>,
     /// Regex over the MAC (lower-case, colon-separated).
     #[serde(default)]
@@ -132,6 +136,7 @@ pub struct BridgePolicy {
     pub allowed: Vec<String>,
     /// Report docker0 and compose bridges as failures instead of warnings.
     #[serde(default)]
+    #[serde(deserialize_with = "validate::de_strict_bool")]
     pub docker_bridges_fail: bool,
 }
 
@@ -238,6 +243,21 @@ impl Encapsulation {
     }
     pub fn is_vxlan(self) -> bool {
         matches!(self, Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet)
+    }
+}
+
+impl CalicoSettings {
+    /// The families the profile autodetects (`calico.families`), typed.
+    pub fn family_list(&self) -> Vec<crate::facts::Family> {
+        let mut out = Vec::new();
+        for f in &self.families {
+            match f.to_ascii_lowercase().as_str() {
+                "ipv4" => out.push(crate::facts::Family::Ipv4),
+                "ipv6" => out.push(crate::facts::Family::Ipv6),
+                _ => {}
+            }
+        }
+        out
     }
 }
 

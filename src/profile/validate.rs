@@ -156,11 +156,83 @@ impl<'de, R: Rule> Deserialize<'de> for Checked<R> {
     }
 }
 
+/// The most entries any profile list (or the `sysctls` map) may hold. Real profiles hold a handful;
+/// the cap keeps a hostile or generated profile from costing time and memory that grows with its
+/// size squared (the range-overlap rule compares lists pairwise).
+pub const MAX_LIST_ENTRIES: usize = 1024;
+
+fn too_many<E: serde::de::Error>() -> E {
+    E::custom(format!(
+        "more than {MAX_LIST_ENTRIES} entries; a profile list holds at most {MAX_LIST_ENTRIES}"
+    ))
+}
+
+/// A list whose elements pass `R`, refused (at the first entry too many) beyond [`MAX_LIST_ENTRIES`].
 fn de_list<'de, R: Rule, D: Deserializer<'de>>(d: D) -> Result<Vec<R::Out>, D::Error> {
-    Ok(Vec::<Checked<R>>::deserialize(d)?
-        .into_iter()
-        .map(|c| c.0)
-        .collect())
+    struct Bounded<R>(std::marker::PhantomData<R>);
+    impl<'de, R: Rule> serde::de::Visitor<'de> for Bounded<R> {
+        type Value = Vec<R::Out>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Checked(item)) = seq.next_element::<Checked<R>>()? {
+                if out.len() == MAX_LIST_ENTRIES {
+                    return Err(too_many());
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Bounded::<R>(std::marker::PhantomData))
+}
+
+/// Elements with no rule of their own (checked by their own type, if at all).
+struct Unchecked<T>(std::marker::PhantomData<T>);
+impl<T: serde::de::DeserializeOwned> Rule for Unchecked<T> {
+    type Raw = T;
+    type Out = T;
+    fn apply(raw: T) -> Result<T, String> {
+        Ok(raw)
+    }
+}
+
+/// A list of plain strings (the skip list, NIC name alternatives), bounded like every other list.
+pub(super) fn de_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    de_list::<Unchecked<String>, D>(d)
+}
+
+/// `other_nics`, bounded like every other list.
+pub(super) fn de_nics<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<super::NicExpectation>, D::Error> {
+    de_list::<Unchecked<super::NicExpectation>, D>(d)
+}
+
+/// A boolean written as YAML 1.2 `true`/`false`: a quoted `"yes"`, `"no"` or `"true"` is a string, and
+/// refused rather than guessed at (the loader also refuses YAML 1.1's unquoted `yes`/`no`/`on`/`off`).
+pub(super) fn de_strict_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct StrictBool;
+    impl serde::de::Visitor<'_> for StrictBool {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("true or false")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+            Err(E::custom(format!(
+                "`{v}` is a string, not a boolean; write true or false without quotes"
+            )))
+        }
+    }
+    d.deserialize_any(StrictBool)
 }
 
 fn de_option<'de, R: Rule, D: Deserializer<'de>>(d: D) -> Result<Option<R::Out>, D::Error> {
@@ -323,11 +395,12 @@ pub(super) fn de_families<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
             "at least one address family is needed (ipv4, ipv6)",
         ));
     }
-    if families.len() == 2 && families[0] == families[1] {
-        return Err(D::Error::custom(format!(
-            "address family `{}` is listed twice",
-            families[0]
-        )));
+    for (i, family) in families.iter().enumerate() {
+        if families[..i].contains(family) {
+            return Err(D::Error::custom(format!(
+                "address family `{family}` is listed twice (calico.families is ipv4, ipv6 or both, each once)"
+            )));
+        }
     }
     Ok(families)
 }
@@ -340,8 +413,27 @@ pub(super) fn de_sysctls<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, String>, D::Error> {
     // Names are checked as keys, so an error points at the key itself.
-    let map = BTreeMap::<SysctlName, ScalarText>::deserialize(d)?;
-    Ok(map.into_iter().map(|(k, v)| (k.0, v.0)).collect())
+    struct BoundedMap;
+    impl<'de> serde::de::Visitor<'de> for BoundedMap {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping of sysctl names to values")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((SysctlName(name), ScalarText(value))) = map.next_entry()? {
+                if out.len() == MAX_LIST_ENTRIES {
+                    return Err(too_many());
+                }
+                out.insert(name, value);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(BoundedMap)
 }
 
 /// A sysctl name, checked when read.
@@ -403,9 +495,9 @@ pub struct Violation {
     pub message: String,
 }
 
-/// Rules that relate fields to each other; checked after a successful parse.
-pub fn cross_field_violations(profile: &Profile) -> Vec<Violation> {
-    let mut out = Vec::new();
+/// The first broken rule that relates fields to each other; checked after a successful parse. It stops
+/// at the first: a profile with thousands of overlapping ranges costs one message, not one per pair.
+pub fn first_cross_field_violation(profile: &Profile) -> Option<Violation> {
     let ranges: [(&str, &[IpNet]); 3] = [
         ("node_network.cidrs", &profile.node_network.cidrs),
         ("pod_cidrs", &profile.pod_cidrs),
@@ -414,15 +506,16 @@ pub fn cross_field_violations(profile: &Profile) -> Vec<Violation> {
     for (i, (name_a, list_a)) in ranges.iter().enumerate() {
         for (name_b, list_b) in &ranges[i + 1..] {
             for a in list_a.iter() {
-                for b in list_b.iter() {
-                    if a.contains(&b.network()) || b.contains(&a.network()) {
-                        out.push(Violation {
-                            path: name_b.to_string(),
-                            message: format!(
-                                "{name_a} `{a}` overlaps {name_b} `{b}`; node, pod and service ranges must be disjoint"
-                            ),
-                        });
-                    }
+                if let Some(b) = list_b
+                    .iter()
+                    .find(|b| a.contains(&b.network()) || b.contains(&a.network()))
+                {
+                    return Some(Violation {
+                        path: name_b.to_string(),
+                        message: format!(
+                            "{name_a} `{a}` overlaps {name_b} `{b}`; node, pod and service ranges must be disjoint"
+                        ),
+                    });
                 }
             }
         }
@@ -430,7 +523,7 @@ pub fn cross_field_violations(profile: &Profile) -> Vec<Violation> {
     if profile.ipv6 == Ipv6Expectation::Disabled
         && profile.calico.families.iter().any(|f| f == "ipv6")
     {
-        out.push(Violation {
+        return Some(Violation {
             path: "calico.families".into(),
             message: "calico.families has `ipv6` but `ipv6: disabled` says nodes have no IPv6"
                 .into(),
@@ -438,7 +531,7 @@ pub fn cross_field_violations(profile: &Profile) -> Vec<Violation> {
     }
     if let Some(nic) = &profile.node_network.nic {
         if nic.name.is_none() && nic.mac_pattern.is_none() && nic.pci_pattern.is_none() {
-            out.push(Violation {
+            return Some(Violation {
                 path: "node_network.nic".into(),
                 message: "node_network.nic needs a `name`, a `mac_pattern` or a `pci_pattern`"
                     .into(),
@@ -447,7 +540,7 @@ pub fn cross_field_violations(profile: &Profile) -> Vec<Violation> {
     }
     for (i, nic) in profile.other_nics.iter().enumerate() {
         if nic.name.is_none() && nic.mac_pattern.is_none() && nic.pci_pattern.is_none() {
-            out.push(Violation {
+            return Some(Violation {
                 path: format!("other_nics[{i}]"),
                 message: format!(
                     "other_nics[{i}] needs a `name`, a `mac_pattern` or a `pci_pattern`"
@@ -455,7 +548,7 @@ pub fn cross_field_violations(profile: &Profile) -> Vec<Violation> {
             });
         }
     }
-    out
+    None
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 
 use crate::checks::{Area, CheckResult, Context};
 use crate::escape::for_terminal;
-use crate::gather::node_setup::network_manager::spec_matches_name;
 use crate::profile::Encapsulation;
 
 pub const ID: &str = "NetworkManager-Calico";
@@ -49,11 +48,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let devices = calico_devices(ctx.profile.calico.encapsulation, ipv6);
     let unmanaged: Vec<&str> = devices
         .iter()
-        .filter(|(name, _)| {
-            nm.unmanaged_devices
-                .iter()
-                .any(|s| spec_matches_name(s, name))
-        })
+        .filter(|(name, _)| nm.leaves_unmanaged(name))
         .map(|(_, shown)| *shown)
         .collect();
     let managed: Vec<&str> = devices

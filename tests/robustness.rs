@@ -1,0 +1,206 @@
+//! Regression tests for what hostile or unusual input did to nodecheck: inputs that blocked forever,
+//! exit codes that hid a corrupt peer, profile init failing on common lab networks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{assert_exit, bin, fixture};
+
+/// Runs nodecheck and kills it if it has not finished within `limit` (a blocked read would hang the
+/// test run otherwise); `None` when it had to be killed.
+fn nodecheck_within(args: &[&std::ffi::OsStr], limit: Duration) -> Option<Output> {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nodecheck");
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().expect("wait").is_some() {
+            return Some(child.wait_with_output().expect("output"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("nodecheck-robust-")
+        .tempdir()
+        .expect("a scratch directory")
+}
+
+fn mkfifo(dir: &Path) -> PathBuf {
+    let fifo = dir.join("input.fifo");
+    let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success());
+    fifo
+}
+
+#[test]
+fn a_fifo_given_as_any_input_is_refused_at_once() {
+    let dir = scratch();
+    let fifo = mkfifo(dir.path());
+    let facts = fixture("incident/worker-41.json");
+    let f = fifo.as_os_str();
+    let w = facts.as_os_str();
+    let cases: Vec<(&str, Vec<&std::ffi::OsStr>)> = vec![
+        ("--facts", vec!["check".as_ref(), "--facts".as_ref(), f]),
+        (
+            "--profile",
+            vec![
+                "check".as_ref(),
+                "--facts".as_ref(),
+                w,
+                "--profile".as_ref(),
+                f,
+            ],
+        ),
+        (
+            "--peers",
+            vec![
+                "check".as_ref(),
+                "--facts".as_ref(),
+                w,
+                "--peers".as_ref(),
+                f,
+            ],
+        ),
+        (
+            "--baseline",
+            vec![
+                "check".as_ref(),
+                "--phase".as_ref(),
+                "post-boot".as_ref(),
+                "--facts".as_ref(),
+                w,
+                "--baseline".as_ref(),
+                f,
+            ],
+        ),
+        (
+            "calico --peers",
+            vec![
+                "calico".as_ref(),
+                "--facts".as_ref(),
+                w,
+                "--peers".as_ref(),
+                f,
+            ],
+        ),
+        (
+            "profile validate",
+            vec!["profile".as_ref(), "validate".as_ref(), f],
+        ),
+        (
+            "profile init --facts",
+            vec!["profile".as_ref(), "init".as_ref(), "--facts".as_ref(), f],
+        ),
+    ];
+    for (what, args) in cases {
+        let out = nodecheck_within(&args, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("{what} FIFO: nodecheck blocked for 20 s"));
+        assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("is a FIFO (named pipe), expected a regular file"),
+            "{what}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_ansible_module_refuses_a_fifo_without_blocking() {
+    let dir = scratch();
+    let fifo = mkfifo(dir.path());
+    let args_file = dir.path().join("args");
+    let args = serde_json::json!({"command": "check", "profile": fifo});
+    std::fs::write(&args_file, args.to_string()).unwrap();
+    let out = nodecheck_within(&[args_file.as_os_str()], Duration::from_secs(20))
+        .expect("the module blocked for 20 s on a FIFO");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON result");
+    assert_eq!(result["failed"], true, "{result}");
+    assert!(
+        result["msg"].as_str().unwrap_or("").contains("is a FIFO"),
+        "{result}"
+    );
+}
+
+#[test]
+fn calico_exits_2_on_a_corrupt_peer_like_check() {
+    let dir = scratch();
+    let corrupt = dir.path().join("worker-12.json");
+    std::fs::write(&corrupt, "{\"schema_version\": 1, \"host\": ").unwrap();
+    let facts = fixture("incident/worker-41.json");
+    for format in ["human", "json", "env", "kubectl", "operator"] {
+        let out = Command::new(bin())
+            .args(["calico", "--format", format, "--facts"])
+            .arg(&facts)
+            .arg("--peers")
+            .arg(&corrupt)
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("peer input") && stderr.contains("worker-12.json"),
+            "{format}: {stderr}"
+        );
+    }
+    let check = Command::new(bin())
+        .args(["check", "--facts"])
+        .arg(&facts)
+        .arg("--peers")
+        .arg(&corrupt)
+        .output()
+        .unwrap();
+    assert_exit(&check, 2);
+}
+
+#[test]
+fn profile_init_on_a_libvirt_network_flags_the_pod_cidr_conflict() {
+    let dir = scratch();
+    let text = std::fs::read_to_string(fixture("incident/worker-41.json"))
+        .unwrap()
+        .replace("10.20.41.", "192.168.122.");
+    let facts = dir.path().join("libvirt.json");
+    std::fs::write(&facts, text).unwrap();
+    let out_file = dir.path().join("profile.yaml");
+    let out = Command::new(bin())
+        .args(["profile", "init", "--facts"])
+        .arg(&facts)
+        .arg("--out")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("warning: the node network 192.168.122.0/24 overlaps the default pod_cidrs"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(&out_file).unwrap();
+    assert!(written.contains("# CONFLICT:"), "{written}");
+    let validate = Command::new(bin())
+        .args(["profile", "validate"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_exit(&validate, 0);
+
+    let bad = Command::new(bin())
+        .args(["profile", "init", "--facts"])
+        .arg(&facts)
+        .args(["--node-network", "10.20.41.5/24"])
+        .output()
+        .unwrap();
+    assert_exit(&bad, 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("host bits"));
+}
