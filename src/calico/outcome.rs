@@ -146,7 +146,7 @@ pub fn outcome(prediction: &Prediction, version: &CalicoVersion, state: NodeStat
 mod tests {
     use super::*;
     use crate::calico::predict::{predict, InternalIpOrigin, InternalIps, Model, NodeInput};
-    use crate::calico::testkit::host;
+    use crate::facts::testkit::host;
     use crate::facts::Family;
 
     fn predict_on(method: &str, version: &CalicoVersion) -> Prediction {

@@ -691,12 +691,7 @@ fn predict_can_reach(
             "dial udp{v}: address {destination}: no suitable address found"
         ));
     };
-    if let Some(holder) = node
-        .facts
-        .interfaces
-        .iter()
-        .find(|i| i.addresses.iter().any(|a| a.address == dest))
-    {
+    if let Some(holder) = crate::network::addresses::owner_of(node.facts, dest) {
         walk.warnings.push(format!(
             "{dest} is an address of this node (on {}): the kernel answers with {dest} itself, so calico-node selects it (a VIP held here); use an address that is on no node",
             &holder.name

@@ -2,8 +2,8 @@
 //! Calico version.
 
 use super::predict::*;
-use super::testkit::host;
 use super::version::CalicoVersion;
+use crate::facts::testkit::host;
 use crate::facts::{Facts, Family};
 
 enum Expect {

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::node_network::{
-    self, describe_nic, has_expected_name, join, pattern_mismatches, CidrSource, NodeNetwork,
+    self, describe_nic, has_expected_name, join, pattern_mismatches, NodeNetwork,
 };
 use super::{Area, CheckResult, Context};
 use crate::escape::shell_quote;
@@ -13,6 +13,7 @@ use crate::facts::{Facts, Family, Interface, KernelCmdline};
 use crate::network::addresses::{cidr_of, in_any, is_global};
 use crate::network::nic::pci_address;
 use crate::network::routes::default_route_devices;
+use crate::network::SubnetSource;
 use crate::profile::NicExpectation;
 
 const AREA: Area = Area::NodeNic;
@@ -269,7 +270,7 @@ fn naming_explanation(cmdline: &KernelCmdline, exp: &NicExpectation, actual: &In
 fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
     const ID: &str = "NodeNic-Address";
     let cidrs = net.cidrs_text();
-    if net.source == CidrSource::Unknown {
+    if net.source == SubnetSource::Unknown {
         let has_default = !default_route_devices(ctx.facts, Family::Ipv4).is_empty()
             || !default_route_devices(ctx.facts, Family::Ipv6).is_empty();
         let why = if has_default {
@@ -285,7 +286,7 @@ fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
         .fix("set node_network.cidrs in the profile, and give kubelet --node-ip (KUBELET_EXTRA_ARGS) or add a default route via the node NIC");
     }
     let origin = match &net.source {
-        CidrSource::DefaultRoute(devs) => {
+        SubnetSource::DefaultRoute(devs) => {
             format!(" (derived from the default route via {})", devs.join(", "))
         }
         _ => String::new(),

@@ -9,6 +9,8 @@
 pub mod load;
 pub mod node_setup;
 pub mod systemd;
+#[cfg(test)]
+pub mod testkit;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -26,11 +26,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .iter()
         .map(|p| judge(ctx, p, node_nic.as_deref()))
         .collect();
-    let status = judged
-        .iter()
-        .map(|(s, _, _)| *s)
-        .max()
-        .unwrap_or(Status::Ok);
+    let status = Status::worst(judged.iter().map(|(s, _, _)| *s)).unwrap_or(Status::Ok);
     let message = judged
         .iter()
         .map(|(_, m, _)| m.as_str())
@@ -49,13 +45,9 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     )]
 }
 
-/// The interface holding `ip` on this host.
+/// The interface holding `ip` on this host (`network`'s definition of address ownership).
 fn interface_of(ctx: &Context, ip: IpAddr) -> Option<String> {
-    ctx.facts
-        .interfaces
-        .iter()
-        .find(|i| i.addresses.iter().any(|a| a.address == ip))
-        .map(|i| i.name.clone())
+    crate::network::addresses::owner_of(ctx.facts, ip).map(|i| i.name.clone())
 }
 
 fn judge(

@@ -1,8 +1,8 @@
 //! The fleet as parity checks see it: this node and every peer, each with what its sources tell.
 //!
 //! A node may be known from a snapshot (full facts), from a kubectl node list, or from both. The
-//! node-network NIC of a node with facts is the interface carrying an address inside the profile's
-//! `node_network.cidrs` (first in kernel order), else the interface of the default route.
+//! node-network NIC of a node with facts is the first interface (in kernel order) holding a global
+//! address in its node subnets (`network::node_subnets`).
 
 use std::net::IpAddr;
 
@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use super::group::{Grouping, Member};
 use crate::checks::Context;
 use crate::facts::{Facts, Family, Interface};
-use crate::network::routes;
+use crate::network;
 use crate::peers::KubeNode;
 
 /// One node of the fleet.
@@ -136,28 +136,7 @@ pub fn node_views<'a>(ctx: &Context<'a>) -> Vec<NodeView<'a>> {
         .collect()
 }
 
-/// The interface carrying the node network (see the module documentation). When the facts do not
-/// keep the kernel's interface order (Ansible's), "first" means nothing: only a single carrier is one.
+/// The interface carrying the node network (see the module documentation).
 pub fn node_network_nic<'f>(facts: &'f Facts, cidrs: &[IpNet]) -> Option<&'f Interface> {
-    if !cidrs.is_empty() {
-        let mut carriers = facts.interfaces.iter().filter(|i| {
-            i.addresses
-                .iter()
-                .any(|a| cidrs.iter().any(|c| c.contains(&a.address)))
-        });
-        let first = carriers.next();
-        if !facts.interface_order_known() && carriers.next().is_some() {
-            return None;
-        }
-        return first;
-    }
-    default_route_interface(facts)
-}
-
-/// The interface of the preferred default route (the one the kernel uses), IPv4 before IPv6.
-fn default_route_interface(facts: &Facts) -> Option<&Interface> {
-    [Family::Ipv4, Family::Ipv6]
-        .into_iter()
-        .find_map(|family| routes::default_route_device(facts, family))
-        .and_then(|device| facts.interface(device))
+    network::node_nic(facts, &network::node_subnets(facts, cidrs))
 }
