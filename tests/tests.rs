@@ -17,6 +17,7 @@ mod dns_dnsmasq;
 mod drift_netns;
 mod facts_docker;
 mod facts_netns;
+mod fix;
 mod host_root;
 mod join_checks;
 mod packages;

@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod calico;
 pub mod check;
 pub mod facts;
+pub mod fix;
 pub mod profile;
 pub mod results;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calico(args) => calico::exec(args, color),
         Command::Profile(cmd) => profile::exec(cmd),
         Command::Baseline(cmd) => baseline::exec(cmd),
+        Command::Fix(args) => fix::exec(args),
         Command::GenerateAssets(args) => assets::exec(args),
     }
 }
@@ -33,10 +35,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn facts_from(
     path: Option<&std::path::Path>,
     host_root: &crate::host_root::HostRoot,
+    kubelet: &crate::cli::KubeletArgs,
 ) -> anyhow::Result<Facts> {
+    let kubeadm = kubelet.load()?;
     match path {
-        Some(p) => Ok(crate::facts::load::load_facts_file(p)?),
-        None => crate::gather::gather_facts(host_root),
+        Some(p) => {
+            let mut facts = crate::facts::load::load_facts_file(p)?;
+            if let Some(config) = kubeadm {
+                crate::gather::kubelet::apply_kubeadm_config(&mut facts, config);
+            }
+            Ok(facts)
+        }
+        None => crate::gather::gather_facts_with(host_root, kubeadm),
     }
 }
 

@@ -6,6 +6,7 @@
 //! and a saved snapshot can be checked on another machine. Interfaces and addresses keep the kernel's
 //! netlink dump order, never sorted, because Calico's choice depends on it.
 
+pub mod kubelet;
 pub mod load;
 pub mod node_setup;
 pub mod systemd;
@@ -18,7 +19,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 /// Version of the snapshot format. Bumped on any incompatible change; readers reject newer versions.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One host's facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,11 +43,15 @@ pub struct Facts {
     pub docker: Docker,
     pub runtime_sockets: Vec<RuntimeSocket>,
     pub listening_ports: Vec<ListeningPort>,
-    /// Join artefacts, kubelet and containerd services, cgroups, binaries, resources, clock,
-    /// firewalls and NetworkManager (`docs/facts.md`).
-    /// `null` in snapshots written before this section existed: the checks on it then skip.
+    /// Join artefacts, kubelet and containerd services, cgroups, binaries, resources, clock and
+    /// NetworkManager (`docs/facts.md`); `null` in snapshots written before this section existed,
+    /// which are then judged without the checks on it.
     #[serde(default)]
     pub node_setup: Option<node_setup::NodeSetup>,
+    /// What decides kubelet's node address (flags, node name, name resolution); `null` in snapshots
+    /// of schema version 1, which did not gather it.
+    #[serde(default)]
+    pub kubelet: Option<kubelet::KubeletFacts>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
     #[serde(default, deserialize_with = "load::unique_keys")]
     pub unavailable: BTreeMap<String, String>,

@@ -40,6 +40,7 @@ pub fn host(name: &str) -> HostBuilder {
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
         node_setup: None,
+        kubelet: None,
         unavailable: BTreeMap::new(),
     };
     HostBuilder { facts }.link("lo", None, &["127.0.0.1/8", "::1/128"])

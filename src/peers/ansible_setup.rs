@@ -33,6 +33,7 @@ const UNKNOWN: &[&str] = &[
     "docker.networks",
     "runtime_sockets",
     "listening_ports",
+    "kubelet",
     "host.os.pretty_name",
 ];
 
@@ -209,6 +210,7 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
         node_setup: None,
+        kubelet: None,
         unavailable,
     })
 }

@@ -29,7 +29,7 @@ pub enum Versioned {
 }
 
 pub fn gather_service(root: &HostRoot, unit_name: &str, versioned: Versioned) -> ServiceState {
-    let unit = super::super::systemd::read_service(root.dir(), unit_name);
+    let unit = super::super::systemd::read_service(root, unit_name);
     let enabled_by = if unit.is_some() {
         enablement_links(root, unit_name)
     } else {
