@@ -27,11 +27,13 @@ pub mod bridges;
 pub mod calico;
 pub mod calico_health;
 pub mod cluster_dns;
+pub mod data_plane;
 pub mod drift;
 pub mod host;
 #[cfg(test)]
 mod id_contract;
 pub mod ipv6;
+pub mod join;
 pub mod kernel;
 pub mod kubelet;
 pub mod modules;
@@ -131,6 +133,8 @@ pub enum Area {
     CalicoHealth,
     Routes,
     ClusterDns,
+    Join,
+    DataPlane,
 }
 
 impl Area {
@@ -152,6 +156,8 @@ impl Area {
             Area::CalicoHealth => "Calico health",
             Area::Routes => "routes",
             Area::ClusterDns => "cluster DNS",
+            Area::Join => "kubeadm join",
+            Area::DataPlane => "data plane",
         }
     }
 }
@@ -286,6 +292,8 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
+    results.extend(join::evaluate(ctx));
+    results.extend(data_plane::evaluate(ctx));
     results.extend(calico::evaluate(ctx));
     results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {
