@@ -19,6 +19,7 @@ mod facts_docker;
 mod facts_netns;
 mod fix;
 mod host_root;
+mod kubelet_node_ip;
 mod packages;
 mod peers;
 mod peers_netns;
