@@ -568,3 +568,35 @@ fn fix_live_sysctl_in_a_network_namespace_applies_and_rolls_back() {
     assert_eq!(after.trim(), "0");
     assert_eq!(left, 0, "the drop-in was not removed");
 }
+
+#[test]
+fn fix_rollback_undoes_an_interrupted_run_including_an_unrecorded_write() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    let before = tree(r);
+    assert_exit(&fix(r, &["--apply"]), 0);
+    // Make the record look like a crash right after the last file was renamed into place, before the
+    // manifest said so.
+    let runs = r.join("var/lib/nodecheck/fix");
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest_path = run.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["status"] = "applying".into();
+    let last = manifest["steps"].as_array().unwrap().len() - 1;
+    manifest["steps"][last]["done"] = false.into();
+    manifest["side_effects_run"] = serde_json::json!([]);
+    std::fs::write(&manifest_path, serde_json::to_string(&manifest).unwrap()).unwrap();
+    let history = json_stdout(&fix(r, &["--history", "--format", "json"]));
+    assert_eq!(history[0]["status"], "applying");
+    assert_exit(&fix(r, &["--rollback"]), 0);
+    assert_same_tree(&tree(r), &before, "rollback of an interrupted run");
+}
