@@ -73,6 +73,31 @@ pub struct FactsArgs {
     pub format: FactsFormat,
     #[command(flatten)]
     pub host: HostRootArgs,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
+}
+
+/// kubelet inputs that are not on the host yet before the join.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KubeletArgs {
+    /// The kubeadm InitConfiguration/JoinConfiguration (v1beta3 or v1beta4) this node will join
+    /// with: its nodeRegistration.name and kubeletExtraArgs stand in for the flags kubeadm writes
+    /// to /var/lib/kubelet/kubeadm-flags.env at join time.
+    #[arg(long, value_name = "FILE")]
+    pub kubeadm_config: Option<PathBuf>,
+}
+
+impl KubeletArgs {
+    /// The parsed configuration (bad input when the file is not a usable kubeadm configuration).
+    pub fn load(
+        &self,
+    ) -> Result<Option<crate::facts::kubelet::KubeadmNodeRegistration>, crate::error::BadInput>
+    {
+        self.kubeadm_config
+            .as_deref()
+            .map(crate::gather::kubeadm_config::read_kubeadm_config)
+            .transpose()
+    }
 }
 
 /// Where the live host's files are read from (every command that gathers facts takes it).
@@ -107,6 +132,8 @@ pub struct InputArgs {
     pub peers: Vec<PathBuf>,
     #[command(flatten)]
     pub host: HostRootArgs,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub mod fix;
 pub mod gather;
 pub mod host_root;
 pub mod input;
+pub mod kubelet;
 pub mod network;
 pub mod output;
 pub mod peers;

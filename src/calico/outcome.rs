@@ -161,6 +161,8 @@ mod tests {
             internal_ips: InternalIps {
                 addresses: vec![],
                 origin: InternalIpOrigin::Unknown,
+                reason: None,
+                dns_dependent: false,
             },
             kernel_reach: &[],
         };

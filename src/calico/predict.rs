@@ -36,9 +36,14 @@ const TRACE_LIMIT: usize = 24;
 pub enum InternalIpOrigin {
     /// `status.addresses` of the node in `kubectl get nodes -o json` input.
     Kubectl,
-    /// No Node object given: kubelet's default without `--node-ip` (the default-route interface's
-    /// address) is assumed.
-    KubeletDefault,
+    /// No Node object given: the address kubelet will register, predicted from this node's kubelet
+    /// inputs (`crate::kubelet`).
+    KubeletModel,
+    /// No Node object and no kubelet inputs (a snapshot without them): kubelet's last resort, the
+    /// default-route interface's address, is assumed.
+    KubeletAssumed,
+    /// A cloud provider sets the node's addresses and no Node object was given.
+    CloudProvider,
     /// Neither is known.
     Unknown,
 }
@@ -48,6 +53,12 @@ pub enum InternalIpOrigin {
 pub struct InternalIps {
     pub addresses: Vec<String>,
     pub origin: InternalIpOrigin,
+    /// How kubelet's choice was made, when it was predicted (`/etc/hosts line 2 maps …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The prediction depends on DNS answering when kubelet starts.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dns_dependent: bool,
 }
 
 /// The kernel's answer to a UDP connect towards `destination` on the live host.
@@ -796,10 +807,31 @@ fn predict_internal_ip(
                 ),
             }
         }
-        InternalIpOrigin::KubeletDefault => walk.notes.push(format!(
-            "assumed: no Kubernetes Node object for {} was given, so kubelet's default node IP (the default-route interface's address) stands in for its InternalIP",
+        InternalIpOrigin::CloudProvider => {
+            return Verdict::Undetermined {
+                reason: format!(
+                    "the cloud provider sets the InternalIP of {}: give `kubectl get nodes -o json` output with --peers",
+                    &node.name
+                ),
+            }
+        }
+        InternalIpOrigin::KubeletAssumed => walk.notes.push(format!(
+            "assumed: no Kubernetes Node object and no kubelet inputs for {} were given, so kubelet's last resort (the default-route interface's address) stands in for its InternalIP",
             &node.name
         )),
+        InternalIpOrigin::KubeletModel => {
+            let reason = node.internal_ips.reason.as_deref().unwrap_or("no reason");
+            walk.step(format!(
+                "no Node object for {} was given; kubelet's InternalIP there is predicted: {reason}",
+                &node.name
+            ));
+            if node.internal_ips.dns_dependent {
+                walk.notes.push(format!(
+                    "kubelet's InternalIP on {} depends on DNS answering when it starts",
+                    &node.name
+                ));
+            }
+        }
         InternalIpOrigin::Kubectl => {}
     }
     let Some(ip) = node

@@ -437,16 +437,39 @@ pub fn candidate_methods(
 fn assumption_warnings(fleet: &Fleet, method: &str) -> Vec<String> {
     let mut out = Vec::new();
     if method.starts_with("kubernetes-internal-ip") {
-        let assumed: Vec<&str> = fleet
-            .nodes
-            .iter()
-            .filter(|n| n.input.internal_ips.origin != super::predict::InternalIpOrigin::Kubectl)
-            .map(|n| n.name())
-            .collect();
+        use super::predict::InternalIpOrigin;
+        let with_origin = |origin: InternalIpOrigin| -> Vec<&str> {
+            fleet
+                .nodes
+                .iter()
+                .filter(|n| n.input.internal_ips.origin == origin)
+                .map(|n| n.name())
+                .collect()
+        };
+        let assumed = with_origin(InternalIpOrigin::KubeletAssumed);
         if !assumed.is_empty() {
             out.push(format!(
-                "verified against kubelet's default node IP (the default-route interface's address) on {}: no `kubectl get nodes -o json` input names them; a --node-ip elsewhere changes the answer",
+                "assumed: verified against kubelet's last resort (the default-route interface's address) on {}: neither `kubectl get nodes -o json` input nor kubelet inputs name their InternalIP; a --node-ip or /etc/hosts line there changes the answer",
                 assumed.join(", ")
+            ));
+        }
+        let predicted = with_origin(InternalIpOrigin::KubeletModel);
+        if !predicted.is_empty() {
+            out.push(format!(
+                "verified against the InternalIP kubelet will register on {} (predicted from its flags, /etc/hosts, DNS and routes; see Kubelet-NodeIP)",
+                predicted.join(", ")
+            ));
+        }
+        let dns: Vec<&str> = fleet
+            .nodes
+            .iter()
+            .filter(|n| n.input.internal_ips.dns_dependent)
+            .map(|n| n.name())
+            .collect();
+        if !dns.is_empty() {
+            out.push(format!(
+                "kubelet's InternalIP depends on DNS answering on {}: pin --node-ip there before relying on kubernetes-internal-ip",
+                dns.join(", ")
             ));
         }
     }

@@ -13,6 +13,7 @@ pub mod drift;
 pub mod host;
 pub mod ipv6;
 pub mod kernel;
+pub mod kubelet;
 pub mod modules;
 pub mod node_network;
 pub mod node_nic;
@@ -239,6 +240,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let mut results = Vec::new();
     results.extend(host::evaluate(ctx));
     results.extend(node_nic::evaluate(ctx));
+    results.extend(kubelet::evaluate(ctx));
     results.extend(bridges::evaluate(ctx));
     results.extend(kernel::evaluate(ctx));
     results.extend(ipv6::evaluate(ctx));

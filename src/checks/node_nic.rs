@@ -509,16 +509,30 @@ fn default_route(facts: &Facts, net: &NodeNetwork) -> CheckResult {
     if problems.is_empty() {
         CheckResult::ok(ID, AREA, fine.join("; ")).with("interface", nic.name.clone())
     } else {
-        let node_ip = net
-            .carriers
-            .iter()
-            .find(|(i, _)| i.name == nic.name)
-            .and_then(|(_, a)| a.first())
-            .map(|a| a.address.to_string())
-            .unwrap_or_else(|| "<node address>".to_string());
-        CheckResult::warn(ID, AREA, problems.join("; ") + "; kubeadm and kubelet pick the node address from the default route")
+        let prediction = crate::kubelet::predict_node_ip(facts);
+        let consequence = match (prediction.step, prediction.primary()) {
+            (crate::kubelet::Step::DefaultRoute, Some(ip)) => format!(
+                "; kubelet registers the default route's address {ip} as the InternalIP (see Kubelet-NodeIP)"
+            ),
+            (crate::kubelet::Step::CloudProvider, _) => {
+                "; kubelet's address comes from the cloud provider, not the default route".to_string()
+            }
+            (_, Some(ip)) => format!(
+                "; kubelet does not follow the default route here: it registers {ip} ({}; see Kubelet-NodeIP)",
+                prediction.reason
+            ),
+            (_, None) => "; kubelet will register no address (see Kubelet-NodeIP)".to_string(),
+        };
+        let pinned = super::kubelet::node_network_addresses(net);
+        let pin = if pinned.is_empty() {
+            "kubelet --node-ip=<node address> (KUBELET_EXTRA_ARGS)".to_string()
+        } else {
+            let pin = crate::kubelet::pin::node_ip_pin(facts, &pinned);
+            format!("kubelet `{}` in {}", pin.line, pin.file)
+        };
+        CheckResult::warn(ID, AREA, problems.join("; ") + &consequence)
             .with("interface", nic.name.clone())
-            .fix(format!("route the default via {}, or pin the address: kubelet --node-ip={node_ip} (KUBELET_EXTRA_ARGS) and kubeadm join --apiserver-advertise-address on control planes", nic.name))
+            .fix(format!("route the default via {}, or pin the address: {pin} and kubeadm join --apiserver-advertise-address on control planes", nic.name))
     }
 }
 

@@ -152,7 +152,11 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     )?;
     let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
-    let facts: Facts = super::facts_from(args.input.facts.as_deref(), &args.input.host.resolve()?)?;
+    let facts: Facts = super::facts_from(
+        args.input.facts.as_deref(),
+        &args.input.host.resolve()?,
+        &args.input.kubelet,
+    )?;
     let live = args.input.facts.is_none();
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let families = match args.family {

@@ -35,10 +35,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn facts_from(
     path: Option<&std::path::Path>,
     host_root: &crate::host_root::HostRoot,
+    kubelet: &crate::cli::KubeletArgs,
 ) -> anyhow::Result<Facts> {
+    let kubeadm = kubelet.load()?;
     match path {
-        Some(p) => Ok(crate::facts::load::load_facts_file(p)?),
-        None => crate::gather::gather_facts(host_root),
+        Some(p) => {
+            let mut facts = crate::facts::load::load_facts_file(p)?;
+            if let Some(config) = kubeadm {
+                crate::gather::kubelet::apply_kubeadm_config(&mut facts, config);
+            }
+            Ok(facts)
+        }
+        None => crate::gather::gather_facts_with(host_root, kubeadm),
     }
 }
 

@@ -6,6 +6,7 @@
 //! and a saved snapshot can be checked on another machine. Interfaces and addresses keep the kernel's
 //! netlink dump order, never sorted, because Calico's choice depends on it.
 
+pub mod kubelet;
 pub mod load;
 pub mod systemd;
 #[cfg(test)]
@@ -17,7 +18,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 /// Version of the snapshot format. Bumped on any incompatible change; readers reject newer versions.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One host's facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,10 @@ pub struct Facts {
     pub docker: Docker,
     pub runtime_sockets: Vec<RuntimeSocket>,
     pub listening_ports: Vec<ListeningPort>,
+    /// What decides kubelet's node address (flags, node name, name resolution); `null` in snapshots
+    /// of schema version 1, which did not gather it.
+    #[serde(default)]
+    pub kubelet: Option<kubelet::KubeletFacts>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
     #[serde(default, deserialize_with = "load::unique_keys")]
     pub unavailable: BTreeMap<String, String>,

@@ -39,6 +39,7 @@ pub fn host(name: &str) -> HostBuilder {
         docker: Docker::default(),
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
+        kubelet: None,
         unavailable: BTreeMap::new(),
     };
     HostBuilder { facts }.link("lo", None, &["127.0.0.1/8", "::1/128"])

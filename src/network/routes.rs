@@ -1,7 +1,7 @@
 //! Route arithmetic over a facts snapshot: the default routes (multipath next hops included), the kernel's
 //! source-address choice for a destination (what Calico's `can-reach=` sees when judged from a snapshot),
-//! the default-route interface's subnets (the node network when the profile names none), and kubelet's
-//! default node IP.
+//! the default-route interface's subnets (the node network when the profile names none). kubelet's
+//! node IP is modelled in `crate::kubelet`.
 
 use std::net::IpAddr;
 
@@ -231,17 +231,4 @@ pub fn default_route_subnets(facts: &Facts, family: Family) -> (Vec<IpNet>, Vec<
         }
     }
     (subnets, devices)
-}
-
-/// kubelet's node IP without `--node-ip` or a cloud provider, approximated by its last resort
-/// (`ChooseHostInterface`): the first global address of the default-route interface, IPv4 routes
-/// first. kubelet reports one address, so a dual-stack node gets no IPv6 InternalIP this way.
-pub fn kubelet_default_node_ip(facts: &Facts) -> Option<IpAddr> {
-    [Family::Ipv4, Family::Ipv6].into_iter().find_map(|family| {
-        let device = default_route_device(facts, family)?;
-        addresses_of(facts, device, family)
-            .into_iter()
-            .map(|a| a.address)
-            .find(is_global_unicast)
-    })
 }

@@ -33,6 +33,7 @@ const UNKNOWN: &[&str] = &[
     "docker.networks",
     "runtime_sockets",
     "listening_ports",
+    "kubelet",
     "host.os.pretty_name",
 ];
 
@@ -208,6 +209,7 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
         },
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
+        kubelet: None,
         unavailable,
     })
 }
