@@ -6,10 +6,10 @@
 use std::net::IpAddr;
 
 use super::node_ip::{predict_node_ip, Step};
-use crate::calico::testkit::host;
 use crate::facts::kubelet::{
     DnsLookup, DnsLookupStatus, FlagValue, HostsEntry, KubeletFacts, KubeletFlags, NameLookup,
 };
+use crate::facts::testkit::host;
 use crate::facts::Facts;
 
 fn flag(value: &str) -> Option<FlagValue> {
