@@ -160,6 +160,11 @@ pub struct CheckArgs {
     /// Calico version to model (overrides the profile).
     #[arg(long, value_name = "VERSION")]
     pub calico_version: Option<String>,
+    /// The Calico configuration the cluster runs: a calico-node DaemonSet (calico.yaml or `kubectl get
+    /// ds calico-node -o yaml|json`), an operator Installation, tigera-operator Helm values, or a
+    /// kubectl List of them; `-` reads stdin. Its method is the current one, ahead of the profile's.
+    #[arg(long, value_name = "PATH")]
+    pub calico_config: Option<PathBuf>,
     /// Felix health port on localhost (post-join, post-boot). Default: the profile's
     /// post_join.felix_health_port, else 9099.
     #[arg(long, value_name = "PORT")]
@@ -219,6 +224,11 @@ pub struct CalicoArgs {
     /// Calico version to model (decides first-found's exclusion list). Overrides the profile.
     #[arg(long, value_name = "VERSION")]
     pub calico_version: Option<String>,
+    /// The Calico configuration the cluster runs: a calico-node DaemonSet (calico.yaml or `kubectl get
+    /// ds calico-node -o yaml|json`), an operator Installation, tigera-operator Helm values, or a
+    /// kubectl List of them; `-` reads stdin. Its method is the current one, ahead of the profile's.
+    #[arg(long, value_name = "PATH")]
+    pub calico_config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CalicoFormat::Human)]
     pub format: CalicoFormat,

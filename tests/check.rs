@@ -42,6 +42,7 @@ fn run(facts: &Facts, profile: &Profile, phase: Phase) -> Vec<CheckResult> {
         baseline: None,
         live: None,
         this_node_kube: None,
+        calico_deployed: None,
     })
 }
 

@@ -6,6 +6,7 @@ mod util;
 mod ansible;
 mod ansible_facts;
 mod calico;
+mod calico_config;
 mod calico_fleet;
 mod calico_peers;
 mod check;

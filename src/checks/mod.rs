@@ -233,6 +233,8 @@ pub struct Context<'a> {
     pub live: Option<&'a crate::probes::LiveProbes>,
     /// Kubernetes' view of this node, when a `--peers` kubectl node list holds it.
     pub this_node_kube: Option<&'a crate::peers::KubeNode>,
+    /// The Calico configuration the cluster runs (`--calico-config`).
+    pub calico_deployed: Option<&'a crate::calico::deployed::DeployedCalico>,
 }
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.

@@ -13,6 +13,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             .iter()
             .chain(args.input.peers.iter())
             .chain(args.baseline.iter())
+            .chain(args.calico_config.iter())
             .map(|p| p.as_path()),
     )?;
     let (mut profile, origin) =
@@ -29,6 +30,20 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         }
         profile.calico.version = Some(version.clone());
     }
+    let deployed = args
+        .calico_config
+        .as_deref()
+        .map(crate::calico::deployed::load)
+        .transpose()?;
+    if let Some(version) = deployed.as_ref().and_then(|d| d.version.as_ref()) {
+        if args.calico_version.is_none()
+            && version
+                .parse::<crate::calico::version::CalicoVersion>()
+                .is_ok()
+        {
+            profile.calico.version = Some(version.clone());
+        }
+    }
     let host_root = args.input.host.resolve()?;
     let facts = super::facts_from(args.input.facts.as_deref(), &host_root, &args.input.kubelet)?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
@@ -42,6 +57,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         baseline: baseline.as_ref(),
         live: live.as_ref(),
         this_node_kube: peer_set.this_node.as_ref(),
+        calico_deployed: deployed.as_ref(),
     };
     let mut results = crate::checks::evaluate(&ctx);
     if !args.input.peers.is_empty() {
