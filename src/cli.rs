@@ -177,6 +177,9 @@ pub struct CheckArgs {
     /// kubelet config's clusterDomain, else cluster.local.
     #[arg(long, value_name = "DOMAIN", value_parser = crate::probes::config::parse_cluster_domain)]
     pub cluster_domain: Option<String>,
+    /// API server endpoint to reach (TCP, 2 s), in addition to the profile's api_server.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_api_server)]
+    pub api_server: Option<String>,
     /// The kubelet configuration holding clusterDNS and clusterDomain. Default:
     /// /var/lib/kubelet/config.yaml (under --host-root when given).
     #[arg(long, value_name = "FILE")]
@@ -189,6 +192,10 @@ pub struct CheckArgs {
     /// textfile collector. Skipped with a notice when FILE's directory does not exist.
     #[arg(long, value_name = "FILE")]
     pub textfile: Option<PathBuf>,
+}
+
+fn parse_api_server(text: &str) -> Result<String, String> {
+    crate::profile::validate::check_endpoint(text).map(|_| text.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

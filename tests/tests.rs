@@ -20,6 +20,7 @@ mod facts_docker;
 mod facts_netns;
 mod fix;
 mod host_root;
+mod join_checks;
 mod packages;
 mod peers;
 mod peers_netns;
