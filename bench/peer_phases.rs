@@ -55,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         baseline: None,
         live: None,
         this_node_kube: set.this_node.as_ref(),
+        calico_deployed: None,
     };
     reset_peak();
     let start = Instant::now();

@@ -74,6 +74,7 @@ fn analyse(
         profile_cidrs: &cidrs,
         extra_methods: extra,
         only_recommendation: false,
+        deployed: None,
     };
     analyse_family(&model, &fleet, Family::Ipv4, &settings)
 }

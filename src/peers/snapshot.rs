@@ -14,9 +14,10 @@ use crate::facts::kubelet::KubeletFacts;
 use crate::facts::{Facts, Host, Interface, Ipv6State, Route, RuntimeSocket, SCHEMA_VERSION};
 
 /// A snapshot as a peer: the parts of [`Facts`] that the fleet checks (parity, uniqueness, the
-/// Calico model and kubelet's node address, routes) read on other nodes. The other sections — sysctls, modules, swap, Docker,
-/// listening ports, what could not be gathered — are only this node's business: they must be JSON,
-/// and are skipped without being kept. Unknown keys are still refused, as for any snapshot.
+/// Calico model and kubelet's node address, routes) read on other nodes. The other sections —
+/// sysctls, modules, swap, Docker, listening ports, node setup, what could not be gathered — are only
+/// this node's business: they must be JSON, and are skipped without being kept. Unknown keys are
+/// still refused, as for any snapshot.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerSnapshot {
@@ -41,6 +42,8 @@ pub struct PeerSnapshot {
     _listening_ports: IgnoredAny,
     #[serde(default)]
     kubelet: Option<KubeletFacts>,
+    #[serde(rename = "node_setup", default)]
+    _node_setup: IgnoredAny,
     #[serde(rename = "unavailable", default)]
     _unavailable: IgnoredAny,
 }
@@ -63,6 +66,7 @@ impl PeerSnapshot {
             runtime_sockets: self.runtime_sockets,
             listening_ports: Vec::new(),
             kubelet: self.kubelet,
+            node_setup: None,
             unavailable: Default::default(),
         };
         compact(&mut facts);

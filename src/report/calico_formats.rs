@@ -217,6 +217,7 @@ mod tests {
             profile_cidrs: &[],
             extra_methods: &[],
             only_recommendation: false,
+            deployed: None,
         };
         let mut f = analyse_family(&model, &fleet, Family::Ipv4, &settings);
         f.recommendation.chosen.as_mut().unwrap().method = method.to_string();
