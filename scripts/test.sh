@@ -26,10 +26,10 @@ bash packaging/build.sh
 step "unit and integration tests"
 cargo test --locked -- --test-threads=2
 
-# The goal is 64 MiB (bench/fleet-memory.sh's default); the guard holds the measured level (about 93 MiB
+# The goal is 64 MiB (bench/fleet-memory.sh's default); the guard holds the measured level (91-125 MiB
 # on 2026-12-02) with some margin until the goal is reached, so that a regression fails here.
-step "fleet-scale memory: 10,000 peers on the static binary (fails over 112 MiB peak; time is only reported)"
-LIMIT_MIB=112 bash bench/fleet-memory.sh
+step "fleet-scale memory: 10,000 peers on the static binary (fails over 144 MiB peak; time is only reported)"
+LIMIT_MIB=144 bash bench/fleet-memory.sh
 
 step "package install tests"
 bash packaging/test-packages.sh
