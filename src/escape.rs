@@ -20,6 +20,24 @@ pub fn for_terminal(s: &str) -> String {
     out
 }
 
+/// How much of one value a table cell shows: comfy-table's wrapping costs time that grows faster than
+/// the cell (a 1 MB sysctl value took 39 s to lay out). Machine formats (JSON) keep every value whole.
+pub const MAX_CELL_CHARS: usize = 1000;
+
+/// [`for_terminal`] of at most [`MAX_CELL_CHARS`] characters of `s`, saying how much was left out.
+pub fn for_terminal_cell(s: &str) -> String {
+    match s.char_indices().nth(MAX_CELL_CHARS) {
+        None => for_terminal(s),
+        Some((cut, _)) => {
+            let left_out = s[cut..].chars().count();
+            format!(
+                "{}… ({left_out} more characters; --format json has the whole value)",
+                for_terminal(&s[..cut])
+            )
+        }
+    }
+}
+
 fn is_invisible_or_control(c: char) -> bool {
     let u = c as u32;
     (0x80..=0x9f).contains(&u)
@@ -59,6 +77,15 @@ mod tests {
         assert_eq!(for_terminal("néé"), "néé");
         assert_eq!(for_terminal("a\u{202e}b"), "a\\u{202e}b");
         assert_eq!(for_terminal("a\\b"), "a\\\\b");
+    }
+
+    #[test]
+    fn long_cells_are_cut_with_a_note() {
+        assert_eq!(for_terminal_cell("a\x1b"), "a\\x1b");
+        let long = "é".repeat(MAX_CELL_CHARS + 5);
+        let cell = for_terminal_cell(&long);
+        assert!(cell.starts_with(&"é".repeat(MAX_CELL_CHARS)));
+        assert!(cell.ends_with("… (5 more characters; --format json has the whole value)"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Peer input: other nodes' facts, from nodecheck snapshots, Ansible fact caches or `kubectl get nodes -o json`.
 
 pub mod ansible;
-mod detect;
+pub mod detect;
 pub mod identity;
 pub mod kubectl;
 pub mod load;
