@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Builds what nodecheck ships: the fully static x86_64-unknown-linux-musl release binary, the files
 # generated from its command line (man pages, shell completions), the /etc profile and the copyright file,
-# then the .deb (cargo-deb) and the .rpm (cargo-generate-rpm). Outputs land in dist/.
+# then the .deb (cargo-deb) and the .rpm (rpmbuild, from packaging/rpm/nodecheck.spec). Outputs land in
+# dist/.
 #
-# Needs: rustup (the musl target is added if missing), cargo-deb and cargo-generate-rpm (installed with
-# `cargo install --locked` if missing), gzip, file. Run from anywhere; works on the checkout it lives in.
+# The .rpm is built with rpmbuild rather than cargo-generate-rpm: an rpm must own the directories it
+# makes (or `rpm -e` leaves them behind), and cargo-generate-rpm 0.21.1, the latest, fails on its own
+# directory assets (`dir = true`: "No such file or directory") and cannot ship a symlink.
+#
+# Needs: rustup (the musl target is added if missing), cargo-deb (installed with `cargo install --locked`
+# if missing), rpmbuild (Debian package rpm), gzip, file. Run from anywhere; works on the checkout it
+# lives in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +19,6 @@ BIN="target/$TARGET/release/nodecheck"
 ASSETS=target/assets
 DIST=dist
 CARGO_DEB_VERSION=3.8.0
-CARGO_GENERATE_RPM_VERSION=0.21.1
 
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -33,7 +38,7 @@ install_tool() { # <cargo subcommand binary> <crate> <version>
     fi
 }
 install_tool cargo-deb cargo-deb "$CARGO_DEB_VERSION"
-install_tool cargo-generate-rpm cargo-generate-rpm "$CARGO_GENERATE_RPM_VERSION"
+command -v rpmbuild >/dev/null || die "rpmbuild is missing (Debian package rpm; scripts/setup-test-env.sh installs it)"
 
 step "building the static release binary ($TARGET)"
 cargo build --release --locked --target "$TARGET"
@@ -86,7 +91,18 @@ step "building the .deb"
 mkdir -p "$DIST"
 cargo deb --no-build --target "$TARGET" --output "$DIST/" >/dev/null
 step "building the .rpm"
-cargo generate-rpm --target "$TARGET" --output "$DIST/" >/dev/null
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+license=$(sed -n 's/^license = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+rm -rf target/rpmbuild "$DIST"/nodecheck-*.rpm
+if ! rpmbuild_log=$(rpmbuild -bb --quiet \
+    --define "_topdir $PWD/target/rpmbuild" \
+    --define "nodecheck_version $version" \
+    --define "nodecheck_license $license" \
+    --define "nodecheck_source $PWD" \
+    packaging/rpm/nodecheck.spec 2>&1); then
+    die "rpmbuild failed: $rpmbuild_log"
+fi
+cp target/rpmbuild/RPMS/x86_64/nodecheck-"$version"-1.x86_64.rpm "$DIST/"
 
 step "done"
 ls -l "$DIST"/*.deb "$DIST"/*.rpm

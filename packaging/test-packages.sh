@@ -3,10 +3,11 @@
 # meet it: the installed binary runs and is static, `man -w` finds the pages, `systemd-analyze verify`
 # accepts the installed units (and nothing enabled them), the conffile survives a reinstall, the Ansible
 # module's documentation renders; then inspects the .rpm (`rpm -qpl`, `rpm -qp --requires`); then removes
-# the .deb and checks that nothing but the conffile is left, and purges it.
+# the .deb and checks that nothing but the conffile is left, and purges it. Last, it runs
+# packaging/test-under-systemd.sh: both packages installed in a Debian 12 root under systemd as PID 1.
 #
-# Needs root, dpkg, rpm, man-db, systemd (systemd-analyze), file. Prints "N passed, M failed"; exits 1 on
-# any failure. Refuses to run when a nodecheck package is already installed (it would remove it).
+# Needs root, dpkg, rpm, man-db, systemd (systemd-analyze), file; Docker and debootstrap for the systemd
+# part. Prints "N passed, M failed" (both parts counted); exits 1 on any failure. Refuses to run when a nodecheck package is already installed (it would remove it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -120,7 +121,8 @@ for f in /usr/bin/nodecheck /usr/share/man/man1/nodecheck.1.gz /usr/share/man/ma
     /usr/share/fish/vendor_completions.d/nodecheck.fish /usr/lib/systemd/system/nodecheck-post-boot.service \
     /usr/lib/systemd/system/nodecheck-post-boot.timer /usr/share/nodecheck/profiles/default.yaml \
     /etc/nodecheck/profile.yaml /usr/share/nodecheck/ansible/library/nodecheck.yml \
-    /usr/share/nodecheck/ansible/playbook.yml /usr/share/licenses/nodecheck/copyright; do
+    /usr/share/nodecheck/ansible/library/nodecheck /usr/share/nodecheck/ansible/playbook.yml \
+    /usr/share/licenses/nodecheck/copyright; do
     grep -qx "$f" <<<"$rpm_files" && pass "rpm -qpl lists $f" || fail "rpm -qpl lists $f" "$rpm_files"
 done
 config_flags=$(rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$RPM" 2>&1 | grep '^/etc/nodecheck/profile.yaml ')
@@ -166,6 +168,23 @@ done <<<"$packaged_files"
 
 check "dpkg -P purges the package" dpkg -P nodecheck
 [[ ! -e /etc/nodecheck ]] && pass "dpkg -P removes /etc/nodecheck" || fail "dpkg -P removes /etc/nodecheck" "$(ls -la /etc/nodecheck 2>&1)"
+
+# The packages on a real init: systemd as PID 1 in a Debian 12 root, the .deb and the .rpm installed there
+# and the units exercised (packaging/test-under-systemd.sh; its own count is added to this one's).
+echo "== under systemd as PID 1 (packaging/test-under-systemd.sh)"
+systemd_started=$SECONDS
+systemd_log=$(mktemp)
+bash packaging/test-under-systemd.sh 2>&1 | tee "$systemd_log"
+systemd_count=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$systemd_log" | tail -n 1)
+rm -f "$systemd_log"
+if [[ -n $systemd_count ]]; then
+    passed=$((passed + ${systemd_count%% passed*}))
+    systemd_failed=${systemd_count#*passed, }
+    failed=$((failed + ${systemd_failed%% failed}))
+else
+    fail "packaging/test-under-systemd.sh ran to its count"
+fi
+echo "   wall time of the systemd PID 1 step: $((SECONDS - systemd_started)) s"
 
 echo
 echo "$passed passed, $failed failed"

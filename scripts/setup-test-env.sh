@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what nodecheck's test suite needs on a Debian 12 host, idempotently, and fast when everything
 # is already there: Debian packages (only the missing ones; `apt-get update` only when something is
-# missing), the musl target, cargo-deb, cargo-generate-rpm and cargo-fuzz, and an ansible-core venv in
+# missing), the musl target, cargo-deb, cargo-fuzz, and an ansible-core venv in
 # target/ansible-venv. The fuzz targets (fuzz/, scripts/fuzz.sh) need the nightly toolchain, which this
 # script cannot download: it says so when `cargo +nightly` is missing. The Docker engine is not installed here: the Docker tests use the host's engine
 # and skip (or fail under NODECHECK_TEST_REQUIRE_ALL) when it does not answer.
@@ -10,7 +10,6 @@ cd "$(dirname "$0")/.."
 
 MUSL_TARGET=x86_64-unknown-linux-musl
 CARGO_DEB_VERSION=3.8.0
-CARGO_GENERATE_RPM_VERSION=0.21.1
 CARGO_FUZZ_VERSION=0.13.1
 ANSIBLE_CORE_REQUIREMENT='ansible-core>=2.15'
 VENV=target/ansible-venv
@@ -19,7 +18,7 @@ VENV=target/ansible-venv
 declare -A PACKAGES=(
     [iproute2]="network namespaces, veth/bridge/vxlan links, ip -j link"
     [dnsmasq-base]="a real DNS server for the cluster-DNS probe tests"
-    [rpm]="rpm -qpl / --requires on the built .rpm"
+    [rpm]="rpmbuild (the .rpm), rpm -qpl / --requires on it, rpm -i in the test root"
     [man-db]="man -w on the installed man pages"
     [jq]="JSON assertions in the package test script"
     [python3-venv]="the ansible-core venv"
@@ -27,9 +26,11 @@ declare -A PACKAGES=(
     [time]="benchmarks (/usr/bin/time -v for peak memory)"
     [hyperfine]="benchmarks under bench/"
     [systemd]="systemd-analyze verify on the installed units"
+    [debootstrap]="the Debian 12 root the packages are tested in under systemd as PID 1"
+    [debian-archive-keyring]="debootstrap verifying what it downloads"
     [gzip]="compressing the rpm's man pages"
-    [gcc]="building cargo-deb and cargo-generate-rpm"
-    [libc6-dev]="building cargo-deb and cargo-generate-rpm"
+    [gcc]="building cargo-deb"
+    [libc6-dev]="building cargo-deb"
 )
 
 step() { printf '==> %s\n' "$*"; }
@@ -70,7 +71,6 @@ install_cargo_tool() { # <binary> <crate> <version>
     fi
 }
 install_cargo_tool cargo-deb cargo-deb "$CARGO_DEB_VERSION"
-install_cargo_tool cargo-generate-rpm cargo-generate-rpm "$CARGO_GENERATE_RPM_VERSION"
 install_cargo_tool cargo-fuzz cargo-fuzz "$CARGO_FUZZ_VERSION"
 if cargo +nightly --version >/dev/null 2>&1; then
     step "nightly toolchain (fuzzing): present ($(cargo +nightly --version))"

@@ -1,13 +1,13 @@
-//! The command line: raw clap arguments for every subcommand, and dispatch to `commands::*`.
+//! The command line: raw clap arguments for every subcommand (`commands::run` dispatches them).
 //!
 //! The shape is a contract (README, man page): subcommand and flag names are not renamed.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::checks::Phase;
+use crate::report::{ColorChoice, ReportFormat};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -28,13 +28,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print this host's facts: interfaces in kernel order, routes, IPv6, sysctls, modules, docker, ports.
@@ -53,7 +46,7 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Write the man pages and shell completions into DIR (used when building packages).
     #[command(hide = true)]
-    GenerateAssets(crate::commands::assets::GenerateAssetsArgs),
+    GenerateAssets(GenerateAssetsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,14 +79,6 @@ impl HostRootArgs {
     pub fn resolve(&self) -> Result<crate::host_root::HostRoot, crate::error::BadInput> {
         crate::host_root::HostRoot::from_arg(self.host_root.as_deref())
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Human,
-    Json,
-    Junit,
-    Prometheus,
 }
 
 /// Where the profile, this node's facts and its peers come from (shared by `check` and `calico`).
@@ -261,15 +246,9 @@ pub struct BaselineRecordArgs {
     pub host: HostRootArgs,
 }
 
-/// Runs the parsed command line and returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let color = crate::report::color_enabled(cli.color);
-    match cli.command {
-        Command::Facts(args) => crate::commands::facts::exec(args),
-        Command::Check(args) => crate::commands::check::exec(args, color),
-        Command::Calico(args) => crate::commands::calico::exec(args, color),
-        Command::Profile(cmd) => crate::commands::profile::exec(cmd),
-        Command::Baseline(cmd) => crate::commands::baseline::exec(cmd),
-        Command::GenerateAssets(args) => crate::commands::assets::exec(args),
-    }
+#[derive(Debug, Args)]
+pub struct GenerateAssetsArgs {
+    /// Directory to write `man/` and `completions/` into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }

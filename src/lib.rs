@@ -16,6 +16,7 @@ pub mod facts;
 pub mod gather;
 pub mod host_root;
 pub mod input;
+pub mod network;
 pub mod output;
 pub mod peers;
 pub mod probes;

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             return code.into();
         }
     };
-    match nodecheck::cli::run(cli) {
+    match nodecheck::commands::run(cli) {
         Ok(code) => code,
         Err(err) => report_error(err),
     }

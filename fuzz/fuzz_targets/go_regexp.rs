@@ -1,6 +1,6 @@
 //! The Go-regexp (RE2 syntax) to Rust translation behind Calico's interface= and skip-interface=.
 #![no_main]
-use nodecheck::calico::gore2::{compile, matches, GoNamedGroups};
+use nodecheck::calico::go_regexp::{compile, matches, GoNamedGroups};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(pattern) = std::str::from_utf8(data) else {

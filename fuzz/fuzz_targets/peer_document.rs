@@ -14,7 +14,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         Format::AnsibleResult => {
             ansible::parse_ansible(data, ansible::Shape::ModuleResult).map(|_| ())
         }
-        Format::AnsibleFactCache => ansible::parse_ansible(data, ansible::Shape::FactCache).map(|_| ()),
+        Format::AnsibleFactCache => {
+            ansible::parse_ansible(data, ansible::Shape::FactCache).map(|_| ())
+        }
         Format::AnsiblePayloadCache => ansible::parse_payload_cache(data).map(|_| ()),
         Format::Kubernetes => kubectl::parse_slice(data).map(|_| ()),
     };

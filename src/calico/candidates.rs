@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::version::CalicoVersion;
 use crate::facts::{Facts, Family, Interface};
+use crate::network::addresses::go_normalised;
 
 /// One address as calico-node sees it: the host IP plus the prefix length it reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,38 +84,6 @@ pub fn calico_addresses(
         .collect()
 }
 
-/// Go stores an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as IPv4.
-fn go_normalised(ip: IpAddr, prefix_len: u8) -> (IpAddr, u8) {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => (IpAddr::V4(v4), prefix_len.saturating_sub(96)),
-            None => (ip, prefix_len),
-        },
-        IpAddr::V4(_) => (ip, prefix_len),
-    }
-}
-
-/// Go's `net.IP.IsGlobalUnicast`: everything except unspecified, loopback, link-local, multicast and the
-/// IPv4 broadcast address. RFC 1918, CGNAT (100.64/10), ULA (fc00::/7) and /32 VIPs are all eligible.
-pub fn is_global_unicast(ip: &IpAddr) -> bool {
-    match go_normalised(*ip, 0).0 {
-        IpAddr::V4(v4) => {
-            let link_local = v4.octets()[0] == 169 && v4.octets()[1] == 254;
-            !(v4 == Ipv4Addr::BROADCAST
-                || v4.is_unspecified()
-                || v4.is_loopback()
-                || v4.is_multicast()
-                || link_local)
-        }
-        IpAddr::V6(v6) => {
-            !v6.is_unspecified()
-                && v6 != Ipv6Addr::LOCALHOST
-                && !v6.is_multicast()
-                && (v6.segments()[0] & 0xffc0) != 0xfe80
-        }
-    }
-}
-
 /// Why an address is not eligible, in words (for the trace).
 pub fn ineligibility(ip: &IpAddr) -> &'static str {
     match go_normalised(*ip, 0).0 {
@@ -127,41 +96,5 @@ pub fn ineligibility(ip: &IpAddr) -> &'static str {
         IpAddr::V6(v6) if v6.is_multicast() => "multicast",
         IpAddr::V6(v6) if v6.is_unspecified() => "unspecified",
         IpAddr::V6(_) => "link-local",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn global_unicast_like_go() {
-        let cases = [
-            ("10.0.0.5", true),
-            ("172.18.0.1", true),
-            ("100.64.1.2", true),
-            ("192.0.2.1", true),
-            ("0.1.2.3", true),
-            ("240.0.0.1", true),
-            ("0.0.0.0", false),
-            ("127.0.1.1", false),
-            ("169.254.3.4", false),
-            ("224.0.0.1", false),
-            ("255.255.255.255", false),
-            ("fd00::5", true),
-            ("2001:db8::1", true),
-            ("::", false),
-            ("::1", false),
-            ("fe80::1", false),
-            ("febf::1", false),
-            ("fec0::1", true),
-            ("ff02::1", false),
-            ("::ffff:127.0.0.1", false),
-            ("::ffff:10.0.0.1", true),
-        ];
-        for (ip, expected) in cases {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert_eq!(is_global_unicast(&ip), expected, "{ip}");
-        }
     }
 }

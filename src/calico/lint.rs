@@ -2,7 +2,9 @@
 //! a comma cutting a regex in two, blanks kept inside an entry, unanchored names that also match VLANs,
 //! veths and longer names. Each finding names the entry and what it does on this node.
 
-use super::predict::Model;
+use std::sync::Arc;
+
+use super::go_regexp::{self, GoRegex, GoRegexError};
 use crate::facts::Facts;
 
 /// Findings for a regex list: `warnings` change or endanger the answer; `notes` are advice (an
@@ -13,12 +15,13 @@ pub struct Findings {
     pub notes: Vec<String>,
 }
 
-/// Findings for the entries of an `interface=` (`include` true) or `skip-interface=` list.
+/// Findings for the entries of an `interface=` (`include` true) or `skip-interface=` list; `compile`
+/// turns an entry into the Go regex of the modelled Calico release.
 pub fn lint_regex_list(
     entries: &[String],
     include: bool,
     facts: &Facts,
-    model: &Model,
+    compile: impl Fn(&str) -> Result<Arc<GoRegex>, GoRegexError>,
 ) -> Findings {
     let mut findings = Findings::default();
     let out = &mut findings.warnings;
@@ -59,22 +62,21 @@ pub fn lint_regex_list(
         if !include || (e.starts_with('^') && e.ends_with('$')) {
             continue;
         }
-        let Ok(re) = model.regex(e) else { continue };
+        let Ok(re) = compile(e) else { continue };
         let matched: Vec<String> = facts
             .interfaces
             .iter()
-            .filter(|i| super::gore2::matches(&re, &i.name))
+            .filter(|i| go_regexp::matches(&re, &i.name))
             .map(|i| i.name.clone())
             .collect();
-        let shown = e;
         let here = if matched.is_empty() {
             "matches nothing".to_string()
         } else {
             format!("matches {}", matched.join(", "))
         };
         let text = format!(
-            "regex `{shown}` is unanchored: it matches anywhere in a name (here it {here}; also VLANs like `{shown}.100` and veths); anchor it as `^{}$`",
-            shown.trim_start_matches('^').trim_end_matches('$')
+            "regex `{e}` is unanchored: it matches anywhere in a name (here it {here}; also VLANs like `{e}.100` and veths); anchor it as `^{}$`",
+            e.trim_start_matches('^').trim_end_matches('$')
         );
         // Harmless today when it matches only the interface it spells out.
         if matched.len() <= 1 && matched.iter().all(|m| m == e) {

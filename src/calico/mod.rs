@@ -9,8 +9,8 @@
 pub mod analysis;
 pub mod candidates;
 pub mod exclusions;
-pub mod gofmt;
-pub mod gore2;
+pub mod go_format;
+pub mod go_regexp;
 pub mod lint;
 pub mod method;
 pub mod nodes;
@@ -19,9 +19,6 @@ pub mod predict;
 #[cfg(test)]
 mod predict_tests;
 pub mod recommend;
-pub mod render;
-pub mod render_human;
-pub mod routing;
 #[cfg(test)]
 pub mod testkit;
 pub mod version;

@@ -3,8 +3,8 @@
 //! address Calico stored on it. Peers known only from kubectl are listed but cannot be predicted.
 
 use super::predict::{InternalIpOrigin, InternalIps, KernelReach, NodeInput};
-use super::routing::kubelet_default_node_ip;
 use crate::facts::{Facts, Family};
+use crate::network::routes::kubelet_default_node_ip;
 use crate::peers::{KubeNode, Peer};
 
 /// One node to predict for, with what decides the outcome of a failure.

@@ -14,16 +14,15 @@ use std::sync::{Arc, Mutex};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::candidates::{
-    calico_interfaces, ineligibility, is_global_unicast, CalicoAddress, CalicoInterface,
-};
+use super::candidates::{calico_interfaces, ineligibility, CalicoAddress, CalicoInterface};
 use super::exclusions::default_exclusions;
-use super::gofmt;
-use super::gore2::{self, GoNamedGroups, GoRegex, GoRegexError};
+use super::go_format;
+use super::go_regexp::{self, GoNamedGroups, GoRegex, GoRegexError};
 use super::method::{parse_method, Method};
-use super::routing;
 use super::version::CalicoVersion;
 use crate::facts::{Facts, Family};
+use crate::network::addresses::is_global_unicast;
+use crate::network::routes;
 
 /// The first release assumed to be built with Go 1.22 or later (which accepts `(?<name>…)`).
 pub const GO_1_22_SINCE: CalicoVersion = CalicoVersion::new(3, 28, 0);
@@ -102,7 +101,7 @@ impl<'a> Model<'a> {
         if let Some(hit) = cache.get(pattern) {
             return hit.clone();
         }
-        let compiled = gore2::compile(pattern, named_groups(self.version)).map(Arc::new);
+        let compiled = go_regexp::compile(pattern, named_groups(self.version)).map(Arc::new);
         cache.insert(pattern.to_string(), compiled.clone());
         compiled
     }
@@ -240,13 +239,13 @@ fn compile_list(
 
 impl RegexList {
     fn is_match(&self, name: &str) -> bool {
-        gore2::matches(&self.joined, name)
+        go_regexp::matches(&self.joined, name)
     }
     /// The entry that matched `name`, shown as Go source (`^docker.*`).
     fn which(&self, name: &str) -> String {
         self.parts
             .iter()
-            .find(|(_, re)| re.as_ref().is_some_and(|r| gore2::matches(r, name)))
+            .find(|(_, re)| re.as_ref().is_some_and(|r| go_regexp::matches(r, name)))
             .map(|(text, _)| format!("`{text}`"))
             .unwrap_or_else(|| "the joined regex".to_string())
     }
@@ -265,19 +264,16 @@ fn filtered_enumeration<'a>(
     let mut passed = 0usize;
     for ci in interfaces {
         let name = &ci.interface.name;
-        let shown = name;
         if let Some(inc) = include {
             if !inc.is_match(name) {
-                walk.step(format!(
-                    "{shown}: name does not match the interface regexes"
-                ));
+                walk.step(format!("{name}: name does not match the interface regexes"));
                 continue;
             }
         }
         if let Some(exc) = exclude {
             if exc.is_match(name) {
                 walk.step(format!(
-                    "{shown}: excluded by {} ({exclude_label})",
+                    "{name}: excluded by {} ({exclude_label})",
                     exc.which(name)
                 ));
                 continue;
@@ -285,7 +281,7 @@ fn filtered_enumeration<'a>(
         }
         passed += 1;
         if ci.addresses.is_empty() {
-            walk.step(format!("{shown}: no IPv{} address", family.number()));
+            walk.step(format!("{name}: no IPv{} address", family.number()));
             continue;
         }
         let mut reasons = Vec::new();
@@ -295,13 +291,13 @@ fn filtered_enumeration<'a>(
             } else if !cidrs.is_empty() && !cidrs.iter().any(|c| c.contains(&a.ip)) {
                 reasons.push(format!("{a} is outside the cidrs"));
             } else {
-                let mut why = format!("{shown}: selected {a}");
+                let mut why = format!("{name}: selected {a}");
                 if !reasons.is_empty() {
                     why.push_str(&format!(" (skipped {})", reasons.join(", ")));
                 }
                 if !ci.interface.admin_up || ci.interface.operstate == "down" {
                     why.push_str(&format!(
-                        "; note: {shown} is {} (calico-node does not check)",
+                        "; note: {name} is {} (calico-node does not check)",
                         if ci.interface.admin_up {
                             "operstate down"
                         } else {
@@ -319,7 +315,7 @@ fn filtered_enumeration<'a>(
                     .collect();
                 if !others.is_empty() {
                     walk.warnings.push(format!(
-                        "{shown} holds {} eligible addresses: {a} is taken because the kernel lists it first; also {}",
+                        "{name} holds {} eligible addresses: {a} is taken because the kernel lists it first; also {}",
                         others.len() + 1,
                         others.join(", ")
                     ));
@@ -328,7 +324,7 @@ fn filtered_enumeration<'a>(
             }
         }
         walk.step(format!(
-            "{shown}: no eligible address ({})",
+            "{name}: no eligible address ({})",
             reasons.join(", ")
         ));
     }
@@ -407,7 +403,8 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 _ => (defaults, format!("Calico {version} default list"), None),
             };
             if let Some(user) = &user {
-                let findings = super::lint::lint_regex_list(user, false, node.facts, model);
+                let findings =
+                    super::lint::lint_regex_list(user, false, node.facts, |p| model.regex(p));
                 walk.warnings.extend(findings.warnings);
                 walk.notes.extend(findings.notes);
                 exclusions.extend(user.iter().cloned());
@@ -441,14 +438,15 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                     |err| {
                         format!(
                             "Unable to auto-detect an IPv{v} address while excluding {}: {err}",
-                            gofmt::slice(user)
+                            go_format::slice(user)
                         )
                     },
                 ),
             }
         }
         Method::Interface { regexes } => {
-            let findings = super::lint::lint_regex_list(regexes, true, node.facts, model);
+            let findings =
+                super::lint::lint_regex_list(regexes, true, node.facts, |p| model.regex(p));
             walk.warnings.extend(findings.warnings);
             walk.notes.extend(findings.notes);
             let result = compile_list(regexes, model, &mut walk).and_then(|inc| {
@@ -462,7 +460,7 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 |err| {
                     format!(
                         "Unable to auto-detect an IPv{v} address using interface regexes {}: {err}",
-                        gofmt::slice(regexes)
+                        go_format::slice(regexes)
                     )
                 },
             )
@@ -505,7 +503,7 @@ fn predict_cidr(
                 return Verdict::Failed {
                     log: vec![format!(
                         "Invalid CIDR {} for IP autodetection method: {method_value}",
-                        gofmt::quote(e)
+                        go_format::quote(e)
                     )],
                 }
             }
@@ -631,7 +629,7 @@ fn predict_can_reach(
                 ))
             }
         },
-        None => match routing::source_for(node.facts, dest) {
+        None => match routes::source_for(node.facts, dest) {
             Ok(choice) => {
                 walk.step(format!(
                     "source {} for {dest}, evaluated from the snapshot's routes: {}",

@@ -8,13 +8,14 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::candidates::{calico_addresses, is_global_unicast};
+use super::candidates::calico_addresses;
 use super::method::K8S_INTERNAL_IP_SINCE;
 use super::nodes::{Fleet, FleetNode};
 use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
-use super::routing;
 use crate::facts::{Facts, Family};
+use crate::network::addresses::is_global_unicast;
+use crate::network::routes;
 
 /// The node network of each node (same order as the fleet), and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +57,7 @@ pub fn node_networks(fleet: &Fleet, profile_cidrs: &[IpNet], family: Family) -> 
         per_node: fleet
             .nodes
             .iter()
-            .map(|n| routing::default_route_subnets(n.input.facts, family))
+            .map(|n| routes::default_route_subnets(n.input.facts, family))
             .collect(),
     }
 }
@@ -172,7 +173,6 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
     }
 }
 
-/// Evaluates one method value on every node of the fleet.
 /// Fleets at least this large are predicted on several threads; below it, threads cost more than
 /// they save.
 const PARALLEL_FLEET_SIZE: usize = 512;
@@ -204,6 +204,7 @@ fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> 
     })
 }
 
+/// Evaluates one method value on every node of the fleet.
 pub fn evaluate_method(
     model: &Model,
     fleet: &Fleet,
@@ -373,7 +374,7 @@ pub fn candidate_methods(
         Some(dest) => Ok(format!("can-reach={dest}")),
         None => {
             let this = fleet.nodes.first().map(|n| n.input.facts);
-            let gateway = this.and_then(|f| routing::default_gateway(f, family));
+            let gateway = this.and_then(|f| routes::default_gateway(f, family));
             let on_network = gateway.filter(|g| union.iter().any(|c| c.contains(g)));
             let held_by_a_node = on_network.filter(|g| {
                 fleet.nodes.iter().any(|n| {

@@ -4,12 +4,13 @@
 
 use ipnet::IpNet;
 
-use super::node_network::{self, cidr_of, join, overlaps, NodeNetwork};
+use super::node_network::{self, join, NodeNetwork};
 use super::{Area, CheckResult, Context};
 use crate::calico::exclusions::default_exclusions;
-use crate::calico::gore2::{self, GoNamedGroups};
+use crate::calico::go_regexp::{self, GoNamedGroups};
 use crate::calico::version::CalicoVersion;
 use crate::facts::{DockerApiStatus, DockerNetwork, Facts, Interface};
+use crate::network::addresses::{cidr_of, is_global, overlaps};
 use crate::profile::validate::compile_anchored;
 
 const AREA: Area = Area::Bridges;
@@ -109,7 +110,7 @@ fn is_docker_bridge_name(name: &str) -> bool {
 /// Matched through the Calico model's Go-regex translation, so this check and the model agree.
 fn first_found_skips(name: &str, calico_version: &CalicoVersion) -> bool {
     let joined = format!("({})", default_exclusions(calico_version).join(")|("));
-    gore2::compile(&joined, GoNamedGroups::POnly).is_ok_and(|re| gore2::matches(&re, name))
+    go_regexp::compile(&joined, GoNamedGroups::POnly).is_ok_and(|re| go_regexp::matches(&re, name))
 }
 
 fn judge(
@@ -123,7 +124,7 @@ fn judge(
     let addresses: Vec<String> = bridge
         .addresses
         .iter()
-        .filter(|a| node_network::is_global(a))
+        .filter(|a| is_global(a))
         .map(cidr_of)
         .collect();
     let addr_text = if addresses.is_empty() {
@@ -272,7 +273,7 @@ fn bridge_subnets(facts: &Facts, bridge: &Interface) -> Vec<IpNet> {
     let from_addresses = bridge
         .addresses
         .iter()
-        .filter(|a| node_network::is_global(a))
+        .filter(|a| is_global(a))
         .filter_map(|a| a.network());
     let from_docker = facts
         .docker

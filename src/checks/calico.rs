@@ -4,15 +4,16 @@
 
 use super::{Area, CheckResult, Context};
 use crate::calico::analysis::env_var;
-use crate::calico::candidates::{calico_addresses, is_global_unicast};
+use crate::calico::candidates::calico_addresses;
 use crate::calico::exclusions::{default_exclusions, list_changing_releases};
-use crate::calico::gore2;
+use crate::calico::go_regexp;
 use crate::calico::nodes::build_fleet;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
 use crate::calico::recommend::{evaluate_method, node_networks, recommend};
 use crate::calico::version::CalicoVersion;
 use crate::facts::Family;
+use crate::network::addresses::is_global_unicast;
 use crate::profile::DEFAULT_CALICO_VERSION;
 
 /// Link kinds that can legitimately carry the node address; any other kind is a virtual device.
@@ -30,7 +31,7 @@ pub fn check(ctx: &Context) -> Vec<CheckResult> {
         .version
         .clone()
         .unwrap_or_else(|| DEFAULT_CALICO_VERSION.to_string());
-    let families = crate::commands::calico::profile_families(ctx.profile);
+    let families = ctx.profile.calico.family_list();
     let version: CalicoVersion = match version_text.parse() {
         Ok(v) => v,
         Err(e) => {
@@ -218,7 +219,7 @@ fn fragility(
         .filter(|other| {
             !excluded
                 .as_ref()
-                .is_some_and(|re| gore2::matches(re, &other.name))
+                .is_some_and(|re| go_regexp::matches(re, &other.name))
         })
         .filter(|other| {
             calico_addresses(other, family, model.version)

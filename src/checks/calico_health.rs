@@ -1,6 +1,6 @@
 //! Calico on this node after the join: Felix's readiness, BIRD's BGP port, the tunnel device, and the
 //! address Calico registered for this node compared with the node network (the "bound the wrong
-//! NIC" case of the incident, named with the interface that holds the address).
+//! NIC" case, named with the interface that holds the address).
 //!
 //! The address Calico uses comes from this node's `projectcalico.org/IPv4Address` annotation in
 //! `kubectl get nodes -o json` peer input. Nothing on the node itself tells it reliably: the tunl0 and
@@ -66,7 +66,7 @@ fn felix_ready(ctx: &Context) -> CheckResult {
                 }
             ),
         )
-        .fix("calico-node runs but is not ready (Running is not Ready: the incident's calico-node flapped): read its log for the interface and address it autodetected (`kubectl -n kube-system logs <calico-node pod on this node> -c calico-node`), and see Calico-NodeAddress"),
+        .fix("calico-node runs but is not ready (Running is not Ready: calico-node can flap between ready and not ready): read its log for the interface and address it autodetected (`kubectl -n kube-system logs <calico-node pod on this node> -c calico-node`), and see Calico-NodeAddress"),
         FelixVerdict::NotAnswering { reason } => CheckResult::fail(
             id,
             Area::CalicoHealth,

@@ -1,5 +1,5 @@
-//! `ClusterDNS-Query`: judges the live cluster-DNS probe. The verdicts keep the distinction that
-//! the incident turned on: "no DNS server reachable" (a network problem: look at Calico first) is not
+//! `ClusterDNS-Query`: judges the live cluster-DNS probe. The verdicts keep apart what an operator
+//! must not confuse: "no DNS server reachable" (a network problem: look at Calico first) is not
 //! "name missing" (the DNS path works; CoreDNS does not know the name).
 
 use crate::checks::{Area, CheckResult, Context};

@@ -677,7 +677,7 @@ mod tests {
             .unwrap()
             .contains("ip link set 'e\x1bq$;x' mtu 1500"));
         let report = report(results);
-        let human = crate::report::render(&report, crate::cli::ReportFormat::Human, false);
+        let human = crate::report::render(&report, crate::report::ReportFormat::Human, false);
         assert!(!human.contains('\x1b'), "{human}");
         assert!(human.contains("e\\x1bq$;x"), "{human}");
         let lines = crate::commands::results::finding_lines(&report, false);

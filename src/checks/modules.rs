@@ -5,11 +5,8 @@ use crate::facts::ModuleState;
 
 const AREA: Area = Area::Modules;
 
-/// Always required.
-pub const BUILT_IN: &[&str] = &["br_netfilter", "overlay"];
-
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let mut names: Vec<&str> = BUILT_IN.to_vec();
+    let mut names: Vec<&str> = crate::profile::defaults::BUILT_IN_MODULES.to_vec();
     for m in &ctx.profile.modules {
         if !names.contains(&m.as_str()) {
             names.push(m);

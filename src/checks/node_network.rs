@@ -2,11 +2,12 @@
 //! route when the profile names none), the interfaces carrying addresses in it, the NIC the profile
 //! expects, and the one NIC the node checks judge. Shared by the node-NIC, bridge and IPv6 checks.
 
-use std::net::IpAddr;
-
 use ipnet::IpNet;
 
-use crate::facts::{Address, Facts, Family, Interface};
+use crate::facts::{Address, Facts, Interface};
+use crate::network::addresses::is_global;
+use crate::network::nic::pci_address;
+use crate::network::routes::derived_from_default_route;
 use crate::profile::validate::compile_anchored;
 use crate::profile::{NicExpectation, Profile};
 
@@ -82,75 +83,9 @@ pub fn resolve<'a>(facts: &'a Facts, profile: &Profile) -> NodeNetwork<'a> {
     }
 }
 
-/// A global-scope address (not loopback, not link-local).
-pub fn is_global(a: &Address) -> bool {
-    a.scope == "global" && !a.address.is_loopback()
-}
-
-/// Devices of the default routes of one family, in route order; multipath next hops included.
-pub fn default_route_devices(facts: &Facts, family: Family) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for r in facts
-        .routes
-        .iter()
-        .filter(|r| r.family == family && r.is_default() && r.route_type == "unicast")
-    {
-        let devices = r
-            .device
-            .iter()
-            .map(String::as_str)
-            .chain(r.nexthops.iter().filter_map(|h| h.device.as_deref()));
-        for d in devices {
-            if !out.contains(&d) {
-                out.push(d);
-            }
-        }
-    }
-    out
-}
-
-/// The subnets of the default-route interfaces' global addresses (IPv4 first, then IPv6).
-pub fn derived_from_default_route(facts: &Facts) -> (Vec<IpNet>, Vec<String>) {
-    let mut cidrs = Vec::new();
-    let mut devices = Vec::new();
-    for family in [Family::Ipv4, Family::Ipv6] {
-        for dev in default_route_devices(facts, family) {
-            let Some(iface) = facts.interface(dev) else {
-                continue;
-            };
-            for a in iface
-                .addresses
-                .iter()
-                .filter(|a| a.family == family && is_global(a))
-            {
-                if let Some(net) = a.network() {
-                    if !cidrs.contains(&net) {
-                        cidrs.push(net);
-                    }
-                    if !devices.iter().any(|d| d == dev) {
-                        devices.push(dev.to_string());
-                    }
-                }
-            }
-        }
-    }
-    (cidrs, devices)
-}
-
 /// Whether the interface has the expected name (or one of the accepted alternatives).
 pub fn has_expected_name(iface: &Interface, exp: &NicExpectation) -> bool {
     exp.name.as_deref() == Some(iface.name.as_str()) || exp.alternatives.contains(&iface.name)
-}
-
-/// The PCI address of a device path (`pci0000:00/0000:00:15.0/0000:0b:00.0` gives `0000:0b:00.0`).
-pub fn pci_address(iface: &Interface) -> Option<&str> {
-    let path = iface.physical.as_ref()?.device_path.as_deref()?;
-    path.split('/').rev().find(|c| looks_like_pci_address(c))
-}
-
-fn looks_like_pci_address(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 12 && b[4] == b':' && b[7] == b':' && b[10] == b'.'
 }
 
 /// Which of the expectation's MAC/PCI patterns the interface fails, as messages; empty when it passes.
@@ -233,19 +168,4 @@ pub fn describe_nic(iface: &Interface) -> String {
     } else {
         format!("{} ({})", iface.name, parts.join(", "))
     }
-}
-
-/// `10.20.41.41/24` for an address.
-pub fn cidr_of(a: &Address) -> String {
-    format!("{}/{}", a.address, a.prefix_len)
-}
-
-/// Whether two networks share any address.
-pub fn overlaps(a: &IpNet, b: &IpNet) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
-}
-
-/// Whether `ip` lies in any of `nets`.
-pub fn in_any(ip: &IpAddr, nets: &[IpNet]) -> bool {
-    nets.iter().any(|n| n.contains(ip))
 }

@@ -5,12 +5,14 @@
 use serde_json::json;
 
 use super::node_network::{
-    self, cidr_of, default_route_devices, describe_nic, has_expected_name, join,
-    pattern_mismatches, pci_address, CidrSource, NodeNetwork,
+    self, describe_nic, has_expected_name, join, pattern_mismatches, CidrSource, NodeNetwork,
 };
 use super::{Area, CheckResult, Context};
 use crate::escape::shell_quote;
 use crate::facts::{Facts, Family, Interface, KernelCmdline};
+use crate::network::addresses::{cidr_of, in_any, is_global};
+use crate::network::nic::pci_address;
+use crate::network::routes::default_route_devices;
 use crate::profile::NicExpectation;
 
 const AREA: Area = Area::NodeNic;
@@ -293,7 +295,7 @@ fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
             let has: Vec<String> = exp_nic
                 .addresses
                 .iter()
-                .filter(|a| node_network::is_global(a))
+                .filter(|a| is_global(a))
                 .map(cidr_of)
                 .collect();
             return CheckResult::fail(
@@ -326,7 +328,7 @@ fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                 .flat_map(|i| {
                     i.addresses
                         .iter()
-                        .filter(|a| node_network::is_global(a))
+                        .filter(|a| is_global(a))
                         .map(move |a| format!("{} {}", i.name, cidr_of(a)))
                 })
                 .collect();
@@ -548,7 +550,7 @@ fn other_nic(facts: &Facts, exp: &NicExpectation, index: usize) -> CheckResult {
         let inside = found
             .addresses
             .iter()
-            .any(|a| node_network::is_global(a) && node_network::in_any(&a.address, &exp.cidrs));
+            .any(|a| is_global(a) && in_any(&a.address, &exp.cidrs));
         if !inside {
             problems.push(format!("has no address in {}", join(exp.cidrs.iter())));
         }

@@ -7,7 +7,7 @@ use crate::checks::node_network;
 use crate::facts::{Address, Facts, Interface};
 use crate::profile::Profile;
 
-pub use crate::checks::node_network::cidr_of as cidr;
+pub use crate::network::addresses::cidr_of as cidr;
 
 /// The node NIC of a snapshot: the NIC the profile expects, else the first interface holding an
 /// address in the node network (the profile's CIDRs, else the default route's subnets).
@@ -69,10 +69,9 @@ pub fn is_docker_network_bridge(name: &str) -> bool {
 /// `br-3f2a1b4c5d6e (compose project middleware)`. Messages carry names as they are; the
 /// renderers escape them for the terminal.
 pub fn describe_interface(facts: &Facts, name: &str) -> String {
-    let shown = name.to_string();
     match interface_owner(facts, name) {
-        Some(owner) => format!("{shown} ({owner})"),
-        None => shown,
+        Some(owner) => format!("{name} ({owner})"),
+        None => name.to_string(),
     }
 }
 

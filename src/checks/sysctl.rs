@@ -7,15 +7,8 @@ use crate::facts::ModuleState;
 
 const AREA: Area = Area::Sysctl;
 
-/// Always checked, in this order; the profile may change a value or add keys.
-pub const BUILT_IN: &[(&str, &str)] = &[
-    ("net.ipv4.ip_forward", "1"),
-    ("net.bridge.bridge-nf-call-iptables", "1"),
-    ("net.bridge.bridge-nf-call-ip6tables", "1"),
-];
-
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let mut wanted: Vec<(String, String)> = BUILT_IN
+    let mut wanted: Vec<(String, String)> = crate::profile::defaults::BUILT_IN_SYSCTLS
         .iter()
         .map(|(k, v)| {
             let v = ctx

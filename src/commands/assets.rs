@@ -11,19 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Args, CommandFactory};
+use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::roff::{bold, roman, Roff};
 use clap_mangen::Man;
 
+use crate::cli::GenerateAssetsArgs;
 use crate::error::Exit;
-
-#[derive(Debug, Args)]
-pub struct GenerateAssetsArgs {
-    /// Directory to write `man/` and `completions/` into (created if missing).
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
-}
 
 /// The completion scripts: shell, and the file name each shell's vendor directory expects.
 const COMPLETIONS: [(Shell, &str); 3] = [

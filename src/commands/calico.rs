@@ -9,13 +9,13 @@ use crate::calico::analysis::{analyse_family, CalicoReport, FamilySettings};
 use crate::calico::method::{parse_method, Method};
 use crate::calico::nodes::build_fleet;
 use crate::calico::predict::{KernelReach, Model, Resolution};
-use crate::calico::routing::default_gateway;
 use crate::calico::version::CalicoVersion;
-use crate::calico::{render, render_human};
 use crate::cli::{CalicoArgs, CalicoFormat, FamilyChoice};
 use crate::error::Exit;
 use crate::facts::{Facts, Family};
+use crate::network::routes::default_gateway;
 use crate::profile::{Profile, DEFAULT_CALICO_VERSION};
+use crate::report::{calico_formats, calico_human};
 
 /// The Calico version to model: `--calico-version`, else the profile's, else the built-in default.
 pub fn calico_version(
@@ -30,19 +30,6 @@ pub fn calico_version(
             "built-in default; set calico.version in the profile or --calico-version".into(),
         )),
     }
-}
-
-/// The families the profile autodetects (`calico.families`).
-pub fn profile_families(profile: &Profile) -> Vec<Family> {
-    let mut out = Vec::new();
-    for f in &profile.calico.families {
-        match f.to_ascii_lowercase().as_str() {
-            "ipv4" => out.push(Family::Ipv4),
-            "ipv6" => out.push(Family::Ipv6),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// Every `can-reach=` destination any evaluated method may use.
@@ -85,7 +72,7 @@ fn live_reach(destinations: &[String], live: bool) -> (Vec<Resolution>, Vec<Kern
                 destination: dest,
                 source: crate::gather::reach::source_address_for(dest).map_err(|e| {
                     e.raw_os_error()
-                        .and_then(crate::calico::gofmt::errno_text)
+                        .and_then(crate::calico::go_format::errno_text)
                         .map(String::from)
                         .unwrap_or_else(|| e.to_string())
                 }),
@@ -169,11 +156,11 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
 
     let recommended = report.all_recommended();
     let text = match args.format {
-        CalicoFormat::Human => render_human::human(&report),
-        CalicoFormat::Json => render::json(&report),
-        CalicoFormat::Env if recommended => render::env_lines(&report),
-        CalicoFormat::Kubectl if recommended => render::kubectl_command(&report),
-        CalicoFormat::Operator if recommended => render::operator_patch(&report)?,
+        CalicoFormat::Human => calico_human::human(&report),
+        CalicoFormat::Json => calico_formats::json(&report),
+        CalicoFormat::Env if recommended => calico_formats::env_lines(&report),
+        CalicoFormat::Kubectl if recommended => calico_formats::kubectl_command(&report),
+        CalicoFormat::Operator if recommended => calico_formats::operator_patch(&report)?,
         _ => String::new(),
     };
     crate::output::print_stdout(&text)?;
@@ -183,7 +170,7 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
             CalicoFormat::Env | CalicoFormat::Kubectl | CalicoFormat::Operator
         )
     {
-        for line in render::no_recommendation_reasons(&report) {
+        for line in calico_formats::no_recommendation_reasons(&report) {
             eprintln!("nodecheck: {line}");
         }
     }

@@ -222,9 +222,10 @@ mod tests {
         apply_skips(&mut results, &skips);
         let unmatched = unmatched_skips(&results, &skips);
         assert_eq!(unmatched.len(), 100_000);
-        // The quadratic scan took about 16 s here; linear work is well under a second even unoptimised.
+        // The quadratic scan took 16 s in a release build (minutes in a test build); the linear one
+        // takes milliseconds optimised and a few seconds in a test build on a busy machine.
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(3),
+            started.elapsed() < std::time::Duration::from_secs(20),
             "{:?}",
             started.elapsed()
         );

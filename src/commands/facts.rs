@@ -1,7 +1,5 @@
 //! `nodecheck facts`: gather and print this host's snapshot as JSON, YAML or tables for a person.
 
-mod table;
-
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -14,7 +12,9 @@ pub fn exec(args: FactsArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         FactsFormat::Json => print_json(&facts)?,
         FactsFormat::Yaml => crate::output::print_stdout(&serde_saphyr::to_string(&facts)?)?,
-        FactsFormat::Table => crate::output::print_stdout(&table::render(&facts))?,
+        FactsFormat::Table => {
+            crate::output::print_stdout(&crate::report::facts_table::render(&facts))?
+        }
     }
     Ok(Exit::Ok.into())
 }

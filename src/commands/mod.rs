@@ -9,8 +9,24 @@ pub mod facts;
 pub mod profile;
 pub mod results;
 
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
 use crate::error::BadInput;
 use crate::facts::Facts;
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = crate::report::color_enabled(cli.color);
+    match cli.command {
+        Command::Facts(args) => facts::exec(args),
+        Command::Check(args) => check::exec(args, color),
+        Command::Calico(args) => calico::exec(args, color),
+        Command::Profile(cmd) => profile::exec(cmd),
+        Command::Baseline(cmd) => baseline::exec(cmd),
+        Command::GenerateAssets(args) => assets::exec(args),
+    }
+}
 
 /// This node's facts: the saved snapshot given with `--facts`, else the live host read under
 /// `--host-root`.

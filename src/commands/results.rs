@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::checks::Status;
-use crate::cli::ReportFormat;
 use crate::report::Report;
+use crate::report::ReportFormat;
 
 /// Name of the JSON report inside `--write-results DIR`.
 pub const REPORT_FILE: &str = "report.json";

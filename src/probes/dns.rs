@@ -1,6 +1,6 @@
 //! The cluster-DNS probe: one real A query for `kubernetes.default.svc.<cluster domain>` over UDP.
 //!
-//! The verdicts follow the distinction the incident turned on: an answer; NXDOMAIN (the DNS path
+//! The verdicts keep apart what an operator must not confuse: an answer; NXDOMAIN (the DNS path
 //! works, the name is missing); an error rcode (a server answered but refused or failed); and no
 //! server reachable at all (timeout, ICMP port/host unreachable), which is what pods on a node whose
 //! Calico bound the wrong NIC see. The query is sent again once halfway through the timeout, as

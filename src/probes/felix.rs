@@ -1,6 +1,7 @@
 //! Felix's health endpoint on this node: `GET http://127.0.0.1:<port>/readiness` (9099 by default).
 //!
-//! calico-node can be `Running` while Felix flaps between ready and not ready (the incident's node);
+//! calico-node can be `Running` while Felix flaps between ready and not ready (as on a node whose
+//! Calico bound the wrong NIC);
 //! the readiness endpoint says which, and its body names the component that is not ready.
 
 use std::net::SocketAddr;

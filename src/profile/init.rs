@@ -5,12 +5,13 @@ use std::fmt::Write;
 
 use ipnet::IpNet;
 
-use crate::checks::node_network::{
-    default_route_devices, derived_from_default_route, is_global, pci_address,
-};
-use crate::checks::{ipv6::Ipv6Host, modules, sysctl};
 use crate::error::BadInput;
 use crate::facts::{Facts, Family, Interface, ModuleState};
+use crate::network::addresses::is_global;
+use crate::network::ipv6::Ipv6Host;
+use crate::network::nic::pci_address;
+use crate::network::routes::{default_route_devices, derived_from_default_route};
+use crate::profile::defaults;
 use crate::profile::validate::KernelRelease;
 
 /// Modules Kubernetes networking and Calico use; those loaded on the known-good node are required.
@@ -288,7 +289,7 @@ pub fn profile_yaml(facts: &Facts, options: &InitOptions) -> Result<Generated, B
 
     y.push_str("# Sysctls every node must have (these are also checked when not listed).\n");
     y.push_str("sysctls:\n");
-    for (k, v) in sysctl::BUILT_IN {
+    for (k, v) in defaults::BUILT_IN_SYSCTLS {
         let _ = writeln!(y, "  {k}: \"{v}\"");
     }
     if v6_node {
@@ -299,7 +300,7 @@ pub fn profile_yaml(facts: &Facts, options: &InitOptions) -> Result<Generated, B
     let loaded: Vec<&str> = KUBERNETES_MODULES
         .iter()
         .copied()
-        .filter(|m| !modules::BUILT_IN.contains(m))
+        .filter(|m| !defaults::BUILT_IN_MODULES.contains(m))
         .filter(|m| {
             matches!(
                 facts.modules.state.get(*m),

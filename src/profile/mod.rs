@@ -4,6 +4,7 @@
 //! This module holds the validated, typed form that checks consume; nothing downstream sees raw strings:
 //! CIDRs are parsed and regexes compiled at load time.
 
+pub mod defaults;
 pub mod init;
 pub mod load;
 pub mod schema;
@@ -165,6 +166,21 @@ impl Default for CalicoSettings {
             families: default_families(),
             can_reach: None,
         }
+    }
+}
+
+impl CalicoSettings {
+    /// The families the profile autodetects (`calico.families`), typed.
+    pub fn family_list(&self) -> Vec<crate::facts::Family> {
+        let mut out = Vec::new();
+        for f in &self.families {
+            match f.to_ascii_lowercase().as_str() {
+                "ipv4" => out.push(crate::facts::Family::Ipv4),
+                "ipv6" => out.push(crate::facts::Family::Ipv6),
+                _ => {}
+            }
+        }
+        out
     }
 }
 

@@ -1,8 +1,13 @@
-//! Reports: the verdict of one run, and its renderings (human table, JSON, JUnit, Prometheus text).
+//! Everything nodecheck prints for a person or a program: the verdict of one `check` run ([`Report`])
+//! and its renderings (human table, JSON, JUnit, Prometheus text), the `calico` command's prediction
+//! and recommendation (`calico_human`, `calico_formats`), and the `facts` tables (`facts_table`).
 //!
-//! The JSON form is the serialisation of [`Report`] and is documented in docs/checks.md; the other
-//! formats live in their own modules.
+//! Renderers take finished values and only format them; no judgement lives here. The JSON form of a
+//! report is the serialisation of [`Report`] and is documented in docs/checks.md.
 
+pub mod calico_formats;
+pub mod calico_human;
+pub mod facts_table;
 pub mod human;
 pub mod junit;
 pub mod prometheus;
@@ -10,8 +15,24 @@ pub mod prometheus;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{CheckResult, Phase, Status};
-use crate::cli::{ColorChoice, ReportFormat};
 use crate::error::Exit;
+
+/// `--color`: when human output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `nodecheck check --format`: the renderings of a [`Report`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    Junit,
+    Prometheus,
+}
 
 /// The result of one `nodecheck check` run (the documented JSON output).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,7 +75,7 @@ impl Summary {
 }
 
 impl Report {
-    /// The exit code this report calls for (design.md contract).
+    /// The exit code this report calls for (the contract in README.md, "Exit codes").
     pub fn exit(&self, strict: bool) -> Exit {
         if self.summary.fail > 0 || (strict && self.summary.warn > 0) {
             Exit::ChecksFailed

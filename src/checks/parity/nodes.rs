@@ -9,9 +9,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::group::{Grouping, Member};
-use crate::calico::routing;
 use crate::checks::Context;
 use crate::facts::{Facts, Family, Interface};
+use crate::network::routes;
 use crate::peers::KubeNode;
 
 /// One node of the fleet.
@@ -140,6 +140,6 @@ pub fn node_network_nic<'f>(facts: &'f Facts, cidrs: &[IpNet]) -> Option<&'f Int
 fn default_route_interface(facts: &Facts) -> Option<&Interface> {
     [Family::Ipv4, Family::Ipv6]
         .into_iter()
-        .find_map(|family| routing::default_route_device(facts, family))
+        .find_map(|family| routes::default_route_device(facts, family))
         .and_then(|device| facts.interface(device))
 }

@@ -1,13 +1,14 @@
-//! Route arithmetic over a facts snapshot: the kernel's source-address choice for a destination (what
-//! `can-reach=` sees when judged from a snapshot), the default-route interface's subnet (the node network
-//! when the profile names none), and kubelet's default node IP.
+//! Route arithmetic over a facts snapshot: the default routes (multipath next hops included), the kernel's
+//! source-address choice for a destination (what Calico's `can-reach=` sees when judged from a snapshot),
+//! the default-route interface's subnets (the node network when the profile names none), and kubelet's
+//! default node IP.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::candidates::is_global_unicast;
+use super::addresses::{is_global, is_global_unicast, owner_of};
 use crate::facts::{Address, Facts, Family, Route};
 
 /// The source address the kernel would use towards a destination, and how that was worked out.
@@ -72,16 +73,14 @@ fn addresses_of<'a>(facts: &'a Facts, device: &str, family: Family) -> Vec<&'a A
 pub fn source_for(facts: &Facts, dest: IpAddr) -> Result<SourceChoice, RouteFailure> {
     let family = Family::of(&dest);
     // The kernel's local table comes first: a destination held by this host answers with itself.
-    for interface in &facts.interfaces {
-        if interface.addresses.iter().any(|a| a.address == dest) {
-            return Ok(SourceChoice {
-                source: dest,
-                how: format!(
-                    "{dest} is an address of this node (on {}): the local table answers with the address itself",
-                    interface.name
-                ),
-            });
-        }
+    if let Some(interface) = owner_of(facts, dest) {
+        return Ok(SourceChoice {
+            source: dest,
+            how: format!(
+                "{dest} is an address of this node (on {}): the local table answers with the address itself",
+                interface.name
+            ),
+        });
     }
     let route = lookup(facts, dest).ok_or(RouteFailure("network is unreachable"))?;
     match route.route_type.as_str() {
@@ -194,6 +193,56 @@ pub fn default_route_subnets(facts: &Facts, family: Family) -> Vec<IpNet> {
 /// Interface of the default route, by name.
 pub fn default_route_device(facts: &Facts, family: Family) -> Option<&str> {
     default_route(facts, family).and_then(output_device)
+}
+
+/// Devices of the default routes of one family, in route order; multipath next hops included.
+pub fn default_route_devices(facts: &Facts, family: Family) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for r in facts
+        .routes
+        .iter()
+        .filter(|r| r.family == family && r.is_default() && r.route_type == "unicast")
+    {
+        let devices = r
+            .device
+            .iter()
+            .map(String::as_str)
+            .chain(r.nexthops.iter().filter_map(|h| h.device.as_deref()));
+        for d in devices {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// The subnets of the default-route interfaces' global addresses (IPv4 first, then IPv6).
+pub fn derived_from_default_route(facts: &Facts) -> (Vec<IpNet>, Vec<String>) {
+    let mut cidrs = Vec::new();
+    let mut devices = Vec::new();
+    for family in [Family::Ipv4, Family::Ipv6] {
+        for dev in default_route_devices(facts, family) {
+            let Some(iface) = facts.interface(dev) else {
+                continue;
+            };
+            for a in iface
+                .addresses
+                .iter()
+                .filter(|a| a.family == family && is_global(a))
+            {
+                if let Some(net) = a.network() {
+                    if !cidrs.contains(&net) {
+                        cidrs.push(net);
+                    }
+                    if !devices.iter().any(|d| d == dev) {
+                        devices.push(dev.to_string());
+                    }
+                }
+            }
+        }
+    }
+    (cidrs, devices)
 }
 
 /// kubelet's node IP without `--node-ip` or a cloud provider, approximated by its last resort

@@ -394,7 +394,7 @@ mod tests {
 
     #[test]
     fn hostile_names_are_escaped_in_tables() {
-        let json = include_str!("../../../tests/fixtures/facts/gather-hostile-names.json");
+        let json = include_str!("../../tests/fixtures/facts/gather-hostile-names.json");
         let facts: Facts = serde_json::from_str(json).unwrap();
         let text = render(&facts);
         assert!(!text.contains('\x1b'), "raw escape byte in table output");

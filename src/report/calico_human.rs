@@ -4,11 +4,11 @@
 
 use comfy_table::{presets::UTF8_FULL, ContentArrangement, Table};
 
-use super::analysis::{CalicoReport, FamilyAnalysis};
-use super::outcome::Effect;
-use super::predict::Verdict;
-use super::recommend::NodeResult;
-use super::render::rejection_lines;
+use super::calico_formats::rejection_lines;
+use crate::calico::analysis::{CalicoReport, FamilyAnalysis};
+use crate::calico::outcome::Effect;
+use crate::calico::predict::Verdict;
+use crate::calico::recommend::NodeResult;
 use crate::escape::{for_terminal, shell_quote};
 
 fn method_shown(method: &str) -> String {

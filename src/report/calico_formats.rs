@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::analysis::{CalicoReport, FamilyAnalysis};
-use super::method::{parse_method, Method};
-use super::version::CalicoVersion;
+use crate::calico::analysis::{CalicoReport, FamilyAnalysis};
+use crate::calico::method::{parse_method, Method};
+use crate::calico::version::CalicoVersion;
 use crate::escape::shell_quote;
 use crate::facts::Family;
 
@@ -19,7 +19,7 @@ pub fn recommended_settings(report: &CalicoReport) -> Vec<(&'static str, String)
             f.recommendation
                 .chosen
                 .as_ref()
-                .map(|c| (super::analysis::env_var(f.family), c.method.clone()))
+                .map(|c| (crate::calico::analysis::env_var(f.family), c.method.clone()))
         })
         .collect()
 }
