@@ -204,3 +204,47 @@ fn profile_init_on_a_libvirt_network_flags_the_pod_cidr_conflict() {
     assert_exit(&bad, 2);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("host bits"));
 }
+
+#[test]
+fn a_live_run_gathers_the_sysctls_and_modules_the_profile_asks_for() {
+    let tree = crate::util::HostTree::new("wanted");
+    tree.write("/proc/sys/vm/overcommit_memory", "1\n")
+        .write("/proc/sys/kernel/panic", "0\n")
+        .write(
+            "/proc/modules",
+            "br_netfilter 36864 0 - Live 0x0\nmy_nic_driver 1 0 - Live 0x0\n",
+        );
+    let dir = scratch();
+    let profile = dir.path().join("profile.yaml");
+    std::fs::write(
+        &profile,
+        "sysctls:\n  vm.overcommit_memory: 1\n  kernel.panic: 10\nmodules: [my_nic_driver]\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--host-root",
+            tree.arg(),
+            "--profile",
+        ])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let status = |id: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {id} in {report}"))
+    };
+    assert_eq!(status("Sysctl-vm.overcommit_memory"), "ok");
+    assert_eq!(status("Sysctl-kernel.panic"), "fail");
+    assert_eq!(status("Module-my_nic_driver"), "ok");
+}

@@ -30,7 +30,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         profile.calico.version = Some(version.clone());
     }
     let host_root = args.input.host.resolve()?;
-    let facts = super::facts_from(args.input.facts.as_deref(), &host_root)?;
+    let facts = super::facts_for_profile(args.input.facts.as_deref(), &host_root, Some(&profile))?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let live = live_probes(&args, &profile, &host_root);

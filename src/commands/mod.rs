@@ -34,9 +34,27 @@ pub fn facts_from(
     path: Option<&std::path::Path>,
     host_root: &crate::host_root::HostRoot,
 ) -> anyhow::Result<Facts> {
+    facts_for_profile(path, host_root, None)
+}
+
+/// [`facts_from`]; a live run also reads every sysctl and module `profile` asks for, so none of
+/// them is "not gathered" (a saved snapshot has what it has).
+pub fn facts_for_profile(
+    path: Option<&std::path::Path>,
+    host_root: &crate::host_root::HostRoot,
+    profile: Option<&crate::profile::Profile>,
+) -> anyhow::Result<Facts> {
     match path {
         Some(p) => Ok(crate::facts::load::load_facts_file(p)?),
-        None => crate::gather::gather_facts(host_root),
+        None => {
+            let wanted = profile
+                .map(|p| crate::gather::Wanted {
+                    sysctls: p.sysctls.keys().cloned().collect(),
+                    modules: p.modules.clone(),
+                })
+                .unwrap_or_default();
+            crate::gather::gather_facts_with(host_root, &wanted)
+        }
     }
 }
 
