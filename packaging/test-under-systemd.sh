@@ -109,6 +109,7 @@ fi
 tag=nodecheck-systemd-test:$$-$RANDOM
 containers=()
 cleanup() {
+    wait
     ((${#containers[@]})) && docker rm -f "${containers[@]}" >/dev/null 2>&1
     docker rmi -f "$tag" >/dev/null 2>&1
 }
@@ -398,6 +399,8 @@ left=$(comm -13 <(echo "$dirs_before") <(directories))
 [[ -z $left ]] && pass "after apt purge no directory the package or nodecheck made is left" \
     || fail "after apt purge no directory the package or nodecheck made is left" "$left"
 deb_files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort)
+# Done with this container: remove it while the next one runs (the EXIT trap waits for it).
+docker rm -f "$C" >/dev/null 2>&1 &
 
 # ---------------------------------------------------------------------------------------------------
 echo "== $RPM under systemd as PID 1 (same root)"

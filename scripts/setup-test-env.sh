@@ -13,6 +13,9 @@ CARGO_DEB_VERSION=3.8.0
 CARGO_FUZZ_VERSION=0.13.1
 ANSIBLE_CORE_REQUIREMENT='ansible-core>=2.15'
 VENV=target/ansible-venv
+# A second ansible-core, the last release before 2.19, for the fact-cache layout before `__payload__`.
+ANSIBLE_CORE_2_18_REQUIREMENT='ansible-core>=2.15,<2.19'
+VENV_2_18=target/ansible-venv-2.18
 
 # Debian package → why the tests need it.
 declare -A PACKAGES=(
@@ -87,4 +90,13 @@ else
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_CORE_REQUIREMENT"
     step "ansible venv: ansible-core $(ansible_core_version)"
+fi
+
+if [[ -x $VENV_2_18/bin/ansible ]]; then
+    step "ansible 2.18 venv: present"
+else
+    step "creating $VENV_2_18 with $ANSIBLE_CORE_2_18_REQUIREMENT (PyPI)"
+    rm -rf "$VENV_2_18"
+    python3 -m venv "$VENV_2_18"
+    "$VENV_2_18/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_CORE_2_18_REQUIREMENT"
 fi

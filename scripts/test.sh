@@ -2,7 +2,7 @@
 # Runs nodecheck's whole test suite on this host: installs what the tests need (Debian packages, the musl
 # target, packaging tools, an ansible-core venv), checks formatting and lints, builds the static binary and
 # the .deb/.rpm once, runs the unit and integration tests (network namespaces, Docker, dnsmasq, ansible)
-# and the package install tests, then runs every fuzz target briefly (nightly toolchain).
+# and the package install tests.
 #
 # Root is needed for the namespace, Docker and dpkg tests; without it they skip with a printed reason.
 # NODECHECK_TEST_REQUIRE_ALL=1 (set by CI) turns every such skip into a failure.
@@ -28,6 +28,3 @@ cargo test --locked -- --test-threads=2
 
 step "package install tests"
 bash packaging/test-packages.sh
-
-step "fuzzing: every target in fuzz/ for a short fixed time (docs/fuzzing.md runs them longer)"
-bash scripts/fuzz.sh

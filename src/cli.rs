@@ -16,6 +16,13 @@ Exit codes:
   2  bad input: usage, profile, peer or facts file
   3  at least one check failed (with --strict: or warned)";
 
+const FIX_EXIT_CODES: &str = "\
+Exit codes:
+  --check, --diff:  0 nothing to change, 3 changes pending
+  --apply:          0 applied (or nothing to do), 1 a step failed (the run was rolled back)
+  --rollback:       0 rolled back, 1 refused (changed since; --force) or a step failed
+  all:              2 bad input (usage, profile, peers; --apply or --rollback without root)";
+
 /// Checks a Linux host against its Kubernetes cluster profile and its peers, before `kubeadm join`,
 /// after it and on every boot, and tells which Calico IP_AUTODETECTION_METHOD is right on every node.
 #[derive(Debug, Parser)]
@@ -44,6 +51,9 @@ pub enum Command {
     /// Record this node's facts at join time, for post-boot drift checks.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Bring this host to its profile: plan (default), show diffs, apply, roll back (docs/fix.md).
+    #[command(after_help = FIX_EXIT_CODES)]
+    Fix(FixArgs),
     /// Write the man pages and shell completions into DIR (used when building packages).
     #[command(hide = true)]
     GenerateAssets(GenerateAssetsArgs),
@@ -63,6 +73,31 @@ pub struct FactsArgs {
     pub format: FactsFormat,
     #[command(flatten)]
     pub host: HostRootArgs,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
+}
+
+/// kubelet inputs that are not on the host yet before the join.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KubeletArgs {
+    /// The kubeadm InitConfiguration/JoinConfiguration (v1beta3 or v1beta4) this node will join
+    /// with: its nodeRegistration.name and kubeletExtraArgs stand in for the flags kubeadm writes
+    /// to /var/lib/kubelet/kubeadm-flags.env at join time.
+    #[arg(long, value_name = "FILE")]
+    pub kubeadm_config: Option<PathBuf>,
+}
+
+impl KubeletArgs {
+    /// The parsed configuration (bad input when the file is not a usable kubeadm configuration).
+    pub fn load(
+        &self,
+    ) -> Result<Option<crate::facts::kubelet::KubeadmNodeRegistration>, crate::error::BadInput>
+    {
+        self.kubeadm_config
+            .as_deref()
+            .map(crate::gather::kubeadm_config::read_kubeadm_config)
+            .transpose()
+    }
 }
 
 /// Where the live host's files are read from (every command that gathers facts takes it).
@@ -97,6 +132,8 @@ pub struct InputArgs {
     pub peers: Vec<PathBuf>,
     #[command(flatten)]
     pub host: HostRootArgs,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +222,56 @@ pub struct CalicoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CalicoFormat::Human)]
     pub format: CalicoFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Cluster profile (YAML). Default: /etc/nodecheck/profile.yaml if it exists, else the built-in
+    /// kubeadm + Calico profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Other nodes (as for `check`): Docker's new address pools stay clear of their node networks.
+    #[arg(long, value_name = "PATH")]
+    pub peers: Vec<PathBuf>,
+    /// Plan from this saved snapshot instead of the live host (`--apply` needs `--root` with it).
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+    /// Only fix these check IDs, comma-separated (a trailing `*` matches a prefix, as in `--skip`).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Write files under DIR instead of / (like `systemctl --root`); makes no live changes.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Show the plan and change nothing (the default).
+    #[arg(long, conflicts_with_all = ["apply", "rollback", "history"])]
+    pub check: bool,
+    /// Show a unified diff for every file the plan writes (with --check or --apply).
+    #[arg(long, conflicts_with_all = ["rollback", "history"])]
+    pub diff: bool,
+    /// Make the changes (needs root), then re-run the checks and show before → after.
+    #[arg(long, conflicts_with_all = ["rollback", "history"])]
+    pub apply: bool,
+    /// Undo a run (default: the last applied one) exactly as its manifest recorded (needs root).
+    #[arg(long, value_name = "RUN-ID", num_args = 0..=1, default_missing_value = "", conflicts_with = "history")]
+    pub rollback: Option<String>,
+    /// List the recorded runs, newest first.
+    #[arg(long)]
+    pub history: bool,
+    /// Also restart the services a change needs restarted (docker); otherwise they are listed.
+    #[arg(long)]
+    pub restart_services: bool,
+    /// Make held changes (a NIC name in the kernel's ethN namespace); roll back files changed since.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FixFormat::Human)]
+    pub format: FixFormat,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,9 +16,15 @@ fn repo() -> PathBuf {
 
 /// The venv with ansible-core, created when missing. Serialised: two tests must not both run pip.
 fn ansible_venv() -> Result<PathBuf, String> {
+    ansible_venv_at("target/ansible-venv", "ansible-core")
+}
+
+/// A venv under the repository with `requirement` installed, created when missing (as
+/// `scripts/setup-test-env.sh` makes it). Serialised: two tests must not both run pip.
+pub fn ansible_venv_at(dir: &str, requirement: &str) -> Result<PathBuf, String> {
     static CREATING: Mutex<()> = Mutex::new(());
     let _guard = CREATING.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = repo().join("target/ansible-venv");
+    let venv = repo().join(dir);
     if venv.join("bin/ansible-playbook").is_file() {
         return Ok(venv);
     }
@@ -42,11 +48,8 @@ fn ansible_venv() -> Result<PathBuf, String> {
         &["-m", "venv", venv.to_str().unwrap()],
     )
     .map_err(|e| format!("cannot create the ansible venv: {e}"))?;
-    run(
-        &venv.join("bin/pip"),
-        &["install", "--quiet", "ansible-core"],
-    )
-    .map_err(|e| format!("cannot install ansible-core from PyPI: {e}"))?;
+    run(&venv.join("bin/pip"), &["install", "--quiet", requirement])
+        .map_err(|e| format!("cannot install ansible-core from PyPI: {e}"))?;
     Ok(venv)
 }
 
@@ -67,6 +70,11 @@ impl PlaybookDir {
         std::fs::copy(
             repo().join("packaging/ansible/playbook.yml"),
             dir.join("playbook.yml"),
+        )
+        .unwrap();
+        std::fs::copy(
+            repo().join("packaging/ansible/fix.yml"),
+            dir.join("fix.yml"),
         )
         .unwrap();
         std::fs::copy(
@@ -109,6 +117,31 @@ impl PlaybookDir {
             .env("ANSIBLE_REMOTE_TEMP", self.path("tmp-remote"))
             .env("ANSIBLE_CACHE_PLUGIN", "jsonfile")
             .env("ANSIBLE_CACHE_PLUGIN_CONNECTION", self.path("cache"))
+            .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+            .output()
+            .expect("run ansible-playbook")
+    }
+
+    /// Runs `fix.yml` against localhost only, with `extra` arguments.
+    fn run_fix<S: AsRef<std::ffi::OsStr>>(&self, extra: &[S]) -> Output {
+        let python = self.venv.join("bin/python3");
+        std::fs::write(
+            self.path("fix-inventory"),
+            format!(
+                "localhost ansible_connection=local ansible_python_interpreter={}\n",
+                python.display()
+            ),
+        )
+        .unwrap();
+        Command::new(self.venv.join("bin/ansible-playbook"))
+            .current_dir(&self.dir)
+            .args(["-i", "fix-inventory", "fix.yml"])
+            .args(["-e", "nodecheck_become=false"])
+            .args(extra)
+            .env("ANSIBLE_CONFIG", self.path("no-ansible.cfg"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", self.path("tmp-local"))
+            .env("ANSIBLE_REMOTE_TEMP", self.path("tmp-remote"))
             .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
             .output()
             .expect("run ansible-playbook")
@@ -240,7 +273,7 @@ fn ansible_doc_renders_the_sidecar_documentation() {
     }
     assert_eq!(
         options["command"]["choices"],
-        serde_json::json!(["facts", "check", "calico"])
+        serde_json::json!(["facts", "check", "calico", "fix"])
     );
     assert!(doc["nodecheck"]["examples"]
         .as_str()
@@ -396,4 +429,102 @@ fn check_mode_runs_the_same_read_only_checks() {
         gate["ansible_facts"]["nodecheck"]["interfaces"].is_array(),
         "{gate}"
     );
+}
+
+/// The recap line of one host: `ok=2 changed=1 ...`.
+fn recap_changed(out: &Output) -> Option<u32> {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("localhost") && l.contains("changed="))?;
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("changed="))
+        .and_then(|n| n.parse().ok())
+}
+
+#[test]
+fn fix_playbook_plans_with_diff_then_applies_then_changes_nothing() {
+    if !crate::util::nix_is_root() {
+        return skip("needs root (`nodecheck fix --apply` refuses to run without it)");
+    }
+    let Some(venv) = venv_or_skip() else {
+        return;
+    };
+    let pb = PlaybookDir::new("fix", venv);
+    // A scratch host tree: the plan is made from a saved snapshot and written under it, never to /.
+    let root = pb.path("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(
+        root.join("etc/fstab"),
+        "UUID=1 / ext4 defaults 0 1\n/swap.img none swap sw 0 0\n",
+    )
+    .unwrap();
+    let vars = [
+        "-e".to_string(),
+        format!("nodecheck_root={}", root.display()),
+        "-e".to_string(),
+        format!(
+            "nodecheck_facts={}",
+            crate::util::fixture("fix/worker-77.json").display()
+        ),
+        "-e".to_string(),
+        format!(
+            "nodecheck_profile={}",
+            crate::util::fixture("fix/profile.yaml").display()
+        ),
+    ];
+    let fstab_before = std::fs::read_to_string(root.join("etc/fstab")).unwrap();
+
+    let mut args: Vec<String> = vars.to_vec();
+    args.extend(["--check".into(), "--diff".into()]);
+    let review = pb.run_fix(&args);
+    assert!(review.status.success(), "{}", show(&review));
+    let text = String::from_utf8_lossy(&review.stdout);
+    assert!(text.contains("+++ after: /etc/fstab"), "{}", show(&review));
+    assert!(
+        text.contains("+# disabled by nodecheck fix (Swap): /swap.img none swap sw 0 0"),
+        "{}",
+        show(&review)
+    );
+    assert!(
+        text.contains("+++ after: /etc/sysctl.d/99-kubernetes.conf"),
+        "{}",
+        show(&review)
+    );
+    assert_eq!(recap_changed(&review), Some(1), "{}", show(&review));
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/fstab")).unwrap(),
+        fstab_before,
+        "check mode changed a file"
+    );
+    assert!(!root.join("etc/sysctl.d").exists());
+
+    // Without confirmation the playbook stops after the plan.
+    let unconfirmed = pb.run_fix(&vars);
+    assert!(!unconfirmed.status.success(), "{}", show(&unconfirmed));
+    assert!(
+        !root.join("etc/sysctl.d").exists(),
+        "{}",
+        show(&unconfirmed)
+    );
+
+    let mut args: Vec<String> = vars.to_vec();
+    args.extend(["-e".into(), "nodecheck_confirm=true".into()]);
+    let applied = pb.run_fix(&args);
+    assert!(applied.status.success(), "{}", show(&applied));
+    assert!(
+        std::fs::read_to_string(root.join("etc/sysctl.d/99-kubernetes.conf"))
+            .unwrap()
+            .contains("net.ipv4.ip_forward = 1\n")
+    );
+    assert!(std::fs::read_to_string(root.join("etc/fstab"))
+        .unwrap()
+        .contains("# disabled by nodecheck fix (Swap): /swap.img"));
+    // The plan (check mode) and the apply both report the change.
+    assert_eq!(recap_changed(&applied), Some(2), "{}", show(&applied));
+
+    let again = pb.run_fix(&args);
+    assert!(again.status.success(), "{}", show(&again));
+    assert_eq!(recap_changed(&again), Some(0), "{}", show(&again));
 }

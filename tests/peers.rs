@@ -197,7 +197,7 @@ fn corrupt_empty_and_binary_files_are_named_and_the_rest_compared() {
              "message": "binary content, not JSON text (byte 0x80 at offset 136 is not UTF-8)"},
             {"source": format!("{dir}/empty.json"), "message": "empty file"},
             {"source": format!("{dir}/inventory.json"),
-             "message": "not a nodecheck snapshot, Ansible fact cache or kubectl node list: a JSON object with top-level keys \"all\""},
+             "message": "not a nodecheck snapshot, Ansible facts (cache, setup --tree or ad-hoc output) or kubectl node list: a JSON object with top-level keys \"all\""},
             {"source": format!("{dir}/worker-3.json"),
              "message": "invalid JSON in a nodecheck snapshot: EOF while parsing a string at line 186 column 10"},
         ])

@@ -4,6 +4,7 @@
 mod util;
 
 mod ansible;
+mod ansible_facts;
 mod calico;
 mod calico_fleet;
 mod calico_peers;
@@ -16,6 +17,7 @@ mod dns_dnsmasq;
 mod drift_netns;
 mod facts_docker;
 mod facts_netns;
+mod fix;
 mod host_root;
 mod packages;
 mod peers;

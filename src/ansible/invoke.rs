@@ -8,7 +8,7 @@
 use std::ffi::OsString;
 use std::process::Command;
 
-use super::params::{value_name, ModuleCommand, ModuleParams};
+use super::params::{value_name, FixMode, ModuleCommand, ModuleParams};
 
 /// One finished run of the command line.
 #[derive(Debug, Clone)]
@@ -77,6 +77,25 @@ pub fn command_args(p: &ModuleParams, format: &str) -> Vec<OsString> {
         ModuleCommand::Calico => {
             if let Some(family) = p.family {
                 args.extend(["--family".into(), value_name(family).into()]);
+            }
+        }
+        ModuleCommand::Fix => {
+            // The diff is always asked for: Ansible shows it only with --diff.
+            args.push("--diff".into());
+            if p.fix == FixMode::Apply && !p.check_mode {
+                args.push("--apply".into());
+            }
+            if !p.only.is_empty() {
+                args.extend(["--only".into(), p.only.join(",").into()]);
+            }
+            if p.restart_services {
+                args.push("--restart-services".into());
+            }
+            if let Some(root) = &p.root {
+                args.extend(["--root".into(), root.into()]);
+            }
+            if let Some(facts) = &p.facts {
+                args.extend(["--facts".into(), facts.into()]);
             }
         }
     }
@@ -170,6 +189,8 @@ mod tests {
             json!({"command": "facts"}),
             json!({"command": "check", "phase": "post-join", "skip": "A,B", "strict": "yes"}),
             json!({"command": "calico", "family": "ipv6", "calico_version": "3.28.0"}),
+            json!({"fix": "apply", "only": "Sysctl-*,Swap", "restart_services": true, "root": "/r", "facts": "/f"}),
+            json!({"command": "fix", "_ansible_check_mode": true, "fix": "apply"}),
         ] {
             let mut argv = vec!["nodecheck".to_string()];
             argv.extend(args_of(v.clone()));

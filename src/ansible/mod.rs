@@ -4,9 +4,11 @@
 //!
 //! `main` asks [`module_args_file`] before parsing the command line; when it answers, [`run`] does the
 //! rest. Module mode always exits 0: Ansible reads `failed` from the JSON, not the exit code.
-//! Nothing the module runs changes the host (facts, check, calico are read-only), so check mode is
-//! honoured by running as usual and saying so.
+//! facts, check and calico are read-only, so check mode is honoured by running as usual and saying so;
+//! `command: fix` changes the host only with `fix: apply` outside check mode, and reports `changed` and
+//! Ansible's `diff` truthfully.
 
+pub mod fix_result;
 pub mod invoke;
 pub mod params;
 pub mod result;
@@ -69,8 +71,18 @@ fn read_args_file(path: &Path) -> Result<Map<String, Value>, String> {
     }
 }
 
-/// Gathers the facts (always: they are returned under `ansible_facts`), then runs the command.
+/// `command: fix` answers with the plan (or the applied run), without a snapshot; every other command
+/// gathers the facts first (they are returned under `ansible_facts`).
 fn execute(p: &params::ModuleParams) -> Map<String, Value> {
+    if p.command == ModuleCommand::Fix {
+        return invoke::run_self(&invoke::command_args(p, "json"))
+            .map(|fix| fix_result::fix_result(p, &fix))
+            .unwrap_or_else(result::failure);
+    }
+    execute_with_facts(p)
+}
+
+fn execute_with_facts(p: &params::ModuleParams) -> Map<String, Value> {
     let run = |args: Vec<OsString>| invoke::run_self(&args);
     let facts = match run(invoke::facts_args()) {
         Ok(facts) => facts,
@@ -84,6 +96,7 @@ fn execute(p: &params::ModuleParams) -> Map<String, Value> {
             run(invoke::command_args(p, "env"))
                 .map(|env| result::calico_result(p, &facts, &json, &env))
         }),
+        ModuleCommand::Fix => Err("command: fix is answered by fix_result".to_string()),
     };
     let mut answer = outcome.unwrap_or_else(result::failure);
     // Ansible keeps no facts from a failed task, but prints the whole result: the snapshot (megabytes

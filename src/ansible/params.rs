@@ -13,7 +13,7 @@ use crate::checks::Phase;
 use crate::cli::FamilyChoice;
 
 /// Every parameter the module accepts, in the order the documentation lists them.
-pub const PARAMETER_NAMES: [&str; 9] = [
+pub const PARAMETER_NAMES: [&str; 14] = [
     "command",
     "profile",
     "phase",
@@ -23,16 +23,23 @@ pub const PARAMETER_NAMES: [&str; 9] = [
     "baseline",
     "calico_version",
     "family",
+    "fix",
+    "only",
+    "restart_services",
+    "root",
+    "facts",
 ];
 
 /// The commands a parameter means something to (`command` itself applies to all).
 fn applies_to(parameter: &str) -> &'static [ModuleCommand] {
-    use ModuleCommand::{Calico, Check, Facts};
+    use ModuleCommand::{Calico, Check, Facts, Fix};
     match parameter {
-        "profile" | "peers" | "calico_version" => &[Check, Calico],
+        "profile" | "peers" => &[Check, Calico, Fix],
+        "calico_version" => &[Check, Calico],
         "phase" | "skip" | "strict" | "baseline" => &[Check],
         "family" => &[Calico],
-        _ => &[Facts, Check, Calico],
+        "fix" | "only" | "restart_services" | "root" | "facts" => &[Fix],
+        _ => &[Facts, Check, Calico, Fix],
     }
 }
 
@@ -48,6 +55,17 @@ pub enum ModuleCommand {
     Check,
     /// Predict Calico's autodetection and recommend a method.
     Calico,
+    /// Plan (`fix: check`) or make (`fix: apply`) the changes that fix the failing checks.
+    Fix,
+}
+
+/// `fix:` — what `command: fix` does outside check mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixMode {
+    /// Plan only (like `--check`): `changed` tells whether anything would change.
+    Check,
+    /// Make the changes (like `--apply`); in check mode it plans only.
+    Apply,
 }
 
 /// The validated parameters of one module call.
@@ -62,8 +80,17 @@ pub struct ModuleParams {
     pub baseline: Option<PathBuf>,
     pub calico_version: Option<String>,
     pub family: Option<FamilyChoice>,
+    pub fix: FixMode,
+    pub only: Vec<String>,
+    pub restart_services: bool,
+    /// `root:` — write under this directory, no live changes (image builds, chroots, tests).
+    pub root: Option<PathBuf>,
+    /// `facts:` — plan from this saved snapshot (with `fix: apply` only together with `root`).
+    pub facts: Option<PathBuf>,
     /// `_ansible_check_mode`: the play runs with `--check`.
     pub check_mode: bool,
+    /// `_ansible_diff`: the play runs with `--diff`.
+    pub diff_mode: bool,
     /// The caller's own parameters (Ansible's internal keys removed), echoed back as `invocation`.
     pub given: Map<String, Value>,
 }
@@ -96,9 +123,11 @@ pub fn parse(args: &Map<String, Value>) -> Result<ModuleParams, String> {
         .collect();
     let get = |name: &str| args.get(name).filter(|v| !v.is_null());
 
-    let command = match get("command") {
-        Some(v) => one_of::<ModuleCommand>("command", v)?,
-        None => ModuleCommand::Check,
+    // `fix: apply` alone means `command: fix`.
+    let command = match (get("command"), get("fix")) {
+        (Some(v), _) => one_of::<ModuleCommand>("command", v)?,
+        (None, Some(_)) => ModuleCommand::Fix,
+        (None, None) => ModuleCommand::Check,
     };
     let params = ModuleParams {
         command,
@@ -124,9 +153,28 @@ pub fn parse(args: &Map<String, Value>) -> Result<ModuleParams, String> {
             .map(|v| string("calico_version", v))
             .transpose()?,
         family: get("family").map(|v| one_of("family", v)).transpose()?,
+        fix: get("fix")
+            .map(|v| one_of("fix", v))
+            .transpose()?
+            .unwrap_or(FixMode::Check),
+        only: get("only")
+            .map(|v| list("only", v))
+            .transpose()?
+            .unwrap_or_default(),
+        restart_services: get("restart_services")
+            .map(|v| boolean("restart_services", v))
+            .transpose()?
+            .unwrap_or(false),
+        root: get("root").map(|v| path("root", v)).transpose()?,
+        facts: get("facts").map(|v| path("facts", v)).transpose()?,
         check_mode: args
             .get("_ansible_check_mode")
             .map(|v| boolean("_ansible_check_mode", v))
+            .transpose()?
+            .unwrap_or(false),
+        diff_mode: args
+            .get("_ansible_diff")
+            .map(|v| boolean("_ansible_diff", v))
             .transpose()?
             .unwrap_or(false),
         given,

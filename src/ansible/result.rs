@@ -37,7 +37,7 @@ fn base(p: &ModuleParams, facts: &CliRun) -> Result<Map<String, Value>, Map<Stri
     Ok(with_invocation(out, p))
 }
 
-fn with_invocation(mut out: Map<String, Value>, p: &ModuleParams) -> Map<String, Value> {
+pub fn with_invocation(mut out: Map<String, Value>, p: &ModuleParams) -> Map<String, Value> {
     out.insert(
         "invocation".into(),
         json!({ "module_args": Value::Object(p.given.clone()) }),

@@ -19,6 +19,4 @@ pub mod predict;
 #[cfg(test)]
 mod predict_tests;
 pub mod recommend;
-#[cfg(test)]
-pub mod testkit;
 pub mod version;

@@ -1,10 +1,10 @@
 //! The fleet as the model sees it: this node and every peer that has interface facts, each with its
-//! Kubernetes InternalIP (from `kubectl get nodes -o json` input, else kubelet's default) and the
+//! Kubernetes InternalIP (from `kubectl get nodes -o json` input, else kubelet's choice predicted by
+//! `crate::kubelet` from the node's own inputs) and the
 //! address Calico stored on it. Peers known only from kubectl are listed but cannot be predicted.
 
 use super::predict::{InternalIpOrigin, InternalIps, KernelReach, NodeInput};
 use crate::facts::{Facts, Family};
-use crate::network::routes::kubelet_default_node_ip;
 use crate::peers::{KubeNode, Peer};
 
 /// One node to predict for, with what decides the outcome of a failure.
@@ -56,17 +56,25 @@ fn internal_ips(kube: Option<&KubeNode>, facts: &Facts) -> InternalIps {
                 .map(|(_, a)| a.clone())
                 .collect(),
             origin: InternalIpOrigin::Kubectl,
+            reason: None,
+            dns_dependent: false,
         },
-        None => match kubelet_default_node_ip(facts) {
-            Some(ip) => InternalIps {
-                addresses: vec![ip.to_string()],
-                origin: InternalIpOrigin::KubeletDefault,
-            },
-            None => InternalIps {
-                addresses: Vec::new(),
-                origin: InternalIpOrigin::Unknown,
-            },
-        },
+        None => {
+            let prediction = crate::kubelet::predict_node_ip(facts);
+            let origin = if prediction.step == crate::kubelet::Step::CloudProvider {
+                InternalIpOrigin::CloudProvider
+            } else if prediction.assumed.is_some() {
+                InternalIpOrigin::KubeletAssumed
+            } else {
+                InternalIpOrigin::KubeletModel
+            };
+            InternalIps {
+                addresses: prediction.addresses.iter().map(|a| a.to_string()).collect(),
+                origin,
+                reason: Some(prediction.reason.clone()),
+                dns_dependent: prediction.dns_dependent,
+            }
+        }
     }
 }
 

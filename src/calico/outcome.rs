@@ -146,7 +146,7 @@ pub fn outcome(prediction: &Prediction, version: &CalicoVersion, state: NodeStat
 mod tests {
     use super::*;
     use crate::calico::predict::{predict, InternalIpOrigin, InternalIps, Model, NodeInput};
-    use crate::calico::testkit::host;
+    use crate::facts::testkit::host;
     use crate::facts::Family;
 
     fn predict_on(method: &str, version: &CalicoVersion) -> Prediction {
@@ -161,6 +161,8 @@ mod tests {
             internal_ips: InternalIps {
                 addresses: vec![],
                 origin: InternalIpOrigin::Unknown,
+                reason: None,
+                dns_dependent: false,
             },
             kernel_reach: &[],
         };

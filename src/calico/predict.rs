@@ -36,9 +36,14 @@ const TRACE_LIMIT: usize = 24;
 pub enum InternalIpOrigin {
     /// `status.addresses` of the node in `kubectl get nodes -o json` input.
     Kubectl,
-    /// No Node object given: kubelet's default without `--node-ip` (the default-route interface's
-    /// address) is assumed.
-    KubeletDefault,
+    /// No Node object given: the address kubelet will register, predicted from this node's kubelet
+    /// inputs (`crate::kubelet`).
+    KubeletModel,
+    /// No Node object and no kubelet inputs (a snapshot without them): kubelet's last resort, the
+    /// default-route interface's address, is assumed.
+    KubeletAssumed,
+    /// A cloud provider sets the node's addresses and no Node object was given.
+    CloudProvider,
     /// Neither is known.
     Unknown,
 }
@@ -48,6 +53,12 @@ pub enum InternalIpOrigin {
 pub struct InternalIps {
     pub addresses: Vec<String>,
     pub origin: InternalIpOrigin,
+    /// How kubelet's choice was made, when it was predicted (`/etc/hosts line 2 maps …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The prediction depends on DNS answering when kubelet starts.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dns_dependent: bool,
 }
 
 /// The kernel's answer to a UDP connect towards `destination` on the live host.
@@ -190,8 +201,19 @@ impl Walk {
 enum EnumerationError {
     /// Go's text, as calico-node logs it after the method's prefix.
     Go(String),
-    /// The model cannot evaluate this (an untranslatable regex).
+    /// The model cannot evaluate this (an untranslatable regex, or an interface order the facts do
+    /// not keep).
     Unmodelled(String),
+}
+
+/// Why a node's interface order matters and is not known: "cannot tell from Ansible facts: …".
+fn order_unknown(facts: &Facts, qualifying: &[String]) -> String {
+    format!(
+        "cannot tell {}: {} qualify, and calico-node takes the one it meets first in the kernel's \
+         interface order, which these facts do not keep",
+        facts.partial_source().unwrap_or("from these facts"),
+        qualifying.join(", ")
+    )
 }
 
 /// One regex list compiled as calico-node compiles it.
@@ -252,7 +274,65 @@ impl RegexList {
 }
 
 /// `FilteredEnumeration(incl, excl, cidrs, version)`.
+/// The interface regexes of a `FilteredEnumeration`: the include list, the exclusion list and how
+/// to name the exclusion list in the walk.
+#[derive(Clone, Copy, Default)]
+struct Filters<'r> {
+    include: Option<&'r RegexList>,
+    exclude: Option<&'r RegexList>,
+    exclude_label: &'r str,
+}
+
 fn filtered_enumeration<'a>(
+    interfaces: &[CalicoInterface<'a>],
+    filters: Filters,
+    cidrs: &[IpNet],
+    family: Family,
+    facts: &Facts,
+    walk: &mut Walk,
+) -> Result<(String, CalicoAddress), EnumerationError> {
+    let Filters {
+        include,
+        exclude,
+        exclude_label,
+    } = filters;
+    let selected = walk_enumeration(
+        interfaces,
+        include,
+        exclude,
+        exclude_label,
+        cidrs,
+        family,
+        walk,
+    )?;
+    if facts.interface_order_known() {
+        return Ok(selected);
+    }
+    // The interfaces' order is not the kernel's: the answer holds only if no other interface qualifies.
+    let mut qualifying: Vec<String> = interfaces
+        .iter()
+        .filter(|ci| include.is_none_or(|inc| inc.is_match(&ci.interface.name)))
+        .filter(|ci| !exclude.is_some_and(|exc| exc.is_match(&ci.interface.name)))
+        .filter(|ci| {
+            ci.addresses.iter().any(|a| {
+                is_global_unicast(&a.ip)
+                    && (cidrs.is_empty() || cidrs.iter().any(|c| c.contains(&a.ip)))
+            })
+        })
+        .map(|ci| ci.interface.name.clone())
+        .collect();
+    if qualifying.len() > 1 {
+        qualifying.sort();
+        return Err(EnumerationError::Unmodelled(order_unknown(
+            facts,
+            &qualifying,
+        )));
+    }
+    Ok(selected)
+}
+
+/// calico-node's walk over the interfaces in its order: the first eligible address wins.
+fn walk_enumeration<'a>(
     interfaces: &[CalicoInterface<'a>],
     include: Option<&RegexList>,
     exclude: Option<&RegexList>,
@@ -412,11 +492,14 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
             let result = compile_list(&exclusions, model, &mut walk).and_then(|exc| {
                 filtered_enumeration(
                     &interfaces,
-                    None,
-                    exc.as_ref(),
-                    &label,
+                    Filters {
+                        exclude: exc.as_ref(),
+                        exclude_label: &label,
+                        ..Filters::default()
+                    },
                     &[],
                     family,
+                    node.facts,
                     &mut walk,
                 )
             });
@@ -450,7 +533,17 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
             walk.warnings.extend(findings.warnings);
             walk.notes.extend(findings.notes);
             let result = compile_list(regexes, model, &mut walk).and_then(|inc| {
-                filtered_enumeration(&interfaces, inc.as_ref(), None, "", &[], family, &mut walk)
+                filtered_enumeration(
+                    &interfaces,
+                    Filters {
+                        include: inc.as_ref(),
+                        ..Filters::default()
+                    },
+                    &[],
+                    family,
+                    node.facts,
+                    &mut walk,
+                )
             });
             verdict_of(
                 result,
@@ -465,9 +558,14 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
                 },
             )
         }
-        Method::Cidr { entries } => {
-            predict_cidr(entries, method_value, &interfaces, family, &mut walk)
-        }
+        Method::Cidr { entries } => predict_cidr(
+            entries,
+            method_value,
+            &interfaces,
+            family,
+            node.facts,
+            &mut walk,
+        ),
         Method::CanReach { destination } => {
             predict_can_reach(model, node, destination, &interfaces, family, &mut walk)
         }
@@ -492,6 +590,7 @@ fn predict_cidr(
     method_value: &str,
     interfaces: &[CalicoInterface],
     family: Family,
+    facts: &Facts,
     walk: &mut Walk,
 ) -> Verdict {
     let v = family.number();
@@ -518,7 +617,7 @@ fn predict_cidr(
             .join(" ")
     );
     verdict_of(
-        filtered_enumeration(interfaces, None, None, "", &cidrs, family, walk),
+        filtered_enumeration(interfaces, Filters::default(), &cidrs, family, facts, walk),
         |iface, a| {
             format!(
                 "Using autodetected IPv{v} address {a} on interface {iface} matching cidrs {shown}"
@@ -603,12 +702,7 @@ fn predict_can_reach(
             "dial udp{v}: address {destination}: no suitable address found"
         ));
     };
-    if let Some(holder) = node
-        .facts
-        .interfaces
-        .iter()
-        .find(|i| i.addresses.iter().any(|a| a.address == dest))
-    {
+    if let Some(holder) = crate::network::addresses::owner_of(node.facts, dest) {
         walk.warnings.push(format!(
             "{dest} is an address of this node (on {}): the kernel answers with {dest} itself, so calico-node selects it (a VIP held here); use an address that is on no node",
             &holder.name
@@ -629,6 +723,15 @@ fn predict_can_reach(
                 ))
             }
         },
+        None if !node.facts.knows("routes") => {
+            return Verdict::Undetermined {
+                reason: format!(
+                    "cannot tell {}: the source address towards {dest} follows the node's routes, \
+                     which they do not hold",
+                    node.facts.partial_source().unwrap_or("from these facts")
+                ),
+            }
+        }
         None => match routes::source_for(node.facts, dest) {
             Ok(choice) => {
                 walk.step(format!(
@@ -704,10 +807,31 @@ fn predict_internal_ip(
                 ),
             }
         }
-        InternalIpOrigin::KubeletDefault => walk.notes.push(format!(
-            "assumed: no Kubernetes Node object for {} was given, so kubelet's default node IP (the default-route interface's address) stands in for its InternalIP",
+        InternalIpOrigin::CloudProvider => {
+            return Verdict::Undetermined {
+                reason: format!(
+                    "the cloud provider sets the InternalIP of {}: give `kubectl get nodes -o json` output with --peers",
+                    &node.name
+                ),
+            }
+        }
+        InternalIpOrigin::KubeletAssumed => walk.notes.push(format!(
+            "assumed: no Kubernetes Node object and no kubelet inputs for {} were given, so kubelet's last resort (the default-route interface's address) stands in for its InternalIP",
             &node.name
         )),
+        InternalIpOrigin::KubeletModel => {
+            let reason = node.internal_ips.reason.as_deref().unwrap_or("no reason");
+            walk.step(format!(
+                "no Node object for {} was given; kubelet's InternalIP there is predicted: {reason}",
+                &node.name
+            ));
+            if node.internal_ips.dns_dependent {
+                walk.notes.push(format!(
+                    "kubelet's InternalIP on {} depends on DNS answering when it starts",
+                    &node.name
+                ));
+            }
+        }
         InternalIpOrigin::Kubectl => {}
     }
     let Some(ip) = node

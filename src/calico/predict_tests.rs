@@ -2,8 +2,8 @@
 //! Calico version.
 
 use super::predict::*;
-use super::testkit::host;
 use super::version::CalicoVersion;
+use crate::facts::testkit::host;
 use crate::facts::{Facts, Family};
 
 enum Expect {
@@ -29,6 +29,8 @@ fn node_input<'a>(facts: &'a Facts, kernel: &'a [KernelReach]) -> NodeInput<'a> 
         internal_ips: InternalIps {
             addresses: vec!["10.20.41.11".into(), "fd00:20::11".into()],
             origin: InternalIpOrigin::Kubectl,
+            reason: None,
+            dns_dependent: false,
         },
         kernel_reach: kernel,
     }

@@ -15,7 +15,7 @@ use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
 use crate::facts::{Facts, Family};
 use crate::network::addresses::is_global_unicast;
-use crate::network::routes;
+use crate::network::{self, routes};
 
 /// The node network of each node (same order as the fleet), and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,23 +41,20 @@ impl NodeNetworks {
 /// The node network of every node: the profile's CIDRs of the family, else each node's default-route
 /// interface subnet.
 pub fn node_networks(fleet: &Fleet, profile_cidrs: &[IpNet], family: Family) -> NodeNetworks {
-    let from_profile: Vec<IpNet> = profile_cidrs
+    let source = if profile_cidrs
         .iter()
-        .copied()
-        .filter(|c| Family::of(&c.addr()) == family)
-        .collect();
-    if !from_profile.is_empty() {
-        return NodeNetworks {
-            source: "profile node_network.cidrs".into(),
-            per_node: fleet.nodes.iter().map(|_| from_profile.clone()).collect(),
-        };
-    }
+        .any(|c| Family::of(&c.addr()) == family)
+    {
+        "profile node_network.cidrs"
+    } else {
+        "default-route interface subnet"
+    };
     NodeNetworks {
-        source: "default-route interface subnet".into(),
+        source: source.into(),
         per_node: fleet
             .nodes
             .iter()
-            .map(|n| routes::default_route_subnets(n.input.facts, family))
+            .map(|n| network::node_subnets_of(n.input.facts, profile_cidrs, family))
             .collect(),
     }
 }
@@ -377,13 +374,10 @@ pub fn candidate_methods(
             let gateway = this.and_then(|f| routes::default_gateway(f, family));
             let on_network = gateway.filter(|g| union.iter().any(|c| c.contains(g)));
             let held_by_a_node = on_network.filter(|g| {
-                fleet.nodes.iter().any(|n| {
-                    n.input
-                        .facts
-                        .interfaces
-                        .iter()
-                        .any(|i| i.addresses.iter().any(|a| a.address == *g))
-                })
+                fleet
+                    .nodes
+                    .iter()
+                    .any(|n| network::addresses::owner_of(n.input.facts, *g).is_some())
             });
             match (gateway, on_network, held_by_a_node) {
                 (_, Some(g), None) => Ok(format!("can-reach={g}")),
@@ -443,16 +437,39 @@ pub fn candidate_methods(
 fn assumption_warnings(fleet: &Fleet, method: &str) -> Vec<String> {
     let mut out = Vec::new();
     if method.starts_with("kubernetes-internal-ip") {
-        let assumed: Vec<&str> = fleet
-            .nodes
-            .iter()
-            .filter(|n| n.input.internal_ips.origin != super::predict::InternalIpOrigin::Kubectl)
-            .map(|n| n.name())
-            .collect();
+        use super::predict::InternalIpOrigin;
+        let with_origin = |origin: InternalIpOrigin| -> Vec<&str> {
+            fleet
+                .nodes
+                .iter()
+                .filter(|n| n.input.internal_ips.origin == origin)
+                .map(|n| n.name())
+                .collect()
+        };
+        let assumed = with_origin(InternalIpOrigin::KubeletAssumed);
         if !assumed.is_empty() {
             out.push(format!(
-                "verified against kubelet's default node IP (the default-route interface's address) on {}: no `kubectl get nodes -o json` input names them; a --node-ip elsewhere changes the answer",
+                "assumed: verified against kubelet's last resort (the default-route interface's address) on {}: neither `kubectl get nodes -o json` input nor kubelet inputs name their InternalIP; a --node-ip or /etc/hosts line there changes the answer",
                 assumed.join(", ")
+            ));
+        }
+        let predicted = with_origin(InternalIpOrigin::KubeletModel);
+        if !predicted.is_empty() {
+            out.push(format!(
+                "verified against the InternalIP kubelet will register on {} (predicted from its flags, /etc/hosts, DNS and routes; see Kubelet-NodeIP)",
+                predicted.join(", ")
+            ));
+        }
+        let dns: Vec<&str> = fleet
+            .nodes
+            .iter()
+            .filter(|n| n.input.internal_ips.dns_dependent)
+            .map(|n| n.name())
+            .collect();
+        if !dns.is_empty() {
+            out.push(format!(
+                "kubelet's InternalIP depends on DNS answering on {}: pin --node-ip there before relying on kubernetes-internal-ip",
+                dns.join(", ")
             ));
         }
     }
@@ -525,8 +542,8 @@ pub fn recommend(
 mod tests {
     use super::*;
     use crate::calico::nodes::build_fleet;
-    use crate::calico::testkit::host;
     use crate::calico::version::CalicoVersion;
+    use crate::facts::testkit::host;
     use crate::peers::Peer;
 
     /// A fleet large enough to be predicted on several threads gives exactly the sequential answer,

@@ -24,7 +24,7 @@ fn check_id(family: Family) -> String {
 }
 
 /// Evaluates the Calico autodetection checks for the profile's families.
-pub fn check(ctx: &Context) -> Vec<CheckResult> {
+pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let version_text = ctx
         .profile
         .calico
@@ -263,8 +263,8 @@ fn fragility(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calico::testkit::host;
     use crate::checks::{Phase, Status};
+    use crate::facts::testkit::host;
     use crate::facts::Facts;
     use crate::profile::Profile;
 
@@ -280,7 +280,7 @@ mod tests {
             live: None,
             this_node_kube: None,
         };
-        check(&ctx)
+        evaluate(&ctx)
     }
 
     fn run(facts: &Facts, yaml: &str) -> CheckResult {

@@ -253,32 +253,32 @@ fn node_address(ctx: &Context) -> CheckResult {
         )
         .fix("read this node's calico-node log for the autodetection result; `nodecheck calico` predicts what each IP_AUTODETECTION_METHOD would pick here");
     }
-    let mut judged: Vec<CheckResult> = annotations
+    let mut judged: Vec<(Family, CheckResult)> = annotations
         .iter()
-        .map(|(family, annotation)| judge_address(ctx, *family, annotation))
+        .map(|(family, annotation)| (*family, judge_address(ctx, *family, annotation)))
         .collect();
     if judged.len() == 1 {
-        return judged.remove(0);
+        return judged.remove(0).1;
     }
-    // Dual stack: one result, as bad as the worse family, saying both.
-    let worst = judged
-        .iter()
-        .max_by_key(|r| r.status)
-        .cloned()
-        .expect("two results");
-    let message = judged
-        .iter()
-        .map(|r| r.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let evidence: Vec<serde_json::Value> = judged
-        .iter()
-        .map(|r| serde_json::Value::Object(r.evidence.clone()))
+    dual_stack(id, judged)
+}
+
+/// Dual stack: one result, as bad as the worse family, saying both; each family's evidence under
+/// its name (`ipv4`, `ipv6`).
+fn dual_stack(id: &str, judged: Vec<(Family, CheckResult)>) -> CheckResult {
+    let parts = judged
+        .into_iter()
+        .map(|(family, r)| (family_key(family), r))
         .collect();
-    let mut combined =
-        CheckResult::new(id, Area::CalicoHealth, worst.status, message).with("families", evidence);
-    combined.remediation = worst.remediation;
-    combined
+    CheckResult::combine(id, Area::CalicoHealth, parts)
+        .unwrap_or_else(|| CheckResult::skip(id, Area::CalicoHealth, "no family could be judged"))
+}
+
+fn family_key(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "ipv4",
+        Family::Ipv6 => "ipv6",
+    }
 }
 
 /// Judges one `projectcalico.org/IPv{4,6}Address` annotation against the node network.
@@ -303,7 +303,7 @@ fn judge_address(ctx: &Context, family: Family, annotation: &str) -> CheckResult
     };
     let subnets = crate::checks::node_network::resolve(facts, ctx.profile).cidrs;
     let subnet_list: Vec<String> = subnets.iter().map(|s| s.to_string()).collect();
-    let holder = postjoin::interface_with_address(facts, calico.addr());
+    let holder = crate::network::addresses::owner_of(facts, calico.addr());
     let in_node_network = subnets.iter().any(|s| s.contains(&calico.addr()));
     let (env, operator) = match family {
         Family::Ipv4 => ("IP_AUTODETECTION_METHOD", "nodeAddressAutodetectionV4"),
@@ -371,7 +371,8 @@ mod tests {
     use crate::checks::postjoin::fixtures::{
         after_reboot, baseline, expect, find, kube_node, profile, run,
     };
-    use crate::checks::{Phase, Status};
+    use crate::checks::{Area, CheckResult, Phase, Status};
+    use crate::facts::Family;
     use crate::probes::{FelixHealth, FelixVerdict, LiveProbes};
 
     fn felix(verdict: FelixVerdict) -> LiveProbes {
@@ -497,6 +498,30 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("cidr=10.20.41.0/24"));
+    }
+
+    /// A family that could not be judged (skipped) must not hide the other family's failure.
+    #[test]
+    fn a_skipped_family_does_not_hide_a_failed_one() {
+        let failed = CheckResult::fail("Calico-NodeAddress", Area::CalicoHealth, "IPv4 is wrong")
+            .fix("set IP_AUTODETECTION_METHOD");
+        let skipped = CheckResult::skip("Calico-NodeAddress", Area::CalicoHealth, "IPv6 unknown");
+        for parts in [
+            vec![
+                (Family::Ipv4, failed.clone()),
+                (Family::Ipv6, skipped.clone()),
+            ],
+            vec![
+                (Family::Ipv4, skipped.clone()),
+                (Family::Ipv6, failed.clone()),
+            ],
+        ] {
+            let r = super::dual_stack("Calico-NodeAddress", parts);
+            assert_eq!(r.status, Status::Fail, "{}", r.message);
+            assert!(r
+                .remediation
+                .is_some_and(|f| f.contains("IP_AUTODETECTION_METHOD")));
+        }
     }
 
     #[test]

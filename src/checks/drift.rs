@@ -208,7 +208,7 @@ fn node_address(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate
         }
         if let Some(x) = after.iter().find(|x| x.address == a.address) {
             lost.push(format!("{} is now /{}", cidr(a), x.prefix_len));
-        } else if let Some(holder) = postjoin::interface_with_address(now, a.address) {
+        } else if let Some(holder) = crate::network::addresses::owner_of(now, a.address) {
             lost.push(format!(
                 "{} moved to {}",
                 cidr(a),

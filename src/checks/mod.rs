@@ -13,6 +13,7 @@ pub mod drift;
 pub mod host;
 pub mod ipv6;
 pub mod kernel;
+pub mod kubelet;
 pub mod modules;
 pub mod node_network;
 pub mod node_nic;
@@ -30,8 +31,8 @@ use crate::facts::Facts;
 use crate::peers::Peer;
 use crate::profile::Profile;
 
-/// Outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Outcome of one check. Statuses have no order of their own: compare them by [`Status::severity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
@@ -48,6 +49,22 @@ impl Status {
             Status::Fail => "fail",
             Status::Skip => "skip",
         }
+    }
+
+    /// How bad a status is: skip < ok < warn < fail. A check that could not be judged says nothing
+    /// about the host, so it never outranks a judged one.
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Skip => 0,
+            Status::Ok => 1,
+            Status::Warn => 2,
+            Status::Fail => 3,
+        }
+    }
+
+    /// The most severe of several statuses; `None` when there are none.
+    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Option<Status> {
+        statuses.into_iter().max_by_key(|s| s.severity())
     }
 }
 
@@ -172,6 +189,35 @@ impl CheckResult {
         self.remediation = Some(remediation.into());
         self
     }
+
+    /// One result from the parts of one check (sub-comparisons, or the families of a dual-stack
+    /// node), each named by a key: the worst status of the judged parts, their messages joined, each
+    /// part's evidence under its key, their remediations joined. Skipped parts add nothing; `None`
+    /// when every part was skipped.
+    pub fn combine(id: &str, area: Area, parts: Vec<(&str, CheckResult)>) -> Option<CheckResult> {
+        let judged: Vec<_> = parts
+            .into_iter()
+            .filter(|(_, r)| r.status != Status::Skip)
+            .collect();
+        let status = Status::worst(judged.iter().map(|(_, r)| r.status))?;
+        let message = judged
+            .iter()
+            .map(|(_, r)| r.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let remediation: Vec<&str> = judged
+            .iter()
+            .filter_map(|(_, r)| r.remediation.as_deref())
+            .collect();
+        let mut result = CheckResult::new(id, area, status, message);
+        for (key, part) in &judged {
+            result = result.with(key, serde_json::Value::Object(part.evidence.clone()));
+        }
+        if !remediation.is_empty() {
+            result = result.fix(remediation.join("; "));
+        }
+        Some(result)
+    }
 }
 
 /// Everything a check may look at. Built once per run; checks only read it.
@@ -194,6 +240,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let mut results = Vec::new();
     results.extend(host::evaluate(ctx));
     results.extend(node_nic::evaluate(ctx));
+    results.extend(kubelet::evaluate(ctx));
     results.extend(bridges::evaluate(ctx));
     results.extend(kernel::evaluate(ctx));
     results.extend(ipv6::evaluate(ctx));
@@ -202,7 +249,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
-    results.extend(calico::check(ctx));
+    results.extend(calico::evaluate(ctx));
     results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {
         results.extend(calico_health::evaluate(ctx));

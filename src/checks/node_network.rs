@@ -1,30 +1,19 @@
-//! Where the node network is on this host: its CIDRs (from the profile, or derived from the default
-//! route when the profile names none), the interfaces carrying addresses in it, the NIC the profile
-//! expects, and the one NIC the node checks judge. Shared by the node-NIC, bridge and IPv6 checks.
+//! The node network as the node checks judge it: the node subnets and their carriers (defined in
+//! `network`), the NIC the profile expects, and the one NIC the checks judge. Shared by the node-NIC,
+//! bridge, IPv6, Calico-health and drift checks.
 
 use ipnet::IpNet;
 
 use crate::facts::{Address, Facts, Interface};
-use crate::network::addresses::is_global;
 use crate::network::nic::pci_address;
-use crate::network::routes::derived_from_default_route;
+use crate::network::{self, NodeSubnets, SubnetSource};
 use crate::profile::validate::compile_anchored;
 use crate::profile::{NicExpectation, Profile};
-
-/// Where the node CIDRs came from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CidrSource {
-    Profile,
-    /// Derived from the addresses of the interface(s) carrying the default route.
-    DefaultRoute(Vec<String>),
-    /// The profile names none and there is no default route with a global address.
-    Unknown,
-}
 
 /// The node network as seen on this host.
 pub struct NodeNetwork<'a> {
     pub cidrs: Vec<IpNet>,
-    pub source: CidrSource,
+    pub source: SubnetSource,
     /// Interfaces (in kernel order) holding a global address in `cidrs`, with those addresses.
     pub carriers: Vec<(&'a Interface, Vec<&'a Address>)>,
     /// The interface matching the profile's `node_network.nic` by name (or pattern when no name).
@@ -46,34 +35,20 @@ pub fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
 
 /// Resolves the node network for this host and profile.
 pub fn resolve<'a>(facts: &'a Facts, profile: &Profile) -> NodeNetwork<'a> {
-    let (cidrs, source) = if profile.node_network.cidrs.is_empty() {
-        let (cidrs, devices) = derived_from_default_route(facts);
-        if cidrs.is_empty() {
-            (cidrs, CidrSource::Unknown)
-        } else {
-            (cidrs, CidrSource::DefaultRoute(devices))
-        }
-    } else {
-        (profile.node_network.cidrs.clone(), CidrSource::Profile)
-    };
-    let carriers: Vec<_> = facts
-        .interfaces
-        .iter()
-        .filter_map(|i| {
-            let inside: Vec<&Address> = i
-                .addresses
-                .iter()
-                .filter(|a| is_global(a) && cidrs.iter().any(|c| c.contains(&a.address)))
-                .collect();
-            (!inside.is_empty()).then_some((i, inside))
-        })
-        .collect();
+    let NodeSubnets { cidrs, source } = network::node_subnets(facts, &profile.node_network.cidrs);
+    let carriers = network::carriers(facts, &cidrs);
     let expected = profile
         .node_network
         .nic
         .as_ref()
         .and_then(|exp| find_expected(facts, exp));
-    let nic = expected.or_else(|| carriers.first().map(|(i, _)| *i));
+    // Without the kernel's interface order (facts from Ansible), the first of several carriers is a guess.
+    let first_carrier = match carriers.as_slice() {
+        [(only, _)] => Some(*only),
+        [(first, _), ..] if facts.interface_order_known() => Some(*first),
+        _ => None,
+    };
+    let nic = expected.or(first_carrier);
     NodeNetwork {
         cidrs,
         source,

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::node_network::{
-    self, describe_nic, has_expected_name, join, pattern_mismatches, CidrSource, NodeNetwork,
+    self, describe_nic, has_expected_name, join, pattern_mismatches, NodeNetwork,
 };
 use super::{Area, CheckResult, Context};
 use crate::escape::shell_quote;
@@ -13,6 +13,7 @@ use crate::facts::{Facts, Family, Interface, KernelCmdline};
 use crate::network::addresses::{cidr_of, in_any, is_global};
 use crate::network::nic::pci_address;
 use crate::network::routes::default_route_devices;
+use crate::network::SubnetSource;
 use crate::profile::NicExpectation;
 
 const AREA: Area = Area::NodeNic;
@@ -269,7 +270,7 @@ fn naming_explanation(cmdline: &KernelCmdline, exp: &NicExpectation, actual: &In
 fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
     const ID: &str = "NodeNic-Address";
     let cidrs = net.cidrs_text();
-    if net.source == CidrSource::Unknown {
+    if net.source == SubnetSource::Unknown {
         let has_default = !default_route_devices(ctx.facts, Family::Ipv4).is_empty()
             || !default_route_devices(ctx.facts, Family::Ipv6).is_empty();
         let why = if has_default {
@@ -285,7 +286,7 @@ fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
         .fix("set node_network.cidrs in the profile, and give kubelet --node-ip (KUBELET_EXTRA_ARGS) or add a default route via the node NIC");
     }
     let origin = match &net.source {
-        CidrSource::DefaultRoute(devs) => {
+        SubnetSource::DefaultRoute(devs) => {
             format!(" (derived from the default route via {})", devs.join(", "))
         }
         _ => String::new(),
@@ -508,16 +509,30 @@ fn default_route(facts: &Facts, net: &NodeNetwork) -> CheckResult {
     if problems.is_empty() {
         CheckResult::ok(ID, AREA, fine.join("; ")).with("interface", nic.name.clone())
     } else {
-        let node_ip = net
-            .carriers
-            .iter()
-            .find(|(i, _)| i.name == nic.name)
-            .and_then(|(_, a)| a.first())
-            .map(|a| a.address.to_string())
-            .unwrap_or_else(|| "<node address>".to_string());
-        CheckResult::warn(ID, AREA, problems.join("; ") + "; kubeadm and kubelet pick the node address from the default route")
+        let prediction = crate::kubelet::predict_node_ip(facts);
+        let consequence = match (prediction.step, prediction.primary()) {
+            (crate::kubelet::Step::DefaultRoute, Some(ip)) => format!(
+                "; kubelet registers the default route's address {ip} as the InternalIP (see Kubelet-NodeIP)"
+            ),
+            (crate::kubelet::Step::CloudProvider, _) => {
+                "; kubelet's address comes from the cloud provider, not the default route".to_string()
+            }
+            (_, Some(ip)) => format!(
+                "; kubelet does not follow the default route here: it registers {ip} ({}; see Kubelet-NodeIP)",
+                prediction.reason
+            ),
+            (_, None) => "; kubelet will register no address (see Kubelet-NodeIP)".to_string(),
+        };
+        let pinned = super::kubelet::node_network_addresses(net);
+        let pin = if pinned.is_empty() {
+            "kubelet --node-ip=<node address> (KUBELET_EXTRA_ARGS)".to_string()
+        } else {
+            let pin = crate::kubelet::pin::node_ip_pin(facts, &pinned);
+            format!("kubelet `{}` in {}", pin.line, pin.file)
+        };
+        CheckResult::warn(ID, AREA, problems.join("; ") + &consequence)
             .with("interface", nic.name.clone())
-            .fix(format!("route the default via {}, or pin the address: kubelet --node-ip={node_ip} (KUBELET_EXTRA_ARGS) and kubeadm join --apiserver-advertise-address on control planes", nic.name))
+            .fix(format!("route the default via {}, or pin the address: {pin} and kubeadm join --apiserver-advertise-address on control planes", nic.name))
     }
 }
 

@@ -1,8 +1,6 @@
 //! What the post-join and drift checks share: finding this node's NIC and network in a snapshot, and
 //! naming who owns an interface (a compose project's bridge, docker's default bridge, a Calico tunnel).
 
-use std::net::IpAddr;
-
 use crate::checks::node_network;
 use crate::facts::{Address, Facts, Interface};
 use crate::profile::Profile;
@@ -22,14 +20,6 @@ pub fn stable_global_addresses(iface: &Interface) -> impl Iterator<Item = &Addre
 
 fn is_stable_global(a: &Address) -> bool {
     a.scope == "global" && !a.flags.iter().any(|f| f == "temporary")
-}
-
-/// The interface holding `ip`, if any.
-pub fn interface_with_address(facts: &Facts, ip: IpAddr) -> Option<&Interface> {
-    facts
-        .interfaces
-        .iter()
-        .find(|i| i.addresses.iter().any(|a| a.address == ip))
 }
 
 /// Who made this interface, when we can tell: `compose project middleware`, `docker network

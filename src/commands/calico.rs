@@ -84,45 +84,31 @@ fn live_reach(destinations: &[String], live: bool) -> (Vec<Resolution>, Vec<Kern
     (resolutions, kernel)
 }
 
-pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
-    let _ = color;
-    super::at_most_one_stdin(
-        args.input
-            .facts
-            .iter()
-            .chain(args.input.peers.iter())
-            .map(|p| p.as_path()),
-    )?;
-    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
-    let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
-    let facts: Facts = super::facts_from(args.input.facts.as_deref(), &args.input.host.resolve()?)?;
-    let live = args.input.facts.is_none();
-    let peer_set = super::peers_from(&args.input.peers, &facts)?;
-    let families = match args.family {
-        FamilyChoice::Ipv4 => vec![Family::Ipv4],
-        FamilyChoice::Ipv6 => vec![Family::Ipv6],
-        FamilyChoice::Both => vec![Family::Ipv4, Family::Ipv6],
-    };
-
-    let mut values: Vec<String> = args.method.clone();
+/// The prediction and recommendation for `families` here and on the peers: what `nodecheck calico`
+/// prints, and what `nodecheck fix` shows as its manual cluster step.
+pub fn build_report(
+    profile: &Profile,
+    (version, version_source): (CalicoVersion, String),
+    facts: &Facts,
+    peer_set: &crate::peers::load::PeerSet,
+    families: &[Family],
+    extra_methods: &[String],
+    live: bool,
+) -> CalicoReport {
+    let mut values: Vec<String> = extra_methods.to_vec();
     values.extend(profile.calico.ipv4_method.iter().cloned());
     values.extend(profile.calico.ipv6_method.iter().cloned());
     if let Some(dest) = &profile.calico.can_reach {
         values.push(format!("can-reach={dest}"));
     }
-    for family in &families {
-        if let Some(g) = default_gateway(&facts, *family) {
+    for family in families {
+        if let Some(g) = default_gateway(facts, *family) {
             values.push(format!("can-reach={g}"));
         }
     }
     let (resolutions, kernel) = live_reach(&reach_destinations(&values, &version), live);
 
-    let fleet = build_fleet(
-        &facts,
-        peer_set.this_node.as_ref(),
-        &peer_set.peers,
-        &kernel,
-    );
+    let fleet = build_fleet(facts, peer_set.this_node.as_ref(), &peer_set.peers, &kernel);
     let model = Model::new(&version, &resolutions);
     let analyses = families
         .iter()
@@ -135,14 +121,14 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
                 current_method: current,
                 can_reach: profile.calico.can_reach.as_deref(),
                 profile_cidrs: &profile.node_network.cidrs,
-                extra_methods: &args.method,
+                extra_methods,
             };
             analyse_family(&model, &fleet, *family, &settings)
         })
         .collect();
-    let report = CalicoReport {
+    CalicoReport {
         host: facts.host.hostname.clone(),
-        calico_version: version.clone(),
+        calico_version: version,
         calico_version_source: version_source,
         live,
         families: analyses,
@@ -152,7 +138,42 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|p| format!("{}: {}", p.source, p.message))
             .collect(),
+    }
+}
+
+pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
+    let _ = color;
+    super::at_most_one_stdin(
+        args.input
+            .facts
+            .iter()
+            .chain(args.input.peers.iter())
+            .map(|p| p.as_path()),
+    )?;
+    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
+    let facts: Facts = super::facts_from(
+        args.input.facts.as_deref(),
+        &args.input.host.resolve()?,
+        &args.input.kubelet,
+    )?;
+    let live = args.input.facts.is_none();
+    let peer_set = super::peers_from(&args.input.peers, &facts)?;
+    let families = match args.family {
+        FamilyChoice::Ipv4 => vec![Family::Ipv4],
+        FamilyChoice::Ipv6 => vec![Family::Ipv6],
+        FamilyChoice::Both => vec![Family::Ipv4, Family::Ipv6],
     };
+
+    let report = build_report(
+        &profile,
+        (version, version_source),
+        &facts,
+        &peer_set,
+        &families,
+        &args.method,
+        live,
+    );
 
     let recommended = report.all_recommended();
     let text = match args.format {

@@ -30,7 +30,12 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         profile.calico.version = Some(version.clone());
     }
     let host_root = args.input.host.resolve()?;
-    let facts = super::facts_for_profile(args.input.facts.as_deref(), &host_root, Some(&profile))?;
+    let facts = super::facts_for_profile(
+        args.input.facts.as_deref(),
+        &host_root,
+        &args.input.kubelet,
+        Some(&profile),
+    )?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let live = live_probes(&args, &profile, &host_root);
@@ -111,14 +116,14 @@ fn live_probes(
 
 /// The skip list, normalised once: exact IDs in a set, `prefix*` entries apart. Matching a result is
 /// one lookup plus one comparison per prefix entry, so a skip list of any length costs time linear in
-/// its length (a quadratic scan made 100,000 entries take seconds).
-struct SkipList {
+/// its length (a quadratic scan made 100,000 entries take seconds). `fix --only` matches the same way.
+pub struct SkipList {
     exact: std::collections::HashSet<String>,
     prefixes: Vec<String>,
 }
 
 impl SkipList {
-    fn new(skips: &[String]) -> SkipList {
+    pub fn new(skips: &[String]) -> SkipList {
         let mut list = SkipList {
             exact: Default::default(),
             prefixes: Vec::new(),
@@ -140,7 +145,7 @@ impl SkipList {
         list
     }
 
-    fn matches(&self, id: &str) -> bool {
+    pub fn matches(&self, id: &str) -> bool {
         let id = id.to_ascii_lowercase();
         self.exact.contains(&id) || self.prefixes.iter().any(|p| id.starts_with(p.as_str()))
     }

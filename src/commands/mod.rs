@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod calico;
 pub mod check;
 pub mod facts;
+pub mod fix;
 pub mod profile;
 pub mod results;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calico(args) => calico::exec(args, color),
         Command::Profile(cmd) => profile::exec(cmd),
         Command::Baseline(cmd) => baseline::exec(cmd),
+        Command::Fix(args) => fix::exec(args),
         Command::GenerateAssets(args) => assets::exec(args),
     }
 }
@@ -33,8 +35,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn facts_from(
     path: Option<&std::path::Path>,
     host_root: &crate::host_root::HostRoot,
+    kubelet: &crate::cli::KubeletArgs,
 ) -> anyhow::Result<Facts> {
-    facts_for_profile(path, host_root, None)
+    facts_for_profile(path, host_root, kubelet, None)
 }
 
 /// [`facts_from`]; a live run also reads every sysctl and module `profile` asks for, so none of
@@ -42,10 +45,18 @@ pub fn facts_from(
 pub fn facts_for_profile(
     path: Option<&std::path::Path>,
     host_root: &crate::host_root::HostRoot,
+    kubelet: &crate::cli::KubeletArgs,
     profile: Option<&crate::profile::Profile>,
 ) -> anyhow::Result<Facts> {
+    let kubeadm = kubelet.load()?;
     match path {
-        Some(p) => Ok(crate::facts::load::load_facts_file(p)?),
+        Some(p) => {
+            let mut facts = crate::facts::load::load_facts_file(p)?;
+            if let Some(config) = kubeadm {
+                crate::gather::kubelet::apply_kubeadm_config(&mut facts, config);
+            }
+            Ok(facts)
+        }
         None => {
             let wanted = profile
                 .map(|p| crate::gather::Wanted {
@@ -53,7 +64,7 @@ pub fn facts_for_profile(
                     modules: p.modules.clone(),
                 })
                 .unwrap_or_default();
-            crate::gather::gather_facts_with(host_root, &wanted)
+            crate::gather::gather_facts_with(host_root, kubeadm, &wanted)
         }
     }
 }

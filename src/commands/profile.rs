@@ -36,7 +36,11 @@ fn init(args: ProfileInitArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    let facts = super::facts_from(args.facts.as_deref(), &args.host.resolve()?)?;
+    let facts = super::facts_from(
+        args.facts.as_deref(),
+        &args.host.resolve()?,
+        &crate::cli::KubeletArgs::default(),
+    )?;
     let options = crate::profile::init::InitOptions {
         cluster: args.cluster.as_deref(),
         node_network: args.node_network,

@@ -6,8 +6,11 @@
 //! and a saved snapshot can be checked on another machine. Interfaces and addresses keep the kernel's
 //! netlink dump order, never sorted, because Calico's choice depends on it.
 
+pub mod kubelet;
 pub mod load;
 pub mod systemd;
+#[cfg(test)]
+pub mod testkit;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -15,7 +18,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 /// Version of the snapshot format. Bumped on any incompatible change; readers reject newer versions.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One host's facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +42,10 @@ pub struct Facts {
     pub docker: Docker,
     pub runtime_sockets: Vec<RuntimeSocket>,
     pub listening_ports: Vec<ListeningPort>,
+    /// What decides kubelet's node address (flags, node name, name resolution); `null` in snapshots
+    /// of schema version 1, which did not gather it.
+    #[serde(default)]
+    pub kubelet: Option<kubelet::KubeletFacts>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
     #[serde(default, deserialize_with = "load::unique_keys")]
     pub unavailable: BTreeMap<String, String>,
@@ -309,7 +316,31 @@ pub struct ListeningPort {
     pub port: u16,
 }
 
+/// The `unavailable` key saying that the order of `interfaces` is not the kernel's (facts mapped from
+/// a source that does not keep it, such as Ansible's `setup` facts).
+pub const INTERFACE_ORDER: &str = "interfaces.order";
+
+/// The reason recorded in `unavailable` for what plain Ansible facts do not tell.
+pub const NOT_IN_ANSIBLE_FACTS: &str = "not in Ansible facts";
+
 impl Facts {
+    /// Whether `interfaces` is in the kernel's dump order (always, for a gathered snapshot).
+    pub fn interface_order_known(&self) -> bool {
+        !self.unavailable.contains_key(INTERFACE_ORDER)
+    }
+
+    /// Whether the fact at `path` (a top-level field such as `sysctls` or `ipv6`) is known.
+    pub fn knows(&self, path: &str) -> bool {
+        !self.unavailable.contains_key(path)
+    }
+
+    /// `Some("from Ansible facts")` for facts mapped from Ansible's `setup` module, which tell less than
+    /// a snapshot: messages add it to "not known for NODE".
+    pub fn partial_source(&self) -> Option<&'static str> {
+        (self.unavailable.get(INTERFACE_ORDER).map(String::as_str) == Some(NOT_IN_ANSIBLE_FACTS))
+            .then_some("from Ansible facts")
+    }
+
     pub fn interface(&self, name: &str) -> Option<&Interface> {
         self.interfaces.iter().find(|i| i.name == name)
     }

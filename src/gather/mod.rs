@@ -11,7 +11,10 @@ pub mod clock;
 pub mod docker;
 pub mod host;
 pub mod kernel;
+pub mod kubeadm_config;
+pub mod kubelet;
 pub mod modules;
+pub mod name_lookup;
 pub mod netlink;
 pub mod ports;
 pub mod reach;
@@ -44,11 +47,16 @@ pub struct Wanted {
 /// Gathers the host's facts: files, `/proc` and `/sys` under `root` (`/` for the live host), netlink
 /// and sockets in the caller's network namespace.
 pub fn gather_facts(root: &HostRoot) -> anyhow::Result<Facts> {
-    gather_facts_with(root, &Wanted::default())
+    gather_facts_with(root, None, &Wanted::default())
 }
 
-/// [`gather_facts`], also reading the sysctls and modules in `wanted`.
-pub fn gather_facts_with(root: &HostRoot, wanted: &Wanted) -> anyhow::Result<Facts> {
+/// [`gather_facts`], with a kubeadm configuration (`--kubeadm-config`) whose flags stand in for the
+/// ones kubeadm writes at join time, also reading the sysctls and modules in `wanted`.
+pub fn gather_facts_with(
+    root: &HostRoot,
+    kubeadm_config: Option<crate::facts::kubelet::KubeadmNodeRegistration>,
+    wanted: &Wanted,
+) -> anyhow::Result<Facts> {
     let mut unavailable = BTreeMap::new();
     let cmdline = root.read_to_string("/proc/cmdline").unwrap_or_else(|e| {
         unavailable.insert(
@@ -65,16 +73,31 @@ pub fn gather_facts_with(root: &HostRoot, wanted: &Wanted) -> anyhow::Result<Fac
         .context("cannot start the gathering runtime")?;
     // The Docker query is started first and collected last: dockerd works on its answer while the
     // netlink dumps run and the /proc files are read.
-    let (dumps, local, (docker_api, docker_networks)) = runtime.block_on(async {
+    // The node-name lookup may wait on DNS (bounded to 2 s): it runs on its own thread meanwhile.
+    let (dumps, local, (docker_api, docker_networks), kubelet) = runtime.block_on(async {
         let docker_query = tokio::spawn(docker::query_networks(docker::api_socket_path(root)));
+        let kubelet_query = {
+            let (root, hostname) = (root.clone(), host.hostname.clone());
+            tokio::task::spawn_blocking(move || {
+                kubelet::gather_kubelet(&root, &hostname, kubeadm_config)
+            })
+        };
         tokio::task::yield_now().await;
         let dumps = netlink::dump_all().await;
         let local = gather_local_files(root, &host, wanted, &mut unavailable);
         let docker = docker_query
             .await
             .unwrap_or_else(|e| docker::query_failed(root, &e));
-        (dumps, local, docker)
+        let kubelet = kubelet_query.await;
+        (dumps, local, docker, kubelet)
     });
+    let kubelet = match kubelet {
+        Ok(k) => Some(k),
+        Err(e) => {
+            unavailable.insert("kubelet".into(), format!("gathering failed: {e}"));
+            None
+        }
+    };
     let dumps = dumps?;
     unavailable.extend(dumps.notes.iter().cloned());
 
@@ -105,6 +128,7 @@ pub fn gather_facts_with(root: &HostRoot, wanted: &Wanted) -> anyhow::Result<Fac
         docker,
         runtime_sockets: local.runtime_sockets,
         listening_ports: local.listening_ports,
+        kubelet,
         unavailable,
     })
 }

@@ -7,16 +7,17 @@
 //! precedence, resets by empty assignments, environment-file quoting, `$VAR` word splitting); the
 //! rules followed are those of systemd.unit(5), systemd.exec(5) and systemd.service(5).
 //!
-//! Every file is read under a host root (`/` on the live host) with a size bound. The pure parsers
+//! Every file is read under the [`HostRoot`] (`/` on the live host) with a size bound. The pure parsers
 //! ([`parse_unit_text`], [`parse_environment_setting`], [`parse_environment_file`],
 //! [`split_command_line`], [`expand_exec_argv`]) are public for other readers of systemd files.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::facts::systemd::{
     EnvVar, EnvironmentFileRead, EnvironmentFileState, ExecArg, ExecStart, ServiceUnit,
 };
+use crate::host_root::HostRoot;
 
 /// The system unit search path, highest precedence first (systemd.unit(5)); `/lib/systemd/system`
 /// is searched on distributions that have not merged `/usr`.
@@ -480,58 +481,45 @@ pub fn expand_exec_argv(words: &[String], env: &[EnvVar], declared_at: &str) -> 
     argv
 }
 
-/// `host_path` under `root`.
-fn under(root: &Path, host_path: &str) -> PathBuf {
-    root.join(host_path.trim_start_matches('/'))
-}
-
 /// Whether a host path is a symbolic link to `/dev/null` (a masked unit or drop-in).
-fn is_masked(root: &Path, host_path: &str) -> bool {
-    std::fs::read_link(under(root, host_path)).is_ok_and(|t| t == Path::new("/dev/null"))
+fn is_masked(root: &HostRoot, host_path: &str) -> bool {
+    root.read_link(host_path)
+        .is_ok_and(|t| t == Path::new("/dev/null"))
 }
 
-fn read_text(root: &Path, host_path: &str) -> std::io::Result<String> {
-    use std::io::Read;
-    let file = std::fs::File::open(under(root, host_path))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {MAX_FILE_BYTES} bytes"),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+fn read_text(root: &HostRoot, host_path: &str) -> std::io::Result<String> {
+    root.read_bounded(host_path, MAX_FILE_BYTES)
 }
 
 /// The unit file that wins the search path and whether it is masked.
-fn find_fragment(root: &Path, unit: &str) -> Option<(String, bool)> {
+fn find_fragment(root: &HostRoot, unit: &str) -> Option<(String, bool)> {
     SYSTEM_UNIT_DIRS.iter().find_map(|dir| {
         let path = format!("{dir}/{unit}");
         if is_masked(root, &path) {
             return Some((path, true));
         }
-        under(root, &path).is_file().then_some((path, false))
+        root.metadata(&path)
+            .is_ok_and(|m| m.is_file())
+            .then_some((path, false))
     })
 }
 
 /// Drop-ins in application order: all `*.conf` in `<dir>/<unit>.d/` and `<dir>/<type>.d/` over the
 /// search path, one per file name (the highest-precedence directory's), sorted by file name. A
 /// drop-in masked with `/dev/null` hides its name and is not applied.
-fn find_drop_ins(root: &Path, unit: &str) -> Vec<String> {
+fn find_drop_ins(root: &HostRoot, unit: &str) -> Vec<String> {
     let unit_type = unit.rsplit_once('.').map(|(_, t)| t).unwrap_or("service");
     let mut by_name: BTreeMap<String, Option<String>> = BTreeMap::new();
     for dir in SYSTEM_UNIT_DIRS {
         for drop_dir in [format!("{dir}/{unit}.d"), format!("{dir}/{unit_type}.d")] {
-            let Ok(entries) = std::fs::read_dir(under(root, &drop_dir)) else {
+            let Ok(entries) = root.read_dir_names(&drop_dir) else {
                 continue;
             };
-            let mut names: Vec<String> = entries
-                .flatten()
-                .filter_map(|e| e.file_name().into_string().ok())
+            let names: Vec<String> = entries
+                .into_iter()
+                .filter_map(|n| n.into_string().ok())
                 .filter(|n| n.ends_with(".conf"))
                 .collect();
-            names.sort();
             for name in names {
                 if by_name.len() >= MAX_DROP_INS {
                     break;
@@ -549,7 +537,7 @@ fn find_drop_ins(root: &Path, unit: &str) -> Vec<String> {
 
 /// Reads `unit` (e.g. `kubelet.service`) under `root` as systemd would load it. `None` when neither
 /// a unit file nor a drop-in exists (the service is not installed).
-pub fn read_service(root: &Path, unit: &str) -> Option<ServiceUnit> {
+pub fn read_service(root: &HostRoot, unit: &str) -> Option<ServiceUnit> {
     let fragment = find_fragment(root, unit);
     let drop_ins = find_drop_ins(root, unit);
     if fragment.is_none() && drop_ins.is_empty() {
@@ -695,6 +683,14 @@ pub fn read_service(root: &Path, unit: &str) -> Option<ServiceUnit> {
 mod tests {
     use super::*;
 
+    fn under(root: &Path, host_path: &str) -> std::path::PathBuf {
+        root.join(host_path.trim_start_matches('/'))
+    }
+
+    fn host(dir: &tempfile::TempDir) -> HostRoot {
+        HostRoot::at(dir.path()).unwrap()
+    }
+
     fn write(root: &Path, host_path: &str, text: &str) {
         let path = under(root, host_path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -736,7 +732,7 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
             "/etc/default/kubelet",
             "# pinned\nKUBELET_EXTRA_ARGS=--node-ip=10.20.41.41 --hostname-override='worker-41'\n",
         );
-        let unit = read_service(root, "kubelet.service").unwrap();
+        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
         assert_eq!(
             unit.fragment.as_deref(),
             Some("/lib/systemd/system/kubelet.service")
@@ -800,7 +796,7 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
             "/etc/systemd/system/kubelet.service.d/10-a.conf",
             "[Service]\nEnvironment=A=from-etc-10\n",
         );
-        let unit = read_service(root, "kubelet.service").unwrap();
+        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
         assert_eq!(
             unit.drop_ins,
             [
@@ -840,7 +836,7 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
             "/etc/sysconfig/kubelet",
             "KUBELET_EXTRA_ARGS=--node-ip=2.2.2.2\n",
         );
-        let unit = read_service(root, "kubelet.service").unwrap();
+        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
         assert_eq!(
             unit.env("KUBELET_EXTRA_ARGS").unwrap().value,
             "--node-ip=2.2.2.2"
@@ -866,7 +862,7 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
             "/etc/systemd/system/kubelet.service.d/override.conf",
             "[Service]\nExecStart=/usr/bin/kubelet --node-ip=1.2.3.4\n",
         );
-        let unit = read_service(root, "kubelet.service").unwrap();
+        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
         assert!(unit.exec_start.is_none());
         assert!(unit.notes[0].contains("more than one ExecStart="));
     }
@@ -894,7 +890,7 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
             ),
         )
         .unwrap();
-        let unit = read_service(root, "kubelet.service").unwrap();
+        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
         assert!(unit.drop_ins.is_empty());
         assert!(!unit.masked);
         std::os::unix::fs::symlink(
@@ -902,10 +898,10 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
             under(root, "/etc/systemd/system/kubelet.service"),
         )
         .unwrap();
-        let unit = read_service(root, "kubelet.service").unwrap();
+        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
         assert!(unit.masked);
         assert!(unit.exec_start.is_none());
-        assert!(read_service(root, "nothing.service").is_none());
+        assert!(read_service(&host(&dir), "nothing.service").is_none());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Route arithmetic over a facts snapshot: the default routes (multipath next hops included), the kernel's
 //! source-address choice for a destination (what Calico's `can-reach=` sees when judged from a snapshot),
-//! the default-route interface's subnets (the node network when the profile names none), and kubelet's
-//! default node IP.
+//! the default-route interface's subnets (the node network when the profile names none). kubelet's
+//! node IP is modelled in `crate::kubelet`.
 
 use std::net::IpAddr;
 
@@ -165,95 +165,70 @@ pub fn default_gateway(facts: &Facts, family: Family) -> Option<IpAddr> {
     default_route(facts, family).and_then(gateway)
 }
 
-/// The default-route interface's subnet: the subnet holding the gateway, else the subnet of its first
-/// global address. Empty when there is no default route or the interface has no address.
-pub fn default_route_subnets(facts: &Facts, family: Family) -> Vec<IpNet> {
-    let Some(route) = default_route(facts, family) else {
-        return Vec::new();
-    };
-    let Some(device) = output_device(route) else {
-        return Vec::new();
-    };
-    let addresses: Vec<&Address> = addresses_of(facts, device, family)
-        .into_iter()
-        .filter(|a| is_global_unicast(&a.address))
-        .collect();
-    let via_gateway = gateway(route).and_then(|g| {
-        addresses
-            .iter()
-            .filter_map(|a| a.network())
-            .find(|n| n.contains(&g) && n.prefix_len() < n.max_prefix_len())
-    });
-    via_gateway
-        .or_else(|| addresses.first().and_then(|a| a.network()))
-        .into_iter()
-        .collect()
-}
-
-/// Interface of the default route, by name.
+/// Interface of the default route, by name (a multipath route: its first next hop's).
 pub fn default_route_device(facts: &Facts, family: Family) -> Option<&str> {
     default_route(facts, family).and_then(output_device)
 }
 
-/// Devices of the default routes of one family, in route order; multipath next hops included.
+/// The next hops of the default route the kernel uses, as (device, gateway): one for a plain route,
+/// one per path for a multipath route. Empty when the family has no default route.
+pub fn default_next_hops(facts: &Facts, family: Family) -> Vec<(Option<&str>, Option<IpAddr>)> {
+    let Some(route) = default_route(facts, family) else {
+        return Vec::new();
+    };
+    if route.nexthops.is_empty() {
+        return vec![(route.device.as_deref(), route.gateway)];
+    }
+    route
+        .nexthops
+        .iter()
+        .map(|h| (h.device.as_deref(), h.gateway))
+        .collect()
+}
+
+/// The devices the default route leaves by, each once, in next-hop order (several for multipath).
 pub fn default_route_devices(facts: &Facts, family: Family) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
-    for r in facts
-        .routes
-        .iter()
-        .filter(|r| r.family == family && r.is_default() && r.route_type == "unicast")
+    for device in default_next_hops(facts, family)
+        .into_iter()
+        .filter_map(|(d, _)| d)
     {
-        let devices = r
-            .device
-            .iter()
-            .map(String::as_str)
-            .chain(r.nexthops.iter().filter_map(|h| h.device.as_deref()));
-        for d in devices {
-            if !out.contains(&d) {
-                out.push(d);
-            }
+        if !out.contains(&device) {
+            out.push(device);
         }
     }
     out
 }
 
-/// The subnets of the default-route interfaces' global addresses (IPv4 first, then IPv6).
-pub fn derived_from_default_route(facts: &Facts) -> (Vec<IpNet>, Vec<String>) {
-    let mut cidrs = Vec::new();
-    let mut devices = Vec::new();
-    for family in [Family::Ipv4, Family::Ipv6] {
-        for dev in default_route_devices(facts, family) {
-            let Some(iface) = facts.interface(dev) else {
-                continue;
-            };
-            for a in iface
-                .addresses
-                .iter()
-                .filter(|a| a.family == family && is_global(a))
-            {
-                if let Some(net) = a.network() {
-                    if !cidrs.contains(&net) {
-                        cidrs.push(net);
-                    }
-                    if !devices.iter().any(|d| d == dev) {
-                        devices.push(dev.to_string());
-                    }
-                }
+/// The node subnets of one family as the default route shows them: for each next hop, the subnet of
+/// its device that holds the gateway, else every subnet of the device's global addresses. Each subnet
+/// once, with the devices they came from. Empty when there is no default route or no such address.
+pub fn default_route_subnets(facts: &Facts, family: Family) -> (Vec<IpNet>, Vec<&str>) {
+    let mut subnets: Vec<IpNet> = Vec::new();
+    let mut devices: Vec<&str> = Vec::new();
+    for (device, gateway) in default_next_hops(facts, family) {
+        let Some(device) = device else { continue };
+        let own: Vec<IpNet> = addresses_of(facts, device, family)
+            .into_iter()
+            .filter(|a| is_global(a) && is_global_unicast(&a.address))
+            .filter_map(Address::network)
+            .collect();
+        let holding_gateway = gateway.and_then(|g| {
+            own.iter()
+                .find(|n| n.contains(&g) && n.prefix_len() < n.max_prefix_len())
+        });
+        let found: Vec<IpNet> = match holding_gateway {
+            Some(n) => vec![*n],
+            None => own,
+        };
+        for net in found {
+            if !subnets.contains(&net) {
+                subnets.push(net);
+            }
+            if !devices.contains(&device) {
+                devices.push(device);
             }
         }
     }
-    (cidrs, devices)
-}
-
-/// kubelet's node IP without `--node-ip` or a cloud provider, approximated by its last resort
-/// (`ChooseHostInterface`): the first global address of the default-route interface, IPv4 routes
-/// first. kubelet reports one address, so a dual-stack node gets no IPv6 InternalIP this way.
-pub fn kubelet_default_node_ip(facts: &Facts) -> Option<IpAddr> {
-    [Family::Ipv4, Family::Ipv6].into_iter().find_map(|family| {
-        let device = default_route_device(facts, family)?;
-        addresses_of(facts, device, family)
-            .into_iter()
-            .map(|a| a.address)
-            .find(is_global_unicast)
-    })
+    (subnets, devices)
 }

@@ -1,14 +1,19 @@
-//! Parsing Ansible fact caches that hold nodecheck facts.
+//! Parsing Ansible documents: fact caches and module results holding nodecheck facts, and plain `setup`
+//! facts (mapped by [`super::ansible_setup`]).
 //!
 //! nodecheck's Ansible module returns its snapshot as the fact `nodecheck`, i.e. the module result is
 //! `{"ansible_facts": {"nodecheck": <snapshot>}, ...}` (what `ansible -m ... --tree DIR` saves per
 //! host). With `fact_caching = jsonfile`, Ansible stores each host's facts object itself, so the cache
 //! file is `{"nodecheck": <snapshot>, "ansible_hostname": ..., ...}`; ansible-core 2.19 and later wrap
 //! that facts object as a JSON string, `{"__payload__": "{\"nodecheck\": ...}"}`. All three are
-//! accepted; every other fact in the file is skipped without being kept.
+//! accepted; every other fact in the file is skipped without being kept. A document of one of these
+//! shapes without a `nodecheck` fact holds the `setup` module's facts, which are mapped instead; one
+//! whose strings Ansible wrapped as `{"__ansible_unsafe": ...}` is unwrapped first.
 
 use serde::Deserialize;
+use serde_json::Value;
 
+use super::ansible_setup::{map_setup_facts, top_keys, unwrap_unsafe};
 use super::snapshot::invalid_snapshot;
 use crate::facts::{Facts, SCHEMA_VERSION};
 
@@ -51,28 +56,77 @@ pub fn parse_payload_cache(bytes: &[u8]) -> Result<Facts, String> {
     parse_ansible(wrapper.payload.as_bytes(), Shape::FactCache)
 }
 
-/// Extracts the nodecheck snapshot from an Ansible document.
+/// Extracts the host's facts from an Ansible document: nodecheck's snapshot when the `nodecheck` fact is
+/// there, else the `setup` module's facts mapped.
 pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, String> {
     let facts = match embedded::<Facts>(bytes, shape) {
         Ok(facts) => facts,
         Err(e) if e.is_syntax() || e.is_eof() => {
             return Err(format!("invalid JSON in an Ansible fact cache: {e}"))
         }
-        Err(e) => return Err(explain_data_error(bytes, shape, &e)),
+        Err(e) => {
+            if contains(bytes, b"\"__ansible_unsafe\"") {
+                let document: Value = serde_json::from_slice(bytes)
+                    .map_err(|e| format!("invalid JSON in an Ansible fact cache: {e}"))?;
+                return facts_from_value(document, shape);
+            }
+            return Err(explain_data_error(bytes, shape, &e));
+        }
     };
     let Some(facts) = facts else {
-        return Err(
-            "an Ansible fact cache without nodecheck facts (no `nodecheck` fact): run nodecheck's \
-             Ansible module on this host so the cache holds its snapshot"
-                .to_string(),
-        );
+        let document: Value = serde_json::from_slice(bytes)
+            .map_err(|e| format!("invalid JSON in an Ansible fact cache: {e}"))?;
+        return facts_from_value(document, shape);
     };
+    checked(facts)
+}
+
+fn checked(mut facts: Facts) -> Result<Facts, String> {
     if facts.schema_version > SCHEMA_VERSION {
         return Err(newer(u64::from(facts.schema_version)));
     }
-    let mut facts = facts;
     super::snapshot::compact(&mut facts);
     Ok(facts)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The host's facts from an Ansible document already parsed (YAML caches, ad-hoc output, documents
+/// with `__ansible_unsafe` wrappers): unwrapped, then nodecheck's snapshot or the setup facts.
+pub fn facts_from_value(mut document: Value, shape: Shape) -> Result<Facts, String> {
+    unwrap_unsafe(&mut document);
+    let host_facts = match shape {
+        Shape::FactCache => document,
+        Shape::ModuleResult => match document {
+            Value::Object(mut result) => result.remove("ansible_facts").unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+    };
+    let Value::Object(mut host_facts) = host_facts else {
+        return Err("an Ansible module result whose `ansible_facts` is not an object".to_string());
+    };
+    match host_facts.remove("nodecheck") {
+        Some(snapshot) => {
+            let version = snapshot.get("schema_version").and_then(Value::as_u64);
+            match serde_json::from_value::<Facts>(snapshot) {
+                Ok(facts) => checked(facts),
+                Err(_) if version.is_some_and(|v| v > u64::from(SCHEMA_VERSION)) => {
+                    Err(newer(version.unwrap_or_default()))
+                }
+                Err(e) => Err(format!(
+                    "Ansible fact cache, `nodecheck` fact: {}",
+                    invalid_snapshot(&e)
+                )),
+            }
+        }
+        None if host_facts.is_empty() => Err(format!(
+            "an Ansible fact document with no facts: {}",
+            top_keys(&host_facts)
+        )),
+        None => map_setup_facts(&host_facts),
+    }
 }
 
 fn embedded<'de, T: Deserialize<'de>>(

@@ -4,7 +4,10 @@
 //! a format: `schema_version` (a nodecheck snapshot), `ansible_facts` (an Ansible module result, as
 //! `ansible -m ... --tree` saves it), `nodecheck` (an Ansible jsonfile fact-cache file: the host's facts
 //! object), `__payload__` (the same cache file as ansible-core 2.19 and later write it: the facts object
-//! serialised into one JSON string), or `apiVersion`/`kind`/`items` (a Kubernetes object, `kubectl get nodes -o json`). Stopping
+//! serialised into one JSON string), or `apiVersion`/`kind`/`items` (a Kubernetes object, `kubectl get nodes -o json`).
+//! An object whose keys are Ansible fact names (`ansible_hostname`, ...) but none of the above is a
+//! jsonfile cache of plain `setup` facts; that is known only at its end, since `nodecheck` may follow.
+//! Stopping
 //! early keeps detection cheap (nodecheck writes `schema_version` first, kubectl `apiVersion`) and lets
 //! a large kubectl list be parsed in a single streaming pass.
 
@@ -20,7 +23,8 @@ pub enum Format {
     Snapshot { schema_version: Option<u64> },
     /// An Ansible module result: `{"ansible_facts": {"nodecheck": <snapshot>}, ...}`.
     AnsibleResult,
-    /// An Ansible jsonfile fact-cache file: the host's facts, with nodecheck's under `nodecheck`.
+    /// An Ansible jsonfile fact-cache file: the host's facts, with nodecheck's under `nodecheck` when
+    /// nodecheck's module ran, else only the `setup` module's.
     AnsibleFactCache,
     /// The jsonfile fact-cache file of ansible-core 2.19 and later: `{"__payload__": "<facts as JSON>"}`.
     AnsiblePayloadCache,
@@ -41,7 +45,8 @@ pub enum Undetected {
 
 impl fmt::Display for Undetected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const WHAT: &str = "not a nodecheck snapshot, Ansible fact cache or kubectl node list";
+        const WHAT: &str =
+            "not a nodecheck snapshot, Ansible facts (cache, setup --tree or ad-hoc output) or kubectl node list";
         match self {
             Undetected::InvalidJson(e) => write!(f, "{WHAT}: invalid JSON: {e}"),
             Undetected::NotAnObject(kind) => write!(f, "{WHAT}: the document is {kind}"),
@@ -120,6 +125,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
         let mut keys = Vec::new();
+        let mut ansible_facts_seen = false;
         let (mut metadata, mut status) = (false, false);
         while let Some(key) = map.next_key::<TopKey>()? {
             let format = match key {
@@ -133,6 +139,14 @@ impl<'de> Visitor<'de> for Probe<'_> {
                 TopKey::Nodecheck => Format::AnsibleFactCache,
                 TopKey::AnsiblePayload => Format::AnsiblePayloadCache,
                 TopKey::Kubernetes => Format::Kubernetes,
+                TopKey::AnsibleFact(name) => {
+                    ansible_facts_seen = true;
+                    if keys.len() < KEYS_SHOWN {
+                        keys.push(name);
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
                 TopKey::Metadata | TopKey::Status => {
                     let is_metadata = matches!(key, TopKey::Metadata);
                     metadata |= is_metadata;
@@ -155,6 +169,9 @@ impl<'de> Visitor<'de> for Probe<'_> {
         }
         if metadata && status {
             return self.stop(Ok(Format::Kubernetes));
+        }
+        if ansible_facts_seen {
+            *self.found.borrow_mut() = Some(Ok(Format::AnsibleFactCache));
         }
         Ok(keys)
     }
@@ -189,6 +206,8 @@ enum TopKey {
     Nodecheck,
     AnsiblePayload,
     Kubernetes,
+    /// `ansible_hostname`, ... : the facts object of an Ansible fact cache.
+    AnsibleFact(String),
     Metadata,
     Status,
     Other(String),
@@ -211,6 +230,9 @@ impl<'de> de::Deserialize<'de> for TopKey {
                     "apiVersion" | "kind" | "items" => TopKey::Kubernetes,
                     "metadata" => TopKey::Metadata,
                     "status" => TopKey::Status,
+                    other if other.starts_with("ansible_") => {
+                        TopKey::AnsibleFact(other.chars().take(40).collect())
+                    }
                     other => TopKey::Other(other.chars().take(40).collect()),
                 })
             }
@@ -246,6 +268,10 @@ mod tests {
         assert_eq!(
             detect_slice(br#"{"apiVersion": "v1", "items": []"#),
             Ok(Format::Kubernetes)
+        );
+        assert_eq!(
+            detect_slice(br#"{"ansible_all_ipv4_addresses": [], "ansible_hostname": "w1"}"#),
+            Ok(Format::AnsibleFactCache)
         );
     }
 

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::detect::{detect_slice, Format};
+use super::detect::{detect_slice, Format, Undetected};
 use super::identity::{assemble, Record};
 use super::read::{check_text, open, Body, Input};
-use super::{ansible, kubectl, snapshot, KubeNode, Peer};
+use super::{ansible, ansible_setup, ansible_text, kubectl, snapshot, KubeNode, Peer};
 use crate::error::BadInput;
 use crate::facts::Facts;
 
@@ -189,12 +189,115 @@ fn parse_input(input: &Input, buf: &mut Vec<u8>) -> Result<Parsed, String> {
 fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
     // A binary or empty file fails to parse anyway; it is told as such only then, so that good files
     // are not scanned twice.
-    parse_json_document(input, bytes).map_err(|e| check_text(bytes).err().unwrap_or(e))
+    match parse_json_document(input, bytes) {
+        Ok(parsed) => Ok(parsed),
+        Err(NotJson(json_error)) => {
+            check_text(bytes)?;
+            parse_text_document(input, bytes, json_error)
+        }
+        Err(Failed(e)) => Err(check_text(bytes).err().unwrap_or(e)),
+    }
 }
 
-fn parse_json_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
+/// Why a document did not load as JSON.
+enum JsonOutcome {
+    /// It is not JSON text: it may be another text form.
+    NotJson(String),
+    Failed(String),
+}
+use JsonOutcome::{Failed, NotJson};
+
+impl From<String> for JsonOutcome {
+    fn from(e: String) -> JsonOutcome {
+        Failed(e)
+    }
+}
+
+/// Text that is not JSON: Ansible's ad-hoc output, else a YAML document (an Ansible YAML fact cache,
+/// a snapshot or node list as YAML).
+fn parse_text_document(input: &Input, bytes: &[u8], json_error: String) -> Result<Parsed, String> {
     let source = input.label();
-    let format = detect_slice(bytes).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    if let Some(hosts) = ansible_text::parse_ad_hoc(text) {
+        let mut parsed = Parsed::default();
+        for host in hosts? {
+            let at = format!("{source}#{}", host.host);
+            match host.facts {
+                Ok(facts) => parsed.records.push(Record::Snapshot {
+                    source: at,
+                    facts: Box::new(facts),
+                }),
+                Err(message) => parsed.problems.push(PeerProblem {
+                    source: at,
+                    message,
+                }),
+            }
+        }
+        return Ok(parsed);
+    }
+    if !ansible_text::looks_like_yaml(text) {
+        return Err(json_error);
+    }
+    let value = ansible_text::parse_yaml(text)?;
+    parse_value_document(&source, value)
+}
+
+/// A document already parsed into a value (from YAML), told by its top-level keys like JSON is.
+fn parse_value_document(source: &str, value: serde_json::Value) -> Result<Parsed, String> {
+    use serde_json::Value;
+    let Value::Object(map) = &value else {
+        return Err(format!(
+            "a YAML document that is not a mapping: {}",
+            match value {
+                Value::Array(_) => "a sequence",
+                Value::Null => "empty",
+                _ => "a scalar",
+            }
+        ));
+    };
+    let has = |key: &str| map.contains_key(key);
+    let facts = if has("schema_version") {
+        let mut facts: Facts = serde_json::from_value(value)
+            .map_err(|e| format!("not a valid nodecheck snapshot: {e}"))?;
+        snapshot::compact(&mut facts);
+        facts
+    } else if has("apiVersion") || has("kind") || has("items") {
+        let bytes = serde_json::to_vec(&value).map_err(|e| e.to_string())?;
+        return Ok(nodes(source, kubectl::parse_slice(&bytes)?));
+    } else if has("ansible_facts") {
+        ansible::facts_from_value(value, ansible::Shape::ModuleResult)?
+    } else if let Some(Value::String(payload)) = map.get("__payload__") {
+        let inner = serde_json::from_str(payload)
+            .map_err(|e| format!("an Ansible fact cache whose `__payload__` is not JSON: {e}"))?;
+        ansible::facts_from_value(inner, ansible::Shape::FactCache)?
+    } else if has("nodecheck") || map.keys().any(|k| k.starts_with("ansible_")) {
+        ansible::facts_from_value(value, ansible::Shape::FactCache)?
+    } else {
+        return Err(format!(
+            "not a nodecheck snapshot, Ansible facts or kubectl node list: a YAML mapping with \
+             top-level keys {}",
+            ansible_setup::top_keys(map)
+        ));
+    };
+    Ok(Parsed {
+        records: vec![Record::Snapshot {
+            source: source.to_string(),
+            facts: Box::new(facts),
+        }],
+        problems: Vec::new(),
+    })
+}
+
+fn parse_json_document(input: &Input, bytes: &[u8]) -> Result<Parsed, JsonOutcome> {
+    let source = input.label();
+    let format = match detect_slice(bytes) {
+        Ok(format) => format,
+        // Ad-hoc output may open with a `[WARNING]: …` line, which reads as the start of an array.
+        Err(e @ (Undetected::InvalidJson(_) | Undetected::NotAnObject(_))) => {
+            return Err(NotJson(e.to_string()))
+        }
+        Err(e) => return Err(Failed(e.to_string())),
+    };
     let facts = match format {
         Format::Snapshot { schema_version } => snapshot::parse_snapshot(bytes, schema_version)?,
         Format::AnsibleResult => ansible::parse_ansible(bytes, ansible::Shape::ModuleResult)?,

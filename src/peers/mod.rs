@@ -1,6 +1,9 @@
-//! Peer input: other nodes' facts, from nodecheck snapshots, Ansible fact caches or `kubectl get nodes -o json`.
+//! Peer input: other nodes' facts, from nodecheck snapshots, Ansible facts (nodecheck's module or plain
+//! `setup` facts, in every form Ansible saves them) or `kubectl get nodes -o json`.
 
 pub mod ansible;
+pub mod ansible_setup;
+mod ansible_text;
 pub mod detect;
 pub mod identity;
 pub mod kubectl;

@@ -1,7 +1,8 @@
 //! Parsing a `nodecheck facts` snapshot given as a peer.
 //!
-//! A snapshot of the current schema version is deserialised straight from the bytes (no intermediate
-//! JSON tree: ten thousand peers must load in well under a second). Anything else — an older or newer
+//! A snapshot of a schema version this build reads (1 up to the current one: version 2 only added
+//! `kubelet`, which older snapshots lack) is deserialised straight from the bytes (no intermediate
+//! JSON tree: ten thousand peers must load in well under a second). Anything else — a newer
 //! `schema_version`, or one that is not a number — goes through `facts::load::parse_facts`, which owns
 //! the version policy and its messages.
 
@@ -9,7 +10,8 @@ use crate::facts::{Facts, SCHEMA_VERSION};
 
 /// Parses a snapshot whose top-level `schema_version` the detector already read.
 pub fn parse_snapshot(bytes: &[u8], schema_version: Option<u64>) -> Result<Facts, String> {
-    let mut facts = if schema_version == Some(u64::from(SCHEMA_VERSION)) {
+    let readable = schema_version.is_some_and(|v| (1..=u64::from(SCHEMA_VERSION)).contains(&v));
+    let mut facts = if readable {
         serde_json::from_slice(bytes).map_err(|e| invalid_snapshot(&e))?
     } else {
         let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;

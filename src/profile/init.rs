@@ -10,7 +10,8 @@ use crate::facts::{Facts, Family, Interface, ModuleState};
 use crate::network::addresses::is_global;
 use crate::network::ipv6::Ipv6Host;
 use crate::network::nic::pci_address;
-use crate::network::routes::{default_route_devices, derived_from_default_route};
+use crate::network::routes::default_route_devices;
+use crate::network::{self, SubnetSource};
 use crate::profile::defaults;
 use crate::profile::validate::KernelRelease;
 
@@ -114,8 +115,14 @@ fn choose_node_network<'f>(
             ))
         }
         (None, None) => {
-            let (cidrs, devices) = derived_from_default_route(facts);
-            let nic = devices.first().and_then(|d| facts.interface(d));
+            let subnets = network::node_subnets(facts, &[]);
+            let nic = match &subnets.source {
+                SubnetSource::DefaultRoute(devices) => {
+                    devices.first().and_then(|d| facts.interface(d))
+                }
+                SubnetSource::Profile | SubnetSource::Unknown => None,
+            };
+            let cidrs = subnets.cidrs;
             Ok((
                 cidrs,
                 nic,

@@ -200,7 +200,7 @@ mod tests {
     use crate::calico::analysis::{analyse_family, FamilySettings};
     use crate::calico::nodes::build_fleet;
     use crate::calico::predict::Model;
-    use crate::calico::testkit::host;
+    use crate::facts::testkit::host;
 
     /// A report whose recommendation is replaced by `method`, as if a hostile name had been chosen.
     fn report_with(method: &str) -> CalicoReport {

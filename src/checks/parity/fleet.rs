@@ -90,7 +90,7 @@ fn os_image(nodes: &[NodeView]) -> CheckResult {
 /// without a global address on the node NIC and an IPv6 default route. A per-interface
 /// `disable_ipv6` setting exists only when the kernel has IPv6, so the NIC's setting is believed first.
 pub fn ipv6_state(node: &NodeView) -> Option<String> {
-    let facts = node.facts?;
+    let facts = node.facts.filter(|f| f.knows("ipv6"))?;
     match node.nic.and_then(|nic| nic.ipv6_disabled) {
         Some(true) => return Some("disabled on the node NIC".to_string()),
         None if facts.ipv6.kernel_off() => return Some("off in the kernel".to_string()),
@@ -226,7 +226,7 @@ fn container_runtime(nodes: &[NodeView]) -> CheckResult {
         n.kube.and_then(|k| k.container_runtime_version.clone())
     });
     let by_sockets = grouping(nodes, |n| {
-        let facts = n.facts?;
+        let facts = n.facts.filter(|f| f.knows("runtime_sockets"))?;
         let mut present: Vec<&str> = facts
             .runtime_sockets
             .iter()

@@ -11,7 +11,16 @@ pub const ID: &str = "Peers-Input";
 
 pub fn peers_input(set: &PeerSet) -> CheckResult {
     let peers = set.peers.len();
-    let snapshots = set.peers.iter().filter(|p| p.facts.is_some()).count();
+    let from_ansible = set
+        .peers
+        .iter()
+        .filter(|p| {
+            p.facts
+                .as_ref()
+                .is_some_and(|f| f.partial_source().is_some())
+        })
+        .count();
+    let snapshots = set.peers.iter().filter(|p| p.facts.is_some()).count() - from_ansible;
     let from_lists = set.peers.iter().filter(|p| p.node.is_some()).count();
     let result = if !set.problems.is_empty() {
         let n = set.problems.len();
@@ -38,7 +47,8 @@ pub fn peers_input(set: &PeerSet) -> CheckResult {
         )
         .fix(
             "fix or remove these inputs: --peers reads nodecheck snapshots (`nodecheck facts`), Ansible \
-             fact caches holding nodecheck facts, and `kubectl get nodes -o json` output",
+             facts (jsonfile or YAML fact caches, `setup --tree` files, ad-hoc `host | SUCCESS => {…}` \
+             output), and `kubectl get nodes -o json` output",
         )
     } else if peers == 0 {
         let why = if set.this_node_sources.is_empty() {
@@ -60,6 +70,12 @@ pub fn peers_input(set: &PeerSet) -> CheckResult {
             format!("{} from snapshots", thousands(snapshots)),
             format!("{} from node lists", thousands(from_lists)),
         ];
+        if from_ansible > 0 {
+            parts.insert(
+                1,
+                format!("{} from plain Ansible facts", thousands(from_ansible)),
+            );
+        }
         if set.merged > 0 {
             parts.push(format!(
                 "{} merged with another source of the same node",

@@ -1,8 +1,8 @@
 //! The fleet as parity checks see it: this node and every peer, each with what its sources tell.
 //!
 //! A node may be known from a snapshot (full facts), from a kubectl node list, or from both. The
-//! node-network NIC of a node with facts is the interface carrying an address inside the profile's
-//! `node_network.cidrs` (first in kernel order), else the interface of the default route.
+//! node-network NIC of a node with facts is the first interface (in kernel order) holding a global
+//! address in its node subnets (`network::node_subnets`).
 
 use std::net::IpAddr;
 
@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use super::group::{Grouping, Member};
 use crate::checks::Context;
 use crate::facts::{Facts, Family, Interface};
-use crate::network::routes;
+use crate::network;
 use crate::peers::KubeNode;
 
 /// One node of the fleet.
@@ -39,12 +39,16 @@ impl<'a> NodeView<'a> {
         }
     }
 
-    /// The OS image as kubelet reports it (`PRETTY_NAME` of os-release).
+    /// The OS image as kubelet reports it (`PRETTY_NAME` of os-release); not known from facts that
+    /// lack it (Ansible's name the distribution otherwise).
     pub fn os_image(&self) -> Option<&'a str> {
-        let from_facts = self.facts.and_then(|f| {
-            let os = &f.host.os;
-            os.pretty_name.as_deref().or(os.id.as_deref())
-        });
+        let from_facts = self
+            .facts
+            .filter(|f| f.knows("host.os.pretty_name"))
+            .and_then(|f| {
+                let os = &f.host.os;
+                os.pretty_name.as_deref().or(os.id.as_deref())
+            });
         from_facts.or_else(|| self.kube.and_then(|k| k.os_image.as_deref()))
     }
 
@@ -95,12 +99,20 @@ pub fn parse_address(text: &str) -> Option<IpAddr> {
         .ok()
 }
 
-/// The fleet grouped by one value of each node (`None`: not known for that node).
+/// The fleet grouped by one value of each node (`None`: not known for that node; a node whose facts
+/// tell less than a snapshot says where they came from: "w1 (from Ansible facts)").
 pub fn group_by<'a>(
     nodes: &[NodeView<'a>],
     value: impl Fn(&NodeView<'a>) -> Option<String>,
 ) -> Grouping<'a> {
-    Grouping::of(nodes.iter().map(|n| (n.member(), value(n))))
+    Grouping::of(nodes.iter().map(|n| {
+        let value = value(n);
+        let mut member = n.member();
+        if value.is_none() && n.kube.is_none() {
+            member.detail = n.facts.and_then(Facts::partial_source).map(String::from);
+        }
+        (member, value)
+    }))
 }
 
 /// This node first, then the peers in load order.
@@ -126,20 +138,5 @@ pub fn node_views<'a>(ctx: &Context<'a>) -> Vec<NodeView<'a>> {
 
 /// The interface carrying the node network (see the module documentation).
 pub fn node_network_nic<'f>(facts: &'f Facts, cidrs: &[IpNet]) -> Option<&'f Interface> {
-    if !cidrs.is_empty() {
-        return facts.interfaces.iter().find(|i| {
-            i.addresses
-                .iter()
-                .any(|a| cidrs.iter().any(|c| c.contains(&a.address)))
-        });
-    }
-    default_route_interface(facts)
-}
-
-/// The interface of the preferred default route (the one the kernel uses), IPv4 before IPv6.
-fn default_route_interface(facts: &Facts) -> Option<&Interface> {
-    [Family::Ipv4, Family::Ipv6]
-        .into_iter()
-        .find_map(|family| routes::default_route_device(facts, family))
-        .and_then(|device| facts.interface(device))
+    network::node_nic(facts, &network::node_subnets(facts, cidrs))
 }

@@ -109,40 +109,8 @@ impl Parity<'_> {
     }
 }
 
-/// One result from several judged parts of one check (each a sub-comparison): the worst status,
-/// the parts' messages joined, each part's evidence under its own key.
+/// One parity result from several judged parts of one check (see [`CheckResult::combine`]).
 pub fn combine(id: &str, parts: Vec<(&str, CheckResult)>) -> CheckResult {
-    let judged: Vec<_> = parts
-        .into_iter()
-        .filter(|(_, r)| r.status != Status::Skip)
-        .collect();
-    let Some(status) = judged
-        .iter()
-        .map(|(_, r)| r.status)
-        .max_by_key(|s| match s {
-            Status::Fail => 3,
-            Status::Warn => 2,
-            Status::Ok => 1,
-            Status::Skip => 0,
-        })
-    else {
-        return CheckResult::skip(id, Area::Parity, "no node's value is known");
-    };
-    let message = judged
-        .iter()
-        .map(|(_, r)| r.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let remediation: Vec<&str> = judged
-        .iter()
-        .filter_map(|(_, r)| r.remediation.as_deref())
-        .collect();
-    let mut result = CheckResult::new(id, Area::Parity, status, message);
-    for (key, part) in &judged {
-        result = result.with(key, Value::Object(part.evidence.clone()));
-    }
-    if !remediation.is_empty() {
-        result = result.fix(remediation.join("; "));
-    }
-    result
+    CheckResult::combine(id, Area::Parity, parts)
+        .unwrap_or_else(|| CheckResult::skip(id, Area::Parity, "no node's value is known"))
 }

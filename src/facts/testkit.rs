@@ -1,4 +1,4 @@
-//! A compact builder of facts snapshots for the model's unit tests: interfaces in creation order
+//! A compact builder of facts snapshots for unit tests (network, checks, the Calico model): interfaces in creation order
 //! (which is the kernel's dump order), addresses as `ip/len` text, routes in `ip route` words.
 
 use std::collections::BTreeMap;
@@ -39,6 +39,7 @@ pub fn host(name: &str) -> HostBuilder {
         docker: Docker::default(),
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
+        kubelet: None,
         unavailable: BTreeMap::new(),
     };
     HostBuilder { facts }.link("lo", None, &["127.0.0.1/8", "::1/128"])
@@ -132,6 +133,30 @@ impl HostBuilder {
             metric,
             preferred_source: src.map(|s| s.parse().unwrap()),
             nexthops: Vec::new(),
+        });
+        self
+    }
+    /// Adds a multipath default route over `(gateway, device)` next hops.
+    pub fn multipath_default(mut self, hops: &[(&str, &str)], metric: Option<u32>) -> HostBuilder {
+        let v6 = hops.iter().any(|(g, _)| g.contains(':'));
+        self.facts.routes.push(Route {
+            family: if v6 { Family::Ipv6 } else { Family::Ipv4 },
+            destination: if v6 { "::/0" } else { "0.0.0.0/0" }.parse().unwrap(),
+            gateway: None,
+            device: None,
+            protocol: "static".into(),
+            route_type: "unicast".into(),
+            scope: "universe".into(),
+            metric,
+            preferred_source: None,
+            nexthops: hops
+                .iter()
+                .map(|(g, d)| NextHop {
+                    gateway: Some(g.parse().unwrap()),
+                    device: Some((*d).into()),
+                    weight: 1,
+                })
+                .collect(),
         });
         self
     }

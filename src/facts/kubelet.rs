@@ -1,0 +1,116 @@
+//! What decides the address kubelet registers as the node's InternalIP, as gathered: kubelet's
+//! flags as systemd would start it (or as a kubeadm configuration would set them at join time), the
+//! node name, and how that name resolves here (`/etc/nsswitch.conf`, `/etc/hosts`, DNS).
+//!
+//! The choice itself is made by the pure model in `crate::kubelet`.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::systemd::ServiceUnit;
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeletFacts {
+    /// `kubelet.service` as systemd would load it; `null` when no unit or drop-in exists.
+    pub unit: Option<ServiceUnit>,
+    /// The kubeadm configuration given with `--kubeadm-config`, whose flags replace the unit's
+    /// `$KUBELET_KUBEADM_ARGS` (kubeadm rewrites that file at join time).
+    pub kubeadm_config: Option<KubeadmNodeRegistration>,
+    /// The flags that decide the node address, each the last occurrence on the effective command line.
+    pub flags: KubeletFlags,
+    /// The node name kubelet registers: `--hostname-override`, else the host name, lower-cased.
+    pub node_name: String,
+    /// How the node name resolves on this host; `null` when no lookup was needed (`--node-ip` set,
+    /// the name is an IP, or a cloud provider decides).
+    pub name_lookup: Option<NameLookup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeletFlags {
+    pub node_ip: Option<FlagValue>,
+    pub hostname_override: Option<FlagValue>,
+    pub cloud_provider: Option<FlagValue>,
+}
+
+/// A flag's value and where it was set (`$KUBELET_EXTRA_ARGS from /etc/default/kubelet:1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagValue {
+    pub value: String,
+    pub source: String,
+}
+
+/// The part of a kubeadm `InitConfiguration`/`JoinConfiguration` that reaches kubelet's flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeadmNodeRegistration {
+    /// The file it was read from.
+    pub file: String,
+    /// `kubeadm.k8s.io/v1beta3` or `kubeadm.k8s.io/v1beta4`.
+    pub api_version: String,
+    /// `InitConfiguration` or `JoinConfiguration`.
+    pub kind: String,
+    /// `nodeRegistration.name`.
+    pub name: Option<String>,
+    /// `nodeRegistration.kubeletExtraArgs`, in the order kubeadm writes them (the map form sorted
+    /// by name, the list form as given).
+    pub kubelet_extra_args: Vec<(String, String)>,
+}
+
+/// The resolution of the node name as kubelet's resolver would do it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameLookup {
+    pub name: String,
+    /// The `hosts:` sources of `/etc/nsswitch.conf` as written (criteria like `[NOTFOUND=return]`
+    /// kept as words); `null` when the file or the line is missing (then: files, then DNS).
+    pub nsswitch_hosts: Option<Vec<String>>,
+    /// The `/etc/hosts` lines naming the node, in file order.
+    pub hosts_file: Vec<HostsEntry>,
+    /// Why `/etc/hosts` could not be read, when it could not.
+    pub hosts_file_error: Option<String>,
+    /// The DNS answer for the name (A and AAAA), asked even when `/etc/hosts` answers so the model
+    /// can follow any nsswitch order.
+    pub dns: DnsLookup,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostsEntry {
+    /// 1-based line in `/etc/hosts`.
+    pub line: usize,
+    pub address: IpAddr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsLookup {
+    pub status: DnsLookupStatus,
+    /// The server that answered (or the last one asked).
+    pub server: Option<String>,
+    /// The fully qualified name that gave the answer (search domains applied).
+    pub query_name: Option<String>,
+    /// Answer addresses, A records then AAAA records, each in answer order.
+    pub addresses: Vec<IpAddr>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsLookupStatus {
+    /// A server answered with addresses.
+    Answered,
+    /// Servers answered: no such name (NXDOMAIN or no address records) under every search name.
+    NoSuchName,
+    /// No server answered within the bound.
+    Timeout,
+    /// `/etc/resolv.conf` names no server.
+    NoServers,
+    /// A server answered with an error code, or the reply was unusable.
+    Error,
+    /// DNS was not asked (`hosts: files` only).
+    NotAsked,
+}

@@ -1,0 +1,412 @@
+//! Docker bridges (`BridgeOverlap-*` of Docker's bridges): `bip` and `default-address-pools` in
+//! /etc/docker/daemon.json, chosen clear of the node network, the pod and service CIDRs, every peer's
+//! node network and everything else this host already has addresses in. The JSON is merged: every
+//! other key (and its value) is kept. dockerd reads the file when it starts, so the docker restart is a
+//! side effect, run only with `--restart-services`. Networks that already exist keep their subnets
+//! until recreated: compose networks are listed with their project and the command that recreates them.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use ipnet::{IpNet, Ipv4Net};
+use serde_json::{json, Map, Value};
+
+use super::PlanInput;
+use crate::fix::plan::{
+    Change, ChangeKind, Held, ManualStep, Plan, SideEffect, TakesEffect, Target,
+};
+use crate::fix::state::{FileState, DOCKER_DAEMON_JSON};
+use crate::network::addresses::{is_global, overlaps};
+use crate::network::node_subnets;
+
+/// dockerd's default bridge address when daemon.json sets no `bip`.
+const DEFAULT_BIP: &str = "172.17.0.1/16";
+
+/// dockerd's default local address pools (moby `ipamutils.localScopeDefaultNetworks`): base, size.
+const DEFAULT_POOLS: &[(&str, u8)] = &[
+    ("172.17.0.0/16", 16),
+    ("172.18.0.0/16", 16),
+    ("172.19.0.0/16", 16),
+    ("172.20.0.0/14", 16),
+    ("172.24.0.0/14", 16),
+    ("172.28.0.0/14", 16),
+    ("192.168.0.0/16", 20),
+];
+
+/// Size of each network carved from the chosen pool (a /16 pool gives 256 networks of /24).
+const POOL_NETWORK_SIZE: u8 = 24;
+
+/// A network something else on this host, or in the cluster, already uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    pub net: IpNet,
+    pub what: String,
+}
+
+pub fn plan(input: &PlanInput, plan: &mut Plan) {
+    let docker_devices = docker_bridge_devices(input);
+    let failing: Vec<&crate::checks::CheckResult> = input
+        .not_ok_with_prefix("BridgeOverlap-")
+        .filter(|r| {
+            let dev = r.id.trim_start_matches("BridgeOverlap-");
+            docker_devices.iter().any(|d| d == dev)
+        })
+        .collect();
+    if failing.is_empty() {
+        return;
+    }
+    let fixes: Vec<String> = failing.iter().map(|r| r.id.clone()).collect();
+    let taken = taken_networks(input, &docker_devices);
+    let before = match input.host.file(DOCKER_DAEMON_JSON) {
+        FileState::Unusable(why) => {
+            plan.held.push(Held {
+                fixes,
+                kind: ChangeKind::DockerBridges,
+                reason: format!("cannot edit {DOCKER_DAEMON_JSON}: {why}"),
+                change: None,
+            });
+            return;
+        }
+        state => state.text().map(str::to_string),
+    };
+    let mut config: Map<String, Value> = match before.as_deref().map(str::trim) {
+        None | Some("") => Map::new(),
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                return hold_json(plan, fixes, "it is not a JSON object".to_string());
+            }
+            Err(e) => {
+                return hold_json(
+                    plan,
+                    fixes,
+                    format!("line {}, column {}: {e}", e.line(), e.column()),
+                );
+            }
+        },
+    };
+    let current_bip = config
+        .get("bip")
+        .and_then(|v| v.as_str())
+        .unwrap_or(DEFAULT_BIP)
+        .to_string();
+    let current_pools = configured_pools(&config);
+    let bip_clashes = current_bip
+        .parse::<IpNet>()
+        .map(|n| clashes(&n.trunc(), &taken))
+        .unwrap_or_default();
+    let pool_clashes: Vec<String> = current_pools
+        .iter()
+        .flat_map(|p| clashes(&IpNet::V4(*p), &taken))
+        .collect();
+    let mut summary_parts = Vec::new();
+    let mut reasons = Vec::new();
+    let mut chosen: Vec<Ipv4Net> = Vec::new();
+    let avoid: Vec<Taken> = taken
+        .iter()
+        .cloned()
+        .chain(docker_networks_now(input))
+        .collect();
+    if !pool_clashes.is_empty() {
+        let Some(pool) = free_block(&avoid, &chosen, 16) else {
+            return hold_no_space(plan, fixes);
+        };
+        chosen.push(pool);
+        let mut pools = vec![json!({"base": pool.to_string(), "size": POOL_NETWORK_SIZE})];
+        // IPv6 pools are not ours to choose: keep them.
+        pools.extend(ipv6_pools(&config));
+        config.insert("default-address-pools".to_string(), Value::Array(pools));
+        summary_parts.push(format!(
+            "default-address-pools {pool} (/{POOL_NETWORK_SIZE} networks)"
+        ));
+        reasons.push(format!(
+            "the address pools clash: {}",
+            pool_clashes.join("; ")
+        ));
+    }
+    if !bip_clashes.is_empty() {
+        let Some(block) = free_block(&avoid, &chosen, 24) else {
+            return hold_no_space(plan, fixes);
+        };
+        let gateway = Ipv4Addr::from(u32::from(block.network()) + 1);
+        let bip = format!("{gateway}/{}", block.prefix_len());
+        config.insert("bip".to_string(), Value::String(bip.clone()));
+        summary_parts.push(format!("bip {bip} (docker0, was {current_bip})"));
+        reasons.push(format!(
+            "docker0's {current_bip} clashes: {}",
+            bip_clashes.join("; ")
+        ));
+    }
+    if summary_parts.is_empty() {
+        // The configuration is already clear; the running bridges predate it.
+        plan.manual.push(ManualStep {
+            fixes,
+            what: format!(
+                "{DOCKER_DAEMON_JSON} already keeps Docker clear of the cluster's networks; docker has not been restarted since"
+            ),
+            commands: vec!["systemctl restart docker".to_string()],
+        });
+        return;
+    }
+    let mut after = serde_json::to_string_pretty(&Value::Object(config)).unwrap_or_default();
+    after.push('\n');
+    plan.changes.push(Change {
+        fixes: fixes.clone(),
+        kind: ChangeKind::DockerBridges,
+        summary: format!("set {} in {DOCKER_DAEMON_JSON}", summary_parts.join(" and ")),
+        target: Target::File {
+            path: PathBuf::from(DOCKER_DAEMON_JSON),
+            before,
+            after,
+            new_mode: 0o644,
+        },
+        takes_effect: TakesEffect::ServiceRestart("docker".to_string()),
+        side_effects: vec![SideEffect::RestartService {
+            unit: "docker".to_string(),
+        }],
+        notes: {
+            let mut notes = reasons;
+            notes.push(format!(
+                "chosen clear of {}",
+                avoid.iter().map(|t| format!("{} ({})", t.net, t.what)).collect::<Vec<_>>().join(", ")
+            ));
+            notes.push("dockerd refuses to start when a setting is given both as a flag and in daemon.json: remove any --bip/--default-address-pool from its unit".to_string());
+            notes
+        },
+    });
+    recreate_steps(input, plan, &failing);
+}
+
+fn hold_json(plan: &mut Plan, fixes: Vec<String>, why: String) {
+    plan.held.push(Held {
+        fixes,
+        kind: ChangeKind::DockerBridges,
+        reason: format!("{DOCKER_DAEMON_JSON} is not valid JSON ({why}): fix it by hand first; nodecheck merges into it and will not overwrite it"),
+        change: None,
+    });
+}
+
+fn hold_no_space(plan: &mut Plan, fixes: Vec<String>) {
+    plan.held.push(Held {
+        fixes,
+        kind: ChangeKind::DockerBridges,
+        reason: "no private IPv4 range is free of the node, pod, service and peer networks"
+            .to_string(),
+        change: None,
+    });
+}
+
+/// docker0 and the bridges of Docker networks.
+fn docker_bridge_devices(input: &PlanInput) -> Vec<String> {
+    let mut out = vec!["docker0".to_string()];
+    let d = &input.facts.docker;
+    for name in d
+        .bridges
+        .iter()
+        .cloned()
+        .chain(d.networks.iter().filter_map(|n| n.bridge_device.clone()))
+    {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The IPv4 pools daemon.json configures, or dockerd's defaults.
+fn configured_pools(config: &Map<String, Value>) -> Vec<Ipv4Net> {
+    match config
+        .get("default-address-pools")
+        .and_then(|v| v.as_array())
+    {
+        Some(pools) => pools
+            .iter()
+            .filter_map(|p| p.get("base")?.as_str()?.parse::<Ipv4Net>().ok())
+            .collect(),
+        None => DEFAULT_POOLS
+            .iter()
+            .filter_map(|(b, _)| b.parse().ok())
+            .collect(),
+    }
+}
+
+fn ipv6_pools(config: &Map<String, Value>) -> Vec<Value> {
+    config
+        .get("default-address-pools")
+        .and_then(|v| v.as_array())
+        .map(|pools| {
+            pools
+                .iter()
+                .filter(|p| {
+                    p.get("base")
+                        .and_then(|b| b.as_str())
+                        .is_some_and(|b| b.parse::<ipnet::Ipv6Net>().is_ok())
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn clashes(net: &IpNet, taken: &[Taken]) -> Vec<String> {
+    taken
+        .iter()
+        .filter(|t| overlaps(net, &t.net))
+        .map(|t| format!("{net} overlaps {} ({})", t.net, t.what))
+        .collect()
+}
+
+/// Every IPv4 network Docker must stay clear of.
+pub fn taken_networks(input: &PlanInput, docker_devices: &[String]) -> Vec<Taken> {
+    let mut out: Vec<Taken> = Vec::new();
+    let mut add = |net: IpNet, what: String| {
+        let net = net.trunc();
+        if matches!(net, IpNet::V4(_)) && !out.iter().any(|t| t.net == net) {
+            out.push(Taken { net, what });
+        }
+    };
+    let profile_cidrs = &input.profile.node_network.cidrs;
+    for c in node_subnets(input.facts, profile_cidrs).cidrs {
+        add(c, "node network".to_string());
+    }
+    for c in &input.profile.pod_cidrs {
+        add(*c, "pod CIDR".to_string());
+    }
+    for c in &input.profile.service_cidrs {
+        add(*c, "service CIDR".to_string());
+    }
+    for peer in input.peers {
+        if let Some(f) = &peer.facts {
+            // The profile's node CIDRs, and whatever the peer's default route really leaves through.
+            let from_profile = node_subnets(f, profile_cidrs).cidrs;
+            for c in from_profile.into_iter().chain(node_subnets(f, &[]).cidrs) {
+                add(c, format!("node network of {}", peer.name));
+            }
+        }
+        if let Some(node) = &peer.node {
+            let annotated = node
+                .calico_ipv4_address
+                .as_deref()
+                .and_then(|a| a.parse::<IpNet>().ok());
+            match annotated {
+                Some(n) => add(n, format!("node network of {}", node.name)),
+                None => {
+                    for (kind, addr) in &node.addresses {
+                        if kind == "InternalIP" {
+                            if let Ok(ip) = addr.parse::<std::net::IpAddr>() {
+                                add(IpNet::from(ip), format!("address of {}", node.name));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for iface in &input.facts.interfaces {
+        if docker_devices.contains(&iface.name) {
+            continue;
+        }
+        for a in iface.addresses.iter().filter(|a| is_global(a)) {
+            if let Some(n) = a.network() {
+                add(n, format!("{} on this host", iface.name));
+            }
+        }
+    }
+    out
+}
+
+/// Subnets of Docker's other networks now: new values are chosen clear of them too (a pinned compose
+/// subnet stays where it is), but they are not a reason to move docker0 or the pools.
+fn docker_networks_now(input: &PlanInput) -> Vec<Taken> {
+    input
+        .facts
+        .docker
+        .networks
+        .iter()
+        .filter(|n| n.bridge_device.as_deref() != Some("docker0"))
+        .flat_map(|n| {
+            n.subnets
+                .iter()
+                .filter(|s| matches!(s, IpNet::V4(_)))
+                .map(|s| Taken {
+                    net: s.trunc(),
+                    what: format!("Docker network {}", n.name),
+                })
+        })
+        .collect()
+}
+
+/// The private ranges searched, in order: Docker's own 172.16.0.0/12 first, then 192.168.0.0/16,
+/// then 10.0.0.0/8 (most often the node or pod network, so last).
+const SEARCH: &[&str] = &["172.16.0.0/12", "192.168.0.0/16", "10.0.0.0/8"];
+
+/// The first block of `prefix_len` in the search ranges clear of everything taken and chosen.
+pub fn free_block(taken: &[Taken], chosen: &[Ipv4Net], prefix_len: u8) -> Option<Ipv4Net> {
+    for range in SEARCH {
+        let range: Ipv4Net = range.parse().ok()?;
+        let Ok(blocks) = range.subnets(prefix_len) else {
+            continue;
+        };
+        for block in blocks {
+            let net = IpNet::V4(block);
+            if taken.iter().all(|t| !overlaps(&net, &t.net))
+                && chosen.iter().all(|c| !overlaps(&net, &IpNet::V4(*c)))
+            {
+                return Some(block);
+            }
+        }
+    }
+    None
+}
+
+/// Existing Docker networks that clash keep their subnets until recreated: one manual step each.
+fn recreate_steps(input: &PlanInput, plan: &mut Plan, failing: &[&crate::checks::CheckResult]) {
+    for r in failing {
+        let dev = r.id.trim_start_matches("BridgeOverlap-");
+        if dev == "docker0" {
+            continue;
+        }
+        let Some(n) = input
+            .facts
+            .docker
+            .networks
+            .iter()
+            .find(|n| n.bridge_device.as_deref() == Some(dev))
+        else {
+            continue;
+        };
+        let subnets = n
+            .subnets
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let q = crate::escape::shell_quote;
+        match &n.compose_project {
+            Some(project) => plan.manual.push(ManualStep {
+                fixes: vec![r.id.clone()],
+                what: format!(
+                    "compose project `{project}` network `{}` ({dev}) keeps {subnets} until recreated; if its compose file pins `ipam.config.subnet`, change it to a free range first",
+                    n.compose_network.as_deref().unwrap_or(&n.name)
+                ),
+                commands: vec![format!(
+                    "docker compose -p {} down && docker compose -p {} up -d",
+                    q(project),
+                    q(project)
+                )],
+            }),
+            None => plan.manual.push(ManualStep {
+                fixes: vec![r.id.clone()],
+                what: format!(
+                    "Docker network {} ({dev}) keeps {subnets} until recreated (disconnect its containers first)",
+                    n.name
+                ),
+                commands: vec![format!(
+                    "docker network rm {} && docker network create {}",
+                    q(&n.name),
+                    q(&n.name)
+                )],
+            }),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Planners: one per change kind, each a pure function from the failing (or warning) checks, the facts,
+//! the profile, the peers and the host's configuration files to the changes that fix them. A change is
+//! only ever derived from a check that did not pass, and names the check IDs it fixes.
+
+mod calico;
+mod docker;
+mod modules;
+mod networkmanager;
+mod nic;
+mod swap;
+mod sysctl;
+
+use super::plan::Plan;
+use super::state::HostState;
+use crate::checks::{CheckResult, Status};
+use crate::facts::Facts;
+use crate::peers::Peer;
+use crate::profile::Profile;
+
+pub use nic::link_file_path;
+
+/// The cluster-wide Calico setting to show as a manual step, rendered by the `calico` command's code.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CalicoAdvice {
+    /// `kubectl -n kube-system set env daemonset/calico-node ...` (manifest installs).
+    pub kubectl: Option<String>,
+    /// The operator `Installation` merge patch (YAML).
+    pub operator_patch: Option<String>,
+}
+
+/// Everything a plan is a function of.
+pub struct PlanInput<'a> {
+    /// The checks as evaluated now (skip list applied).
+    pub results: &'a [CheckResult],
+    pub facts: &'a Facts,
+    pub profile: &'a Profile,
+    pub peers: &'a [Peer],
+    pub host: &'a HostState,
+    pub calico: Option<&'a CalicoAdvice>,
+    /// `--force`: make changes that are otherwise held (a rename into the kernel's `ethN` names).
+    pub force: bool,
+}
+
+impl PlanInput<'_> {
+    /// The result with this ID when it failed or warned.
+    pub fn not_ok(&self, id: &str) -> Option<&CheckResult> {
+        self.results
+            .iter()
+            .find(|r| r.id == id && matches!(r.status, Status::Fail | Status::Warn))
+    }
+    /// Failed or warning results whose ID starts with `prefix`.
+    pub fn not_ok_with_prefix<'s>(
+        &'s self,
+        prefix: &'s str,
+    ) -> impl Iterator<Item = &'s CheckResult> + 's {
+        self.results.iter().filter(move |r| {
+            r.id.starts_with(prefix) && matches!(r.status, Status::Fail | Status::Warn)
+        })
+    }
+}
+
+/// Builds the whole plan. Order matters for `--apply`: modules before the sysctls they provide.
+pub fn plan(input: &PlanInput) -> Plan {
+    let mut plan = Plan::default();
+    nic::plan(input, &mut plan);
+    modules::plan(input, &mut plan);
+    sysctl::plan(input, &mut plan);
+    swap::plan(input, &mut plan);
+    docker::plan(input, &mut plan);
+    networkmanager::plan(input, &mut plan);
+    calico::plan(input, &mut plan);
+    plan
+}
+
+/// A header for files nodecheck creates, so whoever opens one later knows where it came from.
+fn created_by(ids: &[String]) -> String {
+    format!(
+        "# Written by `nodecheck fix` for {}; `nodecheck fix --rollback` restores the previous state.\n",
+        ids.join(", ")
+    )
+}
+
+/// Evidence field as a string.
+fn evidence_str<'a>(r: &'a CheckResult, key: &str) -> Option<&'a str> {
+    r.evidence.get(key).and_then(|v| v.as_str())
+}

@@ -1,0 +1,191 @@
+//! The NIC name (`NodeNic-Present`): a systemd `.link` file that matches the NIC carrying the node
+//! network by its permanent MAC (else its MAC and driver) and gives it the profile's name. udev applies
+//! it when the device appears, which on most hosts is inside the initramfs: the initramfs is rebuilt
+//! (`update-initramfs -u` or `dracut -f`) and the host rebooted. A name in the kernel's own `ethN`
+//! namespace races with the kernel's names (systemd.link(5) says so), so that change needs `--force`.
+
+use std::path::{Path, PathBuf};
+
+use super::{created_by, evidence_str, PlanInput};
+use crate::fix::plan::{Change, ChangeKind, Held, Plan, SideEffect, TakesEffect, Target};
+use crate::fix::state::{FileState, LINK_DIR};
+
+const ID: &str = "NodeNic-Present";
+
+/// `/etc/systemd/network/10-<name>.link`: sorts before the distribution's 99-default.link.
+pub fn link_file_path(name: &str) -> PathBuf {
+    Path::new(LINK_DIR).join(format!("10-{name}.link"))
+}
+
+/// A name the kernel accepts: 1 to 15 bytes, no `/`, no whitespace, not `.` or `..`.
+fn valid_ifname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name != "."
+        && name != ".."
+        && !name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b < 0x20)
+}
+
+/// `eth0`, `eth12`: names the kernel itself hands out.
+pub fn in_kernel_namespace(name: &str) -> bool {
+    name.strip_prefix("eth")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+pub fn plan(input: &PlanInput, plan: &mut Plan) {
+    let Some(r) = input.not_ok(ID) else {
+        return;
+    };
+    // Only the "expected NIC missing, the node network is on another NIC" finding is a naming problem.
+    let (Some(_), Some(actual)) = (evidence_str(r, "expected"), evidence_str(r, "interface"))
+    else {
+        return;
+    };
+    let Some(wanted) = input
+        .profile
+        .node_network
+        .nic
+        .as_ref()
+        .and_then(|n| n.name.clone())
+    else {
+        return;
+    };
+    let fixes = vec![r.id.clone()];
+    let hold = |plan: &mut Plan, reason: String, change: Option<Change>| {
+        plan.held.push(Held {
+            fixes: fixes.clone(),
+            kind: ChangeKind::NicName,
+            reason,
+            change,
+        })
+    };
+    if !valid_ifname(&wanted) {
+        return hold(
+            plan,
+            format!(
+                "the profile's NIC name {:?} is not a valid interface name",
+                wanted
+            ),
+            None,
+        );
+    }
+    let Some(nic) = input.facts.interface(actual) else {
+        return;
+    };
+    let (match_line, by) = match (&nic.permanent_mac, &nic.mac) {
+        (Some(p), _) => (format!("PermanentMACAddress={p}"), "permanent MAC"),
+        (None, Some(m)) => (format!("MACAddress={m}"), "MAC"),
+        (None, None) => {
+            return hold(
+                plan,
+                format!("{actual} has no MAC address to match it by"),
+                None,
+            )
+        }
+    };
+    // A MAC is shared by VLANs and bond ports built on the NIC; the driver keeps the match on the NIC.
+    let driver = nic.physical.as_ref().and_then(|p| p.driver.clone());
+    let driver_line = match (by, &driver) {
+        ("MAC", Some(d)) => format!("Driver={d}\n"),
+        _ => String::new(),
+    };
+    let path = link_file_path(&wanted);
+    let before = match input.host.file(&path.to_string_lossy()) {
+        FileState::Unusable(why) => {
+            return hold(plan, format!("cannot edit {}: {why}", path.display()), None)
+        }
+        state => state.text().map(str::to_string),
+    };
+    let after = format!(
+        "{}# {actual} carries the node network; the cluster profile names this NIC {wanted}.\n[Match]\n{match_line}\n{driver_line}\n[Link]\nName={wanted}\n",
+        created_by(&fixes)
+    );
+    if before.as_deref() == Some(after.as_str()) {
+        plan.manual.push(crate::fix::plan::ManualStep {
+            fixes: fixes.clone(),
+            what: format!(
+                "{} already renames {actual} to {wanted}: reboot for it to take effect",
+                path.display()
+            ),
+            commands: vec!["systemctl reboot".to_string()],
+        });
+        return;
+    }
+    let mut side_effects = Vec::new();
+    let mut notes = Vec::new();
+    match &input.host.initramfs_command {
+        Some(command) => side_effects.push(SideEffect::RebuildInitramfs {
+            command: command.clone(),
+        }),
+        None => notes.push(
+            "neither update-initramfs nor dracut was found: if this host's initramfs names NICs, rebuild it by hand"
+                .to_string(),
+        ),
+    }
+    side_effects.push(SideEffect::Reboot);
+    let mut change = Change {
+        fixes: fixes.clone(),
+        kind: ChangeKind::NicName,
+        summary: format!(
+            "name the NIC with {by} {} {wanted} (it is {actual} now)",
+            match_line.split('=').nth(1).unwrap_or("")
+        ),
+        target: Target::File {
+            path,
+            before,
+            after,
+            new_mode: 0o644,
+        },
+        takes_effect: TakesEffect::NextBoot,
+        side_effects,
+        notes,
+    };
+    if in_kernel_namespace(&wanted) {
+        let alternatives = input
+            .profile
+            .node_network
+            .nic
+            .as_ref()
+            .map(|n| n.alternatives.clone())
+            .unwrap_or_default();
+        let race = format!(
+            "{wanted} is in the kernel's own ethN namespace: udev's rename races with the kernel naming another NIC {wanted} at boot (systemd.link(5)), so the result can differ from boot to boot"
+        );
+        let offer = if alternatives.is_empty() {
+            format!("prefer a name outside ethN in the profile, or accept {actual} in node_network.nic.alternatives")
+        } else {
+            format!(
+                "the profile also accepts {}: prefer one of those, or accept {actual} in node_network.nic.alternatives",
+                alternatives.join(", ")
+            )
+        };
+        if !input.force {
+            return hold(
+                plan,
+                format!("{race}; {offer}; `--force` writes the .link file anyway"),
+                Some(change),
+            );
+        }
+        change.notes.push(format!("forced: {race}"));
+    }
+    plan.changes.push(change);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_names_and_valid_names() {
+        assert!(in_kernel_namespace("eth0"));
+        assert!(in_kernel_namespace("eth12"));
+        assert!(!in_kernel_namespace("eth"));
+        assert!(!in_kernel_namespace("ethx0"));
+        assert!(!in_kernel_namespace("ens192"));
+        assert!(valid_ifname("ens192"));
+        assert!(!valid_ifname("../../etc"));
+        assert!(!valid_ifname("a-name-longer-than-15"));
+    }
+}

@@ -1,0 +1,209 @@
+//! What the planners need to know beyond the facts: the current content of the configuration files a
+//! change may touch, existing swap units, the initramfs tool and NetworkManager, all read under
+//! `--root`. This is the only I/O of planning; the planners are pure functions of it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are not configuration files we edit.
+const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+pub const SYSCTL_DROP_IN: &str = "/etc/sysctl.d/99-kubernetes.conf";
+pub const MODULES_LOAD: &str = "/etc/modules-load.d/k8s.conf";
+pub const FSTAB: &str = "/etc/fstab";
+pub const DOCKER_DAEMON_JSON: &str = "/etc/docker/daemon.json";
+pub const NETWORKMANAGER_CONF: &str = "/etc/NetworkManager/conf.d/calico.conf";
+pub const LINK_DIR: &str = "/etc/systemd/network";
+pub const UNIT_MASK_DIR: &str = "/etc/systemd/system";
+
+/// Unit directories searched for `.swap` units (generator output included: systemd-gpt-auto's units
+/// live there; fstab's generated units disappear with their fstab lines).
+const SWAP_UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/run/systemd/generator.early",
+    "/run/systemd/generator.late",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+/// Sysctl configuration read by systemd-sysctl and `sysctl --system`, in their precedence order
+/// (a file name in an earlier directory hides the same name in a later one).
+pub const SYSCTL_DIRS: &[&str] = &[
+    "/etc/sysctl.d",
+    "/run/sysctl.d",
+    "/usr/local/lib/sysctl.d",
+    "/usr/lib/sysctl.d",
+    "/lib/sysctl.d",
+];
+
+/// A file's content as read: absent, text, or unusable (not UTF-8, too large, unreadable).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileState {
+    Absent,
+    Text(String),
+    Unusable(String),
+}
+
+impl FileState {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            FileState::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// The host (or `--root` tree) as the planners see it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostState {
+    /// Current content of every file a planner may write, by absolute host path.
+    pub files: BTreeMap<PathBuf, FileState>,
+    /// Other sysctl configuration files (absolute host path, content), for conflicting settings.
+    pub sysctl_files: Vec<(PathBuf, String)>,
+    /// `.swap` unit names found in the unit directories.
+    pub swap_units: Vec<String>,
+    /// Units already masked in /etc/systemd/system.
+    pub masked_units: Vec<String>,
+    /// `update-initramfs -u` or `dracut -f`, whichever the host has.
+    pub initramfs_command: Option<Vec<String>>,
+    /// NetworkManager is installed (its binary exists) and running (its runtime directory exists).
+    pub networkmanager_installed: bool,
+    pub networkmanager_running: bool,
+    /// Changes go to the live system too (no `--root`).
+    pub live: bool,
+}
+
+impl HostState {
+    pub fn file(&self, path: &str) -> &FileState {
+        self.files
+            .get(Path::new(path))
+            .unwrap_or(&FileState::Absent)
+    }
+}
+
+/// `root` + an absolute host path.
+pub fn under_root(root: &Path, host_path: &Path) -> PathBuf {
+    root.join(host_path.strip_prefix("/").unwrap_or(host_path))
+}
+
+/// Reads the planners' inputs under `root` (`/` for the live host). `link_names` are the `.link` files
+/// the NIC planner may write (`/etc/systemd/network/10-<name>.link`).
+pub fn read(root: &Path, live: bool, link_files: &[PathBuf]) -> HostState {
+    let mut files = BTreeMap::new();
+    let fixed = [
+        SYSCTL_DROP_IN,
+        MODULES_LOAD,
+        FSTAB,
+        DOCKER_DAEMON_JSON,
+        NETWORKMANAGER_CONF,
+    ];
+    for p in fixed
+        .iter()
+        .map(PathBuf::from)
+        .chain(link_files.iter().cloned())
+    {
+        let state = read_file(&under_root(root, &p));
+        files.insert(p, state);
+    }
+    let exists = |p: &str| under_root(root, Path::new(p)).exists();
+    let initramfs_command =
+        if exists("/usr/sbin/update-initramfs") || exists("/sbin/update-initramfs") {
+            Some(vec!["update-initramfs".to_string(), "-u".to_string()])
+        } else if exists("/usr/bin/dracut") || exists("/usr/sbin/dracut") {
+            Some(vec!["dracut".to_string(), "-f".to_string()])
+        } else {
+            None
+        };
+    HostState {
+        files,
+        sysctl_files: read_sysctl_files(root),
+        swap_units: units_in(root, SWAP_UNIT_DIRS, ".swap"),
+        masked_units: masked_units(root),
+        initramfs_command,
+        networkmanager_installed: exists("/usr/sbin/NetworkManager")
+            || exists("/usr/bin/NetworkManager"),
+        networkmanager_running: exists("/run/NetworkManager"),
+        live,
+    }
+}
+
+fn read_file(path: &Path) -> FileState {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return FileState::Absent,
+        Err(e) => return FileState::Unusable(format!("{}: {e}", path.display())),
+    };
+    if !meta.is_file() {
+        return FileState::Unusable(format!("{}: not a regular file", path.display()));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return FileState::Unusable(format!(
+            "{}: larger than {MAX_CONFIG_BYTES} bytes",
+            path.display()
+        ));
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => FileState::Text(text),
+            Err(_) => FileState::Unusable(format!("{}: not UTF-8 text", path.display())),
+        },
+        Err(e) => FileState::Unusable(format!("{}: {e}", path.display())),
+    }
+}
+
+fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every `*.conf` in the sysctl directories (first directory wins per name), then /etc/sysctl.conf.
+fn read_sysctl_files(root: &Path) -> Vec<(PathBuf, String)> {
+    let mut by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for dir in SYSCTL_DIRS {
+        for (name, _) in sorted_entries(&under_root(root, Path::new(dir))) {
+            if name.ends_with(".conf") {
+                by_name
+                    .entry(name.clone())
+                    .or_insert_with(|| Path::new(dir).join(&name));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for host_path in by_name
+        .into_values()
+        .chain(std::iter::once(PathBuf::from("/etc/sysctl.conf")))
+    {
+        if let FileState::Text(t) = read_file(&under_root(root, &host_path)) {
+            out.push((host_path, t));
+        }
+    }
+    out
+}
+
+fn units_in(root: &Path, dirs: &[&str], suffix: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for dir in dirs {
+        for (name, path) in sorted_entries(&under_root(root, Path::new(dir))) {
+            let masked = std::fs::read_link(&path).is_ok_and(|t| t == Path::new("/dev/null"));
+            if name.ends_with(suffix) && !masked && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+fn masked_units(root: &Path) -> Vec<String> {
+    sorted_entries(&under_root(root, Path::new(UNIT_MASK_DIR)))
+        .into_iter()
+        .filter(|(_, p)| std::fs::read_link(p).is_ok_and(|t| t == Path::new("/dev/null")))
+        .map(|(n, _)| n)
+        .collect()
+}

@@ -1,0 +1,570 @@
+//! `nodecheck fix`: plans from a snapshot against scratch `--root` trees (every change kind), apply and
+//! rollback round trips compared byte for byte, idempotence, refusals (symlinks, changed files, no
+//! root), a failure half-way (a read-only target) rolled back, and live sysctls in a private network
+//! namespace.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::util::{assert_exit, bin, fixture, json_stdout, nix_is_root, skip};
+
+const FSTAB: &str = "# /etc/fstab: static file system information.\n\
+UUID=7f3c1e2a-0b4d-4e5f-9a8b-1c2d3e4f5a6b / ext4 errors=remount-ro 0 1\n\
+/swap.img\tnone\tswap\tsw\t0\t0\n\
+UUID=11112222-3333-4444-5555-666677778888 /data xfs defaults 0 2\n";
+
+/// A scratch host tree: fstab with a swap file, a real-world daemon.json, a swap unit from a
+/// generator, an initramfs tool, and an unrelated sysctl drop-in.
+fn scratch_root() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("tempdir");
+    let r = root.path();
+    let write = |rel: &str, content: &str, mode: u32| {
+        let p = r.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, content).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    write("etc/fstab", FSTAB, 0o644);
+    write(
+        "etc/docker/daemon.json",
+        &std::fs::read_to_string(fixture("fix/daemon.json")).unwrap(),
+        0o600,
+    );
+    write(
+        "run/systemd/generator.late/dev-sdb2.swap",
+        "[Swap]\nWhat=/dev/sdb2\n",
+        0o644,
+    );
+    write("usr/sbin/update-initramfs", "#!/bin/sh\nexit 0\n", 0o755);
+    write("etc/sysctl.d/10-local.conf", "vm.swappiness = 10\n", 0o644);
+    root
+}
+
+/// `nodecheck fix` for the fixture node under `root`, with extra arguments.
+fn fix(root: &Path, extra: &[&str]) -> Output {
+    let facts = fixture("fix/worker-77.json");
+    let profile = fixture("fix/profile.yaml");
+    let peer = fixture("fix/peer-worker-90.json");
+    let mut args: Vec<&str> = vec![
+        "fix",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        "--peers",
+        peer.to_str().unwrap(),
+        "--root",
+        root.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Command::new(bin())
+        .args(&args)
+        .output()
+        .expect("run nodecheck")
+}
+
+/// Every file, directory and symlink under `root` with type, mode, owner and content, except the
+/// run records under /var (which stay, by design, after a rollback).
+fn tree(root: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            // The scratch trees have no /var: it holds only the run records.
+            if rel.starts_with("var") {
+                continue;
+            }
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let what = if m.file_type().is_symlink() {
+                format!("link {}", std::fs::read_link(&p).unwrap().display())
+            } else if m.is_dir() {
+                stack.push(p.clone());
+                "dir".to_string()
+            } else {
+                format!("file {:?}", std::fs::read(&p).unwrap())
+            };
+            out.insert(
+                rel,
+                format!(
+                    "{what} mode {:o} owner {}:{}",
+                    m.mode() & 0o7777,
+                    m.uid(),
+                    m.gid()
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// Asserts two trees are equal, naming only the entries that differ.
+fn assert_same_tree(got: &BTreeMap<PathBuf, String>, want: &BTreeMap<PathBuf, String>, what: &str) {
+    let mut diffs = Vec::new();
+    for (k, v) in want {
+        match got.get(k) {
+            None => diffs.push(format!("missing {}", k.display())),
+            Some(g) if g != v => diffs.push(format!("changed {}", k.display())),
+            _ => {}
+        }
+    }
+    for k in got.keys().filter(|k| !want.contains_key(*k)) {
+        diffs.push(format!("extra {}", k.display()));
+    }
+    assert!(diffs.is_empty(), "{what}: {}", diffs.join(", "));
+}
+
+fn needs_root() -> bool {
+    if nix_is_root() {
+        return true;
+    }
+    skip("needs root (`fix --apply` refuses to run without it)");
+    false
+}
+
+fn changes(plan: &serde_json::Value) -> &Vec<serde_json::Value> {
+    plan["changes"].as_array().expect("changes")
+}
+
+fn file_after(plan: &serde_json::Value, path: &str) -> String {
+    changes(plan)
+        .iter()
+        .find(|c| c["target"]["path"] == path)
+        .unwrap_or_else(|| panic!("no change to {path}: {plan:#}"))["target"]["after"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn fix_plan_covers_every_change_kind_with_the_checks_it_fixes() {
+    let root = scratch_root();
+    let before = tree(root.path());
+    let out = fix(root.path(), &["--format", "json", "--diff"]);
+    assert_exit(&out, 3);
+    let plan = json_stdout(&out);
+    let kinds: Vec<&str> = changes(&plan)
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["nic-name", "module", "sysctl", "swap", "docker-bridges"] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    for c in changes(&plan) {
+        assert!(!c["fixes"].as_array().unwrap().is_empty(), "{c:#}");
+        // --root: files only, nothing live.
+        assert!(
+            matches!(c["target"]["type"].as_str(), Some("file" | "mask_unit")),
+            "{c:#}"
+        );
+        if c["target"]["type"] == "file" {
+            assert!(c["diff"].as_str().unwrap().contains("+++ b/"), "{c:#}");
+        }
+    }
+    let swap_ids: Vec<&str> = changes(&plan)
+        .iter()
+        .filter(|c| c["kind"] == "swap")
+        .map(|c| c["target"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        swap_ids,
+        vec!["/etc/fstab", "/etc/systemd/system/dev-sdb2.swap"]
+    );
+    let fstab = file_after(&plan, "/etc/fstab");
+    assert!(fstab.contains("# disabled by nodecheck fix (Swap): /swap.img\tnone\tswap"));
+    assert!(fstab.contains("UUID=11112222-3333-4444-5555-666677778888 /data xfs defaults 0 2\n"));
+    let link = file_after(&plan, "/etc/systemd/network/10-node0.link");
+    assert!(
+        link.contains("PermanentMACAddress=00:50:56:8a:41:41\n"),
+        "{link}"
+    );
+    let nic = changes(&plan)
+        .iter()
+        .find(|c| c["kind"] == "nic-name")
+        .unwrap();
+    let effects: Vec<&str> = nic["side_effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(effects, vec!["rebuild_initramfs", "reboot"]);
+    assert_eq!(
+        nic["side_effects"][0]["command"],
+        serde_json::json!(["update-initramfs", "-u"])
+    );
+    // The Calico method is a manual, cluster-wide step; kubectl is never run.
+    assert!(plan["manual"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["fixes"][0] == "Calico-AutodetectionIPv4"));
+    assert_same_tree(&tree(root.path()), &before, "--check changed the tree");
+}
+
+#[test]
+fn fix_daemon_json_merge_keeps_every_other_key_and_clears_all_networks() {
+    let root = scratch_root();
+    let plan = json_stdout(&fix(root.path(), &["--format", "json"]));
+    let after: serde_json::Value =
+        serde_json::from_str(&file_after(&plan, "/etc/docker/daemon.json")).unwrap();
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("fix/daemon.json")).unwrap())
+            .unwrap();
+    for (k, v) in original.as_object().unwrap() {
+        if k != "default-address-pools" {
+            assert_eq!(&after[k], v, "key {k} changed");
+        }
+    }
+    let pools = after["default-address-pools"].as_array().unwrap();
+    // The IPv6 pool is kept as it was.
+    assert!(pools.contains(&serde_json::json!({"base": "2001:db8:2::/56", "size": 64})));
+    let mut chosen: Vec<ipnet::IpNet> = pools
+        .iter()
+        .map(|p| p["base"].as_str().unwrap().parse().unwrap())
+        .filter(|n: &ipnet::IpNet| matches!(n, ipnet::IpNet::V4(_)))
+        .collect();
+    let bip: ipnet::IpNet = after["bip"].as_str().unwrap().parse().unwrap();
+    chosen.push(bip.trunc());
+    let given: Vec<ipnet::IpNet> = [
+        "10.20.41.0/24", // node network
+        "172.16.0.0/14", // pod CIDR
+        "10.96.0.0/12",  // service CIDR
+        "172.20.5.0/24", // worker-90's node network (a peer)
+        "172.18.0.0/16", // the compose network, which keeps its subnet
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    for c in &chosen {
+        for g in &given {
+            assert!(
+                !c.contains(&g.network()) && !g.contains(&c.network()),
+                "{c} overlaps {g}"
+            );
+        }
+    }
+    let docker = changes(&plan)
+        .iter()
+        .find(|c| c["kind"] == "docker-bridges")
+        .unwrap();
+    assert_eq!(docker["side_effects"][0]["unit"], "docker");
+    assert!(plan["manual"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["commands"][0]
+            == "docker compose -p middleware down && docker compose -p middleware up -d"));
+}
+
+#[test]
+fn fix_check_exits_0_when_nothing_needs_changing() {
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "fix",
+            "--facts",
+            fixture("incident/worker-12.json").to_str().unwrap(),
+            "--root",
+            root.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to change"));
+}
+
+/// Parses the `[Section] Key=Value` lines of a systemd .link file.
+fn parse_link(text: &str) -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = s.to_string();
+        } else if let Some((k, v)) = line.split_once('=') {
+            out.push((section.clone(), k.to_string(), v.to_string()));
+        }
+    }
+    out
+}
+
+/// The .link file as systemd finds it under the root (`systemd-analyze cat-config`), when the host
+/// has systemd-analyze; else the file itself.
+fn link_as_systemd_reads_it(root: &Path) -> String {
+    let out = Command::new("systemd-analyze")
+        .arg(format!("--root={}", root.display()))
+        .args(["cat-config", "systemd/network/10-node0.link"])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap(),
+        _ => {
+            eprintln!("systemd-analyze unavailable: parsing the .link file directly");
+            std::fs::read_to_string(root.join("etc/systemd/network/10-node0.link")).unwrap()
+        }
+    }
+}
+
+#[test]
+fn fix_apply_then_rollback_leaves_the_tree_byte_identical() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    let before = tree(r);
+    let out = fix(r, &["--apply"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("finds nothing left to write"), "{text}");
+    assert!(text.contains("not run: --root"), "{text}");
+    // The .link file, read back.
+    let keys = parse_link(&link_as_systemd_reads_it(r));
+    assert!(
+        keys.contains(&(
+            "Match".into(),
+            "PermanentMACAddress".into(),
+            "00:50:56:8a:41:41".into()
+        )),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&("Link".into(), "Name".into(), "node0".into())),
+        "{keys:?}"
+    );
+    // Mode and owner kept on the edited daemon.json; the swap unit masked.
+    let meta = std::fs::metadata(r.join("etc/docker/daemon.json")).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o600);
+    assert_eq!(
+        std::fs::read_link(r.join("etc/systemd/system/dev-sdb2.swap")).unwrap(),
+        Path::new("/dev/null")
+    );
+    let applied = tree(r);
+
+    // Idempotent: the second run has nothing to do and changes nothing.
+    let again = fix(r, &["--apply"]);
+    assert_exit(&again, 0);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+    assert_same_tree(&tree(r), &applied, "a second --apply changed the tree");
+    assert_exit(&fix(r, &["--check"]), 0);
+
+    let history = json_stdout(&fix(r, &["--history", "--format", "json"]));
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history:#}");
+    assert_eq!(history[0]["status"], "applied");
+
+    let back = fix(r, &["--rollback"]);
+    assert_exit(&back, 0);
+    assert_same_tree(&tree(r), &before, "rollback did not restore the tree");
+    let history = json_stdout(&fix(r, &["--history", "--format", "json"]));
+    assert_eq!(history[0]["status"], "rolled-back");
+    // Nothing left to roll back.
+    assert_exit(&fix(r, &["--rollback"]), 2);
+}
+
+#[test]
+fn fix_rollback_refuses_a_file_changed_since_unless_forced() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    let before = tree(r);
+    assert_exit(&fix(r, &["--apply", "--only", "Module-*,Sysctl-*"]), 0);
+    let edited = r.join("etc/modules-load.d/k8s.conf");
+    std::fs::write(&edited, "br_netfilter\nip_vs\n").unwrap();
+    let changed = tree(r);
+    let refused = fix(r, &["--rollback"]);
+    assert_exit(&refused, 1);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("/etc/modules-load.d/k8s.conf changed since run"),
+        "{stderr}"
+    );
+    assert_same_tree(&tree(r), &changed, "a refused rollback changed something");
+    assert_exit(&fix(r, &["--rollback", "--force"]), 0);
+    assert_same_tree(&tree(r), &before, "forced rollback");
+}
+
+#[test]
+fn fix_apply_refuses_a_symlink_out_of_the_target_directory() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    std::fs::write(r.join("etc/elsewhere.conf"), "kernel.panic = 10\n").unwrap();
+    std::os::unix::fs::symlink(
+        "../elsewhere.conf",
+        r.join("etc/sysctl.d/99-kubernetes.conf"),
+    )
+    .unwrap();
+    let before = tree(r);
+    let out = fix(r, &["--apply"]);
+    assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refusing to follow it"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_same_tree(&tree(r), &before, "a refused --apply");
+    assert!(
+        !r.join("var/lib/nodecheck/fix").exists()
+            || std::fs::read_dir(r.join("var/lib/nodecheck/fix"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}
+
+#[test]
+fn fix_apply_without_root_exits_2_before_touching_anything() {
+    let root = scratch_root();
+    let before = tree(root.path());
+    let mut cmd = Command::new(bin());
+    cmd.args(["fix", "--apply", "--root", root.path().to_str().unwrap()]);
+    if nix_is_root() {
+        // Run as nobody.
+        std::os::unix::process::CommandExt::uid(&mut cmd, 65534);
+        std::os::unix::process::CommandExt::gid(&mut cmd, 65534);
+    }
+    let out = cmd.output().unwrap();
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs root"));
+    assert_same_tree(&tree(root.path()), &before, "an unprivileged --apply");
+}
+
+/// Runs `f` on a fresh thread that has its own network and mount namespaces (`/` made private), so
+/// the host's sysctls and mounts are never touched. Returns `None` when that is not possible here.
+fn in_private_namespaces<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    std::thread::spawn(move || {
+        use nix::mount::{mount, MsFlags};
+        use nix::sched::{unshare, CloneFlags};
+        if let Err(e) = unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS) {
+            eprintln!("unshare: {e}");
+            return None;
+        }
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .ok()?;
+        Some(f())
+    })
+    .join()
+    .expect("namespace thread panicked")
+}
+
+fn bind(source: &Path, target: &Path, read_only: bool) {
+    use nix::mount::{mount, MsFlags};
+    mount(
+        Some(source),
+        target,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .expect("bind mount");
+    if read_only {
+        mount(
+            None::<&str>,
+            target,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            None::<&str>,
+        )
+        .expect("read-only remount");
+    }
+}
+
+#[test]
+fn fix_apply_failure_half_way_rolls_back_the_run() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path().to_path_buf();
+    let before = tree(&r);
+    let result = in_private_namespaces(move || {
+        // daemon.json is the last file written: everything before it must be undone.
+        let docker = r.join("etc/docker");
+        bind(&docker, &docker, true);
+        let out = fix(&r, &["--apply"]);
+        let after = tree(&r);
+        (out, after, r)
+    });
+    let Some((out, after, r)) = result else {
+        return skip("cannot make private mount and network namespaces here");
+    };
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FAILED at step"), "{text}");
+    assert!(text.contains("/etc/docker/daemon.json"), "{text}");
+    assert!(
+        text.contains("rolled back: every change this run had made was undone"),
+        "{text}"
+    );
+    assert_same_tree(&after, &before, "the failed run left changes behind");
+    let history = json_stdout(&fix(&r, &["--history", "--format", "json"]));
+    assert_eq!(history[0]["status"], "failed-rolled-back");
+}
+
+#[test]
+fn fix_live_sysctl_in_a_network_namespace_applies_and_rolls_back() {
+    if !needs_root() {
+        return;
+    }
+    if !Path::new("/etc/sysctl.d").is_dir() || !Path::new("/var/lib").is_dir() {
+        return skip("no /etc/sysctl.d or /var/lib to shadow");
+    }
+    let result = in_private_namespaces(|| {
+        // Files go to throw-away directories mounted over the host's, in this mount namespace only.
+        let sysctl_d = tempfile::tempdir().unwrap();
+        let var_lib = tempfile::tempdir().unwrap();
+        bind(sysctl_d.path(), Path::new("/etc/sysctl.d"), false);
+        bind(var_lib.path(), Path::new("/var/lib"), false);
+        let read = || std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
+        // A new namespace may inherit the host's value (net.core.devconf_inherit_init_net): start at 0.
+        std::fs::write("/proc/sys/net/ipv4/ip_forward", "0\n").unwrap();
+        let fresh = read();
+        let profile = fixture("fix/profile.yaml");
+        let run = |extra: &[&str]| {
+            let mut args = vec!["fix", "--profile", profile.to_str().unwrap()];
+            args.extend_from_slice(extra);
+            Command::new(bin()).args(&args).output().unwrap()
+        };
+        let applied = run(&[
+            "--apply",
+            "--only",
+            "Sysctl-net.ipv4.ip_forward",
+            "--format",
+            "json",
+        ]);
+        let during = read();
+        let drop_in = std::fs::read_to_string(sysctl_d.path().join("99-kubernetes.conf")).ok();
+        let rolled = run(&["--rollback"]);
+        let after = read();
+        let left: Vec<_> = std::fs::read_dir(sysctl_d.path()).unwrap().collect();
+        (fresh, applied, during, drop_in, rolled, after, left.len())
+    });
+    let Some((fresh, applied, during, drop_in, rolled, after, left)) = result else {
+        return skip("cannot make private mount and network namespaces here");
+    };
+    assert_eq!(fresh.trim(), "0");
+    assert_exit(&applied, 0);
+    let v = json_stdout(&applied);
+    assert_eq!(during.trim(), "1");
+    assert!(drop_in.unwrap().contains("net.ipv4.ip_forward = 1\n"));
+    let proof = &v["proof"]["checks"];
+    assert_eq!(proof[0]["id"], "Sysctl-net.ipv4.ip_forward", "{v:#}");
+    assert_eq!(proof[0]["before"], "fail");
+    assert_eq!(proof[0]["after"], "ok");
+    assert_exit(&rolled, 0);
+    assert_eq!(after.trim(), "0");
+    assert_eq!(left, 0, "the drop-in was not removed");
+}
