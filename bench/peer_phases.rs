@@ -31,6 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         baseline: None,
         live: None,
         this_node_kube: set.this_node.as_ref(),
+        calico_deployed: None,
     };
     let start = Instant::now();
     let parity = checks::parity::evaluate(&ctx);

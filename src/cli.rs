@@ -160,6 +160,11 @@ pub struct CheckArgs {
     /// Calico version to model (overrides the profile).
     #[arg(long, value_name = "VERSION")]
     pub calico_version: Option<String>,
+    /// The Calico configuration the cluster runs: a calico-node DaemonSet (calico.yaml or `kubectl get
+    /// ds calico-node -o yaml|json`), an operator Installation, tigera-operator Helm values, or a
+    /// kubectl List of them; `-` reads stdin. Its method is the current one, ahead of the profile's.
+    #[arg(long, value_name = "PATH")]
+    pub calico_config: Option<PathBuf>,
     /// Felix health port on localhost (post-join, post-boot). Default: the profile's
     /// post_join.felix_health_port, else 9099.
     #[arg(long, value_name = "PORT")]
@@ -172,6 +177,9 @@ pub struct CheckArgs {
     /// kubelet config's clusterDomain, else cluster.local.
     #[arg(long, value_name = "DOMAIN", value_parser = crate::probes::config::parse_cluster_domain)]
     pub cluster_domain: Option<String>,
+    /// API server endpoint to reach (TCP, 2 s), in addition to the profile's api_server.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_api_server)]
+    pub api_server: Option<String>,
     /// The kubelet configuration holding clusterDNS and clusterDomain. Default:
     /// /var/lib/kubelet/config.yaml (under --host-root when given).
     #[arg(long, value_name = "FILE")]
@@ -184,6 +192,10 @@ pub struct CheckArgs {
     /// textfile collector. Skipped with a notice when FILE's directory does not exist.
     #[arg(long, value_name = "FILE")]
     pub textfile: Option<PathBuf>,
+}
+
+fn parse_api_server(text: &str) -> Result<String, String> {
+    crate::profile::validate::check_endpoint(text).map(|_| text.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -219,6 +231,11 @@ pub struct CalicoArgs {
     /// Calico version to model (decides first-found's exclusion list). Overrides the profile.
     #[arg(long, value_name = "VERSION")]
     pub calico_version: Option<String>,
+    /// The Calico configuration the cluster runs: a calico-node DaemonSet (calico.yaml or `kubectl get
+    /// ds calico-node -o yaml|json`), an operator Installation, tigera-operator Helm values, or a
+    /// kubectl List of them; `-` reads stdin. Its method is the current one, ahead of the profile's.
+    #[arg(long, value_name = "PATH")]
+    pub calico_config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CalicoFormat::Human)]
     pub format: CalicoFormat,

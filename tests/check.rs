@@ -42,6 +42,7 @@ fn run(facts: &Facts, profile: &Profile, phase: Phase) -> Vec<CheckResult> {
         baseline: None,
         live: None,
         this_node_kube: None,
+        calico_deployed: None,
     })
 }
 
@@ -119,7 +120,7 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"ok": 22, "warn": 0, "fail": 4, "skipped": 0})
+        serde_json::json!({"ok": 23, "warn": 0, "fail": 4, "skipped": 0})
     );
     let nic = result(&report, "NodeNic-Present");
     let message = nic["message"].as_str().unwrap();

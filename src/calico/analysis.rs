@@ -5,6 +5,8 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
+use super::deployed::Detection;
+
 use super::nodes::Fleet;
 use super::predict::Model;
 use super::recommend::{
@@ -44,6 +46,9 @@ pub struct FamilyAnalysis {
     pub node_networks: Vec<NodeNetworkOf>,
     pub methods: Vec<LabelledEvaluation>,
     pub recommendation: Recommendation,
+    /// What the deployed configuration (`--calico-config`) says for this family, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployed: Option<String>,
 }
 
 /// The document `nodecheck calico` renders (its JSON form is `--format json`).
@@ -78,6 +83,21 @@ pub struct FamilySettings<'a> {
     pub profile_cidrs: &'a [IpNet],
     /// `--method` values.
     pub extra_methods: &'a [String],
+    /// The deployed configuration (`--calico-config`): its source and what it does for this family.
+    /// An autodetection method found there is the current one, ahead of the profile's.
+    pub deployed: Option<(&'a str, &'a Detection)>,
+}
+
+/// One sentence on the deployed configuration of a family.
+pub fn deployed_text(source: &str, detection: &Detection, var: &str) -> String {
+    match detection {
+        Detection::Autodetect(Some(m)) => format!("deployed ({source}): {var}={m}"),
+        Detection::Autodetect(None) => format!("deployed ({source}): {var} unset (first-found)"),
+        Detection::Off(why) => format!("deployed ({source}): no autodetection ({why})"),
+        Detection::NotKnowable(why) => {
+            format!("deployed ({source}): {var} is not knowable: {why}")
+        }
+    }
 }
 
 fn push_labelled(list: &mut Vec<LabelledEvaluation>, label: &str, evaluation: Evaluation) {
@@ -109,17 +129,44 @@ pub fn analyse_family(
     let (recommendation, _candidates) =
         recommend(model, fleet, &networks, family, settings.can_reach);
     let mut methods: Vec<LabelledEvaluation> = Vec::new();
-    let current = settings.current_method.unwrap_or("");
-    let current_label = if settings.current_method.is_some() {
-        "current"
-    } else {
-        "current (unset)"
-    };
-    push_labelled(
-        &mut methods,
-        current_label,
-        evaluate_method(model, fleet, &networks, current, family),
-    );
+    match settings.deployed {
+        Some((_, Detection::Autodetect(deployed))) => {
+            let label = if deployed.is_some() {
+                "current (deployed)"
+            } else {
+                "current (deployed, unset)"
+            };
+            let deployed = deployed.as_deref().unwrap_or("");
+            push_labelled(
+                &mut methods,
+                label,
+                evaluate_method(model, fleet, &networks, deployed, family),
+            );
+            let profile = settings.current_method.unwrap_or("");
+            push_labelled(
+                &mut methods,
+                if settings.current_method.is_some() {
+                    "profile"
+                } else {
+                    "profile (unset)"
+                },
+                evaluate_method(model, fleet, &networks, profile, family),
+            );
+        }
+        _ => {
+            let current = settings.current_method.unwrap_or("");
+            let current_label = if settings.current_method.is_some() {
+                "current"
+            } else {
+                "current (unset)"
+            };
+            push_labelled(
+                &mut methods,
+                current_label,
+                evaluate_method(model, fleet, &networks, current, family),
+            );
+        }
+    }
     push_labelled(
         &mut methods,
         "first-found",
@@ -150,5 +197,8 @@ pub fn analyse_family(
             .collect(),
         methods,
         recommendation,
+        deployed: settings
+            .deployed
+            .map(|(source, d)| deployed_text(source, d, env_var(family))),
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod candidates;
+pub mod deployed;
 pub mod exclusions;
 pub mod go_format;
 pub mod go_regexp;

@@ -5,6 +5,7 @@
 use super::{Area, CheckResult, Context};
 use crate::calico::analysis::env_var;
 use crate::calico::candidates::calico_addresses;
+use crate::calico::deployed::Detection;
 use crate::calico::exclusions::{default_exclusions, list_changing_releases};
 use crate::calico::go_regexp;
 use crate::calico::nodes::build_fleet;
@@ -53,15 +54,46 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
 fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> CheckResult {
     let id = check_id(family);
     let var = env_var(family);
-    let current = match family {
+    let profile_method = match family {
         Family::Ipv4 => ctx.profile.calico.ipv4_method.as_deref(),
         Family::Ipv6 => ctx.profile.calico.ipv6_method.as_deref(),
     };
-    let method = current.unwrap_or("");
-    let method_text = match current {
+    let shown = |m: Option<&str>| match m {
         None => format!("{var} unset (first-found)"),
-        Some(m) => format!("{var}={}", m),
+        Some(m) => format!("{var}={m}"),
     };
+    // The deployed method (`--calico-config`) is the current one; the profile's is named when it differs.
+    let deployed = ctx.calico_deployed.map(|d| (d, d.detection(family)));
+    let (current, method_text) = match deployed {
+        Some((d, Detection::Autodetect(m))) => {
+            let mut text = format!("{} (deployed: {})", shown(m.as_deref()), d.source);
+            if m.as_deref().unwrap_or("first-found") != profile_method.unwrap_or("first-found") {
+                text.push_str(&format!("; the profile says {}", shown(profile_method)));
+            }
+            (m.as_deref(), text)
+        }
+        Some((d, Detection::Off(why))) => {
+            return CheckResult::skip(
+                &id,
+                Area::Calico,
+                format!(
+                    "the deployed calico-node does not autodetect this family ({why}; {})",
+                    d.source
+                ),
+            )
+            .with("deployed", d.source.clone());
+        }
+        Some((d, Detection::NotKnowable(why))) => (
+            profile_method,
+            format!(
+                "{} (the profile's: the deployed value is not knowable: {why}; {})",
+                shown(profile_method),
+                d.source
+            ),
+        ),
+        None => (profile_method, shown(profile_method)),
+    };
+    let method = current.unwrap_or("");
     let fleet = build_fleet(ctx.facts, ctx.this_node_kube, ctx.peers, &[]);
     let model = Model::new(version, &[]);
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
@@ -279,6 +311,7 @@ mod tests {
             baseline: None,
             live: None,
             this_node_kube: None,
+            calico_deployed: None,
         };
         evaluate(&ctx)
     }

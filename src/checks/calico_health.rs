@@ -383,6 +383,7 @@ mod tests {
                 elapsed_ms: 3,
             }),
             cluster_dns: None,
+            api_server: Vec::new(),
         }
     }
 

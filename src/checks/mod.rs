@@ -9,9 +9,11 @@ pub mod bridges;
 pub mod calico;
 pub mod calico_health;
 pub mod cluster_dns;
+pub mod data_plane;
 pub mod drift;
 pub mod host;
 pub mod ipv6;
+pub mod join;
 pub mod kernel;
 pub mod kubelet;
 pub mod modules;
@@ -109,6 +111,8 @@ pub enum Area {
     CalicoHealth,
     Routes,
     ClusterDns,
+    Join,
+    DataPlane,
 }
 
 impl Area {
@@ -130,6 +134,8 @@ impl Area {
             Area::CalicoHealth => "Calico health",
             Area::Routes => "routes",
             Area::ClusterDns => "cluster DNS",
+            Area::Join => "kubeadm join",
+            Area::DataPlane => "data plane",
         }
     }
 }
@@ -233,6 +239,8 @@ pub struct Context<'a> {
     pub live: Option<&'a crate::probes::LiveProbes>,
     /// Kubernetes' view of this node, when a `--peers` kubectl node list holds it.
     pub this_node_kube: Option<&'a crate::peers::KubeNode>,
+    /// The Calico configuration the cluster runs (`--calico-config`).
+    pub calico_deployed: Option<&'a crate::calico::deployed::DeployedCalico>,
 }
 
 /// Evaluates every check of the context's phase. Areas are added here in the order reports show them.
@@ -249,6 +257,8 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
+    results.extend(join::evaluate(ctx));
+    results.extend(data_plane::evaluate(ctx));
     results.extend(calico::evaluate(ctx));
     results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {

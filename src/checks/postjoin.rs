@@ -155,6 +155,7 @@ pub(crate) mod fixtures {
                 .iter()
                 .filter(|p| p.name.eq_ignore_ascii_case(&facts.host.hostname))
                 .find_map(|p| p.node.as_ref()),
+            calico_deployed: None,
         };
         crate::checks::evaluate(&ctx)
     }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use crate::calico::analysis::{analyse_family, CalicoReport, FamilySettings};
+use crate::calico::deployed::{DeployedCalico, Detection};
 use crate::calico::method::{parse_method, Method};
 use crate::calico::nodes::build_fleet;
 use crate::calico::predict::{KernelReach, Model, Resolution};
@@ -92,10 +93,15 @@ pub fn build_report(
     facts: &Facts,
     peer_set: &crate::peers::load::PeerSet,
     families: &[Family],
-    extra_methods: &[String],
+    (extra_methods, deployed): (&[String], Option<&DeployedCalico>),
     live: bool,
 ) -> CalicoReport {
     let mut values: Vec<String> = extra_methods.to_vec();
+    for family in families {
+        if let Some(Detection::Autodetect(Some(m))) = deployed.map(|d| d.detection(*family)) {
+            values.push(m.clone());
+        }
+    }
     values.extend(profile.calico.ipv4_method.iter().cloned());
     values.extend(profile.calico.ipv6_method.iter().cloned());
     if let Some(dest) = &profile.calico.can_reach {
@@ -122,6 +128,7 @@ pub fn build_report(
                 can_reach: profile.calico.can_reach.as_deref(),
                 profile_cidrs: &profile.node_network.cidrs,
                 extra_methods,
+                deployed: deployed.map(|d| (d.source.as_str(), d.detection(*family))),
             };
             analyse_family(&model, &fleet, *family, &settings)
         })
@@ -148,10 +155,26 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
             .facts
             .iter()
             .chain(args.input.peers.iter())
+            .chain(args.calico_config.iter())
             .map(|p| p.as_path()),
     )?;
-    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
-    let (version, version_source) = calico_version(args.calico_version.as_deref(), &profile)?;
+    let (mut profile, _origin) =
+        crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let deployed = args
+        .calico_config
+        .as_deref()
+        .map(crate::calico::deployed::load)
+        .transpose()?;
+    let deployed_version = deployed.as_ref().and_then(|d| d.version.clone());
+    let (version, version_source) = match (&args.calico_version, &deployed_version) {
+        (None, Some(v)) => {
+            profile.calico.version = Some(v.clone());
+            let (version, _) = calico_version(None, &profile)?;
+            let source = deployed.as_ref().map_or("", |d| d.source.as_str());
+            (version, format!("the deployed calico-node image, {source}"))
+        }
+        _ => calico_version(args.calico_version.as_deref(), &profile)?,
+    };
     let facts: Facts = super::facts_from(
         args.input.facts.as_deref(),
         &args.input.host.resolve()?,
@@ -171,7 +194,7 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
         &facts,
         &peer_set,
         &families,
-        &args.method,
+        (&args.method, deployed.as_ref()),
         live,
     );
 

@@ -13,6 +13,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             .iter()
             .chain(args.input.peers.iter())
             .chain(args.baseline.iter())
+            .chain(args.calico_config.iter())
             .map(|p| p.as_path()),
     )?;
     let (mut profile, origin) =
@@ -28,6 +29,20 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             .into());
         }
         profile.calico.version = Some(version.clone());
+    }
+    let deployed = args
+        .calico_config
+        .as_deref()
+        .map(crate::calico::deployed::load)
+        .transpose()?;
+    if let Some(version) = deployed.as_ref().and_then(|d| d.version.as_ref()) {
+        if args.calico_version.is_none()
+            && version
+                .parse::<crate::calico::version::CalicoVersion>()
+                .is_ok()
+        {
+            profile.calico.version = Some(version.clone());
+        }
     }
     let host_root = args.input.host.resolve()?;
     let facts = super::facts_for_profile(
@@ -47,6 +62,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         baseline: baseline.as_ref(),
         live: live.as_ref(),
         this_node_kube: peer_set.this_node.as_ref(),
+        calico_deployed: deployed.as_ref(),
     };
     let mut results = crate::checks::evaluate(&ctx);
     if !args.input.peers.is_empty() {
@@ -92,15 +108,26 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     Ok(report.exit(args.strict).into())
 }
 
-/// Runs the live probes for post-join and post-boot on the live host (not for a saved snapshot).
+/// Runs the live probes on the live host (not for a saved snapshot): the API server endpoints in
+/// every phase, Felix and cluster DNS for post-join and post-boot.
 fn live_probes(
     args: &CheckArgs,
     profile: &crate::profile::Profile,
     host_root: &crate::host_root::HostRoot,
 ) -> Option<crate::probes::LiveProbes> {
-    if args.phase < crate::checks::Phase::PostJoin || args.input.facts.is_some() {
+    if args.input.facts.is_some() {
         return None;
     }
+    let mut api_servers: Vec<(String, String)> = Vec::new();
+    if let Some(endpoint) = &args.api_server {
+        api_servers.push((endpoint.clone(), "--api-server".into()));
+    }
+    if let Some(endpoint) = &profile.api_server {
+        if !api_servers.iter().any(|(e, _)| e == endpoint) {
+            api_servers.push((endpoint.clone(), "profile api_server".into()));
+        }
+    }
+    let post_join = args.phase >= crate::checks::Phase::PostJoin;
     let flags = crate::probes::config::ProbeFlags {
         felix_port: args.felix_port,
         cluster_dns: args.cluster_dns,
@@ -111,7 +138,7 @@ fn live_probes(
         None => host_root.path(crate::probes::kubelet::DEFAULT_KUBELET_CONFIG),
     };
     let settings = crate::probes::settings(&flags, &profile.post_join, &kubelet_config);
-    Some(crate::probes::run(&settings))
+    Some(crate::probes::run(&settings, post_join, &api_servers))
 }
 
 /// The skip list, normalised once: exact IDs in a set, `prefix*` entries apart. Matching a result is

@@ -191,6 +191,7 @@ fn evaluate(profile: &Profile, facts: &Facts, peer_set: &PeerSet) -> Vec<CheckRe
         baseline: None,
         live: None,
         this_node_kube: peer_set.this_node.as_ref(),
+        calico_deployed: None,
     };
     let mut results = crate::checks::evaluate(&ctx);
     super::check::apply_skips(&mut results, &profile.skip);
@@ -248,8 +249,15 @@ fn calico_advice(
     }
     let version = super::calico::calico_version(None, profile).ok()?;
     let families = profile.calico.family_list();
-    let report =
-        super::calico::build_report(profile, version, facts, peer_set, &families, &[], live);
+    let report = super::calico::build_report(
+        profile,
+        version,
+        facts,
+        peer_set,
+        &families,
+        (&[], None),
+        live,
+    );
     if !report.all_recommended() {
         return Some(CalicoAdvice::default());
     }

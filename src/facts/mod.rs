@@ -8,6 +8,7 @@
 
 pub mod kubelet;
 pub mod load;
+pub mod node_setup;
 pub mod systemd;
 #[cfg(test)]
 pub mod testkit;
@@ -42,6 +43,11 @@ pub struct Facts {
     pub docker: Docker,
     pub runtime_sockets: Vec<RuntimeSocket>,
     pub listening_ports: Vec<ListeningPort>,
+    /// Join artefacts, kubelet and containerd services, cgroups, binaries, resources, clock and
+    /// NetworkManager (`docs/facts.md`); `null` in snapshots written before this section existed,
+    /// which are then judged without the checks on it.
+    #[serde(default)]
+    pub node_setup: Option<node_setup::NodeSetup>,
     /// What decides kubelet's node address (flags, node name, name resolution); `null` in snapshots
     /// of schema version 1, which did not gather it.
     #[serde(default)]

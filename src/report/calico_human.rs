@@ -85,6 +85,9 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
         f.node_network_source,
         networks.join("; ")
     ));
+    if let Some(deployed) = &f.deployed {
+        out.push_str(&format!("{}\n\n", for_terminal(deployed)));
+    }
 
     out.push_str(&format!("What calico-node selects on {host} now:\n"));
     let mut table = Table::new();

@@ -78,6 +78,7 @@ fn judge_with(
         baseline: None,
         live: None,
         this_node_kube,
+        calico_deployed: None,
     })
 }
 
