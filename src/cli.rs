@@ -259,6 +259,8 @@ pub struct FixArgs {
     /// Plan from this saved snapshot instead of the live host (`--apply` needs `--root` with it).
     #[arg(long, value_name = "FILE")]
     pub facts: Option<PathBuf>,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
     /// Only fix these check IDs, comma-separated (a trailing `*` matches a prefix, as in `--skip`).
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,
