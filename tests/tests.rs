@@ -21,6 +21,7 @@ mod facts_netns;
 mod fix;
 mod host_root;
 mod join_checks;
+mod kubelet_node_ip;
 mod packages;
 mod peers;
 mod peers_netns;

@@ -118,6 +118,7 @@ fn every_check_id_is_reported_in_order() {
             "Parity-NodeNicMtu",
             "Parity-ContainerRuntime",
             "Parity-KubeletVersion",
+            "Parity-KubeletNodeIP",
             "Parity-CalicoAddress",
             "Unique-Hostname",
             "Unique-MachineId",
@@ -135,6 +136,8 @@ fn every_check_id_is_reported_in_order() {
     // No node list: nothing to say about kubelets or Calico's recorded address.
     assert_eq!(status("Parity-KubeletVersion"), Status::Skip);
     assert_eq!(status("Parity-CalicoAddress"), Status::Skip);
+    // Snapshots of schema version 1 carry no kubelet inputs.
+    assert_eq!(status("Parity-KubeletNodeIP"), Status::Skip);
     for id in ids.iter().filter(|id| id.starts_with("Unique-")) {
         assert_eq!(status(id), Status::Ok, "{id}");
     }
@@ -486,4 +489,79 @@ fn a_fleet_of_five_thousand_reads_as_a_few_lines() {
     for r in &results {
         assert!(r.message.len() < 700, "{}: {} bytes", r.id, r.message.len());
     }
+}
+
+fn with_kubelet(mut facts: Facts, node_ip: Option<&str>, hosts: &[(usize, &str)]) -> Facts {
+    use crate::facts::kubelet::*;
+    let name = facts.host.hostname.clone();
+    facts.kubelet = Some(KubeletFacts {
+        unit: None,
+        kubeadm_config: None,
+        flags: KubeletFlags {
+            node_ip: node_ip.map(|v| FlagValue {
+                value: v.into(),
+                source: "/etc/default/kubelet:1".into(),
+            }),
+            ..KubeletFlags::default()
+        },
+        node_name: name.clone(),
+        name_lookup: node_ip.is_none().then(|| NameLookup {
+            name,
+            nsswitch_hosts: None,
+            hosts_file: hosts
+                .iter()
+                .map(|(line, a)| HostsEntry {
+                    line: *line,
+                    address: a.parse().unwrap(),
+                })
+                .collect(),
+            hosts_file_error: None,
+            dns: DnsLookup {
+                status: DnsLookupStatus::NoSuchName,
+                server: None,
+                query_name: None,
+                addresses: Vec::new(),
+                detail: None,
+            },
+        }),
+    });
+    facts
+}
+
+#[test]
+fn kubelet_node_ip_steps_are_compared_and_predicted_addresses_must_be_unique() {
+    let this = with_kubelet(snapshot("worker-41"), None, &[(2, "127.0.1.1")]);
+    let pinned = snapshot("worker-1");
+    let pinned_ip = pinned
+        .interfaces
+        .iter()
+        .flat_map(|i| i.addresses.iter())
+        .find(|a| a.address.to_string().starts_with("10.20.41."))
+        .map(|a| a.address.to_string())
+        .expect("worker-1 has a node address");
+    let pinned = with_kubelet(pinned, Some(&pinned_ip), &[]);
+    let results = judge(&this, &[peer(pinned)], &node_network_profile());
+    let parity = result(&results, "Parity-KubeletNodeIP");
+    assert_eq!(parity.status, Status::Warn, "{parity:#?}");
+    assert!(parity.message.contains("node-ip"), "{}", parity.message);
+    assert!(
+        parity.message.contains("default-route"),
+        "{}",
+        parity.message
+    );
+
+    // kubelet flags copied from worker-41 to worker-1: an IP --hostname-override is registered
+    // as it is (kubelet does not check it), so both nodes claim 10.20.41.41.
+    let mut copied = with_kubelet(snapshot("worker-1"), None, &[]);
+    let kubelet = copied.kubelet.as_mut().unwrap();
+    kubelet.flags.hostname_override = Some(crate::facts::kubelet::FlagValue {
+        value: "10.20.41.41".into(),
+        source: "/etc/default/kubelet:1".into(),
+    });
+    kubelet.node_name = "10.20.41.41".into();
+    kubelet.name_lookup = None;
+    let results = judge(&this, &[peer(copied)], &node_network_profile());
+    let unique = result(&results, "Unique-NodeAddress");
+    assert_eq!(unique.status, Status::Fail, "{unique:#?}");
+    assert!(unique.message.contains("10.20.41.41"), "{}", unique.message);
 }
