@@ -90,7 +90,7 @@ fn query(ctx: &Context) -> CheckResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{baseline, expect, profile, run};
+    use crate::checks::testing::{baseline, expect, profile, run};
     use crate::checks::{Phase, Status};
     use crate::probes::{ClusterDnsProbe, DnsVerdict, LiveProbes};
 

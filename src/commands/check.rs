@@ -178,12 +178,7 @@ pub fn apply_skips(results: &mut [CheckResult], skips: &[String]) {
     let list = SkipList::new(skips);
     for r in results.iter_mut() {
         if r.status != Status::Skip && list.matches(&r.id) {
-            r.message = format!(
-                "skipped by the skip list (would have been {}: {})",
-                r.status.as_str(),
-                r.message
-            );
-            r.status = Status::Skip;
+            *r = r.skipped_by_list();
         }
     }
 }

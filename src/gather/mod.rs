@@ -100,7 +100,7 @@ pub fn gather_facts_with(
         bridges: interfaces
             .iter()
             .filter(|i| {
-                i.kind.as_deref() == Some("bridge") && docker::is_docker_bridge_name(&i.name)
+                i.kind.as_deref() == Some("bridge") && crate::facts::is_docker_bridge(&i.name)
             })
             .map(|i| i.name.clone())
             .collect(),
