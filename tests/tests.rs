@@ -32,3 +32,4 @@ mod profile;
 mod report;
 mod report_golden;
 mod robustness;
+mod serve;
