@@ -179,6 +179,9 @@ pub struct CheckArgs {
     /// kubelet config's clusterDomain, else cluster.local.
     #[arg(long, value_name = "DOMAIN", value_parser = crate::probes::config::parse_cluster_domain)]
     pub cluster_domain: Option<String>,
+    /// API server endpoint to reach (TCP, 2 s), in addition to the profile's api_server.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_api_server)]
+    pub api_server: Option<String>,
     /// The kubelet configuration holding clusterDNS and clusterDomain. Default:
     /// /var/lib/kubelet/config.yaml (under --host-root when given).
     #[arg(long, value_name = "FILE")]
@@ -230,6 +233,10 @@ pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
         return Err("the interval must be at least 1s".to_string());
     }
     Ok(std::time::Duration::from_secs(seconds))
+}
+
+fn parse_api_server(text: &str) -> Result<String, String> {
+    crate::profile::validate::check_endpoint(text).map(|_| text.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -293,6 +300,8 @@ pub struct FixArgs {
     /// Plan from this saved snapshot instead of the live host (`--apply` needs `--root` with it).
     #[arg(long, value_name = "FILE")]
     pub facts: Option<PathBuf>,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
     /// Only fix these check IDs, comma-separated (a trailing `*` matches a prefix, as in `--skip`).
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::util::{bin, json_stdout, nodecheck, skip};
+use crate::util::{bin, json_stdout, nodecheck, result_by_id, skip};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -301,12 +301,7 @@ fn playbook_passes_with_a_good_profile_and_caches_the_facts() {
         "{gate}"
     );
     for id in &host_findings {
-        let result = gate["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["id"] == id.as_str())
-            .unwrap_or_else(|| panic!("{id} is not in the module's results: {gate}"));
+        let result = result_by_id(&gate, id);
         assert_eq!(result["status"], "skip", "{result}");
     }
 

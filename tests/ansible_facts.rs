@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::ansible::ansible_venv_at;
-use crate::util::{fixture, json_stdout, nodecheck, skip};
+use crate::util::{fixture, json_stdout, nodecheck, result_by_id, skip};
 
 /// Every form the real ansible-core produced, in one directory per form, and this host renamed.
 struct Produced {
@@ -152,17 +152,11 @@ fn check(p: &Produced, peers: &Path) -> Value {
     json_stdout(&out)
 }
 
-fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 fn message(report: &Value, id: &str) -> String {
-    result(report, id)["message"].as_str().unwrap().to_string()
+    result_by_id(report, id)["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// The node NIC of this machine's snapshot: the default route's interface.
@@ -201,7 +195,7 @@ fn every_form_ansible_writes_maps_this_hosts_facts() {
             "Parity-NodeNicMtu",
         ] {
             assert_eq!(
-                result(&report, id)["status"],
+                result_by_id(&report, id)["status"],
                 "ok",
                 "{form} {id}: {report:#}"
             );
@@ -215,7 +209,7 @@ fn every_form_ansible_writes_maps_this_hosts_facts() {
             "{form}: {mac}"
         );
         assert_eq!(
-            result(&report, "Unique-NodeAddress")["status"],
+            result_by_id(&report, "Unique-NodeAddress")["status"],
             "fail",
             "{form}"
         );
@@ -239,7 +233,7 @@ fn ad_hoc_output_of_several_hosts_in_one_file() {
     let text = std::fs::read_to_string(p.dir.join("adhoc/setup.txt")).unwrap();
     assert!(text.contains("node-a | SUCCESS => {") && text.contains("node-b | SUCCESS => {"));
     let report = check(p, &p.dir.join("adhoc"));
-    let input = result(&report, "Peers-Input");
+    let input = result_by_id(&report, "Peers-Input");
     // Two inventory names, one machine (same nodename and machine-id): one peer, one merge.
     assert_eq!(input["evidence"]["merged"], 1, "{input:#}");
     assert!(

@@ -2,7 +2,7 @@
 //! first-found: compose bridges, a management NIC created after the node NIC, unanchored `interface=`
 //! regexes, and the incident's `interface=eth3` on a node whose NIC is `ens192`.
 
-use crate::util::{assert_exit, json_stdout, netns_unavailable, skip, Netns};
+use crate::util::{assert_exit, json_stdout, netns_unavailable, result_by_id, skip, Netns};
 
 /// A namespace whose interfaces are created in the given order: (name, address) pairs, each a veth
 /// whose peer is named `veth-<n>` (excluded by every default list), all up.
@@ -21,8 +21,7 @@ fn namespace(
         ns.add_nic(name, &format!("veth-p{i}"), address);
     }
     if let Some((name, address)) = bridge {
-        ns.ip(&["link", "add", name, "type", "bridge"]);
-        ns.ip(&["addr", "add", address, "dev", name]);
+        ns.add_bridge(name, address);
         ns.ip(&["link", "set", name, "up"]);
     }
     ns.ip(&["route", "add", "default", "via", gateway]);
@@ -77,22 +76,12 @@ fn compose_bridge_with_the_highest_ifindex_is_picked_by_3_24_and_skipped_by_3_25
     // The check agrees: fail on 3.24.1 (outside the node network), warn on 3.25.0 (version-dependent).
     let out = ns.nodecheck(&["check", "--calico-version", "3.24.1", "--format", "json"]);
     let check = json_stdout(&out);
-    let result = check["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "Calico-AutodetectionIPv4")
-        .unwrap();
+    let result = result_by_id(&check, "Calico-AutodetectionIPv4");
     assert_eq!(result["status"], "fail", "{result:#}");
     assert_eq!(out.status.code(), Some(3));
     let check =
         json_stdout(&ns.nodecheck(&["check", "--calico-version", "3.25.0", "--format", "json"]));
-    let result = check["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "Calico-AutodetectionIPv4")
-        .unwrap();
+    let result = result_by_id(&check, "Calico-AutodetectionIPv4");
     assert_eq!(result["status"], "warn", "{result:#}");
 }
 

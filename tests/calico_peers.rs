@@ -2,7 +2,7 @@
 //! `kubectl get nodes -o json` list that holds this node (worker-41, whose stored Calico address is the
 //! compose bridge's) and a node known only to Kubernetes.
 
-use crate::util::{assert_exit, fixture, json_stdout, nodecheck};
+use crate::util::{assert_exit, fixture, json_stdout, nodecheck, result_by_id};
 
 const INCIDENT_PROFILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -84,12 +84,7 @@ fn human_report_lists_every_node_and_the_count() {
 fn the_check_counts_the_peers_in_its_remediation() {
     let out = on_fleet("check", &["--format", "json"]);
     let report = json_stdout(&out);
-    let calico = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "Calico-AutodetectionIPv4")
-        .unwrap();
+    let calico = result_by_id(&report, "Calico-AutodetectionIPv4");
     assert_eq!(calico["status"], "fail");
     assert!(
         calico["remediation"]

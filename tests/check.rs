@@ -7,7 +7,7 @@ use nodecheck::profile::load::parse_profile;
 use nodecheck::profile::Profile;
 use serde_json::Value;
 
-use crate::util::{assert_exit, fixture, json_stdout, nodecheck};
+use crate::util::{assert_exit, check_result, fixture, json_stdout, nodecheck, result_by_id};
 
 const INCIDENT_PROFILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -63,25 +63,6 @@ pub fn check_json(facts: &str, profile: &str, extra: &[&str]) -> (Option<i32>, V
     (out.status.code(), report)
 }
 
-/// The result with this ID in a JSON report.
-pub fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
-fn find<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {
-    results.iter().find(|r| r.id == id).unwrap_or_else(|| {
-        panic!(
-            "no result {id}; have {:?}",
-            results.iter().map(|r| &r.id).collect::<Vec<_>>()
-        )
-    })
-}
-
 /// (id, status) of every result that is not ok.
 fn not_ok(report: &Value) -> Vec<(String, String)> {
     report["results"]
@@ -120,9 +101,9 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"ok": 22, "warn": 0, "fail": 4, "skipped": 0})
+        serde_json::json!({"ok": 23, "warn": 0, "fail": 4, "skipped": 0})
     );
-    let nic = result(&report, "NodeNic-Present");
+    let nic = result_by_id(&report, "NodeNic-Present");
     let message = nic["message"].as_str().unwrap();
     for evidence in [
         "eth3",
@@ -144,7 +125,7 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
         fix.contains("[Match] MACAddress=00:50:56:8a:41:41") && fix.contains("[Link] Name=eth3"),
         "{fix}"
     );
-    let compose = result(&report, "Bridge-br-3f2a1b4c5d6e");
+    let compose = result_by_id(&report, "Bridge-br-3f2a1b4c5d6e");
     assert_eq!(compose["evidence"]["compose_project"], "middleware");
     assert!(compose["message"]
         .as_str()
@@ -216,7 +197,7 @@ fn skip_list_from_flag_and_profile_keeps_skipped_checks_listed() {
             ("Calico-AutodetectionIPv4", "skip"),
         ])
     );
-    let present = result(&report, "NodeNic-Present");
+    let present = result_by_id(&report, "NodeNic-Present");
     assert!(present["message"]
         .as_str()
         .unwrap()
@@ -244,7 +225,7 @@ fn ports_are_checked_before_the_join_only() {
     );
     let profile = incident_profile();
     let pre = run(&facts, &profile, Phase::PreJoin);
-    let port = find(&pre, "Port-10250");
+    let port = check_result(&pre, "Port-10250");
     assert_eq!(port.status, Status::Fail);
     assert!(
         port.message.contains("[::]:10250 (tcp6)"),
@@ -269,7 +250,7 @@ fn missing_bridge_sysctls_are_reported_as_br_netfilter_not_loaded() {
         .state
         .insert("br_netfilter".into(), ModuleState::Available);
     let results = run(&facts, &incident_profile(), Phase::PreJoin);
-    let s = find(&results, "Sysctl-net.bridge.bridge-nf-call-iptables");
+    let s = check_result(&results, "Sysctl-net.bridge.bridge-nf-call-iptables");
     assert_eq!(s.status, Status::Fail);
     assert!(
         s.message
@@ -282,7 +263,10 @@ fn missing_bridge_sysctls_are_reported_as_br_netfilter_not_loaded() {
         .as_deref()
         .unwrap()
         .contains("modprobe br_netfilter"));
-    assert_eq!(find(&results, "Module-br_netfilter").status, Status::Fail);
+    assert_eq!(
+        check_result(&results, "Module-br_netfilter").status,
+        Status::Fail
+    );
 }
 
 #[test]
@@ -299,7 +283,7 @@ fn ipv6_off_in_the_kernel_explains_missing_ipv6_sysctls() {
         .insert("net.ipv6.conf.all.forwarding".into(), "1".into());
     profile.ipv6 = nodecheck::profile::Ipv6Expectation::Required;
     let results = run(&facts, &profile, Phase::PreJoin);
-    let s = find(&results, "Sysctl-net.ipv6.conf.all.forwarding");
+    let s = check_result(&results, "Sysctl-net.ipv6.conf.all.forwarding");
     assert_eq!(s.status, Status::Fail);
     assert!(
         s.message
@@ -307,7 +291,7 @@ fn ipv6_off_in_the_kernel_explains_missing_ipv6_sysctls() {
         "{}",
         s.message
     );
-    let v6 = find(&results, "IPv6-State");
+    let v6 = check_result(&results, "IPv6-State");
     assert_eq!(v6.status, Status::Fail);
     assert!(v6
         .remediation
@@ -325,7 +309,7 @@ fn unknown_module_state_warns_that_it_cannot_tell() {
         .state
         .insert("overlay".into(), ModuleState::Unknown);
     let results = run(&facts, &incident_profile(), Phase::PreJoin);
-    let m = find(&results, "Module-overlay");
+    let m = check_result(&results, "Module-overlay");
     assert_eq!(m.status, Status::Warn);
     assert!(
         m.message
@@ -344,14 +328,14 @@ fn facts_gathered_without_root_skip_what_needs_root() {
         "permission denied reading /proc/net/tcp".into(),
     );
     let results = run(&facts, &incident_profile(), Phase::PreJoin);
-    let port = find(&results, "Port-10250");
+    let port = check_result(&results, "Port-10250");
     assert_eq!(port.status, Status::Skip);
     assert!(
         port.message.starts_with("skip (needs root)"),
         "{}",
         port.message
     );
-    assert_eq!(find(&results, "Host-Root").status, Status::Warn);
+    assert_eq!(check_result(&results, "Host-Root").status, Status::Warn);
 }
 
 #[test]
@@ -373,13 +357,16 @@ fn multipath_default_route_through_the_node_nic_is_fine() {
         },
     ];
     let results = run(&facts, &incident_profile(), Phase::PreJoin);
-    assert_eq!(find(&results, "NodeNic-DefaultRoute").status, Status::Ok);
+    assert_eq!(
+        check_result(&results, "NodeNic-DefaultRoute").status,
+        Status::Ok
+    );
     // With the default route on another NIC, kubelet would pick that NIC's address: warn.
     let default = facts.routes.iter_mut().find(|r| r.is_default()).unwrap();
     default.nexthops.clear();
     default.device = Some("lo".into());
     let r = run(&facts, &incident_profile(), Phase::PreJoin);
-    let route = find(&r, "NodeNic-DefaultRoute");
+    let route = check_result(&r, "NodeNic-DefaultRoute");
     assert_eq!(route.status, Status::Warn);
     assert!(route
         .remediation
@@ -400,7 +387,7 @@ fn bridge_overlapping_the_service_range_fails() {
     br.addresses[0].prefix_len = 24;
     facts.docker.networks[1].subnets = vec!["10.96.0.0/24".parse().unwrap()];
     let results = run(&facts, &incident_profile(), Phase::PreJoin);
-    let o = find(&results, "BridgeOverlap-br-3f2a1b4c5d6e");
+    let o = check_result(&results, "BridgeOverlap-br-3f2a1b4c5d6e");
     assert_eq!(o.status, Status::Fail);
     assert!(
         o.message
@@ -417,7 +404,7 @@ fn no_default_route_and_no_profile_network_fails_the_address_check() {
     let profile =
         parse_profile(nodecheck::profile::load::DEFAULT_PROFILE_YAML, "built-in").unwrap();
     let results = run(&facts, &profile, Phase::PreJoin);
-    let a = find(&results, "NodeNic-Address");
+    let a = check_result(&results, "NodeNic-Address");
     assert_eq!(a.status, Status::Fail);
     assert!(
         a.message.contains("there is no default route"),
@@ -436,10 +423,13 @@ fn expected_nic_present_but_without_the_node_address_names_the_carrier() {
     eth3.addresses.clear();
     facts.interfaces.push(eth3);
     let results = run(&facts, &incident_profile(), Phase::PreJoin);
-    let p = find(&results, "NodeNic-Present");
+    let p = check_result(&results, "NodeNic-Present");
     assert_eq!(p.status, Status::Fail);
     assert!(p.message.contains("eth3 is present but carries no address in the node network 10.20.41.0/24; the node network is on ens192"), "{}", p.message);
-    assert_eq!(find(&results, "NodeNic-Address").status, Status::Fail);
+    assert_eq!(
+        check_result(&results, "NodeNic-Address").status,
+        Status::Fail
+    );
 }
 
 #[test]
@@ -447,7 +437,7 @@ fn uppercase_hostname_is_not_a_node_name() {
     let mut facts = load_facts("worker-12");
     facts.host.hostname = "Worker_12".into();
     let results = run(&facts, &incident_profile(), Phase::PreJoin);
-    let h = find(&results, "Hostname-Valid");
+    let h = check_result(&results, "Hostname-Valid");
     assert_eq!(h.status, Status::Fail);
     assert!(
         h.remediation
@@ -471,7 +461,7 @@ pub fn tempdir(tag: &str) -> std::path::PathBuf {
 fn calico_version_flag_overrides_the_profile() {
     let facts = worker("worker-41");
     let (_, report) = check_json(&facts, INCIDENT_PROFILE, &["--calico-version", "3.25.0"]);
-    let bridge = result(&report, "Bridge-br-3f2a1b4c5d6e");
+    let bridge = result_by_id(&report, "Bridge-br-3f2a1b4c5d6e");
     // Calico 3.25 skips br-* bridges in first-found, so the message no longer says it would not.
     assert!(
         !bridge["message"].as_str().unwrap().contains("first-found"),
@@ -502,8 +492,8 @@ fn other_nics_are_checked_by_role() {
         },
     ];
     let results = run(&facts, &profile, Phase::PreJoin);
-    assert_eq!(find(&results, "Nic-uplink").status, Status::Ok);
-    let storage = find(&results, "Nic-storage");
+    assert_eq!(check_result(&results, "Nic-uplink").status, Status::Ok);
+    let storage = check_result(&results, "Nic-storage");
     assert_eq!(storage.status, Status::Fail);
     assert!(
         storage.message.starts_with(
@@ -523,21 +513,24 @@ fn allowed_bridges_pass_and_old_kernels_and_swap_fail() {
     let mut profile = incident_profile();
     profile.bridges.allowed = vec!["br-[0-9a-f]{12}".into()];
     let results = run(&facts, &profile, Phase::PreJoin);
-    let bridge = find(&results, "Bridge-br-3f2a1b4c5d6e");
+    let bridge = check_result(&results, "Bridge-br-3f2a1b4c5d6e");
     assert_eq!(bridge.status, Status::Ok);
     assert!(
         bridge.message.contains("allowed by the profile"),
         "{}",
         bridge.message
     );
-    assert_eq!(find(&results, "Bridge-Docker0").status, Status::Fail);
-    let kernel = find(&results, "Kernel-Release");
+    assert_eq!(
+        check_result(&results, "Bridge-Docker0").status,
+        Status::Fail
+    );
+    let kernel = check_result(&results, "Kernel-Release");
     assert_eq!(kernel.status, Status::Fail);
     assert_eq!(
         kernel.message,
         "kernel 4.15.0-213-generic is older than the profile's minimum 4.19"
     );
-    let swap = find(&results, "Swap");
+    let swap = check_result(&results, "Swap");
     assert_eq!(swap.status, Status::Fail);
     assert!(
         swap.message
@@ -556,7 +549,7 @@ fn nic_found_by_mac_pattern_and_named_nic_checked_against_it() {
         ..Default::default()
     });
     let results = run(&worker41, &by_mac, Phase::PreJoin);
-    let present = find(&results, "NodeNic-Present");
+    let present = check_result(&results, "NodeNic-Present");
     assert_eq!(present.status, Status::Ok, "{}", present.message);
     assert!(
         present.message.starts_with("ens192 (MAC 00:50:56:8a:41:41"),
@@ -568,7 +561,7 @@ fn nic_found_by_mac_pattern_and_named_nic_checked_against_it() {
     let mut named = incident_profile();
     named.node_network.nic.as_mut().unwrap().pci_pattern = Some("0000:13:00\\.0".into());
     let results = run(&worker12, &named, Phase::PreJoin);
-    let present = find(&results, "NodeNic-Present");
+    let present = check_result(&results, "NodeNic-Present");
     assert_eq!(present.status, Status::Fail);
     assert_eq!(
         present.message,

@@ -1,7 +1,7 @@
 //! With the real Docker engine: a network carrying docker compose's labels creates a `br-<id>` bridge;
 //! `nodecheck check` on the host names it with its compose project and network.
 
-use crate::check::result;
+use crate::util::result_by_id;
 use crate::util::{docker_unavailable, json_stdout, nix_is_root, nodecheck, skip, ComposeNetwork};
 
 #[test]
@@ -24,7 +24,7 @@ fn compose_bridge_is_named_with_its_project() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = json_stdout(&out);
-    let bridge = result(&report, &format!("Bridge-{device}"));
+    let bridge = result_by_id(&report, &format!("Bridge-{device}"));
     assert_eq!(bridge["status"], "warn", "{bridge}");
     assert_eq!(bridge["evidence"]["compose_project"], project.as_str());
     assert_eq!(bridge["evidence"]["compose_network"], "default");
@@ -33,7 +33,7 @@ fn compose_bridge_is_named_with_its_project() {
         message.starts_with(&format!("{device} is the bridge of compose project `{project}` (network `default`, Docker network {project}_default)")),
         "{message}"
     );
-    let overlap = result(&report, &format!("BridgeOverlap-{device}"));
+    let overlap = result_by_id(&report, &format!("BridgeOverlap-{device}"));
     assert!(
         overlap["evidence"]["subnets"]
             .as_array()

@@ -2,14 +2,15 @@
 //! and the default route), then `check` with that profile on a node built like the incident's worker
 //! (ens192 carrying 10.20.41.41/24, a compose-style bridge br-3f2a1b4c5d6e with 172.18.0.1/16).
 
-use crate::check::{result, tempdir};
+use crate::check::tempdir;
+use crate::util::result_by_id;
 use crate::util::{assert_exit, json_stdout, netns_unavailable, skip, Netns};
 
 /// A node: a veth pair inside `ns` whose first end is called `name`, up, with `address` and the
 /// default route via 10.20.41.1.
 fn node_nic(ns: &Netns, name: &str, address: &str) {
     ns.add_nic(name, &format!("{name}-peer"), address);
-    ns.ip(&["route", "add", "default", "via", "10.20.41.1", "dev", name]);
+    ns.default_route("10.20.41.1", name);
 }
 
 #[test]
@@ -49,22 +50,21 @@ fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
         "NodeNic-Mtu",
     ] {
         assert_eq!(
-            result(&own, id)["status"],
+            result_by_id(&own, id)["status"],
             "ok",
             "{id}: {}",
-            result(&own, id)
+            result_by_id(&own, id)
         );
     }
 
     let incident = Netns::new("checks-incident");
     node_nic(&incident, "ens192", "10.20.41.41/24");
-    incident.ip(&["link", "add", "br-3f2a1b4c5d6e", "type", "bridge"]);
-    incident.ip(&["addr", "add", "172.18.0.1/16", "dev", "br-3f2a1b4c5d6e"]);
+    incident.add_bridge("br-3f2a1b4c5d6e", "172.18.0.1/16");
     incident.ip(&["link", "set", "br-3f2a1b4c5d6e", "up"]);
     let out = incident.nodecheck(&["check", "--profile", profile, "--format", "json"]);
     assert_exit(&out, 3);
     let report = json_stdout(&out);
-    let present = result(&report, "NodeNic-Present");
+    let present = result_by_id(&report, "NodeNic-Present");
     assert_eq!(present["status"], "fail");
     assert_eq!(present["evidence"]["interface"], "ens192");
     let message = present["message"].as_str().unwrap();
@@ -74,7 +74,7 @@ fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
         ),
         "{message}"
     );
-    let bridge = result(&report, "Bridge-br-3f2a1b4c5d6e");
+    let bridge = result_by_id(&report, "Bridge-br-3f2a1b4c5d6e");
     assert_eq!(bridge["status"], "warn");
     assert!(
         bridge["message"]
@@ -84,9 +84,9 @@ fn profile_from_a_healthy_node_fails_the_incident_node_on_its_nic_name() {
         "{bridge}"
     );
     assert_eq!(
-        result(&report, "BridgeOverlap-br-3f2a1b4c5d6e")["status"],
+        result_by_id(&report, "BridgeOverlap-br-3f2a1b4c5d6e")["status"],
         "ok"
     );
     // The address itself is fine: the NIC is only misnamed.
-    assert_eq!(result(&report, "NodeNic-Address")["status"], "ok");
+    assert_eq!(result_by_id(&report, "NodeNic-Address")["status"], "ok");
 }

@@ -5,7 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 
 use serde_json::Value;
 
-use crate::postboot_util::{assert_result, node_namespace, result};
+use crate::postboot_util::{assert_result, node_namespace};
+use crate::util::result_by_id;
 use crate::util::{json_stdout, netns_unavailable, skip, Netns};
 
 /// `check --phase post-boot --baseline FILE` inside the namespace, as JSON, with its exit code.
@@ -63,17 +64,8 @@ fn drift_after_rename_bridge_and_mtu_change() {
     ns.ip(&["link", "set", "eth3", "name", "ens192"]);
     ns.ip(&["link", "set", "ens192", "mtu", "1450"]);
     ns.ip(&["link", "set", "ens192", "up"]);
-    ns.ip(&[
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.20.41.1",
-        "dev",
-        "ens192",
-    ]);
-    ns.ip(&["link", "add", "br-3f2a1b4c5d6e", "type", "bridge"]);
-    ns.ip(&["addr", "add", "172.18.0.1/16", "dev", "br-3f2a1b4c5d6e"]);
+    ns.default_route("10.20.41.1", "ens192");
+    ns.add_bridge("br-3f2a1b4c5d6e", "172.18.0.1/16");
     ns.ip(&["link", "set", "br-3f2a1b4c5d6e", "up"]);
 
     let (report, code) = post_boot(&ns, baseline_arg);
@@ -84,7 +76,7 @@ fn drift_after_rename_bridge_and_mtu_change() {
         "fail",
         &["node NIC renamed: eth3 → ens192"],
     );
-    let nic = result(&report, "Drift-NodeNicName");
+    let nic = result_by_id(&report, "Drift-NodeNicName");
     assert_eq!(
         nic["evidence"]["before"]["mac"],
         nic["evidence"]["after"]["mac"]

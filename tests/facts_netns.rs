@@ -43,15 +43,7 @@ fn incident_namespace(tag: &str) -> Netns {
     for dev in ["ens192", "ens-peer", "mgmt0", "mgmt-peer"] {
         ns.ip(&["link", "set", dev, "up"]);
     }
-    ns.ip(&[
-        "route",
-        "add",
-        "default",
-        "via",
-        "192.168.77.1",
-        "dev",
-        "mgmt0",
-    ]);
+    ns.default_route("192.168.77.1", "mgmt0");
     ns.ip(&[
         "route",
         "add",
@@ -70,26 +62,12 @@ fn incident_namespace(tag: &str) -> Netns {
         "mgmt0",
     ]);
     // Docker's default bridge and a compose bridge, with a port enslaved to docker0.
-    ns.ip(&["link", "add", "docker0", "type", "bridge"]);
-    ns.ip(&["addr", "add", "172.17.0.1/16", "dev", "docker0"]);
-    ns.ip(&["link", "add", "br-3f2a1b4c5d6e", "type", "bridge"]);
-    ns.ip(&["addr", "add", "10.20.41.1/24", "dev", "br-3f2a1b4c5d6e"]);
+    ns.add_bridge("docker0", "172.17.0.1/16");
+    ns.add_bridge("br-3f2a1b4c5d6e", "10.20.41.1/24");
     veth_pair(&ns, "vethd0", "vethd0-peer");
     ns.ip(&["link", "set", "vethd0", "master", "docker0"]);
     // An overlay and hostile names.
-    ns.ip(&[
-        "link",
-        "add",
-        "vxlan.calico",
-        "type",
-        "vxlan",
-        "id",
-        "4096",
-        "dstport",
-        "4789",
-        "dev",
-        "mgmt0",
-    ]);
+    ns.add_vxlan("vxlan.calico", "mgmt0");
     veth_pair(&ns, SHELL_NAME, ESCAPE_NAME);
     ns.ip(&["link", "add", NON_ASCII_NAME, "type", "bridge"]);
     for setting in [

@@ -568,3 +568,86 @@ fn fix_live_sysctl_in_a_network_namespace_applies_and_rolls_back() {
     assert_eq!(after.trim(), "0");
     assert_eq!(left, 0, "the drop-in was not removed");
 }
+
+#[test]
+fn fix_rollback_undoes_an_interrupted_run_including_an_unrecorded_write() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    let before = tree(r);
+    assert_exit(&fix(r, &["--apply"]), 0);
+    // Make the record look like a crash right after the last file was renamed into place, before the
+    // manifest said so.
+    let runs = r.join("var/lib/nodecheck/fix");
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest_path = run.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["status"] = "applying".into();
+    let last = manifest["steps"].as_array().unwrap().len() - 1;
+    manifest["steps"][last]["done"] = false.into();
+    manifest["side_effects_run"] = serde_json::json!([]);
+    std::fs::write(&manifest_path, serde_json::to_string(&manifest).unwrap()).unwrap();
+    let history = json_stdout(&fix(r, &["--history", "--format", "json"]));
+    assert_eq!(history[0]["status"], "applying");
+    assert_exit(&fix(r, &["--rollback"]), 0);
+    assert_same_tree(&tree(r), &before, "rollback of an interrupted run");
+}
+
+#[test]
+fn fix_pins_kubelet_node_ip_in_the_file_kubeadms_drop_in_reads() {
+    if !needs_root() {
+        return;
+    }
+    // worker-78's default route leaves through ens224 (10.99.0.78), outside the node network.
+    let root = scratch_root();
+    let r = root.path();
+    let before = tree(r);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "fix",
+            "--facts",
+            fixture("fix/worker-78.json")
+                .to_str()
+                .unwrap()
+                .to_owned()
+                .leak(),
+            "--profile",
+            fixture("fix/profile.yaml")
+                .to_str()
+                .unwrap()
+                .to_owned()
+                .leak(),
+            "--root",
+            r.to_str().unwrap(),
+            "--only",
+            "Kubelet-NodeIP",
+        ];
+        args.extend_from_slice(extra);
+        Command::new(bin()).args(&args).output().unwrap()
+    };
+    let plan = json_stdout(&run(&["--format", "json"]));
+    let change = &changes(&plan)[0];
+    assert_eq!(change["kind"], "node-ip", "{plan:#}");
+    assert_eq!(change["fixes"][0], "Kubelet-NodeIP");
+    assert_eq!(change["side_effects"][0]["unit"], "kubelet");
+    assert_exit(&run(&["--apply"]), 0);
+    // Ubuntu: /etc/default/kubelet, which kubeadm's drop-in reads (never kubeadm-flags.env).
+    assert_eq!(
+        std::fs::read_to_string(r.join("etc/default/kubelet")).unwrap(),
+        "KUBELET_EXTRA_ARGS=\"--node-ip=10.20.41.41\"\n"
+    );
+    assert!(!r.join("var/lib/kubelet/kubeadm-flags.env").exists());
+    let again = run(&["--apply"]);
+    assert_exit(&again, 0);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+    assert_exit(&run(&["--rollback"]), 0);
+    assert_same_tree(&tree(r), &before, "node-ip rollback");
+}

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use nodecheck::facts::Facts;
 use nodecheck::peers::load::load_peers;
 
-use crate::util::{bin, fixture, json_stdout, nodecheck};
+use crate::util::{bin, fixture, json_stdout, nodecheck, result_by_id};
 
 fn fleet(rel: &str) -> String {
     fixture(&format!("fleet/{rel}")).display().to_string()
@@ -35,25 +35,18 @@ fn check(this: &str, peers: &[&str], extra: &[&str]) -> (Output, Value) {
     (out, report)
 }
 
-/// The result with this ID in a JSON report.
-pub fn result<'r>(report: &'r Value, id: &str) -> &'r Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 fn status_of(report: &Value, id: &str) -> String {
-    result(report, id)["status"].as_str().unwrap().to_string()
+    result_by_id(report, id)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn incident_fleet_names_the_worker_whose_nic_is_ens192() {
     let (out, report) = check("incident/worker-41.json", &["incident"], &[]);
     assert_eq!(out.status.code(), Some(3), "a failed check exits 3");
-    let nic = result(&report, "Parity-NodeNicName");
+    let nic = result_by_id(&report, "Parity-NodeNicName");
     assert_eq!(nic["status"], "fail");
     assert_eq!(
         nic["evidence"]["groups"],
@@ -64,7 +57,7 @@ fn incident_fleet_names_the_worker_whose_nic_is_ens192() {
     );
     // The kernel really was the same, as the incident's team found by hand.
     assert_eq!(status_of(&report, "Parity-KernelRelease"), "ok");
-    let input = result(&report, "Peers-Input");
+    let input = result_by_id(&report, "Peers-Input");
     assert_eq!(input["status"], "ok");
     assert_eq!(
         input["message"],
@@ -81,7 +74,7 @@ fn incident_fleet_names_the_worker_whose_nic_is_ens192() {
 fn kubectl_list_shows_calico_bound_to_the_compose_bridge() {
     let (out, report) = check("incident/worker-41.json", &["kubectl/nodes.json"], &[]);
     assert_eq!(out.status.code(), Some(3));
-    let calico = result(&report, "Parity-CalicoAddress");
+    let calico = result_by_id(&report, "Parity-CalicoAddress");
     assert_eq!(calico["status"], "fail");
     assert_eq!(
         calico["evidence"]["groups"],
@@ -91,14 +84,14 @@ fn kubectl_list_shows_calico_bound_to_the_compose_bridge() {
         ])
     );
     // This node's kubelet is in the list, so it is compared.
-    let kubelet = result(&report, "Parity-KubeletVersion");
+    let kubelet = result_by_id(&report, "Parity-KubeletVersion");
     assert_eq!(kubelet["status"], "ok");
     assert_eq!(
         kubelet["message"],
         "kubelet version is the same on all 4 nodes: v1.28.4"
     );
     // Peers known only from the list have no interfaces: the NIC checks say so.
-    let nic = result(&report, "Parity-NodeNicName");
+    let nic = result_by_id(&report, "Parity-NodeNicName");
     assert_eq!(nic["status"], "ok");
     assert_eq!(
         nic["evidence"]["unknown"],
@@ -113,7 +106,7 @@ fn snapshots_and_the_node_list_of_one_node_merge() {
         &["kubectl/nodes.json", "incident"],
         &[],
     );
-    let input = result(&report, "Peers-Input");
+    let input = result_by_id(&report, "Peers-Input");
     assert_eq!(
         input["message"],
         "3 peers loaded from 5 inputs (3 from snapshots, 3 from node lists, 3 merged with another \
@@ -121,11 +114,11 @@ fn snapshots_and_the_node_list_of_one_node_merge() {
     );
     // Merged peers have interfaces and kubelet versions: both comparisons see four nodes.
     assert_eq!(
-        result(&report, "Parity-NodeNicName")["evidence"]["unknown"],
+        result_by_id(&report, "Parity-NodeNicName")["evidence"]["unknown"],
         json!([])
     );
     assert_eq!(
-        result(&report, "Parity-KubeletVersion")["evidence"]["groups"][0]["count"],
+        result_by_id(&report, "Parity-KubeletVersion")["evidence"]["groups"][0]["count"],
         4
     );
 }
@@ -148,7 +141,7 @@ fn a_healthy_worker_warns_about_worker_41_and_exits_0() {
     assert_eq!(out.status.code(), Some(if any_failed { 3 } else { 0 }));
     assert_eq!(status_of(&report, "Parity-NodeNicName"), "warn");
     assert_eq!(status_of(&report, "Parity-CalicoAddress"), "warn");
-    assert!(result(&report, "Parity-CalicoAddress")["message"]
+    assert!(result_by_id(&report, "Parity-CalicoAddress")["message"]
         .as_str()
         .unwrap()
         .ends_with("outside the node network: worker-41 (172.18.0.1/16)"));
@@ -169,12 +162,12 @@ fn ansible_fact_caches_are_peers() {
     );
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
-        result(&report, "Peers-Input")["message"],
+        result_by_id(&report, "Peers-Input")["message"],
         "3 peers loaded from 4 inputs (3 from snapshots, 0 from node lists, 1 merged with another \
          source of the same node)"
     );
     assert_eq!(
-        result(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
+        result_by_id(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
         json!(["worker-1", "worker-2", "worker-3"])
     );
 }
@@ -187,7 +180,7 @@ fn corrupt_empty_and_binary_files_are_named_and_the_rest_compared() {
         Some(2),
         "bad peer input exits 2, ahead of failed checks"
     );
-    let input = result(&report, "Peers-Input");
+    let input = result_by_id(&report, "Peers-Input");
     assert_eq!(input["status"], "fail");
     let dir = fleet("broken");
     assert_eq!(
@@ -208,7 +201,7 @@ fn corrupt_empty_and_binary_files_are_named_and_the_rest_compared() {
         .starts_with("4 peer inputs could not be used (2 other peers are still compared): "));
     // The good files are still compared; the hidden file is not read at all.
     assert_eq!(
-        result(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
+        result_by_id(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
         json!(["worker-1", "worker-2"])
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -262,7 +255,7 @@ fn node_list_from_stdin() {
     let report = json_stdout(&out);
     assert_eq!(status_of(&report, "Parity-CalicoAddress"), "fail");
     assert_eq!(
-        result(&report, "Peers-Input")["evidence"]["this_node_sources"],
+        result_by_id(&report, "Peers-Input")["evidence"]["this_node_sources"],
         json!(["stdin#items[3]"])
     );
 }

@@ -10,7 +10,7 @@
 
 use serde_json::json;
 
-use crate::peers::result;
+use crate::util::result_by_id;
 use crate::util::{json_stdout, netns_unavailable, skip, Netns};
 
 struct Node {
@@ -56,15 +56,7 @@ fn node_namespace(node: &Node) -> Netns {
     ns.ip(&["addr", "add", node.address, "dev", node.nic]);
     ns.ip(&["link", "set", node.nic, "up"]);
     ns.ip(&["link", "set", "nic-peer", "up"]);
-    ns.ip(&[
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.20.41.1",
-        "dev",
-        node.nic,
-    ]);
+    ns.default_route("10.20.41.1", node.nic);
     if node.ipv6_off {
         let key = format!("net.ipv6.conf.{}.disable_ipv6=1", node.nic);
         let out = ns.exec("sysctl", &["-qw", &key]);
@@ -130,14 +122,14 @@ fn namespaces_as_nodes_name_the_nic_outlier_and_the_shared_machine_id() {
     let report = json_stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{report:#}");
 
-    let input = result(&report, "Peers-Input");
+    let input = result_by_id(&report, "Peers-Input");
     assert_eq!(input["status"], "ok", "{input:#}");
     assert_eq!(
         input["evidence"]["this_node_sources"],
         json!([dir.join("worker-41.json").display().to_string()])
     );
 
-    let nic = result(&report, "Parity-NodeNicName");
+    let nic = result_by_id(&report, "Parity-NodeNicName");
     assert_eq!(nic["status"], "fail");
     assert_eq!(
         nic["evidence"]["groups"],
@@ -147,14 +139,14 @@ fn namespaces_as_nodes_name_the_nic_outlier_and_the_shared_machine_id() {
         ])
     );
 
-    let ipv6 = result(&report, "Parity-IPv6");
+    let ipv6 = result_by_id(&report, "Parity-IPv6");
     assert_eq!(ipv6["status"], "warn", "{ipv6:#}");
     assert_eq!(
         ipv6["evidence"]["groups"][1],
         json!({"value": "disabled on the node NIC", "count": 1, "nodes": ["worker-2"]})
     );
 
-    let machine = result(&report, "Unique-MachineId");
+    let machine = result_by_id(&report, "Unique-MachineId");
     assert_eq!(machine["status"], "fail", "{machine:#}");
     assert_eq!(
         machine["evidence"]["duplicates"],
@@ -164,7 +156,7 @@ fn namespaces_as_nodes_name_the_nic_outlier_and_the_shared_machine_id() {
             "nodes": [format!("{hostname} (this node)"), "worker-3"],
         }])
     );
-    assert_eq!(result(&report, "Unique-NodeAddress")["status"], "ok");
+    assert_eq!(result_by_id(&report, "Unique-NodeAddress")["status"], "ok");
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_file(&profile).unwrap();
 }

@@ -2,7 +2,7 @@
 //! baseline contract (missing default: a skip saying how to record one; an explicit missing or corrupt
 //! file: exit 2), and bad probe flags (exit 2).
 
-use crate::postboot_util::result;
+use crate::util::result_by_id;
 use crate::util::{assert_exit, fixture, json_stdout, nodecheck};
 
 fn arg(p: std::path::PathBuf) -> String {
@@ -31,11 +31,11 @@ fn post_boot_from_snapshots_reports_each_drift() {
     let out = post_boot(&facts, &baseline, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(3));
     let report = json_stdout(&out);
-    let nic = result(&report, "Drift-NodeNicName");
+    let nic = result_by_id(&report, "Drift-NodeNicName");
     assert_eq!(nic["status"], "fail");
     assert_eq!(nic["evidence"]["before"]["name"], "eth3");
     assert_eq!(nic["evidence"]["after"]["name"], "ens192");
-    let mtu = result(&report, "Drift-Mtu");
+    let mtu = result_by_id(&report, "Drift-Mtu");
     assert_eq!(
         (
             mtu["evidence"]["before"].as_u64(),
@@ -43,19 +43,19 @@ fn post_boot_from_snapshots_reports_each_drift() {
         ),
         (Some(1500), Some(1450))
     );
-    let bridges = result(&report, "Drift-Bridges");
+    let bridges = result_by_id(&report, "Drift-Bridges");
     assert_eq!(bridges["status"], "warn");
     assert!(bridges["message"]
         .as_str()
         .unwrap()
         .contains("compose project middleware"));
     assert_eq!(
-        result(&report, "Drift-Kernel")["evidence"]["after"],
+        result_by_id(&report, "Drift-Kernel")["evidence"]["after"],
         "5.15.0-91-generic"
     );
     // A saved snapshot is never probed live.
-    assert_eq!(result(&report, "Calico-FelixReady")["status"], "skip");
-    assert_eq!(result(&report, "ClusterDNS-Query")["status"], "skip");
+    assert_eq!(result_by_id(&report, "Calico-FelixReady")["status"], "skip");
+    assert_eq!(result_by_id(&report, "ClusterDNS-Query")["status"], "skip");
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn post_boot_without_any_baseline_is_a_skip_not_a_crash() {
     ]);
     assert_exit(&out, 0);
     let report = json_stdout(&out);
-    let b = result(&report, "Drift-Baseline");
+    let b = result_by_id(&report, "Drift-Baseline");
     assert_eq!(b["status"], "skip");
     assert!(b["message"]
         .as_str()
@@ -129,7 +129,7 @@ fn calico_on_the_compose_bridge_named_from_a_kubectl_node_list() {
         "fail",
         &["Calico uses 172.18.0.1/16, the address of br-3f2a1b4c5d6e (compose project middleware), not the node network 10.20.41.0/24"],
     );
-    let fix = result(&report, "Calico-NodeAddress")["remediation"]
+    let fix = result_by_id(&report, "Calico-NodeAddress")["remediation"]
         .as_str()
         .unwrap();
     assert!(

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::dns_dnsmasq::{dnsmasq_unavailable, in_netns, Dnsmasq};
 use crate::postboot_felix::{serve_on, Behaviour};
-use crate::postboot_util::{assert_result, node_namespace, result};
+use crate::postboot_util::{assert_result, node_namespace};
+use crate::util::result_by_id;
 use crate::util::{json_stdout, netns_unavailable, skip, Netns};
 
 /// A node NIC eth0 with the default route; Calico's routes and devices are added by each test.
@@ -74,25 +75,13 @@ fn bird_routes_in_a_namespace_count_as_calico_routes() {
         &["2 Calico routes to other nodes' pod blocks via 2 nodes"],
     );
     assert_eq!(
-        result(&report, "Calico-Routes")["evidence"]["local_blocks"][0],
+        result_by_id(&report, "Calico-Routes")["evidence"]["local_blocks"][0],
         "192.168.41.0/26"
     );
     assert_result(&report, "Calico-Tunnel", "ok", &["directly via eth0"]);
 
     // VXLAN mode: Felix's routes (proto 80) through vxlan.calico.
-    ns.ip(&[
-        "link",
-        "add",
-        "vxlan.calico",
-        "type",
-        "vxlan",
-        "id",
-        "4096",
-        "dstport",
-        "4789",
-        "dev",
-        "eth0",
-    ]);
+    ns.add_vxlan("vxlan.calico", "eth0");
     ns.ip(&["addr", "add", "192.168.41.0/32", "dev", "vxlan.calico"]);
     ns.ip(&["link", "set", "vxlan.calico", "up"]);
     ns.ip(&[
@@ -148,7 +137,8 @@ fn felix_and_cluster_dns_probed_inside_the_namespace() {
         let started = Instant::now();
         loop {
             let (report, _) = post_join(&ns, &["--felix-port", felix_port, "--cluster-dns", dns]);
-            let verdict = &result(&report, "ClusterDNS-Query")["evidence"]["probe"]["verdict"];
+            let verdict =
+                &result_by_id(&report, "ClusterDNS-Query")["evidence"]["probe"]["verdict"];
             if verdict["verdict"] != "no_server" || started.elapsed() > Duration::from_secs(5) {
                 return report;
             }

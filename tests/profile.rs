@@ -183,7 +183,7 @@ fn init_from_a_healthy_node_reads_back_and_passes_on_it() {
     ]);
     assert_eq!(incident.status.code(), Some(3));
     let report = json_stdout(&incident);
-    let present = crate::check::result(&report, "NodeNic-Present");
+    let present = crate::util::result_by_id(&report, "NodeNic-Present");
     assert_eq!(present["status"], "fail");
     assert_eq!(present["evidence"]["interface"], "ens192");
     // Refuses to overwrite without --force, overwrites with it.

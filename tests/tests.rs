@@ -20,6 +20,8 @@ mod facts_docker;
 mod facts_netns;
 mod fix;
 mod host_root;
+mod join_checks;
+mod kubelet_node_ip;
 mod packages;
 mod peers;
 mod peers_netns;

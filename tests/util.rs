@@ -111,6 +111,24 @@ impl Netns {
     }
 
     /// Runs a command inside the namespace (`ip netns exec`).
+    /// A bridge with one address (`docker0`, a compose `br-…`), left down.
+    pub fn add_bridge(&self, name: &str, address: &str) {
+        self.ip(&["link", "add", name, "type", "bridge"]);
+        self.ip(&["addr", "add", address, "dev", name]);
+    }
+
+    /// Calico's VXLAN device (VNI 4096, port 4789) over `dev`.
+    pub fn add_vxlan(&self, name: &str, dev: &str) {
+        self.ip(&[
+            "link", "add", name, "type", "vxlan", "id", "4096", "dstport", "4789", "dev", dev,
+        ]);
+    }
+
+    /// `ip route add default via GATEWAY dev DEV`.
+    pub fn default_route(&self, gateway: &str, dev: &str) {
+        self.ip(&["route", "add", "default", "via", gateway, "dev", dev]);
+    }
+
     pub fn exec(&self, program: &str, args: &[&str]) -> Output {
         Command::new("ip")
             .args(["netns", "exec", &self.name, program])
@@ -305,4 +323,26 @@ impl Drop for HostTree {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The result with this ID in a JSON report (`check --format json`, the Ansible module's, a
+/// results file); panics naming the report when it is missing.
+pub fn result_by_id<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in {report:#}"))
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+/// The result with this ID among results judged in-process; panics listing the IDs present.
+pub fn check_result<'a>(
+    results: &'a [nodecheck::checks::CheckResult],
+    id: &str,
+) -> &'a nodecheck::checks::CheckResult {
+    results.iter().find(|r| r.id == id).unwrap_or_else(|| {
+        let ids: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
+        panic!("no {id} among {ids:?}")
+    })
 }

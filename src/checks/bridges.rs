@@ -88,7 +88,7 @@ fn origin<'a>(facts: &'a Facts, bridge: &Interface) -> Origin<'a> {
             Origin::DockerNetwork(n)
         };
     }
-    if is_docker_bridge_name(&bridge.name) {
+    if crate::facts::is_docker_network_bridge(&bridge.name) {
         return Origin::DockerLike;
     }
     for (prefix, owner) in KNOWN_BRIDGES {
@@ -97,12 +97,6 @@ fn origin<'a>(facts: &'a Facts, bridge: &Interface) -> Origin<'a> {
         }
     }
     Origin::Other
-}
-
-/// Docker names user-defined bridges `br-` + the first 12 hex digits of the network ID.
-fn is_docker_bridge_name(name: &str) -> bool {
-    name.strip_prefix("br-")
-        .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Whether Calico's `first-found` skips this name in that release: its default exclusion list, matched
@@ -361,12 +355,5 @@ mod tests {
         assert!(first_found_skips("br-3f2a1b4c5d6e", &v("3.25.0")));
         assert!(first_found_skips("docker0", &v("3.20.0")));
         assert!(!first_found_skips("lxdbr0", &v("3.28.0")));
-    }
-
-    #[test]
-    fn docker_bridge_names() {
-        assert!(is_docker_bridge_name("br-3f2a1b4c5d6e"));
-        assert!(!is_docker_bridge_name("br-lan"));
-        assert!(!is_docker_bridge_name("br0"));
     }
 }

@@ -368,9 +368,7 @@ fn judge_address(ctx: &Context, family: Family, annotation: &str) -> CheckResult
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{
-        after_reboot, baseline, expect, find, kube_node, profile, run,
-    };
+    use crate::checks::testing::{after_reboot, baseline, expect, find, kube_node, profile, run};
     use crate::checks::{Area, CheckResult, Phase, Status};
     use crate::facts::Family;
     use crate::probes::{FelixHealth, FelixVerdict, LiveProbes};
@@ -383,6 +381,7 @@ mod tests {
                 elapsed_ms: 3,
             }),
             cluster_dns: None,
+            api_server: Vec::new(),
         }
     }
 

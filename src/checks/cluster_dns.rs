@@ -90,12 +90,13 @@ fn query(ctx: &Context) -> CheckResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{baseline, expect, profile, run};
+    use crate::checks::testing::{baseline, expect, profile, run};
     use crate::checks::{Phase, Status};
     use crate::probes::{ClusterDnsProbe, DnsVerdict, LiveProbes};
 
     fn dns(verdict: DnsVerdict) -> LiveProbes {
         LiveProbes {
+            api_server: Vec::new(),
             felix: None,
             cluster_dns: Some(ClusterDnsProbe {
                 server: Some("10.96.0.10:53".parse().unwrap()),

@@ -310,7 +310,7 @@ fn bridges(base: &Facts, now: &Facts, profile: &Profile) -> CheckResult {
     } else {
         let docker_made = appeared.iter().any(|i| {
             i.name == "docker0"
-                || postjoin::is_docker_network_bridge(&i.name)
+                || crate::facts::is_docker_network_bridge(&i.name)
                 || now
                     .docker
                     .networks
@@ -515,9 +515,7 @@ fn mtu(
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{
-        after_reboot, baseline, expect, find, profile, report, run,
-    };
+    use crate::checks::testing::{after_reboot, baseline, expect, find, profile, report, run};
     use crate::checks::{CheckResult, Phase, Status};
     use crate::facts::Facts;
 

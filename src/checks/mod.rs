@@ -4,14 +4,36 @@
 //! (a public API: people put IDs in skip lists and alerts, so an ID is never renamed), a status, a
 //! one-line message carrying the evidence, structured evidence, and a remediation line.
 //! The skip list is applied after evaluation, so a skipped check is still listed, as skipped.
+//!
+//! # How to add a check
+//!
+//! 1. Put it in the area's file here (`node_nic.rs`, `parity/fleet.rs`, …), or in a new file with its
+//!    own `pub fn evaluate(ctx: &Context) -> Vec<CheckResult>` that [`evaluate`] calls, in report
+//!    order. Read the host only through `ctx` (facts, profile, peers, baseline, live probes); ask
+//!    `network` for the node subnets, NIC and routes, never re-derive them.
+//! 2. Name it `Kind-Subject` (`NodeNic-Mtu`, `Port-{port}`) and write the ID as a string literal in
+//!    the check's code (a `format!` with `{…}` for a variable subject), or as `const ID: &str`.
+//!    IDs are a public API: never rename or remove one.
+//! 3. Build the result in one expression: [`CheckResult::ok`] / `warn` / `fail` / `skip` (or
+//!    [`CheckResult::new`] with a computed status), then `.with(key, value)` for evidence and
+//!    `.fix(…)` for the remediation. Several parts of one check: [`CheckResult::combine`]. Compare
+//!    statuses by [`Status::severity`], never by their order in the enum.
+//! 4. Document the ID in docs/checks.md ("Every check ID", and its area's table); the `id_contract`
+//!    test fails until the code and that list agree.
+//! 5. Unit-test it next to the code, with the facts builder `facts::testkit` or a JSON fixture, and
+//!    assert with the helpers of `checks::testing`.
 
 pub mod bridges;
 pub mod calico;
 pub mod calico_health;
 pub mod cluster_dns;
+pub mod data_plane;
 pub mod drift;
 pub mod host;
+#[cfg(test)]
+mod id_contract;
 pub mod ipv6;
+pub mod join;
 pub mod kernel;
 pub mod kubelet;
 pub mod modules;
@@ -24,6 +46,8 @@ pub mod routes;
 pub mod runtime;
 pub mod swap;
 pub mod sysctl;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use serde::{Deserialize, Serialize};
 
@@ -109,6 +133,8 @@ pub enum Area {
     CalicoHealth,
     Routes,
     ClusterDns,
+    Join,
+    DataPlane,
 }
 
 impl Area {
@@ -130,6 +156,8 @@ impl Area {
             Area::CalicoHealth => "Calico health",
             Area::Routes => "routes",
             Area::ClusterDns => "cluster DNS",
+            Area::Join => "kubeadm join",
+            Area::DataPlane => "data plane",
         }
     }
 }
@@ -188,6 +216,19 @@ impl CheckResult {
     pub fn fix(mut self, remediation: impl Into<String>) -> Self {
         self.remediation = Some(remediation.into());
         self
+    }
+
+    /// This result as the skip list shows it: skipped, saying what it would have been.
+    pub fn skipped_by_list(&self) -> CheckResult {
+        CheckResult {
+            status: Status::Skip,
+            message: format!(
+                "skipped by the skip list (would have been {}: {})",
+                self.status.as_str(),
+                self.message
+            ),
+            ..self.clone()
+        }
     }
 
     /// One result from the parts of one check (sub-comparisons, or the families of a dual-stack
@@ -251,6 +292,8 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
+    results.extend(join::evaluate(ctx));
+    results.extend(data_plane::evaluate(ctx));
     results.extend(calico::evaluate(ctx));
     results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {

@@ -176,9 +176,7 @@ fn calico_routes_check(ctx: &Context) -> CheckResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::postjoin::fixtures::{
-        after_reboot, baseline, expect, kube_node, profile, run,
-    };
+    use crate::checks::testing::{after_reboot, baseline, expect, kube_node, profile, run};
     use crate::checks::{Phase, Status};
 
     #[test]

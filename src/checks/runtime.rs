@@ -43,22 +43,14 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         } else {
             String::new()
         };
-        let r = CheckResult::ok(
-            ID,
-            AREA,
-            format!("{} socket at {}{more}", first.runtime, first.path),
-        );
+        let message = format!("{} socket at {}{more}", first.runtime, first.path);
         if usable.len() > 1 {
-            CheckResult {
-                status: super::Status::Warn,
-                ..r
-            }
-            .fix(format!(
+            CheckResult::warn(ID, AREA, message).fix(format!(
                 "pass `--cri-socket unix://{}` to kubeadm join",
                 first.path
             ))
         } else {
-            r
+            CheckResult::ok(ID, AREA, message)
         }
     } else if present.iter().any(|s| is_cri(&s.runtime)) {
         CheckResult::fail(

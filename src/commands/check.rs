@@ -116,15 +116,26 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Report> {
     })
 }
 
-/// Runs the live probes for post-join and post-boot on the live host (not for a saved snapshot).
+/// Runs the live probes on the live host (not for a saved snapshot): the API server endpoints in
+/// every phase, Felix and cluster DNS for post-join and post-boot.
 fn live_probes(
     args: &CheckArgs,
     profile: &crate::profile::Profile,
     host_root: &crate::host_root::HostRoot,
 ) -> Option<crate::probes::LiveProbes> {
-    if args.phase < crate::checks::Phase::PostJoin || args.input.facts.is_some() {
+    if args.input.facts.is_some() {
         return None;
     }
+    let mut api_servers: Vec<(String, String)> = Vec::new();
+    if let Some(endpoint) = &args.api_server {
+        api_servers.push((endpoint.clone(), "--api-server".into()));
+    }
+    if let Some(endpoint) = &profile.api_server {
+        if !api_servers.iter().any(|(e, _)| e == endpoint) {
+            api_servers.push((endpoint.clone(), "profile api_server".into()));
+        }
+    }
+    let post_join = args.phase >= crate::checks::Phase::PostJoin;
     let flags = crate::probes::config::ProbeFlags {
         felix_port: args.felix_port,
         cluster_dns: args.cluster_dns,
@@ -135,7 +146,7 @@ fn live_probes(
         None => host_root.path(crate::probes::kubelet::DEFAULT_KUBELET_CONFIG),
     };
     let settings = crate::probes::settings(&flags, &profile.post_join, &kubelet_config);
-    Some(crate::probes::run(&settings))
+    Some(crate::probes::run(&settings, post_join, &api_servers))
 }
 
 /// The skip list, normalised once: exact IDs in a set, `prefix*` entries apart. Matching a result is
@@ -180,12 +191,7 @@ pub fn apply_skips(results: &mut [CheckResult], skips: &[String]) {
     let list = SkipList::new(skips);
     for r in results.iter_mut() {
         if r.status != Status::Skip && list.matches(&r.id) {
-            r.message = format!(
-                "skipped by the skip list (would have been {}: {})",
-                r.status.as_str(),
-                r.message
-            );
-            r.status = Status::Skip;
+            *r = r.skipped_by_list();
         }
     }
 }

@@ -54,12 +54,12 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
     let facts = super::facts_from(
         args.facts.as_deref(),
         &crate::host_root::HostRoot::live(),
-        &crate::cli::KubeletArgs::default(),
+        &args.kubelet,
     )?;
     let peer_set = super::peers_from(&args.peers, &facts)?;
     let all_results = evaluate(&profile, &facts, &peer_set);
     let results = restrict(&all_results, &args.only);
-    let host_state = read_state(&root, live, &profile);
+    let host_state = read_state(&root, live, &profile, &results, &facts);
     let calico = calico_advice(&profile, &facts, &peer_set, &results, args.facts.is_none());
     let plan = planners::plan(&PlanInput {
         results: &results,
@@ -217,16 +217,23 @@ fn restrict(results: &[CheckResult], only: &[String]) -> Vec<CheckResult> {
         .collect()
 }
 
-fn read_state(root: &Path, live: bool, profile: &Profile) -> state::HostState {
-    let link_files: Vec<PathBuf> = profile
+fn read_state(
+    root: &Path,
+    live: bool,
+    profile: &Profile,
+    results: &[CheckResult],
+    facts: &Facts,
+) -> state::HostState {
+    let extra_files: Vec<PathBuf> = profile
         .node_network
         .nic
         .as_ref()
         .and_then(|n| n.name.as_deref())
         .map(planners::link_file_path)
         .into_iter()
+        .chain(planners::node_ip_pin_file(results, facts, profile))
         .collect();
-    state::read(root, live, &link_files)
+    state::read(root, live, &extra_files)
 }
 
 /// The `nodecheck calico` commands for the manual cluster step, when a Calico check did not pass.
@@ -288,7 +295,7 @@ fn proof(
         ids
     };
     if live && args.facts.is_none() {
-        match crate::gather::gather_facts(&crate::host_root::HostRoot::live()) {
+        match super::facts_from(None, &crate::host_root::HostRoot::live(), &args.kubelet) {
             Ok(facts) => {
                 let after = evaluate(profile, &facts, peer_set);
                 return Proof::Checks(render::proof_lines(&ids, before, &after));
@@ -299,12 +306,12 @@ fn proof(
     let facts = match super::facts_from(
         args.facts.as_deref(),
         &crate::host_root::HostRoot::live(),
-        &crate::cli::KubeletArgs::default(),
+        &args.kubelet,
     ) {
         Ok(f) => f,
         Err(e) => return Proof::Unavailable(format!("{e:#}")),
     };
-    let state = read_state(root, live, profile);
+    let state = read_state(root, live, profile, before, &facts);
     let again = planners::plan(&PlanInput {
         results: before,
         facts: &facts,

@@ -109,7 +109,7 @@ mod tests {
             CheckResult::warn("Drift-Kernel", Area::Drift, "kernel a → b"),
             CheckResult::skip("Drift-Baseline", Area::Drift, "none"),
         ];
-        let report = crate::checks::postjoin::fixtures::report(results);
+        let report = crate::checks::testing::report(results);
         assert_eq!(
             finding_lines(&report, false),
             vec![

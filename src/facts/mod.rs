@@ -8,6 +8,7 @@
 
 pub mod kubelet;
 pub mod load;
+pub mod node_setup;
 pub mod systemd;
 #[cfg(test)]
 pub mod testkit;
@@ -42,6 +43,11 @@ pub struct Facts {
     pub docker: Docker,
     pub runtime_sockets: Vec<RuntimeSocket>,
     pub listening_ports: Vec<ListeningPort>,
+    /// Join artefacts, kubelet and containerd services, cgroups, binaries, resources, clock and
+    /// NetworkManager (`docs/facts.md`); `null` in snapshots written before this section existed,
+    /// which are then judged without the checks on it.
+    #[serde(default)]
+    pub node_setup: Option<node_setup::NodeSetup>,
     /// What decides kubelet's node address (flags, node name, name resolution); `null` in snapshots
     /// of schema version 1, which did not gather it.
     #[serde(default)]
@@ -323,6 +329,17 @@ pub const INTERFACE_ORDER: &str = "interfaces.order";
 /// The reason recorded in `unavailable` for what plain Ansible facts do not tell.
 pub const NOT_IN_ANSIBLE_FACTS: &str = "not in Ansible facts";
 
+/// `br-` followed by 12 hex digits: the bridge `docker network create` (and compose) makes.
+pub fn is_docker_network_bridge(name: &str) -> bool {
+    name.strip_prefix("br-")
+        .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A bridge Docker makes: its default `docker0`, or a network bridge.
+pub fn is_docker_bridge(name: &str) -> bool {
+    name == "docker0" || is_docker_network_bridge(name)
+}
+
 impl Facts {
     /// Whether `interfaces` is in the kernel's dump order (always, for a gathered snapshot).
     pub fn interface_order_known(&self) -> bool {
@@ -346,5 +363,22 @@ impl Facts {
     }
     pub fn interface_by_index(&self, index: u32) -> Option<&Interface> {
         self.interfaces.iter().find(|i| i.index == index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_bridge_names() {
+        assert!(is_docker_bridge("docker0"));
+        assert!(is_docker_bridge("br-3f2a1b4c5d6e"));
+        assert!(is_docker_network_bridge("br-3f2a1b4c5d6e"));
+        assert!(!is_docker_network_bridge("docker0"));
+        assert!(!is_docker_bridge("br-3f2a1b4c5d6"));
+        assert!(!is_docker_bridge("br-lan"));
+        assert!(!is_docker_bridge("br0"));
+        assert!(!is_docker_bridge("cni0"));
     }
 }

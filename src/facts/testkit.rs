@@ -39,6 +39,7 @@ pub fn host(name: &str) -> HostBuilder {
         docker: Docker::default(),
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
+        node_setup: None,
         kubelet: None,
         unavailable: BTreeMap::new(),
     };

@@ -48,6 +48,7 @@ impl Plan {
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     NicName,
+    NodeIp,
     Sysctl,
     Module,
     Swap,
@@ -59,6 +60,7 @@ impl ChangeKind {
     pub fn title(self) -> &'static str {
         match self {
             ChangeKind::NicName => "NIC name",
+            ChangeKind::NodeIp => "kubelet node IP",
             ChangeKind::Sysctl => "sysctl",
             ChangeKind::Module => "kernel module",
             ChangeKind::Swap => "swap",

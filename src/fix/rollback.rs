@@ -101,7 +101,7 @@ pub fn changed_since(manifest: &Manifest, root: &Path, live: bool) -> Vec<String
 pub fn undo(manifest: &mut Manifest, run: &RunDir, root: &Path, live: bool) -> Vec<String> {
     let mut problems = Vec::new();
     for i in (0..manifest.steps.len()).rev() {
-        if !manifest.steps[i].done {
+        if !manifest.steps[i].done && !written_but_unrecorded(&manifest.steps[i].record, root) {
             continue;
         }
         let result = match &manifest.steps[i].record {
@@ -160,6 +160,17 @@ pub fn undo(manifest: &mut Manifest, run: &RunDir, root: &Path, live: bool) -> V
         }
     }
     problems
+}
+
+/// A file step of an interrupted run whose write happened but was not recorded as done yet: the
+/// file holds exactly what the run wrote (writes are atomic, so it is either that or the old file).
+fn written_but_unrecorded(record: &Record, root: &Path) -> bool {
+    match record {
+        Record::File { path, written, .. } => {
+            written.matches(&Present::at(&under_root(root, path)))
+        }
+        _ => false,
+    }
 }
 
 /// Side effects to run again after undoing, so the restored state takes effect the same way.

@@ -87,9 +87,9 @@ pub fn under_root(root: &Path, host_path: &Path) -> PathBuf {
     root.join(host_path.strip_prefix("/").unwrap_or(host_path))
 }
 
-/// Reads the planners' inputs under `root` (`/` for the live host). `link_names` are the `.link` files
-/// the NIC planner may write (`/etc/systemd/network/10-<name>.link`).
-pub fn read(root: &Path, live: bool, link_files: &[PathBuf]) -> HostState {
+/// Reads the planners' inputs under `root` (`/` for the live host). `extra_files` are the files whose
+/// path depends on the host (the NIC's `.link` file, the kubelet environment file).
+pub fn read(root: &Path, live: bool, extra_files: &[PathBuf]) -> HostState {
     let mut files = BTreeMap::new();
     let fixed = [
         SYSCTL_DROP_IN,
@@ -101,7 +101,7 @@ pub fn read(root: &Path, live: bool, link_files: &[PathBuf]) -> HostState {
     for p in fixed
         .iter()
         .map(PathBuf::from)
-        .chain(link_files.iter().cloned())
+        .chain(extra_files.iter().cloned())
     {
         let state = read_file(&under_root(root, &p));
         files.insert(p, state);

@@ -34,14 +34,6 @@ pub fn api_socket_path(root: &crate::host_root::HostRoot) -> String {
         .unwrap_or_else(|| root.path(DEFAULT_SOCKET).display().to_string())
 }
 
-/// Whether an interface name is one Docker gives its bridges: `docker0` or `br-` + 12 hex digits.
-pub fn is_docker_bridge_name(name: &str) -> bool {
-    name == "docker0"
-        || name
-            .strip_prefix("br-")
-            .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// What to record when the query task itself died (it does not panic; this keeps gathering total).
 pub fn query_failed(
     root: &crate::host_root::HostRoot,
@@ -238,15 +230,6 @@ fn default_bridge_device(name: &str, id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn docker_bridge_names() {
-        assert!(is_docker_bridge_name("docker0"));
-        assert!(is_docker_bridge_name("br-3f2a1b4c5d6e"));
-        assert!(!is_docker_bridge_name("br-3f2a1b4c5d6"));
-        assert!(!is_docker_bridge_name("br-lan"));
-        assert!(!is_docker_bridge_name("cni0"));
-    }
 
     #[test]
     fn http_response_plain_and_chunked() {

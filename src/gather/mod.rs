@@ -16,6 +16,7 @@ pub mod kubelet;
 pub mod modules;
 pub mod name_lookup;
 pub mod netlink;
+pub mod node_setup;
 pub mod ports;
 pub mod reach;
 pub mod sockets;
@@ -99,7 +100,7 @@ pub fn gather_facts_with(
         bridges: interfaces
             .iter()
             .filter(|i| {
-                i.kind.as_deref() == Some("bridge") && docker::is_docker_bridge_name(&i.name)
+                i.kind.as_deref() == Some("bridge") && crate::facts::is_docker_bridge(&i.name)
             })
             .map(|i| i.name.clone())
             .collect(),
@@ -118,6 +119,7 @@ pub fn gather_facts_with(
         docker,
         runtime_sockets: local.runtime_sockets,
         listening_ports: local.listening_ports,
+        node_setup: Some(local.node_setup),
         kubelet,
         unavailable,
     })
@@ -131,6 +133,7 @@ struct LocalFacts {
     swap: Swap,
     runtime_sockets: Vec<RuntimeSocket>,
     listening_ports: Vec<ListeningPort>,
+    node_setup: crate::facts::node_setup::NodeSetup,
 }
 
 fn gather_local_files(
@@ -146,6 +149,7 @@ fn gather_local_files(
         swap: swap::gather_swap(root, unavailable),
         runtime_sockets: sockets::gather_runtime_sockets(root),
         listening_ports: ports::gather_listening_ports(root, unavailable),
+        node_setup: node_setup::gather_node_setup(root),
     }
 }
 

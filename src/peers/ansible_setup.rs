@@ -165,7 +165,7 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
     let docker_bridges = interfaces
         .iter()
         .map(|i| i.name.clone())
-        .filter(|name| crate::gather::docker::is_docker_bridge_name(name))
+        .filter(|name| crate::facts::is_docker_bridge(name))
         .collect();
     Ok(Facts {
         schema_version: SCHEMA_VERSION,
@@ -209,6 +209,7 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
         },
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
+        node_setup: None,
         kubelet: None,
         unavailable,
     })

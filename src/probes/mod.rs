@@ -5,6 +5,7 @@
 //! nothing answers still finishes in about one timeout. A probe that does not answer is a verdict
 //! ("not answering", "no server reachable"), never a hang and never an error of the tool.
 
+pub mod api_server;
 pub mod config;
 pub mod dns;
 pub mod dns_wire;
@@ -31,17 +32,36 @@ pub struct LiveProbes {
     pub felix: Option<FelixHealth>,
     /// A real query to the cluster DNS service.
     pub cluster_dns: Option<ClusterDnsProbe>,
+    /// TCP connects to the API server endpoints (every phase, on the live host).
+    #[serde(default)]
+    pub api_server: Vec<api_server::ApiServerProbe>,
 }
 
-/// Runs every live probe concurrently, each bounded by `settings.timeout`.
-pub fn run(settings: &ProbeSettings) -> LiveProbes {
+/// Runs every live probe concurrently, each bounded by `settings.timeout`: the API server probes
+/// always, Felix and cluster DNS only when `post_join` (they need a joined node).
+pub fn run(
+    settings: &ProbeSettings,
+    post_join: bool,
+    api_servers: &[(String, String)],
+) -> LiveProbes {
     std::thread::scope(|scope| {
-        let felix_addr = SocketAddr::from(([127, 0, 0, 1], settings.felix_port));
-        let felix = scope.spawn(move || felix::probe(felix_addr, settings.timeout));
-        let dns = scope.spawn(|| dns::probe_cluster_dns(&settings.cluster_dns, settings.timeout));
+        let api = scope.spawn(|| api_server::probe_all(api_servers, settings.timeout));
+        let (felix, cluster_dns) = if post_join {
+            let felix_addr = SocketAddr::from(([127, 0, 0, 1], settings.felix_port));
+            let felix = scope.spawn(move || felix::probe(felix_addr, settings.timeout));
+            let dns =
+                scope.spawn(|| dns::probe_cluster_dns(&settings.cluster_dns, settings.timeout));
+            (
+                Some(felix.join().expect("felix probe thread")),
+                Some(dns.join().expect("dns probe thread")),
+            )
+        } else {
+            (None, None)
+        };
         LiveProbes {
-            felix: Some(felix.join().expect("felix probe thread")),
-            cluster_dns: Some(dns.join().expect("dns probe thread")),
+            felix,
+            cluster_dns,
+            api_server: api.join().expect("API server probe thread"),
         }
     })
 }

@@ -41,6 +41,17 @@ pub struct Profile {
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_endpoint")]
     pub api_server: Option<String>,
+    /// The cluster's Kubernetes version (`1.30` or `1.30.2`): decides kubeadm's required binaries
+    /// and the kubelet version skew.
+    #[serde(default)]
+    #[serde(deserialize_with = "validate::de_kubernetes_version")]
+    pub kubernetes_version: Option<String>,
+    /// The cgroup driver the cluster's KubeletConfiguration sets (kubeadm's default: `systemd`).
+    #[serde(default)]
+    pub cgroup_driver: Option<CgroupDriver>,
+    /// Minimum CPUs and memory (default: kubeadm's control-plane minimums, as warnings).
+    #[serde(default)]
+    pub resources: ResourceMinimums,
     #[serde(default)]
     pub kernel: KernelPolicy,
     #[serde(default)]
@@ -151,6 +162,14 @@ pub struct CalicoSettings {
     /// An off-node address usable for `can-reach=` (a router), if the operator knows one.
     #[serde(default)]
     pub can_reach: Option<String>,
+    /// Encapsulation of the IP pools (default: `ipip`, the calico.yaml manifest's).
+    #[serde(default)]
+    pub encapsulation: Option<Encapsulation>,
+    /// The veth MTU set in Calico's configuration (`veth_mtu`, operator `calicoNetwork.mtu`);
+    /// default: auto-detected, the node NIC's MTU minus the encapsulation overhead.
+    #[serde(default)]
+    #[serde(deserialize_with = "validate::de_mtu")]
+    pub veth_mtu: Option<u32>,
 }
 
 fn default_families() -> Vec<String> {
@@ -165,7 +184,65 @@ impl Default for CalicoSettings {
             ipv6_method: None,
             families: default_families(),
             can_reach: None,
+            encapsulation: None,
+            veth_mtu: None,
         }
+    }
+}
+
+/// A kubelet / container runtime cgroup driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CgroupDriver {
+    Systemd,
+    Cgroupfs,
+}
+
+impl CgroupDriver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CgroupDriver::Systemd => "systemd",
+            CgroupDriver::Cgroupfs => "cgroupfs",
+        }
+    }
+}
+
+/// Minimum resources a node must have.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceMinimums {
+    #[serde(default)]
+    pub min_cpus: Option<u32>,
+    #[serde(default)]
+    pub min_memory_mib: Option<u64>,
+}
+
+/// Calico's encapsulation of pod traffic between nodes (the IP pool's `ipipMode`/`vxlanMode`, or
+/// WireGuard encryption).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encapsulation {
+    None,
+    Ipip,
+    IpipCrossSubnet,
+    Vxlan,
+    VxlanCrossSubnet,
+    Wireguard,
+}
+
+impl Encapsulation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encapsulation::None => "none",
+            Encapsulation::Ipip => "ipip",
+            Encapsulation::IpipCrossSubnet => "ipip-cross-subnet",
+            Encapsulation::Vxlan => "vxlan",
+            Encapsulation::VxlanCrossSubnet => "vxlan-cross-subnet",
+            Encapsulation::Wireguard => "wireguard",
+        }
+    }
+    pub fn is_vxlan(self) -> bool {
+        matches!(self, Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet)
     }
 }
 

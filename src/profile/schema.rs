@@ -76,10 +76,22 @@ pub fn profile_schema() -> Value {
                     "ipv4_method": string_or_null("IP_AUTODETECTION_METHOD of the calico-node DaemonSet (null: first-found)."),
                     "ipv6_method": string_or_null("IP6_AUTODETECTION_METHOD, when IPv6 autodetection is on."),
                     "families": {"type": "array", "minItems": 1, "maxItems": 2, "uniqueItems": true, "items": {"enum": ["ipv4", "ipv6"]}},
-                    "can_reach": string_or_null("An off-node address usable for can-reach=.")
+                    "can_reach": string_or_null("An off-node address usable for can-reach=."),
+                    "encapsulation": {"enum": ["none", "ipip", "ipip-cross-subnet", "vxlan", "vxlan-cross-subnet", "wireguard", null], "description": "IP pool encapsulation (default ipip, as in calico.yaml)."},
+                    "veth_mtu": {"type": ["integer", "null"], "minimum": 68, "maximum": 65535, "description": "Calico's configured veth MTU (null: auto-detected)."}
                 }
             },
             "api_server": {"type": ["string", "null"], "description": "API server endpoint, host:port or [v6]:port."},
+            "kubernetes_version": {"type": ["string", "null"], "pattern": "^v?[0-9]+\\.[0-9]+", "description": "The cluster's Kubernetes version (1.30 or v1.30.2)."},
+            "cgroup_driver": {"enum": ["systemd", "cgroupfs", null], "description": "cgroupDriver of the cluster's KubeletConfiguration (kubeadm's default: systemd)."},
+            "resources": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "min_cpus": {"type": ["integer", "null"], "minimum": 1},
+                    "min_memory_mib": {"type": ["integer", "null"], "minimum": 1}
+                }
+            },
             "kernel": {
                 "type": "object",
                 "additionalProperties": false,

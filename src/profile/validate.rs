@@ -123,7 +123,7 @@ fn check_module_name(name: &str) -> Result<(), String> {
 }
 
 /// `host:port` or `[v6]:port`, port non-zero.
-fn check_endpoint(text: &str) -> Result<(), String> {
+pub fn check_endpoint(text: &str) -> Result<(), String> {
     let bad = || {
         format!("`{text}` is not an endpoint (expected host:port, e.g. 10.20.41.10:6443 or [fd00::10]:6443)")
     };
@@ -276,6 +276,12 @@ text_rule!(CalicoVersionRule, |raw| raw
     .map_err(|_| format!(
         "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
     )));
+text_rule!(KubernetesVersionRule, |raw| match kubernetes_minor(raw) {
+    Some(_) => Ok(()),
+    None => Err(format!(
+        "`{raw}` is not a Kubernetes version (expected 1.30 or v1.30.2)"
+    )),
+});
 text_rule!(FamilyRule, |raw| one_of(
     raw,
     KNOWN_FAMILIES,
@@ -347,6 +353,21 @@ pub(super) fn de_kernel_minimum<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<String>, D::Error> {
     de_option::<KernelMinimumRule, D>(d)
+}
+
+pub(super) fn de_kubernetes_version<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    de_option::<KubernetesVersionRule, D>(d)
+}
+
+/// `(major, minor)` of a Kubernetes version (`1.30`, `v1.30.2`, `1.31.0-rc.1`).
+pub fn kubernetes_minor(raw: &str) -> Option<(u32, u32)> {
+    let text = raw.trim().strip_prefix('v').unwrap_or(raw.trim());
+    let mut parts = text.split(['.', '-', '+']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 pub(super) fn de_calico_version<'de, D: Deserializer<'de>>(

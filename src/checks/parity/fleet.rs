@@ -15,6 +15,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
         node_nic_mtu(nodes),
         container_runtime(nodes),
         kubelet_version(nodes),
+        kubelet_node_ip(nodes),
     ]
 }
 
@@ -284,6 +285,26 @@ fn kubelet_version(nodes: &[NodeView]) -> CheckResult {
     .judge(&by_version, || {
         "upgrade the kubelets that differ; keep every kubelet within the version skew policy \
          (no newer than the API server, at most three minor versions older)"
+            .to_string()
+    })
+}
+
+/// How each node's kubelet chooses its InternalIP (the `Kubelet-NodeIP` step): nodes that differ
+/// (one pinned with `--node-ip`, another following `/etc/hosts` or the default route) drift apart
+/// when their files or routes change.
+fn kubelet_node_ip(nodes: &[NodeView]) -> CheckResult {
+    let by_step = grouping(nodes, |n| {
+        let prediction = n.kubelet_prediction()?;
+        Some(prediction.step.as_str().to_string())
+    });
+    Parity {
+        id: "Parity-KubeletNodeIP",
+        what: "step that decides kubelet's node address",
+        soft: true,
+        unknown_because: "no snapshot with kubelet inputs (nodecheck facts of schema version 2)",
+    }
+    .judge(&by_step, || {
+        "decide the node address the same way on every node: pin it with --node-ip          (KUBELET_EXTRA_ARGS, see Kubelet-NodeIP on each node) rather than relying on /etc/hosts,          DNS or the default route"
             .to_string()
     })
 }

@@ -52,9 +52,18 @@ impl<'a> NodeView<'a> {
         from_facts.or_else(|| self.kube.and_then(|k| k.os_image.as_deref()))
     }
 
+    /// kubelet's InternalIP as the `Kubelet-NodeIP` model predicts it from the node's snapshot;
+    /// `None` without a snapshot or without kubelet inputs in it.
+    pub fn kubelet_prediction(&self) -> Option<crate::kubelet::NodeIpPrediction> {
+        let facts = self.facts?;
+        facts.kubelet.as_ref()?;
+        Some(crate::kubelet::predict_node_ip(facts))
+    }
+
     /// The node's addresses: per family, the node NIC's first address inside the node network (or
     /// its first global address when the profile names no node network), plus every address
-    /// Kubernetes and Calico record for it. Each address once.
+    /// Kubernetes and Calico record for it, or, without a Node object, the InternalIP(s) kubelet
+    /// will register (predicted from the snapshot's kubelet inputs). Each address once.
     pub fn node_addresses(&self, cidrs: &[IpNet]) -> Vec<IpAddr> {
         let mut out: Vec<IpAddr> = Vec::new();
         if let Some(nic) = self.nic {
@@ -81,6 +90,12 @@ impl<'a> NodeView<'a> {
                 .flatten()
                 .filter_map(|a| parse_address(a));
             for address in internal.chain(calico) {
+                if !out.contains(&address) {
+                    out.push(address);
+                }
+            }
+        } else if let Some(prediction) = self.kubelet_prediction() {
+            for address in prediction.addresses {
                 if !out.contains(&address) {
                     out.push(address);
                 }

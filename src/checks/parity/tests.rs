@@ -5,6 +5,7 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 
 use super::evaluate;
+use crate::checks::testing::find;
 use crate::checks::{CheckResult, Context, Phase, Status};
 use crate::facts::Facts;
 use crate::peers::{KubeNode, Peer};
@@ -82,13 +83,6 @@ fn judge_with(
     })
 }
 
-fn result<'r>(results: &'r [CheckResult], id: &str) -> &'r CheckResult {
-    results
-        .iter()
-        .find(|r| r.id == id)
-        .unwrap_or_else(|| panic!("no {id} in {results:#?}"))
-}
-
 fn incident_peers() -> Vec<Peer> {
     ["worker-1", "worker-2", "worker-3"]
         .map(|n| peer(snapshot(n)))
@@ -118,6 +112,7 @@ fn every_check_id_is_reported_in_order() {
             "Parity-NodeNicMtu",
             "Parity-ContainerRuntime",
             "Parity-KubeletVersion",
+            "Parity-KubeletNodeIP",
             "Parity-CalicoAddress",
             "Unique-Hostname",
             "Unique-MachineId",
@@ -126,7 +121,7 @@ fn every_check_id_is_reported_in_order() {
             "Unique-NodeAddress",
         ]
     );
-    let status = |id| result(&results, id).status;
+    let status = |id| find(&results, id).status;
     // The incident: same kernel, same IPv6, same MTU; only the NIC name differs.
     assert_eq!(status("Parity-KernelRelease"), Status::Ok);
     assert_eq!(status("Parity-IPv6"), Status::Ok);
@@ -135,6 +130,8 @@ fn every_check_id_is_reported_in_order() {
     // No node list: nothing to say about kubelets or Calico's recorded address.
     assert_eq!(status("Parity-KubeletVersion"), Status::Skip);
     assert_eq!(status("Parity-CalicoAddress"), Status::Skip);
+    // Snapshots of schema version 1 carry no kubelet inputs.
+    assert_eq!(status("Parity-KubeletNodeIP"), Status::Skip);
     for id in ids.iter().filter(|id| id.starts_with("Unique-")) {
         assert_eq!(status(id), Status::Ok, "{id}");
     }
@@ -147,7 +144,7 @@ fn the_incident_worker_is_named_as_the_nic_name_outlier() {
         &incident_peers(),
         &node_network_profile(),
     );
-    let nic = result(&results, "Parity-NodeNicName");
+    let nic = find(&results, "Parity-NodeNicName");
     assert_eq!(nic.status, Status::Fail);
     assert_eq!(
         nic.message,
@@ -177,7 +174,7 @@ fn a_healthy_node_warns_about_the_peer_that_differs() {
     let mut peers = incident_peers();
     peers[0] = peer(snapshot("worker-41"));
     let results = judge(&snapshot("worker-1"), &peers, &node_network_profile());
-    let nic = result(&results, "Parity-NodeNicName");
+    let nic = find(&results, "Parity-NodeNicName");
     assert_eq!(nic.status, Status::Warn);
     assert!(
         nic.message.starts_with(
@@ -192,7 +189,7 @@ fn a_healthy_node_warns_about_the_peer_that_differs() {
 fn without_node_network_cidrs_the_default_route_nic_is_the_node_nic() {
     let results = judge(&snapshot("worker-41"), &incident_peers(), &profile("{}"));
     assert_eq!(
-        result(&results, "Parity-NodeNicName").evidence["this_node"],
+        find(&results, "Parity-NodeNicName").evidence["this_node"],
         "ens192 (en* predictable naming)"
     );
 }
@@ -217,7 +214,7 @@ fn kernel_parity_follows_the_profile_policy() {
             &peers,
             &profile(&format!("kernel:\n  parity: {policy}\n")),
         );
-        result(&results, "Parity-KernelRelease").clone()
+        find(&results, "Parity-KernelRelease").clone()
     };
     let exact = with_policy("exact");
     // 5.15.0-91: this node and worker-3; no strict majority among four.
@@ -252,7 +249,7 @@ fn kernel_parity_follows_the_profile_policy() {
         &profile("{}"),
     );
     assert_eq!(KernelParity::default(), KernelParity::SameMinor);
-    let kernel = result(&results, "Parity-KernelRelease");
+    let kernel = find(&results, "Parity-KernelRelease");
     assert_eq!(kernel.status, Status::Fail);
     assert!(
         kernel.message.starts_with(
@@ -285,7 +282,7 @@ fn ipv6_state_off_in_kernel_and_disabled_on_the_nic_are_told_apart() {
         &[peer(global), peer(nic_off), peer(kernel_off)],
         &node_network_profile(),
     );
-    let ipv6 = result(&results, "Parity-IPv6");
+    let ipv6 = find(&results, "Parity-IPv6");
     assert_eq!(ipv6.status, Status::Fail);
     assert_eq!(
         ipv6.evidence["groups"],
@@ -307,7 +304,7 @@ fn mtu_outlier_is_named_with_its_mtu() {
         &[peer(jumbo), peer(snapshot("worker-3"))],
         &node_network_profile(),
     );
-    let mtu = result(&results, "Parity-NodeNicMtu");
+    let mtu = find(&results, "Parity-NodeNicMtu");
     assert_eq!(mtu.status, Status::Warn);
     assert!(mtu
         .message
@@ -327,7 +324,7 @@ fn a_cloned_image_shares_machine_id_mac_and_address() {
     w3.host.product_uuid = snapshot("worker-2").host.product_uuid;
     let peers = vec![peer(snapshot("worker-2")), peer(w3), peer(clone)];
     let results = judge(&this, &peers, &node_network_profile());
-    let machine_id = result(&results, "Unique-MachineId");
+    let machine_id = find(&results, "Unique-MachineId");
     assert_eq!(machine_id.status, Status::Fail);
     assert_eq!(
         machine_id.message,
@@ -338,20 +335,20 @@ fn a_cloned_image_shares_machine_id_mac_and_address() {
         machine_id.evidence["duplicates"],
         json!([{"value": "6f1c0b7e3a9d4c2e8b5f1a7d9e3c5b21", "count": 2, "nodes": ["worker-1 (this node)", "worker-5"]}])
     );
-    assert_eq!(result(&results, "Unique-NodeNicMac").status, Status::Fail);
-    let address = result(&results, "Unique-NodeAddress");
+    assert_eq!(find(&results, "Unique-NodeNicMac").status, Status::Fail);
+    let address = find(&results, "Unique-NodeAddress");
     assert_eq!(address.status, Status::Fail);
     assert!(address
         .message
         .contains("10.20.41.11: worker-1 (this node), worker-5"));
-    let uuid = result(&results, "Unique-ProductUuid");
+    let uuid = find(&results, "Unique-ProductUuid");
     assert_eq!(uuid.status, Status::Warn);
     assert_eq!(
         uuid.message,
         "1 product_uuid value is shared by several peers: \
          4c4c4544-0032-3210-8052-b3c04f503132: worker-2, worker-3"
     );
-    assert_eq!(result(&results, "Unique-Hostname").status, Status::Ok);
+    assert_eq!(find(&results, "Unique-Hostname").status, Status::Ok);
 }
 
 #[test]
@@ -363,7 +360,7 @@ fn a_second_machine_with_this_hostname_is_a_duplicate_hostname() {
         &[peer(twin)],
         &node_network_profile(),
     );
-    let hostname = result(&results, "Unique-Hostname");
+    let hostname = find(&results, "Unique-Hostname");
     assert_eq!(hostname.status, Status::Fail);
     assert!(hostname
         .message
@@ -379,7 +376,7 @@ fn kubelet_versions_come_from_the_node_list_and_only_warn() {
     ];
     let this = snapshot("worker-1");
     let results = judge(&this, &peers, &node_network_profile());
-    let kubelet = result(&results, "Parity-KubeletVersion");
+    let kubelet = find(&results, "Parity-KubeletVersion");
     assert_eq!(kubelet.status, Status::Warn);
     assert_eq!(
         kubelet.message,
@@ -389,7 +386,7 @@ fn kubelet_versions_come_from_the_node_list_and_only_warn() {
     // With this node in the list, it is compared too; a version skew is a warning, not a failure.
     let me = kube("worker-1", "v1.27.9", "10.20.41.11/24");
     let results = judge_with(&this, &peers, &node_network_profile(), Some(&me));
-    let kubelet = result(&results, "Parity-KubeletVersion");
+    let kubelet = find(&results, "Parity-KubeletVersion");
     assert_eq!(kubelet.status, Status::Warn);
     assert!(kubelet.message.starts_with(
         "kubelet version differs and no value has a majority; this node's is v1.27.9"
@@ -406,7 +403,7 @@ fn calico_address_outside_the_node_network_is_named_per_node() {
     let mut me = kube("worker-41", "v1.28.4", "172.18.0.1/16");
     me.addresses = vec![("InternalIP".into(), "10.20.41.41".into())];
     let results = judge_with(&this, &peers, &node_network_profile(), Some(&me));
-    let calico = result(&results, "Parity-CalicoAddress");
+    let calico = find(&results, "Parity-CalicoAddress");
     assert_eq!(calico.status, Status::Fail);
     assert_eq!(
         calico.message,
@@ -429,7 +426,7 @@ fn calico_address_outside_the_node_network_is_named_per_node() {
         &profile("{}"),
         Some(&kube("worker-2", "v1.28.4", "10.20.41.12/24")),
     );
-    let calico = result(&results, "Parity-CalicoAddress");
+    let calico = find(&results, "Parity-CalicoAddress");
     assert_eq!(calico.status, Status::Warn);
     assert!(calico
         .message
@@ -444,7 +441,7 @@ fn two_nodes_with_one_calico_address_are_a_duplicate_node_address() {
         kube_peer("worker-3", "v1.28.4", "172.18.0.1/16"),
     ];
     let results = judge(&snapshot("worker-1"), &peers, &node_network_profile());
-    let address = result(&results, "Unique-NodeAddress");
+    let address = find(&results, "Unique-NodeAddress");
     assert_eq!(address.status, Status::Warn);
     assert_eq!(
         address.message,
@@ -476,7 +473,7 @@ fn a_fleet_of_five_thousand_reads_as_a_few_lines() {
         &peers,
         &profile("node_network:\n  cidrs: [10.20.0.0/16]\n"),
     );
-    let kernel = result(&results, "Parity-KernelRelease");
+    let kernel = find(&results, "Parity-KernelRelease");
     assert_eq!(
         kernel.message,
         "this node's kernel release is the majority's (5.15.x), but peers differ; nodes by value: \
@@ -486,4 +483,79 @@ fn a_fleet_of_five_thousand_reads_as_a_few_lines() {
     for r in &results {
         assert!(r.message.len() < 700, "{}: {} bytes", r.id, r.message.len());
     }
+}
+
+fn with_kubelet(mut facts: Facts, node_ip: Option<&str>, hosts: &[(usize, &str)]) -> Facts {
+    use crate::facts::kubelet::*;
+    let name = facts.host.hostname.clone();
+    facts.kubelet = Some(KubeletFacts {
+        unit: None,
+        kubeadm_config: None,
+        flags: KubeletFlags {
+            node_ip: node_ip.map(|v| FlagValue {
+                value: v.into(),
+                source: "/etc/default/kubelet:1".into(),
+            }),
+            ..KubeletFlags::default()
+        },
+        node_name: name.clone(),
+        name_lookup: node_ip.is_none().then(|| NameLookup {
+            name,
+            nsswitch_hosts: None,
+            hosts_file: hosts
+                .iter()
+                .map(|(line, a)| HostsEntry {
+                    line: *line,
+                    address: a.parse().unwrap(),
+                })
+                .collect(),
+            hosts_file_error: None,
+            dns: DnsLookup {
+                status: DnsLookupStatus::NoSuchName,
+                server: None,
+                query_name: None,
+                addresses: Vec::new(),
+                detail: None,
+            },
+        }),
+    });
+    facts
+}
+
+#[test]
+fn kubelet_node_ip_steps_are_compared_and_predicted_addresses_must_be_unique() {
+    let this = with_kubelet(snapshot("worker-41"), None, &[(2, "127.0.1.1")]);
+    let pinned = snapshot("worker-1");
+    let pinned_ip = pinned
+        .interfaces
+        .iter()
+        .flat_map(|i| i.addresses.iter())
+        .find(|a| a.address.to_string().starts_with("10.20.41."))
+        .map(|a| a.address.to_string())
+        .expect("worker-1 has a node address");
+    let pinned = with_kubelet(pinned, Some(&pinned_ip), &[]);
+    let results = judge(&this, &[peer(pinned)], &node_network_profile());
+    let parity = result(&results, "Parity-KubeletNodeIP");
+    assert_eq!(parity.status, Status::Warn, "{parity:#?}");
+    assert!(parity.message.contains("node-ip"), "{}", parity.message);
+    assert!(
+        parity.message.contains("default-route"),
+        "{}",
+        parity.message
+    );
+
+    // kubelet flags copied from worker-41 to worker-1: an IP --hostname-override is registered
+    // as it is (kubelet does not check it), so both nodes claim 10.20.41.41.
+    let mut copied = with_kubelet(snapshot("worker-1"), None, &[]);
+    let kubelet = copied.kubelet.as_mut().unwrap();
+    kubelet.flags.hostname_override = Some(crate::facts::kubelet::FlagValue {
+        value: "10.20.41.41".into(),
+        source: "/etc/default/kubelet:1".into(),
+    });
+    kubelet.node_name = "10.20.41.41".into();
+    kubelet.name_lookup = None;
+    let results = judge(&this, &[peer(copied)], &node_network_profile());
+    let unique = result(&results, "Unique-NodeAddress");
+    assert_eq!(unique.status, Status::Fail, "{unique:#?}");
+    assert!(unique.message.contains("10.20.41.41"), "{}", unique.message);
 }

@@ -7,6 +7,7 @@ mod docker;
 mod modules;
 mod networkmanager;
 mod nic;
+mod node_ip;
 mod swap;
 mod sysctl;
 
@@ -18,6 +19,7 @@ use crate::peers::Peer;
 use crate::profile::Profile;
 
 pub use nic::link_file_path;
+pub use node_ip::pin_file as node_ip_pin_file;
 
 /// The cluster-wide Calico setting to show as a manual step, rendered by the `calico` command's code.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -63,6 +65,7 @@ impl PlanInput<'_> {
 pub fn plan(input: &PlanInput) -> Plan {
     let mut plan = Plan::default();
     nic::plan(input, &mut plan);
+    node_ip::plan(input, &mut plan);
     modules::plan(input, &mut plan);
     sysctl::plan(input, &mut plan);
     swap::plan(input, &mut plan);

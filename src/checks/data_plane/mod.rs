@@ -1,0 +1,27 @@
+//! Data-plane traps: host settings under which ping between nodes works while Service traffic and
+//! cluster DNS break. NetworkManager managing Calico's devices (`network_manager`), an overlay MTU
+//! larger than the node NIC carries or differing between nodes (`mtu`).
+
+pub mod mtu;
+pub mod network_manager;
+
+use super::{CheckResult, Context};
+use crate::profile::Encapsulation;
+
+pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
+    let mut results = Vec::new();
+    results.extend(network_manager::evaluate(ctx));
+    results.extend(mtu::evaluate(ctx));
+    results
+}
+
+/// The profile's encapsulation, or calico.yaml's default (IP-in-IP) when it names none.
+pub fn encapsulation(ctx: &Context) -> (Encapsulation, &'static str) {
+    match ctx.profile.calico.encapsulation {
+        Some(e) => (e, "the profile's calico.encapsulation"),
+        None => (
+            Encapsulation::Ipip,
+            "calico.yaml's default; the profile names no calico.encapsulation",
+        ),
+    }
+}
