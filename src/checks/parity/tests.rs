@@ -535,7 +535,7 @@ fn kubelet_node_ip_steps_are_compared_and_predicted_addresses_must_be_unique() {
         .expect("worker-1 has a node address");
     let pinned = with_kubelet(pinned, Some(&pinned_ip), &[]);
     let results = judge(&this, &[peer(pinned)], &node_network_profile());
-    let parity = result(&results, "Parity-KubeletNodeIP");
+    let parity = find(&results, "Parity-KubeletNodeIP");
     assert_eq!(parity.status, Status::Warn, "{parity:#?}");
     assert!(parity.message.contains("node-ip"), "{}", parity.message);
     assert!(
@@ -555,7 +555,7 @@ fn kubelet_node_ip_steps_are_compared_and_predicted_addresses_must_be_unique() {
     kubelet.node_name = "10.20.41.41".into();
     kubelet.name_lookup = None;
     let results = judge(&this, &[peer(copied)], &node_network_profile());
-    let unique = result(&results, "Unique-NodeAddress");
+    let unique = find(&results, "Unique-NodeAddress");
     assert_eq!(unique.status, Status::Fail, "{unique:#?}");
     assert!(unique.message.contains("10.20.41.41"), "{}", unique.message);
 }
