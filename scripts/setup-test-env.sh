@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what nodecheck's test suite needs on a Debian 12 host, idempotently, and fast when everything
 # is already there: Debian packages (only the missing ones; `apt-get update` only when something is
-# missing), the musl target, cargo-deb, and an ansible-core venv in
-# target/ansible-venv. The Docker engine is not installed here: the Docker tests use the host's engine
+# missing), the musl target, cargo-deb, cargo-fuzz, and an ansible-core venv in
+# target/ansible-venv. The fuzz targets (fuzz/, scripts/fuzz.sh) need the nightly toolchain, which this
+# script cannot download: it says so when `cargo +nightly` is missing. The Docker engine is not installed here: the Docker tests use the host's engine
 # and skip (or fail under NODECHECK_TEST_REQUIRE_ALL) when it does not answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MUSL_TARGET=x86_64-unknown-linux-musl
 CARGO_DEB_VERSION=3.8.0
+CARGO_FUZZ_VERSION=0.13.1
 ANSIBLE_CORE_REQUIREMENT='ansible-core>=2.15'
 VENV=target/ansible-venv
 # A second ansible-core, the last release before 2.19, for the fact-cache layout before `__payload__`.
@@ -72,6 +74,12 @@ install_cargo_tool() { # <binary> <crate> <version>
     fi
 }
 install_cargo_tool cargo-deb cargo-deb "$CARGO_DEB_VERSION"
+install_cargo_tool cargo-fuzz cargo-fuzz "$CARGO_FUZZ_VERSION"
+if cargo +nightly --version >/dev/null 2>&1; then
+    step "nightly toolchain (fuzzing): present ($(cargo +nightly --version))"
+else
+    echo "setup-test-env.sh: the nightly toolchain is missing; scripts/fuzz.sh needs it (rustup toolchain install nightly)" >&2
+fi
 
 ansible_core_version() { "$VENV/bin/python" -c 'import ansible.release; print(ansible.release.__version__)'; }
 if [[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-doc ]]; then

@@ -19,7 +19,12 @@ fn main() -> ExitCode {
             } else {
                 Exit::Ok
             };
-            let _ = e.print();
+            // clap echoes the offending argument: keep its control bytes away from the terminal.
+            if e.use_stderr() {
+                eprint!("{}", nodecheck::escape::for_terminal_lines(&e.to_string()));
+            } else {
+                let _ = e.print();
+            }
             return code.into();
         }
     };
@@ -35,10 +40,18 @@ fn report_error(err: anyhow::Error) -> ExitCode {
             return Exit::Ok.into();
         }
     }
+    // Messages echo paths and values from the command line and from files: escaped once here, at
+    // the one place errors reach the terminal (escaping twice changes nothing).
     if let Some(bad) = err.downcast_ref::<BadInput>() {
-        eprintln!("nodecheck: error: {bad}");
+        eprintln!(
+            "nodecheck: error: {}",
+            nodecheck::escape::for_terminal_lines(&bad.to_string())
+        );
         return Exit::BadInput.into();
     }
-    eprintln!("nodecheck: error: {err:#}");
+    eprintln!(
+        "nodecheck: error: {}",
+        nodecheck::escape::for_terminal_lines(&format!("{err:#}"))
+    );
     Exit::ToolFailed.into()
 }

@@ -44,7 +44,8 @@ fn scratch_root() -> tempfile::TempDir {
 
 /// `nodecheck fix` for the fixture node under `root`, with extra arguments.
 fn fix(root: &Path, extra: &[&str]) -> Output {
-    let facts = fixture("fix/worker-77.json");
+    // worker-79 is worker-77 with NetworkManager running and managing Calico's devices.
+    let facts = fixture("fix/worker-79.json");
     let profile = fixture("fix/profile.yaml");
     let peer = fixture("fix/peer-worker-90.json");
     let mut args: Vec<&str> = vec![
@@ -150,7 +151,14 @@ fn fix_plan_covers_every_change_kind_with_the_checks_it_fixes() {
         .iter()
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
-    for kind in ["nic-name", "module", "sysctl", "swap", "docker-bridges"] {
+    for kind in [
+        "nic-name",
+        "module",
+        "sysctl",
+        "swap",
+        "docker-bridges",
+        "network-manager",
+    ] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
     for c in changes(&plan) {
@@ -176,6 +184,11 @@ fn fix_plan_covers_every_change_kind_with_the_checks_it_fixes() {
     let fstab = file_after(&plan, "/etc/fstab");
     assert!(fstab.contains("# disabled by nodecheck fix (Swap): /swap.img\tnone\tswap"));
     assert!(fstab.contains("UUID=11112222-3333-4444-5555-666677778888 /data xfs defaults 0 2\n"));
+    let nm = file_after(&plan, "/etc/NetworkManager/conf.d/calico.conf");
+    assert!(
+        nm.contains("[keyfile]\nunmanaged-devices=interface-name:cali*;interface-name:tunl*;"),
+        "{nm}"
+    );
     let link = file_after(&plan, "/etc/systemd/network/10-node0.link");
     assert!(
         link.contains("PermanentMACAddress=00:50:56:8a:41:41\n"),

@@ -338,3 +338,58 @@ fn api_server_open_refused_and_silent_in_a_namespace() {
     let (report, _) = run(&[]);
     assert_eq!(status(&report, "ApiServer-Reach"), "ok", "{report}");
 }
+
+#[test]
+fn firewalld_and_ufw_rules_for_calico_and_kubelet() {
+    let tree = HostTree::new("firewall");
+    let profile = "cluster: t\ncalico:\n  encapsulation: vxlan\n";
+    // Installed but not running: nothing to judge.
+    tree.write("/usr/lib/systemd/system/firewalld.service", "[Service]\nExecStart=/usr/sbin/firewalld\n")
+        .write("/etc/firewalld/firewalld.conf", "DefaultZone=public\n")
+        .write(
+            "/usr/lib/firewalld/zones/public.xml",
+            "<?xml version=\"1.0\"?>\n<zone>\n  <service name=\"bgp\"/>\n  <port port=\"10250\" protocol=\"tcp\"/>\n</zone>\n",
+        )
+        .write(
+            "/usr/lib/firewalld/services/bgp.xml",
+            "<?xml version=\"1.0\"?>\n<service>\n  <port protocol=\"tcp\" port=\"179\"/>\n</service>\n",
+        );
+    assert_eq!(status(&check(&tree, profile, &[]), "Firewall-Active"), "ok");
+    tree.mkdir("/run/systemd/units")
+        .symlink("x", "/run/systemd/units/invocation:firewalld.service");
+    let report = check(&tree, profile, &[]);
+    let fw = result(&report, "Firewall-Active");
+    assert_eq!(fw["status"], "warn", "{fw}");
+    let message = fw["message"].as_str().unwrap();
+    assert!(
+        message.contains("4789/udp (VXLAN)") && message.contains("5473/tcp"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("179/tcp"),
+        "the bgp service opens 179: {message}"
+    );
+    // An /etc zone file overrides the packaged one.
+    tree.write(
+        "/etc/firewalld/zones/public.xml",
+        "<zone>\n<service name=\"bgp\"/><port port=\"10250\" protocol=\"tcp\"/><port port=\"5473\" protocol=\"tcp\"/><port port=\"4789\" protocol=\"udp\"/>\n</zone>\n",
+    );
+    assert_eq!(status(&check(&tree, profile, &[]), "Firewall-Active"), "ok");
+    // ufw enabled, default DROP, allowing only BGP.
+    tree.write("/etc/ufw/ufw.conf", "ENABLED=yes\n")
+        .write("/etc/default/ufw", "DEFAULT_INPUT_POLICY=\"DROP\"\n")
+        .write(
+            "/etc/ufw/user.rules",
+            "### tuple ### allow tcp 179 0.0.0.0/0 any 0.0.0.0/0 in\n",
+        );
+    let report = check(&tree, profile, &[]);
+    let fw = result(&report, "Firewall-Active");
+    assert_eq!(fw["status"], "warn", "{fw}");
+    assert!(
+        fw["message"]
+            .as_str()
+            .unwrap()
+            .contains("10250/tcp (kubelet) in ufw"),
+        "{fw}"
+    );
+}

@@ -204,3 +204,159 @@ fn profile_init_on_a_libvirt_network_flags_the_pod_cidr_conflict() {
     assert_exit(&bad, 2);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("host bits"));
 }
+
+#[test]
+fn a_live_run_gathers_the_sysctls_and_modules_the_profile_asks_for() {
+    let tree = crate::util::HostTree::new("wanted");
+    tree.write("/proc/sys/vm/overcommit_memory", "1\n")
+        .write("/proc/sys/kernel/panic", "0\n")
+        .write(
+            "/proc/modules",
+            "br_netfilter 36864 0 - Live 0x0\nmy_nic_driver 1 0 - Live 0x0\n",
+        );
+    let dir = scratch();
+    let profile = dir.path().join("profile.yaml");
+    std::fs::write(
+        &profile,
+        "sysctls:\n  vm.overcommit_memory: 1\n  kernel.panic: 10\nmodules: [my_nic_driver]\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--host-root",
+            tree.arg(),
+            "--profile",
+        ])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let status = |id: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {id} in {report}"))
+    };
+    assert_eq!(status("Sysctl-vm.overcommit_memory"), "ok");
+    assert_eq!(status("Sysctl-kernel.panic"), "fail");
+    assert_eq!(status("Module-my_nic_driver"), "ok");
+}
+
+/// Control bytes that would drive a terminal (title change, bell, CSI).
+fn has_raw_controls(text: &[u8]) -> bool {
+    String::from_utf8_lossy(text)
+        .chars()
+        .any(|c| (c < ' ' && c != '\n' && c != '\t') || ('\u{7f}'..='\u{9f}').contains(&c))
+}
+
+#[test]
+fn paths_and_values_from_the_command_line_are_escaped_in_errors() {
+    let hostile = "/x\u{1b}]0;pwn\u{7}";
+    for args in [
+        vec!["check", "--facts", hostile],
+        vec!["check", "--profile", hostile],
+        vec!["profile", "validate", hostile],
+        vec!["calico", "--peers", hostile],
+        vec!["check", "--format", hostile],
+        vec![
+            "check",
+            "--skip",
+            hostile,
+            "--facts",
+            "/nonexistent\u{9b}2J",
+        ],
+        vec!["profile", "init", "--node-network", hostile],
+    ] {
+        let out = crate::util::nodecheck(&args);
+        assert!(
+            !has_raw_controls(&out.stderr),
+            "{args:?}: {:?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !has_raw_controls(&out.stdout),
+            "{args:?}: {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_exit(&out, 2);
+    }
+}
+
+#[test]
+fn emitted_commands_quote_hostile_names_without_raw_control_bytes() {
+    let facts = fixture("facts/gather-hostile-names.json");
+    for format in ["env", "kubectl", "human"] {
+        let out = Command::new(bin())
+            .args([
+                "calico",
+                "--format",
+                format,
+                "--profile",
+                "profiles/default.yaml",
+                "--facts",
+            ])
+            .arg(&facts)
+            .args([
+                "--method",
+                "interface=e\u{1b}q",
+                "--method",
+                "interface=^br\\.100$",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(
+            !has_raw_controls(&out.stdout),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn the_recommended_line_is_the_word_env_and_kubectl_print() {
+    let dir = scratch();
+    let text = std::fs::read_to_string(fixture("incident/worker-41.json"))
+        .unwrap()
+        .replace("\"ens192\"", "\"br.100\"");
+    let facts = dir.path().join("vlan.json");
+    std::fs::write(&facts, text).unwrap();
+    let run = |format: &str| {
+        let out = Command::new(bin())
+            .args(["calico", "--format", format, "--facts"])
+            .arg(&facts)
+            .args(["--method", "interface=^br\\.100$"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let env = run("env");
+    let human = run("human");
+    let kubectl = run("kubectl");
+    let word = env
+        .lines()
+        .find_map(|l| l.strip_prefix("IP_AUTODETECTION_METHOD="))
+        .unwrap_or_else(|| panic!("no env line in {env}"))
+        .to_string();
+    assert!(
+        human.contains(&format!("Recommended: IP_AUTODETECTION_METHOD={word}")),
+        "{word} not in\n{human}"
+    );
+    // The VLAN-style regex is shown as it is pasted, never with its backslash doubled.
+    assert!(human.contains("interface=^br\\.100$"), "{human}");
+    assert!(!human.contains("br\\\\.100"), "{human}");
+    assert!(
+        kubectl.contains(&format!(
+            "IP_AUTODETECTION_METHOD={}",
+            word.trim_matches('\'')
+        )),
+        "{kubectl}"
+    );
+}

@@ -198,8 +198,8 @@ fn parse_json_stdout(run: &CliRun) -> Result<Value, String> {
         .map_err(|e| format!("`{}` printed output that is not valid JSON: {e}", run.shown))
 }
 
-/// `NAME=value` lines of `nodecheck calico --format env` (comments and blank lines ignored; a value in
-/// single quotes, as the shell quoting of `escape::shell_quote` writes it, is unquoted).
+/// `NAME=value` lines of `nodecheck calico --format env` (comments and blank lines ignored; a value
+/// quoted by `escape::shell_quote` is unquoted).
 pub fn parse_env_lines(text: &str) -> Map<String, Value> {
     let mut settings = Map::new();
     for line in text.lines().map(str::trim) {
@@ -215,28 +215,10 @@ pub fn parse_env_lines(text: &str) -> Map<String, Value> {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if is_name {
-            settings.insert(name.to_string(), unquote_shell(value).into());
+            settings.insert(name.to_string(), crate::escape::shell_unquote(value).into());
         }
     }
     settings
-}
-
-/// Undoes POSIX single quoting (`'a'\''b'` → `a'b`); plain words are returned as they are.
-fn unquote_shell(value: &str) -> String {
-    if !value.contains('\'') {
-        return value.to_string();
-    }
-    let mut out = String::new();
-    let mut quoted = false;
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => quoted = !quoted,
-            '\\' if !quoted => out.extend(chars.next()),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

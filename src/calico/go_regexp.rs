@@ -47,6 +47,10 @@ pub fn compile(go_pattern: &str, named: GoNamedGroups) -> Result<GoRegex, GoRege
         out: String::with_capacity(go_pattern.len() + 8),
         notes: Vec::new(),
         named,
+        pending_flags: String::new(),
+        item_start: 0,
+        item_repeated: false,
+        group_starts: Vec::new(),
     };
     t.run().map_err(GoRegexError::Go)?;
     let Translator { out, mut notes, .. } = t;
@@ -68,6 +72,13 @@ pub fn compile(go_pattern: &str, named: GoNamedGroups) -> Result<GoRegex, GoRege
     }
 }
 
+/// The POSIX class names Go's parser knows (`[[:alpha:]]`, negated as `[[:^alpha:]]`); Rust's regex
+/// crate knows the same ones with the same ASCII meaning.
+const POSIX_CLASSES: &[&str] = &[
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+];
+
 fn go_error(code: &str, expr: &str) -> String {
     format!("error parsing regexp: {code}: `{expr}`")
 }
@@ -84,6 +95,22 @@ struct Translator<'a> {
     out: String,
     notes: Vec<String>,
     named: GoNamedGroups,
+    /// Flags of a `(?i)`-style group not yet written: Go's flag groups push nothing, so a repetition
+    /// right after one applies to the item before it; they are written after that repetition.
+    pending_flags: String,
+    /// Where in `out` the last item starts, and whether it already ends in a repetition operator.
+    item_start: usize,
+    item_repeated: bool,
+    /// Where in `out` each open group starts.
+    group_starts: Vec<usize>,
+}
+
+/// What `(?…` opened.
+enum GroupOpen {
+    /// A group (capturing, named or `(?flags:`), with its Rust text.
+    Group(String),
+    /// Only a flag change (`(?i)`, `(?)`), with its Rust text (possibly empty).
+    Flags(String),
 }
 
 /// What the last emitted item was, for Go's repetition rules.
@@ -109,36 +136,83 @@ impl<'a> Translator<'a> {
         &src[self.offset(from)..]
     }
 
+    /// Writes pending flags, then marks where the next item starts.
+    fn begin_item(&mut self) {
+        self.out.push_str(&std::mem::take(&mut self.pending_flags));
+        self.item_start = self.out.len();
+        self.item_repeated = false;
+    }
+
+    /// Something Go's parser reads without pushing anything (a flag group, an empty `\Q\E`): Go
+    /// then forgets the last repetition, so `a*(?i)*` is `(a*)*` there, while an argument is still
+    /// missing at the start of a group.
+    fn transparent(last: &mut Last) {
+        if let Last::Repeat(_) = last {
+            *last = Last::Item;
+        }
+    }
+
     fn run(&mut self) -> Result<(), String> {
-        let mut depth = 0usize;
         let mut last = Last::Nothing;
         while let Some(c) = self.peek(0) {
             let start = self.pos;
             match c {
+                '\\' if self.peek(1) == Some('Q') => {
+                    // `\Q…\E`: each character a literal of its own, as Go pushes them, so that a
+                    // repetition after it applies to the last one; nothing at all when empty.
+                    self.pos += 2;
+                    let mut any = false;
+                    while let Some(d) = self.peek(0) {
+                        if d == '\\' && self.peek(1) == Some('E') {
+                            self.pos += 2;
+                            break;
+                        }
+                        self.begin_item();
+                        self.out.push_str(&literal(d));
+                        self.pos += 1;
+                        any = true;
+                    }
+                    if any {
+                        last = Last::Item;
+                    } else {
+                        Self::transparent(&mut last);
+                    }
+                }
                 '\\' => {
+                    self.begin_item();
                     self.escape(false)?;
                     last = Last::Item;
                 }
                 '[' => {
+                    self.begin_item();
                     self.class()?;
                     last = Last::Item;
                 }
-                '(' => {
-                    if self.group_open()? {
-                        depth += 1;
+                '(' => match self.group_open()? {
+                    GroupOpen::Group(text) => {
+                        self.out.push_str(&std::mem::take(&mut self.pending_flags));
+                        self.group_starts.push(self.out.len());
+                        self.out.push_str(&text);
+                        last = Last::Nothing;
                     }
-                    last = Last::Nothing;
-                }
+                    GroupOpen::Flags(text) => {
+                        self.pending_flags.push_str(&text);
+                        Self::transparent(&mut last);
+                    }
+                },
                 ')' => {
-                    if depth == 0 {
+                    let Some(group_start) = self.group_starts.pop() else {
                         return Err(go_error("unexpected )", self.src));
-                    }
-                    depth -= 1;
+                    };
+                    self.out.push_str(&std::mem::take(&mut self.pending_flags));
                     self.out.push(')');
                     self.pos += 1;
+                    self.item_start = group_start;
+                    self.item_repeated = false;
                     last = Last::Item;
                 }
                 '|' => {
+                    self.out.push_str(&std::mem::take(&mut self.pending_flags));
                     self.out.push('|');
                     self.pos += 1;
                     last = Last::Nothing;
@@ -159,6 +233,7 @@ impl<'a> Translator<'a> {
                             "`{{` at offset {} does not start a repeat count: Go reads it as a literal `{{` (Rust would reject the pattern)",
                             self.offset(start)
                         ));
+                        self.begin_item();
                         self.out.push_str(&literal('{'));
                         self.pos += 1;
                         last = Last::Item;
@@ -166,20 +241,23 @@ impl<'a> Translator<'a> {
                 },
                 c => {
                     // `}` `^` `$` `.` and ordinary characters mean the same in both dialects.
+                    self.begin_item();
                     self.out.push(c);
                     self.pos += 1;
                     last = Last::Item;
                 }
             }
         }
-        if depth > 0 {
+        if !self.group_starts.is_empty() {
             return Err(go_error("missing closing )", self.src));
         }
+        self.out.push_str(&std::mem::take(&mut self.pending_flags));
         Ok(())
     }
 
     /// Emits the repetition operator just consumed (from `start`), its optional lazy `?`, and applies
-    /// Go's checks: an argument is required, and a repetition may not follow a repetition.
+    /// Go's checks: an argument is required, and a repetition may not follow a repetition directly.
+    /// One that follows it across a flag group repeats the repetition, as in Go (`(?:a*)*` in Rust).
     fn repeat_suffix(&mut self, start: usize, last: &mut Last) -> Result<(), String> {
         if self.peek(0) == Some('?') {
             self.pos += 1;
@@ -195,7 +273,12 @@ impl<'a> Translator<'a> {
             }
             Last::Item => {}
         }
+        if self.item_repeated {
+            self.out.insert_str(self.item_start, "(?:");
+            self.out.push(')');
+        }
         self.out.push_str(op_text);
+        self.item_repeated = true;
         *last = Last::Repeat(start);
         Ok(())
     }
@@ -209,7 +292,8 @@ impl<'a> Translator<'a> {
             while this.chars.get(*i).is_some_and(|&(_, c)| c.is_ascii_digit()) {
                 *i += 1;
             }
-            if *i == begin {
+            // Go reads no number with a leading zero (`{01}`): the brace is then a literal.
+            if *i == begin || (*i - begin > 1 && this.chars[begin].1 == '0') {
                 return None;
             }
             let text = &this.src[this.offset(begin)..this.offset(*i)];
@@ -234,14 +318,13 @@ impl<'a> Translator<'a> {
         Some((text, n, m))
     }
 
-    /// At `(`: a group, a named group, or a flag setting. Returns whether a group was opened (a bare
-    /// `(?i)` changes flags for the rest of the enclosing group and opens none).
-    fn group_open(&mut self) -> Result<bool, String> {
+    /// At `(`: a group, a named group, or a flag setting (a bare `(?i)` changes flags for the rest
+    /// of the enclosing group and opens none).
+    fn group_open(&mut self) -> Result<GroupOpen, String> {
         let open = self.pos;
         self.pos += 1;
         if self.peek(0) != Some('?') {
-            self.out.push('(');
-            return Ok(true);
+            return Ok(GroupOpen::Group("(".into()));
         }
         self.pos += 1;
         let unsupported = |this: &Self, upto: usize| {
@@ -254,7 +337,7 @@ impl<'a> Translator<'a> {
         match self.peek(0) {
             Some('P') if self.peek(1) == Some('<') => {
                 self.pos += 2;
-                self.group_name(open).map(|_| true)
+                self.group_name(open).map(GroupOpen::Group)
             }
             Some('<') => {
                 if self.named == GoNamedGroups::POnly {
@@ -264,7 +347,7 @@ impl<'a> Translator<'a> {
                     "`(?<name>…)` is accepted only by Go 1.22 and later; an older calico-node rejects this regex (use `(?P<name>…)`)".to_string(),
                 );
                 self.pos += 1;
-                self.group_name(open).map(|_| true)
+                self.group_name(open).map(GroupOpen::Group)
             }
             _ => {
                 // Flags: (?flags) or (?flags:re), flags from i m s U, with one optional '-'.
@@ -289,14 +372,15 @@ impl<'a> Translator<'a> {
                                 return Err(unsupported(self, self.pos + 1));
                             }
                             self.pos += 1;
-                            if flags.is_empty() && c == ')' {
-                                // Go accepts `(?)` as a no-op.
-                                return Ok(false);
+                            if c == ':' {
+                                return Ok(GroupOpen::Group(format!("(?{flags}:")));
                             }
-                            self.out.push_str("(?");
-                            self.out.push_str(&flags);
-                            self.out.push(c);
-                            return Ok(c == ':');
+                            // Go accepts `(?)` as a no-op.
+                            return Ok(GroupOpen::Flags(if flags.is_empty() {
+                                String::new()
+                            } else {
+                                format!("(?{flags})")
+                            }));
                         }
                         _ => return Err(unsupported(self, self.pos + 1)),
                     }
@@ -305,7 +389,7 @@ impl<'a> Translator<'a> {
         }
     }
 
-    fn group_name(&mut self, open: usize) -> Result<(), String> {
+    fn group_name(&mut self, open: usize) -> Result<String, String> {
         let begin = self.pos;
         while self.peek(0).is_some_and(|c| c != '>') {
             self.pos += 1;
@@ -320,8 +404,7 @@ impl<'a> Translator<'a> {
             let text = &self.src[self.offset(open)..self.offset(self.pos)];
             return Err(go_error("invalid named capture", text));
         }
-        self.out.push_str(&format!("(?P<{name}>"));
-        Ok(())
+        Ok(format!("(?P<{name}>"))
     }
 
     /// At `\`: one escape, in a class or outside one.
@@ -400,24 +483,9 @@ impl<'a> Translator<'a> {
             'B' => "(?-u:\\B)".to_string(),
             'A' => "\\A".to_string(),
             'z' => "\\z".to_string(),
-            'C' => {
-                self.notes.push(
-                    "`\\C` (any byte) has no Rust equivalent; nodecheck reads it as any character"
-                        .to_string(),
-                );
-                "(?s:.)".to_string()
-            }
-            'Q' => {
-                let mut lit = String::new();
-                while let Some(d) = self.peek(0) {
-                    if d == '\\' && self.peek(1) == Some('E') {
-                        self.pos += 2;
-                        break;
-                    }
-                    lit.push_str(&literal(d));
-                    self.pos += 1;
-                }
-                format!("(?:{lit})")
+            // Go's parser: "any byte; not supported". (`\Q` outside a class is read by `run`.)
+            'C' | 'Q' => {
+                return Err(go_error("invalid escape sequence", &escape_text(self)));
             }
             'p' | 'P' => {
                 let begin = self.pos;
@@ -468,15 +536,24 @@ impl<'a> Translator<'a> {
                     return Ok(());
                 }
                 '[' if self.peek(1) == Some(':') => {
-                    let begin = self.pos;
-                    let rest = self.rest_text(begin);
-                    match rest.find(":]") {
-                        Some(end) if end > 2 => {
-                            let text = &rest[..end + 2];
+                    // As Go: `[:` starts a POSIX class when a `:]` follows somewhere after it; the
+                    // name must then be one Go knows (else the whole pattern is invalid). Without a
+                    // `:]`, the `[` is a literal.
+                    let rest = self.rest_text(self.pos);
+                    match rest[2..].find(":]") {
+                        Some(end) => {
+                            let text = &rest[..end + 4];
+                            if !POSIX_CLASSES.contains(
+                                &text[2..text.len() - 2]
+                                    .strip_prefix('^')
+                                    .unwrap_or(&text[2..text.len() - 2]),
+                            ) {
+                                return Err(go_error("invalid character class range", text));
+                            }
                             self.out.push_str(text);
                             self.pos += text.chars().count();
                         }
-                        _ => {
+                        None => {
                             self.out.push_str(&literal('['));
                             self.pos += 1;
                         }
@@ -537,6 +614,95 @@ mod tests {
 
     fn is_match(p: &str, name: &str) -> bool {
         matches(&go(p).unwrap_or_else(|e| panic!("{p}: {e:?}")), name)
+    }
+
+    /// Validity as Go's `regexp/syntax` parser decides it (Go 1.19 and later agree on these), with
+    /// Go's error text, and a name to tell the accepted ones' meaning apart.
+    #[test]
+    fn validity_agrees_with_go() {
+        let invalid: &[(&str, &str)] = &[
+            (
+                "[[:foo:]]",
+                "error parsing regexp: invalid character class range: `[:foo:]`",
+            ),
+            (
+                "eth[[:digits:]]",
+                "error parsing regexp: invalid character class range: `[:digits:]`",
+            ),
+            (
+                "[[:^^alpha:]]",
+                "error parsing regexp: invalid character class range: `[:^^alpha:]`",
+            ),
+            (
+                "[[:]x:]]",
+                "error parsing regexp: invalid character class range: `[:]x:]`",
+            ),
+            (
+                "\\C",
+                "error parsing regexp: invalid escape sequence: `\\C`",
+            ),
+            (
+                "eth\\C+",
+                "error parsing regexp: invalid escape sequence: `\\C`",
+            ),
+            (
+                "\\Q\\E{2}",
+                "error parsing regexp: missing argument to repetition operator: `{2}`",
+            ),
+            (
+                "(?i)*",
+                "error parsing regexp: missing argument to repetition operator: `*`",
+            ),
+            (
+                "(\\Q\\E*)",
+                "error parsing regexp: missing argument to repetition operator: `*`",
+            ),
+            (
+                "a**",
+                "error parsing regexp: invalid nested repetition operator: `**`",
+            ),
+            (
+                "x{2}{3}",
+                "error parsing regexp: invalid nested repetition operator: `{2}{3}`",
+            ),
+            (
+                "x{1,1001}",
+                "error parsing regexp: invalid repeat count: `{1,1001}`",
+            ),
+        ];
+        for (pattern, message) in invalid {
+            match go(pattern) {
+                Err(GoRegexError::Go(e)) => assert_eq!(&e, message, "{pattern}"),
+                other => panic!("{pattern}: Go rejects it, got {other:?}"),
+            }
+        }
+        let valid: &[(&str, &str, bool)] = &[
+            ("^eth[[:digit:]]+$", "eth12", true),
+            ("^eth[[:^digit:]]$", "ethx", true),
+            ("^[[:word:][:punct:]]+$", "br-x.1", true),
+            ("^[[:]$", ":", true),
+            ("^eth0(?i)*$", "eth", true),
+            ("^eth0(?i)*$", "eth000", true),
+            ("^eth0(?i)*X$", "eth00x", true),
+            ("^a*(?i)*$", "aaa", true),
+            ("^a\\Q\\E{2}$", "aa", true),
+            ("^\\Qab\\E*$", "abab", false),
+            ("^\\Qab\\E*$", "abbb", true),
+            ("^\\Qbr.100\\E$", "br.100", true),
+            ("^\\Qbr.100\\E$", "brx100", false),
+            ("^x{01}$", "x{01}", true),
+            ("^(?i)ETH(?-i)x$", "ethx", true),
+            ("^(?i)ETH(?-i)x$", "ethX", false),
+        ];
+        for (pattern, name, expected) in valid {
+            let re = go(pattern).unwrap_or_else(|e| panic!("{pattern}: Go accepts it, got {e:?}"));
+            assert_eq!(
+                matches(&re, name),
+                *expected,
+                "{pattern} on {name} ({})",
+                re.rust_pattern
+            );
+        }
     }
 
     #[test]

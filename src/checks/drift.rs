@@ -673,7 +673,7 @@ mod tests {
             .remediation
             .as_deref()
             .unwrap()
-            .contains("ip link set 'e\x1bq$;x' mtu 1500"));
+            .contains("ip link set $'e\\x1bq$;x' mtu 1500"));
         let report = report(results);
         let human = crate::report::render(&report, crate::report::ReportFormat::Human, false);
         assert!(!human.contains('\x1b'), "{human}");

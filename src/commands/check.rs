@@ -73,7 +73,12 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Report> {
         }
     }
     let host_root = args.input.host.resolve()?;
-    let facts = super::facts_from(args.input.facts.as_deref(), &host_root, &args.input.kubelet)?;
+    let facts = super::facts_for_profile(
+        args.input.facts.as_deref(),
+        &host_root,
+        &args.input.kubelet,
+        Some(&profile),
+    )?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let live = live_probes(args, &profile, &host_root);
@@ -257,9 +262,10 @@ mod tests {
         apply_skips(&mut results, &skips);
         let unmatched = unmatched_skips(&results, &skips);
         assert_eq!(unmatched.len(), 100_000);
-        // The quadratic scan took about 16 s here; linear work is well under a second even unoptimised.
+        // The quadratic scan took 16 s in a release build (minutes in a test build); the linear one
+        // takes milliseconds optimised and a few seconds in a test build on a busy machine.
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(3),
+            started.elapsed() < std::time::Duration::from_secs(20),
             "{:?}",
             started.elapsed()
         );

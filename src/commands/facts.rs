@@ -8,7 +8,11 @@ use crate::error::Exit;
 use crate::facts::Facts;
 
 pub fn exec(args: FactsArgs) -> anyhow::Result<ExitCode> {
-    let facts = crate::gather::gather_facts_with(&args.host.resolve()?, args.kubelet.load()?)?;
+    let facts = crate::gather::gather_facts_with(
+        &args.host.resolve()?,
+        args.kubelet.load()?,
+        &crate::gather::Wanted::default(),
+    )?;
     match args.format {
         FactsFormat::Json => print_json(&facts)?,
         FactsFormat::Yaml => crate::output::print_stdout(&serde_saphyr::to_string(&facts)?)?,

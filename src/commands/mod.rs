@@ -40,6 +40,17 @@ pub fn facts_from(
     host_root: &crate::host_root::HostRoot,
     kubelet: &crate::cli::KubeletArgs,
 ) -> anyhow::Result<Facts> {
+    facts_for_profile(path, host_root, kubelet, None)
+}
+
+/// [`facts_from`]; a live run also reads every sysctl and module `profile` asks for, so none of
+/// them is "not gathered" (a saved snapshot has what it has).
+pub fn facts_for_profile(
+    path: Option<&std::path::Path>,
+    host_root: &crate::host_root::HostRoot,
+    kubelet: &crate::cli::KubeletArgs,
+    profile: Option<&crate::profile::Profile>,
+) -> anyhow::Result<Facts> {
     let kubeadm = kubelet.load()?;
     match path {
         Some(p) => {
@@ -49,7 +60,15 @@ pub fn facts_from(
             }
             Ok(facts)
         }
-        None => crate::gather::gather_facts_with(host_root, kubeadm),
+        None => {
+            let wanted = profile
+                .map(|p| crate::gather::Wanted {
+                    sysctls: p.sysctls.keys().cloned().collect(),
+                    modules: p.modules.clone(),
+                })
+                .unwrap_or_default();
+            crate::gather::gather_facts_with(host_root, kubeadm, &wanted)
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! What `kubeadm join` and the data plane depend on beyond interfaces and sysctls: files an earlier
 //! join left behind, the kubelet and containerd services, cgroups and the cgroup drivers, the
-//! binaries kubeadm looks for, CPUs and memory, the kernel clock's sync state and
-//! NetworkManager. Gathered by `crate::gather::node_setup`; judged by `crate::checks::join` and
+//! binaries kubeadm looks for, CPUs and memory, the kernel clock's sync state, host
+//! firewalls and NetworkManager. Gathered by `crate::gather::node_setup`; judged by `crate::checks::join` and
 //! `crate::checks::data_plane`.
 //!
 //! Every field has a default, so snapshots written before this section existed still load.
@@ -29,6 +29,7 @@ pub struct NodeSetup {
     pub resources: Resources,
     /// The kernel clock's synchronisation state (`adjtimex`); `null` when it could not be read.
     pub clock: Option<ClockSync>,
+    pub firewall: Firewall,
     pub network_manager: NetworkManager,
 }
 
@@ -108,6 +109,50 @@ pub struct ClockSync {
     pub est_error_us: i64,
     /// `adjtimex`'s return value: 0 TIME_OK ... 5 TIME_ERROR.
     pub state: i32,
+}
+
+/// Host firewalls that can drop Calico's and kubelet's traffic; `null` when not installed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Firewall {
+    pub firewalld: Option<FirewalldState>,
+    pub ufw: Option<UfwState>,
+}
+
+/// firewalld, from its unit state and its permanent configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FirewalldState {
+    /// Running: systemd's invocation marker for `firewalld.service`.
+    pub active: bool,
+    /// Enabled through a `wants` link.
+    pub enabled: bool,
+    /// `DefaultZone` of `/etc/firewalld/firewalld.conf` (`public` when unset).
+    pub default_zone: String,
+    /// The zone file read (host path), when found.
+    pub zone_file: Option<String>,
+    /// The zone's target (`ACCEPT`, `DROP`, `%%REJECT%%`; `null`: firewalld's default, reject).
+    pub target: Option<String>,
+    /// Ports the zone opens, `PORT/PROTO` or `FROM-TO/PROTO`, its services expanded.
+    pub open_ports: Vec<String>,
+    /// IP protocols the zone accepts (`ipip`, `4`).
+    pub open_protocols: Vec<String>,
+    /// What could not be read.
+    pub notes: Vec<String>,
+}
+
+/// ufw, from its configuration and rule files.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UfwState {
+    /// `ENABLED=yes` in `/etc/ufw/ufw.conf`.
+    pub enabled: bool,
+    /// `DEFAULT_INPUT_POLICY` of `/etc/default/ufw` (`DROP`, `ACCEPT`, `REJECT`).
+    pub default_input_policy: Option<String>,
+    /// Ports allowed in, `PORT/PROTO`, from `user.rules` and `user6.rules`.
+    pub allowed_ports: Vec<String>,
+    /// IP protocols allowed in (`ipip`, `any`).
+    pub allowed_protocols: Vec<String>,
 }
 
 /// NetworkManager: whether it runs and which devices it is told to leave alone.

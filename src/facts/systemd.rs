@@ -2,7 +2,8 @@
 //! environment its `Environment=`/`EnvironmentFile=` settings give the process, and its `ExecStart=`
 //! command line after variable expansion, every word traced to the file and line it came from.
 //!
-//! Gathered by `crate::gather::systemd`; judged by the kubelet node-address model (which reads
+//! The word syntax of `ExecStart=`/`Environment=` values ([`split_command_line`]) lives here because
+//! both the reader and the judges of these facts need it. Gathered by `crate::gather::systemd`; judged by the kubelet node-address model (which reads
 //! kubelet's flags from the command line) and by the service checks.
 
 use serde::{Deserialize, Serialize};
@@ -95,4 +96,71 @@ impl ServiceUnit {
     pub fn env(&self, name: &str) -> Option<&EnvVar> {
         self.environment.iter().find(|v| v.name == name)
     }
+}
+
+/// Splits a setting value into words as systemd does for `ExecStart=` and `Environment=`: words
+/// separated by whitespace, `"…"` and `'…'` quoting (adjacent pieces join into one word), and C
+/// escapes (`\n`, `\t`, `\\`, `\"`, `\xNN`, …) inside and outside quotes.
+pub fn split_command_line(value: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Ok(words);
+        }
+        let mut word = String::new();
+        let mut quote: Option<char> = None;
+        while let Some(&c) = chars.peek() {
+            match (quote, c) {
+                (None, c) if c.is_whitespace() => break,
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    chars.next();
+                }
+                (Some(q), c) if c == q => {
+                    quote = None;
+                    chars.next();
+                }
+                (_, '\\') => {
+                    chars.next();
+                    word.push(unescape(&mut chars)?);
+                }
+                (_, c) => {
+                    word.push(c);
+                    chars.next();
+                }
+            }
+        }
+        if let Some(q) = quote {
+            return Err(format!("unbalanced {q} quote"));
+        }
+        words.push(word);
+    }
+}
+
+/// One C escape after a backslash.
+fn unescape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<char, String> {
+    let c = chars
+        .next()
+        .ok_or_else(|| "a backslash ends the value".to_string())?;
+    Ok(match c {
+        'n' => '\n',
+        't' => '\t',
+        'r' => '\r',
+        'a' => '\u{7}',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'v' => '\u{b}',
+        's' => ' ',
+        'x' => {
+            let hex: String = [chars.next(), chars.next()].into_iter().flatten().collect();
+            u8::from_str_radix(&hex, 16)
+                .map(char::from)
+                .map_err(|_| format!("bad escape \\x{hex}"))?
+        }
+        other => other,
+    })
 }

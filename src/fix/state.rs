@@ -1,5 +1,5 @@
 //! What the planners need to know beyond the facts: the current content of the configuration files a
-//! change may touch, existing swap units, the initramfs tool and NetworkManager, all read under
+//! change may touch, existing swap units and the initramfs tool, all read under
 //! `--root`. This is the only I/O of planning; the planners are pure functions of it.
 
 use std::collections::BTreeMap;
@@ -67,9 +67,6 @@ pub struct HostState {
     pub masked_units: Vec<String>,
     /// `update-initramfs -u` or `dracut -f`, whichever the host has.
     pub initramfs_command: Option<Vec<String>>,
-    /// NetworkManager is installed (its binary exists) and running (its runtime directory exists).
-    pub networkmanager_installed: bool,
-    pub networkmanager_running: bool,
     /// Changes go to the live system too (no `--root`).
     pub live: bool,
 }
@@ -121,9 +118,6 @@ pub fn read(root: &Path, live: bool, extra_files: &[PathBuf]) -> HostState {
         swap_units: units_in(root, SWAP_UNIT_DIRS, ".swap"),
         masked_units: masked_units(root),
         initramfs_command,
-        networkmanager_installed: exists("/usr/sbin/NetworkManager")
-            || exists("/usr/bin/NetworkManager"),
-        networkmanager_running: exists("/run/NetworkManager"),
         live,
     }
 }

@@ -10,7 +10,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::facts::{DockerApi, DockerApiStatus, DockerNetwork};
@@ -18,11 +17,9 @@ use crate::facts::{DockerApi, DockerApiStatus, DockerNetwork};
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 /// Budget for the whole API exchange: connect, request, response.
 pub const API_TIMEOUT: Duration = Duration::from_secs(2);
-/// A network list larger than this is not a Docker daemon talking.
-const MAX_RESPONSE_BYTES: u64 = 32 << 20;
-const BRIDGE_NAME_OPTION: &str = "com.docker.network.bridge.name";
-const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
-const COMPOSE_NETWORK_LABEL: &str = "com.docker.compose.network";
+/// A network list larger than this is not a Docker daemon talking (a daemon with a thousand networks
+/// answers about 1 MiB); a larger answer is refused, not read.
+pub const MAX_RESPONSE_BYTES: u64 = 4 << 20;
 
 /// The API socket: `DOCKER_HOST` when it names a `unix://` socket (a path as the caller sees it),
 /// else Docker's default under the host root.
@@ -117,9 +114,15 @@ async fn http_get(socket: &Path, path: &str) -> std::io::Result<Vec<u8>> {
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     stream
-        .take(MAX_RESPONSE_BYTES)
+        .take(MAX_RESPONSE_BYTES + 1)
         .read_to_end(&mut response)
         .await?;
+    if response.len() as u64 > MAX_RESPONSE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the Docker API answered more than {} MiB for GET {path}; not read",
+            MAX_RESPONSE_BYTES >> 20
+        )));
+    }
     Ok(response)
 }
 
@@ -177,39 +180,142 @@ pub fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Docker networks from the `GET /networks` JSON body, in the daemon's order.
+/// Docker networks from the `GET /networks` JSON body, in the daemon's order. The body is read into
+/// the few fields nodecheck keeps (everything else is skipped unread), so memory stays near the
+/// body's size whatever the daemon sends; a field of an unexpected type counts as absent.
 pub fn parse_networks(body: &[u8]) -> Result<Vec<DockerNetwork>, String> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("the Docker API's network list is not JSON: {e}"))?;
-    let list = value
-        .as_array()
-        .ok_or("the Docker API's network list is not a JSON array")?;
-    Ok(list.iter().map(network).collect())
+    let list: Vec<ApiNetwork> = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            format!("the Docker API's network list is not a JSON array of networks: {e}")
+        } else {
+            format!("the Docker API's network list is not JSON: {e}")
+        }
+    })?;
+    Ok(list.into_iter().map(network).collect())
 }
 
-fn network(v: &Value) -> DockerNetwork {
-    let text = |v: &Value| v.as_str().map(str::to_string);
-    let id = text(&v["Id"]).unwrap_or_default();
-    let name = text(&v["Name"]).unwrap_or_default();
-    let driver = text(&v["Driver"]).unwrap_or_default();
-    let subnets = v["IPAM"]["Config"]
-        .as_array()
-        .map(|configs| {
-            configs
-                .iter()
-                .filter_map(|c| c["Subnet"].as_str()?.parse::<ipnet::IpNet>().ok())
-                .collect()
-        })
-        .unwrap_or_default();
+/// One entry of `GET /networks`, as far as nodecheck reads it.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ApiNetwork {
+    #[serde(rename = "Id")]
+    id: Lenient,
+    #[serde(rename = "Name")]
+    name: Lenient,
+    #[serde(rename = "Driver")]
+    driver: Lenient,
+    #[serde(rename = "IPAM")]
+    ipam: Option<ApiIpam>,
+    #[serde(rename = "Options")]
+    options: Option<ApiOptions>,
+    #[serde(rename = "Labels")]
+    labels: Option<ApiLabels>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ApiIpam {
+    #[serde(rename = "Config")]
+    config: Option<Vec<ApiIpamConfig>>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ApiIpamConfig {
+    #[serde(rename = "Subnet")]
+    subnet: Lenient,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ApiOptions {
+    #[serde(rename = "com.docker.network.bridge.name")]
+    bridge_name: Lenient,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ApiLabels {
+    #[serde(rename = "com.docker.compose.project")]
+    compose_project: Lenient,
+    #[serde(rename = "com.docker.compose.network")]
+    compose_network: Lenient,
+}
+
+/// A string field; any other JSON value (null, a number, an object) is skipped and counts as absent.
+#[derive(Default)]
+struct Lenient(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for Lenient {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Lenient;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Lenient, E> {
+                Ok(Lenient(Some(v.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Lenient, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Lenient, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Lenient, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Lenient, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_unit<E>(self) -> Result<Lenient, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Lenient, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Lenient(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Lenient, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Lenient(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn network(v: ApiNetwork) -> DockerNetwork {
+    let id = v.id.0.unwrap_or_default();
+    let name = v.name.0.unwrap_or_default();
+    let driver = v.driver.0.unwrap_or_default();
+    let subnets = v
+        .ipam
+        .and_then(|ipam| ipam.config)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| c.subnet.0?.parse::<ipnet::IpNet>().ok())
+        .collect();
     let bridge_device = (driver == "bridge").then(|| {
-        text(&v["Options"][BRIDGE_NAME_OPTION])
+        v.options
+            .and_then(|o| o.bridge_name.0)
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| default_bridge_device(&name, &id))
     });
+    let labels = v.labels.unwrap_or_default();
     DockerNetwork {
         bridge_device,
-        compose_project: text(&v["Labels"][COMPOSE_PROJECT_LABEL]),
-        compose_network: text(&v["Labels"][COMPOSE_NETWORK_LABEL]),
+        compose_project: labels.compose_project.0,
+        compose_network: labels.compose_network.0,
         id,
         name,
         driver,
@@ -276,6 +382,40 @@ mod tests {
         assert_eq!(networks[2].bridge_device, None);
         assert!(networks[2].subnets.is_empty());
         assert!(parse_networks(b"{\"message\":\"x\"}").is_err());
+        let odd = parse_networks(br#"[{"Name": 7, "Driver": "bridge", "Id": "abcdefabcdef99", "IPAM": {"Config": [{"Subnet": null}, {"Subnet": "10.9.0.0/16"}]}, "Labels": []}]"#).unwrap();
+        assert_eq!(odd[0].name, "");
+        assert_eq!(odd[0].bridge_device.as_deref(), Some("br-abcdefabcdef"));
+        assert_eq!(odd[0].subnets.len(), 1);
+    }
+
+    #[test]
+    fn an_oversized_api_answer_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("docker.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = conn.read(&mut request);
+            let _ = conn.write_all(b"HTTP/1.0 200 OK\r\n\r\n[");
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..=(MAX_RESPONSE_BYTES >> 20) + 1 {
+                if conn.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (api, networks) = runtime.block_on(query_networks(socket.display().to_string()));
+        assert_eq!(api.status, DockerApiStatus::Error, "{api:?}");
+        assert!(api.detail.unwrap().contains("more than 4 MiB"));
+        assert!(networks.is_empty());
+        drop(runtime);
+        let _ = server.join();
     }
 
     #[test]

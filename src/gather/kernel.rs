@@ -38,13 +38,31 @@ pub fn normalise_sysctl_value(raw: &str) -> String {
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Reads [`SYSCTLS`]. Absent keys are `None`; unreadable ones are `None` with a reason in
-/// `unavailable` (under `sysctls.<name>`).
+/// Reads [`SYSCTLS`] and the `extra` names (what the profile asks for). Absent keys are `None`;
+/// unreadable ones are `None` with a reason in `unavailable` (under `sysctls.<name>`). An extra name
+/// that is not dotted words of `[A-Za-z0-9_-]` is not read (it could name a path outside /proc/sys).
 pub fn gather_sysctls(
     root: &HostRoot,
+    extra: &[String],
     unavailable: &mut BTreeMap<String, String>,
 ) -> BTreeMap<String, Option<String>> {
-    read_sysctls(root, SYSCTLS, unavailable)
+    let mut names: Vec<&str> = SYSCTLS.to_vec();
+    for name in extra {
+        if is_sysctl_name(name) && !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    read_sysctls(root, &names, unavailable)
+}
+
+/// Dotted words of letters, digits, `_` and `-`: nothing that could leave `/proc/sys`.
+fn is_sysctl_name(name: &str) -> bool {
+    name.len() <= 256
+        && name.split('.').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
 }
 
 fn read_sysctls(

@@ -159,14 +159,14 @@ pub fn needs_lookup(flags: &KubeletFlags, node_name: &str) -> bool {
         .and_then(|f| f.value.split(',').next().map(str::trim).map(str::to_string))
         .filter(|v| !v.is_empty());
     if let Some(first) = first_node_ip {
-        match crate::kubelet::parse_ip_sloppy(&first) {
+        match crate::network::addresses::parse_ip_sloppy(&first) {
             Some(ip) if !ip.is_unspecified() => return false,
             Some(_) => {}
             // kubelet refuses to start with a --node-ip it cannot parse.
             None => return false,
         }
     }
-    crate::kubelet::parse_ip_sloppy(node_name).is_none() && !node_name.is_empty()
+    crate::network::addresses::parse_ip_sloppy(node_name).is_none() && !node_name.is_empty()
 }
 
 /// Gathers kubelet's address inputs under `root`; `kubeadm` is the configuration given with

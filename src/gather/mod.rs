@@ -36,17 +36,27 @@ use crate::host_root::HostRoot;
 
 use netlink::{AddressRecord, LinkRecord, RouteRecord};
 
+/// Sysctls and kernel modules to read beyond the ones every snapshot records: what the profile asks
+/// for (`vm.overcommit_memory`, `kernel.panic` for kubelet's `protectKernelDefaults`, a module of
+/// its own). Names that could not name a `/proc/sys` key or a module are left out.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    pub sysctls: Vec<String>,
+    pub modules: Vec<String>,
+}
+
 /// Gathers the host's facts: files, `/proc` and `/sys` under `root` (`/` for the live host), netlink
 /// and sockets in the caller's network namespace.
 pub fn gather_facts(root: &HostRoot) -> anyhow::Result<Facts> {
-    gather_facts_with(root, None)
+    gather_facts_with(root, None, &Wanted::default())
 }
 
 /// [`gather_facts`], with a kubeadm configuration (`--kubeadm-config`) whose flags stand in for the
-/// ones kubeadm writes at join time.
+/// ones kubeadm writes at join time, also reading the sysctls and modules in `wanted`.
 pub fn gather_facts_with(
     root: &HostRoot,
     kubeadm_config: Option<crate::facts::kubelet::KubeadmNodeRegistration>,
+    wanted: &Wanted,
 ) -> anyhow::Result<Facts> {
     let mut unavailable = BTreeMap::new();
     let cmdline = root.read_to_string("/proc/cmdline").unwrap_or_else(|e| {
@@ -75,7 +85,7 @@ pub fn gather_facts_with(
         };
         tokio::task::yield_now().await;
         let dumps = netlink::dump_all().await;
-        let local = gather_local_files(root, &host, &mut unavailable);
+        let local = gather_local_files(root, &host, wanted, &mut unavailable);
         let docker = docker_query
             .await
             .unwrap_or_else(|e| docker::query_failed(root, &e));
@@ -139,13 +149,14 @@ struct LocalFacts {
 fn gather_local_files(
     root: &HostRoot,
     host: &Host,
+    wanted: &Wanted,
     unavailable: &mut BTreeMap<String, String>,
 ) -> LocalFacts {
-    let sysctls = kernel::gather_sysctls(root, unavailable);
+    let sysctls = kernel::gather_sysctls(root, &wanted.sysctls, unavailable);
     LocalFacts {
         ipv6: kernel::gather_ipv6(root, &host.cmdline, &sysctls),
         sysctls,
-        modules: modules::gather_modules(root, &host.kernel_release),
+        modules: modules::gather_modules(root, &host.kernel_release, &wanted.modules),
         swap: swap::gather_swap(root, unavailable),
         runtime_sockets: sockets::gather_runtime_sockets(root),
         listening_ports: ports::gather_listening_ports(root, unavailable),

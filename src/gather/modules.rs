@@ -58,8 +58,20 @@ const FEATURE_PROBES: &[(&str, &str)] = &[
     ("ip_tables", "/proc/net/ip_tables_names"),
 ];
 
-/// Gathers evidence for [`MODULES`] and classifies it.
-pub fn gather_modules(root: &HostRoot, kernel_release: &str) -> Modules {
+/// Gathers evidence for [`MODULES`] and the `extra` modules (what the profile asks for), and
+/// classifies it. An extra name that is not `[A-Za-z0-9_-]` is not looked up.
+pub fn gather_modules(root: &HostRoot, kernel_release: &str, extra: &[String]) -> Modules {
+    let mut names: Vec<&str> = MODULES.to_vec();
+    for name in extra {
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if valid && !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
     let mut sources = Vec::new();
     let mut evidence = ModuleEvidence::default();
     match root.read_to_string("/proc/modules") {
@@ -73,7 +85,7 @@ pub fn gather_modules(root: &HostRoot, kernel_release: &str) -> Modules {
         )),
     }
     let sys_module = root.path("/sys/module");
-    for name in MODULES {
+    for name in &names {
         let dir = sys_module.join(name);
         if dir.is_dir() {
             evidence
@@ -112,7 +124,7 @@ pub fn gather_modules(root: &HostRoot, kernel_release: &str) -> Modules {
             )),
         }
     }
-    let state = MODULES
+    let state = names
         .iter()
         .map(|name| (name.to_string(), classify_module(name, &evidence)))
         .collect();

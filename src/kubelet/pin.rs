@@ -73,11 +73,7 @@ pub fn node_ip_pin(facts: &Facts, addresses: &[IpAddr]) -> NodeIpPin {
     });
     let kept: Vec<String> = current
         .map(|v| {
-            crate::gather::systemd::split_command_line(&v.value)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|w| !is_node_ip_word(w))
-                .collect()
+            without_node_ip(crate::facts::systemd::split_command_line(&v.value).unwrap_or_default())
         })
         .unwrap_or_default();
     let mut words = kept;
@@ -93,7 +89,44 @@ pub fn node_ip_pin(facts: &Facts, addresses: &[IpAddr]) -> NodeIpPin {
     }
 }
 
-fn is_node_ip_word(word: &str) -> bool {
-    let normalised = word.replace('_', "-");
-    normalised == "--node-ip" || normalised.starts_with("--node-ip=")
+/// The words without any `--node-ip=X` or `--node-ip X` (`_` read as `-`, as kubelet does).
+fn without_node_ip(words: Vec<String>) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut words = words.into_iter();
+    while let Some(word) = words.next() {
+        let normalised = word.replace('_', "-");
+        if normalised == "--node-ip" {
+            words.next();
+        } else if !normalised.starts_with("--node-ip=") {
+            kept.push(word);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pin_keeps_other_flags_and_replaces_every_node_ip() {
+        let words = [
+            "--max-pods=200",
+            "--node-ip",
+            "1.1.1.1",
+            "--node_ip=2.2.2.2",
+            "--v=2",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(without_node_ip(words), ["--max-pods=200", "--v=2"]);
+        assert_eq!(
+            distro_extra_args_file(Some("ubuntu")),
+            "/etc/default/kubelet"
+        );
+        assert_eq!(
+            distro_extra_args_file(Some("rocky")),
+            "/etc/sysconfig/kubelet"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 pub mod ansible;
 pub mod ansible_setup;
 mod ansible_text;
-mod detect;
+pub mod detect;
 pub mod identity;
 pub mod kubectl;
 pub mod load;

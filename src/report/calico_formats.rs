@@ -244,7 +244,7 @@ mod tests {
         for method in HOSTILE {
             let line = kubectl_command(&report_with(method));
             let rest = line.trim_end().strip_prefix("kubectl ").unwrap();
-            let out = std::process::Command::new("sh")
+            let out = std::process::Command::new("bash")
                 .arg("-c")
                 .arg(format!("printf '%s\\0' {rest}"))
                 .output()
@@ -268,7 +268,7 @@ mod tests {
     fn env_line_reads_back_in_a_shell() {
         for method in HOSTILE {
             let line = env_lines(&report_with(method));
-            let out = std::process::Command::new("sh")
+            let out = std::process::Command::new("bash")
                 .arg("-c")
                 .arg(format!("{line}printf '%s' \"$IP_AUTODETECTION_METHOD\""))
                 .output()

@@ -169,7 +169,7 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
             out.push_str(&format!(
                 "Recommended: {}={}\n  {}\n",
                 f.env_var,
-                shell_quote(&for_terminal(&c.method)),
+                shell_quote(&c.method),
                 c.count_text()
             ));
             for w in &rec.warnings {

@@ -1,9 +1,9 @@
 //! The human form of a snapshot: one table per section. Every name that came from the host goes through
-//! `escape::for_terminal`, so an interface called `e\x1bq` cannot drive the operator's terminal.
+//! `escape::for_terminal_cell`, so an interface called `e\x1bq` cannot drive the operator's terminal.
 
 use comfy_table::{presets, ContentArrangement, Table};
 
-use crate::escape::for_terminal;
+use crate::escape::for_terminal_cell;
 use crate::facts::{Facts, Interface, ModuleState, Route};
 
 /// All sections, each with a title line.
@@ -26,7 +26,7 @@ pub fn render(facts: &Facts) -> String {
     if !facts.unavailable.is_empty() {
         let mut table = new_table(&["fact", "why it is missing"]);
         for (path, reason) in &facts.unavailable {
-            table.add_row(vec![path.clone(), for_terminal(reason)]);
+            table.add_row(vec![for_terminal_cell(path), for_terminal_cell(reason)]);
         }
         out.push_str(&format!("Unavailable\n{table}\n"));
     }
@@ -43,7 +43,9 @@ fn new_table(header: &[&str]) -> Table {
 }
 
 fn or_dash(value: Option<&str>) -> String {
-    value.map(for_terminal).unwrap_or_else(|| "-".to_string())
+    value
+        .map(for_terminal_cell)
+        .unwrap_or_else(|| "-".to_string())
 }
 
 fn host_table(facts: &Facts) -> Table {
@@ -54,24 +56,27 @@ fn host_table(facts: &Facts) -> Table {
         .pretty_name
         .as_deref()
         .or(host.os.id.as_deref())
-        .map(for_terminal);
+        .map(for_terminal_cell);
     let flags = [
         ("net.ifnames", &host.cmdline.net_ifnames),
         ("biosdevname", &host.cmdline.biosdevname),
         ("ipv6.disable", &host.cmdline.ipv6_disable),
     ]
     .iter()
-    .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", for_terminal(v))))
+    .filter_map(|(k, v)| {
+        v.as_deref()
+            .map(|v| format!("{k}={}", for_terminal_cell(v)))
+    })
     .collect::<Vec<_>>()
     .join(" ");
     let rows = [
-        ("hostname", for_terminal(&host.hostname)),
+        ("hostname", for_terminal_cell(&host.hostname)),
         ("os", os.unwrap_or_else(|| "-".into())),
         (
             "kernel",
-            for_terminal(&format!("{} {}", host.kernel_release, host.kernel_version)),
+            for_terminal_cell(&format!("{} {}", host.kernel_release, host.kernel_version)),
         ),
-        ("architecture", for_terminal(&host.architecture)),
+        ("architecture", for_terminal_cell(&host.architecture)),
         ("machine-id", or_dash(host.machine_id.as_deref())),
         ("product_uuid", or_dash(host.product_uuid.as_deref())),
         (
@@ -95,13 +100,13 @@ fn host_table(facts: &Facts) -> Table {
 
 fn interface_kind(interface: &Interface) -> String {
     match (&interface.kind, &interface.physical) {
-        (Some(kind), _) => for_terminal(kind),
+        (Some(kind), _) => for_terminal_cell(kind),
         (None, Some(device)) => format!(
             "physical ({})",
             [device.bus.as_deref(), device.driver.as_deref()]
                 .iter()
                 .flatten()
-                .map(|s| for_terminal(s))
+                .map(|s| for_terminal_cell(s))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -123,15 +128,19 @@ fn interfaces_table(facts: &Facts) -> Table {
         "addresses",
     ]);
     for interface in &facts.interfaces {
-        let mut name = for_terminal(&interface.name);
+        let mut name = for_terminal_cell(&interface.name);
         if !interface.altnames.is_empty() {
-            let alt: Vec<String> = interface.altnames.iter().map(|a| for_terminal(a)).collect();
+            let alt: Vec<String> = interface
+                .altnames
+                .iter()
+                .map(|a| for_terminal_cell(a))
+                .collect();
             name.push_str(&format!("\n(alt: {})", alt.join(", ")));
         }
         let state = format!(
             "{}/{}{}",
             if interface.admin_up { "up" } else { "down" },
-            for_terminal(&interface.operstate),
+            for_terminal_cell(&interface.operstate),
             match interface.carrier {
                 Some(false) => ", no carrier",
                 _ => "",
@@ -215,14 +224,14 @@ fn routes_table(routes: &[Route]) -> Table {
         };
         let mut destination = route.destination.to_string();
         if route.route_type != "unicast" {
-            destination = format!("{} {destination}", for_terminal(&route.route_type));
+            destination = format!("{} {destination}", for_terminal_cell(&route.route_type));
         }
         table.add_row(vec![
             destination,
             via,
             device,
-            for_terminal(&route.protocol),
-            for_terminal(&route.scope),
+            for_terminal_cell(&route.protocol),
+            for_terminal_cell(&route.scope),
             route
                 .metric
                 .map(|m| m.to_string())
@@ -241,9 +250,9 @@ fn kernel_table(facts: &Facts) -> Table {
     for (name, value) in &facts.sysctls {
         let value = value
             .as_deref()
-            .map(for_terminal)
+            .map(for_terminal_cell)
             .unwrap_or_else(|| "(absent)".into());
-        table.add_row(vec![name.clone(), value]);
+        table.add_row(vec![for_terminal_cell(name), value]);
     }
     let ipv6 = &facts.ipv6;
     let ipv6_summary = if ipv6.disabled_on_cmdline {
@@ -272,7 +281,7 @@ fn kernel_table(facts: &Facts) -> Table {
             " on {}",
             swap.devices
                 .iter()
-                .map(|d| for_terminal(d))
+                .map(|d| for_terminal_cell(d))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -298,7 +307,7 @@ fn docker_table(facts: &Facts) -> Table {
     ]);
     let api = format!(
         "API {}: {}{}",
-        for_terminal(&docker.api.socket),
+        for_terminal_cell(&docker.api.socket),
         serde_json::to_value(docker.api.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -307,7 +316,7 @@ fn docker_table(facts: &Facts) -> Table {
             .api
             .detail
             .as_deref()
-            .map(|d| format!(" ({})", for_terminal(d)))
+            .map(|d| format!(" ({})", for_terminal_cell(d)))
             .unwrap_or_default()
     );
     table.add_row(vec![
@@ -327,8 +336,8 @@ fn docker_table(facts: &Facts) -> Table {
             ),
         };
         table.add_row(vec![
-            for_terminal(&network.name),
-            for_terminal(&network.driver),
+            for_terminal_cell(&network.name),
+            for_terminal_cell(&network.driver),
             network
                 .subnets
                 .iter()
@@ -342,7 +351,7 @@ fn docker_table(facts: &Facts) -> Table {
     let bridges = docker
         .bridges
         .iter()
-        .map(|b| for_terminal(b))
+        .map(|b| for_terminal_cell(b))
         .collect::<Vec<_>>();
     table.add_row(vec![
         "bridges in the kernel".to_string(),
@@ -362,7 +371,7 @@ fn endpoints_table(facts: &Facts) -> Table {
     let mut table = new_table(&["endpoint", "state"]);
     for socket in &facts.runtime_sockets {
         table.add_row(vec![
-            format!("{} {}", socket.runtime, for_terminal(&socket.path)),
+            format!("{} {}", socket.runtime, for_terminal_cell(&socket.path)),
             if socket.present { "present" } else { "absent" }.to_string(),
         ]);
     }

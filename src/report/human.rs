@@ -7,7 +7,7 @@ use comfy_table::{
 
 use super::{by_area, Report};
 use crate::checks::Status;
-use crate::escape::for_terminal;
+use crate::escape::{for_terminal, for_terminal_cell};
 
 /// Renders the report, wrapping the table to `width` columns.
 pub fn render(report: &Report, color: bool, width: u16) -> String {
@@ -63,15 +63,15 @@ fn table(report: &Report, color: bool, width: u16) -> Table {
             Cell::new(""),
         ]);
         for r in results {
-            let mut details = for_terminal(&r.message);
+            let mut details = for_terminal_cell(&r.message);
             if let Some(fix) = &r.remediation {
                 if r.status != Status::Ok {
                     details.push_str("\nfix: ");
-                    details.push_str(&for_terminal(fix));
+                    details.push_str(&for_terminal_cell(fix));
                 }
             }
             table.add_row(vec![
-                Cell::new(format!("  {}", for_terminal(&r.id))),
+                Cell::new(format!("  {}", for_terminal_cell(&r.id))),
                 status_cell(r.status, color),
                 Cell::new(details),
             ]);
@@ -90,5 +90,38 @@ fn status_cell(status: Status, color: bool) -> Cell {
         Status::Warn => cell.fg(Color::Yellow),
         Status::Fail => cell.fg(Color::Red),
         Status::Skip => cell.fg(Color::DarkGrey),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Area, CheckResult, Phase};
+    use crate::report::Summary;
+
+    #[test]
+    fn a_huge_value_is_cut_in_the_table_and_rendered_quickly() {
+        let huge = "1".repeat(1 << 20);
+        let results = vec![CheckResult::new(
+            "Sysctl-vm.x",
+            Area::Kernel,
+            Status::Fail,
+            format!("vm.x is {huge}, expected 0"),
+        )];
+        let report = Report {
+            host: "w1".into(),
+            cluster: None,
+            profile: None,
+            phase: Phase::PreJoin,
+            nodecheck_version: "0".into(),
+            collected_at: "now".into(),
+            summary: Summary::of(&results),
+            results,
+        };
+        let started = std::time::Instant::now();
+        let text = render(&report, false, 100);
+        assert!(text.len() < 20_000, "{} bytes", text.len());
+        assert!(text.contains("more characters"), "{text}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -53,10 +53,12 @@ pub fn render(report: &Report) -> String {
     x
 }
 
-/// Escapes a label value per the text exposition format: backslash, double quote and newline.
+/// Escapes a label value per the text exposition format: backslash, double quote and newline. Other
+/// control and invisible characters are first written as visible `\xHH`/`\u{…}` text (as for the
+/// terminal), so that `cat` of a textfile or a `curl` of the metrics never prints them raw.
 pub fn label(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in crate::escape::for_terminal_lines(s).chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
@@ -134,5 +136,7 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        // No raw ESC in a textfile: it reads back as the visible text `\x1b`.
+        assert_eq!(label("br-\x1b[31m"), "br-\\\\x1b[31m");
     }
 }

@@ -1,7 +1,9 @@
 //! Data-plane traps: host settings under which ping between nodes works while Service traffic and
-//! cluster DNS break. NetworkManager managing Calico's devices (`network_manager`), an overlay MTU
+//! cluster DNS break. NetworkManager managing Calico's devices (`network_manager`), a host firewall
+//! that drops BGP, VXLAN, IP-in-IP or kubelet traffic (`firewall`), an overlay MTU
 //! larger than the node NIC carries or differing between nodes (`mtu`).
 
+pub mod firewall;
 pub mod mtu;
 pub mod network_manager;
 
@@ -11,6 +13,9 @@ use crate::profile::Encapsulation;
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let mut results = Vec::new();
     results.extend(network_manager::evaluate(ctx));
+    if let Some(setup) = &ctx.facts.node_setup {
+        results.extend(firewall::evaluate(ctx, setup));
+    }
     results.extend(mtu::evaluate(ctx));
     results
 }

@@ -1,7 +1,8 @@
 //! NetworkManager (`NetworkManager-Calico`): keep NetworkManager's hands off Calico's interfaces with
 //! `unmanaged-devices` in /etc/NetworkManager/conf.d/calico.conf (existing entries kept), then reload
 //! NetworkManager. Without this NetworkManager may take over `cali*` and tunnel devices and break pod
-//! routing (Calico's documented NetworkManager setup).
+//! routing (Calico's documented NetworkManager setup). Whether NetworkManager runs comes from the facts
+//! (`node_setup.network_manager`, the same the check judges).
 
 use std::path::PathBuf;
 
@@ -26,9 +27,11 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         return;
     };
     let fixes = vec![r.id.clone()];
-    if !input.host.networkmanager_installed {
-        return;
-    }
+    let running = input
+        .facts
+        .node_setup
+        .as_ref()
+        .is_some_and(|s| s.network_manager.running);
     let before = match input.host.file(NETWORKMANAGER_CONF) {
         FileState::Unusable(why) => {
             plan.held.push(Held {
@@ -45,7 +48,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
     if before.as_deref() == Some(after.as_str()) {
         return;
     }
-    let side_effects = if input.host.networkmanager_running {
+    let side_effects = if running {
         vec![SideEffect::ReloadService {
             unit: "NetworkManager".to_string(),
         }]

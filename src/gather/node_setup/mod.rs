@@ -3,15 +3,16 @@
 //!
 //! `services` (kubelet and containerd units, enablement, versions), `cgroups` (hierarchy and both
 //! cgroup drivers), `binaries` (`PATH` lookup), `resources` (CPUs, memory), `clock` (`adjtimex`),
-//! and `network_manager` (running, unmanaged devices).
+//! `firewall` (firewalld, ufw) and `network_manager` (running, unmanaged devices).
 
 pub mod binaries;
 pub mod cgroups;
 pub mod clock;
+pub mod firewall;
 pub mod network_manager;
 pub mod services;
 
-use crate::facts::node_setup::{KubeadmFiles, NodeSetup, Resources};
+use crate::facts::node_setup::{Firewall, KubeadmFiles, NodeSetup, Resources};
 use crate::host_root::HostRoot;
 
 /// The files `kubeadm join` refuses to overwrite (kubeadm's `FileAvailable--etc-kubernetes-*`).
@@ -50,6 +51,10 @@ pub fn gather_node_setup(root: &HostRoot) -> NodeSetup {
             memory_kib: meminfo_kib(&meminfo, "MemTotal:"),
         },
         clock: clock::read_clock(),
+        firewall: Firewall {
+            firewalld: firewall::gather_firewalld(root),
+            ufw: firewall::gather_ufw(root),
+        },
         network_manager: network_manager::gather_network_manager(root),
     }
 }

@@ -1,0 +1,23 @@
+//! A peer document as `--peers` reads it: format detection, then the parser of the detected format.
+#![no_main]
+use nodecheck::peers::detect::{detect_slice, Format};
+use nodecheck::peers::{ansible, kubectl, snapshot};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Ok(format) = detect_slice(data) else {
+        return;
+    };
+    let _ = match format {
+        Format::Snapshot { schema_version } => {
+            snapshot::parse_snapshot(data, schema_version).map(|_| ())
+        }
+        Format::AnsibleResult => {
+            ansible::parse_ansible(data, ansible::Shape::ModuleResult).map(|_| ())
+        }
+        Format::AnsibleFactCache => {
+            ansible::parse_ansible(data, ansible::Shape::FactCache).map(|_| ())
+        }
+        Format::AnsiblePayloadCache => ansible::parse_payload_cache(data).map(|_| ()),
+        Format::Kubernetes => kubectl::parse_slice(data).map(|_| ()),
+    };
+});
