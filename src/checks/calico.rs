@@ -32,7 +32,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .version
         .clone()
         .unwrap_or_else(|| DEFAULT_CALICO_VERSION.to_string());
-    let families = ctx.profile.calico.family_list();
+    let families = ctx.profile.calico.families.clone();
     let version: CalicoVersion = match version_text.parse() {
         Ok(v) => v,
         Err(e) => {

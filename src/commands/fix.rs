@@ -256,7 +256,7 @@ fn calico_advice(
         return None;
     }
     let version = super::calico::calico_version(None, profile).ok()?;
-    let families = profile.calico.family_list();
+    let families = profile.calico.families.clone();
     let report = super::calico::build_report(
         profile,
         version,
