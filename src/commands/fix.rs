@@ -263,7 +263,7 @@ fn calico_advice(
         facts,
         peer_set,
         &families,
-        (&[], None),
+        (None, None),
         live,
     );
     if !report.all_recommended() {
