@@ -1,14 +1,37 @@
-//! Times the phases of a peer-parity run in-process, for `bench/peers.sh`: loading the peers, the
-//! parity and uniqueness checks alone, and every check of `nodecheck check` (which includes checks of
-//! other areas that also look at every peer, such as the Calico model).
+//! Times the phases of a `nodecheck check --peers` run in-process, for `bench/peers.sh`: reading and
+//! parsing the peers, the parity and uniqueness checks, the Calico model (both autodetection checks:
+//! the profile's method and the recommendation over the whole fleet), every check of the run, and
+//! rendering the JSON report. It also reads the process's peak resident memory during each phase
+//! (loading; parity; the Calico checks; all checks and rendering), so a phase that holds too much
+//! shows where.
 //!
 //! Usage: `cargo run --release --example peer_phases -- THIS.json PEERS_PATH [PROFILE.yaml]`
-//! Prints one line: `load_s parity_s all_checks_s peers`.
+//! Prints one line: `load_s parity_s calico_s all_checks_s render_s peers load_peak_kib
+//! parity_peak_kib calico_peak_kib checks_and_render_peak_kib`.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use nodecheck::checks::{self, Context, Phase};
+use nodecheck::report::{Report, Summary};
+
+/// `VmHWM` (peak resident set) of this process since the last [`reset_peak`], in KiB.
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Starts a new peak (`clear_refs` 5 resets `VmHWM` to the current resident set).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let set = nodecheck::peers::load::load_peers(&[peers_path], &this)?;
     let load = start.elapsed();
+    let load_peak = peak_kib();
     let ctx = Context {
         facts: &this,
         profile: &profile,
@@ -33,19 +57,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         this_node_kube: set.this_node.as_ref(),
         calico_deployed: None,
     };
+    reset_peak();
     let start = Instant::now();
     let parity = checks::parity::evaluate(&ctx);
     let parity_time = start.elapsed();
+    let parity_peak = peak_kib();
+    reset_peak();
+    let start = Instant::now();
+    let calico = checks::calico::evaluate(&ctx);
+    let calico_time = start.elapsed();
+    let calico_peak = peak_kib();
+    reset_peak();
     let start = Instant::now();
     let all = checks::evaluate(&ctx);
     let all_time = start.elapsed();
-    assert!(parity.len() <= all.len());
+    assert!(parity.len() + calico.len() <= all.len());
+    let start = Instant::now();
+    let report = Report {
+        host: this.host.hostname.clone(),
+        cluster: profile.cluster.clone(),
+        profile: None,
+        phase: Phase::PreJoin,
+        nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
+        collected_at: this.collected_at.clone(),
+        summary: Summary::of(&all),
+        results: all,
+    };
+    let rendered = nodecheck::report::render_json(&report);
+    let render_time = start.elapsed();
+    assert!(!rendered.is_empty());
+    let render_peak = peak_kib();
     println!(
-        "{:.3} {:.3} {:.3} {}",
+        "{:.3} {:.3} {:.3} {:.3} {:.3} {} {} {} {} {}",
         load.as_secs_f64(),
         parity_time.as_secs_f64(),
+        calico_time.as_secs_f64(),
         all_time.as_secs_f64(),
-        set.peers.len()
+        render_time.as_secs_f64(),
+        set.peers.len(),
+        load_peak,
+        parity_peak,
+        calico_peak,
+        render_peak,
     );
     Ok(())
 }

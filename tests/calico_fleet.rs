@@ -73,6 +73,7 @@ fn analyse(
         can_reach: None,
         profile_cidrs: &cidrs,
         extra_methods: extra,
+        only_recommendation: false,
         deployed: None,
     };
     analyse_family(&model, &fleet, Family::Ipv4, &settings)

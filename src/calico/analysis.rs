@@ -10,7 +10,7 @@ use super::deployed::Detection;
 use super::nodes::Fleet;
 use super::predict::Model;
 use super::recommend::{
-    evaluate_method, node_networks, recommend, Evaluation, NodeNetworks, Recommendation,
+    evaluate_method, node_networks, recommend, Evaluation, Keep, NodeNetworks, Recommendation,
 };
 use super::version::CalicoVersion;
 use crate::facts::Family;
@@ -83,6 +83,10 @@ pub struct FamilySettings<'a> {
     pub profile_cidrs: &'a [IpNet],
     /// `--method` values.
     pub extra_methods: &'a [String],
+    /// Work out only the recommendation, keeping per-node results only for this node and the first
+    /// problem (the machine formats print nothing else; a large fleet then costs one evaluation at a
+    /// time); `methods` stays empty.
+    pub only_recommendation: bool,
     /// The deployed configuration (`--calico-config`): its source and what it does for this family.
     /// An autodetection method found there is the current one, ahead of the profile's.
     pub deployed: Option<(&'a str, &'a Detection)>,
@@ -100,11 +104,23 @@ pub fn deployed_text(source: &str, detection: &Detection, var: &str) -> String {
     }
 }
 
-fn push_labelled(list: &mut Vec<LabelledEvaluation>, label: &str, evaluation: Evaluation) {
-    let same = |m: &str| if m.is_empty() { "first-found" } else { m }.to_string();
+/// Methods are compared as calico-node reads them: the unset (empty) value is first-found.
+fn same_method(a: &str, b: &str) -> bool {
+    let shown = |m: &str| if m.is_empty() { "first-found" } else { m }.to_string();
+    shown(a) == shown(b)
+}
+
+/// Adds `label` to the entry for `method`, evaluating the method only when it is not listed yet (a
+/// fleet-wide evaluation is the expensive part of the analysis).
+fn push_labelled(
+    list: &mut Vec<LabelledEvaluation>,
+    label: &str,
+    method: &str,
+    evaluate: impl FnOnce() -> Evaluation,
+) {
     match list
         .iter_mut()
-        .find(|l| same(&l.evaluation.method) == same(&evaluation.method))
+        .find(|l| same_method(&l.evaluation.method, method))
     {
         Some(existing) => {
             if !existing.labels.iter().any(|l| l == label) {
@@ -113,7 +129,7 @@ fn push_labelled(list: &mut Vec<LabelledEvaluation>, label: &str, evaluation: Ev
         }
         None => list.push(LabelledEvaluation {
             labels: vec![label.to_string()],
-            evaluation,
+            evaluation: evaluate(),
         }),
     }
 }
@@ -126,61 +142,61 @@ pub fn analyse_family(
     settings: &FamilySettings,
 ) -> FamilyAnalysis {
     let networks: NodeNetworks = node_networks(fleet, settings.profile_cidrs, family);
-    let (recommendation, _candidates) =
-        recommend(model, fleet, &networks, family, settings.can_reach);
+    let recommendation = recommend(
+        model,
+        fleet,
+        &networks,
+        family,
+        settings.can_reach,
+        if settings.only_recommendation {
+            Keep::Counts
+        } else {
+            Keep::EveryNode
+        },
+    );
     let mut methods: Vec<LabelledEvaluation> = Vec::new();
-    match settings.deployed {
-        Some((_, Detection::Autodetect(deployed))) => {
-            let label = if deployed.is_some() {
-                "current (deployed)"
-            } else {
-                "current (deployed, unset)"
-            };
-            let deployed = deployed.as_deref().unwrap_or("");
-            push_labelled(
-                &mut methods,
-                label,
-                evaluate_method(model, fleet, &networks, deployed, family),
-            );
-            let profile = settings.current_method.unwrap_or("");
-            push_labelled(
-                &mut methods,
-                if settings.current_method.is_some() {
+    if !settings.only_recommendation {
+        let evaluate = |method: &str| {
+            evaluate_method(model, fleet, &networks, method, family, Keep::EveryNode)
+        };
+        match settings.deployed {
+            Some((_, Detection::Autodetect(deployed))) => {
+                let label = if deployed.is_some() {
+                    "current (deployed)"
+                } else {
+                    "current (deployed, unset)"
+                };
+                let deployed = deployed.as_deref().unwrap_or("");
+                push_labelled(&mut methods, label, deployed, || evaluate(deployed));
+                let profile = settings.current_method.unwrap_or("");
+                let profile_label = if settings.current_method.is_some() {
                     "profile"
                 } else {
                     "profile (unset)"
-                },
-                evaluate_method(model, fleet, &networks, profile, family),
-            );
+                };
+                push_labelled(&mut methods, profile_label, profile, || evaluate(profile));
+            }
+            _ => {
+                let current = settings.current_method.unwrap_or("");
+                let current_label = if settings.current_method.is_some() {
+                    "current"
+                } else {
+                    "current (unset)"
+                };
+                push_labelled(&mut methods, current_label, current, || evaluate(current));
+            }
         }
-        _ => {
-            let current = settings.current_method.unwrap_or("");
-            let current_label = if settings.current_method.is_some() {
-                "current"
-            } else {
-                "current (unset)"
-            };
-            push_labelled(
-                &mut methods,
-                current_label,
-                evaluate_method(model, fleet, &networks, current, family),
-            );
+        push_labelled(&mut methods, "first-found", "first-found", || {
+            evaluate("first-found")
+        });
+        if let Some(chosen) = &recommendation.chosen {
+            push_labelled(&mut methods, "recommended", &chosen.method, || {
+                chosen.clone()
+            });
         }
-    }
-    push_labelled(
-        &mut methods,
-        "first-found",
-        evaluate_method(model, fleet, &networks, "first-found", family),
-    );
-    if let Some(chosen) = &recommendation.chosen {
-        push_labelled(&mut methods, "recommended", chosen.clone());
-    }
-    for m in settings.extra_methods {
-        push_labelled(
-            &mut methods,
-            "--method",
-            evaluate_method(model, fleet, &networks, m, family),
-        );
+        for m in settings.extra_methods {
+            push_labelled(&mut methods, "--method", m, || evaluate(m));
+        }
     }
     FamilyAnalysis {
         family,

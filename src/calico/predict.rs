@@ -7,9 +7,10 @@
 //! the kernel (live) or from the snapshot's routes, then looks it up on every interface without filters;
 //! `kubernetes-internal-ip` looks the node's InternalIP up the same way.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -86,14 +87,17 @@ pub struct NodeInput<'a> {
     pub kernel_reach: &'a [KernelReach],
 }
 
-/// Cluster-wide inputs of the model, and the regexes compiled so far (a fleet shares them, also across
-/// the threads that evaluate a large fleet; a compiled regex is shared, not cloned, so its match cache
-/// is warm for every node).
+/// Cluster-wide inputs of the model, and the regexes compiled so far.
+///
+/// The cache belongs to one thread (the model is `Send` but not `Sync`): a large fleet is predicted
+/// by several threads, each with its own model from [`Model::for_another_thread`], which starts with
+/// clones of the regexes compiled so far. A pattern is thus compiled once, no lock is taken per
+/// lookup or per match, and each thread's regexes keep their own match caches.
 #[derive(Debug)]
 pub struct Model<'a> {
     pub version: &'a CalicoVersion,
     pub resolutions: &'a [Resolution],
-    regex_cache: Mutex<HashMap<String, Result<Arc<GoRegex>, GoRegexError>>>,
+    regex_cache: RefCell<HashMap<String, Result<Arc<GoRegex>, GoRegexError>>>,
 }
 
 impl<'a> Model<'a> {
@@ -101,19 +105,38 @@ impl<'a> Model<'a> {
         Model {
             version,
             resolutions,
-            regex_cache: Mutex::new(HashMap::new()),
+            regex_cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// A model for another thread: the same inputs, and its own copy of the regexes compiled so far
+    /// (a cloned `regex::Regex` shares the compiled program and gets its own match cache).
+    pub fn for_another_thread(&self) -> Model<'a> {
+        let compiled = self
+            .regex_cache
+            .borrow()
+            .iter()
+            .map(|(pattern, re)| {
+                let own = re.as_ref().map(|r| Arc::new(GoRegex::clone(r)));
+                (pattern.clone(), own.map_err(Clone::clone))
+            })
+            .collect();
+        Model {
+            version: self.version,
+            resolutions: self.resolutions,
+            regex_cache: RefCell::new(compiled),
         }
     }
 
     /// Compiles a Go regex for this model's Calico release, once per pattern.
     pub fn regex(&self, pattern: &str) -> Result<Arc<GoRegex>, GoRegexError> {
-        // A poisoned lock only means another thread panicked mid-insert; the map is still sound.
-        let mut cache = self.regex_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(hit) = cache.get(pattern) {
+        if let Some(hit) = self.regex_cache.borrow().get(pattern) {
             return hit.clone();
         }
         let compiled = go_regexp::compile(pattern, named_groups(self.version)).map(Arc::new);
-        cache.insert(pattern.to_string(), compiled.clone());
+        self.regex_cache
+            .borrow_mut()
+            .insert(pattern.to_string(), compiled.clone());
         compiled
     }
 }

@@ -71,6 +71,17 @@ pub struct NodeResult {
     pub problem: Option<String>,
 }
 
+/// How many per-node results an evaluation keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every node's result (`nodecheck calico` shows them).
+    EveryNode,
+    /// This node's result (the fleet's first) and the first node with a problem (the rejection
+    /// reason); the others are only counted. With a large fleet the results are most of the memory,
+    /// and a check or an env line needs no more.
+    Counts,
+}
+
 /// One method evaluated on every node with facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evaluation {
@@ -96,11 +107,11 @@ impl Evaluation {
     }
     /// The first node's problem, as the reason this method is rejected.
     pub fn rejection(&self) -> Option<String> {
-        let bad: Vec<&NodeResult> = self.nodes.iter().filter(|n| n.problem.is_some()).collect();
-        let first = bad.first()?;
-        let mut text = first.problem.clone().unwrap_or_default();
-        if bad.len() > 1 {
-            text.push_str(&format!(" (and {} more nodes)", bad.len() - 1));
+        let first = self.nodes.iter().find_map(|n| n.problem.as_ref())?;
+        let mut text = first.clone();
+        let bad = self.total - self.good;
+        if bad > 1 {
+            text.push_str(&format!(" (and {} more nodes)", bad - 1));
         }
         Some(text)
     }
@@ -175,9 +186,10 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
 const PARALLEL_FLEET_SIZE: usize = 512;
 
 /// Predicts `method` on every node of the fleet, in fleet order. Nodes are independent, so a large
-/// fleet is split over the available cores (the model's regex cache is shared).
+/// fleet is split over the available cores. The first node is predicted here first, so the method's
+/// regexes are compiled once and every worker starts with its own copy of them (no shared lock).
 fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> Vec<Prediction> {
-    let predict_all = |nodes: &[FleetNode]| -> Vec<Prediction> {
+    let predict_all = |model: &Model, nodes: &[FleetNode]| -> Vec<Prediction> {
         nodes
             .iter()
             .map(|n| predict(model, &n.input, method, family))
@@ -185,20 +197,24 @@ fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> 
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || fleet.nodes.len() < PARALLEL_FLEET_SIZE {
-        return predict_all(&fleet.nodes);
+        return predict_all(model, &fleet.nodes);
     }
-    let chunk = fleet.nodes.len().div_ceil(threads);
+    let (first, rest) = fleet.nodes.split_at(1);
+    let mut predictions = predict_all(model, first);
+    let chunk = rest.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = fleet
-            .nodes
+        let workers: Vec<_> = rest
             .chunks(chunk)
-            .map(|nodes| scope.spawn(move || predict_all(nodes)))
+            .map(|nodes| {
+                let own = model.for_another_thread();
+                scope.spawn(move || predict_all(&own, nodes))
+            })
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a prediction thread panicked"))
-            .collect()
-    })
+        for worker in workers {
+            predictions.extend(worker.join().expect("a prediction thread panicked"));
+        }
+    });
+    predictions
 }
 
 /// Evaluates one method value on every node of the fleet.
@@ -208,8 +224,11 @@ pub fn evaluate_method(
     networks: &NodeNetworks,
     method: &str,
     family: Family,
+    keep: Keep,
 ) -> Evaluation {
     let predictions = predict_fleet(model, fleet, method, family);
+    let mut good = 0;
+    let mut first_problem_kept = false;
     // The first node to take an address keeps it; any later node selecting it conflicts.
     let mut owners: BTreeMap<IpAddr, &str> = BTreeMap::new();
     let mut nodes = Vec::new();
@@ -281,18 +300,28 @@ pub fn evaluate_method(
                 &eligible[0].0
             ));
         }
-        nodes.push(NodeResult {
-            prediction: p,
-            outcome: o,
-            in_node_network: in_network,
-            problem,
-        });
+        let kept = match keep {
+            Keep::EveryNode => true,
+            Keep::Counts => i == 0 || (problem.is_some() && !first_problem_kept),
+        };
+        if problem.is_none() {
+            good += 1;
+        } else if kept {
+            first_problem_kept = true;
+        }
+        if kept {
+            nodes.push(NodeResult {
+                prediction: p,
+                outcome: o,
+                in_node_network: in_network,
+                problem,
+            });
+        }
     }
-    let good = nodes.iter().filter(|n| n.problem.is_none()).count();
     Evaluation {
         method: method.to_string(),
         family,
-        total: nodes.len(),
+        total: fleet.nodes.len(),
         good,
         nodes,
         warnings,
@@ -490,25 +519,28 @@ fn assumption_warnings(fleet: &Fleet, method: &str) -> Vec<String> {
     out
 }
 
-/// Recommends the first candidate that selects the node-network address on every node.
+/// Recommends the first candidate that selects the node-network address on every node; the others
+/// that do not are listed with their reason. Only the chosen evaluation is kept (with `keep`'s
+/// results): with a large fleet each holds a prediction per node, so the others are dropped as soon
+/// as they are judged.
 pub fn recommend(
     model: &Model,
     fleet: &Fleet,
     networks: &NodeNetworks,
     family: Family,
     can_reach: Option<&str>,
-) -> (Recommendation, Vec<Evaluation>) {
+    keep: Keep,
+) -> Recommendation {
     let mut rejected = Vec::new();
     let mut chosen: Option<Evaluation> = None;
-    let mut evaluated = Vec::new();
     for candidate in candidate_methods(model, fleet, networks, family, can_reach) {
         match candidate {
             Err(r) => rejected.push(r),
             Ok(method) => {
-                let e = evaluate_method(model, fleet, networks, &method, family);
-                if chosen.is_none() && e.works_everywhere() {
-                    chosen = Some(e.clone());
-                } else if !e.works_everywhere() {
+                let e = evaluate_method(model, fleet, networks, &method, family, keep);
+                if e.works_everywhere() {
+                    chosen.get_or_insert(e);
+                } else {
                     rejected.push(Rejection {
                         method: method.clone(),
                         reason: e
@@ -516,7 +548,6 @@ pub fn recommend(
                             .unwrap_or_else(|| "no node to verify it on".into()),
                     });
                 }
-                evaluated.push(e);
             }
         }
     }
@@ -527,20 +558,19 @@ pub fn recommend(
     if let Some(c) = &chosen {
         warnings.extend(assumption_warnings(fleet, &c.method));
     }
-    (
-        Recommendation {
-            family,
-            chosen,
-            rejected,
-            warnings,
-        },
-        evaluated,
-    )
+    Recommendation {
+        family,
+        chosen,
+        rejected,
+        warnings,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
     use crate::calico::nodes::build_fleet;
     use crate::calico::version::CalicoVersion;
     use crate::facts::testkit::host;
@@ -587,5 +617,108 @@ mod tests {
                 "{method}"
             );
         }
+    }
+
+    /// Counting instead of keeping every node's result changes neither the counts, nor this node's
+    /// result, nor the rejection reason; only this node and the first node with a problem are kept.
+    #[test]
+    fn an_evaluation_that_only_counts_keeps_this_node_and_the_first_problem() {
+        let this = host("worker-0").nic("eth3", &["10.20.41.10/24"]).build();
+        let peers: Vec<Peer> = (1..40)
+            .map(|i| {
+                let name = format!("worker-{i}");
+                let nic = if i % 4 == 0 { "ens192" } else { "eth3" };
+                let address = format!("10.20.41.{}/24", i + 10);
+                Peer {
+                    name: name.clone(),
+                    source: format!("{name}.json"),
+                    facts: Some(host(&name).nic(nic, &[address.as_str()]).build()),
+                    node: None,
+                }
+            })
+            .collect();
+        let fleet = build_fleet(&this, None, &peers, &[]);
+        let version = CalicoVersion::new(3, 24, 1);
+        let model = Model::new(&version, &[]);
+        let networks = node_networks(&fleet, &["10.20.41.0/24".parse().unwrap()], Family::Ipv4);
+        for method in ["interface=^eth3$", "cidr=10.20.41.0/24"] {
+            let every = evaluate_method(
+                &model,
+                &fleet,
+                &networks,
+                method,
+                Family::Ipv4,
+                Keep::EveryNode,
+            );
+            let counts = evaluate_method(
+                &model,
+                &fleet,
+                &networks,
+                method,
+                Family::Ipv4,
+                Keep::Counts,
+            );
+            assert_eq!(
+                (counts.good, counts.total),
+                (every.good, every.total),
+                "{method}"
+            );
+            assert_eq!(counts.rejection(), every.rejection(), "{method}");
+            assert_eq!(counts.nodes.first(), every.nodes.first(), "{method}");
+            if let Some(first_problem) = every.nodes.iter().find(|n| n.problem.is_some()) {
+                assert!(counts.nodes.contains(first_problem), "{method}");
+            }
+            assert!(counts.nodes.len() <= 2, "{method}");
+        }
+        // The fixture has something to reject: ens192 nodes are missed by an eth3 regex.
+        let every = evaluate_method(
+            &model,
+            &fleet,
+            &networks,
+            "interface=^eth3$",
+            Family::Ipv4,
+            Keep::EveryNode,
+        );
+        assert_eq!((every.good, every.total), (31, 40));
+    }
+
+    /// Workers start from the regexes the calling thread compiled: a fresh model predicting a large
+    /// fleet gives the sequential answer, and a copy for another thread carries the compiled
+    /// patterns (and the rejected ones) without compiling them again.
+    #[test]
+    fn a_model_for_another_thread_starts_with_the_compiled_regexes() {
+        let version = CalicoVersion::new(3, 24, 1);
+        let model = Model::new(&version, &[]);
+        let ok = model.regex("^eth[0-9]+$").unwrap();
+        let rejected = model.regex("a**").unwrap_err();
+        let other = model.for_another_thread();
+        let copied = other.regex("^eth[0-9]+$").unwrap();
+        assert!(!Arc::ptr_eq(&ok, &copied), "each thread has its own regex");
+        assert_eq!(copied.rust_pattern, ok.rust_pattern);
+        assert_eq!(other.regex("a**").unwrap_err(), rejected);
+
+        let this = host("worker-0").nic("eth3", &["10.20.41.10/24"]).build();
+        let peers: Vec<Peer> = (1..PARALLEL_FLEET_SIZE + 8)
+            .map(|i| {
+                let name = format!("worker-{i}");
+                let address = format!("10.20.{}.{}/16", 41 + i / 250, i % 250 + 1);
+                Peer {
+                    name: name.clone(),
+                    source: format!("{name}.json"),
+                    facts: Some(host(&name).nic("eth3", &[address.as_str()]).build()),
+                    node: None,
+                }
+            })
+            .collect();
+        let fleet = build_fleet(&this, None, &peers, &[]);
+        let method = "skip-interface=^br-.*,docker0";
+        let parallel = predict_fleet(&Model::new(&version, &[]), &fleet, method, Family::Ipv4);
+        let fresh = Model::new(&version, &[]);
+        let sequential: Vec<Prediction> = fleet
+            .nodes
+            .iter()
+            .map(|n| predict(&fresh, &n.input, method, Family::Ipv4))
+            .collect();
+        assert_eq!(parallel, sequential);
     }
 }

@@ -11,7 +11,7 @@ use crate::calico::go_regexp;
 use crate::calico::nodes::build_fleet;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
-use crate::calico::recommend::{evaluate_method, node_networks, recommend};
+use crate::calico::recommend::{evaluate_method, node_networks, recommend, Keep};
 use crate::calico::version::CalicoVersion;
 use crate::facts::Family;
 use crate::network::addresses::is_global_unicast;
@@ -32,7 +32,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .version
         .clone()
         .unwrap_or_else(|| DEFAULT_CALICO_VERSION.to_string());
-    let families = ctx.profile.calico.family_list();
+    let families = ctx.profile.calico.families.clone();
     let version: CalicoVersion = match version_text.parse() {
         Ok(v) => v,
         Err(e) => {
@@ -97,13 +97,19 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     let fleet = build_fleet(ctx.facts, ctx.this_node_kube, ctx.peers, &[]);
     let model = Model::new(version, &[]);
     let networks = node_networks(&fleet, &ctx.profile.node_network.cidrs, family);
-    let evaluation = evaluate_method(&model, &fleet, &networks, method, family);
-    let (recommendation, _) = recommend(
+    // Only this node's result is judged here: the other nodes' predictions are dropped before the
+    // recommendation evaluates its candidates over the whole fleet.
+    let here = evaluate_method(&model, &fleet, &networks, method, family, Keep::Counts)
+        .nodes
+        .into_iter()
+        .next();
+    let recommendation = recommend(
         &model,
         &fleet,
         &networks,
         family,
         ctx.profile.calico.can_reach.as_deref(),
+        Keep::Counts,
     );
     let remediation = match &recommendation.chosen {
         Some(c) => format!(
@@ -120,7 +126,8 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
                 .unwrap_or_default()
         ),
     };
-    let Some(here) = evaluation.nodes.first() else {
+    drop(recommendation);
+    let Some(here) = &here else {
         return CheckResult::skip(id, Area::Calico, "no node to evaluate");
     };
     let p = &here.prediction;

@@ -425,7 +425,10 @@ fn ipv6(
         }
     }
     let needs_ipv6 = profile.ipv6 == Ipv6Expectation::Required
-        || profile.calico.families.iter().any(|f| f == "ipv6");
+        || profile
+            .calico
+            .families
+            .contains(&crate::facts::Family::Ipv6);
     let r = if changes.is_empty() {
         CheckResult::ok(id, Area::Drift, format!("IPv6 as at the join: {after}"))
     } else {

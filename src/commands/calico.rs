@@ -86,16 +86,20 @@ fn live_reach(destinations: &[String], live: bool) -> (Vec<Resolution>, Vec<Kern
 }
 
 /// The prediction and recommendation for `families` here and on the peers: what `nodecheck calico`
-/// prints, and what `nodecheck fix` shows as its manual cluster step.
+/// prints, and what `nodecheck fix` shows as its manual cluster step. `methods`: the `--method` values
+/// to show besides the current method, first-found and the recommended one; `None` works out only the
+/// recommendation (all the machine formats print).
 pub fn build_report(
     profile: &Profile,
     (version, version_source): (CalicoVersion, String),
     facts: &Facts,
     peer_set: &crate::peers::load::PeerSet,
     families: &[Family],
-    (extra_methods, deployed): (&[String], Option<&DeployedCalico>),
+    (methods, deployed): (Option<&[String]>, Option<&DeployedCalico>),
     live: bool,
 ) -> CalicoReport {
+    let only_recommendation = methods.is_none();
+    let extra_methods = methods.unwrap_or_default();
     let mut values: Vec<String> = extra_methods.to_vec();
     for family in families {
         if let Some(Detection::Autodetect(Some(m))) = deployed.map(|d| d.detection(*family)) {
@@ -128,6 +132,7 @@ pub fn build_report(
                 can_reach: profile.calico.can_reach.as_deref(),
                 profile_cidrs: &profile.node_network.cidrs,
                 extra_methods,
+                only_recommendation,
                 deployed: deployed.map(|d| (d.source.as_str(), d.detection(*family))),
             };
             analyse_family(&model, &fleet, *family, &settings)
@@ -194,7 +199,13 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
         &facts,
         &peer_set,
         &families,
-        (&args.method, deployed.as_ref()),
+        (
+            match args.format {
+                CalicoFormat::Env | CalicoFormat::Kubectl | CalicoFormat::Operator => None,
+                CalicoFormat::Human | CalicoFormat::Json => Some(&args.method),
+            },
+            deployed.as_ref(),
+        ),
         live,
     );
 

@@ -51,10 +51,11 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
             .map(|p| p.as_path()),
     )?;
     let (profile, origin) = crate::profile::load::resolve_profile(args.profile.as_deref())?;
-    let facts = super::facts_from(
+    let facts = super::facts_for_profile(
         args.facts.as_deref(),
         &crate::host_root::HostRoot::live(),
         &args.kubelet,
+        Some(&profile),
     )?;
     let peer_set = super::peers_from(&args.peers, &facts)?;
     let all_results = evaluate(&profile, &facts, &peer_set);
@@ -255,14 +256,14 @@ fn calico_advice(
         return None;
     }
     let version = super::calico::calico_version(None, profile).ok()?;
-    let families = profile.calico.family_list();
+    let families = profile.calico.families.clone();
     let report = super::calico::build_report(
         profile,
         version,
         facts,
         peer_set,
         &families,
-        (&[], None),
+        (None, None),
         live,
     );
     if !report.all_recommended() {
@@ -295,7 +296,12 @@ fn proof(
         ids
     };
     if live && args.facts.is_none() {
-        match super::facts_from(None, &crate::host_root::HostRoot::live(), &args.kubelet) {
+        match super::facts_for_profile(
+            None,
+            &crate::host_root::HostRoot::live(),
+            &args.kubelet,
+            Some(profile),
+        ) {
             Ok(facts) => {
                 let after = evaluate(profile, &facts, peer_set);
                 return Proof::Checks(render::proof_lines(&ids, before, &after));

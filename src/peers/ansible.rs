@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::ansible_setup::{map_setup_facts, top_keys, unwrap_unsafe};
-use super::snapshot::invalid_snapshot;
+use super::snapshot::{invalid_snapshot, PeerSnapshot};
 use crate::facts::{Facts, SCHEMA_VERSION};
 
 /// Which of the two shapes the document has (the detector decides).
@@ -59,7 +59,7 @@ pub fn parse_payload_cache(bytes: &[u8]) -> Result<Facts, String> {
 /// Extracts the host's facts from an Ansible document: nodecheck's snapshot when the `nodecheck` fact is
 /// there, else the `setup` module's facts mapped.
 pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, String> {
-    let facts = match embedded::<Facts>(bytes, shape) {
+    let facts = match embedded::<PeerSnapshot>(bytes, shape) {
         Ok(facts) => facts,
         Err(e) if e.is_syntax() || e.is_eof() => {
             return Err(format!("invalid JSON in an Ansible fact cache: {e}"))
@@ -78,7 +78,7 @@ pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, String> {
             .map_err(|e| format!("invalid JSON in an Ansible fact cache: {e}"))?;
         return facts_from_value(document, shape);
     };
-    checked(facts)
+    checked(facts.into_facts())
 }
 
 fn checked(mut facts: Facts) -> Result<Facts, String> {

@@ -1,22 +1,92 @@
 //! Parsing a `nodecheck facts` snapshot given as a peer.
 //!
 //! A snapshot of a schema version this build reads (1 up to the current one: version 2 only added
-//! `kubelet`, which older snapshots lack) is deserialised straight from the bytes (no intermediate
-//! JSON tree: ten thousand peers must load in well under a second). Anything else — a newer
-//! `schema_version`, or one that is not a number — goes through `facts::load::parse_facts`, which owns
-//! the version policy and its messages.
+//! `kubelet`, which older snapshots lack) is deserialised straight from the bytes into what the checks
+//! read of a peer ([`PeerSnapshot`]: no intermediate JSON tree, and the sections no peer check reads
+//! are skipped, never allocated; ten thousand peers must load in well under a second and in a few
+//! tens of MiB). Anything else — a newer `schema_version`, or one that is not a number — goes through
+//! `facts::load::parse_facts`, which owns the version policy and its messages.
 
-use crate::facts::{Facts, SCHEMA_VERSION};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::facts::kubelet::KubeletFacts;
+use crate::facts::{Facts, Host, Interface, Ipv6State, Route, RuntimeSocket, SCHEMA_VERSION};
+
+/// A snapshot as a peer: the parts of [`Facts`] that the fleet checks (parity, uniqueness, the
+/// Calico model and kubelet's node address, routes) read on other nodes. The other sections —
+/// sysctls, modules, swap, Docker, listening ports, node setup, what could not be gathered — are only
+/// this node's business: they must be JSON, and are skipped without being kept. Unknown keys are
+/// still refused, as for any snapshot.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSnapshot {
+    schema_version: u32,
+    #[serde(rename = "nodecheck_version")]
+    _nodecheck_version: IgnoredAny,
+    collected_at: String,
+    host: Host,
+    interfaces: Vec<Interface>,
+    routes: Vec<Route>,
+    ipv6: Ipv6State,
+    #[serde(rename = "sysctls")]
+    _sysctls: IgnoredAny,
+    #[serde(rename = "modules")]
+    _modules: IgnoredAny,
+    #[serde(rename = "swap")]
+    _swap: IgnoredAny,
+    #[serde(rename = "docker")]
+    _docker: IgnoredAny,
+    runtime_sockets: Vec<RuntimeSocket>,
+    #[serde(rename = "listening_ports")]
+    _listening_ports: IgnoredAny,
+    #[serde(default)]
+    kubelet: Option<KubeletFacts>,
+    #[serde(rename = "node_setup", default)]
+    _node_setup: IgnoredAny,
+    #[serde(rename = "unavailable", default)]
+    _unavailable: IgnoredAny,
+}
+
+impl PeerSnapshot {
+    /// The peer's facts; the skipped sections are left empty.
+    pub fn into_facts(self) -> Facts {
+        let mut facts = Facts {
+            schema_version: self.schema_version,
+            nodecheck_version: String::new(),
+            collected_at: self.collected_at,
+            host: self.host,
+            interfaces: self.interfaces,
+            routes: self.routes,
+            ipv6: self.ipv6,
+            sysctls: Default::default(),
+            modules: Default::default(),
+            swap: Default::default(),
+            docker: Default::default(),
+            runtime_sockets: self.runtime_sockets,
+            listening_ports: Vec::new(),
+            kubelet: self.kubelet,
+            node_setup: None,
+            unavailable: Default::default(),
+        };
+        compact(&mut facts);
+        facts
+    }
+
+    pub fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+}
 
 /// Parses a snapshot whose top-level `schema_version` the detector already read.
 pub fn parse_snapshot(bytes: &[u8], schema_version: Option<u64>) -> Result<Facts, String> {
     let readable = schema_version.is_some_and(|v| (1..=u64::from(SCHEMA_VERSION)).contains(&v));
-    let mut facts = if readable {
-        serde_json::from_slice(bytes).map_err(|e| invalid_snapshot(&e))?
-    } else {
-        let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
-        crate::facts::load::parse_facts(text).map_err(|e| e.0)?
-    };
+    if readable {
+        let peer: PeerSnapshot = serde_json::from_slice(bytes).map_err(|e| invalid_snapshot(&e))?;
+        return Ok(peer.into_facts());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    let mut facts = crate::facts::load::parse_facts(text).map_err(|e| e.0)?;
     compact(&mut facts);
     Ok(facts)
 }

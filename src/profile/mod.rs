@@ -158,7 +158,7 @@ pub struct CalicoSettings {
         default = "default_families",
         deserialize_with = "validate::de_families"
     )]
-    pub families: Vec<String>,
+    pub families: Vec<crate::facts::Family>,
     /// An off-node address usable for `can-reach=` (a router), if the operator knows one.
     #[serde(default)]
     pub can_reach: Option<String>,
@@ -172,8 +172,8 @@ pub struct CalicoSettings {
     pub veth_mtu: Option<u32>,
 }
 
-fn default_families() -> Vec<String> {
-    vec!["ipv4".to_string()]
+fn default_families() -> Vec<crate::facts::Family> {
+    vec![crate::facts::Family::Ipv4]
 }
 
 impl Default for CalicoSettings {
@@ -243,21 +243,6 @@ impl Encapsulation {
     }
     pub fn is_vxlan(self) -> bool {
         matches!(self, Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet)
-    }
-}
-
-impl CalicoSettings {
-    /// The families the profile autodetects (`calico.families`), typed.
-    pub fn family_list(&self) -> Vec<crate::facts::Family> {
-        let mut out = Vec::new();
-        for f in &self.families {
-            match f.to_ascii_lowercase().as_str() {
-                "ipv4" => out.push(crate::facts::Family::Ipv4),
-                "ipv6" => out.push(crate::facts::Family::Ipv6),
-                _ => {}
-            }
-        }
-        out
     }
 }
 

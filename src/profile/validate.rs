@@ -388,7 +388,9 @@ pub(super) fn de_mtu<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::
     de_option::<MtuRule, D>(d)
 }
 
-pub(super) fn de_families<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(super) fn de_families<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::facts::Family>, D::Error> {
     let families = de_list::<FamilyRule, D>(d)?;
     if families.is_empty() {
         return Err(D::Error::custom(
@@ -402,7 +404,13 @@ pub(super) fn de_families<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
             )));
         }
     }
-    Ok(families)
+    Ok(families
+        .iter()
+        .map(|f| match f.as_str() {
+            "ipv6" => crate::facts::Family::Ipv6,
+            _ => crate::facts::Family::Ipv4,
+        })
+        .collect())
 }
 
 pub(super) fn de_runtimes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -521,7 +529,10 @@ pub fn first_cross_field_violation(profile: &Profile) -> Option<Violation> {
         }
     }
     if profile.ipv6 == Ipv6Expectation::Disabled
-        && profile.calico.families.iter().any(|f| f == "ipv6")
+        && profile
+            .calico
+            .families
+            .contains(&crate::facts::Family::Ipv6)
     {
         return Some(Violation {
             path: "calico.families".into(),

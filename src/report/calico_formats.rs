@@ -216,6 +216,7 @@ mod tests {
             can_reach: None,
             profile_cidrs: &[],
             extra_methods: &[],
+            only_recommendation: false,
             deployed: None,
         };
         let mut f = analyse_family(&model, &fleet, Family::Ipv4, &settings);

@@ -43,7 +43,12 @@ fn effective(facts: &Facts, profile: &Profile, overhead: u32) -> Option<(String,
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let (encapsulation, source) = super::encapsulation(ctx);
-    let ipv6_underlay = ctx.profile.calico.families.iter().all(|f| f == "ipv6");
+    let ipv6_underlay = ctx
+        .profile
+        .calico
+        .families
+        .iter()
+        .all(|f| *f == crate::facts::Family::Ipv6);
     let overhead = overhead(encapsulation, ipv6_underlay);
     let Some((nic, nic_mtu, auto_mtu)) = effective(ctx.facts, ctx.profile, overhead) else {
         return vec![CheckResult::skip(

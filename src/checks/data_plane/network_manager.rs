@@ -44,7 +44,11 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         return Vec::new();
     };
     let nm = &setup.network_manager;
-    let ipv6 = ctx.profile.calico.families.iter().any(|f| f == "ipv6");
+    let ipv6 = ctx
+        .profile
+        .calico
+        .families
+        .contains(&crate::facts::Family::Ipv6);
     let devices = calico_devices(ctx.profile.calico.encapsulation, ipv6);
     let unmanaged: Vec<&str> = devices
         .iter()
