@@ -51,6 +51,8 @@ pub enum Command {
     /// Record this node's facts at join time, for post-boot drift checks.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Re-run the checks on an interval and serve /metrics, /healthz and /report.json (the DaemonSet).
+    Serve(ServeArgs),
     /// Bring this host to its profile: plan (default), show diffs, apply, roll back (docs/fix.md).
     #[command(after_help = FIX_EXIT_CODES)]
     Fix(FixArgs),
@@ -192,6 +194,45 @@ pub struct CheckArgs {
     /// textfile collector. Skipped with a notice when FILE's directory does not exist.
     #[arg(long, value_name = "FILE")]
     pub textfile: Option<PathBuf>,
+    /// node-problem-detector custom-plugin mode: one line on stdout naming the failed check IDs, and
+    /// NPD's exit codes instead of nodecheck's (0 OK, 1 a check failed, 2 unknown: could not run).
+    #[arg(long, conflicts_with_all = ["format", "write_results", "textfile"])]
+    pub npd: bool,
+}
+
+/// `nodecheck serve`: the checks of a phase re-run on an interval, served over HTTP.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on, e.g. 0.0.0.0:9809 or [::1]:9809 (port 0: any free port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Time between two runs of the checks: 30s, 5m, 1h (at least 1s).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+/// `30s`, `5m`, `1h`, `90` (seconds).
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (expected e.g. 30s, 5m, 1h)"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("`{text}`: unknown unit `{unit}` (use s, m or h)")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be at least 1s".to_string());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 fn parse_api_server(text: &str) -> Result<String, String> {

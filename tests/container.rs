@@ -180,26 +180,57 @@ fn scratch_image_with_host_network_sees_the_hosts_interfaces() {
     panic!("could not get a stable comparison in 3 attempts: {last}");
 }
 
-/// The image runs the DaemonSet's check command as the init container would (host network, the
-/// read-only host files, a read-only root): a report comes out, and the exit code is a verdict
-/// (0 or 3), not a tool or input error.
+/// The image runs the DaemonSet's main container as the pod would (host network, the host's root
+/// read-only at /host, a read-only root): `serve` answers on HTTP with a post-join report. Only the
+/// listen address is changed, to a free port of 127.0.0.1.
 fn runs_the_daemonsets_check(image: &Image) {
-    let args = daemonset_check_args();
-    let out = Command::new("docker")
-        .args(["run", "--rm", "--network", "host", "--read-only"])
-        .args(["-v", "/etc/os-release:/etc/os-release:ro"])
-        .args(["-v", "/etc/machine-id:/etc/machine-id:ro"])
-        .arg(&image.tag)
-        .args(&args)
-        .output()
-        .expect("docker run");
-    assert!(
-        matches!(out.status.code(), Some(0) | Some(3)),
-        "the DaemonSet's {args:?} in the image: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut args = daemonset_check_args();
+    let listen = args.iter().position(|a| a == "--listen").unwrap() + 1;
+    args[listen] = format!("127.0.0.1:{port}");
+    let name = format!("wt-data-serve-{}", std::process::id());
+    sh_ok(
+        "docker",
+        &[
+            &[
+                "run",
+                "-d",
+                "--rm",
+                "--name",
+                &name,
+                "--network",
+                "host",
+                "--read-only",
+            ][..],
+            &["-v", "/:/host:ro", &image.tag],
+            &args.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ]
+        .concat(),
     );
-    let report = json_stdout(&out);
+    let mut report = None;
+    for _ in 0..50 {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("http://127.0.0.1:{port}/report.json")])
+            .output()
+            .expect("curl");
+        if out.status.success() {
+            report = Some(json_stdout(&out));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let logs = Command::new("docker").args(["logs", &name]).output();
+    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    let report = report.unwrap_or_else(|| {
+        panic!(
+            "serve in the image never answered: {:?}",
+            logs.map(|o| String::from_utf8_lossy(&o.stderr).to_string())
+        )
+    });
     assert_eq!(report["phase"], "post-join", "{report}");
     assert!(
         report["results"].as_array().is_some_and(|r| !r.is_empty()),
@@ -217,9 +248,9 @@ fn daemonset_pod_spec() -> Value {
     daemonset["spec"]["template"]["spec"].clone()
 }
 
-/// The arguments the DaemonSet's init container gives the image's entrypoint.
+/// The arguments the DaemonSet's container gives the image's entrypoint.
 fn daemonset_check_args() -> Vec<String> {
-    daemonset_pod_spec()["initContainers"][0]["args"]
+    daemonset_pod_spec()["containers"][0]["args"]
         .as_array()
         .expect("the check container has args")
         .iter()
@@ -234,13 +265,20 @@ fn daemonset_is_host_network_read_only_and_runs_a_valid_check() {
     assert_eq!(pod["hostPID"], false);
     assert_eq!(pod["automountServiceAccountToken"], false);
 
-    let check = &pod["initContainers"][0];
+    let check = &pod["containers"][0];
     let mut argv = vec!["nodecheck".to_string()];
     argv.extend(daemonset_check_args());
-    assert!(
-        argv.windows(2).any(|w| w == ["--phase", "post-join"]),
-        "{argv:?}"
-    );
+    assert_eq!(argv[1], "serve", "{argv:?}");
+    for pair in [["--phase", "post-join"], ["--host-root", "/host"]] {
+        assert!(argv.windows(2).any(|w| w == pair), "{argv:?}");
+    }
+    let host_root = check["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mountPath"] == "/host")
+        .expect("the host's root is mounted at /host");
+    assert_eq!(host_root["readOnly"], true);
     <nodecheck::cli::Cli as clap::Parser>::try_parse_from(&argv)
         .unwrap_or_else(|e| panic!("the DaemonSet runs {argv:?}, which nodecheck rejects: {e}"));
 
@@ -252,12 +290,7 @@ fn daemonset_is_host_network_read_only_and_runs_a_valid_check() {
         .map(|v| v["name"].as_str().unwrap())
         .collect();
     assert!(!host_paths.is_empty());
-    for container in pod["initContainers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(pod["containers"].as_array().unwrap())
-    {
+    for container in pod["containers"].as_array().unwrap() {
         assert_eq!(
             container["securityContext"]["readOnlyRootFilesystem"], true,
             "{container}"

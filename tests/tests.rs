@@ -34,3 +34,4 @@ mod profile;
 mod report;
 mod report_golden;
 mod robustness;
+mod serve;

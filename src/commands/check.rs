@@ -7,6 +7,34 @@ use crate::cli::CheckArgs;
 use crate::report::{Report, Summary};
 
 pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
+    if args.npd {
+        return Ok(super::npd::exec(&args));
+    }
+    let report = build_report(&args)?;
+    crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
+    super::results::write(
+        &report,
+        args.write_results.as_deref(),
+        args.textfile.as_deref(),
+    )?;
+    // A peer input that could not be used is bad input (exit 2), ahead of failed checks (3).
+    if peer_input_failed(&report) {
+        return Ok(crate::error::Exit::BadInput.into());
+    }
+    Ok(report.exit(args.strict).into())
+}
+
+/// Whether a peer input could not be used (`Peers-Input` failed): bad input.
+pub fn peer_input_failed(report: &Report) -> bool {
+    report
+        .results
+        .iter()
+        .any(|r| r.id == crate::checks::parity::input::ID && r.status == Status::Fail)
+}
+
+/// Loads every input, evaluates the checks of the phase and applies the skip list: the report that
+/// `check`, `check --npd` and `serve` render.
+pub fn build_report(args: &CheckArgs) -> anyhow::Result<Report> {
     super::at_most_one_stdin(
         args.input
             .facts
@@ -53,7 +81,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     )?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
-    let live = live_probes(&args, &profile, &host_root);
+    let live = live_probes(args, &profile, &host_root);
     let ctx = Context {
         facts: &facts,
         profile: &profile,
@@ -81,7 +109,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
             crate::escape::for_terminal(&unmatched)
         );
     }
-    let report = Report {
+    Ok(Report {
         host: facts.host.hostname.clone(),
         cluster: profile.cluster.clone(),
         profile: Some(origin.clone()),
@@ -90,22 +118,7 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         collected_at: facts.collected_at.clone(),
         summary: Summary::of(&results),
         results,
-    };
-    crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
-    super::results::write(
-        &report,
-        args.write_results.as_deref(),
-        args.textfile.as_deref(),
-    )?;
-    // A peer input that could not be used is bad input (exit 2), ahead of failed checks (3).
-    if report
-        .results
-        .iter()
-        .any(|r| r.id == crate::checks::parity::input::ID && r.status == Status::Fail)
-    {
-        return Ok(crate::error::Exit::BadInput.into());
-    }
-    Ok(report.exit(args.strict).into())
+    })
 }
 
 /// Runs the live probes on the live host (not for a saved snapshot): the API server endpoints in

@@ -7,8 +7,10 @@ pub mod calico;
 pub mod check;
 pub mod facts;
 pub mod fix;
+pub mod npd;
 pub mod profile;
 pub mod results;
+pub mod serve;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Profile(cmd) => profile::exec(cmd),
         Command::Baseline(cmd) => baseline::exec(cmd),
         Command::Fix(args) => fix::exec(args),
+        Command::Serve(args) => serve::exec(args),
         Command::GenerateAssets(args) => assets::exec(args),
     }
 }
