@@ -195,10 +195,31 @@ fn felix_and_cluster_dns_probed_inside_the_namespace() {
     );
 
     // Nothing on the Felix port, nothing at the DNS address: both verdicts within about one
-    // timeout, because the probes run side by side.
+    // timeout, because the probes run side by side. kubelet's --node-ip is pinned through a kubeadm
+    // config so that gathering makes no node-name lookup: in this namespace the host's resolver is
+    // unreachable and that lookup would wait out its own 2 s bound, which is not what this measures.
+    let kubeadm =
+        std::env::temp_dir().join(format!("postboot-kubeadm-{}.yaml", std::process::id()));
+    std::fs::write(
+        &kubeadm,
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: JoinConfiguration\n\
+         nodeRegistration:\n  kubeletExtraArgs:\n    node-ip: 10.20.41.11\n",
+    )
+    .unwrap();
     let started = Instant::now();
-    let (report, code) = post_join(&ns, &["--felix-port", "1", "--cluster-dns", "10.20.41.99"]);
+    let (report, code) = post_join(
+        &ns,
+        &[
+            "--felix-port",
+            "1",
+            "--cluster-dns",
+            "10.20.41.99",
+            "--kubeadm-config",
+            kubeadm.to_str().unwrap(),
+        ],
+    );
     let elapsed = started.elapsed();
+    let _ = std::fs::remove_file(&kubeadm);
     assert_result(&report, "Calico-FelixReady", "fail", &["not answering"]);
     assert_result(
         &report,
