@@ -1,5 +1,5 @@
 //! The systemd units: `systemd-analyze verify` is clean, the service's exposure score stays at or
-//! below 2.0, it never hides the host network, and its ExecStart command line is one the binary
+//! below 2.2 (the read-only adjtimex that Clock-Sync needs costs 0.4 of it), it never hides the host network, and its ExecStart command line is one the binary
 //! accepts (run here against saved snapshots, with the paths moved to a temporary directory).
 
 use std::path::{Path, PathBuf};
@@ -52,7 +52,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 #[test]
-fn units_verify_clean_and_exposure_at_most_2() {
+fn units_verify_clean_and_exposure_at_most_2_2() {
     if let Some(reason) = systemd_analyze_unavailable() {
         return skip(&reason);
     }
@@ -84,7 +84,7 @@ fn units_verify_clean_and_exposure_at_most_2() {
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no exposure level in: {text}"));
-    assert!(score <= 2.0, "exposure {score} > 2.0:\n{text}");
+    assert!(score <= 2.2, "exposure {score} > 2.2:\n{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
