@@ -446,6 +446,17 @@ fn lookup_step(
     }
 }
 
+/// Ends the walk with `ip` from the default-route step, recording `reason` in the trace.
+fn decided_by_default_route(
+    builder: &mut Builder,
+    preferred: Family,
+    ip: IpAddr,
+    reason: String,
+) -> NodeIpPrediction {
+    builder.trace.push(reason.clone());
+    std::mem::replace(builder, empty_builder(preferred)).done(vec![ip], Step::DefaultRoute, reason)
+}
+
 fn empty_builder(preferred: Family) -> Builder {
     Builder {
         trace: Vec::new(),
@@ -545,12 +556,7 @@ fn default_route_step(
                         "the IPv{} default route leaves through {device}, whose first global address is {ip}",
                         family.number()
                     );
-                    builder.trace.push(reason.clone());
-                    return Ok(std::mem::replace(builder, empty_builder(preferred)).done(
-                        vec![ip],
-                        Step::DefaultRoute,
-                        reason,
-                    ));
+                    return Ok(decided_by_default_route(builder, preferred, ip, reason));
                 }
                 builder.trace.push(format!(
                     "{device} (IPv{} default route) has no global IPv{} address",
@@ -573,12 +579,7 @@ fn default_route_step(
                     "the IPv{} default route's interface {device} has no global address; kubelet takes {ip} from {lo} (unnumbered routing)",
                     family.number()
                 );
-                builder.trace.push(reason.clone());
-                return Ok(std::mem::replace(builder, empty_builder(preferred)).done(
-                    vec![ip],
-                    Step::DefaultRoute,
-                    reason,
-                ));
+                return Ok(decided_by_default_route(builder, preferred, ip, reason));
             }
         }
     }
