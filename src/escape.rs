@@ -84,6 +84,32 @@ pub fn shell_quote(s: &str) -> String {
         return format!("'{}'", s.replace('\'', "'\\''"));
     }
     let mut out = String::from("$'");
+    ansi_c_body(s, &mut out);
+    out.push('\'');
+    out
+}
+
+/// [`shell_quote`] for bytes that need not be UTF-8 (an interface name is bytes): a UTF-8 name is
+/// quoted exactly as [`shell_quote`] does; any other is written in `$'…'` quoting with `\xHH` for each
+/// byte that is not UTF-8, so the pasted word is the kernel's name byte for byte.
+pub fn shell_quote_bytes(bytes: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return shell_quote(s);
+    }
+    let mut out = String::from("$'");
+    for chunk in bytes.utf8_chunks() {
+        ansi_c_body(chunk.valid(), &mut out);
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The inside of a `$'…'` word: backslash and quote escaped, control and invisible characters as
+/// `\xHH`/`\uHHHH`.
+fn ansi_c_body(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -95,8 +121,6 @@ pub fn shell_quote(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('\'');
-    out
 }
 
 /// Reads back one word written by [`shell_quote`] (plain, `'…'` with `'\''`, or `$'…'`).
@@ -192,5 +216,25 @@ mod tests {
         }
         assert_eq!(shell_quote("e\x1bq"), "$'e\\x1bq'");
         assert_eq!(shell_quote("a\u{9b}'b"), "$'a\\u009b\\'b'");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_quoted_byte_for_byte() {
+        assert_eq!(shell_quote_bytes(b"eth0"), "eth0");
+        assert_eq!(shell_quote_bytes(b"x$;y"), "'x$;y'");
+        assert_eq!(shell_quote_bytes(b"n\xff"), "$'n\\xff'");
+        assert_eq!(
+            shell_quote_bytes(
+                "é'\\\x1b\u{202e}"
+                    .as_bytes()
+                    .iter()
+                    .chain(b"\xc3")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .as_slice()
+            ),
+            "$'é\\'\\\\\\x1b\\u202e\\xc3'"
+        );
+        assert!(is_plain(&shell_quote_bytes(b"\x1b\x9b\xff")));
     }
 }

@@ -66,7 +66,7 @@ pub fn lint_regex_list(
         let matched: Vec<String> = facts
             .interfaces
             .iter()
-            .filter(|i| go_regexp::matches(&re, &i.name))
+            .filter(|i| go_regexp::matches(&re, &i.go_name()))
             .map(|i| i.name.clone())
             .collect();
         let here = if matched.is_empty() {

@@ -334,8 +334,8 @@ fn filtered_enumeration<'a>(
     // The interfaces' order is not the kernel's: the answer holds only if no other interface qualifies.
     let mut qualifying: Vec<String> = interfaces
         .iter()
-        .filter(|ci| include.is_none_or(|inc| inc.is_match(&ci.interface.name)))
-        .filter(|ci| !exclude.is_some_and(|exc| exc.is_match(&ci.interface.name)))
+        .filter(|ci| include.is_none_or(|inc| inc.is_match(&ci.interface.go_name())))
+        .filter(|ci| !exclude.is_some_and(|exc| exc.is_match(&ci.interface.go_name())))
         .filter(|ci| {
             ci.addresses.iter().any(|a| {
                 is_global_unicast(&a.ip)
@@ -367,17 +367,19 @@ fn walk_enumeration<'a>(
     let mut passed = 0usize;
     for ci in interfaces {
         let name = &ci.interface.name;
+        // What calico-node's regexes see: a name that is not UTF-8 reads as U+FFFD per invalid byte.
+        let go_name = ci.interface.go_name();
         if let Some(inc) = include {
-            if !inc.is_match(name) {
+            if !inc.is_match(&go_name) {
                 walk.step(format!("{name}: name does not match the interface regexes"));
                 continue;
             }
         }
         if let Some(exc) = exclude {
-            if exc.is_match(name) {
+            if exc.is_match(&go_name) {
                 walk.step(format!(
                     "{name}: excluded by {} ({exclude_label})",
-                    exc.which(name)
+                    exc.which(&go_name)
                 ));
                 continue;
             }

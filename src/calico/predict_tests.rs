@@ -206,6 +206,40 @@ fn interface_regexes_keep_go_traps() {
     ]);
 }
 
+/// calico-node holds a name as Go bytes and its regexp reads each byte that is not UTF-8 as U+FFFD;
+/// the display form's backslash is not in the name.
+#[test]
+fn names_that_are_not_utf8_match_as_go_sees_them() {
+    let node = || {
+        host("w")
+            .nic("eth0", &["10.20.41.5/24"])
+            .link("x", Some("bridge"), &["10.9.9.1/24"])
+            .bytes_name(b"n\xff")
+            .build()
+    };
+    let docker = host("w")
+        .nic("eth0", &["10.20.41.5/24"])
+        .link("x", Some("bridge"), &["172.17.0.1/16"])
+        .bytes_name(b"docker\xe2\x82")
+        .build();
+    run(vec![
+        c("dot matches the invalid byte", node(), "interface=^n.$", "3.28.0",
+          Selected("n\\xff", "10.9.9.1/24")),
+        c("U+FFFD matches the invalid byte", node(), "interface=^n\\x{fffd}$", "3.28.0",
+          Selected("n\\xff", "10.9.9.1/24")),
+        c("the display form's backslash is not in the name", node(), "interface=xff", "3.28.0",
+          Failed("Unable to auto-detect an IPv4 address using interface regexes [xff]: no valid host interfaces found")),
+        c("first-found takes it (created last)", node(), "first-found", "3.28.0",
+          Selected("n\\xff", "10.9.9.1/24")),
+        c("skip-interface by the Go view", node(), "skip-interface=^n\\x{fffd}$", "3.28.0",
+          Selected("eth0", "10.20.41.5/24")),
+        c("two invalid bytes are two runes to Go", docker.clone(), "interface=^docker..$", "3.28.0",
+          Selected("docker\\xe2\\x82", "172.17.0.1/16")),
+        c("the default exclusion list skips docker\\xe2\\x82", docker, "first-found", "3.28.0",
+          Selected("eth0", "10.20.41.5/24")),
+    ]);
+}
+
 #[test]
 fn skip_interface_adds_to_the_default_list() {
     run(vec![

@@ -13,7 +13,7 @@ use super::method::K8S_INTERNAL_IP_SINCE;
 use super::nodes::{Fleet, FleetNode};
 use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
-use crate::facts::{Facts, Family};
+use crate::facts::{Facts, Family, Interface};
 use crate::network::addresses::is_global_unicast;
 use crate::network::{self, routes};
 
@@ -122,12 +122,12 @@ fn has_host_prefix(prefix_len: u8, ip: &IpAddr) -> bool {
 }
 
 /// Eligible addresses of a node inside some CIDRs, in calico-node's order: (interface, address).
-fn eligible_in(
-    facts: &Facts,
+fn eligible_in<'a>(
+    facts: &'a Facts,
     cidrs: &[IpNet],
     family: Family,
     model: &Model,
-) -> Vec<(String, String, u8, IpAddr)> {
+) -> Vec<(&'a Interface, String, u8, IpAddr)> {
     facts
         .interfaces
         .iter()
@@ -136,7 +136,7 @@ fn eligible_in(
             calico_addresses(i, family, model.version)
                 .into_iter()
                 .filter(|a| is_global_unicast(&a.ip) && cidrs.iter().any(|c| c.contains(&a.ip)))
-                .map(move |a| (i.name.clone(), a.to_string(), a.prefix_len, a.ip))
+                .map(move |a| (i, a.to_string(), a.prefix_len, a.ip))
         })
         .collect()
 }
@@ -273,7 +273,7 @@ pub fn evaluate_method(
                 match own {
                     Some((own_if, own_addr, _, _)) if has_host_prefix(address.prefix_len, &address.ip) => Some(format!(
                         "`{}`: selects the host-prefix address {address} on {} on {} instead of {} {own_addr} (a VIP held by this node)",
-                        shown_method(method), interface, node.name(), &own_if
+                        shown_method(method), interface, node.name(), own_if.name
                     )),
                     _ => None,
                 }
@@ -295,9 +295,9 @@ pub fn evaluate_method(
                 "{} has {} eligible addresses in the node network ({}); calico-node takes the first in reverse interface order: {} on {}",
                 node.name(),
                 eligible.len(),
-                eligible.iter().map(|(i, a, _, _)| format!("{a} on {}", i)).collect::<Vec<_>>().join(", "),
+                eligible.iter().map(|(i, a, _, _)| format!("{a} on {}", i.name)).collect::<Vec<_>>().join(", "),
                 eligible[0].1,
-                &eligible[0].0
+                eligible[0].0.name
             ));
         }
         let kept = match keep {
@@ -346,10 +346,16 @@ pub struct Recommendation {
     pub warnings: Vec<String>,
 }
 
-/// Go's `regexp.QuoteMeta`.
+/// Go's `regexp.QuoteMeta`, except that U+FFFD is written `\x{fffd}`: that is how calico-node's
+/// regexp sees each byte of an interface name that is not UTF-8 ([`Interface::go_name`]), and the
+/// escape keeps the method plain ASCII to read and paste.
 pub fn go_quote_meta(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        if c == char::REPLACEMENT_CHARACTER {
+            out.push_str("\\x{fffd}");
+            continue;
+        }
         if "\\.+*?()|[]{}^$".contains(c) {
             out.push('\\');
         }
@@ -425,14 +431,15 @@ pub fn candidate_methods(
             }
         }
     });
-    // 4. interface=^(names)$, the interfaces holding each node's node-network address.
+    // 4. interface=^(names)$, the interfaces holding each node's node-network address, each name as
+    // calico-node's regexp sees it (a byte that is not UTF-8 is U+FFFD there).
     let mut names: Vec<String> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
     for (i, node) in fleet.nodes.iter().enumerate() {
         let found = eligible_in(node.input.facts, &networks.per_node[i], family, model)
             .into_iter()
             .find(|(_, _, len, ip)| !has_host_prefix(*len, ip))
-            .map(|(name, ..)| name);
+            .map(|(interface, ..)| interface.go_name().into_owned());
         match found {
             Some(name) if !names.contains(&name) => names.push(name),
             Some(_) => {}
@@ -617,6 +624,46 @@ mod tests {
                 "{method}"
             );
         }
+    }
+
+    /// The `interface=` candidate names a NIC that is not UTF-8 as calico-node's regexp reads it, and
+    /// that method selects the node address on every node.
+    #[test]
+    fn an_interface_candidate_for_a_name_that_is_not_utf8_selects_it() {
+        let this = host("worker-0")
+            .nic("x", &["10.20.41.10/24"])
+            .bytes_name(b"n\xff")
+            .build();
+        let peer = host("worker-1")
+            .nic("x", &["10.20.41.11/24"])
+            .bytes_name(b"n\xff")
+            .build();
+        let peers = [Peer {
+            name: "worker-1".into(),
+            source: "worker-1.json".into(),
+            facts: Some(peer),
+            node: None,
+        }];
+        let fleet = build_fleet(&this, None, &peers, &[]);
+        let version = CalicoVersion::new(3, 28, 0);
+        let model = Model::new(&version, &[]);
+        let networks = node_networks(&fleet, &["10.20.41.0/24".parse().unwrap()], Family::Ipv4);
+        let candidates = candidate_methods(&model, &fleet, &networks, Family::Ipv4, None);
+        let interface = candidates
+            .iter()
+            .flatten()
+            .find(|m| m.starts_with("interface="))
+            .expect("an interface= candidate");
+        assert_eq!(interface, "interface=^n\\x{fffd}$");
+        let evaluation = evaluate_method(
+            &model,
+            &fleet,
+            &networks,
+            interface,
+            Family::Ipv4,
+            Keep::EveryNode,
+        );
+        assert_eq!((evaluation.good, evaluation.total), (2, 2));
     }
 
     /// Counting instead of keeping every node's result changes neither the counts, nor this node's

@@ -165,7 +165,7 @@ fn judge(
     let version: CalicoVersion = version_text
         .parse()
         .unwrap_or_else(|_| CalicoVersion::new(3, 28, 0));
-    let calico_note = if addresses.is_empty() || first_found_skips(&bridge.name, &version) {
+    let calico_note = if addresses.is_empty() || first_found_skips(&bridge.go_name(), &version) {
         String::new()
     } else {
         format!("; Calico {version_text}'s first-found autodetection does not skip it")

@@ -258,7 +258,7 @@ fn fragility(
         .filter(|other| {
             !excluded
                 .as_ref()
-                .is_some_and(|re| go_regexp::matches(re, &other.name))
+                .is_some_and(|re| go_regexp::matches(re, &other.go_name()))
         })
         .filter(|other| {
             calico_addresses(other, family, model.version)

@@ -491,7 +491,7 @@ fn mtu(
         .fix(format!(
             "every node and Calico's tunnel MTU were sized for {}: restore it (`ip link set {} mtu {}` and the persistent network config)",
             b.mtu,
-            crate::escape::shell_quote(&n.name),
+            crate::escape::shell_quote_bytes(n.raw_name()),
             b.mtu
         ))
     } else if !other_physical.is_empty() {

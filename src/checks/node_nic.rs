@@ -8,7 +8,7 @@ use super::node_network::{
     self, describe_nic, has_expected_name, join, pattern_mismatches, NodeNetwork,
 };
 use super::{Area, CheckResult, Context};
-use crate::escape::shell_quote;
+use crate::escape::shell_quote_bytes;
 use crate::facts::{Facts, Family, Interface, KernelCmdline};
 use crate::network::addresses::{cidr_of, in_any, is_global};
 use crate::network::nic::pci_address;
@@ -388,7 +388,7 @@ fn state(net: &NodeNetwork) -> CheckResult {
             .with("operstate", nic.operstate.clone())
             .with("carrier", nic.carrier)
     };
-    let quoted = shell_quote(&nic.name);
+    let quoted = shell_quote_bytes(nic.raw_name());
     if !nic.admin_up {
         return ev(CheckResult::fail(
             ID,
@@ -449,7 +449,7 @@ fn mtu(ctx: &Context, net: &NodeNetwork) -> CheckResult {
         .fix(format!(
             "set MTU {want} on {} in its network configuration (`ip link set {} mtu {want}` for now); a mismatch breaks large packets between nodes and pods",
             nic.name,
-            shell_quote(&nic.name)
+            shell_quote_bytes(nic.raw_name())
         )),
         Some(want) => CheckResult::ok(ID, AREA, format!("{} has MTU {want} as expected", nic.name))
             .with("interface", nic.name.clone())

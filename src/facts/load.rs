@@ -50,8 +50,12 @@ pub fn parse_facts(text: &str) -> Result<Facts, BadInput> {
         }
         Some(_) => {}
     }
-    serde_json::from_str(text)
-        .map_err(|e| BadInput(format!("not a valid nodecheck facts snapshot: {e}")))
+    let facts: Facts = serde_json::from_str(text)
+        .map_err(|e| BadInput(format!("not a valid nodecheck facts snapshot: {e}")))?;
+    facts
+        .check_interface_names()
+        .map_err(|e| BadInput(format!("not a valid nodecheck facts snapshot: {e}")))?;
+    Ok(facts)
 }
 
 /// A map whose keys must be unique: JSON allows `{"a": 1, "a": 2}`, a snapshot does not.

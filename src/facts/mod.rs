@@ -6,6 +6,7 @@
 //! and a saved snapshot can be checked on another machine. Interfaces and addresses keep the kernel's
 //! netlink dump order, never sorted, because Calico's choice depends on it.
 
+pub mod ifname;
 pub mod kubelet;
 pub mod load;
 pub mod node_setup;
@@ -94,7 +95,16 @@ pub struct KernelCmdline {
 #[serde(deny_unknown_fields)]
 pub struct Interface {
     pub index: u32,
+    /// The name; for a name that is not UTF-8, its display form with `\xNN` for each invalid byte
+    /// (see [`ifname`]). Other facts (`master`, route devices) refer to the interface by this.
     pub name: String,
+    /// The kernel's bytes of a name that is not UTF-8 (hex in JSON); absent for every other name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "ifname::hex_bytes"
+    )]
+    pub name_bytes: Option<Box<[u8]>>,
     #[serde(default)]
     pub altnames: Vec<String>,
     /// Netlink link kind (`bridge`, `veth`, `vxlan`, `vlan`, `bond`, `tun`, `wireguard`, ...); `null` for
@@ -116,6 +126,22 @@ pub struct Interface {
     pub ipv6_disabled: Option<bool>,
     /// Addresses in dump order (IPv4 then IPv6 as the kernel reports them).
     pub addresses: Vec<Address>,
+}
+
+impl Interface {
+    /// The kernel's bytes for the name.
+    pub fn raw_name(&self) -> &[u8] {
+        self.name_bytes.as_deref().unwrap_or(self.name.as_bytes())
+    }
+
+    /// The name as calico-node's Go regexps see it ([`ifname::go_view`]): the name itself unless it is
+    /// not UTF-8.
+    pub fn go_name(&self) -> std::borrow::Cow<'_, str> {
+        match &self.name_bytes {
+            Some(bytes) => ifname::go_view(bytes),
+            None => std::borrow::Cow::Borrowed(&self.name),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -358,6 +384,24 @@ impl Facts {
             .then_some("from Ansible facts")
     }
 
+    /// Refuses an interface whose `name_bytes` disagree with its `name` (a hand-edited snapshot): the
+    /// two would name different interfaces to a person and to a command.
+    pub fn check_interface_names(&self) -> Result<(), String> {
+        for (i, interface) in self.interfaces.iter().enumerate() {
+            if let Some(bytes) = &interface.name_bytes {
+                let shown = ifname::display(bytes);
+                if shown != interface.name {
+                    return Err(format!(
+                        "interfaces[{i}]: name {:?} does not match name_bytes (which read {:?}); `name` must be the display form of `name_bytes`",
+                        crate::escape::for_terminal(&interface.name),
+                        crate::escape::for_terminal(&shown),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn interface(&self, name: &str) -> Option<&Interface> {
         self.interfaces.iter().find(|i| i.name == name)
     }
@@ -369,6 +413,40 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name that is not UTF-8 keeps its bytes through JSON (`facts --format json` → `--facts`), and
+    /// ordinary names serialise exactly as before.
+    #[test]
+    fn a_name_that_is_not_utf8_round_trips() {
+        let facts = testkit::host("w")
+            .link("x", Some("bridge"), &["10.9.9.1/24"])
+            .bytes_name(b"n\xff")
+            .nic("eth0", &["10.0.0.2/24"])
+            .build();
+        let json = serde_json::to_string(&facts).unwrap();
+        assert!(
+            json.contains(r#""name":"n\\xff","name_bytes":"6eff","#),
+            "{json}"
+        );
+        assert_eq!(json.matches("name_bytes").count(), 1, "only where needed");
+        let back = load::parse_facts(&json).unwrap();
+        assert_eq!(back, facts);
+        let bridge = back.interface("n\\xff").unwrap();
+        assert_eq!(bridge.raw_name(), b"n\xff");
+        assert_eq!(bridge.go_name(), "n\u{fffd}");
+        assert_eq!(back.interface("eth0").unwrap().raw_name(), b"eth0");
+        let peer = crate::peers::snapshot::parse_snapshot(json.as_bytes(), Some(2)).unwrap();
+        assert_eq!(peer.interface("n\\xff").unwrap().raw_name(), b"n\xff");
+
+        // A hand-edited snapshot whose two forms disagree names two interfaces: refused.
+        let edited = json.replace(r#""name_bytes":"6eff""#, r#""name_bytes":"6efe""#);
+        let e = load::parse_facts(&edited).unwrap_err().0;
+        assert!(e.contains("does not match name_bytes"), "{e}");
+        let e = crate::peers::snapshot::parse_snapshot(edited.as_bytes(), Some(2)).unwrap_err();
+        assert!(e.contains("does not match name_bytes"), "{e}");
+        let e = load::parse_facts(&json.replace("6eff", "6")).unwrap_err().0;
+        assert!(e.contains("name_bytes must be"), "{e}");
+    }
 
     #[test]
     fn docker_bridge_names() {

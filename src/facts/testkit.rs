@@ -76,6 +76,7 @@ impl HostBuilder {
         self.facts.interfaces.push(Interface {
             index,
             name: name.into(),
+            name_bytes: None,
             altnames: Vec::new(),
             kind: kind.map(String::from),
             physical: None,
@@ -100,6 +101,13 @@ impl HostBuilder {
             driver: Some("virtio_net".into()),
         });
         b
+    }
+    /// Gives the last interface a name that is not UTF-8: its display form and the kernel's bytes.
+    pub fn bytes_name(mut self, bytes: &[u8]) -> HostBuilder {
+        let i = self.facts.interfaces.last_mut().unwrap();
+        i.name = crate::facts::ifname::display(bytes);
+        i.name_bytes = Some(bytes.into());
+        self
     }
     /// Marks the last interface administratively down.
     pub fn down(mut self) -> HostBuilder {

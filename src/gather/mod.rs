@@ -185,7 +185,7 @@ fn assemble_interfaces(
             let mut interface = link.interface.clone();
             interface.physical = sysfs::physical_device(
                 root,
-                &interface.name,
+                interface.raw_name(),
                 sysfs::NetlinkHints {
                     kind: interface.kind.as_deref(),
                     device: link.parent_device.as_deref(),

@@ -28,7 +28,7 @@ use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::sys::protocols::NETLINK_ROUTE;
 use rtnetlink::sys::{AsyncSocket, AsyncSocketExt, SocketAddr, TokioSocket};
 
-use crate::facts::{Address, Family, Interface, NextHop, Route};
+use crate::facts::{ifname, Address, Family, Interface, NextHop, Route};
 
 /// How long one dump may take before it is abandoned.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,7 +100,17 @@ pub struct RouteSocket {
 const NLMSG_HEADER_LEN: usize = 16;
 /// `struct ifinfomsg`, before a link message's attributes.
 const IFINFOMSG_LEN: usize = 16;
+/// `struct ifaddrmsg`, before an address message's attributes.
+const IFADDRMSG_LEN: usize = 8;
 const IFLA_IFNAME: u16 = 3;
+const IFLA_QDISC: u16 = 6;
+const IFLA_IFALIAS: u16 = 20;
+const IFLA_PHYS_PORT_NAME: u16 = 38;
+const IFLA_PROP_LIST: u16 = 52;
+const IFLA_ALT_IFNAME: u16 = 53;
+const IFLA_PARENT_DEV_NAME: u16 = 56;
+const IFLA_PARENT_DEV_BUS_NAME: u16 = 57;
+const IFA_LABEL: u16 = 3;
 const NLA_TYPE_MASK: u16 = 0x3fff;
 
 /// A message of a dump, or the raw bytes of one the packet crate could not decode.
@@ -242,8 +252,9 @@ pub async fn dump_all() -> Result<Dumps, NetlinkError> {
 
 /// RTM_GETLINK dump, in the kernel's order.
 ///
-/// A link whose name is not valid UTF-8 is kept, its name written with `\xNN` for the invalid
-/// bytes, and a note says so; a link message that cannot be decoded even then is left out, noted.
+/// A link whose name is not valid UTF-8 (the packet crate refuses such a message whole) is decoded
+/// from a copy with its strings in display form, and keeps the kernel's bytes in `name_bytes`; a
+/// link message that cannot be decoded even then is left out, noted.
 pub async fn dump_links(
     socket: &mut RouteSocket,
     notes: &mut Vec<(String, String)>,
@@ -262,32 +273,35 @@ pub async fn dump_links(
             Ok(RouteNetlinkMessage::NewLink(message)) => Some(link_record(&message)),
             Ok(_) => None,
             Err(undecodable) => {
-                let link = escape_link_names(&undecodable.raw)
-                    .and_then(|raw| NetlinkMessage::<RouteNetlinkMessage>::deserialize(&raw).ok())
-                    .and_then(|message| match message.payload {
-                        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
-                            Some(link_record(&link))
-                        }
-                        _ => None,
-                    });
-                let index = link_message_index(&undecodable.raw);
-                match &link {
-                    Some(record) => notes.push((
-                        format!("interfaces[{index}].name"),
-                        format!(
-                            "the kernel's name for ifindex {index} is not valid UTF-8; it is shown as `{}`, with \\xNN for each invalid byte",
-                            record.interface.name
-                        ),
-                    )),
-                    None => notes.push((
+                let link = link_with_undecodable_strings(&undecodable.raw);
+                if link.is_none() {
+                    let index = link_message_index(&undecodable.raw);
+                    notes.push((
                         format!("interfaces[{index}]"),
                         format!("the link message for ifindex {index} could not be decoded ({}); the interface is left out", undecodable.error),
-                    )),
+                    ));
                 }
                 link
             }
         })
         .await
+}
+
+/// A link message the packet crate refused, decoded after [`escape_strings`], with the name's
+/// bytes kept when they are not UTF-8.
+pub fn link_with_undecodable_strings(raw: &[u8]) -> Option<LinkRecord> {
+    let escaped = escape_strings(raw, &LINK_STRINGS)?;
+    let message = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&escaped).ok()?;
+    let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) = message.payload else {
+        return None;
+    };
+    let mut record = link_record(&link);
+    let name = attribute_payload(raw, IFINFOMSG_LEN, IFLA_IFNAME)
+        .map(|payload| payload.split(|b| *b == 0).next().unwrap_or_default());
+    if let Some(name) = name.filter(|n| std::str::from_utf8(n).is_err()) {
+        record.interface.name_bytes = Some(name.into());
+    }
+    Some(record)
 }
 
 /// RTM_GETADDR dump (IPv4 and IPv6), in the kernel's order.
@@ -301,11 +315,27 @@ pub async fn dump_addresses(
             Ok(RouteNetlinkMessage::NewAddress(message)) => address_record(&message),
             Ok(_) => None,
             Err(undecodable) => {
-                notes.push(undecodable_note("addresses", &undecodable));
-                None
+                let address = address_with_undecodable_strings(&undecodable.raw);
+                if address.is_none() {
+                    notes.push(undecodable_note("addresses", &undecodable));
+                }
+                address
             }
         })
         .await
+}
+
+/// An address message the packet crate refused: IPv4 addresses carry their interface's name as a
+/// label (IFA_LABEL), which is not UTF-8 when the name is not. The label is not used; the address is.
+pub fn address_with_undecodable_strings(raw: &[u8]) -> Option<AddressRecord> {
+    let escaped = escape_strings(raw, &ADDRESS_STRINGS)?;
+    let message = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&escaped).ok()?;
+    match message.payload {
+        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(address)) => {
+            address_record(&address)
+        }
+        _ => None,
+    }
 }
 
 /// RTM_GETROUTE dumps of the main table, IPv4 then IPv6, each in the kernel's order.
@@ -368,12 +398,62 @@ fn link_message_index(raw: &[u8]) -> i32 {
         .unwrap_or(0)
 }
 
-/// Rewrites a raw RTM_NEWLINK message so that its IFLA_IFNAME is valid UTF-8 (invalid bytes as
-/// `\xNN`), fixing the attribute and message lengths. `None` when the message is malformed.
-pub fn escape_link_names(raw: &[u8]) -> Option<Vec<u8>> {
-    let attributes_start = NLMSG_HEADER_LEN + IFINFOMSG_LEN;
+/// The string attributes of one message type that the packet crate decodes as UTF-8 (and refuses the
+/// whole message when one is not), where [`escape_strings`] looks for them.
+pub struct StringAttributes {
+    /// Length of the fixed header after the netlink header (`ifinfomsg`, `ifaddrmsg`).
+    pub header_len: usize,
+    /// Top-level attribute types holding a NUL-terminated string.
+    pub strings: &'static [u16],
+    /// Nested attribute types, with the string attribute types inside them.
+    pub nested: &'static [(u16, &'static [u16])],
+}
+
+/// RTM_NEWLINK: the name, qdisc, alias, physical port name, parent device and bus names, and the
+/// alternative names inside IFLA_PROP_LIST.
+pub const LINK_STRINGS: StringAttributes = StringAttributes {
+    header_len: IFINFOMSG_LEN,
+    strings: &[
+        IFLA_IFNAME,
+        IFLA_QDISC,
+        IFLA_IFALIAS,
+        IFLA_PHYS_PORT_NAME,
+        IFLA_PARENT_DEV_NAME,
+        IFLA_PARENT_DEV_BUS_NAME,
+    ],
+    nested: &[(IFLA_PROP_LIST, &[IFLA_ALT_IFNAME])],
+};
+
+/// RTM_NEWADDR: the label (the interface's name, or `name:alias`).
+pub const ADDRESS_STRINGS: StringAttributes = StringAttributes {
+    header_len: IFADDRMSG_LEN,
+    strings: &[IFA_LABEL],
+    nested: &[],
+};
+
+/// Rewrites a raw message so that every string attribute `layout` names is valid UTF-8 (its
+/// [`ifname::display`] form, `\xNN` for each invalid byte), fixing attribute and message lengths.
+/// `None` when the message is malformed.
+pub fn escape_strings(raw: &[u8], layout: &StringAttributes) -> Option<Vec<u8>> {
+    let attributes_start = NLMSG_HEADER_LEN + layout.header_len;
     let mut out = raw.get(..attributes_start)?.to_vec();
-    let mut rest = &raw[attributes_start..];
+    escape_attributes(
+        raw.get(attributes_start..)?,
+        layout.strings,
+        layout.nested,
+        &mut out,
+    )?;
+    let total = u32::try_from(out.len()).ok()?;
+    out[0..4].copy_from_slice(&total.to_ne_bytes());
+    Some(out)
+}
+
+fn escape_attributes(
+    mut rest: &[u8],
+    strings: &[u16],
+    nested: &[(u16, &'static [u16])],
+    out: &mut Vec<u8>,
+) -> Option<()> {
     while rest.len() >= 4 {
         let length = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
         let kind = u16::from_ne_bytes([rest[2], rest[3]]);
@@ -381,45 +461,41 @@ pub fn escape_link_names(raw: &[u8]) -> Option<Vec<u8>> {
             return None;
         }
         let payload = &rest[4..length];
-        let replaced;
-        let payload = if kind & NLA_TYPE_MASK == IFLA_IFNAME {
-            let name = payload.split(|b| *b == 0).next().unwrap_or_default();
-            replaced = [escape_invalid_utf8(name).as_bytes(), &[0]].concat();
-            &replaced[..]
+        let start = out.len();
+        out.extend_from_slice(&[0; 4]);
+        let bare = kind & NLA_TYPE_MASK;
+        if strings.contains(&bare) {
+            let text = payload.split(|b| *b == 0).next().unwrap_or_default();
+            out.extend_from_slice(ifname::display(text).as_bytes());
+            out.push(0);
+        } else if let Some((_, inner)) = nested.iter().find(|(n, _)| *n == bare) {
+            escape_attributes(payload, inner, &[], out)?;
         } else {
-            payload
-        };
-        out.extend_from_slice(&u16::try_from(payload.len() + 4).ok()?.to_ne_bytes());
-        out.extend_from_slice(&kind.to_ne_bytes());
-        out.extend_from_slice(payload);
+            out.extend_from_slice(payload);
+        }
+        let written = u16::try_from(out.len() - start).ok()?;
+        out[start..start + 2].copy_from_slice(&written.to_ne_bytes());
+        out[start + 2..start + 4].copy_from_slice(&kind.to_ne_bytes());
         out.resize((out.len() + 3) & !3, 0);
         rest = rest.get((length + 3) & !3..).unwrap_or_default();
     }
-    let total = u32::try_from(out.len()).ok()?;
-    out[0..4].copy_from_slice(&total.to_ne_bytes());
-    Some(out)
+    Some(())
 }
 
-/// Valid UTF-8 kept as it is; each byte of an invalid sequence written as `\xNN`.
-pub fn escape_invalid_utf8(mut bytes: &[u8]) -> String {
-    let mut out = String::new();
-    loop {
-        match std::str::from_utf8(bytes) {
-            Ok(valid) => {
-                out.push_str(valid);
-                return out;
-            }
-            Err(e) => {
-                let (valid, after) = bytes.split_at(e.valid_up_to());
-                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
-                let bad = e.error_len().unwrap_or(after.len());
-                for b in &after[..bad] {
-                    out.push_str(&format!("\\x{b:02x}"));
-                }
-                bytes = &after[bad..];
-            }
+/// The payload of the first top-level attribute of type `kind` in a raw message.
+fn attribute_payload(raw: &[u8], header_len: usize, kind: u16) -> Option<&[u8]> {
+    let mut rest = raw.get(NLMSG_HEADER_LEN + header_len..)?;
+    while rest.len() >= 4 {
+        let length = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        if length < 4 || length > rest.len() {
+            return None;
         }
+        if u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK == kind {
+            return Some(&rest[4..length]);
+        }
+        rest = rest.get((length + 3) & !3..).unwrap_or_default();
     }
+    None
 }
 
 fn link_record(message: &LinkMessage) -> LinkRecord {
@@ -427,6 +503,7 @@ fn link_record(message: &LinkMessage) -> LinkRecord {
         interface: Interface {
             index: message.header.index,
             name: String::new(),
+            name_bytes: None,
             altnames: Vec::new(),
             kind: None,
             physical: None,
@@ -737,37 +814,73 @@ fn route_scope_name(scope: &RouteScope) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn invalid_utf8_bytes_are_escaped() {
-        assert_eq!(escape_invalid_utf8(b"bad\xff"), "bad\\xff");
-        assert_eq!(escape_invalid_utf8("néé".as_bytes()), "néé");
-        assert_eq!(escape_invalid_utf8(b"\xc3"), "\\xc3");
+    /// Serialises `message` and replaces the second byte of each `marker` occurrence with 0xff, as
+    /// the kernel would send a name or label that is not UTF-8.
+    fn with_invalid_byte(message: RouteNetlinkMessage, marker: &[u8]) -> Vec<u8> {
+        let mut netlink = NetlinkMessage::from(message);
+        netlink.finalize();
+        let mut raw = vec![0; netlink.buffer_len()];
+        netlink.serialize(&mut raw);
+        let mut from = 0;
+        while let Some(at) = raw[from..].windows(marker.len()).position(|w| w == marker) {
+            raw[from + at + 1] = 0xff;
+            from += at + marker.len();
+        }
+        assert!(NetlinkMessage::<RouteNetlinkMessage>::deserialize(&raw).is_err());
+        raw
     }
 
     #[test]
-    fn link_message_with_a_non_utf8_name_decodes_after_escaping() {
+    fn link_message_with_non_utf8_strings_keeps_the_name_bytes() {
         let mut message = LinkMessage::default();
         message.header.index = 7;
         message.attributes.push(LinkAttribute::IfName("abc".into()));
         message.attributes.push(LinkAttribute::Mtu(1400));
-        let mut netlink = NetlinkMessage::from(RouteNetlinkMessage::NewLink(message));
-        netlink.finalize();
-        let mut raw = vec![0; netlink.buffer_len()];
-        netlink.serialize(&mut raw);
-        let name_at = raw.windows(3).position(|w| w == b"abc").unwrap();
-        raw[name_at + 1] = 0xff; // "a\xffc"
-        assert!(NetlinkMessage::<RouteNetlinkMessage>::deserialize(&raw).is_err());
+        message
+            .attributes
+            .push(LinkAttribute::IfAlias("abd".into()));
+        message
+            .attributes
+            .push(LinkAttribute::PropList(vec![Prop::AltIfName(
+                "abe-long".into(),
+            )]));
+        let raw = with_invalid_byte(RouteNetlinkMessage::NewLink(message), b"ab");
 
-        let fixed = escape_link_names(&raw).unwrap();
-        let decoded = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&fixed).unwrap();
-        let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) = decoded.payload
-        else {
-            panic!("not a link message");
-        };
-        let record = link_record(&link);
+        let record = link_with_undecodable_strings(&raw).unwrap();
         assert_eq!(record.interface.name, "a\\xffc");
+        assert_eq!(record.interface.name_bytes.as_deref(), Some(&b"a\xffc"[..]));
+        assert_eq!(record.interface.altnames, ["a\\xffe-long"]);
         assert_eq!(record.interface.mtu, 1400);
         assert_eq!(link_message_index(&raw), 7);
+    }
+
+    #[test]
+    fn address_message_with_a_non_utf8_label_keeps_the_address() {
+        let mut message = AddressMessage::default();
+        message.header.family = AddressFamily::Inet;
+        message.header.index = 9;
+        message.header.prefix_len = 24;
+        let ip: IpAddr = "10.9.9.1".parse().unwrap();
+        message.attributes.push(AddressAttribute::Local(ip));
+        message.attributes.push(AddressAttribute::Address(ip));
+        message
+            .attributes
+            .push(AddressAttribute::Label("nx".into()));
+        let raw = with_invalid_byte(RouteNetlinkMessage::NewAddress(message), b"nx");
+
+        let record = address_with_undecodable_strings(&raw).unwrap();
+        assert_eq!(record.link_index, 9);
+        assert_eq!(record.address.address, ip);
+        assert_eq!(record.address.prefix_len, 24);
+    }
+
+    #[test]
+    fn malformed_messages_are_refused_not_misread() {
+        assert!(escape_strings(&[0; 10], &LINK_STRINGS).is_none());
+        let mut raw = vec![0u8; NLMSG_HEADER_LEN + IFINFOMSG_LEN];
+        raw.extend_from_slice(&[200, 0, 3, 0, b'x', 0, 0, 0]); // attribute longer than the message
+        assert!(escape_strings(&raw, &LINK_STRINGS).is_none());
+        assert!(link_with_undecodable_strings(&raw).is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! netlink kind (veth, bridge, vxlan, ...) and no parent device is virtual without asking sysfs, which
 //! spares a lookup per cali* veth on a busy node.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::facts::PhysicalDevice;
@@ -31,7 +32,7 @@ impl NetlinkHints<'_> {
 /// The physical device behind `name`, or `None` for a virtual link or when sysfs does not list it.
 pub fn physical_device(
     root: &HostRoot,
-    name: &str,
+    name: &[u8],
     parent: NetlinkHints<'_>,
 ) -> Option<PhysicalDevice> {
     if parent.certainly_virtual() {
@@ -39,10 +40,11 @@ pub fn physical_device(
     }
     // `/sys/class/net` itself is resolved inside the root; the per-interface links below it are
     // relative (`../../devices/...`) and resolve inside the root on their own.
-    let class_link = root.path(CLASS_NET).join(name);
-    let device_path = std::fs::read_link(&class_link)
-        .ok()
-        .and_then(|target| device_path_from_class_link(&target.to_string_lossy(), name));
+    // The kernel's bytes: a name that is not UTF-8 is a directory of that name in sysfs too.
+    let class_link = root.path(CLASS_NET).join(std::ffi::OsStr::from_bytes(name));
+    let device_path = std::fs::read_link(&class_link).ok().and_then(|target| {
+        device_path_from_class_link(&target.to_string_lossy(), &String::from_utf8_lossy(name))
+    });
     if device_path.is_none() && parent.device.is_none() {
         return None;
     }
@@ -112,7 +114,7 @@ mod tests {
         };
         assert!(veth.certainly_virtual());
         assert_eq!(
-            physical_device(&HostRoot::live(), "no-such-interface", veth),
+            physical_device(&HostRoot::live(), b"no-such-interface", veth),
             None
         );
         let nic = NetlinkHints {

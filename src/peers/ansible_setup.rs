@@ -338,6 +338,7 @@ fn interface(index: u32, name: &str, fact: &Map<String, Value>) -> Interface {
     Interface {
         index,
         name: name.to_string(),
+        name_bytes: None,
         altnames: Vec::new(),
         kind,
         physical,

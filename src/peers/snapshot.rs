@@ -83,7 +83,11 @@ pub fn parse_snapshot(bytes: &[u8], schema_version: Option<u64>) -> Result<Facts
     let readable = schema_version.is_some_and(|v| (1..=u64::from(SCHEMA_VERSION)).contains(&v));
     if readable {
         let peer: PeerSnapshot = serde_json::from_slice(bytes).map_err(|e| invalid_snapshot(&e))?;
-        return Ok(peer.into_facts());
+        let facts = peer.into_facts();
+        facts.check_interface_names().map_err(|e| {
+            format!("not a valid nodecheck snapshot (schema_version {SCHEMA_VERSION}): {e}")
+        })?;
+        return Ok(facts);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
     let mut facts = crate::facts::load::parse_facts(text).map_err(|e| e.0)?;
