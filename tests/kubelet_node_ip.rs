@@ -299,6 +299,28 @@ fn wait_for_dns(ns: &Netns, server: SocketAddr) {
     });
 }
 
+/// `/etc/hosts` as given, `hosts: files dns`, and a nameserver on the node network with no such
+/// neighbour: a query to it goes unanswered.
+fn silent_dns_etc(ns: &Netns, hosts: &str) -> NetnsEtc {
+    NetnsEtc::new(
+        ns,
+        &[
+            ("hosts", hosts),
+            ("nsswitch.conf", "hosts: files dns\n"),
+            ("resolv.conf", "nameserver 10.20.41.99\n"),
+        ],
+    )
+}
+
+/// `facts` in the namespace: the name lookup's `dns` object, and how long the run took.
+fn timed_dns_lookup(ns: &Netns) -> (Value, Duration) {
+    let started = Instant::now();
+    let out = run_as(ns, "worker-41", &["facts"]);
+    let elapsed = started.elapsed();
+    let facts = json_stdout(&out);
+    (facts["kubelet"]["name_lookup"]["dns"].clone(), elapsed)
+}
+
 #[test]
 fn dns_answered_by_dnsmasq_and_dns_silent_within_the_bound() {
     if let Some(reason) = dnsmasq_unavailable() {
@@ -330,19 +352,8 @@ fn dns_answered_by_dnsmasq_and_dns_silent_within_the_bound() {
     }
     // A server on the node network that never answers (no such neighbour): bounded, and the default
     // route decides, with the DNS dependence said.
-    let _etc = NetnsEtc::new(
-        &ns,
-        &[
-            ("hosts", "127.0.0.1 localhost\n"),
-            ("nsswitch.conf", "hosts: files dns\n"),
-            ("resolv.conf", "nameserver 10.20.41.99\n"),
-        ],
-    );
-    let started = Instant::now();
-    let out = run_as(&ns, "worker-41", &["facts"]);
-    let elapsed = started.elapsed();
-    let facts = json_stdout(&out);
-    let dns = &facts["kubelet"]["name_lookup"]["dns"];
+    let _etc = silent_dns_etc(&ns, "127.0.0.1 localhost\n");
+    let (dns, elapsed) = timed_dns_lookup(&ns);
     assert_eq!(dns["status"], "timeout", "{dns:#}");
     assert!(
         elapsed < Duration::from_millis(3500),
@@ -466,4 +477,46 @@ fn unspecified_node_ips_choose_the_family_and_an_ip_hostname_override_wins() {
     assert_eq!(node_ip["evidence"]["step"], "hostname-is-ip", "{node_ip:#}");
     assert_eq!(node_ip["evidence"]["node_ip"], "10.20.41.41");
     assert_eq!(node_ip["status"], "ok");
+}
+
+#[test]
+fn a_hosts_line_ends_the_lookup_before_a_silent_dns_server_is_asked() {
+    let Some(ns) = worker_namespace("kl-hostsfirst", true) else {
+        return;
+    };
+    // The nameserver sits on the node network with no such neighbour: asking it would wait the
+    // whole bound. Go's resolver never asks it, because /etc/hosts answers first.
+    let _etc = silent_dns_etc(&ns, "127.0.0.1 localhost\n10.20.41.41 worker-41\n");
+    let (dns, elapsed) = timed_dns_lookup(&ns);
+    assert_eq!(dns["status"], "not_asked", "{dns:#}");
+    assert_eq!(
+        dns["detail"], "/etc/hosts line 2 answers before DNS would be asked",
+        "{dns:#}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "facts took {elapsed:?}"
+    );
+    let (_, node_ip) = kubelet_check(&ns, &[], true);
+    assert_eq!(node_ip["status"], "ok", "{node_ip:#}");
+    assert_eq!(node_ip["evidence"]["dns_dependent"], false);
+
+    // DNS listed first: kubelet's resolver asks it before /etc/hosts, so the wait is real, bounded,
+    // and said.
+    std::fs::write(
+        std::path::Path::new("/etc/netns")
+            .join(&ns.name)
+            .join("nsswitch.conf"),
+        "hosts: dns files\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let (_, node_ip) = kubelet_check(&ns, &[], true);
+    assert!(
+        started.elapsed() < Duration::from_millis(3500),
+        "check took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(node_ip["evidence"]["dns_dependent"], true, "{node_ip:#}");
+    assert_eq!(node_ip["status"], "warn", "{node_ip:#}");
 }

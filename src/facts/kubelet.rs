@@ -72,9 +72,57 @@ pub struct NameLookup {
     pub hosts_file: Vec<HostsEntry>,
     /// Why `/etc/hosts` could not be read, when it could not.
     pub hosts_file_error: Option<String>,
-    /// The DNS answer for the name (A and AAAA), asked even when `/etc/hosts` answers so the model
-    /// can follow any nsswitch order.
+    /// The DNS answer for the name (A and AAAA). Asked only when kubelet's resolver would reach
+    /// DNS: nsswitch lets DNS answer, and DNS comes first or `/etc/hosts` has no line for the name.
     pub dns: DnsLookup,
+}
+
+/// The order Go's own resolver takes from the nsswitch `hosts:` sources (criteria like
+/// `[NOTFOUND=return]` ignored): whether `/etc/hosts` and DNS may answer, and which is asked first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostsOrder {
+    pub files: bool,
+    pub dns: bool,
+    pub dns_first: bool,
+}
+
+impl HostsOrder {
+    /// The order for `sources` (`None`: no nsswitch `hosts:` line, so files, then DNS). A source Go
+    /// does not know counts as DNS when no `dns` is listed.
+    pub fn of(sources: Option<&[String]>) -> HostsOrder {
+        let Some(words) = sources else {
+            return HostsOrder {
+                files: true,
+                dns: true,
+                dns_first: false,
+            };
+        };
+        let words: Vec<&str> = words
+            .iter()
+            .map(String::as_str)
+            .filter(|w| !w.starts_with('['))
+            .collect();
+        let files_at = words.iter().position(|w| *w == "files");
+        let dns_at = words
+            .iter()
+            .position(|w| *w == "dns")
+            .or_else(|| words.iter().position(|w| *w != "files"));
+        HostsOrder {
+            files: files_at.is_some(),
+            dns: dns_at.is_some(),
+            dns_first: match (files_at, dns_at) {
+                (Some(f), Some(d)) => d < f,
+                (None, Some(_)) => true,
+                _ => false,
+            },
+        }
+    }
+
+    /// Whether the resolver asks DNS when `/etc/hosts` has `hosts_lines` lines for the name: DNS may
+    /// answer, and comes first or `/etc/hosts` does not answer.
+    pub fn consults_dns(self, hosts_lines: usize) -> bool {
+        self.dns && (self.dns_first || !self.files || hosts_lines == 0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +159,6 @@ pub enum DnsLookupStatus {
     NoServers,
     /// A server answered with an error code, or the reply was unusable.
     Error,
-    /// DNS was not asked (`hosts: files` only).
+    /// DNS was not asked: `hosts: files` only, or `/etc/hosts` answers before DNS would be asked.
     NotAsked,
 }

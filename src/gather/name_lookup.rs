@@ -3,14 +3,16 @@
 //! numbers), and the DNS answer (A and AAAA, search domains and `ndots` applied as Go applies them,
 //! the servers of `/etc/resolv.conf` or Go's defaults `127.0.0.1` and `::1`).
 //!
-//! DNS is asked whenever nsswitch lets it answer at all, even when `/etc/hosts` answers first, so
-//! the model can say what DNS would have said; the whole DNS exchange is bounded by
-//! [`LOOKUP_BOUND`], and a silent server is a fact ("timeout"), never a hang.
+//! DNS is asked only when Go's resolver would reach it: nsswitch lets DNS answer, and DNS comes
+//! first or `/etc/hosts` has no line for the name (a matching line ends Go's lookup, loopback or
+//! not). The whole DNS exchange is bounded by [`LOOKUP_BOUND`], and a silent server is a fact
+//! ("timeout"), never a hang; a server the kernel already knows is unreachable (no route, ICMP
+//! unreachable on the connected socket) fails at once.
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::facts::kubelet::{DnsLookup, DnsLookupStatus, HostsEntry, NameLookup};
+use crate::facts::kubelet::{DnsLookup, DnsLookupStatus, HostsEntry, HostsOrder, NameLookup};
 use crate::host_root::HostRoot;
 use crate::probes::dns_wire;
 
@@ -130,18 +132,6 @@ pub fn candidate_names(name: &str, conf: &ResolvConf) -> Vec<String> {
     }
 }
 
-/// Whether nsswitch lets DNS answer host lookups for Go (`dns`, or a source Go does not know,
-/// which its own resolver treats as DNS when no `dns` is listed).
-pub fn dns_may_answer(sources: Option<&[String]>) -> bool {
-    match sources {
-        None => true,
-        Some(words) => words
-            .iter()
-            .filter(|w| !w.starts_with('['))
-            .any(|w| w != "files"),
-    }
-}
-
 /// Resolves `name` under `root` (nsswitch.conf, hosts, resolv.conf) and over DNS from this
 /// process's network namespace.
 pub fn lookup(root: &HostRoot, name: &str, hostname: &str) -> NameLookup {
@@ -153,17 +143,26 @@ pub fn lookup(root: &HostRoot, name: &str, hostname: &str) -> NameLookup {
         Ok(text) => (hosts_entries(&text, name), None),
         Err(e) => (Vec::new(), Some(format!("/etc/hosts: {e}"))),
     };
-    let dns = if dns_may_answer(nsswitch_hosts.as_deref()) {
+    let order = HostsOrder::of(nsswitch_hosts.as_deref());
+    let dns = if order.consults_dns(hosts_file.len()) {
         let resolv = root.read_bounded("/etc/resolv.conf", MAX_CONFIG_BYTES).ok();
         let conf = parse_resolv_conf(resolv.as_deref(), hostname);
         resolve_over_dns(name, &conf, LOOKUP_BOUND)
     } else {
+        let detail = if order.dns {
+            format!(
+                "/etc/hosts line {} answers before DNS would be asked",
+                hosts_file.first().map_or(0, |e| e.line)
+            )
+        } else {
+            "nsswitch.conf lists only `files` for hosts".into()
+        };
         DnsLookup {
             status: DnsLookupStatus::NotAsked,
             server: None,
             query_name: None,
             addresses: Vec::new(),
-            detail: Some("nsswitch.conf lists only `files` for hosts".into()),
+            detail: Some(detail),
         }
     };
     NameLookup {
@@ -372,14 +371,24 @@ mod tests {
     }
 
     #[test]
-    fn nsswitch_hosts_line_and_whether_dns_may_answer() {
+    fn nsswitch_hosts_line_and_when_dns_is_asked() {
         let text = "passwd: files\nhosts: files dns # x\nhosts:    files mdns4_minimal [NOTFOUND=return]\n";
         let sources = nsswitch_hosts(text).unwrap();
         assert_eq!(sources, ["files", "mdns4_minimal", "[NOTFOUND=return]"]);
+        let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
         // An unknown source with no `dns` listed is treated as DNS by Go's own resolver.
-        assert!(dns_may_answer(Some(&sources)));
-        assert!(!dns_may_answer(Some(&["files".to_string()])));
-        assert!(dns_may_answer(None));
+        let order = HostsOrder::of(Some(&sources));
+        assert!(order.dns && !order.dns_first);
+        assert!(order.consults_dns(0));
+        // A matching /etc/hosts line ends the lookup before DNS...
+        assert!(!order.consults_dns(1));
+        assert!(!HostsOrder::of(None).consults_dns(2));
+        assert!(HostsOrder::of(None).consults_dns(0));
+        // ...unless DNS comes first or files is not a source at all.
+        assert!(HostsOrder::of(Some(&words("dns files"))).consults_dns(1));
+        assert!(HostsOrder::of(Some(&words("dns"))).consults_dns(1));
+        let files_only = HostsOrder::of(Some(&words("files")));
+        assert!(!files_only.dns && !files_only.consults_dns(0));
         assert_eq!(nsswitch_hosts("passwd: files\n"), None);
     }
 

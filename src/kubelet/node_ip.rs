@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::parse_ip_sloppy;
-use crate::facts::kubelet::{DnsLookupStatus, KubeletFacts, NameLookup};
+use crate::facts::kubelet::{DnsLookupStatus, HostsOrder, KubeletFacts, NameLookup};
 use crate::facts::{Facts, Family};
 use crate::network::addresses::{is_global_unicast, owner_of};
 
@@ -299,38 +299,6 @@ pub fn predict_with(facts: &Facts, kubelet: &KubeletFacts) -> NodeIpPrediction {
     }
 }
 
-/// Which source answers first for Go's resolver: `/etc/hosts` unless `dns` is listed before
-/// `files`, and whether each may answer at all.
-fn lookup_order(sources: Option<&[String]>) -> (bool, bool, bool) {
-    // (files_allowed, dns_allowed, dns_first)
-    let Some(words) = sources else {
-        return (true, true, false);
-    };
-    let words: Vec<&str> = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !w.starts_with('['))
-        .collect();
-    let files_at = words.iter().position(|w| *w == "files");
-    let dns_at = words.iter().position(|w| *w == "dns");
-    let other = words.iter().any(|w| *w != "files" && *w != "dns");
-    // A source Go does not know counts as DNS when no `dns` is listed.
-    let dns_at = dns_at.or_else(|| {
-        other.then(|| {
-            words
-                .iter()
-                .position(|w| *w != "files")
-                .unwrap_or(usize::MAX)
-        })
-    });
-    let dns_first = match (files_at, dns_at) {
-        (Some(f), Some(d)) => d < f,
-        (None, Some(_)) => true,
-        _ => false,
-    };
-    (files_at.is_some(), dns_at.is_some(), dns_first)
-}
-
 /// One resolver answer: the addresses and where each came from.
 struct Answer {
     addresses: Vec<(IpAddr, String)>,
@@ -343,7 +311,9 @@ fn lookup_step(
     builder: &mut Builder,
 ) -> Option<NodeIpPrediction> {
     let name = &lookup.name;
-    let (files_allowed, dns_allowed, dns_first) = lookup_order(lookup.nsswitch_hosts.as_deref());
+    let hosts_order = HostsOrder::of(lookup.nsswitch_hosts.as_deref());
+    let (files_allowed, dns_allowed, dns_first) =
+        (hosts_order.files, hosts_order.dns, hosts_order.dns_first);
     let files_answer = || -> Option<Answer> {
         (files_allowed && !lookup.hosts_file.is_empty()).then(|| Answer {
             addresses: lookup
@@ -378,8 +348,7 @@ fn lookup_step(
         Some(words) => format!("nsswitch.conf hosts: {}", words.join(" ")),
         None => "no nsswitch.conf hosts line: files, then DNS".into(),
     };
-    let dns_consulted = dns_allowed && (dns_first || files_answer().is_none());
-    if dns_consulted
+    if hosts_order.consults_dns(lookup.hosts_file.len())
         && matches!(
             dns.status,
             DnsLookupStatus::Timeout | DnsLookupStatus::Error
