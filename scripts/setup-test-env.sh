@@ -20,6 +20,7 @@ VENV_2_18=target/ansible-venv-2.18
 # Debian package → why the tests need it.
 declare -A PACKAGES=(
     [iproute2]="network namespaces, veth/bridge/vxlan links, ip -j link"
+    [ethtool]="toggling offload features on test links (Nic-ChecksumOffload gathering)"
     [dnsmasq-base]="a real DNS server for the cluster-DNS probe tests"
     [rpm]="rpmbuild (the .rpm), rpm -qpl / --requires on it, rpm -i in the test root"
     [man-db]="man -w on the installed man pages"

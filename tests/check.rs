@@ -101,7 +101,7 @@ fn incident_worker_fails_the_nic_and_bridge_checks() {
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"ok": 23, "warn": 0, "fail": 4, "skipped": 0})
+        serde_json::json!({"ok": 24, "warn": 0, "fail": 4, "skipped": 0})
     );
     let nic = result_by_id(&report, "NodeNic-Present");
     let message = nic["message"].as_str().unwrap();

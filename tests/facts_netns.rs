@@ -101,7 +101,7 @@ fn facts_while_listening(ns: &Netns, port: u16) -> std::process::Output {
     ns.exec("python3", &["-c", &script, bin().to_str().unwrap()])
 }
 
-fn interface<'a>(facts: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn interface<'a>(facts: &'a Value, name: &str) -> &'a Value {
     facts["interfaces"]
         .as_array()
         .unwrap()

@@ -86,7 +86,7 @@ fn healthy_peer_golden_human_report() {
     assert_eq!(out.status.code(), Some(0));
     let text = portable(&stdout(&out));
     assert!(
-        text.ends_with("worker-12 : ok=24 warn=0 fail=0 skipped=0\n"),
+        text.ends_with("worker-12 : ok=25 warn=0 fail=0 skipped=0\n"),
         "{text}"
     );
     assert_golden("worker-12.human.txt", &text);
@@ -227,6 +227,6 @@ fn junit_is_well_formed_xml() {
             file.display(),
             String::from_utf8_lossy(&parsed.stderr)
         );
-        assert_eq!(String::from_utf8_lossy(&parsed.stdout).trim(), "27 4");
+        assert_eq!(String::from_utf8_lossy(&parsed.stdout).trim(), "28 4");
     }
 }

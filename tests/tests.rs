@@ -22,6 +22,7 @@ mod fix;
 mod host_root;
 mod join_checks;
 mod kubelet_node_ip;
+mod offload_netns;
 mod packages;
 mod peers;
 mod peers_netns;

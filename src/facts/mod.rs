@@ -126,6 +126,105 @@ pub struct Interface {
     pub ipv6_disabled: Option<bool>,
     /// Addresses in dump order (IPv4 then IPv6 as the kernel reports them).
     pub addresses: Vec<Address>,
+    /// TX checksum and UDP-tunnel offload features (ethtool netlink), read for links backed by a
+    /// device, default-route devices and Calico's VXLAN devices; `null` for other links, in snapshots
+    /// from before this field, and when unreadable (the reason under
+    /// `unavailable["interfaces[<ifindex>].offload"]`).
+    #[serde(default)]
+    pub offload: Option<Offload>,
+}
+
+/// One offload feature as `ethtool -k` shows it: on or off, and whether the driver lets it change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeatureState {
+    #[serde(rename = "on")]
+    On,
+    #[serde(rename = "off")]
+    Off,
+    #[serde(rename = "on [fixed]")]
+    OnFixed,
+    #[serde(rename = "off [fixed]")]
+    OffFixed,
+}
+
+impl FeatureState {
+    pub fn from_bits(active: bool, changeable: bool) -> FeatureState {
+        match (active, changeable) {
+            (true, true) => FeatureState::On,
+            (false, true) => FeatureState::Off,
+            (true, false) => FeatureState::OnFixed,
+            (false, false) => FeatureState::OffFixed,
+        }
+    }
+    pub fn is_on(self) -> bool {
+        matches!(self, FeatureState::On | FeatureState::OnFixed)
+    }
+    pub fn changeable(self) -> bool {
+        matches!(self, FeatureState::On | FeatureState::Off)
+    }
+}
+
+/// The offload features that decide whether a NIC computes the checksums of UDP-tunnelled (VXLAN)
+/// packets itself, under the kernel's feature names. `null`: the kernel reported no such feature.
+/// A fixed set of small fields rather than a map: every peer snapshot carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offload {
+    #[serde(rename = "tx-checksum-ip-generic")]
+    pub tx_checksum_ip_generic: Option<FeatureState>,
+    #[serde(rename = "tx-checksum-ipv4")]
+    pub tx_checksum_ipv4: Option<FeatureState>,
+    #[serde(rename = "tx-checksum-ipv6")]
+    pub tx_checksum_ipv6: Option<FeatureState>,
+    #[serde(rename = "tx-udp_tnl-segmentation")]
+    pub tx_udp_tnl_segmentation: Option<FeatureState>,
+    #[serde(rename = "tx-udp_tnl-csum-segmentation")]
+    pub tx_udp_tnl_csum_segmentation: Option<FeatureState>,
+}
+
+impl Offload {
+    /// The kernel's names of the features recorded, in `ethtool -k` order.
+    pub const NAMES: [&'static str; 5] = [
+        "tx-checksum-ipv4",
+        "tx-checksum-ip-generic",
+        "tx-checksum-ipv6",
+        "tx-udp_tnl-segmentation",
+        "tx-udp_tnl-csum-segmentation",
+    ];
+
+    /// The recorded state of the feature the kernel names `name`.
+    pub fn get(&self, name: &str) -> Option<FeatureState> {
+        self.slot(name).and_then(|s| *s)
+    }
+
+    /// Records `state` for `name`; names not in [`Offload::NAMES`] are ignored.
+    pub fn set(&mut self, name: &str, state: FeatureState) {
+        if let Some(slot) = self.slot_mut(name) {
+            *slot = Some(state);
+        }
+    }
+
+    fn slot(&self, name: &str) -> Option<&Option<FeatureState>> {
+        Some(match name {
+            "tx-checksum-ip-generic" => &self.tx_checksum_ip_generic,
+            "tx-checksum-ipv4" => &self.tx_checksum_ipv4,
+            "tx-checksum-ipv6" => &self.tx_checksum_ipv6,
+            "tx-udp_tnl-segmentation" => &self.tx_udp_tnl_segmentation,
+            "tx-udp_tnl-csum-segmentation" => &self.tx_udp_tnl_csum_segmentation,
+            _ => return None,
+        })
+    }
+
+    fn slot_mut(&mut self, name: &str) -> Option<&mut Option<FeatureState>> {
+        Some(match name {
+            "tx-checksum-ip-generic" => &mut self.tx_checksum_ip_generic,
+            "tx-checksum-ipv4" => &mut self.tx_checksum_ipv4,
+            "tx-checksum-ipv6" => &mut self.tx_checksum_ipv6,
+            "tx-udp_tnl-segmentation" => &mut self.tx_udp_tnl_segmentation,
+            "tx-udp_tnl-csum-segmentation" => &mut self.tx_udp_tnl_csum_segmentation,
+            _ => return None,
+        })
+    }
 }
 
 impl Interface {
@@ -364,6 +463,11 @@ pub fn is_docker_network_bridge(name: &str) -> bool {
 /// A bridge Docker makes: its default `docker0`, or a network bridge.
 pub fn is_docker_bridge(name: &str) -> bool {
     name == "docker0" || is_docker_network_bridge(name)
+}
+
+/// Calico's VXLAN tunnel device (`vxlan.calico`, or `vxlan-v6.calico` for IPv6).
+pub fn is_calico_vxlan_device(name: &str) -> bool {
+    name == "vxlan.calico" || name == "vxlan-v6.calico"
 }
 
 impl Facts {

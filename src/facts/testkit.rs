@@ -89,6 +89,7 @@ impl HostBuilder {
             master: None,
             ipv6_disabled: Some(false),
             addresses: addrs.iter().map(|a| address(a)).collect(),
+            offload: None,
         });
         self
     }

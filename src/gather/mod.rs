@@ -1,7 +1,8 @@
 //! Gathering: the only place that does I/O to learn about the host. Builds a [`Facts`] snapshot from
 //! netlink dumps (`netlink`), sysfs (`sysfs`), host identity files (`host`), `/proc/sys` (`kernel`),
-//! module lists (`modules`), swap (`swap`), the Docker API (`docker`), runtime sockets (`sockets`) and
-//! `/proc/net/tcp*` (`ports`); everything after this is a pure function of the snapshot.
+//! module lists (`modules`), swap (`swap`), the Docker API (`docker`), runtime sockets (`sockets`),
+//! `/proc/net/tcp*` (`ports`) and ethtool netlink (`ethtool`, offload features of a few links);
+//! everything after this is a pure function of the snapshot.
 //!
 //! A fact that cannot be read is `null` in the snapshot, with the reason under its dotted path in
 //! `Facts::unavailable`; only a failed netlink dump (without which there is nothing to judge) is an
@@ -9,6 +10,7 @@
 
 pub mod clock;
 pub mod docker;
+pub mod ethtool;
 pub mod host;
 pub mod kernel;
 pub mod kubeadm_config;
@@ -102,8 +104,21 @@ pub fn gather_facts_with(
     let dumps = dumps?;
     unavailable.extend(dumps.notes.iter().cloned());
 
-    let interfaces = assemble_interfaces(root, &dumps.links, dumps.addresses);
+    let mut interfaces = assemble_interfaces(root, &dumps.links, dumps.addresses);
     let routes = assemble_routes(dumps.routes, &dumps.links);
+    let wanted_offloads = ethtool::wanted(&interfaces, &routes);
+    for (index, answer) in runtime.block_on(ethtool::read_offloads(&wanted_offloads)) {
+        match answer {
+            Ok(offload) => {
+                if let Some(i) = interfaces.iter_mut().find(|i| i.index == index) {
+                    i.offload = Some(offload);
+                }
+            }
+            Err(reason) => {
+                unavailable.insert(format!("interfaces[{index}].offload"), reason);
+            }
+        }
+    }
     let docker = Docker {
         api: docker_api,
         networks: docker_networks,

@@ -516,6 +516,7 @@ fn link_record(message: &LinkMessage) -> LinkRecord {
             master: None,
             ipv6_disabled: None,
             addresses: Vec::new(),
+            offload: None,
         },
         controller_index: None,
         parent_device: None,

@@ -362,6 +362,7 @@ fn interface(index: u32, name: &str, fact: &Map<String, Value>) -> Interface {
         master: None,
         ipv6_disabled: None,
         addresses,
+        offload: None,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Data-plane traps: host settings under which ping between nodes works while Service traffic and
 //! cluster DNS break. NetworkManager managing Calico's devices (`network_manager`), a host firewall
 //! that drops BGP, VXLAN, IP-in-IP or kubelet traffic (`firewall`), an overlay MTU
-//! larger than the node NIC carries or differing between nodes (`mtu`).
+//! larger than the node NIC carries or differing between nodes (`mtu`), VXLAN through a NIC whose
+//! checksum offload breaks it (`offload`).
 
 pub mod firewall;
 pub mod mtu;
 pub mod network_manager;
+pub mod offload;
 
 use super::{CheckResult, Context};
 use crate::profile::Encapsulation;
@@ -17,6 +19,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         results.extend(firewall::evaluate(ctx, setup));
     }
     results.extend(mtu::evaluate(ctx));
+    results.extend(offload::evaluate(ctx));
     results
 }
 
