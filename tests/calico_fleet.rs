@@ -5,9 +5,9 @@
 use nodecheck::calico::analysis::{analyse_family, FamilyAnalysis, FamilySettings};
 use nodecheck::calico::nodes::build_fleet;
 use nodecheck::calico::predict::Model;
-use nodecheck::calico::version::CalicoVersion;
 use nodecheck::facts::{Facts, Family};
 use nodecheck::peers::{KubeNode, Peer};
+use nodecheck::profile::calico_version::CalicoVersion;
 
 use crate::util::fixture;
 

@@ -4,6 +4,7 @@
 use nodecheck::checks::{self, CheckResult, Context, Phase, Status};
 use nodecheck::facts::{Facts, ModuleState, NextHop};
 use nodecheck::profile::load::parse_profile;
+use nodecheck::profile::parsed::Pattern;
 use nodecheck::profile::Profile;
 use serde_json::Value;
 
@@ -511,7 +512,7 @@ fn allowed_bridges_pass_and_old_kernels_and_swap_fail() {
     facts.swap.devices = vec!["/swap.img".into()];
     facts.host.kernel_release = "4.15.0-213-generic".into();
     let mut profile = incident_profile();
-    profile.bridges.allowed = vec!["br-[0-9a-f]{12}".into()];
+    profile.bridges.allowed = vec![Pattern::new("br-[0-9a-f]{12}").unwrap()];
     let results = run(&facts, &profile, Phase::PreJoin);
     let bridge = check_result(&results, "Bridge-br-3f2a1b4c5d6e");
     assert_eq!(bridge.status, Status::Ok);
@@ -545,7 +546,7 @@ fn nic_found_by_mac_pattern_and_named_nic_checked_against_it() {
     let worker41 = load_facts("worker-41");
     let mut by_mac = incident_profile();
     by_mac.node_network.nic = Some(nodecheck::profile::NicExpectation {
-        mac_pattern: Some("00:50:56:8a:41:[0-9a-f]{2}".into()),
+        mac_pattern: Some(Pattern::new("00:50:56:8a:41:[0-9a-f]{2}").unwrap()),
         ..Default::default()
     });
     let results = run(&worker41, &by_mac, Phase::PreJoin);
@@ -559,7 +560,8 @@ fn nic_found_by_mac_pattern_and_named_nic_checked_against_it() {
 
     let worker12 = load_facts("worker-12");
     let mut named = incident_profile();
-    named.node_network.nic.as_mut().unwrap().pci_pattern = Some("0000:13:00\\.0".into());
+    named.node_network.nic.as_mut().unwrap().pci_pattern =
+        Some(Pattern::new("0000:13:00\\.0").unwrap());
     let results = run(&worker12, &named, Phase::PreJoin);
     let present = check_result(&results, "NodeNic-Present");
     assert_eq!(present.status, Status::Fail);

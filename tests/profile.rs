@@ -42,6 +42,12 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         ("bad cidr", b"pod_cidrs: [192.168.0.0/33]\n".to_vec(), vec![":1:13: ", "`192.168.0.0/33` is not a CIDR", "(key `pod_cidrs[0]`)"]),
         ("host bits", b"node_network:\n  cidrs: [10.20.41.0/24, 10.20.41.41/24]\n".to_vec(), vec![":2:26: ", "`10.20.41.41/24` has host bits set; the network is `10.20.41.0/24`", "(key `node_network.cidrs[1]`)"]),
         ("bad regex", b"bridges:\n  allowed: [\"br-(\"]\n".to_vec(), vec![":2:13: ", "`br-(` is not a valid regular expression", "(key `bridges.allowed[0]`)"]),
+        // Every profile regex and the Calico release are compiled or parsed once, at load: each
+        // position is refused there, located, rather than skipped where a check would use it.
+        ("bad mac pattern", b"node_network:\n  nic:\n    mac_pattern: \"00:50:(\"\n".to_vec(), vec![":3:18: ", "`00:50:(` is not a valid regular expression", "(key `node_network.nic.mac_pattern`)"]),
+        ("bad pci pattern", b"other_nics:\n  - name: eth4\n    pci_pattern: \"[\"\n".to_vec(), vec![":3:18: ", "`[` is not a valid regular expression", "(key `other_nics[0].pci_pattern`)"]),
+        ("bad kernel pattern", b"kernel:\n  allowed: [\"5.15.*\", \"6.(\"]\n".to_vec(), vec![":2:23: ", "`6.(` is not a valid regular expression", "(key `kernel.allowed[1]`)"]),
+        ("bad calico version", b"calico:\n  version: latest\n".to_vec(), vec![":2:12: ", "`latest` is not a Calico version", "(key `calico.version`)"]),
         ("bad kernel minimum", b"kernel:\n  minimum: five\n".to_vec(), vec![":2:12: ", "`five` is not a kernel release", "(key `kernel.minimum`)"]),
         ("unknown parity", b"kernel:\n  parity: same-minr\n".to_vec(), vec![":2:11: unknown value `same-minr`", "did you mean `same-minor`?"]),
         ("port zero", b"ports_free: [10250, 0]\n".to_vec(), vec![":1:21: ", "port 0 is not a port", "(key `ports_free[1]`)"]),

@@ -1,7 +1,7 @@
 //! IP_AUTODETECTION_METHOD values as calico-node versions parse them.
 #![no_main]
 use nodecheck::calico::method::{parse_method, split_list};
-use nodecheck::calico::version::CalicoVersion;
+use nodecheck::profile::calico_version::CalicoVersion;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(value) = std::str::from_utf8(data) else {

@@ -12,8 +12,8 @@ use super::predict::Model;
 use super::recommend::{
     evaluate_method, node_networks, recommend, Evaluation, Keep, NodeNetworks, Recommendation,
 };
-use super::version::CalicoVersion;
 use crate::facts::Family;
+use crate::profile::calico_version::CalicoVersion;
 
 /// The env variable calico-node reads for a family.
 pub fn env_var(family: Family) -> &'static str {

@@ -7,9 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-use super::version::CalicoVersion;
 use crate::facts::{Facts, Family, Interface};
 use crate::network::addresses::go_normalised;
+use crate::profile::calico_version::CalicoVersion;
 
 /// One address as calico-node sees it: the host IP plus the prefix length it reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,7 +2,7 @@
 //! release ships it. The list decides whether a docker/compose `br-…` bridge, `podman0` or a
 //! `nodelocaldns` device can win, and whether the unanchored `lo` also drops `wlo1`.
 
-use super::version::CalicoVersion;
+use crate::profile::calico_version::CalicoVersion;
 
 /// Unanchored list up to v3.22.x, v3.23.3 and v3.24.2 (and the older projectcalico/node code). These
 /// match as substrings: `lo` drops `wlo1`, `veth.*` drops `ibmveth0`.

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::version::CalicoVersion;
+use crate::profile::calico_version::CalicoVersion;
 
 /// One autodetection method, as calico-node understands the env value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -20,4 +20,3 @@ pub mod predict;
 #[cfg(test)]
 mod predict_tests;
 pub mod recommend;
-pub mod version;

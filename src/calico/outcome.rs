@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::predict::{Prediction, Verdict};
-use super::version::CalicoVersion;
+use crate::profile::calico_version::CalicoVersion;
 
 /// The release whose start-up logs `Failed to configure IP addresses` instead of clearing the node's
 /// addresses before terminating.

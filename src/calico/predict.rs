@@ -20,10 +20,10 @@ use super::exclusions::default_exclusions;
 use super::go_format;
 use super::go_regexp::{self, GoNamedGroups, GoRegex, GoRegexError};
 use super::method::{parse_method, Method};
-use super::version::CalicoVersion;
 use crate::facts::{Facts, Family};
 use crate::network::addresses::is_global_unicast;
 use crate::network::routes;
+use crate::profile::calico_version::CalicoVersion;
 
 /// The first release assumed to be built with Go 1.22 or later (which accepts `(?<name>…)`).
 pub const GO_1_22_SINCE: CalicoVersion = CalicoVersion::new(3, 28, 0);

@@ -2,9 +2,9 @@
 //! Calico version.
 
 use super::predict::*;
-use super::version::CalicoVersion;
 use crate::facts::testkit::host;
 use crate::facts::{Facts, Family};
+use crate::profile::calico_version::CalicoVersion;
 
 enum Expect {
     Selected(&'static str, &'static str),

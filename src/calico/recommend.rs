@@ -579,9 +579,9 @@ mod tests {
     use std::sync::Arc;
 
     use crate::calico::nodes::build_fleet;
-    use crate::calico::version::CalicoVersion;
     use crate::facts::testkit::host;
     use crate::peers::Peer;
+    use crate::profile::calico_version::CalicoVersion;
 
     /// A fleet large enough to be predicted on several threads gives exactly the sequential answer,
     /// node for node, in fleet order.

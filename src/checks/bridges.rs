@@ -8,10 +8,10 @@ use super::node_network::{self, join, NodeNetwork};
 use super::{Area, CheckResult, Context};
 use crate::calico::exclusions::default_exclusions;
 use crate::calico::go_regexp::{self, GoNamedGroups};
-use crate::calico::version::CalicoVersion;
 use crate::facts::{DockerApiStatus, DockerNetwork, Facts, Interface};
 use crate::network::addresses::{cidr_of, is_global, overlaps};
-use crate::profile::validate::compile_anchored;
+use crate::profile::calico_version::CalicoVersion;
+use crate::profile::parsed::Pattern;
 
 const AREA: Area = Area::Bridges;
 
@@ -43,17 +43,11 @@ enum Origin<'a> {
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let facts = ctx.facts;
     let net = node_network::resolve(facts, ctx.profile);
-    let allowed: Vec<regex::Regex> = ctx
-        .profile
-        .bridges
-        .allowed
-        .iter()
-        .filter_map(|p| compile_anchored(p).ok())
-        .collect();
+    let allowed = &ctx.profile.bridges.allowed;
     let mut out = Vec::new();
     let docker0 = facts.interface("docker0");
     out.push(match docker0 {
-        Some(b) => judge(ctx, &net, &allowed, b, "Bridge-Docker0"),
+        Some(b) => judge(ctx, &net, allowed, b, "Bridge-Docker0"),
         None => CheckResult::ok("Bridge-Docker0", AREA, "no docker0 bridge"),
     });
     let bridges: Vec<&Interface> = facts
@@ -62,7 +56,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .filter(|i| i.kind.as_deref() == Some("bridge") && i.name != "docker0")
         .collect();
     for b in &bridges {
-        out.push(judge(ctx, &net, &allowed, b, &format!("Bridge-{}", b.name)));
+        out.push(judge(ctx, &net, allowed, b, &format!("Bridge-{}", b.name)));
     }
     for b in docker0.into_iter().chain(bridges) {
         if let Some(r) = overlap(ctx, &net, b) {
@@ -110,7 +104,7 @@ fn first_found_skips(name: &str, calico_version: &CalicoVersion) -> bool {
 fn judge(
     ctx: &Context,
     net: &NodeNetwork,
-    allowed: &[regex::Regex],
+    allowed: &[Pattern],
     bridge: &Interface,
     id: &str,
 ) -> CheckResult {
@@ -156,20 +150,13 @@ fn judge(
             format!("{} carries the node network ({addr_text})", bridge.name),
         ));
     }
-    let version_text = ctx
-        .profile
-        .calico
-        .version
-        .clone()
-        .unwrap_or_else(|| crate::profile::DEFAULT_CALICO_VERSION.to_string());
-    let version: CalicoVersion = version_text
-        .parse()
-        .unwrap_or_else(|_| CalicoVersion::new(3, 28, 0));
-    let calico_note = if addresses.is_empty() || first_found_skips(&bridge.go_name(), &version) {
-        String::new()
-    } else {
-        format!("; Calico {version_text}'s first-found autodetection does not skip it")
-    };
+    let release = ctx.profile.calico.release();
+    let calico_note =
+        if addresses.is_empty() || first_found_skips(&bridge.go_name(), release.value()) {
+            String::new()
+        } else {
+            format!("; Calico {release}'s first-found autodetection does not skip it")
+        };
     let docker_status = if ctx.profile.bridges.docker_bridges_fail {
         super::Status::Fail
     } else {

@@ -12,10 +12,9 @@ use crate::calico::nodes::build_fleet;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
 use crate::calico::recommend::{evaluate_method, node_networks, recommend, Keep};
-use crate::calico::version::CalicoVersion;
 use crate::facts::Family;
 use crate::network::addresses::is_global_unicast;
-use crate::profile::DEFAULT_CALICO_VERSION;
+use crate::profile::calico_version::CalicoVersion;
 
 /// Link kinds that can legitimately carry the node address; any other kind is a virtual device.
 const NODE_CAPABLE_KINDS: [&str; 3] = ["vlan", "bond", "team"];
@@ -26,28 +25,11 @@ fn check_id(family: Family) -> String {
 
 /// Evaluates the Calico autodetection checks for the profile's families.
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let version_text = ctx
-        .profile
-        .calico
-        .version
-        .clone()
-        .unwrap_or_else(|| DEFAULT_CALICO_VERSION.to_string());
+    let version = ctx.profile.calico.release();
     let families = ctx.profile.calico.families.clone();
-    let version: CalicoVersion = match version_text.parse() {
-        Ok(v) => v,
-        Err(e) => {
-            return families
-                .iter()
-                .map(|f| {
-                    CheckResult::fail(check_id(*f), Area::Calico, e.to_string())
-                        .fix("set calico.version in the profile to the release the cluster runs, e.g. v3.28.0")
-                })
-                .collect()
-        }
-    };
     families
         .iter()
-        .map(|family| check_family(ctx, &version, *family))
+        .map(|family| check_family(ctx, version.value(), *family))
         .collect()
 }
 

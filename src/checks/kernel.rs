@@ -1,7 +1,7 @@
 //! The kernel release against the profile: a minimum version and, optionally, patterns it must match.
 
 use super::{Area, CheckResult, Context};
-use crate::profile::validate::{compile_anchored, KernelRelease};
+use crate::profile::validate::KernelRelease;
 
 const ID: &str = "Kernel-Release";
 const AREA: Area = Area::Kernel;
@@ -15,14 +15,23 @@ fn release(ctx: &Context) -> CheckResult {
     let running = &ctx.facts.host.kernel_release;
     let with_evidence = |r: CheckResult| {
         r.with("release", running.clone())
-            .with("minimum", policy.minimum.clone())
-            .with("allowed", policy.allowed.clone())
+            .with(
+                "minimum",
+                policy.minimum.as_ref().map(|m| m.text().to_string()),
+            )
+            .with(
+                "allowed",
+                policy
+                    .allowed
+                    .iter()
+                    .map(|p| p.text().to_string())
+                    .collect::<Vec<_>>(),
+            )
     };
     let parsed = KernelRelease::parse(running);
     if let Some(min_text) = &policy.minimum {
-        let min = KernelRelease::parse(min_text);
-        match (parsed, min) {
-            (Some(have), Some(min)) if have < min => {
+        match parsed {
+            Some(have) if have < **min_text => {
                 return with_evidence(CheckResult::fail(
                     ID,
                     AREA,
@@ -32,7 +41,7 @@ fn release(ctx: &Context) -> CheckResult {
                     "install a kernel >= {min_text} (the one the other nodes run) and reboot into it"
                 ));
             }
-            (None, _) => {
+            None => {
                 return with_evidence(CheckResult::warn(
                     ID,
                     AREA,
@@ -44,10 +53,7 @@ fn release(ctx: &Context) -> CheckResult {
         }
     }
     if !policy.allowed.is_empty() {
-        let matched = policy
-            .allowed
-            .iter()
-            .find(|p| compile_anchored(p).is_ok_and(|re| re.is_match(running)));
+        let matched = policy.allowed.iter().find(|p| p.is_match(running));
         match matched {
             None => {
                 return with_evidence(CheckResult::fail(
@@ -55,7 +61,7 @@ fn release(ctx: &Context) -> CheckResult {
                     AREA,
                     format!(
                         "kernel {running} matches none of the profile's allowed patterns ({})",
-                        policy.allowed.join(", ")
+                        policy.allowed.iter().map(|p| p.text()).collect::<Vec<_>>().join(", ")
                     ),
                 ))
                 .fix("install one of the allowed kernels (as on the other nodes) and reboot, or extend kernel.allowed");
@@ -66,7 +72,7 @@ fn release(ctx: &Context) -> CheckResult {
                     AREA,
                     format!(
                         "kernel {running} matches the allowed pattern `{p}`{}",
-                        minimum_note(policy.minimum.as_deref())
+                        minimum_note(policy.minimum.as_ref().map(|m| m.text()))
                     ),
                 ))
             }
@@ -77,7 +83,7 @@ fn release(ctx: &Context) -> CheckResult {
         AREA,
         format!(
             "kernel {running}{}",
-            minimum_note(policy.minimum.as_deref())
+            minimum_note(policy.minimum.as_ref().map(|m| m.text()))
         ),
     ))
 }

@@ -6,13 +6,11 @@ use crate::facts::ModuleState;
 const AREA: Area = Area::Modules;
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let mut names: Vec<&str> = crate::profile::defaults::BUILT_IN_MODULES.to_vec();
-    for m in &ctx.profile.modules {
-        if !names.contains(&m.as_str()) {
-            names.push(m);
-        }
-    }
-    names.into_iter().map(|m| one(ctx, m)).collect()
+    ctx.profile
+        .required_modules()
+        .into_iter()
+        .map(|m| one(ctx, m))
+        .collect()
 }
 
 fn one(ctx: &Context, module: &str) -> CheckResult {

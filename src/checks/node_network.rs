@@ -7,7 +7,6 @@ use ipnet::IpNet;
 use crate::facts::{Address, Facts, Interface};
 use crate::network::nic::pci_address;
 use crate::network::{self, NodeSubnets, SubnetSource};
-use crate::profile::validate::compile_anchored;
 use crate::profile::{NicExpectation, Profile};
 
 /// The node network as seen on this host.
@@ -67,12 +66,10 @@ pub fn has_expected_name(iface: &Interface, exp: &NicExpectation) -> bool {
 pub fn pattern_mismatches(iface: &Interface, exp: &NicExpectation) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(p) = &exp.mac_pattern {
-        let matches = compile_anchored(p).is_ok_and(|re| {
-            [&iface.mac, &iface.permanent_mac]
-                .into_iter()
-                .flatten()
-                .any(|m| re.is_match(&m.to_ascii_lowercase()))
-        });
+        let matches = [&iface.mac, &iface.permanent_mac]
+            .into_iter()
+            .flatten()
+            .any(|m| p.is_match(&m.to_ascii_lowercase()));
         if !matches {
             out.push(format!(
                 "MAC {} does not match mac_pattern `{p}`",
@@ -85,10 +82,8 @@ pub fn pattern_mismatches(iface: &Interface, exp: &NicExpectation) -> Vec<String
             .physical
             .as_ref()
             .and_then(|d| d.device_path.as_deref());
-        let matches = compile_anchored(p).is_ok_and(|re| {
-            pci_address(iface).is_some_and(|a| re.is_match(a))
-                || device_path.is_some_and(|d| re.is_match(d))
-        });
+        let matches = pci_address(iface).is_some_and(|a| p.is_match(a))
+            || device_path.is_some_and(|d| p.is_match(d));
         if !matches {
             out.push(format!(
                 "PCI device {} does not match pci_pattern `{p}`",

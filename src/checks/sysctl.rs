@@ -8,24 +8,11 @@ use crate::facts::ModuleState;
 const AREA: Area = Area::Sysctl;
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let mut wanted: Vec<(String, String)> = crate::profile::defaults::BUILT_IN_SYSCTLS
-        .iter()
-        .map(|(k, v)| {
-            let v = ctx
-                .profile
-                .sysctls
-                .get(*k)
-                .cloned()
-                .unwrap_or_else(|| v.to_string());
-            (k.to_string(), v)
-        })
-        .collect();
-    for (k, v) in &ctx.profile.sysctls {
-        if !wanted.iter().any(|(w, _)| w == k) {
-            wanted.push((k.clone(), v.clone()));
-        }
-    }
-    wanted.iter().map(|(k, v)| one(ctx, k, v)).collect()
+    ctx.profile
+        .required_sysctls()
+        .into_iter()
+        .map(|(key, want)| one(ctx, key, want))
+        .collect()
 }
 
 /// Sysctl values compare as words: `4096 87380 6291456` equals `4096\t87380  6291456`.

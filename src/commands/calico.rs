@@ -10,12 +10,12 @@ use crate::calico::deployed::{DeployedCalico, Detection};
 use crate::calico::method::{parse_method, Method};
 use crate::calico::nodes::build_fleet;
 use crate::calico::predict::{KernelReach, Model, Resolution};
-use crate::calico::version::CalicoVersion;
 use crate::cli::{CalicoArgs, CalicoFormat, FamilyChoice};
 use crate::error::Exit;
 use crate::facts::{Facts, Family};
 use crate::network::routes::default_gateway;
-use crate::profile::{Profile, DEFAULT_CALICO_VERSION};
+use crate::profile::calico_version::CalicoVersion;
+use crate::profile::Profile;
 use crate::report::{calico_formats, calico_human};
 
 /// The Calico version to model: `--calico-version`, else the profile's, else the built-in default.
@@ -23,11 +23,11 @@ pub fn calico_version(
     flag: Option<&str>,
     profile: &Profile,
 ) -> Result<(CalicoVersion, String), crate::error::BadInput> {
-    match (flag, profile.calico.version.as_deref()) {
+    match (flag, &profile.calico.version) {
         (Some(v), _) => Ok((v.parse()?, "--calico-version".into())),
-        (None, Some(v)) => Ok((v.parse()?, "profile calico.version".into())),
+        (None, Some(v)) => Ok((v.value().clone(), "profile calico.version".into())),
         (None, None) => Ok((
-            DEFAULT_CALICO_VERSION.parse()?,
+            profile.calico.release().value().clone(),
             "built-in default; set calico.version in the profile or --calico-version".into(),
         )),
     }
@@ -163,8 +163,7 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
             .chain(args.calico_config.iter())
             .map(|p| p.as_path()),
     )?;
-    let (mut profile, _origin) =
-        crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     let deployed = args
         .calico_config
         .as_deref()
@@ -173,8 +172,7 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     let deployed_version = deployed.as_ref().and_then(|d| d.version.clone());
     let (version, version_source) = match (&args.calico_version, &deployed_version) {
         (None, Some(v)) => {
-            profile.calico.version = Some(v.clone());
-            let (version, _) = calico_version(None, &profile)?;
+            let version: CalicoVersion = v.parse()?;
             let source = deployed.as_ref().map_or("", |d| d.source.as_str());
             (version, format!("the deployed calico-node image, {source}"))
         }

@@ -47,29 +47,24 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Report> {
     let (mut profile, origin) =
         crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     if let Some(version) = &args.calico_version {
-        if version
-            .parse::<crate::calico::version::CalicoVersion>()
-            .is_err()
-        {
-            return Err(crate::error::BadInput(format!(
+        let release = crate::profile::parsed::Parsed::new(version.as_str()).map_err(|_| {
+            crate::error::BadInput(format!(
                 "--calico-version `{version}` is not a version (expected e.g. 3.24.1)"
             ))
-            .into());
-        }
-        profile.calico.version = Some(version.clone());
+        })?;
+        profile.calico.version = Some(release);
     }
     let deployed = args
         .calico_config
         .as_deref()
         .map(crate::calico::deployed::load)
         .transpose()?;
+    // The deployed image tag stands in for the profile's version when it names a release.
     if let Some(version) = deployed.as_ref().and_then(|d| d.version.as_ref()) {
-        if args.calico_version.is_none()
-            && version
-                .parse::<crate::calico::version::CalicoVersion>()
-                .is_ok()
-        {
-            profile.calico.version = Some(version.clone());
+        if args.calico_version.is_none() {
+            if let Ok(release) = crate::profile::parsed::Parsed::new(version.as_str()) {
+                profile.calico.version = Some(release);
+            }
         }
     }
     let host_root = args.input.host.resolve()?;

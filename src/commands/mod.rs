@@ -63,8 +63,16 @@ pub fn facts_for_profile(
         None => {
             let wanted = profile
                 .map(|p| crate::gather::Wanted {
-                    sysctls: p.sysctls.keys().cloned().collect(),
-                    modules: p.modules.clone(),
+                    sysctls: p
+                        .required_sysctls()
+                        .into_iter()
+                        .map(|(key, _)| key.to_string())
+                        .collect(),
+                    modules: p
+                        .required_modules()
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
                 })
                 .unwrap_or_default();
             crate::gather::gather_facts_with(host_root, kubeadm, &wanted)

@@ -1,18 +1,26 @@
 //! The cluster profile: what every node of one cluster is expected to look like.
 //!
 //! A profile is YAML written by the operator (or by `nodecheck profile init` from a known-good node).
-//! This module holds the validated, typed form that checks consume; nothing downstream sees raw strings:
-//! CIDRs are parsed and regexes compiled at load time.
+//! This module holds the validated, typed form that checks consume; nothing downstream parses profile
+//! text again: CIDRs, address families, the Calico release and the kernel minimum are parsed and
+//! regexes compiled at load time (`parsed`), and the sysctls and modules every node needs are added
+//! to the profile's own (`defaults`).
 
+pub mod calico_version;
 pub mod defaults;
 pub mod init;
 pub mod load;
+pub mod parsed;
 pub mod schema;
 mod suggest;
 pub mod validate;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+
+use calico_version::CalicoVersion;
+use parsed::{Parsed, Pattern};
+use validate::KernelRelease;
 
 /// The validated profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,11 +121,11 @@ pub struct NicExpectation {
     /// Regex over the MAC (lower-case, colon-separated).
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_pattern")]
-    pub mac_pattern: Option<String>,
+    pub mac_pattern: Option<Pattern>,
     /// Regex over the sysfs device path (e.g. `0000:0b:00.0`).
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_pattern")]
-    pub pci_pattern: Option<String>,
+    pub pci_pattern: Option<Pattern>,
     /// What this NIC is for (`node`, `storage`, `management`), for messages.
     #[serde(default)]
     pub role: Option<String>,
@@ -133,7 +141,7 @@ pub struct BridgePolicy {
     /// Bridge names (regexes, anchored) that are expected and not reported as a warning.
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_patterns")]
-    pub allowed: Vec<String>,
+    pub allowed: Vec<Pattern>,
     /// Report docker0 and compose bridges as failures instead of warnings.
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_strict_bool")]
@@ -143,10 +151,11 @@ pub struct BridgePolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalicoSettings {
-    /// Calico version the cluster runs (decides first-found's exclusion list). Default: see `DEFAULT_CALICO_VERSION`.
+    /// Calico version the cluster runs (decides first-found's exclusion list). Default: see
+    /// [`CalicoSettings::release`].
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_calico_version")]
-    pub version: Option<String>,
+    pub version: Option<Parsed<CalicoVersion>>,
     /// The `IP_AUTODETECTION_METHOD` the DaemonSet uses now (unset = first-found).
     #[serde(default)]
     pub ipv4_method: Option<String>,
@@ -249,17 +258,26 @@ impl Encapsulation {
 /// The Calico version assumed when neither the profile nor `--calico-version` names one.
 pub const DEFAULT_CALICO_VERSION: &str = "3.28.0";
 
+impl CalicoSettings {
+    /// The Calico release to model: `calico.version`, else [`DEFAULT_CALICO_VERSION`].
+    pub fn release(&self) -> Parsed<CalicoVersion> {
+        self.version
+            .clone()
+            .unwrap_or_else(|| Parsed::known(DEFAULT_CALICO_VERSION, CalicoVersion::new(3, 28, 0)))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KernelPolicy {
     /// Minimum kernel release (e.g. `5.4`).
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_kernel_minimum")]
-    pub minimum: Option<String>,
+    pub minimum: Option<Parsed<KernelRelease>>,
     /// Regexes one of which the release must match.
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_patterns")]
-    pub allowed: Vec<String>,
+    pub allowed: Vec<Pattern>,
     /// How close peers' kernels must be.
     #[serde(default)]
     pub parity: KernelParity,

@@ -2,7 +2,8 @@
 //! and key path), and the few rules that relate two fields are checked after parsing.
 //!
 //! The `de_*` functions are serde `deserialize_with` hooks used by the profile types; each one wraps a
-//! plain `parse_*`/`check_*` function that checks reuse where they need the same parsing (kernel releases).
+//! plain `parse_*`/`check_*` function, or a [`super::parsed::Parsed`] value (regexes, the Calico
+//! release, the kernel minimum) that keeps its parsed form so no check parses it again.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,6 +12,8 @@ use ipnet::IpNet;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
+use super::calico_version::CalicoVersion;
+use super::parsed::{Parsed, Pattern};
 use super::{Ipv6Expectation, Profile};
 
 /// Address families Calico autodetects.
@@ -263,19 +266,6 @@ macro_rules! text_rule {
     };
 }
 
-text_rule!(PatternRule, |p| compile_anchored(p).map(|_| ()));
-text_rule!(KernelMinimumRule, |raw| match KernelRelease::parse(raw) {
-    Some(_) => Ok(()),
-    None => Err(format!(
-        "`{raw}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)"
-    )),
-});
-text_rule!(CalicoVersionRule, |raw| raw
-    .parse::<crate::calico::version::CalicoVersion>()
-    .map(|_| ())
-    .map_err(|_| format!(
-        "`{raw}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)"
-    )));
 text_rule!(KubernetesVersionRule, |raw| match kubernetes_minor(raw) {
     Some(_) => Ok(()),
     None => Err(format!(
@@ -341,18 +331,18 @@ pub(super) fn de_cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D:
     de_list::<CidrRule, D>(d)
 }
 
-pub(super) fn de_pattern<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    de_option::<PatternRule, D>(d)
+pub(super) fn de_pattern<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Pattern>, D::Error> {
+    de_option::<Unchecked<Pattern>, D>(d)
 }
 
-pub(super) fn de_patterns<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    de_list::<PatternRule, D>(d)
+pub(super) fn de_patterns<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Pattern>, D::Error> {
+    de_list::<Unchecked<Pattern>, D>(d)
 }
 
 pub(super) fn de_kernel_minimum<'de, D: Deserializer<'de>>(
     d: D,
-) -> Result<Option<String>, D::Error> {
-    de_option::<KernelMinimumRule, D>(d)
+) -> Result<Option<Parsed<KernelRelease>>, D::Error> {
+    de_option::<Unchecked<Parsed<KernelRelease>>, D>(d)
 }
 
 pub(super) fn de_kubernetes_version<'de, D: Deserializer<'de>>(
@@ -372,8 +362,8 @@ pub fn kubernetes_minor(raw: &str) -> Option<(u32, u32)> {
 
 pub(super) fn de_calico_version<'de, D: Deserializer<'de>>(
     d: D,
-) -> Result<Option<String>, D::Error> {
-    de_option::<CalicoVersionRule, D>(d)
+) -> Result<Option<Parsed<CalicoVersion>>, D::Error> {
+    de_option::<Unchecked<Parsed<CalicoVersion>>, D>(d)
 }
 
 pub(super) fn de_ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u16>, D::Error> {

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::calico::analysis::{CalicoReport, FamilyAnalysis};
 use crate::calico::method::{parse_method, Method};
-use crate::calico::version::CalicoVersion;
 use crate::escape::shell_quote;
 use crate::facts::Family;
+use crate::profile::calico_version::CalicoVersion;
 
 /// The recommended `(env var, value)` of every family that has one.
 pub fn recommended_settings(report: &CalicoReport) -> Vec<(&'static str, String)> {

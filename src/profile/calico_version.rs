@@ -1,5 +1,7 @@
-//! Calico release versions (`v3.24.2`, `3.25`, `v3.28.0-rc1`): parsed once, compared to pick the behaviour
-//! of that release (default exclusion list, point-to-point prefixes, failure log lines).
+//! Calico release versions (`v3.24.2`, `3.25`, `v3.28.0-rc1`): parsed once (when the profile,
+//! `--calico-version` or a deployed manifest is read), compared by the Calico model to pick the
+//! behaviour of that release (default exclusion list, point-to-point prefixes, failure log lines).
+//! The type lives with the profile because the profile carries it; the model imports it from here.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,0 +1,164 @@
+//! Profile values that are read once and used as typed values: the Calico release, the kernel
+//! minimum and every regex (MAC, PCI, bridge and kernel patterns). Each keeps the text the operator
+//! wrote, for messages and for writing the profile back, beside the parsed form the checks use.
+//!
+//! Parsing happens while the profile is deserialised, so a bad value is refused at load with its
+//! line:column and key path (see `load`), and no check ever parses or compiles a profile value again.
+
+use std::fmt;
+use std::ops::Deref;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::calico_version::CalicoVersion;
+use super::validate::{compile_anchored, KernelRelease};
+
+/// A value that a profile spells as text.
+pub trait FromProfileText: Sized {
+    /// The parsed value, or the message the operator sees (after `file:line:column:`).
+    fn from_profile_text(text: &str) -> Result<Self, String>;
+}
+
+/// A profile regex: anchored at both ends (`^(?:…)$`), compiled once at load.
+impl FromProfileText for regex::Regex {
+    fn from_profile_text(text: &str) -> Result<Self, String> {
+        compile_anchored(text)
+    }
+}
+
+impl FromProfileText for CalicoVersion {
+    fn from_profile_text(text: &str) -> Result<Self, String> {
+        text.parse().map_err(|_| {
+            format!("`{text}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)")
+        })
+    }
+}
+
+impl FromProfileText for KernelRelease {
+    fn from_profile_text(text: &str) -> Result<Self, String> {
+        KernelRelease::parse(text).ok_or_else(|| {
+            format!("`{text}` is not a kernel release (expected major.minor[.patch], e.g. 5.15 or 5.15.0)")
+        })
+    }
+}
+
+/// A profile value as written, with its parsed form. Dereferences to the parsed form; displays,
+/// serialises and compares as the text.
+#[derive(Clone)]
+pub struct Parsed<T> {
+    text: String,
+    value: T,
+}
+
+/// A profile regex (`mac_pattern`, `pci_pattern`, `bridges.allowed`, `kernel.allowed`).
+pub type Pattern = Parsed<regex::Regex>;
+
+impl<T: FromProfileText> Parsed<T> {
+    /// Parses `text` as the profile loader does (flags and tests build values this way).
+    pub fn new(text: impl Into<String>) -> Result<Parsed<T>, String> {
+        let text = text.into();
+        let value = T::from_profile_text(&text)?;
+        Ok(Parsed { text, value })
+    }
+}
+
+impl<T> Parsed<T> {
+    /// A value whose text and parsed form are known to agree (built-in defaults).
+    pub(super) fn known(text: &str, value: T) -> Parsed<T> {
+        Parsed {
+            text: text.to_string(),
+            value,
+        }
+    }
+
+    /// The text as the operator wrote it.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The parsed form.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Deref for Parsed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> fmt::Display for Parsed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl<T> fmt::Debug for Parsed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl<T> PartialEq for Parsed<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl<T> Serialize for Parsed<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de, T: FromProfileText> Deserialize<'de> for Parsed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Parsed::new(text).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_anchored_and_keep_their_text() {
+        let p = Pattern::new("br-[0-9a-f]{12}").unwrap();
+        assert!(p.is_match("br-3f2a1b4c5d6e"));
+        assert!(!p.is_match("xbr-3f2a1b4c5d6e"));
+        assert_eq!(p.to_string(), "br-[0-9a-f]{12}");
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!("br-[0-9a-f]{12}")
+        );
+        assert!(Pattern::new("eth(")
+            .unwrap_err()
+            .contains("not a valid regular expression"));
+    }
+
+    #[test]
+    fn versions_keep_the_spelling_and_parse_once() {
+        let v: Parsed<CalicoVersion> = Parsed::new("3.24.1").unwrap();
+        assert_eq!(v.text(), "3.24.1");
+        assert_eq!(v.triple(), (3, 24, 1));
+        assert!(Parsed::<CalicoVersion>::new("latest")
+            .unwrap_err()
+            .contains("not a Calico version"));
+        let k: Parsed<KernelRelease> = Parsed::new("5.15").unwrap();
+        assert_eq!((k.major, k.minor, k.patch), (5, 15, 0));
+        assert!(Parsed::<KernelRelease>::new("five").is_err());
+    }
+
+    #[test]
+    fn the_default_calico_release_is_its_text_parsed() {
+        let default = super::super::CalicoSettings::default().release();
+        let parsed: Parsed<CalicoVersion> =
+            Parsed::new(super::super::DEFAULT_CALICO_VERSION).unwrap();
+        assert_eq!(default, parsed);
+        assert_eq!(default.value(), parsed.value());
+    }
+}
