@@ -304,8 +304,7 @@ fn bridges(base: &Facts, now: &Facts, profile: &Profile) -> CheckResult {
         CheckResult::ok(id, Area::Drift, "no bridge appeared since the join")
     } else {
         let docker_made = appeared.iter().any(|i| {
-            i.name == "docker0"
-                || crate::facts::is_docker_network_bridge(&i.name)
+            crate::facts::is_docker_bridge(&i.name)
                 || now
                     .docker
                     .networks

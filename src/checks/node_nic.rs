@@ -11,7 +11,7 @@ use super::{Area, CheckResult, Context};
 use crate::escape::shell_quote_bytes;
 use crate::facts::{Facts, Family, Interface, KernelCmdline};
 use crate::network::addresses::{cidr_of, in_any, is_global};
-use crate::network::nic::pci_address;
+use crate::network::nic::{naming_scheme, pci_address, NamingScheme};
 use crate::network::routes::default_route_devices;
 use crate::network::SubnetSource;
 use crate::profile::NicExpectation;
@@ -187,77 +187,40 @@ fn rename_remedy(exp: &NicExpectation, actual: &Interface, cidrs: &[ipnet::IpNet
     }
 }
 
-/// Naming scheme of an interface name, for explaining why two hosts name a NIC differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scheme {
-    /// `eth0`: the kernel's enumeration order (predictable names off, or renamed by a rule).
-    Kernel,
-    /// `ens192`, `enp11s0`, `eno1`, `enx…`: systemd/udev predictable names.
-    Predictable,
-    /// `em1`, `p1p1`: biosdevname.
-    Biosdevname,
-    Other,
-}
-
-fn scheme(name: &str) -> Scheme {
-    let digits_after = |p: &str| {
-        name.strip_prefix(p)
-            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
-    };
-    if digits_after("eth") {
-        Scheme::Kernel
-    } else if name.len() > 3
-        && name.starts_with("en")
-        && matches!(
-            name.as_bytes()[2],
-            b'o' | b's' | b'p' | b'x' | b'b' | b'a' | b'v' | b'i'
-        )
-    {
-        Scheme::Predictable
-    } else if digits_after("em")
-        || (name.starts_with('p')
-            && name[1..].contains('p')
-            && name[1..2].chars().all(|c| c.is_ascii_digit()))
-    {
-        Scheme::Biosdevname
-    } else {
-        Scheme::Other
-    }
-}
-
 fn naming_explanation(cmdline: &KernelCmdline, exp: &NicExpectation, actual: &Interface) -> String {
     let Some(expected) = exp.name.as_deref() else {
         return String::new();
     };
     let ifnames_off = cmdline.net_ifnames.as_deref() == Some("0");
     let biosdevname_on = cmdline.biosdevname.as_deref() == Some("1");
+    use NamingScheme::{Biosdevname, Kernel, Predictable};
     let cmdline_text = format!(
         "net.ifnames={}, biosdevname={}",
         cmdline.net_ifnames.as_deref().unwrap_or("(unset)"),
         cmdline.biosdevname.as_deref().unwrap_or("(unset)")
     );
-    match (scheme(expected), scheme(&actual.name)) {
-        (Scheme::Kernel, Scheme::Predictable) if ifnames_off => format!(
+    match (naming_scheme(expected), naming_scheme(&actual.name)) {
+        (Kernel(_), Predictable(_)) if ifnames_off => format!(
             "Names differ although the kernel command line has net.ifnames=0: a udev rule or systemd .link file named it {}.",
             actual.name
         ),
-        (Scheme::Kernel, Scheme::Predictable) => format!(
+        (Kernel(_), Predictable(_)) => format!(
             "Names differ because this host uses systemd predictable names ({} is derived from the device's firmware/PCI position) while the profile expects a kernel-style name; nodes named {expected} boot with net.ifnames=0 or have a .link file (kernel command line here: {cmdline_text}).",
             actual.name
         ),
-        (Scheme::Kernel, Scheme::Biosdevname) => format!(
+        (Kernel(_), Biosdevname) => format!(
             "Names differ because biosdevname named it {} (kernel command line: {cmdline_text}); nodes named {expected} boot with biosdevname=0 net.ifnames=0 or have a .link file.",
             actual.name
         ),
-        (Scheme::Predictable, Scheme::Kernel) => format!(
+        (Predictable(_), Kernel(_)) => format!(
             "Names differ because this host uses kernel names ({}; kernel command line: {cmdline_text}) while the profile expects a predictable name: remove net.ifnames=0, or pin the name.",
             actual.name
         ),
-        (Scheme::Predictable, Scheme::Predictable) => format!(
+        (Predictable(_), Predictable(_)) => format!(
             "Both are predictable names: the NIC sits in a different slot/bus position here ({}) than on the nodes where it is {expected}.",
             pci_address(actual).unwrap_or("unknown PCI address")
         ),
-        (Scheme::Kernel, Scheme::Kernel) => format!(
+        (Kernel(_), Kernel(_)) => format!(
             "Both are kernel names: the kernel enumerated the NICs in a different order here (driver load order, or a different number of NICs){}.",
             if biosdevname_on { "; biosdevname=1 is set" } else { "" }
         ),
@@ -599,21 +562,5 @@ fn other_nic(facts: &Facts, exp: &NicExpectation, index: usize) -> CheckResult {
             "fix {}'s configuration to match other_nics in the profile",
             found.name
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn naming_schemes() {
-        assert_eq!(scheme("eth3"), Scheme::Kernel);
-        assert_eq!(scheme("ens192"), Scheme::Predictable);
-        assert_eq!(scheme("enp11s0"), Scheme::Predictable);
-        assert_eq!(scheme("em1"), Scheme::Biosdevname);
-        assert_eq!(scheme("p1p1"), Scheme::Biosdevname);
-        assert_eq!(scheme("bond0"), Scheme::Other);
-        assert_eq!(scheme("eth"), Scheme::Other);
     }
 }

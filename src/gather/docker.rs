@@ -3,9 +3,9 @@
 //! device, compose project/network labels), which ties a `br-<id>` bridge to the compose project that
 //! made it.
 //!
-//! The API is spoken with a minimal HTTP/1.0 client over a Unix socket, bounded by one overall
-//! timeout: a missing, refused, denied or hanging socket becomes a recorded fact, never an error or a
-//! hang.
+//! The API is spoken with a minimal HTTP/1.0 client over a Unix socket (the response parsed by
+//! [`super::http`]), bounded by one overall timeout and a size cap: a missing, refused, denied or
+//! hanging socket becomes a recorded fact, never an error or a hang.
 
 use std::path::Path;
 use std::time::Duration;
@@ -126,57 +126,14 @@ async fn http_get(socket: &Path, path: &str) -> std::io::Result<Vec<u8>> {
     Ok(response)
 }
 
-/// Splits a raw HTTP response into its status code and body, undoing chunked transfer encoding.
+/// Splits a raw HTTP response into its status code and body (see [`super::http`]).
 pub fn parse_http_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
-    let header_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("the Docker API sent an incomplete HTTP response (no end of headers)")?;
-    let head = String::from_utf8_lossy(&raw[..header_end]);
-    let body = &raw[header_end + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse::<u16>().ok())
-        .filter(|_| status_line.starts_with("HTTP/"))
-        .ok_or_else(|| format!("the Docker API sent a malformed status line: {status_line:?}"))?;
-    let chunked = lines.any(|line| {
-        line.split_once(':').is_some_and(|(name, value)| {
-            name.trim().eq_ignore_ascii_case("transfer-encoding")
-                && value.to_ascii_lowercase().contains("chunked")
-        })
-    });
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        body.to_vec()
-    };
-    Ok((status, body))
-}
-
-/// Decodes an HTTP/1.1 chunked body.
-pub fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("truncated chunked body from the Docker API")?;
-        let size_text = String::from_utf8_lossy(&body[..line_end]);
-        let size_hex = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|_| format!("bad chunk size {size_hex:?} from the Docker API"))?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
+    match super::http::parse_response(raw) {
+        Ok((status, Some(body))) => Ok((status, body)),
+        Ok((_, None)) => {
+            Err("the Docker API sent an incomplete HTTP response (no end of headers)".into())
         }
-        if body.len() < size {
-            return Err("truncated chunk from the Docker API".into());
-        }
-        out.extend_from_slice(&body[..size]);
-        body = body.get(size + 2..).unwrap_or_default();
+        Err(e) => Err(format!("the Docker API sent a malformed response: {e}")),
     }
 }
 
@@ -356,7 +313,7 @@ mod tests {
         );
         assert!(parse_http_response(b"garbage").is_err());
         assert!(parse_http_response(b"SSH-2.0\r\n\r\n").is_err());
-        assert!(dechunk(b"5\r\nab").is_err());
+        assert!(parse_http_response(b"HTTP/1.0 200 OK\r\n").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod docker;
 pub mod ethtool;
 pub mod host;
+pub mod http;
 pub mod kernel;
 pub mod kubeadm_config;
 pub mod kubelet;

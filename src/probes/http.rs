@@ -1,8 +1,8 @@
 //! A tiny HTTP/1.0 GET client over a blocking `TcpStream`, with one deadline for the whole exchange.
 //!
 //! Enough for health endpoints on localhost (felix `/readiness`): one request, `Connection: close`,
-//! the status code and the head of the body. No redirects, no TLS, no chunked decoding (HTTP/1.0
-//! replies are not chunked).
+//! the status code and the head of the body. No redirects, no TLS. The response is parsed by
+//! `gather::http`, the parser the Docker API client uses too.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -66,7 +66,7 @@ pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<HttpReply,
             Ok(0) => break,
             Ok(n) => {
                 reply.extend_from_slice(&buf[..n]);
-                if reply.len() >= MAX_REPLY_BYTES || is_complete(&reply) {
+                if reply.len() >= MAX_REPLY_BYTES || crate::gather::http::is_complete(&reply) {
                     break;
                 }
             }
@@ -84,55 +84,14 @@ pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<HttpReply,
     parse_response(&reply).map_err(HttpError::Malformed)
 }
 
-/// True once the headers are in and, when a `Content-Length` is given, the whole body too.
-fn is_complete(reply: &[u8]) -> bool {
-    let Some(end) = header_end(reply) else {
-        return false;
-    };
-    match content_length(&reply[..end]) {
-        Some(len) => reply.len() >= end + len,
-        None => false,
-    }
-}
-
-fn header_end(reply: &[u8]) -> Option<usize> {
-    reply
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
-}
-
-fn content_length(head: &[u8]) -> Option<usize> {
-    String::from_utf8_lossy(head).lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| value.trim().parse().ok())?
-    })
-}
-
-/// Parses `HTTP/1.x NNN reason\r\n headers \r\n\r\n body`.
+/// Parses `HTTP/1.x NNN reason\r\n headers \r\n\r\n body`; a reply cut before the end of its
+/// headers still gives its status, with an empty body.
 pub fn parse_response(reply: &[u8]) -> Result<HttpReply, String> {
-    let line_end = reply
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .unwrap_or(reply.len().min(80));
-    let status_line = String::from_utf8_lossy(&reply[..line_end]);
-    let mut parts = status_line.split_whitespace();
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/") {
-        return Err(format!("the first line is {:?}", status_line));
-    }
-    let status: u16 = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .filter(|s| (100..=999).contains(s))
-        .ok_or_else(|| format!("no status code in {:?}", status_line))?;
-    let body = match header_end(reply) {
-        Some(end) => reply[end..].to_vec(),
-        None => Vec::new(),
-    };
-    Ok(HttpReply { status, body })
+    let (status, body) = crate::gather::http::parse_response(reply)?;
+    Ok(HttpReply {
+        status,
+        body: body.unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
@@ -153,16 +112,5 @@ mod tests {
     fn rejects_non_http() {
         assert!(parse_response(b"SSH-2.0-OpenSSH_9.2\r\n").is_err());
         assert!(parse_response(b"HTTP/1.1 abc\r\n\r\n").is_err());
-    }
-
-    #[test]
-    fn completes_on_content_length() {
-        assert!(!is_complete(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no"
-        ));
-        assert!(is_complete(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-        ));
-        assert!(!is_complete(b"HTTP/1.1 200 OK\r\n\r\nok"));
     }
 }

@@ -4,6 +4,7 @@
 use super::nodes::{group_by as grouping, NodeView};
 use super::verdict::{combine, Parity};
 use crate::checks::{CheckResult, Context};
+use crate::network::nic::naming_scheme;
 use crate::profile::KernelParity;
 
 pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
@@ -128,37 +129,10 @@ fn ipv6(nodes: &[NodeView]) -> CheckResult {
     })
 }
 
-/// How an interface name was made: kernel `eth*`, systemd's predictable `en*`, biosdevname, other.
-pub fn naming_scheme(name: &str) -> &'static str {
-    let digits_after = |prefix: &str| {
-        name.strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-    };
-    let biosdevname = digits_after("em")
-        || (name.starts_with('p')
-            && name[1..].split_once('p').is_some_and(|(slot, port)| {
-                !slot.is_empty()
-                    && slot.bytes().all(|b| b.is_ascii_digit())
-                    && port.starts_with(|c: char| c.is_ascii_digit())
-            }));
-    if digits_after("eth") {
-        "eth* kernel naming"
-    } else if name.len() > 3
-        && name.starts_with("en")
-        && name[2..].starts_with(['o', 's', 'p', 'x', 'P', 'v', 'c', 'a', 'u', 'b', 'd', 'i'])
-    {
-        "en* predictable naming"
-    } else if biosdevname {
-        "biosdevname naming"
-    } else {
-        "other naming"
-    }
-}
-
 fn node_nic_name(ctx: &Context, nodes: &[NodeView]) -> CheckResult {
     let by_name = grouping(nodes, |n| {
         n.nic
-            .map(|nic| format!("{} ({})", nic.name, naming_scheme(&nic.name)))
+            .map(|nic| format!("{} ({})", nic.name, naming_scheme(&nic.name).label()))
     });
     let this_nic = nodes.iter().find(|n| n.this).and_then(|n| n.nic);
     let majority_nic = by_name.majority().and_then(|g| {
@@ -321,18 +295,5 @@ mod tests {
         assert_eq!(kernel_key(r, KernelParity::SameMajor), "5.x");
         assert_eq!(kernel_key("weird", KernelParity::SameMinor), "weird");
         assert_eq!(kernel_key("6.8", KernelParity::SameMinor), "6.8.x");
-    }
-
-    #[test]
-    fn naming_schemes() {
-        assert_eq!(naming_scheme("eth3"), "eth* kernel naming");
-        for name in ["ens192", "enp3s0", "eno1", "enx0a1b2c3d4e5f", "enP1p3s0"] {
-            assert_eq!(naming_scheme(name), "en* predictable naming", "{name}");
-        }
-        assert_eq!(naming_scheme("em1"), "biosdevname naming");
-        assert_eq!(naming_scheme("p1p2"), "biosdevname naming");
-        for name in ["bond0", "br0", "eth", "en", "lan0", "ethx"] {
-            assert_eq!(naming_scheme(name), "other naming", "{name}");
-        }
     }
 }
