@@ -13,8 +13,12 @@
 
 use std::time::Duration;
 
-use ethtool::{EthtoolAttr, EthtoolFeatureAttr, EthtoolFeatureBit};
+use ethtool::{
+    EthtoolAttr, EthtoolCmd, EthtoolFeatureAttr, EthtoolFeatureBit, EthtoolHeader, EthtoolMessage,
+};
 use futures_util::StreamExt;
+use netlink_packet_generic::GenlMessage;
+use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_REQUEST};
 
 use crate::facts::{FeatureState, Interface, Offload, Route};
 
@@ -84,8 +88,8 @@ pub async fn read_offloads(links: &[(u32, String)]) -> Vec<(u32, Result<Offload,
             }
             return;
         }
-        for (i, (_, name)) in links.iter().enumerate() {
-            answers[i].1 = read_one(&mut handle, name).await;
+        for (i, (index, _)) in links.iter().enumerate() {
+            answers[i].1 = read_one(&mut handle, *index).await;
         }
     };
     let _ = tokio::time::timeout(DEADLINE, reads).await;
@@ -110,17 +114,28 @@ async fn resolve_family(handle: &ethtool::EthtoolHandle) -> Result<(), String> {
     }
 }
 
-async fn read_one(handle: &mut ethtool::EthtoolHandle, name: &str) -> Result<Offload, String> {
-    let mut stream = handle
-        .feature()
-        .get(Some(name))
-        .execute()
-        .await
-        .map_err(|e| describe(&e))?;
+/// One FEATURES_GET for the link with this ifindex: by index, not name, so that a name that is not
+/// UTF-8 or a rename since the link dump cannot make it ask about another link.
+async fn read_one(handle: &mut ethtool::EthtoolHandle, index: u32) -> Result<Offload, String> {
+    let request = EthtoolMessage {
+        cmd: EthtoolCmd::FeatureGet,
+        nlas: vec![EthtoolAttr::Feature(EthtoolFeatureAttr::Header(vec![
+            EthtoolHeader::DevIndex(index),
+        ]))],
+    };
+    let mut message = NetlinkMessage::from(GenlMessage::from_payload(request));
+    message.header.flags = NLM_F_REQUEST;
+    let mut stream = handle.request(message).await.map_err(|e| describe(&e))?;
     let mut offload = None;
-    while let Some(message) = stream.next().await {
-        let message = message.map_err(|e| describe(&e))?;
-        offload = Some(offload_of(&message.payload.nlas));
+    while let Some(answer) = stream.next().await {
+        let answer = answer.map_err(|e| format!("ethtool netlink: undecodable answer: {e}"))?;
+        match answer.payload {
+            NetlinkPayload::InnerMessage(genl) => offload = Some(offload_of(&genl.payload.nlas)),
+            NetlinkPayload::Error(e) if e.code.is_some() => {
+                return Err(format!("ethtool netlink: {}", e.to_io()))
+            }
+            _ => {}
+        }
     }
     offload.ok_or_else(|| "the kernel sent no features".to_string())
 }
@@ -157,4 +172,38 @@ fn offload_of(attributes: &[EthtoolAttr]) -> Offload {
         );
     }
     offload
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(links: &[(u32, String)]) -> Vec<(u32, Result<Offload, String>)> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(read_offloads(links))
+    }
+
+    /// The kernel answers for `lo` (ifindex 1 in every namespace), and a link that does not exist
+    /// leaves its features unknown with the kernel's reason, without failing the others.
+    #[test]
+    fn a_missing_link_is_unknown_with_the_reason_and_the_others_are_read() {
+        let answers = read(&[(u32::MAX - 1, "gone0".into()), (1, "lo".into())]);
+        assert_eq!(answers.len(), 2);
+        let (index, missing) = &answers[0];
+        assert_eq!(*index, u32::MAX - 1);
+        let reason = missing.as_ref().unwrap_err();
+        assert!(reason.starts_with("ethtool netlink: "), "{reason}");
+        assert!(reason.contains("No such device"), "{reason}");
+        let lo = answers[1].1.as_ref().expect("lo's features");
+        // Loopback computes no checksums: its TX checksum offload is always on and fixed.
+        assert_eq!(lo.tx_checksum_ip_generic, Some(FeatureState::OnFixed));
+    }
+
+    #[test]
+    fn nothing_wanted_asks_nothing() {
+        assert!(read(&[]).is_empty());
+    }
 }

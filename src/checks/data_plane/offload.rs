@@ -17,7 +17,7 @@
 
 use crate::checks::node_network;
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::{for_terminal, shell_quote};
+use crate::escape::{for_terminal, shell_quote_bytes};
 use crate::facts::{Facts, Interface, Offload};
 
 pub const ID: &str = "Nic-ChecksumOffload";
@@ -76,14 +76,19 @@ fn on(offload: &Offload) -> Vec<&'static str> {
 }
 
 /// `ethtool -K <link> <feature> off ...` for the features that are on and may be changed.
-fn ethtool_off(name: &str, offload: &Offload) -> Option<String> {
+fn ethtool_off(link: &Interface, offload: &Offload) -> Option<String> {
     let changeable: Vec<String> = on(offload)
         .into_iter()
         .filter(|n| offload.get(n).is_some_and(|s| s.changeable()))
         .map(|n| format!("{n} off"))
         .collect();
-    (!changeable.is_empty())
-        .then(|| format!("ethtool -K {} {}", shell_quote(name), changeable.join(" ")))
+    (!changeable.is_empty()).then(|| {
+        format!(
+            "ethtool -K {} {}",
+            shell_quote_bytes(link.raw_name()),
+            changeable.join(" ")
+        )
+    })
 }
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
@@ -198,9 +203,12 @@ fn judge_nic(facts: &Facts, nic: &Interface, encap: &str) -> CheckResult {
             .collect();
         let commands: Vec<String> = flagged
             .iter()
-            .filter_map(|(l, _, _, o)| ethtool_off(&l.name, o))
+            .filter_map(|(l, _, _, o)| ethtool_off(l, o))
             .collect();
-        let names: Vec<String> = flagged.iter().map(|(l, ..)| shell_quote(&l.name)).collect();
+        let names: Vec<String> = flagged
+            .iter()
+            .map(|(l, ..)| shell_quote_bytes(l.raw_name()))
+            .collect();
         let fix = if commands.is_empty() {
             "the driver does not let these features change: move the node to a NIC type without the fault (e.g. e1000e on VMware), or use IP-in-IP encapsulation".to_string()
         } else {
@@ -267,7 +275,7 @@ fn judge_calico_vxlan(facts: &Facts, device: &Interface) -> Option<CheckResult> 
         if state.changeable() {
             let command = format!(
                 "ethtool -K {} tx-checksum-ip-generic off",
-                shell_quote(&device.name)
+                shell_quote_bytes(device.raw_name())
             );
             r = r.fix(format!("`{command}`; to keep it, set `featureDetectOverride: \"ChecksumOffloadBroken=true\"` in the default FelixConfiguration (Felix then turns it off whenever it creates the device)"));
         }
@@ -377,6 +385,16 @@ mod tests {
         let fix = r.remediation.unwrap();
         assert!(
             fix.contains("`ethtool -K 'ens 192' tx-checksum-ip-generic off`"),
+            "{fix}"
+        );
+
+        // A name that is not UTF-8: the command carries the kernel's bytes.
+        facts.interfaces[1].name = "ens\\xff".into();
+        facts.interfaces[1].name_bytes = Some(b"ens\xff".to_vec().into_boxed_slice());
+        facts.routes[0].device = Some("ens\\xff".into());
+        let fix = judge(&facts, VXLAN).remediation.unwrap();
+        assert!(
+            fix.contains(r"`ethtool -K $'ens\xff' tx-checksum-ip-generic off`"),
             "{fix}"
         );
     }
