@@ -10,6 +10,7 @@
 # host's glibc build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/busy-netns.sh
 if [[ -n "${TARGET:-}" ]]; then
   cargo build --release --quiet --target "$TARGET"
   bin="$PWD/target/$TARGET/release/nodecheck"
@@ -22,28 +23,8 @@ pairs_list=("$@")
 
 for pairs in "${pairs_list[@]}"; do
   ns="nc-bench-checks-$$-$pairs"
-  ip netns add "$ns"
   trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-  # One batch file: creating links one `ip` process at a time would dominate the setup time.
-  batch=$(mktemp)
-  {
-    echo "link set lo up"
-    echo "link add eth3 type veth peer name eth3-peer"
-    echo "addr add 10.20.41.12/24 dev eth3"
-    echo "link set eth3 up"
-    echo "link set eth3-peer up"
-    for i in $(seq 1 "$pairs"); do
-      echo "link add cali$i type veth peer name veth$i"
-      echo "addr add 192.168.$((i / 250)).$((i % 250 + 1))/32 dev cali$i"
-      echo "link set cali$i up"
-      echo "link set veth$i up"
-    done
-    echo "route add default via 10.20.41.1 dev eth3"
-  } > "$batch"
-  ip -n "$ns" -batch "$batch"
-  rm -f "$batch"
-  count=$(ip -n "$ns" -o link show | wc -l)
-  echo "== $count interfaces"
+  busy_netns "$ns" "$pairs"
   # The judging alone (no gathering): the same host from a saved snapshot.
   snapshot=$(mktemp --suffix=.json)
   ip netns exec "$ns" "$bin" facts > "$snapshot"

@@ -8,6 +8,7 @@
 # Needs root and iproute2; uses hyperfine when installed. Usage: bench/fix-plan-1000-interfaces.sh [PAIRS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/busy-netns.sh
 cargo build --release --quiet
 bin="$PWD/target/release/nodecheck"
 pairs_list=("$@")
@@ -23,27 +24,8 @@ printf 'node_network:\n  cidrs: [10.20.41.0/24]\n  nic:\n    name: node0\npod_ci
 
 for pairs in "${pairs_list[@]}"; do
   ns="nc-bench-fix-$$-$pairs"
-  ip netns add "$ns"
   trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$root" "$profile"' EXIT
-  batch=$(mktemp)
-  {
-    echo "link set lo up"
-    echo "link add eth3 type veth peer name eth3-peer"
-    echo "addr add 10.20.41.12/24 dev eth3"
-    echo "link set eth3 up"
-    echo "link set eth3-peer up"
-    for i in $(seq 1 "$pairs"); do
-      echo "link add cali$i type veth peer name veth$i"
-      echo "addr add 192.168.$((i / 250)).$((i % 250 + 1))/32 dev cali$i"
-      echo "link set cali$i up"
-      echo "link set veth$i up"
-    done
-    echo "route add default via 10.20.41.1 dev eth3"
-  } > "$batch"
-  ip -n "$ns" -batch "$batch"
-  rm -f "$batch"
-  count=$(ip -n "$ns" -o link show | wc -l)
-  echo "== $count interfaces"
+  busy_netns "$ns" "$pairs"
   snapshot=$(mktemp --suffix=.json)
   ip netns exec "$ns" "$bin" facts > "$snapshot"
   echo "-- the plan:"

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::ansible::ansible_venv_at;
-use crate::util::{fixture, json_stdout, nodecheck, result_by_id, skip};
+use crate::util::{check_incident, fixture, json_stdout, nodecheck, result_by_id, skip};
 
 /// Every form the real ansible-core produced, in one directory per form, and this host renamed.
 struct Produced {
@@ -298,14 +298,7 @@ fn calico_predictions_from_this_hosts_ansible_facts() {
 fn hand_made_facts_of_other_distributions_and_dashed_names() {
     // worker-41 (Ubuntu, `--tree`, every string `__ansible_unsafe`), worker-42 (Rocky 9, YAML cache,
     // bond0.100 and storage-net), worker-43 (Debian 12, ad-hoc output with an unreachable host).
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        fixture("fleet/incident/worker-1.json").to_str().unwrap(),
-        "--profile",
-        fixture("../../profiles/incident-cluster.yaml")
-            .to_str()
-            .unwrap(),
+    let out = check_incident(&[
         "--peers",
         fixture("ansible").to_str().unwrap(),
         "--format",

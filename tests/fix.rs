@@ -45,23 +45,22 @@ fn scratch_root() -> tempfile::TempDir {
 /// `nodecheck fix` for the fixture node under `root`, with extra arguments.
 fn fix(root: &Path, extra: &[&str]) -> Output {
     // worker-79 is worker-77 with NetworkManager running and managing Calico's devices.
-    let facts = fixture("fix/worker-79.json");
-    let profile = fixture("fix/profile.yaml");
     let peer = fixture("fix/peer-worker-90.json");
-    let mut args: Vec<&str> = vec![
-        "fix",
-        "--facts",
-        facts.to_str().unwrap(),
-        "--profile",
-        profile.to_str().unwrap(),
-        "--peers",
-        peer.to_str().unwrap(),
-        "--root",
-        root.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
+    let peers = ["--peers", peer.to_str().unwrap()];
+    fix_node("fix/worker-79.json", root, &[&peers[..], extra].concat())
+}
+
+/// `nodecheck fix --facts FACTS --profile fix/profile.yaml --root ROOT`, then `extra`.
+fn fix_node(facts: &str, root: &Path, extra: &[&str]) -> Output {
     Command::new(bin())
-        .args(&args)
+        .arg("fix")
+        .arg("--facts")
+        .arg(fixture(facts))
+        .arg("--profile")
+        .arg(fixture("fix/profile.yaml"))
+        .arg("--root")
+        .arg(root)
+        .args(extra)
         .output()
         .expect("run nodecheck")
 }
@@ -624,27 +623,11 @@ fn fix_pins_kubelet_node_ip_in_the_file_kubeadms_drop_in_reads() {
     let r = root.path();
     let before = tree(r);
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "fix",
-            "--facts",
-            fixture("fix/worker-78.json")
-                .to_str()
-                .unwrap()
-                .to_owned()
-                .leak(),
-            "--profile",
-            fixture("fix/profile.yaml")
-                .to_str()
-                .unwrap()
-                .to_owned()
-                .leak(),
-            "--root",
-            r.to_str().unwrap(),
-            "--only",
-            "Kubelet-NodeIP",
-        ];
-        args.extend_from_slice(extra);
-        Command::new(bin()).args(&args).output().unwrap()
+        fix_node(
+            "fix/worker-78.json",
+            r,
+            &[&["--only", "Kubelet-NodeIP"], extra].concat(),
+        )
     };
     let plan = json_stdout(&run(&["--format", "json"]));
     let change = &changes(&plan)[0];

@@ -6,22 +6,12 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{bin, fixture, nodecheck};
+use crate::util::{bin, check_incident, incident_inputs, nodecheck};
 
 /// The IDs `check --format json` fails on the fixture node with the incident profile (what serve's
 /// /healthz and check --npd must name).
 fn failed_ids() -> Vec<String> {
-    let out = nodecheck(&[
-        "check",
-        "--facts",
-        fixture("fleet/incident/worker-1.json").to_str().unwrap(),
-        "--profile",
-        fixture("../../profiles/incident-cluster.yaml")
-            .to_str()
-            .unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = check_incident(&["--format", "json"]);
     let report = crate::util::json_stdout(&out);
     let failed: Vec<String> = report["results"]
         .as_array()
@@ -43,10 +33,8 @@ struct Server {
 impl Server {
     fn start(extra: &[&str]) -> Server {
         let mut child = Command::new(bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--facts"])
-            .arg(fixture("fleet/incident/worker-1.json"))
-            .arg("--profile")
-            .arg(fixture("../../profiles/incident-cluster.yaml"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(incident_inputs())
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -207,19 +195,8 @@ fn serve_refuses_stdin_inputs() {
 
 #[test]
 fn npd_mode_speaks_the_plugin_exit_codes() {
-    let worker = fixture("fleet/incident/worker-1.json");
-    let profile = fixture("../../profiles/incident-cluster.yaml");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "check",
-            "--npd",
-            "--facts",
-            worker.to_str().unwrap(),
-            "--profile",
-            profile.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        let out = nodecheck(&args);
+        let out = check_incident(&[&["--npd"], extra].concat());
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).to_string(),

@@ -29,6 +29,29 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// `--facts <fleet/incident/worker-1.json> --profile <profiles/incident-cluster.yaml>`: the fixture
+/// node and the incident's profile that the command tests run with.
+pub fn incident_inputs() -> Vec<String> {
+    let facts = fixture("fleet/incident/worker-1.json");
+    let profile = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("profiles/incident-cluster.yaml");
+    vec![
+        "--facts".into(),
+        facts.display().to_string(),
+        "--profile".into(),
+        profile.display().to_string(),
+    ]
+}
+
+/// `nodecheck check` on [`incident_inputs`], then `extra`.
+pub fn check_incident(extra: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("check")
+        .args(incident_inputs())
+        .args(extra)
+        .output()
+        .expect("run nodecheck")
+}
+
 /// Skips the current test with a printed reason, or panics when CI demands every test run.
 /// Use as `if let Some(reason) = ... { return skip(reason); }`.
 pub fn skip(reason: &str) {

@@ -1,7 +1,7 @@
 //! The kernel release against the profile: a minimum version and, optionally, patterns it must match.
 
 use super::{Area, CheckResult, Context};
-use crate::profile::validate::KernelRelease;
+use crate::profile::parsed::KernelRelease;
 
 const ID: &str = "Kernel-Release";
 const AREA: Area = Area::Kernel;

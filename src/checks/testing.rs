@@ -22,6 +22,16 @@ pub fn after_reboot() -> Facts {
     ))
 }
 
+/// The baseline, and a reboot that named the node NIC `e\x1bq$;x` (a control byte and shell
+/// metacharacters) with MTU 9000: what escaping and quoting are tested on.
+pub fn hostile_rename() -> (Facts, Facts) {
+    let base = baseline();
+    let mut now = base.clone();
+    now.interfaces[1].name = "e\x1bq$;x".into();
+    now.interfaces[1].mtu = 9000;
+    (base, now)
+}
+
 fn parse(text: &str) -> Facts {
     crate::facts::load::parse_facts(text).expect("fixture parses")
 }
@@ -42,20 +52,6 @@ pub fn kube_node(name: &str, ip: &str, calico: Option<&str>) -> Peer {
             calico_ipv4_address: calico.map(str::to_string),
             ..Default::default()
         }),
-    }
-}
-
-/// A post-boot report of worker-41 holding `results`.
-pub fn report(results: Vec<CheckResult>) -> crate::report::Report {
-    crate::report::Report {
-        host: "worker-41".into(),
-        cluster: None,
-        profile: None,
-        phase: Phase::PostBoot,
-        nodecheck_version: "0".into(),
-        collected_at: "now".into(),
-        summary: crate::report::Summary::of(&results),
-        results,
     }
 }
 

@@ -6,10 +6,8 @@ use crate::checks::{CheckResult, Context, Status};
 use crate::cli::CheckArgs;
 use crate::report::{Report, Summary};
 
+/// `check` (`check --npd` is `npd::exec`; `commands::run` picks).
 pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
-    if args.npd {
-        return Ok(super::npd::exec(&args));
-    }
     let report = build_report(&args)?;
     crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
     super::results::write(

@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let color = crate::report::color_enabled(cli.color);
     match cli.command {
         Command::Facts(args) => facts::exec(args),
+        Command::Check(args) if args.npd => Ok(npd::exec(&args)),
         Command::Check(args) => check::exec(args, color),
         Command::Calico(args) => calico::exec(args, color),
         Command::Profile(cmd) => profile::exec(cmd),

@@ -99,7 +99,22 @@ pub fn finding_lines(report: &Report, with_priority: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{Area, CheckResult};
+    use crate::checks::testing::{hostile_rename, profile, run};
+    use crate::checks::{Area, CheckResult, Phase};
+
+    /// A post-boot report of worker-41 holding `results`.
+    fn report(results: Vec<CheckResult>) -> Report {
+        Report {
+            host: "worker-41".into(),
+            cluster: None,
+            profile: None,
+            phase: Phase::PostBoot,
+            nodecheck_version: "0".into(),
+            collected_at: "now".into(),
+            summary: crate::report::Summary::of(&results),
+            results,
+        }
+    }
 
     #[test]
     fn one_line_per_finding_then_the_recap() {
@@ -109,7 +124,7 @@ mod tests {
             CheckResult::warn("Drift-Kernel", Area::Drift, "kernel a → b"),
             CheckResult::skip("Drift-Baseline", Area::Drift, "none"),
         ];
-        let report = crate::checks::testing::report(results);
+        let report = report(results);
         assert_eq!(
             finding_lines(&report, false),
             vec![
@@ -119,5 +134,25 @@ mod tests {
             ]
         );
         assert!(finding_lines(&report, true)[0].starts_with("<3>nodecheck[Calico-FelixReady]"));
+    }
+
+    #[test]
+    fn a_hostile_interface_name_is_escaped_in_the_table_and_the_journal() {
+        let (base, now) = hostile_rename();
+        let results = run(
+            &now,
+            &profile("{}"),
+            Phase::PostBoot,
+            &[],
+            Some(&base),
+            None,
+        );
+        // The drift checks keep the real name (their own tests); rendering escapes it.
+        let report = report(results);
+        let human = crate::report::render(&report, crate::report::ReportFormat::Human, false);
+        assert!(!human.contains('\x1b'), "{human}");
+        assert!(human.contains("e\\x1bq$;x"), "{human}");
+        let lines = finding_lines(&report, false);
+        assert!(lines.iter().all(|l| !l.contains('\x1b')), "{lines:?}");
     }
 }

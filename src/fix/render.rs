@@ -169,34 +169,50 @@ fn headline(h: &Heading) -> String {
 }
 
 fn held_and_manual(out: &mut String, plan: &Plan, diff: bool) {
-    if !plan.held.is_empty() {
-        out.push_str("held back:\n");
-        for h in &plan.held {
-            out.push_str(&format!(
-                "  - [{}] {}\n",
-                h.fixes.join(", "),
-                for_terminal(&h.reason)
-            ));
-            if let (Some(c), true) = (&h.change, diff) {
-                change_block(out, 0, c, true);
-            }
+    section(out, "held back:", &plan.held, |out, h| {
+        item(out, &h.fixes, &h.reason);
+        if let (Some(c), true) = (&h.change, diff) {
+            change_block(out, 0, c, true);
         }
-    }
-    if !plan.manual.is_empty() {
-        out.push_str("manual steps (nodecheck does not take them):\n");
-        for m in &plan.manual {
-            out.push_str(&format!(
-                "  - [{}] {}\n",
-                m.fixes.join(", "),
-                for_terminal(&m.what)
-            ));
+    });
+    section(
+        out,
+        "manual steps (nodecheck does not take them):",
+        &plan.manual,
+        |out, m| {
+            item(out, &m.fixes, &m.what);
             for c in &m.commands {
                 for line in c.lines() {
-                    out.push_str(&format!("      {}\n", for_terminal(line)));
+                    out.push_str(&format!(
+                        "      {}
+",
+                        for_terminal(line)
+                    ));
                 }
             }
-        }
+        },
+    );
+}
+
+/// A titled list, left out when empty.
+fn section<T>(out: &mut String, title: &str, items: &[T], mut each: impl FnMut(&mut String, &T)) {
+    if items.is_empty() {
+        return;
     }
+    out.push_str(title);
+    out.push('\n');
+    for it in items {
+        each(out, it);
+    }
+}
+
+/// `  - [Check-IDs] text`: one held change or manual step.
+fn item(out: &mut String, fixes: &[String], text: &str) {
+    out.push_str(&format!(
+        "  - [{}] {}\n",
+        fixes.join(", "),
+        for_terminal(text)
+    ));
 }
 
 /// The plan as JSON: the typed plan, each file change with its diff when asked, and the checks left.

@@ -9,6 +9,7 @@
 //! error. The netlink dumps and the Docker API query run concurrently on one current-thread runtime.
 
 pub mod clock;
+pub mod dns_wire;
 pub mod docker;
 pub mod ethtool;
 pub mod host;

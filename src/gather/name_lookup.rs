@@ -9,12 +9,12 @@
 //! ("timeout"), never a hang; a server the kernel already knows is unreachable (no route, ICMP
 //! unreachable on the connected socket) fails at once.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use super::dns_wire;
 use crate::facts::kubelet::{DnsLookup, DnsLookupStatus, HostsEntry, HostsOrder, NameLookup};
 use crate::host_root::HostRoot;
-use crate::probes::dns_wire;
 
 /// The longest the DNS part of a lookup may take.
 pub const LOOKUP_BOUND: Duration = Duration::from_secs(2);
@@ -260,26 +260,13 @@ enum Exchange {
     Failed(String),
 }
 
-fn query_id(salt: u16) -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    (nanos as u16) ^ (std::process::id() as u16).rotate_left(7) ^ salt
-}
-
 /// One A + AAAA exchange with one server.
 fn exchange(server: SocketAddr, name: &str, wait: Duration) -> Exchange {
-    let local: SocketAddr = if server.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = match UdpSocket::bind(local).and_then(|s| s.connect(server).map(|_| s)) {
+    let socket = match dns_wire::connect_udp(server) {
         Ok(s) => s,
         Err(e) => return Exchange::Failed(format!("{server}: {e}")),
     };
-    let id_a = query_id(0x5a5a);
+    let id_a = dns_wire::random_id();
     let id_aaaa = id_a.wrapping_add(1);
     for (id, qtype) in [(id_a, dns_wire::TYPE_A), (id_aaaa, dns_wire::TYPE_AAAA)] {
         let query = match dns_wire::encode_query(id, name, qtype) {

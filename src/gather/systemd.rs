@@ -632,6 +632,15 @@ mod tests {
         std::fs::write(path, text).unwrap();
     }
 
+    /// kubelet.service as systemd would load it from a host tree holding `files` (path, text).
+    fn kubelet_unit(files: &[(&str, &str)]) -> ServiceUnit {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            write(dir.path(), path, text);
+        }
+        read_service(&host(&dir), "kubelet.service").unwrap()
+    }
+
     const KUBEADM_DROP_IN: &str = "\
 # Note: This dropin only works with kubeadm and kubelet v1.11+
 [Service]
@@ -645,29 +654,24 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 
     #[test]
     fn kubeadm_drop_in_expands_into_kubelet_flags_with_their_sources() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        write(
-            root,
-            "/lib/systemd/system/kubelet.service",
-            "[Unit]\nDescription=kubelet\n[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n",
-        );
-        write(
-            root,
-            "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
-            KUBEADM_DROP_IN,
-        );
-        write(
-            root,
-            "/var/lib/kubelet/kubeadm-flags.env",
-            "KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.9\"\n",
-        );
-        write(
-            root,
-            "/etc/default/kubelet",
-            "# pinned\nKUBELET_EXTRA_ARGS=--node-ip=10.20.41.41 --hostname-override='worker-41'\n",
-        );
-        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
+        let unit = kubelet_unit(&[
+            (
+                "/lib/systemd/system/kubelet.service",
+                "[Unit]\nDescription=kubelet\n[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n",
+            ),
+            (
+                "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
+                KUBEADM_DROP_IN,
+            ),
+            (
+                "/var/lib/kubelet/kubeadm-flags.env",
+                "KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.9\"\n",
+            ),
+            (
+                "/etc/default/kubelet",
+                "# pinned\nKUBELET_EXTRA_ARGS=--node-ip=10.20.41.41 --hostname-override='worker-41'\n",
+            ),
+        ]);
         assert_eq!(
             unit.fragment.as_deref(),
             Some("/lib/systemd/system/kubelet.service")
@@ -704,34 +708,28 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 
     #[test]
     fn drop_ins_sort_by_name_across_directories_and_etc_hides_the_same_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        write(
-            root,
-            "/usr/lib/systemd/system/kubelet.service",
-            "[Service]\nExecStart=/usr/bin/kubelet $A\n",
-        );
-        write(
-            root,
-            "/usr/lib/systemd/system/kubelet.service.d/20-b.conf",
-            "[Service]\nEnvironment=A=from-usr-20\n",
-        );
-        write(
-            root,
-            "/etc/systemd/system/kubelet.service.d/20-b.conf",
-            "[Service]\nEnvironment=A=from-etc-20\n",
-        );
-        write(
-            root,
-            "/usr/lib/systemd/system/kubelet.service.d/30-c.conf",
-            "[Service]\nEnvironment=\"A=--x=from usr 30\"\n",
-        );
-        write(
-            root,
-            "/etc/systemd/system/kubelet.service.d/10-a.conf",
-            "[Service]\nEnvironment=A=from-etc-10\n",
-        );
-        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
+        let unit = kubelet_unit(&[
+            (
+                "/usr/lib/systemd/system/kubelet.service",
+                "[Service]\nExecStart=/usr/bin/kubelet $A\n",
+            ),
+            (
+                "/usr/lib/systemd/system/kubelet.service.d/20-b.conf",
+                "[Service]\nEnvironment=A=from-usr-20\n",
+            ),
+            (
+                "/etc/systemd/system/kubelet.service.d/20-b.conf",
+                "[Service]\nEnvironment=A=from-etc-20\n",
+            ),
+            (
+                "/usr/lib/systemd/system/kubelet.service.d/30-c.conf",
+                "[Service]\nEnvironment=\"A=--x=from usr 30\"\n",
+            ),
+            (
+                "/etc/systemd/system/kubelet.service.d/10-a.conf",
+                "[Service]\nEnvironment=A=from-etc-10\n",
+            ),
+        ]);
         assert_eq!(
             unit.drop_ins,
             [
@@ -759,19 +757,16 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 
     #[test]
     fn environment_files_override_environment_and_a_missing_required_file_is_noted() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        write(
-            root,
-            "/etc/systemd/system/kubelet.service",
-            "[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nEnvironment=KUBELET_EXTRA_ARGS=--node-ip=1.1.1.1\nEnvironmentFile=/etc/sysconfig/missing\nExecStart=/usr/bin/kubelet $KUBELET_EXTRA_ARGS\n",
-        );
-        write(
-            root,
-            "/etc/sysconfig/kubelet",
-            "KUBELET_EXTRA_ARGS=--node-ip=2.2.2.2\n",
-        );
-        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
+        let unit = kubelet_unit(&[
+            (
+                "/etc/systemd/system/kubelet.service",
+                "[Service]\nEnvironmentFile=/etc/sysconfig/kubelet\nEnvironment=KUBELET_EXTRA_ARGS=--node-ip=1.1.1.1\nEnvironmentFile=/etc/sysconfig/missing\nExecStart=/usr/bin/kubelet $KUBELET_EXTRA_ARGS\n",
+            ),
+            (
+                "/etc/sysconfig/kubelet",
+                "KUBELET_EXTRA_ARGS=--node-ip=2.2.2.2\n",
+            ),
+        ]);
         assert_eq!(
             unit.env("KUBELET_EXTRA_ARGS").unwrap().value,
             "--node-ip=2.2.2.2"
@@ -785,19 +780,16 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 
     #[test]
     fn a_second_exec_start_without_a_reset_makes_systemd_refuse_the_unit() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        write(
-            root,
-            "/lib/systemd/system/kubelet.service",
-            "[Service]\nExecStart=/usr/bin/kubelet\n",
-        );
-        write(
-            root,
-            "/etc/systemd/system/kubelet.service.d/override.conf",
-            "[Service]\nExecStart=/usr/bin/kubelet --node-ip=1.2.3.4\n",
-        );
-        let unit = read_service(&host(&dir), "kubelet.service").unwrap();
+        let unit = kubelet_unit(&[
+            (
+                "/lib/systemd/system/kubelet.service",
+                "[Service]\nExecStart=/usr/bin/kubelet\n",
+            ),
+            (
+                "/etc/systemd/system/kubelet.service.d/override.conf",
+                "[Service]\nExecStart=/usr/bin/kubelet --node-ip=1.2.3.4\n",
+            ),
+        ]);
         assert!(unit.exec_start.is_none());
         assert!(unit.notes[0].contains("more than one ExecStart="));
     }

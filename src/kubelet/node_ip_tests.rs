@@ -87,6 +87,8 @@ fn ips(list: &[&str]) -> Vec<IpAddr> {
     list.iter().map(|a| a.parse().unwrap()).collect()
 }
 
+/// One row of kubelet's situations; a row names only what it sets (no flags, no lookup and no
+/// error by default).
 struct Case {
     name: &'static str,
     node_ip: Option<&'static str>,
@@ -97,130 +99,123 @@ struct Case {
     error_contains: Option<&'static str>,
 }
 
+impl Default for Case {
+    fn default() -> Case {
+        Case {
+            name: "",
+            node_ip: None,
+            hostname_override: None,
+            lookup: None,
+            want: &[],
+            step: Step::DefaultRoute,
+            error_contains: None,
+        }
+    }
+}
+
 #[test]
 fn kubelet_node_address_cases() {
     let cases = vec![
         Case {
             name: "single --node-ip",
             node_ip: Some("10.20.41.41"),
-            hostname_override: None,
-            lookup: None,
             want: &["10.20.41.41"],
             step: Step::NodeIp,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "dual-stack --node-ip, IPv4 first",
             node_ip: Some("10.20.41.41,fd00:41::41"),
-            hostname_override: None,
-            lookup: None,
             want: &["10.20.41.41", "fd00:41::41"],
             step: Step::NodeIp,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "dual-stack --node-ip, IPv6 first",
             node_ip: Some("fd00:41::41,10.20.41.41"),
-            hostname_override: None,
-            lookup: None,
             want: &["fd00:41::41", "10.20.41.41"],
             step: Step::NodeIp,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "--node-ip is loopback",
             node_ip: Some("127.0.0.1"),
-            hostname_override: None,
-            lookup: None,
             want: &[],
             step: Step::NodeIp,
             error_contains: Some("loopback"),
+            ..Case::default()
         },
         Case {
             name: "--node-ip is link-local",
             node_ip: Some("fe80::1"),
-            hostname_override: None,
-            lookup: None,
             want: &[],
             step: Step::NodeIp,
             error_contains: Some("link-local"),
+            ..Case::default()
         },
         Case {
             name: "--node-ip is multicast",
             node_ip: Some("224.0.0.1"),
-            hostname_override: None,
-            lookup: None,
             want: &[],
             step: Step::NodeIp,
             error_contains: Some("multicast"),
+            ..Case::default()
         },
         Case {
             name: "--node-ip is not on this host",
             node_ip: Some("10.20.41.99"),
-            hostname_override: None,
-            lookup: None,
             want: &[],
             step: Step::NodeIp,
             error_contains: Some("not assigned to any interface"),
+            ..Case::default()
         },
         Case {
             name: "dual-stack --node-ip with an invalid secondary",
             node_ip: Some("10.20.41.41,::1"),
-            hostname_override: None,
-            lookup: None,
             want: &[],
             step: Step::NodeIp,
             error_contains: Some("loopback"),
+            ..Case::default()
         },
         Case {
             name: "two IPv4 addresses are not a dual-stack pair",
             node_ip: Some("10.20.41.41,192.168.1.41"),
-            hostname_override: None,
-            lookup: None,
             want: &[],
             step: Step::NodeIp,
             error_contains: Some("dual-stack pair"),
+            ..Case::default()
         },
         Case {
             name: "--node-ip that is not an address",
             node_ip: Some("ens192"),
-            hostname_override: None,
-            lookup: None,
             want: &[],
             step: Step::NodeIp,
             error_contains: Some("not an IP address"),
+            ..Case::default()
         },
         Case {
             name: "--node-ip with leading zeros parses as Go's sloppy parser does",
             node_ip: Some("010.020.041.041"),
-            hostname_override: None,
-            lookup: None,
             want: &["10.20.41.41"],
             step: Step::NodeIp,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "hostname override that is an IP, not validated",
-            node_ip: None,
             hostname_override: Some("10.99.0.1"),
-            lookup: None,
             want: &["10.99.0.1"],
             step: Step::HostnameIsIp,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: /etc/hosts maps the name to the node NIC, not the default route's",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(&[(2, "10.20.41.41")], no_dns(), None)),
             want: &["10.20.41.41"],
             step: Step::Lookup,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: IPv6 first in /etc/hosts, IPv4 preferred",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(
                 &[(3, "fd00:41::41"), (4, "10.20.41.41")],
                 no_dns(),
@@ -228,12 +223,11 @@ fn kubelet_node_address_cases() {
             )),
             want: &["10.20.41.41"],
             step: Step::Lookup,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup with --node-ip=:: prefers IPv6",
             node_ip: Some("::"),
-            hostname_override: None,
             lookup: Some(lookup(
                 &[(3, "10.20.41.41"), (4, "fd00:41::41")],
                 no_dns(),
@@ -241,12 +235,10 @@ fn kubelet_node_address_cases() {
             )),
             want: &["fd00:41::41"],
             step: Step::Lookup,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: only IPv6 is valid, IPv4 preferred: the IPv6 one",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(
                 &[(2, "127.0.1.1"), (3, "fd00:41::41")],
                 no_dns(),
@@ -254,39 +246,31 @@ fn kubelet_node_address_cases() {
             )),
             want: &["fd00:41::41"],
             step: Step::Lookup,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: only 127.0.1.1: the default route decides",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(&[(2, "127.0.1.1")], no_dns(), None)),
             want: &["192.168.1.41"],
             step: Step::DefaultRoute,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: an address not on this host is skipped",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(&[(2, "10.20.41.99")], no_dns(), None)),
             want: &["192.168.1.41"],
             step: Step::DefaultRoute,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: a docker bridge address is on this host, so kubelet takes it",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(&[(2, "172.17.0.1")], no_dns(), None)),
             want: &["172.17.0.1"],
             step: Step::Lookup,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: /etc/hosts answers, so DNS is never asked",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(
                 &[(2, "127.0.1.1")],
                 dns(DnsLookupStatus::Answered, &["10.20.41.41"]),
@@ -294,12 +278,10 @@ fn kubelet_node_address_cases() {
             )),
             want: &["192.168.1.41"],
             step: Step::DefaultRoute,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: DNS answers when /etc/hosts has no line",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(
                 &[],
                 dns(DnsLookupStatus::Answered, &["10.20.41.41"]),
@@ -307,12 +289,10 @@ fn kubelet_node_address_cases() {
             )),
             want: &["10.20.41.41"],
             step: Step::Lookup,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: dns before files in nsswitch.conf",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(
                 &[(2, "172.17.0.1")],
                 dns(DnsLookupStatus::Answered, &["10.20.41.41"]),
@@ -320,12 +300,10 @@ fn kubelet_node_address_cases() {
             )),
             want: &["10.20.41.41"],
             step: Step::Lookup,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "lookup: files only in nsswitch.conf ignores DNS",
-            node_ip: None,
-            hostname_override: None,
             lookup: Some(lookup(
                 &[],
                 dns(DnsLookupStatus::Answered, &["10.20.41.41"]),
@@ -333,25 +311,23 @@ fn kubelet_node_address_cases() {
             )),
             want: &["192.168.1.41"],
             step: Step::DefaultRoute,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "--node-ip=0.0.0.0 is the same as no --node-ip",
             node_ip: Some("0.0.0.0"),
-            hostname_override: None,
             lookup: Some(lookup(&[], no_dns(), None)),
             want: &["192.168.1.41"],
             step: Step::DefaultRoute,
-            error_contains: None,
+            ..Case::default()
         },
         Case {
             name: "--node-ip=:: takes the IPv6 default route",
             node_ip: Some("::"),
-            hostname_override: None,
             lookup: Some(lookup(&[], no_dns(), None)),
             want: &["2001:db8::41"],
             step: Step::DefaultRoute,
-            error_contains: None,
+            ..Case::default()
         },
     ];
     for case in cases {

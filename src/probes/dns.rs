@@ -6,15 +6,14 @@
 //! Calico bound the wrong NIC see. The query is sent again once halfway through the timeout, as
 //! resolvers do; the whole probe never takes longer than the timeout.
 
-use std::hash::{BuildHasher, Hasher};
 use std::io::ErrorKind;
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::config::ClusterDnsTarget;
-use super::dns_wire::{self, Reply};
+use crate::gather::dns_wire::{self, Reply};
 
 /// The name every cluster serves: the API server's Service in the `default` namespace.
 pub fn probe_name(domain: &str) -> String {
@@ -87,7 +86,7 @@ pub fn probe_cluster_dns(
 /// Sends an A query for `name` to `server` and waits at most `timeout` for the matching reply.
 pub fn query_a(server: SocketAddr, name: &str, timeout: Duration) -> DnsVerdict {
     let deadline = Instant::now() + timeout;
-    let id = random_id();
+    let id = dns_wire::random_id();
     let query = match dns_wire::encode_query(id, name, dns_wire::TYPE_A) {
         Ok(q) => q,
         Err(e) => {
@@ -97,12 +96,7 @@ pub fn query_a(server: SocketAddr, name: &str, timeout: Duration) -> DnsVerdict 
         }
     };
     let no_server = |reason: String| DnsVerdict::NoServer { reason };
-    let local: SocketAddr = if server.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = match UdpSocket::bind(local).and_then(|s| s.connect(server).map(|_| s)) {
+    let socket = match dns_wire::connect_udp(server) {
         Ok(s) => s,
         Err(e) => return no_server(unreachable_reason(server, &e)),
     };
@@ -190,18 +184,6 @@ fn unreachable_reason(server: SocketAddr, e: &std::io::Error) -> String {
             _ => format!("{server}: {e}"),
         },
     }
-}
-
-/// A query ID that an off-path sender cannot guess, from the standard library's random hash keys.
-fn random_id() -> u16 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    h.finish() as u16
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 pub mod api_server;
 pub mod config;
 pub mod dns;
-pub mod dns_wire;
 pub mod felix;
 pub mod http;
 pub mod kubelet;

@@ -13,7 +13,7 @@ use crate::network::nic::pci_address;
 use crate::network::routes::default_route_devices;
 use crate::network::{self, SubnetSource};
 use crate::profile::defaults;
-use crate::profile::validate::KernelRelease;
+use crate::profile::parsed::KernelRelease;
 
 /// Modules Kubernetes networking and Calico use; those loaded on the known-good node are required.
 pub const KUBERNETES_MODULES: &[&str] = &[

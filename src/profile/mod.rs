@@ -19,8 +19,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use calico_version::CalicoVersion;
-use parsed::{Parsed, Pattern};
-use validate::KernelRelease;
+use parsed::{KernelRelease, Parsed, Pattern};
 
 /// The validated profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,60 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::calico_version::CalicoVersion;
-use super::validate::{compile_anchored, KernelRelease};
+
+/// Compiles an interface/MAC/PCI/kernel pattern the way checks use it (anchored at both ends).
+pub fn compile_anchored(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+        format!(
+            "`{pattern}` is not a valid regular expression: {}",
+            one_line(&e)
+        )
+    })
+}
+
+fn one_line(e: &impl fmt::Display) -> String {
+    e.to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A kernel release reduced to the numbers that order it: `5.15.0-91-generic` is 5.15.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KernelRelease {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl KernelRelease {
+    /// Parses the leading `major.minor[.patch]` of a release string; the rest (`-91-generic`) is ignored.
+    pub fn parse(release: &str) -> Option<KernelRelease> {
+        let numeric: String = release
+            .trim()
+            .trim_start_matches('v')
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let mut parts = numeric.split('.').filter(|p| !p.is_empty());
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        let patch = parts.next().map(|p| p.parse().ok()).unwrap_or(Some(0))?;
+        Some(KernelRelease {
+            major,
+            minor,
+            patch,
+        })
+    }
+}
+
+impl fmt::Display for KernelRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
 
 /// A value that a profile spells as text.
 pub trait FromProfileText: Sized {
@@ -138,6 +191,23 @@ mod tests {
         assert!(Pattern::new("eth(")
             .unwrap_err()
             .contains("not a valid regular expression"));
+    }
+
+    #[test]
+    fn kernel_releases_parse_their_numbers() {
+        let r = KernelRelease::parse("5.15.0-91-generic").unwrap();
+        assert_eq!((r.major, r.minor, r.patch), (5, 15, 0));
+        assert_eq!(
+            KernelRelease::parse("6.1").unwrap(),
+            KernelRelease {
+                major: 6,
+                minor: 1,
+                patch: 0
+            }
+        );
+        assert!(KernelRelease::parse("5.15.0") > KernelRelease::parse("5.4.200"));
+        assert_eq!(KernelRelease::parse("five"), None);
+        assert_eq!(KernelRelease::parse("5"), None);
     }
 
     #[test]

@@ -1,5 +1,11 @@
-//! The DNS wire format (RFC 1035), just what the cluster-DNS probe needs: encode one query, decode a
-//! reply's header and answer records. Pure functions over bytes; the socket work is in `dns.rs`.
+//! The DNS wire format (RFC 1035), just what nodecheck's two DNS clients need (kubelet's node-name
+//! lookup in `name_lookup`, the cluster-DNS probe in `probes::dns`): encode one query, decode a
+//! reply's header and answer records, as pure functions over bytes; and the two pieces of socket
+//! setup both clients share, a random query ID and a UDP socket connected to the server. Each client
+//! keeps its own deadline and retry rule.
+
+use std::hash::{BuildHasher, Hasher};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 /// Record type A.
 pub const TYPE_A: u16 = 1;
@@ -187,6 +193,31 @@ pub fn addresses(reply: &Reply) -> Vec<std::net::IpAddr> {
             _ => None,
         })
         .collect()
+}
+
+/// A query ID that an off-path sender cannot guess, from the standard library's random hash keys.
+pub fn random_id() -> u16 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.finish() as u16
+}
+
+/// A UDP socket of `server`'s family connected to it: only its datagrams are read, and an ICMP
+/// "port unreachable" comes back as an error on the socket.
+pub fn connect_udp(server: SocketAddr) -> std::io::Result<UdpSocket> {
+    let local: SocketAddr = if server.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(local)?;
+    socket.connect(server)?;
+    Ok(socket)
 }
 
 #[cfg(test)]
