@@ -98,19 +98,13 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
     }
     // The expected NIC does not exist.
     let Some(c) = carrier else {
-        let physical: Vec<String> = ctx
-            .facts
-            .interfaces
-            .iter()
-            .filter(|i| i.physical.is_some())
-            .map(describe_nic)
-            .collect();
+        let physical = physical_nics(ctx.facts);
         return CheckResult::fail(
             ID,
             AREA,
             format!(
                 "no NIC named {wanted}, and no interface carries the node network {cidrs}; physical NICs here: {}",
-                if physical.is_empty() { "none".to_string() } else { physical.join("; ") }
+                nic_list(&physical)
             ),
         )
         .with("expected", wanted.clone())
@@ -151,6 +145,25 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
     .with("biosdevname", ctx.facts.host.cmdline.biosdevname.clone());
     result = result.fix(rename_remedy(exp, c, &net.cidrs));
     result
+}
+
+/// Every physical NIC, described (name, MAC, driver, PCI address).
+fn physical_nics(facts: &Facts) -> Vec<String> {
+    facts
+        .interfaces
+        .iter()
+        .filter(|i| i.physical.is_some())
+        .map(describe_nic)
+        .collect()
+}
+
+/// NIC descriptions for a message: `; `-separated, or `none`.
+fn nic_list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join("; ")
+    }
 }
 
 fn expectation_label(exp: &NicExpectation) -> String {
@@ -509,16 +522,13 @@ fn other_nic(facts: &Facts, exp: &NicExpectation, index: usize) -> CheckResult {
     let area = Area::NodeNic;
     let label = expectation_label(exp);
     let Some(found) = node_network::find_expected(facts, exp) else {
-        let physical: Vec<String> = facts
-            .interfaces
-            .iter()
-            .filter(|i| i.physical.is_some())
-            .map(describe_nic)
-            .collect();
         return CheckResult::fail(
             id,
             area,
-            format!("{subject} NIC {label} is missing; physical NICs here: {}", if physical.is_empty() { "none".into() } else { physical.join("; ") }),
+            format!(
+                "{subject} NIC {label} is missing; physical NICs here: {}",
+                nic_list(&physical_nics(facts))
+            ),
         )
         .with("expected", label)
         .fix("connect and name the NIC as on the other nodes (systemd .link file), or update other_nics in the profile");
