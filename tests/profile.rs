@@ -48,6 +48,7 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         ("bad pci pattern", b"other_nics:\n  - name: eth4\n    pci_pattern: \"[\"\n".to_vec(), vec![":3:18: ", "`[` is not a valid regular expression", "(key `other_nics[0].pci_pattern`)"]),
         ("bad kernel pattern", b"kernel:\n  allowed: [\"5.15.*\", \"6.(\"]\n".to_vec(), vec![":2:23: ", "`6.(` is not a valid regular expression", "(key `kernel.allowed[1]`)"]),
         ("bad calico version", b"calico:\n  version: latest\n".to_vec(), vec![":2:12: ", "`latest` is not a Calico version", "(key `calico.version`)"]),
+        ("bad kubernetes version", b"kubernetes_version: latest\n".to_vec(), vec![":1:21: ", "`latest` is not a Kubernetes version", "(key `kubernetes_version`)"]),
         ("bad kernel minimum", b"kernel:\n  minimum: five\n".to_vec(), vec![":2:12: ", "`five` is not a kernel release", "(key `kernel.minimum`)"]),
         ("unknown parity", b"kernel:\n  parity: same-minr\n".to_vec(), vec![":2:11: unknown value `same-minr`", "did you mean `same-minor`?"]),
         ("port zero", b"ports_free: [10250, 0]\n".to_vec(), vec![":1:21: ", "port 0 is not a port", "(key `ports_free[1]`)"]),

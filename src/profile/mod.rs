@@ -19,7 +19,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use calico_version::CalicoVersion;
-use parsed::{KernelRelease, Parsed, Pattern};
+use parsed::{KernelRelease, KubernetesMinor, Parsed, Pattern};
 
 /// The validated profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ pub struct Profile {
     /// and the kubelet version skew.
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_kubernetes_version")]
-    pub kubernetes_version: Option<String>,
+    pub kubernetes_version: Option<Parsed<KubernetesMinor>>,
     /// The cgroup driver the cluster's KubeletConfiguration sets (kubeadm's default: `systemd`).
     #[serde(default)]
     pub cgroup_driver: Option<CgroupDriver>,

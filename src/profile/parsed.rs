@@ -1,5 +1,5 @@
-//! Profile values that are read once and used as typed values: the Calico release, the kernel
-//! minimum and every regex (MAC, PCI, bridge and kernel patterns). Each keeps the text the operator
+//! Profile values that are read once and used as typed values: the Calico release, the Kubernetes
+//! version, the kernel minimum and every regex (MAC, PCI, bridge and kernel patterns). Each keeps the text the operator
 //! wrote, for messages and for writing the profile back, beside the parsed form the checks use.
 //!
 //! Parsing happens while the profile is deserialised, so a bad value is refused at load with its
@@ -67,6 +67,20 @@ impl fmt::Display for KernelRelease {
     }
 }
 
+/// `(major, minor)` of a Kubernetes version (`1.30`, `v1.30.2`, `1.31.0-rc.1`).
+pub fn kubernetes_minor(raw: &str) -> Option<(u32, u32)> {
+    let text = raw.trim().strip_prefix('v').unwrap_or(raw.trim());
+    let mut parts = text.split(['.', '-', '+']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// A Kubernetes release reduced to what decides kubeadm's binaries and the kubelet skew:
+/// `(major, minor)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KubernetesMinor(pub u32, pub u32);
+
 /// A value that a profile spells as text.
 pub trait FromProfileText: Sized {
     /// The parsed value, or the message the operator sees (after `file:line:column:`).
@@ -85,6 +99,16 @@ impl FromProfileText for CalicoVersion {
         text.parse().map_err(|_| {
             format!("`{text}` is not a Calico version (expected e.g. 3.24.1 or v3.28.0)")
         })
+    }
+}
+
+impl FromProfileText for KubernetesMinor {
+    fn from_profile_text(text: &str) -> Result<Self, String> {
+        kubernetes_minor(text)
+            .map(|(major, minor)| KubernetesMinor(major, minor))
+            .ok_or_else(|| {
+                format!("`{text}` is not a Kubernetes version (expected 1.30 or v1.30.2)")
+            })
     }
 }
 

@@ -13,7 +13,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use super::calico_version::CalicoVersion;
-use super::parsed::{KernelRelease, Parsed, Pattern};
+use super::parsed::{KernelRelease, KubernetesMinor, Parsed, Pattern};
 use super::{Ipv6Expectation, Profile};
 
 /// Address families Calico autodetects.
@@ -212,12 +212,6 @@ macro_rules! text_rule {
     };
 }
 
-text_rule!(KubernetesVersionRule, |raw| match kubernetes_minor(raw) {
-    Some(_) => Ok(()),
-    None => Err(format!(
-        "`{raw}` is not a Kubernetes version (expected 1.30 or v1.30.2)"
-    )),
-});
 text_rule!(FamilyRule, |raw| one_of(
     raw,
     KNOWN_FAMILIES,
@@ -293,17 +287,8 @@ pub(super) fn de_kernel_minimum<'de, D: Deserializer<'de>>(
 
 pub(super) fn de_kubernetes_version<'de, D: Deserializer<'de>>(
     d: D,
-) -> Result<Option<String>, D::Error> {
-    de_option::<KubernetesVersionRule, D>(d)
-}
-
-/// `(major, minor)` of a Kubernetes version (`1.30`, `v1.30.2`, `1.31.0-rc.1`).
-pub fn kubernetes_minor(raw: &str) -> Option<(u32, u32)> {
-    let text = raw.trim().strip_prefix('v').unwrap_or(raw.trim());
-    let mut parts = text.split(['.', '-', '+']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
+) -> Result<Option<Parsed<KubernetesMinor>>, D::Error> {
+    de_option::<Unchecked<Parsed<KubernetesMinor>>, D>(d)
 }
 
 pub(super) fn de_calico_version<'de, D: Deserializer<'de>>(

@@ -86,7 +86,7 @@ pub fn binaries(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
                             for_terminal(&searched),
                             ctx.profile
                                 .kubernetes_version
-                                .as_deref()
+                                .as_ref()
                                 .map(|v| format!(" for Kubernetes {v}"))
                                 .unwrap_or_default()
                         ),

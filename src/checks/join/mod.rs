@@ -33,8 +33,5 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
 
 /// `(major, minor)` of the profile's Kubernetes version.
 pub fn target_minor(ctx: &Context) -> Option<(u32, u32)> {
-    ctx.profile
-        .kubernetes_version
-        .as_deref()
-        .and_then(crate::profile::validate::kubernetes_minor)
+    ctx.profile.kubernetes_version.as_ref().map(|v| (v.0, v.1))
 }

@@ -35,7 +35,7 @@ fn kubelet_service(ctx: &Context, setup: &NodeSetup) -> CheckResult {
     let version_minor = kubelet
         .version
         .as_deref()
-        .and_then(crate::profile::validate::kubernetes_minor);
+        .and_then(crate::profile::parsed::kubernetes_minor);
     let target = super::target_minor(ctx);
     let version_text = kubelet.version.clone().unwrap_or_else(|| "unknown".into());
     let r = if unit.masked {
@@ -50,7 +50,7 @@ fn kubelet_service(ctx: &Context, setup: &NodeSetup) -> CheckResult {
             CheckResult::fail(
                 ID,
                 AREA,
-                format!("kubelet {version_text} is newer than the cluster's Kubernetes {}: an unsupported skew kubeadm refuses (KubeletVersion)", ctx.profile.kubernetes_version.as_deref().unwrap_or("")),
+                format!("kubelet {version_text} is newer than the cluster's Kubernetes {}: an unsupported skew kubeadm refuses (KubeletVersion)", ctx.profile.kubernetes_version.as_ref().map_or("", |v| v.text())),
             )
             .fix(format!("install kubelet {tmaj}.{tmin}.x (and hold the package)"))
         } else if vmaj != tmaj || vmin < oldest_supported_kubelet(tmin) {
