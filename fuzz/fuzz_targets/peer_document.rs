@@ -1,9 +1,11 @@
-//! A peer document as `--peers` reads it: format detection, then the parser of the detected format.
+//! A peer document as `--peers` reads it: format detection, then the parser of the detected format;
+//! and the loader's whole dispatch, text forms (ad-hoc output, YAML) included.
 #![no_main]
 use nodecheck::peers::detect::{detect_slice, Format};
 use nodecheck::peers::{ansible, kubectl, snapshot};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = nodecheck::peers::load::parse_document_bytes(data);
     let Ok(format) = detect_slice(data) else {
         return;
     };

@@ -186,6 +186,14 @@ fn parse_input(input: &Input, buf: &mut Vec<u8>) -> Result<Parsed, String> {
     outcome
 }
 
+/// Parses one in-memory document as `--peers` does (its format told from content: a snapshot, any
+/// Ansible layout, ad-hoc text, YAML, a kubectl list) and counts the peer records and per-host
+/// problems it gave. The entry point of the `ansible_facts` and `peer_document` fuzz targets.
+pub fn parse_document_bytes(bytes: &[u8]) -> Result<(usize, usize), String> {
+    let parsed = parse_document(&Input::Stdin, bytes)?;
+    Ok((parsed.records.len(), parsed.problems.len()))
+}
+
 fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
     // A binary or empty file fails to parse anyway; it is told as such only then, so that good files
     // are not scanned twice.
