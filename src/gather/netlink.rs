@@ -14,12 +14,13 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use rtnetlink::packet_core::{
-    NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+    NetlinkMessage, NetlinkPayload, NlasIterator, ParseableParametrized, NLMSG_DONE, NLMSG_ERROR,
+    NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
 };
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{
-    AfSpecInet6, AfSpecUnspec, LinkAttribute, LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
-    Prop, State,
+    AfSpecInet6, AfSpecUnspec, LinkAttribute, LinkExtentMask, LinkFlags, LinkHeader, LinkInfo,
+    LinkMessage, Prop, State,
 };
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -116,6 +117,24 @@ const NLA_TYPE_MASK: u16 = 0x3fff;
 /// A message of a dump, or the raw bytes of one the packet crate could not decode.
 type Decoded = Result<RouteNetlinkMessage, Undecodable>;
 
+/// Decodes one answer of an address or route dump whole with the packet crate.
+fn decode_message(raw: &[u8]) -> Decoded {
+    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(raw) {
+        Ok(NetlinkMessage {
+            payload: NetlinkPayload::InnerMessage(inner),
+            ..
+        }) => Ok(inner),
+        Ok(_) => Err(Undecodable {
+            raw: raw.to_vec(),
+            error: "not a route message".into(),
+        }),
+        Err(error) => Err(Undecodable {
+            raw: raw.to_vec(),
+            error: error.to_string(),
+        }),
+    }
+}
+
 /// A message the packet crate refused (e.g. an interface name that is not UTF-8: the kernel allows
 /// any bytes but `/`, `:` and white space).
 pub struct Undecodable {
@@ -150,17 +169,18 @@ impl RouteSocket {
     /// Dumps with `request` and returns `convert`ed answers in order. A dump the kernel marks as
     /// interrupted (NLM_F_DUMP_INTR: the set changed meanwhile, e.g. IPv6 DAD finishing) is retried,
     /// up to [`DUMP_ATTEMPTS`] in all; the last attempt is kept whatever its state.
-    async fn dump_records<T>(
+    async fn dump_records<M, T>(
         &mut self,
         what: &'static str,
         request: impl Fn() -> RouteNetlinkMessage,
-        mut convert: impl FnMut(Decoded) -> Option<T>,
+        decode: impl Fn(&[u8]) -> Result<M, Undecodable>,
+        mut convert: impl FnMut(Result<M, Undecodable>) -> Option<T>,
     ) -> Result<Vec<T>, NetlinkError> {
         let mut attempt = 1;
         loop {
             let mut records = Vec::new();
             let interrupted = self
-                .dump(what, request(), |answer| records.extend(convert(answer)))
+                .dump(what, request(), |raw| records.extend(convert(decode(raw))))
                 .await?;
             if !interrupted || attempt == DUMP_ATTEMPTS {
                 return Ok(records);
@@ -169,13 +189,14 @@ impl RouteSocket {
         }
     }
 
-    /// Sends one dump request and hands each answer to `each`, datagram by datagram, within
-    /// [`DUMP_TIMEOUT`]. Returns whether the kernel flagged the dump as interrupted.
+    /// Sends one dump request and hands each answer's bytes (its netlink header included) to
+    /// `each`, datagram by datagram, within [`DUMP_TIMEOUT`]; the end of the dump and errors are
+    /// handled here. Returns whether the kernel flagged the dump as interrupted.
     async fn dump(
         &mut self,
         what: &'static str,
         request: RouteNetlinkMessage,
-        mut each: impl FnMut(Decoded),
+        mut each: impl FnMut(&[u8]),
     ) -> Result<bool, NetlinkError> {
         let io = |source| NetlinkError::Dump { what, source };
         self.sequence += 1;
@@ -200,6 +221,7 @@ impl RouteSocket {
                     };
                     let header = datagram.get(..NLMSG_HEADER_LEN).ok_or_else(malformed)?;
                     let length = u32::from_ne_bytes(header[0..4].try_into().unwrap()) as usize;
+                    let kind = u16::from_ne_bytes(header[4..6].try_into().unwrap());
                     let flags = u16::from_ne_bytes(header[6..8].try_into().unwrap());
                     let message_sequence = u32::from_ne_bytes(header[8..12].try_into().unwrap());
                     if length < NLMSG_HEADER_LEN || length > datagram.len() {
@@ -211,21 +233,22 @@ impl RouteSocket {
                         continue;
                     }
                     interrupted |= flags & NLM_F_DUMP_INTR != 0;
-                    let answer = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(raw) {
-                        Ok(answer) => answer,
-                        Err(error) => {
-                            each(Err(Undecodable {
-                                raw: raw.to_vec(),
-                                error: error.to_string(),
-                            }));
-                            continue;
+                    match kind {
+                        NLMSG_DONE => return Ok(interrupted),
+                        NLMSG_ERROR => {
+                            let answer = NetlinkMessage::<RouteNetlinkMessage>::deserialize(raw)
+                                .map_err(|e| NetlinkError::Decode {
+                                    what,
+                                    detail: e.to_string(),
+                                })?;
+                            if let NetlinkPayload::Error(e) = answer.payload {
+                                if e.code.is_some() {
+                                    return Err(io(e.to_io()));
+                                }
+                            }
                         }
-                    };
-                    match answer.payload {
-                        NetlinkPayload::Done(_) => return Ok(interrupted),
-                        NetlinkPayload::Error(e) if e.code.is_some() => return Err(io(e.to_io())),
-                        NetlinkPayload::InnerMessage(inner) => each(Ok(inner)),
-                        _ => {}
+                        NLMSG_NOOP | NLMSG_OVERRUN => {}
+                        _ => each(raw),
                     }
                 }
             }
@@ -269,9 +292,8 @@ pub async fn dump_links(
         RouteNetlinkMessage::GetLink(message)
     };
     socket
-        .dump_records("link", request, |answer| match answer {
-            Ok(RouteNetlinkMessage::NewLink(message)) => Some(link_record(&message)),
-            Ok(_) => None,
+        .dump_records("link", request, decode_link, |answer| match answer {
+            Ok(record) => record,
             Err(undecodable) => {
                 let link = link_with_undecodable_strings(&undecodable.raw);
                 if link.is_none() {
@@ -285,6 +307,63 @@ pub async fn dump_links(
             }
         })
         .await
+}
+
+const RTM_NEWLINK: u16 = 16;
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_MTU: u16 = 4;
+const IFLA_MASTER: u16 = 10;
+const IFLA_OPERSTATE: u16 = 16;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_AF_SPEC: u16 = 26;
+const IFLA_CARRIER: u16 = 33;
+const IFLA_PERM_ADDRESS: u16 = 54;
+
+/// The link attributes [`link_record`] reads; the others (statistics, queues, XDP, VF and per-family
+/// configuration of families other than the one read...) are not decoded at all.
+const LINK_ATTRIBUTES_READ: [u16; 11] = [
+    IFLA_IFNAME,
+    IFLA_ADDRESS,
+    IFLA_PERM_ADDRESS,
+    IFLA_MTU,
+    IFLA_MASTER,
+    IFLA_OPERSTATE,
+    IFLA_CARRIER,
+    IFLA_LINKINFO,
+    IFLA_AF_SPEC,
+    IFLA_PROP_LIST,
+    IFLA_PARENT_DEV_NAME,
+];
+
+/// Decodes one answer of the link dump: `None` for a message that is not RTM_NEWLINK.
+///
+/// Only the attributes in [`LINK_ATTRIBUTES_READ`] (and `IFLA_PARENT_DEV_BUS_NAME`) are decoded, one
+/// at a time, each with the packet crate, straight into the record. Decoding the whole message
+/// collects every attribute into one vector first (about 40 of them, each as large as the largest
+/// variant, the inline 64-bit statistics), which grows through several kilobyte-sized allocations
+/// per link: on a node with a thousand links that allocation traffic cost more than the dump.
+fn decode_link(raw: &[u8]) -> Result<Option<LinkRecord>, Undecodable> {
+    let undecodable = |error: String| Undecodable {
+        raw: raw.to_vec(),
+        error,
+    };
+    if raw.len() < NLMSG_HEADER_LEN || u16::from_ne_bytes([raw[4], raw[5]]) != RTM_NEWLINK {
+        return Ok(None);
+    }
+    let payload = &raw[NLMSG_HEADER_LEN..];
+    let header = LinkHeader::parse(payload).map_err(|e| undecodable(e.to_string()))?;
+    let mut link = empty_link_record(&header);
+    for nla in NlasIterator::new(payload.get(IFINFOMSG_LEN..).unwrap_or_default()) {
+        let nla = nla.map_err(|e| undecodable(e.to_string()))?;
+        let kind = nla.kind() & NLA_TYPE_MASK;
+        if !LINK_ATTRIBUTES_READ.contains(&kind) && kind != IFLA_PARENT_DEV_BUS_NAME {
+            continue;
+        }
+        let attribute = LinkAttribute::parse_with_param(&nla, header.interface_family)
+            .map_err(|e| undecodable(e.to_string()))?;
+        read_link_attribute(&mut link, &attribute);
+    }
+    Ok(Some(link))
 }
 
 /// A link message the packet crate refused, decoded after [`escape_strings`], with the name's
@@ -311,7 +390,7 @@ pub async fn dump_addresses(
 ) -> Result<Vec<AddressRecord>, NetlinkError> {
     let request = || RouteNetlinkMessage::GetAddress(AddressMessage::default());
     socket
-        .dump_records("address", request, |answer| match answer {
+        .dump_records("address", request, decode_message, |answer| match answer {
             Ok(RouteNetlinkMessage::NewAddress(message)) => address_record(&message),
             Ok(_) => None,
             Err(undecodable) => {
@@ -363,7 +442,7 @@ pub async fn dump_routes(
             RouteNetlinkMessage::GetRoute(message)
         };
         let family_routes = socket
-            .dump_records("route", request, |answer| match answer {
+            .dump_records("route", request, decode_message, |answer| match answer {
                 Ok(RouteNetlinkMessage::NewRoute(message))
                     if message.header.address_family == family =>
                 {
@@ -499,9 +578,18 @@ fn attribute_payload(raw: &[u8], header_len: usize, kind: u16) -> Option<&[u8]> 
 }
 
 fn link_record(message: &LinkMessage) -> LinkRecord {
-    let mut link = LinkRecord {
+    let mut link = empty_link_record(&message.header);
+    for attribute in &message.attributes {
+        read_link_attribute(&mut link, attribute);
+    }
+    link
+}
+
+/// A link as far as its header tells.
+fn empty_link_record(header: &LinkHeader) -> LinkRecord {
+    LinkRecord {
         interface: Interface {
-            index: message.header.index,
+            index: header.index,
             name: String::new(),
             name_bytes: None,
             altnames: Vec::new(),
@@ -509,7 +597,7 @@ fn link_record(message: &LinkMessage) -> LinkRecord {
             physical: None,
             mac: None,
             permanent_mac: None,
-            admin_up: message.header.flags.contains(LinkFlags::Up),
+            admin_up: header.flags.contains(LinkFlags::Up),
             operstate: "unknown".into(),
             carrier: None,
             mtu: 0,
@@ -521,9 +609,13 @@ fn link_record(message: &LinkMessage) -> LinkRecord {
         controller_index: None,
         parent_device: None,
         parent_bus: None,
-    };
+    }
+}
+
+/// Records what one link attribute says about the link.
+fn read_link_attribute(link: &mut LinkRecord, attribute: &LinkAttribute) {
     let interface = &mut link.interface;
-    for attribute in &message.attributes {
+    {
         match attribute {
             LinkAttribute::IfName(name) => interface.name = name.clone(),
             LinkAttribute::PropList(props) => {
@@ -562,7 +654,6 @@ fn link_record(message: &LinkMessage) -> LinkRecord {
             _ => {}
         }
     }
-    link
 }
 
 /// `aa:bb:cc:dd:ee:ff`; `None` for links without a hardware address (all zero or empty, as for `lo`
