@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
 # Times `nodecheck facts --format json` against `ip -j -d addr show` in network namespaces holding N
 # interfaces shaped like a busy Kubernetes node: host-side cali* veths with a /32 each, their peers,
-# and a bridge with an address every tenth device. Prints mean wall times, their ratio (budget: 1.5x),
+# and a bridge with an address every tenth device. The shipped static musl binary and the glibc build
+# run in one paired hyperfine call. Prints, per build, mean wall times, their ratio (budget: 1.0x),
 # mean CPU (user + system) times, and peak RSS.
 #
-# Usage: sudo bench/facts.sh [N ...]        (default: 100 1000 5000; needs root, iproute2, hyperfine)
-# Env:   NODECHECK=path/to/binary           (default: target/release/nodecheck, built if missing)
+# Usage: sudo bench/facts.sh [N ...]        (default: 100 1000 5000; needs root, iproute2, hyperfine, jq)
+# Env:   NODECHECK_MUSL, NODECHECK_GLIBC = prebuilt binaries (default: both built here)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 5000)
-bin=${NODECHECK:-target/release/nodecheck}
-if [ -z "${NODECHECK:-}" ]; then
-    cargo build --release --quiet
+if [ -z "${NODECHECK_MUSL:-}" ]; then
+    cargo build --release --locked --quiet --target x86_64-unknown-linux-musl
 fi
-bin=$(realpath "$bin")
+if [ -z "${NODECHECK_GLIBC:-}" ]; then
+    cargo build --release --locked --quiet
+fi
+musl=$(realpath "${NODECHECK_MUSL:-target/x86_64-unknown-linux-musl/release/nodecheck}")
+glibc=$(realpath "${NODECHECK_GLIBC:-target/release/nodecheck}")
 for tool in ip hyperfine /usr/bin/time jq; do
     command -v "$tool" >/dev/null || { echo "bench/facts.sh: $tool is required" >&2; exit 1; }
 done
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 ns_prefix="nc-bench-facts-$$"
 work=$(mktemp -d)
@@ -53,8 +58,8 @@ peak_rss_kib() {
     ip netns exec "$ns" /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}'
 }
 
-printf '%-10s %-7s %-13s %-10s %-6s %-15s %-13s %-14s %-9s %-10s\n' \
-    interfaces addrs "nodecheck ms" "ip -d ms" ratio "nodecheck cpu ms" "ip -d cpu ms" "nodecheck KiB" "ip KiB" "json bytes"
+printf '%-10s %-7s %-6s %-13s %-10s %-6s %-15s %-13s %-14s %-9s %-10s\n' \
+    interfaces addrs build "nodecheck ms" "ip -d ms" ratio "nodecheck cpu ms" "ip -d cpu ms" "nodecheck KiB" "ip KiB" "json bytes"
 for n in "${sizes[@]}"; do
     ns="$ns_prefix-$n"
     ip netns add "$ns"
@@ -67,17 +72,23 @@ for n in "${sizes[@]}"; do
     addrs=$(ip -n "$ns" -o addr show 2>/dev/null | wc -l)
     ip netns exec "$ns" hyperfine -N --warmup 3 --min-runs 15 --style none \
         --export-json "$work/hf-$n.json" \
-        "$bin facts --format json" "ip -j -d addr show" >/dev/null
-    ours=$(jq '.results[0].mean * 1000' "$work/hf-$n.json")
-    theirs=$(jq '.results[1].mean * 1000' "$work/hf-$n.json")
-    ratio=$(jq -n "$ours / $theirs")
+        "ip -j -d addr show" "$musl facts --format json" "$glibc facts --format json" >/dev/null
+    theirs=$(jq '.results[0].mean * 1000' "$work/hf-$n.json")
     # user + system time: less disturbed than wall time on a shared machine.
-    cpu_ours=$(jq '(.results[0].user + .results[0].system) * 1000' "$work/hf-$n.json")
-    cpu_theirs=$(jq '(.results[1].user + .results[1].system) * 1000' "$work/hf-$n.json")
-    rss_ours=$(peak_rss_kib "$ns" "$bin" facts --format json)
+    cpu_theirs=$(jq '(.results[0].user + .results[0].system) * 1000' "$work/hf-$n.json")
     rss_ip=$(peak_rss_kib "$ns" ip -j -d addr show)
-    bytes=$(ip netns exec "$ns" "$bin" facts --format json | wc -c)
-    printf '%-10s %-7s %-13.1f %-10.1f %-6.2f %-15.1f %-13.1f %-14s %-9s %-10s\n' \
-        "$links" "$addrs" "$ours" "$theirs" "$ratio" "$cpu_ours" "$cpu_theirs" "$rss_ours" "$rss_ip" "$bytes"
+    build=1
+    for bin in "$musl" "$glibc"; do
+        name=musl
+        [ "$build" -eq 2 ] && name=glibc
+        ours=$(jq ".results[$build].mean * 1000" "$work/hf-$n.json")
+        ratio=$(jq -n "$ours / $theirs")
+        cpu_ours=$(jq "(.results[$build].user + .results[$build].system) * 1000" "$work/hf-$n.json")
+        rss_ours=$(peak_rss_kib "$ns" "$bin" facts --format json)
+        bytes=$(ip netns exec "$ns" "$bin" facts --format json | wc -c)
+        printf '%-10s %-7s %-6s %-13.1f %-10.1f %-6.2f %-15.1f %-13.1f %-14s %-9s %-10s\n' \
+            "$links" "$addrs" "$name" "$ours" "$theirs" "$ratio" "$cpu_ours" "$cpu_theirs" "$rss_ours" "$rss_ip" "$bytes"
+        build=$((build + 1))
+    done
     ip netns del "$ns"
 done
