@@ -30,7 +30,7 @@ fn kube(name: &str, internal_ip: &str, calico: Option<&str>) -> Peer {
         name: name.into(),
         source: "nodes.json".into(),
         facts: None,
-        node: Some(KubeNode {
+        node: Some(Box::new(KubeNode {
             name: name.into(),
             addresses: vec![
                 ("InternalIP".into(), internal_ip.into()),
@@ -38,7 +38,7 @@ fn kube(name: &str, internal_ip: &str, calico: Option<&str>) -> Peer {
             ],
             calico_ipv4_address: calico.map(String::from),
             ..KubeNode::default()
-        }),
+        })),
     }
 }
 
@@ -252,7 +252,7 @@ fn peers_known_only_to_kubectl_are_listed_not_counted() {
 fn this_node_s_kubernetes_view_gives_its_internal_ip_and_stored_address() {
     let this = snapshot("worker-41");
     let view = kube("worker-41", "10.20.41.41", Some("172.18.0.1/16"));
-    let fleet = build_fleet(&this, view.node.as_ref(), &[], &[]);
+    let fleet = build_fleet(&this, view.node.as_deref(), &[], &[]);
     let here = &fleet.nodes[0];
     assert_eq!(
         here.input.internal_ips.addresses,

@@ -40,7 +40,7 @@ pub struct Fleet<'a> {
 /// per node, and a scan per lookup would be quadratic. The first entry of a name wins.
 fn kube_nodes_by_name(peers: &[Peer]) -> std::collections::HashMap<&str, &KubeNode> {
     let mut index = std::collections::HashMap::new();
-    for node in peers.iter().filter_map(|p| p.node.as_ref()) {
+    for node in peers.iter().filter_map(|p| p.node.as_deref()) {
         index.entry(node.name.as_str()).or_insert(node);
     }
     index
@@ -106,7 +106,7 @@ pub fn build_fleet<'a>(
         };
         let kube = peer
             .node
-            .as_ref()
+            .as_deref()
             .or_else(|| kube_by_name.get(peer.name.as_str()).copied());
         nodes.push(FleetNode {
             input: NodeInput {

@@ -220,11 +220,14 @@ fn this_kube_node<'a>(ctx: &'a Context) -> Option<&'a KubeNode> {
     }
     let host = &ctx.facts.host.hostname;
     let short = host.split('.').next().unwrap_or(host);
-    ctx.peers.iter().filter_map(|p| p.node.as_ref()).find(|n| {
-        n.name.eq_ignore_ascii_case(host)
-            || n.name.eq_ignore_ascii_case(short)
-            || n.name.split('.').next() == Some(short)
-    })
+    ctx.peers
+        .iter()
+        .filter_map(|p| p.node.as_deref())
+        .find(|n| {
+            n.name.eq_ignore_ascii_case(host)
+                || n.name.eq_ignore_ascii_case(short)
+                || n.name.split('.').next() == Some(short)
+        })
 }
 
 fn node_address(ctx: &Context) -> CheckResult {

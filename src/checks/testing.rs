@@ -46,12 +46,12 @@ pub fn kube_node(name: &str, ip: &str, calico: Option<&str>) -> Peer {
         name: name.into(),
         source: "nodes.json".into(),
         facts: None,
-        node: Some(crate::peers::KubeNode {
+        node: Some(Box::new(crate::peers::KubeNode {
             name: name.into(),
             addresses: vec![("InternalIP".into(), ip.into())],
             calico_ipv4_address: calico.map(str::to_string),
             ..Default::default()
-        }),
+        })),
     }
 }
 
@@ -74,7 +74,7 @@ pub fn run(
         this_node_kube: peers
             .iter()
             .filter(|p| p.name.eq_ignore_ascii_case(&facts.host.hostname))
-            .find_map(|p| p.node.as_ref()),
+            .find_map(|p| p.node.as_deref()),
         calico_deployed: None,
     };
     crate::checks::evaluate(&ctx)

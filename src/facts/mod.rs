@@ -48,11 +48,11 @@ pub struct Facts {
     /// NetworkManager (`docs/facts.md`); `null` in snapshots written before this section existed,
     /// which are then judged without the checks on it.
     #[serde(default)]
-    pub node_setup: Option<node_setup::NodeSetup>,
+    pub node_setup: Option<Box<node_setup::NodeSetup>>,
     /// What decides kubelet's node address (flags, node name, name resolution); `null` in snapshots
     /// of schema version 1, which did not gather it.
     #[serde(default)]
-    pub kubelet: Option<kubelet::KubeletFacts>,
+    pub kubelet: Option<Box<kubelet::KubeletFacts>>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
     #[serde(default, deserialize_with = "load::unique_keys")]
     pub unavailable: BTreeMap<String, String>,

@@ -195,7 +195,7 @@ pub fn gather_kubelet(
 /// from the snapshot's unit; a lookup gathered for another name no longer applies.
 pub fn apply_kubeadm_config(facts: &mut crate::facts::Facts, config: KubeadmNodeRegistration) {
     let hostname = facts.host.hostname.clone();
-    let kubelet = facts.kubelet.get_or_insert_with(KubeletFacts::default);
+    let kubelet = facts.kubelet.get_or_insert_with(Default::default);
     let argv = effective_argv(kubelet.unit.as_ref(), Some(&config), &hostname);
     kubelet.flags = flags_from_argv(&argv);
     kubelet.node_name = node_name(&kubelet.flags, &hostname);

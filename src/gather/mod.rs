@@ -146,8 +146,8 @@ pub fn gather_facts_with(
         docker,
         runtime_sockets: local.runtime_sockets,
         listening_ports: local.listening_ports,
-        node_setup: Some(local.node_setup),
-        kubelet,
+        node_setup: Some(Box::new(local.node_setup)),
+        kubelet: kubelet.map(Box::new),
         unavailable,
     })
 }

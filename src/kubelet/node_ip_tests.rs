@@ -73,13 +73,13 @@ fn worker(flags: KubeletFlags, name_lookup: Option<NameLookup>) -> Facts {
         .as_ref()
         .map(|f| f.value.clone())
         .unwrap_or_else(|| "worker-41".into());
-    facts.kubelet = Some(KubeletFacts {
+    facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
         kubeadm_config: None,
         flags,
         node_name,
         name_lookup,
-    });
+    }));
     facts
 }
 
@@ -399,13 +399,13 @@ fn dns_dependence_and_rejected_mappings_are_flagged() {
 #[test]
 fn no_route_no_mapping_means_no_address() {
     let mut facts = host("worker-41").nic("ens192", &["10.20.41.41/24"]).build();
-    facts.kubelet = Some(KubeletFacts {
+    facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
         kubeadm_config: None,
         flags: KubeletFlags::default(),
         node_name: "worker-41".into(),
         name_lookup: Some(lookup(&[], no_dns(), None)),
-    });
+    }));
     let got = predict_node_ip(&facts);
     assert_eq!(got.step, Step::None);
     assert!(got.addresses.is_empty());
@@ -424,13 +424,13 @@ fn default_route_rules_follow_the_route_files() {
     let borrowed = facts.interfaces[1].addresses[0].clone();
     facts.interfaces[0].addresses.push(borrowed);
     facts.interfaces[0].addresses[2].address = "10.255.0.7".parse().unwrap();
-    facts.kubelet = Some(KubeletFacts {
+    facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
         kubeadm_config: None,
         flags: KubeletFlags::default(),
         node_name: "worker-41".into(),
         name_lookup: None,
-    });
+    }));
     let got = predict_node_ip(&facts);
     assert_eq!(got.addresses, ips(&["10.255.0.7"]), "{got:#?}");
     assert_eq!(got.step, Step::DefaultRoute);

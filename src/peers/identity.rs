@@ -36,7 +36,10 @@ pub struct Assembled {
 /// Sorts records out: this node's are set apart, records of one machine are merged (for two
 /// snapshots of one machine the newer one is kept; for two kubectl views the later input wins).
 pub fn assemble(records: Vec<Record>, this: &Host) -> Assembled {
-    let mut out = Assembled::default();
+    let mut out = Assembled {
+        peers: Vec::with_capacity(records.len()),
+        ..Assembled::default()
+    };
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     let mut kube_records = Vec::new();
     for record in records {
@@ -44,7 +47,7 @@ pub fn assemble(records: Vec<Record>, this: &Host) -> Assembled {
             Record::Snapshot { source, facts } => {
                 add_snapshot(&mut out, &mut by_name, source, facts, this)
             }
-            Record::Kube { source, node } => kube_records.push((source, *node)),
+            Record::Kube { source, node } => kube_records.push((source, node)),
         }
     }
     // Kubectl views join snapshots whatever the order of the inputs, so they come second.
@@ -103,12 +106,12 @@ fn add_kube(
     out: &mut Assembled,
     by_name: &mut HashMap<String, Vec<usize>>,
     source: String,
-    node: KubeNode,
+    node: Box<KubeNode>,
     this: &Host,
 ) {
     if kube_node_is_host(&node, this) {
         out.this_node_sources.push(source);
-        out.this_node = Some(node);
+        out.this_node = Some(*node);
         return;
     }
     let candidates: Vec<usize> = name_keys(&node.name)

@@ -23,7 +23,7 @@ pub struct Peer {
     /// Full interface-level facts, when the source is a nodecheck snapshot or an Ansible cache.
     pub facts: Option<Facts>,
     /// Kubernetes' view of the node, when the source is a `kubectl get nodes -o json` list.
-    pub node: Option<KubeNode>,
+    pub node: Option<Box<KubeNode>>,
 }
 
 /// The parts of a Kubernetes `Node` object nodecheck uses.

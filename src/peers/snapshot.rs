@@ -41,7 +41,7 @@ pub struct PeerSnapshot {
     #[serde(rename = "listening_ports")]
     _listening_ports: IgnoredAny,
     #[serde(default)]
-    kubelet: Option<KubeletFacts>,
+    kubelet: Option<Box<KubeletFacts>>,
     #[serde(rename = "node_setup", default)]
     _node_setup: IgnoredAny,
     #[serde(rename = "unavailable", default)]

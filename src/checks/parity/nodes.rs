@@ -145,7 +145,7 @@ pub fn node_views<'a>(ctx: &Context<'a>) -> Vec<NodeView<'a>> {
             name: &p.name,
             this: false,
             facts: p.facts.as_ref(),
-            kube: p.node.as_ref(),
+            kube: p.node.as_deref(),
             nic: p.facts.as_ref().and_then(|f| node_network_nic(f, cidrs)),
         }))
         .collect()

@@ -36,7 +36,7 @@ fn kube_peer(name: &str, kubelet: &str, calico: &str) -> Peer {
         name: name.into(),
         source: "nodes.json".into(),
         facts: None,
-        node: Some(kube(name, kubelet, calico)),
+        node: Some(Box::new(kube(name, kubelet, calico))),
     }
 }
 
@@ -420,7 +420,7 @@ fn calico_address_outside_the_node_network_is_named_per_node() {
                 name: "worker-41".into(),
                 source: "nodes.json".into(),
                 facts: None,
-                node: Some(me.clone()),
+                node: Some(Box::new(me.clone())),
             },
         ],
         &profile("{}"),
@@ -488,7 +488,7 @@ fn a_fleet_of_five_thousand_reads_as_a_few_lines() {
 fn with_kubelet(mut facts: Facts, node_ip: Option<&str>, hosts: &[(usize, &str)]) -> Facts {
     use crate::facts::kubelet::*;
     let name = facts.host.hostname.clone();
-    facts.kubelet = Some(KubeletFacts {
+    facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
         kubeadm_config: None,
         flags: KubeletFlags {
@@ -518,7 +518,7 @@ fn with_kubelet(mut facts: Facts, node_ip: Option<&str>, hosts: &[(usize, &str)]
                 detail: None,
             },
         }),
-    });
+    }));
     facts
 }
 
