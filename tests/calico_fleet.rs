@@ -20,7 +20,7 @@ fn peer(facts: Facts) -> Peer {
     Peer {
         name: facts.host.hostname.clone(),
         source: format!("{}.json", facts.host.hostname),
-        facts: Some(facts),
+        facts: Some(Box::new(facts)),
         node: None,
     }
 }

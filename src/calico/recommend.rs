@@ -603,7 +603,7 @@ mod tests {
                 Peer {
                     name: name.clone(),
                     source: format!("{name}.json"),
-                    facts: Some(facts),
+                    facts: Some(Box::new(facts)),
                     node: None,
                 }
             })
@@ -641,7 +641,7 @@ mod tests {
         let peers = [Peer {
             name: "worker-1".into(),
             source: "worker-1.json".into(),
-            facts: Some(peer),
+            facts: Some(Box::new(peer)),
             node: None,
         }];
         let fleet = build_fleet(&this, None, &peers, &[]);
@@ -679,7 +679,7 @@ mod tests {
                 Peer {
                     name: name.clone(),
                     source: format!("{name}.json"),
-                    facts: Some(host(&name).nic(nic, &[address.as_str()]).build()),
+                    facts: Some(Box::new(host(&name).nic(nic, &[address.as_str()]).build())),
                     node: None,
                 }
             })
@@ -752,7 +752,9 @@ mod tests {
                 Peer {
                     name: name.clone(),
                     source: format!("{name}.json"),
-                    facts: Some(host(&name).nic("eth3", &[address.as_str()]).build()),
+                    facts: Some(Box::new(
+                        host(&name).nic("eth3", &[address.as_str()]).build(),
+                    )),
                     node: None,
                 }
             })

@@ -84,7 +84,7 @@ fn add_snapshot(
                 .as_ref()
                 .is_some_and(|f| facts.collected_at > f.collected_at)
             {
-                peer.facts = Some(*facts);
+                peer.facts = Some(facts);
             }
             out.merged += 1;
         }
@@ -95,7 +95,7 @@ fn add_snapshot(
             out.peers.push(Peer {
                 name: facts.host.hostname.clone(),
                 source,
-                facts: Some(*facts),
+                facts: Some(facts),
                 node: None,
             });
         }

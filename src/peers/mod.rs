@@ -21,7 +21,7 @@ pub struct Peer {
     /// The file (and position inside it) it came from.
     pub source: String,
     /// Full interface-level facts, when the source is a nodecheck snapshot or an Ansible cache.
-    pub facts: Option<Facts>,
+    pub facts: Option<Box<Facts>>,
     /// Kubernetes' view of the node, when the source is a `kubectl get nodes -o json` list.
     pub node: Option<Box<KubeNode>>,
 }

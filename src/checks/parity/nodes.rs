@@ -144,7 +144,7 @@ pub fn node_views<'a>(ctx: &Context<'a>) -> Vec<NodeView<'a>> {
         .chain(ctx.peers.iter().map(|p| NodeView {
             name: &p.name,
             this: false,
-            facts: p.facts.as_ref(),
+            facts: p.facts.as_deref(),
             kube: p.node.as_deref(),
             nic: p.facts.as_ref().and_then(|f| node_network_nic(f, cidrs)),
         }))
