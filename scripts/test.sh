@@ -44,10 +44,11 @@ else
     bash scripts/fuzz.sh --scratch "$FUZZ_SECONDS"
 fi
 
-# The goal is 64 MiB (bench/fleet-memory.sh's default); the guard holds the measured level (91-125 MiB
-# on 2026-12-02) with some margin until the goal is reached, so that a regression fails here.
-step "fleet-scale memory: 10,000 peers on the static binary (fails over 144 MiB peak; time is only reported)"
-LIMIT_MIB=144 bash bench/fleet-memory.sh
+# The goal is 64 MiB (bench/fleet-memory.sh's default) and is not reached: the static binary peaked at
+# 82 MiB (`check`) and 75 MiB (`calico --format env`) on 2026-12-02. The guard holds that level with a
+# quarter's margin, so that a regression fails here; time is only reported.
+step "fleet-scale memory: 10,000 peers on the static binary (fails over 104 MiB peak; time is only reported)"
+LIMIT_MIB=104 bash bench/fleet-memory.sh
 
 step "package install tests"
 bash packaging/test-packages.sh
