@@ -34,6 +34,8 @@ declare -A PACKAGES=(
     [debian-archive-keyring]="debootstrap verifying what it downloads"
     [gzip]="compressing the rpm's man pages"
     [gcc]="building cargo-deb"
+    [musl-tools]="musl-gcc, which builds jemalloc into the static musl binary"
+    [make]="building jemalloc into the static musl binary"
     [libc6-dev]="building cargo-deb"
 )
 

@@ -5,6 +5,14 @@
 //! load the other inputs; `checks` and `calico` judge purely; `report` renders; `commands` wires a
 //! subcommand to these pieces; `cli` is the argument surface.
 
+/// The static musl build allocates with jemalloc: musl's own malloc maps and unmaps small groups of
+/// pages on every burst of allocation, which doubled the CPU time of fleet runs and of live checks on
+/// busy hosts (docs/install.md has the measurements). Declared in the library so that the binary and
+/// the bench programs built for musl use the same allocator.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 pub mod ansible;
 pub mod calico;
 pub mod checks;
