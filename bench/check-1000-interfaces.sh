@@ -18,38 +18,17 @@ cd "$(dirname "$0")/.."
 for tool in ip hyperfine jq; do
   command -v "$tool" >/dev/null || { echo "bench/check-1000-interfaces.sh: $tool is required" >&2; exit 1; }
 done
-if [ -z "${NODECHECK_MUSL:-}" ]; then
-  cargo build --release --locked --quiet --target x86_64-unknown-linux-musl
-fi
-if [ -z "${NODECHECK_GLIBC:-}" ]; then
-  cargo build --release --locked --quiet
-fi
-musl=$(realpath "${NODECHECK_MUSL:-target/x86_64-unknown-linux-musl/release/nodecheck}")
-glibc=$(realpath "${NODECHECK_GLIBC:-target/release/nodecheck}")
+. bench/builds.sh
+. bench/busy-netns.sh
+shipped_and_glibc_builds
 pairs_list=("$@")
 [ $# -eq 0 ] && pairs_list=(250 500)
 
 for pairs in "${pairs_list[@]}"; do
   ns="nc-bench-checks-$$-$pairs"
-  ip netns add "$ns"
   work=$(mktemp -d)
   trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"' EXIT
-  # One batch file: creating links one `ip` process at a time would dominate the setup time.
-  {
-    echo "link set lo up"
-    echo "link add eth3 type veth peer name eth3-peer"
-    echo "addr add 10.20.41.12/24 dev eth3"
-    echo "link set eth3 up"
-    echo "link set eth3-peer up"
-    for i in $(seq 1 "$pairs"); do
-      echo "link add cali$i type veth peer name veth$i"
-      echo "addr add 192.168.$((i / 250)).$((i % 250 + 1))/32 dev cali$i"
-      echo "link set cali$i up"
-      echo "link set veth$i up"
-    done
-    echo "route add default via 10.20.41.1 dev eth3"
-  } > "$work/batch"
-  ip -n "$ns" -batch "$work/batch"
+  busy_netns "$ns" "$pairs" >/dev/null
   # Let IPv6 link-local addresses appear, as on a live node.
   sleep 2
   count=$(ip -n "$ns" -o link show | wc -l)

@@ -12,14 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 5000)
-if [ -z "${NODECHECK_MUSL:-}" ]; then
-    cargo build --release --locked --quiet --target x86_64-unknown-linux-musl
-fi
-if [ -z "${NODECHECK_GLIBC:-}" ]; then
-    cargo build --release --locked --quiet
-fi
-musl=$(realpath "${NODECHECK_MUSL:-target/x86_64-unknown-linux-musl/release/nodecheck}")
-glibc=$(realpath "${NODECHECK_GLIBC:-target/release/nodecheck}")
+. bench/builds.sh
+shipped_and_glibc_builds
 for tool in ip hyperfine /usr/bin/time jq; do
     command -v "$tool" >/dev/null || { echo "bench/facts.sh: $tool is required" >&2; exit 1; }
 done
