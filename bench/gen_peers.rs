@@ -58,14 +58,21 @@ fn node_ip(i: usize) -> String {
 /// Node `i` of the fleet; node 0 is the one being checked.
 fn node(template: &Facts, i: usize, pods: usize) -> Facts {
     let mut facts = template.clone();
-    facts.host.hostname = name(i);
-    facts.host.machine_id = Some(format!("{:032x}", 0x6f1c_0000_0000_u64 + i as u64));
-    facts.host.product_uuid = Some(format!("4c4c4544-{:04x}-3210-8052-{:012x}", i % 65536, i));
+    facts.host.hostname = name(i).into();
+    facts.host.machine_id = Some(compact_str::format_compact!(
+        "{:032x}",
+        0x6f1c_0000_0000_u64 + i as u64
+    ));
+    facts.host.product_uuid = Some(compact_str::format_compact!(
+        "4c4c4544-{:04x}-3210-8052-{:012x}",
+        i % 65536,
+        i
+    ));
     if i % 2_500 == 41 {
         facts.host.kernel_release = "6.8.0-40-generic".into();
     }
     let nic = &mut facts.interfaces[1];
-    nic.mac = Some(format!(
+    nic.mac = Some(compact_str::format_compact!(
         "52:54:00:{:02x}:{:02x}:{:02x}",
         i >> 16,
         (i >> 8) & 0xff,
@@ -97,7 +104,7 @@ fn node(template: &Facts, i: usize, pods: usize) -> Facts {
         let index = facts.interfaces.len() as u32 + 1;
         facts.interfaces.push(Interface {
             index,
-            name: format!("cali{:011x}", (i * 1_000 + pod) * 7_919),
+            name: compact_str::format_compact!("cali{:011x}", (i * 1_000 + pod) * 7_919),
             addresses: vec![Address {
                 address: format!("fe80::ecee:eeff:feee:{:x}", pod + 1)
                     .parse()

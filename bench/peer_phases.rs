@@ -74,12 +74,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!(parity.len() + calico.len() <= all.len());
     let start = Instant::now();
     let report = Report {
-        host: this.host.hostname.clone(),
+        host: this.host.hostname.to_string(),
         cluster: profile.cluster.clone(),
         profile: None,
         phase: Phase::PreJoin,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
-        collected_at: this.collected_at.clone(),
+        collected_at: this.collected_at.to_string(),
         summary: Summary::of(&all),
         results: all,
     };

@@ -18,7 +18,7 @@ fn snapshot(name: &str) -> Facts {
 
 fn peer(facts: Facts) -> Peer {
     Peer {
-        name: facts.host.hostname.clone(),
+        name: facts.host.hostname.to_string(),
         source: format!("{}.json", facts.host.hostname),
         facts: Some(Box::new(facts)),
         node: None,

@@ -67,7 +67,7 @@ pub fn lint_regex_list(
             .interfaces
             .iter()
             .filter(|i| go_regexp::matches(&re, &i.go_name()))
-            .map(|i| i.name.clone())
+            .map(|i| i.name.to_string())
             .collect();
         let here = if matched.is_empty() {
             "matches nothing".to_string()

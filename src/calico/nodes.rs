@@ -92,7 +92,7 @@ pub fn build_fleet<'a>(
     let this_kube = this_kube.or_else(|| kube_by_name.get(this_name.as_str()).copied());
     let mut nodes = vec![FleetNode {
         input: NodeInput {
-            name: this_name.clone(),
+            name: this_name.to_string(),
             facts,
             internal_ips: internal_ips(this_kube, facts),
             kernel_reach,

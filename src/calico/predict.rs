@@ -342,7 +342,7 @@ fn filtered_enumeration<'a>(
                     && (cidrs.is_empty() || cidrs.iter().any(|c| c.contains(&a.ip)))
             })
         })
-        .map(|ci| ci.interface.name.clone())
+        .map(|ci| ci.interface.name.to_string())
         .collect();
     if qualifying.len() > 1 {
         qualifying.sort();
@@ -425,7 +425,7 @@ fn walk_enumeration<'a>(
                         others.join(", ")
                     ));
                 }
-                return Ok((name.clone(), *a));
+                return Ok((name.to_string(), *a));
             }
         }
         walk.step(format!(

@@ -24,7 +24,7 @@ struct Case {
 
 fn node_input<'a>(facts: &'a Facts, kernel: &'a [KernelReach]) -> NodeInput<'a> {
     NodeInput {
-        name: facts.host.hostname.clone(),
+        name: facts.host.hostname.to_string(),
         facts,
         internal_ips: InternalIps {
             addresses: vec!["10.20.41.11".into(), "fd00:20::11".into()],

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::candidates::calico_addresses;
 use super::method::K8S_INTERNAL_IP_SINCE;
-use super::nodes::{Fleet, FleetNode};
+use super::nodes::Fleet;
 use super::outcome::{outcome, Effect, NodeState, Outcome};
 use super::predict::{predict, Model, Prediction, Verdict};
 use crate::facts::{Facts, Family, Interface};
@@ -185,36 +185,63 @@ fn problem_text(method: &str, node: &str, p: &Prediction, o: &Outcome) -> String
 /// they save.
 const PARALLEL_FLEET_SIZE: usize = 512;
 
-/// Predicts `method` on every node of the fleet, in fleet order. Nodes are independent, so a large
-/// fleet is split over the available cores. The first node is predicted here first, so the method's
-/// regexes are compiled once and every worker starts with its own copy of them (no shared lock).
-fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> Vec<Prediction> {
-    let predict_all = |model: &Model, nodes: &[FleetNode]| -> Vec<Prediction> {
-        nodes
-            .iter()
-            .map(|n| predict(model, &n.input, method, family))
-            .collect()
-    };
+/// A large fleet is predicted this many nodes at a time, so that only one round's predictions (and
+/// their traces) are alive at once: 10,000 nodes' worth would be about 7 MiB.
+const ROUND_SIZE: usize = 1024;
+
+/// Predicts `method` on every node of the fleet and hands each prediction to `use_one` in fleet
+/// order. Nodes are independent, so a large fleet is split over the available cores, one round of
+/// [`ROUND_SIZE`] nodes at a time. The first node is predicted here first, so the method's regexes
+/// are compiled once and every worker starts with its own copy of them (no shared lock).
+fn for_each_prediction(
+    model: &Model,
+    fleet: &Fleet,
+    method: &str,
+    family: Family,
+    mut use_one: impl FnMut(usize, Prediction),
+) {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || fleet.nodes.len() < PARALLEL_FLEET_SIZE {
-        return predict_all(model, &fleet.nodes);
-    }
-    let (first, rest) = fleet.nodes.split_at(1);
-    let mut predictions = predict_all(model, first);
-    let chunk = rest.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = rest
-            .chunks(chunk)
-            .map(|nodes| {
-                let own = model.for_another_thread();
-                scope.spawn(move || predict_all(&own, nodes))
-            })
-            .collect();
-        for worker in workers {
-            predictions.extend(worker.join().expect("a prediction thread panicked"));
+        for (i, node) in fleet.nodes.iter().enumerate() {
+            use_one(i, predict(model, &node.input, method, family));
         }
-    });
-    predictions
+        return;
+    }
+    use_one(0, predict(model, &fleet.nodes[0].input, method, family));
+    let mut next = 1;
+    for round in fleet.nodes[1..].chunks(ROUND_SIZE) {
+        let chunk = round.len().div_ceil(threads);
+        let predicted: Vec<Vec<Prediction>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = round
+                .chunks(chunk)
+                .map(|nodes| {
+                    let own = model.for_another_thread();
+                    scope.spawn(move || {
+                        nodes
+                            .iter()
+                            .map(|n| predict(&own, &n.input, method, family))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("a prediction thread panicked"))
+                .collect()
+        });
+        for p in predicted.into_iter().flatten() {
+            use_one(next, p);
+            next += 1;
+        }
+    }
+}
+
+/// Every node's prediction, in fleet order.
+#[cfg(test)]
+fn predict_fleet(model: &Model, fleet: &Fleet, method: &str, family: Family) -> Vec<Prediction> {
+    let mut all = Vec::with_capacity(fleet.nodes.len());
+    for_each_prediction(model, fleet, method, family, |_, p| all.push(p));
+    all
 }
 
 /// Evaluates one method value on every node of the fleet.
@@ -226,14 +253,14 @@ pub fn evaluate_method(
     family: Family,
     keep: Keep,
 ) -> Evaluation {
-    let predictions = predict_fleet(model, fleet, method, family);
     let mut good = 0;
     let mut first_problem_kept = false;
     // The first node to take an address keeps it; any later node selecting it conflicts.
     let mut owners: BTreeMap<IpAddr, &str> = BTreeMap::new();
     let mut nodes = Vec::new();
     let mut warnings = Vec::new();
-    for (i, (node, p)) in fleet.nodes.iter().zip(predictions).enumerate() {
+    for_each_prediction(model, fleet, method, family, |i, p| {
+        let node = &fleet.nodes[i];
         let network = &networks.per_node[i];
         let mut conflicting = None;
         if let Some((_, a)) = p.selected() {
@@ -317,7 +344,7 @@ pub fn evaluate_method(
                 problem,
             });
         }
-    }
+    });
     Evaluation {
         method: method.to_string(),
         family,
@@ -583,15 +610,15 @@ mod tests {
     use crate::peers::Peer;
     use crate::profile::calico_version::CalicoVersion;
 
-    /// A fleet large enough to be predicted on several threads gives exactly the sequential answer,
-    /// node for node, in fleet order.
+    /// A fleet large enough to be predicted on several threads, in more than one round, gives exactly
+    /// the sequential answer, node for node, in fleet order.
     #[test]
     fn a_large_fleet_predicted_in_parallel_matches_the_sequential_walk() {
         let this = host("worker-0")
             .nic("eth3", &["10.20.41.10/24"])
             .link("br-3f2a1b4c5d6e", Some("bridge"), &["172.18.0.1/16"])
             .build();
-        let peers: Vec<Peer> = (1..PARALLEL_FLEET_SIZE * 2)
+        let peers: Vec<Peer> = (1..ROUND_SIZE + PARALLEL_FLEET_SIZE)
             .map(|i| {
                 let name = format!("worker-{i}");
                 let nic = if i % 3 == 0 { "ens192" } else { "eth3" };
@@ -609,7 +636,7 @@ mod tests {
             })
             .collect();
         let fleet = build_fleet(&this, None, &peers, &[]);
-        assert!(fleet.nodes.len() >= PARALLEL_FLEET_SIZE);
+        assert!(fleet.nodes.len() > ROUND_SIZE + 1);
         let version = CalicoVersion::new(3, 24, 1);
         let model = Model::new(&version, &[]);
         for method in ["first-found", "interface=eth3", "cidr=10.20.0.0/16"] {

@@ -124,10 +124,10 @@ fn judge(
         .interfaces
         .iter()
         .filter(|i| i.master.as_deref() == Some(bridge.name.as_str()))
-        .map(|i| i.name.clone())
+        .map(|i| i.name.to_string())
         .collect();
     let with_evidence = |r: CheckResult| {
-        r.with("interface", bridge.name.clone())
+        r.with("interface", bridge.name.as_str())
             .with("addresses", addresses.clone())
             .with("ports", members.clone())
     };
@@ -322,7 +322,7 @@ fn overlap(ctx: &Context, net: &NodeNetwork, bridge: &Interface) -> Option<Check
         ))
     };
     Some(
-        r.with("interface", bridge.name.clone())
+        r.with("interface", bridge.name.as_str())
             .with(
                 "subnets",
                 subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>(),

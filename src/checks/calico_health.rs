@@ -171,7 +171,7 @@ fn tunnel(facts: &Facts) -> CheckResult {
         .collect();
     let direct_devices: Vec<String> = calico_routes(facts)
         .iter()
-        .filter_map(|r| r.device.clone())
+        .filter_map(|r| r.device.as_deref().map(str::to_string))
         .filter(|d| !CALICO_TUNNELS.contains(&d.as_str()))
         .collect();
     let r = if let Some(down) = in_use.iter().find(|i| !tunnel_up(i)) {
@@ -365,7 +365,7 @@ fn judge_address(ctx: &Context, family: Family, annotation: &str) -> CheckResult
         .fix(fix),
     };
     r.with("calico_address", calico.to_string())
-        .with("interface", holder.map(|i| i.name.clone()))
+        .with("interface", (holder.map(|i| i.name.clone())).as_deref())
         .with("node_network", subnet_list)
 }
 

@@ -9,6 +9,7 @@ use crate::checks::postjoin::{self, cidr, describe_interface, list_or_none};
 use crate::checks::{Area, CheckResult, Context};
 use crate::facts::{Facts, Interface};
 use crate::profile::{Ipv6Expectation, Profile};
+use compact_str::CompactString;
 
 /// Where `nodecheck baseline record` writes, and where post-boot looks, by default.
 pub const DEFAULT_BASELINE_PATH: &str = "/var/lib/nodecheck/baseline.json";
@@ -94,9 +95,10 @@ fn is_zero_mac(mac: &str) -> bool {
 
 fn mac_of(i: &Interface) -> String {
     i.permanent_mac
-        .clone()
-        .or_else(|| i.mac.clone())
-        .unwrap_or_else(|| "no MAC".to_string())
+        .as_deref()
+        .or(i.mac.as_deref())
+        .unwrap_or("no MAC")
+        .to_string()
 }
 
 fn nic_evidence(i: &Interface) -> serde_json::Value {
@@ -130,9 +132,9 @@ fn baseline_identity(base: &Facts, now: &Facts) -> CheckResult {
             format!("comparing with the baseline recorded {when}"),
         )
     };
-    r.with("recorded_at", base.collected_at.clone())
-        .with("baseline_host", base.host.hostname.clone())
-        .with("host", now.host.hostname.clone())
+    r.with("recorded_at", base.collected_at.as_str())
+        .with("baseline_host", base.host.hostname.as_str())
+        .with("host", now.host.hostname.as_str())
 }
 
 fn nic_name(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate>) -> CheckResult {
@@ -226,8 +228,8 @@ fn node_address(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate
     let before_list: Vec<String> = before.iter().map(|a| cidr(a)).collect();
     let after_list: Vec<String> = after.iter().map(|a| cidr(a)).collect();
     let where_now = current
-        .map(|i| i.name.clone())
-        .unwrap_or_else(|| "the missing node NIC".to_string());
+        .map(|i| i.name.to_string())
+        .unwrap_or_else(|| "the missing node NIC".into());
     let summary = format!(
         "node addresses on {where_now}: {} → {}",
         list_or_none(&before_list),
@@ -270,7 +272,7 @@ fn bridges(base: &Facts, now: &Facts, profile: &Profile) -> CheckResult {
         .iter()
         .filter(is_bridge)
         .filter(|i| now.interface(&i.name).is_none())
-        .map(|i| i.name.clone())
+        .map(|i| i.name.to_string())
         .collect();
     let described: Vec<String> = appeared
         .iter()
@@ -349,7 +351,7 @@ fn kernel(base: &Facts, now: &Facts) -> CheckResult {
         ),
     ] {
         if before != after {
-            let show = |v: &Option<String>| {
+            let show = |v: &Option<CompactString>| {
                 v.as_deref()
                     .map(|s| format!("{flag}={}", s))
                     .unwrap_or_else(|| "absent".to_string())
@@ -380,8 +382,8 @@ fn kernel(base: &Facts, now: &Facts) -> CheckResult {
             format!("kernel {} as at the join", n.kernel_release),
         )
     };
-    r.with("before", b.kernel_release.clone())
-        .with("after", n.kernel_release.clone())
+    r.with("before", b.kernel_release.as_str())
+        .with("after", n.kernel_release.as_str())
 }
 
 fn ipv6(

@@ -66,7 +66,7 @@ fn hostname(ctx: &Context) -> CheckResult {
             crate::escape::shell_quote(&suggest(name))
         )),
     }
-    .with("hostname", name.clone())
+    .with("hostname", name.as_str())
 }
 
 fn suggest(name: &str) -> String {

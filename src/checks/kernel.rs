@@ -14,7 +14,7 @@ fn release(ctx: &Context) -> CheckResult {
     let policy = &ctx.profile.kernel;
     let running = &ctx.facts.host.kernel_release;
     let with_evidence = |r: CheckResult| {
-        r.with("release", running.clone())
+        r.with("release", running.as_str())
             .with(
                 "minimum",
                 policy.minimum.as_ref().map(|m| m.text().to_string()),

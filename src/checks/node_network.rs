@@ -59,7 +59,8 @@ pub fn resolve<'a>(facts: &'a Facts, profile: &Profile) -> NodeNetwork<'a> {
 
 /// Whether the interface has the expected name (or one of the accepted alternatives).
 pub fn has_expected_name(iface: &Interface, exp: &NicExpectation) -> bool {
-    exp.name.as_deref() == Some(iface.name.as_str()) || exp.alternatives.contains(&iface.name)
+    exp.name.as_deref() == Some(iface.name.as_str())
+        || exp.alternatives.iter().any(|a| *a == iface.name)
 }
 
 /// Which of the expectation's MAC/PCI patterns the interface fails, as messages; empty when it passes.
@@ -134,7 +135,7 @@ pub fn describe_nic(iface: &Interface) -> String {
         parts.push(format!("{kind} device"));
     }
     if parts.is_empty() {
-        iface.name.clone()
+        iface.name.to_string()
     } else {
         format!("{} ({})", iface.name, parts.join(", "))
     }

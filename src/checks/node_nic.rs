@@ -47,7 +47,7 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                     describe_nic(c)
                 ),
             )
-            .with("interface", c.name.clone()),
+            .with("interface", c.name.as_str()),
             None => CheckResult::skip(
                 ID,
                 AREA,
@@ -64,8 +64,8 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                 AREA,
                 format!("{} is present but {}", found.name, mismatches.join("; ")),
             )
-            .with("interface", found.name.clone())
-            .with("mac", found.mac.clone())
+            .with("interface", found.name.as_str())
+            .with("mac", found.mac.as_deref())
             .with("pci", pci_address(found))
             .fix("check that this is the right NIC (a replaced card has a new MAC and PCI address), then update node_network.nic in the profile");
         }
@@ -75,7 +75,7 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                 AREA,
                 format!("{} carries the node network {cidrs}", describe_nic(found)),
             )
-            .with("interface", found.name.clone());
+            .with("interface", found.name.as_str());
         }
         let elsewhere = match carrier {
             Some(c) => format!("; the node network is on {} instead", describe_nic(c)),
@@ -89,8 +89,8 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                 found.name
             ),
         )
-        .with("interface", found.name.clone())
-        .with("carrier", carrier.map(|c| c.name.clone()))
+        .with("interface", found.name.as_str())
+        .with("carrier", (carrier.map(|c| c.name.clone())).as_deref())
         .fix(format!(
             "move the node address to {} (its netplan/ifcfg/NetworkManager configuration), or correct node_network in the profile",
             found.name
@@ -135,14 +135,14 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
         ),
     )
     .with("expected", wanted.clone())
-    .with("interface", c.name.clone())
-    .with("mac", c.mac.clone())
-    .with("driver", c.physical.as_ref().and_then(|p| p.driver.clone()))
+    .with("interface", c.name.as_str())
+    .with("mac", c.mac.as_deref())
+    .with("driver", (c.physical.as_ref().and_then(|p| p.driver.clone())).as_deref())
     .with("pci", pci_address(c))
-    .with("device_path", c.physical.as_ref().and_then(|p| p.device_path.clone()))
+    .with("device_path", (c.physical.as_ref().and_then(|p| p.device_path.clone())).as_deref())
     .with("addresses", json!(net.carriers[0].1.iter().map(|a| cidr_of(a)).collect::<Vec<_>>()))
-    .with("net_ifnames", ctx.facts.host.cmdline.net_ifnames.clone())
-    .with("biosdevname", ctx.facts.host.cmdline.biosdevname.clone());
+    .with("net_ifnames", ctx.facts.host.cmdline.net_ifnames.as_deref())
+    .with("biosdevname", ctx.facts.host.cmdline.biosdevname.as_deref());
     result = result.fix(rename_remedy(exp, c, &net.cidrs));
     result
 }
@@ -288,7 +288,7 @@ fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                     }
                 ),
             )
-            .with("interface", exp_nic.name.clone())
+            .with("interface", exp_nic.name.as_str())
             .with("addresses", has)
             .fix(format!(
                 "configure {} with this node's address in {cidrs}",
@@ -329,7 +329,7 @@ fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                 join(addrs.iter().map(|a| cidr_of(a)))
             ),
         )
-        .with("interface", only.name.clone())
+        .with("interface", only.name.as_str())
         .with(
             "addresses",
             addrs.iter().map(|a| cidr_of(a)).collect::<Vec<_>>(),
@@ -347,7 +347,7 @@ fn address(ctx: &Context, net: &NodeNetwork) -> CheckResult {
                     list.join("; ")
                 ),
             )
-            .with("interfaces", several.iter().map(|(i, _)| i.name.clone()).collect::<Vec<_>>())
+            .with("interfaces", several.iter().map(|(i, _)| i.name.as_str()).collect::<Vec<_>>())
             .fix("keep the node address on one NIC, or pin kubelet (--node-ip) and Calico (IP_AUTODETECTION_METHOD=interface=<nic>) to it")
         }
     }
@@ -359,9 +359,9 @@ fn state(net: &NodeNetwork) -> CheckResult {
         return CheckResult::skip(ID, AREA, "no node NIC found (see NodeNic-Present)");
     };
     let ev = |r: CheckResult| {
-        r.with("interface", nic.name.clone())
+        r.with("interface", nic.name.as_str())
             .with("admin_up", nic.admin_up)
-            .with("operstate", nic.operstate.clone())
+            .with("operstate", nic.operstate.as_str())
             .with("carrier", nic.carrier)
     };
     let quoted = shell_quote_bytes(nic.raw_name());
@@ -419,7 +419,7 @@ fn mtu(ctx: &Context, net: &NodeNetwork) -> CheckResult {
             AREA,
             format!("{} has MTU {}, the profile expects {want}", nic.name, nic.mtu),
         )
-        .with("interface", nic.name.clone())
+        .with("interface", nic.name.as_str())
         .with("mtu", nic.mtu)
         .with("expected", want)
         .fix(format!(
@@ -428,14 +428,14 @@ fn mtu(ctx: &Context, net: &NodeNetwork) -> CheckResult {
             shell_quote_bytes(nic.raw_name())
         )),
         Some(want) => CheckResult::ok(ID, AREA, format!("{} has MTU {want} as expected", nic.name))
-            .with("interface", nic.name.clone())
+            .with("interface", nic.name.as_str())
             .with("mtu", nic.mtu),
         None => CheckResult::ok(
             ID,
             AREA,
             format!("{} has MTU {} (the profile expects none in particular)", nic.name, nic.mtu),
         )
-        .with("interface", nic.name.clone())
+        .with("interface", nic.name.as_str())
         .with("mtu", nic.mtu),
     }
 }
@@ -483,7 +483,7 @@ fn default_route(facts: &Facts, net: &NodeNetwork) -> CheckResult {
         }
     }
     if problems.is_empty() {
-        CheckResult::ok(ID, AREA, fine.join("; ")).with("interface", nic.name.clone())
+        CheckResult::ok(ID, AREA, fine.join("; ")).with("interface", nic.name.as_str())
     } else {
         let prediction = crate::kubelet::predict_node_ip(facts);
         let consequence = match (prediction.step, prediction.primary()) {
@@ -507,7 +507,7 @@ fn default_route(facts: &Facts, net: &NodeNetwork) -> CheckResult {
             format!("kubelet `{}` in {}", pin.line, pin.file)
         };
         CheckResult::warn(ID, AREA, problems.join("; ") + &consequence)
-            .with("interface", nic.name.clone())
+            .with("interface", nic.name.as_str())
             .fix(format!("route the default via {}, or pin the address: {pin} and kubeadm join --apiserver-advertise-address on control planes", nic.name))
     }
 }
@@ -560,14 +560,14 @@ fn other_nic(facts: &Facts, exp: &NicExpectation, index: usize) -> CheckResult {
                 describe_nic(found)
             ),
         )
-        .with("interface", found.name.clone())
+        .with("interface", found.name.as_str())
     } else {
         CheckResult::fail(
             id,
             area,
             format!("{subject} NIC {} {}", found.name, problems.join("; ")),
         )
-        .with("interface", found.name.clone())
+        .with("interface", found.name.as_str())
         .fix(format!(
             "fix {}'s configuration to match other_nics in the profile",
             found.name

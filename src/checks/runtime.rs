@@ -25,7 +25,9 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let is_cri = |runtime: &str| runtime != "docker";
     let usable: Vec<_> = present
         .iter()
-        .filter(|s| is_cri(&s.runtime) && (accepted.is_empty() || accepted.contains(&s.runtime)))
+        .filter(|s| {
+            is_cri(&s.runtime) && (accepted.is_empty() || accepted.iter().any(|r| *r == s.runtime))
+        })
         .collect();
     let listed = |v: &[&&crate::facts::RuntimeSocket]| {
         v.iter()
@@ -74,7 +76,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         )
         .fix("install containerd (`systemctl enable --now containerd`) or cri-dockerd")
     } else {
-        let looked: Vec<String> = sockets.iter().map(|s| s.path.clone()).collect();
+        let looked: Vec<String> = sockets.iter().map(|s| s.path.to_string()).collect();
         CheckResult::fail(
             ID,
             AREA,
@@ -92,7 +94,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     vec![r
         .with(
             "present",
-            present.iter().map(|s| s.path.clone()).collect::<Vec<_>>(),
+            present.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
         )
         .with("accepted", accepted.clone())]
 }

@@ -139,7 +139,7 @@ pub fn build_report(
         })
         .collect();
     CalicoReport {
-        host: facts.host.hostname.clone(),
+        host: facts.host.hostname.to_string(),
         calico_version: version,
         calico_version_source: version_source,
         live,

@@ -103,12 +103,12 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Report> {
         );
     }
     Ok(Report {
-        host: facts.host.hostname.clone(),
+        host: facts.host.hostname.to_string(),
         cluster: profile.cluster.clone(),
         profile: Some(origin.clone()),
         phase: args.phase,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
-        collected_at: facts.collected_at.clone(),
+        collected_at: facts.collected_at.to_string(),
         summary: Summary::of(&results),
         results,
     })

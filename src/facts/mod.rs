@@ -8,6 +8,7 @@
 
 pub mod ifname;
 pub mod kubelet;
+pub mod label;
 pub mod load;
 pub mod node_setup;
 pub mod systemd;
@@ -17,6 +18,8 @@ pub mod testkit;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use compact_str::CompactString;
+pub use label::Label;
 use serde::{Deserialize, Serialize};
 
 /// Version of the snapshot format. Bumped on any incompatible change; readers reject newer versions.
@@ -29,7 +32,7 @@ pub struct Facts {
     pub schema_version: u32,
     pub nodecheck_version: String,
     /// RFC 3339 UTC time of collection.
-    pub collected_at: String,
+    pub collected_at: CompactString,
     pub host: Host,
     /// Interfaces in netlink (RTM_GETLINK) dump order.
     pub interfaces: Vec<Interface>,
@@ -61,13 +64,13 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
-    pub hostname: String,
-    pub machine_id: Option<String>,
+    pub hostname: CompactString,
+    pub machine_id: Option<CompactString>,
     /// `/sys/class/dmi/id/product_uuid`, readable by root only; `null` otherwise (see `unavailable`).
-    pub product_uuid: Option<String>,
-    pub kernel_release: String,
-    pub kernel_version: String,
-    pub architecture: String,
+    pub product_uuid: Option<CompactString>,
+    pub kernel_release: CompactString,
+    pub kernel_version: CompactString,
+    pub architecture: CompactString,
     pub os: OsRelease,
     pub cmdline: KernelCmdline,
     /// Effective user id when gathered: several facts need root.
@@ -77,18 +80,18 @@ pub struct Host {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsRelease {
-    pub id: Option<String>,
-    pub version_id: Option<String>,
-    pub pretty_name: Option<String>,
+    pub id: Option<CompactString>,
+    pub version_id: Option<CompactString>,
+    pub pretty_name: Option<CompactString>,
 }
 
 /// Kernel command-line flags that change NIC naming or IPv6; `null` when the flag is absent.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KernelCmdline {
-    pub net_ifnames: Option<String>,
-    pub biosdevname: Option<String>,
-    pub ipv6_disable: Option<String>,
+    pub net_ifnames: Option<CompactString>,
+    pub biosdevname: Option<CompactString>,
+    pub ipv6_disable: Option<CompactString>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,7 +100,7 @@ pub struct Interface {
     pub index: u32,
     /// The name; for a name that is not UTF-8, its display form with `\xNN` for each invalid byte
     /// (see [`ifname`]). Other facts (`master`, route devices) refer to the interface by this.
-    pub name: String,
+    pub name: CompactString,
     /// The kernel's bytes of a name that is not UTF-8 (hex in JSON); absent for every other name.
     #[serde(
         default,
@@ -106,22 +109,22 @@ pub struct Interface {
     )]
     pub name_bytes: Option<Box<[u8]>>,
     #[serde(default)]
-    pub altnames: Vec<String>,
+    pub altnames: Vec<CompactString>,
     /// Netlink link kind (`bridge`, `veth`, `vxlan`, `vlan`, `bond`, `tun`, `wireguard`, ...); `null` for
     /// physical NICs and `lo`, which carry no IFLA_LINKINFO.
-    pub kind: Option<String>,
+    pub kind: Option<Label>,
     /// Present when `/sys/class/net/<name>/device` exists: a real (or virtio) device.
-    pub physical: Option<PhysicalDevice>,
-    pub mac: Option<String>,
-    pub permanent_mac: Option<String>,
+    pub physical: Option<Box<PhysicalDevice>>,
+    pub mac: Option<CompactString>,
+    pub permanent_mac: Option<CompactString>,
     /// IFF_UP: administratively up.
     pub admin_up: bool,
     /// RFC 2863 operstate as the kernel names it, lower case: `up`, `down`, `unknown`, `lowerlayerdown`, ...
-    pub operstate: String,
+    pub operstate: Label,
     pub carrier: Option<bool>,
     pub mtu: u32,
     /// Name of the controller (bridge/bond) this interface is enslaved to.
-    pub master: Option<String>,
+    pub master: Option<CompactString>,
     /// `null` when IPv6 is off in the kernel (no per-interface setting exists).
     pub ipv6_disabled: Option<bool>,
     /// Addresses in dump order (IPv4 then IPv6 as the kernel reports them).
@@ -247,10 +250,10 @@ impl Interface {
 #[serde(deny_unknown_fields)]
 pub struct PhysicalDevice {
     /// `pci`, `usb`, `virtio`, `platform`, ... (the subsystem of the parent device)
-    pub bus: Option<String>,
+    pub bus: Option<CompactString>,
     /// The device path below `/sys/devices`, e.g. `pci0000:00/0000:00:03.0/virtio0`.
-    pub device_path: Option<String>,
-    pub driver: Option<String>,
+    pub device_path: Option<CompactString>,
+    pub driver: Option<CompactString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -282,10 +285,10 @@ pub struct Address {
     pub address: IpAddr,
     pub prefix_len: u8,
     /// `global`, `site`, `link`, `host`, `nowhere` or a number.
-    pub scope: String,
+    pub scope: Label,
     /// Lower-case IFA_F_* names: `secondary`, `deprecated`, `tentative`, `temporary`, `permanent`, ...
     #[serde(default)]
-    pub flags: Vec<String>,
+    pub flags: Vec<Label>,
     /// Point-to-point peer address, when it differs from `address`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<IpAddr>,
@@ -307,12 +310,12 @@ pub struct Route {
     /// CIDR, `0.0.0.0/0` or `::/0` for a default route.
     pub destination: ipnet::IpNet,
     pub gateway: Option<IpAddr>,
-    pub device: Option<String>,
+    pub device: Option<CompactString>,
     /// `kernel`, `boot`, `static`, `dhcp`, `ra`, `bird`, ... or the number.
-    pub protocol: String,
+    pub protocol: Label,
     /// `unicast`, `local`, `blackhole`, `unreachable`, ...
-    pub route_type: String,
-    pub scope: String,
+    pub route_type: Label,
+    pub scope: Label,
     pub metric: Option<u32>,
     pub preferred_source: Option<IpAddr>,
     /// Next hops of a multipath route (no `device`/`gateway` of its own then).
@@ -330,7 +333,7 @@ impl Route {
 #[serde(deny_unknown_fields)]
 pub struct NextHop {
     pub gateway: Option<IpAddr>,
-    pub device: Option<String>,
+    pub device: Option<CompactString>,
     pub weight: u16,
 }
 
@@ -433,8 +436,8 @@ pub struct DockerNetwork {
 #[serde(deny_unknown_fields)]
 pub struct RuntimeSocket {
     /// `containerd`, `cri-o`, `docker`, `cri-dockerd`
-    pub runtime: String,
-    pub path: String,
+    pub runtime: CompactString,
+    pub path: CompactString,
     pub present: bool,
 }
 

@@ -78,9 +78,9 @@ impl HostBuilder {
             name: name.into(),
             name_bytes: None,
             altnames: Vec::new(),
-            kind: kind.map(String::from),
+            kind: kind.map(Into::into),
             physical: None,
-            mac: Some(format!("02:00:00:00:00:{index:02x}")),
+            mac: Some(compact_str::format_compact!("02:00:00:00:00:{index:02x}")),
             permanent_mac: None,
             admin_up: true,
             operstate: "up".into(),
@@ -96,17 +96,17 @@ impl HostBuilder {
     /// A physical NIC.
     pub fn nic(self, name: &str, addrs: &[&str]) -> HostBuilder {
         let mut b = self.link(name, None, addrs);
-        b.facts.interfaces.last_mut().unwrap().physical = Some(PhysicalDevice {
+        b.facts.interfaces.last_mut().unwrap().physical = Some(Box::new(PhysicalDevice {
             bus: Some("pci".into()),
             device_path: None,
             driver: Some("virtio_net".into()),
-        });
+        }));
         b
     }
     /// Gives the last interface a name that is not UTF-8: its display form and the kernel's bytes.
     pub fn bytes_name(mut self, bytes: &[u8]) -> HostBuilder {
         let i = self.facts.interfaces.last_mut().unwrap();
-        i.name = crate::facts::ifname::display(bytes);
+        i.name = crate::facts::ifname::display(bytes).into();
         i.name_bytes = Some(bytes.into());
         self
     }

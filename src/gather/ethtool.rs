@@ -47,7 +47,7 @@ pub fn wanted(interfaces: &[Interface], routes: &[Route]) -> Vec<(u32, String)> 
                 || default_devices.contains(&i.name.as_str())
                 || crate::facts::is_calico_vxlan_device(&i.name)
         })
-        .map(|i| (i.index, i.name.clone()))
+        .map(|i| (i.index, i.name.to_string()))
         .collect()
 }
 

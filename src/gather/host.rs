@@ -98,12 +98,12 @@ pub fn gather_host(
         }
     };
     Host {
-        hostname,
-        machine_id,
-        product_uuid,
-        kernel_release,
-        kernel_version,
-        architecture,
+        hostname: hostname.into(),
+        machine_id: machine_id.map(Into::into),
+        product_uuid: product_uuid.map(Into::into),
+        kernel_release: kernel_release.into(),
+        kernel_version: kernel_version.into(),
+        architecture: architecture.into(),
         os,
         cmdline: parse_cmdline_flags(cmdline),
         gathered_as_root,
@@ -128,9 +128,9 @@ pub fn parse_os_release(text: &str) -> OsRelease {
         };
         let value = unquote(raw.trim());
         match key.trim() {
-            "ID" => os.id = Some(value),
-            "VERSION_ID" => os.version_id = Some(value),
-            "PRETTY_NAME" => os.pretty_name = Some(value),
+            "ID" => os.id = Some(value.into()),
+            "VERSION_ID" => os.version_id = Some(value.into()),
+            "PRETTY_NAME" => os.pretty_name = Some(value.into()),
             _ => {}
         }
     }
@@ -167,9 +167,9 @@ pub fn parse_cmdline_flags(cmdline: &str) -> KernelCmdline {
         let (key, value) = word.split_once('=').unwrap_or((word, ""));
         let value = Some(value.to_string());
         match key {
-            "net.ifnames" => flags.net_ifnames = value,
-            "biosdevname" => flags.biosdevname = value,
-            "ipv6.disable" => flags.ipv6_disable = value,
+            "net.ifnames" => flags.net_ifnames = value.map(Into::into),
+            "biosdevname" => flags.biosdevname = value.map(Into::into),
+            "ipv6.disable" => flags.ipv6_disable = value.map(Into::into),
             _ => {}
         }
     }

@@ -129,13 +129,13 @@ pub fn gather_facts_with(
             .filter(|i| {
                 i.kind.as_deref() == Some("bridge") && crate::facts::is_docker_bridge(&i.name)
             })
-            .map(|i| i.name.clone())
+            .map(|i| i.name.to_string())
             .collect(),
     };
     Ok(Facts {
         schema_version: SCHEMA_VERSION,
         nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
-        collected_at: clock::now_rfc3339(),
+        collected_at: clock::now_rfc3339().into(),
         host,
         interfaces,
         routes,
@@ -208,10 +208,12 @@ fn assemble_interfaces(
                     device: link.parent_device.as_deref(),
                     bus: link.parent_bus.as_deref(),
                 },
-            );
-            interface.master = link
+            )
+            .map(Box::new);
+            interface.master = (link
                 .controller_index
-                .and_then(|i| names.get(&i).map(|n| n.to_string()));
+                .and_then(|i| names.get(&i).map(|n| n.to_string())))
+            .map(Into::into);
             interface.addresses = by_link.remove(&interface.index).unwrap_or_default();
             interface
         })
@@ -233,9 +235,9 @@ fn assemble_routes(records: Vec<RouteRecord>, links: &[LinkRecord]) -> Vec<Route
         .into_iter()
         .map(|record| {
             let mut route = record.route;
-            route.device = name_of(record.link_index);
+            route.device = name_of(record.link_index).map(Into::into);
             for (hop, index) in route.nexthops.iter_mut().zip(record.nexthop_link_indexes) {
-                hop.device = name_of(index);
+                hop.device = name_of(index).map(Into::into);
             }
             route
         })

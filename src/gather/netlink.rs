@@ -590,7 +590,7 @@ fn empty_link_record(header: &LinkHeader) -> LinkRecord {
     LinkRecord {
         interface: Interface {
             index: header.index,
-            name: String::new(),
+            name: compact_str::CompactString::default(),
             name_bytes: None,
             altnames: Vec::new(),
             kind: None,
@@ -617,24 +617,28 @@ fn read_link_attribute(link: &mut LinkRecord, attribute: &LinkAttribute) {
     let interface = &mut link.interface;
     {
         match attribute {
-            LinkAttribute::IfName(name) => interface.name = name.clone(),
+            LinkAttribute::IfName(name) => interface.name = name.as_str().into(),
             LinkAttribute::PropList(props) => {
                 for prop in props {
                     if let Prop::AltIfName(alt) = prop {
-                        interface.altnames.push(alt.clone());
+                        interface.altnames.push(alt.as_str().into());
                     }
                 }
             }
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(kind) = info {
-                        interface.kind = Some(kind.to_string());
+                        interface.kind = Some(kind.to_string().into());
                     }
                 }
             }
-            LinkAttribute::Address(bytes) => interface.mac = hardware_address(bytes),
-            LinkAttribute::PermAddress(bytes) => interface.permanent_mac = hardware_address(bytes),
-            LinkAttribute::OperState(state) => interface.operstate = operstate_name(state),
+            LinkAttribute::Address(bytes) => {
+                interface.mac = hardware_address(bytes).map(Into::into)
+            }
+            LinkAttribute::PermAddress(bytes) => {
+                interface.permanent_mac = hardware_address(bytes).map(Into::into)
+            }
+            LinkAttribute::OperState(state) => interface.operstate = operstate_name(state).into(),
             LinkAttribute::Carrier(c) => interface.carrier = Some(*c != 0),
             LinkAttribute::Mtu(mtu) => interface.mtu = *mtu,
             LinkAttribute::Controller(index) => link.controller_index = Some(*index),
@@ -710,8 +714,11 @@ fn address_record(message: &AddressMessage) -> Option<AddressRecord> {
             family,
             address: own,
             prefix_len: message.header.prefix_len,
-            scope: address_scope_name(&message.header.scope),
-            flags: address_flag_names(flags, family),
+            scope: address_scope_name(&message.header.scope).into(),
+            flags: address_flag_names(flags, family)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             peer,
         },
     })
@@ -819,9 +826,9 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
             destination,
             gateway,
             device: None,
-            protocol: route_protocol_name(&header.protocol),
-            route_type: route_type_name(&header.kind),
-            scope: route_scope_name(&header.scope),
+            protocol: route_protocol_name(&header.protocol).into(),
+            route_type: route_type_name(&header.kind).into(),
+            scope: route_scope_name(&header.scope).into(),
             metric,
             preferred_source,
             nexthops,

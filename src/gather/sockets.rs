@@ -18,8 +18,8 @@ pub fn gather_runtime_sockets(root: &crate::host_root::HostRoot) -> Vec<RuntimeS
     RUNTIME_SOCKETS
         .iter()
         .map(|(runtime, path)| RuntimeSocket {
-            runtime: runtime.to_string(),
-            path: path.to_string(),
+            runtime: (*runtime).into(),
+            path: (*path).into(),
             present: root.metadata(path).is_ok_and(|m| m.file_type().is_socket()),
         })
         .collect()

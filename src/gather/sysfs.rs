@@ -55,9 +55,9 @@ pub fn physical_device(
         .or_else(|| link_basename(&device_dir.join("subsystem")));
     let driver = link_basename(&device_dir.join("driver"));
     Some(PhysicalDevice {
-        bus,
-        device_path,
-        driver,
+        bus: bus.map(Into::into),
+        device_path: device_path.map(Into::into),
+        driver: driver.map(Into::into),
     })
 }
 

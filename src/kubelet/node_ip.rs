@@ -13,6 +13,7 @@
 //!
 //! With `--cloud-provider` set the cloud provider decides and nothing is modelled.
 
+use compact_str::CompactString;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -448,7 +449,7 @@ fn dns_status_text(lookup: &NameLookup) -> String {
 }
 
 /// One default route as kubelet reads the route files: family and output interface.
-fn default_routes(facts: &Facts) -> Vec<(Family, Option<String>)> {
+fn default_routes(facts: &Facts) -> Vec<(Family, Option<CompactString>)> {
     let mut routes = Vec::new();
     for route in facts.routes.iter().filter(|r| r.is_default()) {
         if !matches!(route.route_type.as_str(), "unicast") {

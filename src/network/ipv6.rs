@@ -28,7 +28,7 @@ impl Ipv6Host {
         }
         if let Some(nic) = node_nic.and_then(|n| facts.interface(n)) {
             if nic.ipv6_disabled == Some(true) {
-                return Ipv6Host::DisabledOnNodeNic(nic.name.clone());
+                return Ipv6Host::DisabledOnNodeNic(nic.name.to_string());
             }
         }
         let global_addresses = facts

@@ -130,9 +130,9 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
     }
     let cmdline = match setup.get("cmdline").and_then(Value::as_object) {
         Some(cmdline) => KernelCmdline {
-            net_ifnames: cmdline.get("net.ifnames").and_then(flag),
-            biosdevname: cmdline.get("biosdevname").and_then(flag),
-            ipv6_disable: cmdline.get("ipv6.disable").and_then(flag),
+            net_ifnames: cmdline.get("net.ifnames").and_then(flag).map(Into::into),
+            biosdevname: cmdline.get("biosdevname").and_then(flag).map(Into::into),
+            ipv6_disable: cmdline.get("ipv6.disable").and_then(flag).map(Into::into),
         },
         None => {
             mark("host.cmdline");
@@ -164,30 +164,35 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
             .is_some_and(|a| !a.is_empty());
     let docker_bridges = interfaces
         .iter()
-        .map(|i| i.name.clone())
+        .map(|i| i.name.to_string())
         .filter(|name| crate::facts::is_docker_bridge(name))
         .collect();
     Ok(Facts {
         schema_version: SCHEMA_VERSION,
         nodecheck_version: String::new(),
-        collected_at: setup
+        collected_at: (setup
             .get("date_time")
             .and_then(|d| d.get("iso8601"))
             .and_then(text)
-            .unwrap_or_default(),
+            .unwrap_or_default())
+        .into(),
         host: Host {
-            hostname,
-            machine_id,
-            product_uuid,
-            kernel_release: setup.text("kernel").unwrap_or_default(),
-            kernel_version: setup.text("kernel_version").unwrap_or_default(),
-            architecture: setup
+            hostname: hostname.into(),
+            machine_id: machine_id.map(Into::into),
+            product_uuid: product_uuid.map(Into::into),
+            kernel_release: setup.text("kernel").unwrap_or_default().into(),
+            kernel_version: setup.text("kernel_version").unwrap_or_default().into(),
+            architecture: (setup
                 .text("machine")
                 .or_else(|| setup.text("architecture"))
-                .unwrap_or_default(),
+                .unwrap_or_default())
+            .into(),
             os: OsRelease {
-                id: setup.text("distribution").map(|d| os_release_id(&d)),
-                version_id: setup.text("distribution_version"),
+                id: setup
+                    .text("distribution")
+                    .map(|d| os_release_id(&d))
+                    .map(Into::into),
+                version_id: setup.text("distribution_version").map(Into::into),
                 pretty_name: None,
             },
             cmdline,
@@ -302,15 +307,16 @@ fn interface(index: u32, name: &str, fact: &Map<String, Value>) -> Interface {
     let driver = fact.get("module").and_then(text);
     let pciid = fact.get("pciid").and_then(text);
     let physical = (driver.is_some() || pciid.is_some()).then(|| PhysicalDevice {
-        bus: pciid.as_ref().map(|id| {
+        bus: (pciid.as_ref().map(|id| {
             if looks_like_pci_address(id) {
                 "pci".to_string()
             } else {
                 id.split(':').next().unwrap_or(id).to_string()
             }
-        }),
-        device_path: pciid,
-        driver,
+        }))
+        .map(Into::into),
+        device_path: pciid.map(Into::into),
+        driver: driver.map(Into::into),
     });
     let active = fact.get("active").and_then(Value::as_bool);
     let mut addresses = Vec::new();
@@ -337,22 +343,23 @@ fn interface(index: u32, name: &str, fact: &Map<String, Value>) -> Interface {
     }
     Interface {
         index,
-        name: name.to_string(),
+        name: name.into(),
         name_bytes: None,
         altnames: Vec::new(),
-        kind,
-        physical,
-        mac: fact.get("macaddress").and_then(text),
-        permanent_mac: fact.get("perm_macaddress").and_then(text),
+        kind: kind.map(Into::into),
+        physical: physical.map(Box::new),
+        mac: fact.get("macaddress").and_then(text).map(Into::into),
+        permanent_mac: fact.get("perm_macaddress").and_then(text).map(Into::into),
         // Ansible's `active` is "operstate is not `down`": an interface that is not down is
         // administratively up, and one that is down may be either, so only `down` is told.
         admin_up: true,
-        operstate: if active == Some(false) {
+        operstate: (if active == Some(false) {
             "down"
         } else {
             "unknown"
         }
-        .to_string(),
+        .to_string())
+        .into(),
         carrier: None,
         mtu: fact
             .get("mtu")
@@ -390,16 +397,17 @@ fn ipv4_address(fact: &Map<String, Value>, secondary: bool) -> Option<Address> {
         family: Family::Ipv4,
         address: IpAddr::V4(address),
         prefix_len,
-        scope: if address.is_loopback() {
+        scope: (if address.is_loopback() {
             "host"
         } else if address.is_link_local() {
             "link"
         } else {
             "global"
         }
-        .to_string(),
+        .to_string())
+        .into(),
         flags: if secondary {
-            vec!["secondary".to_string()]
+            vec!["secondary".into()]
         } else {
             Vec::new()
         },
@@ -422,10 +430,11 @@ fn ipv6_address(fact: &Map<String, Value>) -> Option<Address> {
         family: Family::Ipv6,
         address: IpAddr::V6(address),
         prefix_len,
-        scope: fact
+        scope: (fact
             .get("scope")
             .and_then(text)
-            .unwrap_or_else(|| "global".to_string()),
+            .unwrap_or_else(|| "global".to_string()))
+        .into(),
         flags: Vec::new(),
         peer: None,
     })
@@ -456,15 +465,15 @@ fn default_routes(setup: &Setup, interfaces: &[Interface]) -> Vec<Route> {
         let device = interfaces
             .iter()
             .find(|i| i.name == device)
-            .map_or(device, |i| i.name.clone());
+            .map_or(device, |i| i.name.to_string());
         routes.push(Route {
             family,
             destination: destination.parse().expect("a valid default destination"),
             gateway,
-            device: Some(device),
-            protocol: "unknown".to_string(),
-            route_type: "unicast".to_string(),
-            scope: if gateway.is_some() { "global" } else { "link" }.to_string(),
+            device: Some(device.into()),
+            protocol: "unknown".into(),
+            route_type: "unicast".into(),
+            scope: if gateway.is_some() { "global" } else { "link" }.into(),
             metric: None,
             preferred_source: source,
             nexthops: Vec::new(),

@@ -68,7 +68,7 @@ fn add_snapshot(
         out.this_node_sources.push(source);
         return;
     }
-    let key = facts.host.hostname.to_ascii_lowercase();
+    let key = facts.host.hostname.as_str().to_ascii_lowercase();
     let known = by_name.get(&key).into_iter().flatten().copied().find(|&i| {
         out.peers[i]
             .facts
@@ -93,7 +93,7 @@ fn add_snapshot(
                 by_name.entry(name).or_default().push(out.peers.len());
             }
             out.peers.push(Peer {
-                name: facts.host.hostname.clone(),
+                name: facts.host.hostname.to_string(),
                 source,
                 facts: Some(facts),
                 node: None,

@@ -54,7 +54,7 @@ impl PeerSnapshot {
         let mut facts = Facts {
             schema_version: self.schema_version,
             nodecheck_version: String::new(),
-            collected_at: self.collected_at,
+            collected_at: self.collected_at.into(),
             host: self.host,
             interfaces: self.interfaces,
             routes: self.routes,

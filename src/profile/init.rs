@@ -334,7 +334,7 @@ pub fn profile_yaml(facts: &Facts, options: &InitOptions) -> Result<Generated, B
         .runtime_sockets
         .iter()
         .filter(|s| s.present && s.runtime != "docker")
-        .map(|s| s.runtime.clone())
+        .map(|s| s.runtime.to_string())
         .fold(Vec::new(), |mut acc, r| {
             if !acc.contains(&r) {
                 acc.push(r);

@@ -158,8 +158,8 @@ fn interfaces_table(facts: &Facts) -> Table {
                 let flags = a
                     .flags
                     .iter()
-                    .filter(|f| *f != "permanent")
-                    .cloned()
+                    .filter(|f| **f != "permanent")
+                    .map(|f| f.as_str())
                     .collect::<Vec<_>>();
                 let mut line = format!("{}/{} {}", a.address, a.prefix_len, a.scope);
                 if !flags.is_empty() {

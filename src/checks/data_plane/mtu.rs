@@ -5,6 +5,7 @@
 //! whose NICs differ also differ in effective MTU, and traffic between them black-holes the same way.
 
 use crate::checks::node_network;
+use crate::checks::parity::group::{self, Grouping, Member};
 use crate::checks::{Area, CheckResult, Context, Status};
 use crate::escape::for_terminal;
 use crate::facts::Facts;
@@ -38,7 +39,11 @@ pub fn overhead(encapsulation: Encapsulation, ipv6_underlay: bool) -> u32 {
 /// This node's NIC and the veth MTU Calico would auto-detect on it.
 fn effective(facts: &Facts, profile: &Profile, overhead: u32) -> Option<(String, u32, u32)> {
     let nic = node_network::resolve(facts, profile).nic?;
-    Some((nic.name.clone(), nic.mtu, nic.mtu.saturating_sub(overhead)))
+    Some((
+        nic.name.to_string(),
+        nic.mtu,
+        nic.mtu.saturating_sub(overhead),
+    ))
 }
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
@@ -64,25 +69,28 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .interfaces
         .iter()
         .filter(|i| i.name.starts_with("cali") && i.kind.as_deref() == Some("veth"))
-        .map(|i| (i.name.clone(), i.mtu))
+        .map(|i| (i.name.to_string(), i.mtu))
         .collect();
     let too_big: Vec<String> = observed
         .iter()
         .filter(|(_, mtu)| *mtu > auto_mtu)
         .map(|(n, mtu)| format!("{} {mtu}", for_terminal(n)))
         .collect();
-    let peers: Vec<(String, u32)> = ctx
+    let peers: Vec<(&str, u32)> = ctx
         .peers
         .iter()
         .filter_map(|p| {
             let facts = p.facts.as_ref()?;
-            effective(facts, ctx.profile, overhead).map(|(_, _, e)| (p.name.clone(), e))
+            effective(facts, ctx.profile, overhead).map(|(_, _, e)| (p.name.as_str(), e))
         })
         .collect();
-    let smaller_peers: Vec<String> = peers
+    let smaller_peers: Vec<Member> = peers
         .iter()
         .filter(|(_, e)| *e < veth_mtu)
-        .map(|(n, e)| format!("{} {e}", for_terminal(n)))
+        .map(|&(name, e)| Member {
+            detail: Some(e.to_string()),
+            ..Member::new(name, false)
+        })
         .collect();
     let shown_nic = for_terminal(&nic);
     let budget = format!(
@@ -106,7 +114,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
             Status::Warn,
             format!(
                 "veth MTU {veth_mtu} here ({budget}), but peers carry less: {}; packets between them larger than the smaller MTU are dropped",
-                smaller_peers.join(", ")
+                for_terminal(&group::names(&smaller_peers))
             ),
             Some("give all node NICs the same MTU, or set one veth MTU cluster-wide that fits the smallest node (calico-config veth_mtu / Installation spec.calicoNetwork.mtu)".to_string()),
         )
@@ -141,18 +149,79 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .with("effective_mtu", auto_mtu)
         .with("veth_mtu", veth_mtu)
         .with("veth_mtu_configured", configured.is_some())
+        // Peers grouped by effective MTU, as the parity checks group them: a fleet of thousands is
+        // a few groups of names, not one object per node.
         .with(
             "peers",
-            peers
-                .iter()
-                .map(|(n, e)| serde_json::json!({"name": n, "effective_mtu": e}))
-                .collect::<Vec<_>>(),
+            Grouping::of(
+                peers
+                    .iter()
+                    .map(|&(name, e)| (Member::new(name, false), Some(e.to_string()))),
+            )
+            .evidence(),
         )]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::checks::testing::{expect, find, profile, run};
+    use crate::checks::Phase;
+    use crate::facts::testkit::host;
+    use crate::peers::Peer;
+
+    /// A node whose NIC ens192 (default route) has this MTU.
+    fn node(name: &str, mtu: u32) -> Facts {
+        let mut facts = host(name)
+            .nic("ens192", &["10.0.0.5/24"])
+            .route("default", Some("10.0.0.1"), "ens192", None, None)
+            .build();
+        facts.interfaces[1].mtu = mtu;
+        facts
+    }
+
+    fn peer(name: &str, mtu: u32) -> Peer {
+        Peer {
+            name: name.into(),
+            source: format!("{name}.json"),
+            facts: Some(Box::new(node(name, mtu))),
+            node: None,
+        }
+    }
+
+    #[test]
+    fn peers_with_a_smaller_effective_mtu_warn_and_the_evidence_groups_them() {
+        let peers = [
+            peer("worker-2", 1500),
+            peer("worker-3", 1450),
+            peer("worker-4", 1450),
+        ];
+        let results = run(
+            &node("worker-1", 1500),
+            &profile("cluster: t\n"),
+            Phase::PreJoin,
+            &peers,
+            None,
+            None,
+        );
+        expect(
+            &results,
+            ID,
+            Status::Warn,
+            &["peers carry less: worker-3 (1430), worker-4 (1430);"],
+        );
+        assert_eq!(
+            find(&results, ID).evidence["peers"],
+            serde_json::json!({
+                "groups": [
+                    {"value": "1430", "count": 2, "nodes": ["worker-3", "worker-4"]},
+                    {"value": "1480", "count": 1, "nodes": ["worker-2"]},
+                ],
+                "unknown": [],
+            })
+        );
+    }
 
     #[test]
     fn overheads() {

@@ -20,7 +20,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     };
     let node_nic = crate::checks::node_network::resolve(ctx.facts, ctx.profile)
         .nic
-        .map(|i| i.name.clone());
+        .map(|i| i.name.to_string());
     let judged: Vec<(Status, String, Option<String>)> = live
         .api_server
         .iter()
@@ -39,7 +39,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     if let Some(fix) = fix {
         r = r.fix(fix);
     }
-    vec![r.with("node_nic", node_nic).with(
+    vec![r.with("node_nic", node_nic.as_deref()).with(
         "probes",
         serde_json::to_value(&live.api_server).unwrap_or_default(),
     )]
@@ -47,7 +47,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
 
 /// The interface holding `ip` on this host (`network`'s definition of address ownership).
 fn interface_of(ctx: &Context, ip: IpAddr) -> Option<String> {
-    crate::network::addresses::owner_of(ctx.facts, ip).map(|i| i.name.clone())
+    crate::network::addresses::owner_of(ctx.facts, ip).map(|i| i.name.to_string())
 }
 
 fn judge(

@@ -52,7 +52,7 @@ pub fn kernel_release(policy: KernelParity, nodes: &[NodeView]) -> CheckResult {
     let releases = grouping(nodes, |n| n.kernel_release().map(str::to_string));
     result
         .with("policy", policy_name)
-        .with("releases", releases.evidence()["groups"].clone())
+        .with("releases", releases.evidence()["groups"].take())
 }
 
 /// The part of a kernel release the parity policy compares: `5.15.0-91-generic` → `5.15.x` for

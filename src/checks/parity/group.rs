@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 /// How many node names a message lists per group before "and N more".
 pub const NAMES_SHOWN: usize = 10;
@@ -51,11 +51,11 @@ pub struct Group<'a> {
 impl Group<'_> {
     /// `{"value", "count", "nodes": [...]}`
     pub fn evidence(&self) -> Value {
-        json!({
-            "value": self.value,
-            "count": self.members.len(),
-            "nodes": self.members.iter().map(Member::label).collect::<Vec<_>>(),
-        })
+        let mut group = Map::new();
+        group.insert("value".into(), Value::from(self.value.as_str()));
+        group.insert("count".into(), Value::from(self.members.len()));
+        group.insert("nodes".into(), labels(&self.members));
+        Value::Object(group)
     }
 
     pub fn has_this_node(&self) -> bool {
@@ -160,11 +160,21 @@ impl<'a> Grouping<'a> {
 
     /// The full groups as JSON: `[{"value", "count", "nodes": [...]}]`, and the unknown ones.
     pub fn evidence(&self) -> Value {
-        json!({
-            "groups": self.groups.iter().map(Group::evidence).collect::<Vec<_>>(),
-            "unknown": self.unknown.iter().map(Member::label).collect::<Vec<_>>(),
-        })
+        // Built in place, not with `json!`, which would copy every list it is given.
+        let mut evidence = Map::new();
+        evidence.insert(
+            "groups".into(),
+            Value::Array(self.groups.iter().map(Group::evidence).collect()),
+        );
+        evidence.insert("unknown".into(), labels(&self.unknown));
+        Value::Object(evidence)
     }
+}
+
+/// Every member's label as a JSON array, built in place: a group of thousands is not first collected
+/// as strings and then copied into JSON.
+fn labels(members: &[Member]) -> Value {
+    Value::Array(members.iter().map(|m| Value::String(m.label())).collect())
 }
 
 /// `a, b, c` for up to [`NAMES_SHOWN`] names, then `and N more`.

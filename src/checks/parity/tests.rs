@@ -24,7 +24,7 @@ fn snapshot(name: &str) -> Facts {
 
 fn peer(facts: Facts) -> Peer {
     Peer {
-        name: facts.host.hostname.clone(),
+        name: facts.host.hostname.to_string(),
         source: format!("{}.json", facts.host.hostname),
         facts: Some(Box::new(facts)),
         node: None,
@@ -455,10 +455,14 @@ fn a_fleet_of_five_thousand_reads_as_a_few_lines() {
     let peers: Vec<Peer> = (0..4_999)
         .map(|i| {
             let mut facts = base.clone();
-            facts.host.hostname = format!("worker-{i:04}");
-            facts.host.machine_id = Some(format!("{i:032x}"));
-            facts.host.product_uuid = Some(format!("uuid-{i}"));
-            facts.interfaces[1].mac = Some(format!("52:54:00:00:{:02x}:{:02x}", i / 256, i % 256));
+            facts.host.hostname = compact_str::format_compact!("worker-{i:04}");
+            facts.host.machine_id = Some(compact_str::format_compact!("{i:032x}"));
+            facts.host.product_uuid = Some(compact_str::format_compact!("uuid-{i}"));
+            facts.interfaces[1].mac = Some(compact_str::format_compact!(
+                "52:54:00:00:{:02x}:{:02x}",
+                i / 256,
+                i % 256
+            ));
             facts.interfaces[1].addresses[0].address = format!("10.20.{}.{}", i / 250, i % 250 + 1)
                 .parse()
                 .unwrap();
@@ -498,9 +502,9 @@ fn with_kubelet(mut facts: Facts, node_ip: Option<&str>, hosts: &[(usize, &str)]
             }),
             ..KubeletFlags::default()
         },
-        node_name: name.clone(),
+        node_name: name.to_string(),
         name_lookup: node_ip.is_none().then(|| NameLookup {
-            name,
+            name: name.to_string(),
             nsswitch_hosts: None,
             hosts_file: hosts
                 .iter()

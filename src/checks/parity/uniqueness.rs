@@ -2,6 +2,7 @@
 //! address must each belong to one node only. kubeadm documents the first four as requirements and
 //! checks none of them; a node address on two nodes makes calico-node on one of them exit.
 
+use compact_str::CompactString;
 use serde_json::Value;
 
 use super::group::{names, thousands, Grouping, Member, NAMES_SHOWN};
@@ -20,7 +21,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                           <name>`): kubelet registers the node under it, and a second node of the \
                           same name takes over the first one's Node object",
         }
-        .judge(&group_by(nodes, |n| match (n.facts, n.kube) {
+        .judge(group_by(nodes, |n| match (n.facts, n.kube) {
             (Some(f), _) => lower(&f.host.hostname),
             (None, Some(k)) => lower(&k.name),
             (None, None) => None,
@@ -32,7 +33,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                           `rm -f /etc/machine-id /var/lib/dbus/machine-id && systemd-machine-id-setup` \
                           and reboot (kubeadm requires unique machine IDs; DHCP client IDs derive from it)",
         }
-        .judge(&group_by(nodes, |n| {
+        .judge(group_by(nodes, |n| {
             identifier(n, |h| &h.machine_id, |k| &k.machine_id)
         })),
         Uniqueness {
@@ -41,7 +42,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
             remediation: "these VMs report one DMI product_uuid (a copied VM definition): give each VM \
                           its own UUID in the hypervisor (kubeadm requires a unique product_uuid)",
         }
-        .judge(&group_by(nodes, |n| {
+        .judge(group_by(nodes, |n| {
             identifier(n, |h| &h.product_uuid, |k| &k.system_uuid)
         })),
         Uniqueness {
@@ -51,7 +52,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                           with one MAC on two hosts the switch delivers each host's traffic to the other \
                           at random",
         }
-        .judge(&group_by(nodes, |n| {
+        .judge(group_by(nodes, |n| {
             n.nic
                 .and_then(|nic| nic.mac.as_deref())
                 .and_then(lower)
@@ -64,7 +65,7 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                           calico-node exits on the second node (\"already using the IPv4 address\") and \
                           traffic for one node reaches the other",
         }
-        .judge(&Grouping::of(nodes.iter().flat_map(|n| {
+        .judge(Grouping::of(nodes.iter().flat_map(|n| {
             let addresses = n.node_addresses(cidrs);
             let known = !addresses.is_empty();
             addresses
@@ -83,7 +84,7 @@ fn lower(s: &str) -> Option<String> {
 /// A machine identifier from the snapshot, else from the node list; lower case.
 fn identifier(
     node: &NodeView,
-    in_facts: impl Fn(&Host) -> &Option<String>,
+    in_facts: impl Fn(&Host) -> &Option<CompactString>,
     in_kube: impl Fn(&KubeNode) -> &Option<String>,
 ) -> Option<String> {
     let from_facts = node.facts.and_then(|f| in_facts(&f.host).as_deref());
@@ -99,7 +100,9 @@ struct Uniqueness {
 }
 
 impl Uniqueness {
-    fn judge(&self, grouping: &Grouping) -> CheckResult {
+    /// Takes the grouping by value, so each one is freed as soon as it is judged: the groupings of a
+    /// large fleet (one group per node, as every value should be unique) are never all alive at once.
+    fn judge(&self, grouping: Grouping) -> CheckResult {
         let (id, what) = (self.id, self.what);
         let known = grouping.known();
         if known == 0 {

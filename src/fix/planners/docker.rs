@@ -303,7 +303,7 @@ pub fn taken_networks(input: &PlanInput, docker_devices: &[String]) -> Vec<Taken
         }
     }
     for iface in &input.facts.interfaces {
-        if docker_devices.contains(&iface.name) {
+        if docker_devices.iter().any(|d| *d == iface.name) {
             continue;
         }
         for a in iface.addresses.iter().filter(|a| is_global(a)) {
