@@ -18,6 +18,16 @@ bin=${NODECHECK:-target/x86_64-unknown-linux-musl/release/nodecheck}
 [[ -x $bin ]] || { echo "fleet-memory.sh: $bin is missing: run packaging/build.sh first" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "fleet-memory.sh: /usr/bin/time is required (Debian package time)" >&2; exit 1; }
 
+# The static build runs jemalloc with the options compiled into it (src/lib.rs): one arena, which the
+# limit below counts on. jemalloc prints the options it runs with when asked for its statistics.
+if file -b "$bin" | grep -q 'static'; then
+    options=$(_RJEM_MALLOC_CONF=stats_print:true "$bin" --version 2>&1 >/dev/null)
+    grep -q '^ *opt.narenas: 1$' <<<"$options" || {
+        echo "fleet-memory.sh: $bin does not run jemalloc with one arena (src/lib.rs JEMALLOC_OPTIONS)" >&2
+        exit 1
+    }
+fi
+
 work=$(mktemp -d /tmp/nodecheck-fleet-memory.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cargo run --quiet --example gen_peers -- "$work" "$PEERS" --pods 0

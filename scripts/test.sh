@@ -44,11 +44,10 @@ else
     bash scripts/fuzz.sh --scratch "$FUZZ_SECONDS"
 fi
 
-# The goal is 64 MiB (bench/fleet-memory.sh's default) and is not reached: the static binary (jemalloc)
-# peaked at 87 MiB (`check`) and 74 MiB (`calico --format env`) on 2026-12-02. The guard holds that level
-# with a fifth's margin, so that a regression fails here; time is only reported.
-step "fleet-scale memory: 10,000 peers on the static binary (fails over 104 MiB peak; time is only reported)"
-LIMIT_MIB=104 bash bench/fleet-memory.sh
+# The goal, 64 MiB, is bench/fleet-memory.sh's default limit. The static binary peaked at 53 MiB
+# (`check`) and 45 MiB (`calico --format env`) on 2026-12-02 (docs/peers.md); time is only reported.
+step "fleet-scale memory: 10,000 peers on the static binary (fails over 64 MiB peak; time is only reported)"
+bash bench/fleet-memory.sh
 
 step "package install tests"
 bash packaging/test-packages.sh
