@@ -365,7 +365,7 @@ fn judge_address(ctx: &Context, family: Family, annotation: &str) -> CheckResult
         .fix(fix),
     };
     r.with("calico_address", calico.to_string())
-        .with("interface", (holder.map(|i| i.name.clone())).as_deref())
+        .with("interface", holder.map(|i| i.name.as_str()))
         .with("node_network", subnet_list)
 }
 

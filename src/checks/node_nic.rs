@@ -90,7 +90,7 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
             ),
         )
         .with("interface", found.name.as_str())
-        .with("carrier", (carrier.map(|c| c.name.clone())).as_deref())
+        .with("carrier", carrier.map(|c| c.name.as_str()))
         .fix(format!(
             "move the node address to {} (its netplan/ifcfg/NetworkManager configuration), or correct node_network in the profile",
             found.name
@@ -137,9 +137,9 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
     .with("expected", wanted.clone())
     .with("interface", c.name.as_str())
     .with("mac", c.mac.as_deref())
-    .with("driver", (c.physical.as_ref().and_then(|p| p.driver.clone())).as_deref())
+    .with("driver", c.physical.as_ref().and_then(|p| p.driver.as_deref()))
     .with("pci", pci_address(c))
-    .with("device_path", (c.physical.as_ref().and_then(|p| p.device_path.clone())).as_deref())
+    .with("device_path", c.physical.as_ref().and_then(|p| p.device_path.as_deref()))
     .with("addresses", json!(net.carriers[0].1.iter().map(|a| cidr_of(a)).collect::<Vec<_>>()))
     .with("net_ifnames", ctx.facts.host.cmdline.net_ifnames.as_deref())
     .with("biosdevname", ctx.facts.host.cmdline.biosdevname.as_deref());

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -72,6 +72,8 @@ const KNOWN: &[&str] = &[
     "xorp",
     "ntk",
     "dnrouted",
+    "mrouted",
+    "unspec",
     // Operstates.
     "dormant",
     "notpresent",
@@ -117,9 +119,9 @@ struct Others {
     index: HashMap<&'static str, u32>,
 }
 
-static OTHERS: Mutex<Option<Others>> = Mutex::new(None);
+static OTHERS: LazyLock<Mutex<Others>> = LazyLock::new(Mutex::default);
 
-fn others() -> std::sync::MutexGuard<'static, Option<Others>> {
+fn others() -> MutexGuard<'static, Others> {
     OTHERS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -129,8 +131,7 @@ impl Label {
         if let Some(i) = KNOWN.iter().position(|k| *k == word) {
             return Label(i as u32);
         }
-        let mut guard = others();
-        let others = guard.get_or_insert_with(Others::default);
+        let mut others = others();
         if let Some(&i) = others.index.get(word) {
             return Label(i);
         }
@@ -146,8 +147,9 @@ impl Label {
         match KNOWN.get(i) {
             Some(word) => word,
             None => others()
-                .as_ref()
-                .and_then(|o| o.words.get(i - KNOWN.len()).copied())
+                .words
+                .get(i - KNOWN.len())
+                .copied()
                 .unwrap_or_default(),
         }
     }
@@ -175,12 +177,6 @@ impl From<&str> for Label {
 impl From<String> for Label {
     fn from(word: String) -> Label {
         Label::new(&word)
-    }
-}
-
-impl From<&String> for Label {
-    fn from(word: &String) -> Label {
-        Label::new(word)
     }
 }
 
@@ -262,7 +258,7 @@ mod tests {
     #[test]
     fn a_word_outside_the_table_is_stored_once() {
         let first = Label::new("proto-7f3a-only-here");
-        let count = || others().as_ref().map_or(0, |o| o.words.len());
+        let count = || others().words.len();
         let before = count();
         let again = Label::new("proto-7f3a-only-here");
         assert_eq!(first, again);

@@ -183,11 +183,7 @@ fn held_and_manual(out: &mut String, plan: &Plan, diff: bool) {
             item(out, &m.fixes, &m.what);
             for c in &m.commands {
                 for line in c.lines() {
-                    out.push_str(&format!(
-                        "      {}
-",
-                        for_terminal(line)
-                    ));
+                    out.push_str(&format!("      {}\n", for_terminal(line)));
                 }
             }
         },

@@ -31,6 +31,7 @@ pub mod systemd;
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
+use compact_str::CompactString;
 
 use crate::facts::{
     Docker, Facts, Host, Interface, Ipv6State, ListeningPort, Modules, Route, RuntimeSocket, Swap,
@@ -210,10 +211,9 @@ fn assemble_interfaces(
                 },
             )
             .map(Box::new);
-            interface.master = (link
+            interface.master = link
                 .controller_index
-                .and_then(|i| names.get(&i).map(|n| n.to_string())))
-            .map(Into::into);
+                .and_then(|i| names.get(&i).map(|n| (*n).into()));
             interface.addresses = by_link.remove(&interface.index).unwrap_or_default();
             interface
         })
@@ -230,14 +230,16 @@ fn names_by_index(links: &[LinkRecord]) -> HashMap<u32, &str> {
 /// Resolves route and next-hop interface indexes to names.
 fn assemble_routes(records: Vec<RouteRecord>, links: &[LinkRecord]) -> Vec<Route> {
     let names = names_by_index(links);
-    let name_of = |index: Option<u32>| index.and_then(|i| names.get(&i).map(|n| n.to_string()));
+    let name_of = |index: Option<u32>| -> Option<CompactString> {
+        index.and_then(|i| names.get(&i).map(|n| (*n).into()))
+    };
     records
         .into_iter()
         .map(|record| {
             let mut route = record.route;
-            route.device = name_of(record.link_index).map(Into::into);
+            route.device = name_of(record.link_index);
             for (hop, index) in route.nexthops.iter_mut().zip(record.nexthop_link_indexes) {
-                hop.device = name_of(index).map(Into::into);
+                hop.device = name_of(index);
             }
             route
         })

@@ -29,7 +29,7 @@ use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::sys::protocols::NETLINK_ROUTE;
 use rtnetlink::sys::{AsyncSocket, AsyncSocketExt, SocketAddr, TokioSocket};
 
-use crate::facts::{ifname, Address, Family, Interface, NextHop, Route};
+use crate::facts::{ifname, Address, Family, Interface, Label, NextHop, Route};
 
 /// How long one dump may take before it is abandoned.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -321,7 +321,7 @@ const IFLA_PERM_ADDRESS: u16 = 54;
 
 /// The link attributes [`link_record`] reads; the others (statistics, queues, XDP, VF and per-family
 /// configuration of families other than the one read...) are not decoded at all.
-const LINK_ATTRIBUTES_READ: [u16; 11] = [
+const LINK_ATTRIBUTES_READ: [u16; 12] = [
     IFLA_IFNAME,
     IFLA_ADDRESS,
     IFLA_PERM_ADDRESS,
@@ -333,11 +333,12 @@ const LINK_ATTRIBUTES_READ: [u16; 11] = [
     IFLA_AF_SPEC,
     IFLA_PROP_LIST,
     IFLA_PARENT_DEV_NAME,
+    IFLA_PARENT_DEV_BUS_NAME,
 ];
 
 /// Decodes one answer of the link dump: `None` for a message that is not RTM_NEWLINK.
 ///
-/// Only the attributes in [`LINK_ATTRIBUTES_READ`] (and `IFLA_PARENT_DEV_BUS_NAME`) are decoded, one
+/// Only the attributes in [`LINK_ATTRIBUTES_READ`] are decoded, one
 /// at a time, each with the packet crate, straight into the record. Decoding the whole message
 /// collects every attribute into one vector first (about 40 of them, each as large as the largest
 /// variant, the inline 64-bit statistics), which grows through several kilobyte-sized allocations
@@ -356,7 +357,7 @@ fn decode_link(raw: &[u8]) -> Result<Option<LinkRecord>, Undecodable> {
     for nla in NlasIterator::new(payload.get(IFINFOMSG_LEN..).unwrap_or_default()) {
         let nla = nla.map_err(|e| undecodable(e.to_string()))?;
         let kind = nla.kind() & NLA_TYPE_MASK;
-        if !LINK_ATTRIBUTES_READ.contains(&kind) && kind != IFLA_PARENT_DEV_BUS_NAME {
+        if !LINK_ATTRIBUTES_READ.contains(&kind) {
             continue;
         }
         let attribute = LinkAttribute::parse_with_param(&nla, header.interface_family)
@@ -615,48 +616,44 @@ fn empty_link_record(header: &LinkHeader) -> LinkRecord {
 /// Records what one link attribute says about the link.
 fn read_link_attribute(link: &mut LinkRecord, attribute: &LinkAttribute) {
     let interface = &mut link.interface;
-    {
-        match attribute {
-            LinkAttribute::IfName(name) => interface.name = name.as_str().into(),
-            LinkAttribute::PropList(props) => {
-                for prop in props {
-                    if let Prop::AltIfName(alt) = prop {
-                        interface.altnames.push(alt.as_str().into());
-                    }
+    match attribute {
+        LinkAttribute::IfName(name) => interface.name = name.as_str().into(),
+        LinkAttribute::PropList(props) => {
+            for prop in props {
+                if let Prop::AltIfName(alt) = prop {
+                    interface.altnames.push(alt.as_str().into());
                 }
             }
-            LinkAttribute::LinkInfo(infos) => {
-                for info in infos {
-                    if let LinkInfo::Kind(kind) = info {
-                        interface.kind = Some(kind.to_string().into());
-                    }
+        }
+        LinkAttribute::LinkInfo(infos) => {
+            for info in infos {
+                if let LinkInfo::Kind(kind) = info {
+                    interface.kind = Some(kind.to_string().into());
                 }
             }
-            LinkAttribute::Address(bytes) => {
-                interface.mac = hardware_address(bytes).map(Into::into)
-            }
-            LinkAttribute::PermAddress(bytes) => {
-                interface.permanent_mac = hardware_address(bytes).map(Into::into)
-            }
-            LinkAttribute::OperState(state) => interface.operstate = operstate_name(state).into(),
-            LinkAttribute::Carrier(c) => interface.carrier = Some(*c != 0),
-            LinkAttribute::Mtu(mtu) => interface.mtu = *mtu,
-            LinkAttribute::Controller(index) => link.controller_index = Some(*index),
-            LinkAttribute::ParentDevName(name) => link.parent_device = Some(name.clone()),
-            LinkAttribute::ParentDevBusName(bus) => link.parent_bus = Some(bus.clone()),
-            LinkAttribute::AfSpecUnspec(specs) => {
-                for spec in specs {
-                    if let AfSpecUnspec::Inet6(inet6) = spec {
-                        for item in inet6 {
-                            if let AfSpecInet6::DevConf(conf) = item {
-                                interface.ipv6_disabled = Some(conf.disable_ipv6 != 0);
-                            }
+        }
+        LinkAttribute::Address(bytes) => interface.mac = hardware_address(bytes).map(Into::into),
+        LinkAttribute::PermAddress(bytes) => {
+            interface.permanent_mac = hardware_address(bytes).map(Into::into)
+        }
+        LinkAttribute::OperState(state) => interface.operstate = operstate_name(state),
+        LinkAttribute::Carrier(c) => interface.carrier = Some(*c != 0),
+        LinkAttribute::Mtu(mtu) => interface.mtu = *mtu,
+        LinkAttribute::Controller(index) => link.controller_index = Some(*index),
+        LinkAttribute::ParentDevName(name) => link.parent_device = Some(name.clone()),
+        LinkAttribute::ParentDevBusName(bus) => link.parent_bus = Some(bus.clone()),
+        LinkAttribute::AfSpecUnspec(specs) => {
+            for spec in specs {
+                if let AfSpecUnspec::Inet6(inet6) = spec {
+                    for item in inet6 {
+                        if let AfSpecInet6::DevConf(conf) = item {
+                            interface.ipv6_disabled = Some(conf.disable_ipv6 != 0);
                         }
                     }
                 }
             }
-            _ => {}
         }
+        _ => {}
     }
 }
 
@@ -675,7 +672,7 @@ fn hardware_address(bytes: &[u8]) -> Option<String> {
     )
 }
 
-fn operstate_name(state: &State) -> String {
+fn operstate_name(state: &State) -> Label {
     match state {
         State::Unknown => "unknown".into(),
         State::NotPresent => "notpresent".into(),
@@ -684,7 +681,7 @@ fn operstate_name(state: &State) -> String {
         State::Testing => "testing".into(),
         State::Dormant => "dormant".into(),
         State::Up => "up".into(),
-        State::Other(n) => n.to_string(),
+        State::Other(n) => n.to_string().into(),
         _ => "unknown".into(),
     }
 }
@@ -714,31 +711,28 @@ fn address_record(message: &AddressMessage) -> Option<AddressRecord> {
             family,
             address: own,
             prefix_len: message.header.prefix_len,
-            scope: address_scope_name(&message.header.scope).into(),
-            flags: address_flag_names(flags, family)
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            scope: address_scope_name(&message.header.scope),
+            flags: address_flag_names(flags, family),
             peer,
         },
     })
 }
 
-fn address_scope_name(scope: &AddressScope) -> String {
+fn address_scope_name(scope: &AddressScope) -> Label {
     match scope {
         AddressScope::Universe => "global".into(),
         AddressScope::Site => "site".into(),
         AddressScope::Link => "link".into(),
         AddressScope::Host => "host".into(),
         AddressScope::Nowhere => "nowhere".into(),
-        AddressScope::Other(n) => n.to_string(),
+        AddressScope::Other(n) => n.to_string().into(),
         _ => "unknown".into(),
     }
 }
 
 /// Names of the IFA_F_* bits, as `ip address` prints them. `0x01` is `secondary` for IPv4 and
 /// `temporary` (a privacy address) for IPv6.
-pub fn address_flag_names(bits: u32, family: Family) -> Vec<String> {
+pub fn address_flag_names(bits: u32, family: Family) -> Vec<Label> {
     const NAMES: [(u32, &str); 12] = [
         (0x01, "secondary"),
         (0x02, "nodad"),
@@ -758,9 +752,9 @@ pub fn address_flag_names(bits: u32, family: Family) -> Vec<String> {
         .filter(|(bit, _)| bits & bit != 0)
         .map(|(bit, name)| {
             if *bit == 0x01 && family == Family::Ipv6 {
-                "temporary".to_string()
+                Label::new("temporary")
             } else {
-                (*name).to_string()
+                Label::new(name)
             }
         })
         .collect()
@@ -826,9 +820,9 @@ fn route_record(message: &RouteMessage) -> Option<RouteRecord> {
             destination,
             gateway,
             device: None,
-            protocol: route_protocol_name(&header.protocol).into(),
-            route_type: route_type_name(&header.kind).into(),
-            scope: route_scope_name(&header.scope).into(),
+            protocol: route_protocol_name(&header.protocol),
+            route_type: route_type_name(&header.kind),
+            scope: route_scope_name(&header.scope),
             metric,
             preferred_source,
             nexthops,
@@ -846,7 +840,7 @@ fn route_ip(address: &RouteAddress) -> Option<IpAddr> {
     }
 }
 
-fn route_protocol_name(protocol: &RouteProtocol) -> String {
+fn route_protocol_name(protocol: &RouteProtocol) -> Label {
     let name = match protocol {
         RouteProtocol::Unspec => "unspec",
         RouteProtocol::IcmpRedirect => "redirect",
@@ -870,13 +864,13 @@ fn route_protocol_name(protocol: &RouteProtocol) -> String {
         RouteProtocol::Ospf => "ospf",
         RouteProtocol::Rip => "rip",
         RouteProtocol::Eigrp => "eigrp",
-        RouteProtocol::Other(n) => return n.to_string(),
+        RouteProtocol::Other(n) => return n.to_string().into(),
         _ => "unknown",
     };
-    name.to_string()
+    Label::new(name)
 }
 
-fn route_type_name(kind: &RouteType) -> String {
+fn route_type_name(kind: &RouteType) -> Label {
     let name = match kind {
         RouteType::Unspec => "unspec",
         RouteType::Unicast => "unicast",
@@ -890,23 +884,23 @@ fn route_type_name(kind: &RouteType) -> String {
         RouteType::Throw => "throw",
         RouteType::Nat => "nat",
         RouteType::ExternalResolve => "xresolve",
-        RouteType::Other(n) => return n.to_string(),
+        RouteType::Other(n) => return n.to_string().into(),
         _ => "unknown",
     };
-    name.to_string()
+    Label::new(name)
 }
 
-fn route_scope_name(scope: &RouteScope) -> String {
+fn route_scope_name(scope: &RouteScope) -> Label {
     let name = match scope {
         RouteScope::Universe => "global",
         RouteScope::Site => "site",
         RouteScope::Link => "link",
         RouteScope::Host => "host",
         RouteScope::NoWhere => "nowhere",
-        RouteScope::Other(n) => return n.to_string(),
+        RouteScope::Other(n) => return n.to_string().into(),
         _ => "unknown",
     };
-    name.to_string()
+    Label::new(name)
 }
 
 #[cfg(test)]

@@ -170,28 +170,25 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
     Ok(Facts {
         schema_version: SCHEMA_VERSION,
         nodecheck_version: String::new(),
-        collected_at: (setup
+        collected_at: setup
             .get("date_time")
             .and_then(|d| d.get("iso8601"))
             .and_then(text)
-            .unwrap_or_default())
-        .into(),
+            .unwrap_or_default()
+            .into(),
         host: Host {
             hostname: hostname.into(),
             machine_id: machine_id.map(Into::into),
             product_uuid: product_uuid.map(Into::into),
             kernel_release: setup.text("kernel").unwrap_or_default().into(),
             kernel_version: setup.text("kernel_version").unwrap_or_default().into(),
-            architecture: (setup
+            architecture: setup
                 .text("machine")
                 .or_else(|| setup.text("architecture"))
-                .unwrap_or_default())
-            .into(),
+                .unwrap_or_default()
+                .into(),
             os: OsRelease {
-                id: setup
-                    .text("distribution")
-                    .map(|d| os_release_id(&d))
-                    .map(Into::into),
+                id: setup.text("distribution").map(|d| os_release_id(&d).into()),
                 version_id: setup.text("distribution_version").map(Into::into),
                 pretty_name: None,
             },
@@ -307,14 +304,13 @@ fn interface(index: u32, name: &str, fact: &Map<String, Value>) -> Interface {
     let driver = fact.get("module").and_then(text);
     let pciid = fact.get("pciid").and_then(text);
     let physical = (driver.is_some() || pciid.is_some()).then(|| PhysicalDevice {
-        bus: (pciid.as_ref().map(|id| {
+        bus: pciid.as_deref().map(|id| {
             if looks_like_pci_address(id) {
-                "pci".to_string()
+                "pci".into()
             } else {
-                id.split(':').next().unwrap_or(id).to_string()
+                id.split(':').next().unwrap_or(id).into()
             }
-        }))
-        .map(Into::into),
+        }),
         device_path: pciid.map(Into::into),
         driver: driver.map(Into::into),
     });
@@ -353,12 +349,11 @@ fn interface(index: u32, name: &str, fact: &Map<String, Value>) -> Interface {
         // Ansible's `active` is "operstate is not `down`": an interface that is not down is
         // administratively up, and one that is down may be either, so only `down` is told.
         admin_up: true,
-        operstate: (if active == Some(false) {
+        operstate: if active == Some(false) {
             "down"
         } else {
             "unknown"
         }
-        .to_string())
         .into(),
         carrier: None,
         mtu: fact
@@ -397,14 +392,13 @@ fn ipv4_address(fact: &Map<String, Value>, secondary: bool) -> Option<Address> {
         family: Family::Ipv4,
         address: IpAddr::V4(address),
         prefix_len,
-        scope: (if address.is_loopback() {
+        scope: if address.is_loopback() {
             "host"
         } else if address.is_link_local() {
             "link"
         } else {
             "global"
         }
-        .to_string())
         .into(),
         flags: if secondary {
             vec!["secondary".into()]
@@ -430,11 +424,10 @@ fn ipv6_address(fact: &Map<String, Value>) -> Option<Address> {
         family: Family::Ipv6,
         address: IpAddr::V6(address),
         prefix_len,
-        scope: (fact
+        scope: fact
             .get("scope")
             .and_then(text)
-            .unwrap_or_else(|| "global".to_string()))
-        .into(),
+            .map_or_else(|| "global".into(), Into::into),
         flags: Vec::new(),
         peer: None,
     })

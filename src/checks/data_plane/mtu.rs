@@ -37,13 +37,13 @@ pub fn overhead(encapsulation: Encapsulation, ipv6_underlay: bool) -> u32 {
 }
 
 /// This node's NIC and the veth MTU Calico would auto-detect on it.
-fn effective(facts: &Facts, profile: &Profile, overhead: u32) -> Option<(String, u32, u32)> {
+fn effective<'a>(
+    facts: &'a Facts,
+    profile: &Profile,
+    overhead: u32,
+) -> Option<(&'a str, u32, u32)> {
     let nic = node_network::resolve(facts, profile).nic?;
-    Some((
-        nic.name.to_string(),
-        nic.mtu,
-        nic.mtu.saturating_sub(overhead),
-    ))
+    Some((&nic.name, nic.mtu, nic.mtu.saturating_sub(overhead)))
 }
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
@@ -92,7 +92,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
             ..Member::new(name, false)
         })
         .collect();
-    let shown_nic = for_terminal(&nic);
+    let shown_nic = for_terminal(nic);
     let budget = format!(
         "node NIC {shown_nic} MTU {nic_mtu} - {overhead} ({}: {source}) = {auto_mtu}",
         encapsulation.as_str()

@@ -173,7 +173,7 @@ impl<'a> Grouping<'a> {
 
 /// Every member's label as a JSON array, built in place: a group of thousands is not first collected
 /// as strings and then copied into JSON.
-fn labels(members: &[Member]) -> Value {
+pub fn labels(members: &[Member]) -> Value {
     Value::Array(members.iter().map(|m| Value::String(m.label())).collect())
 }
 

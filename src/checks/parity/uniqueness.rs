@@ -5,7 +5,7 @@
 use compact_str::CompactString;
 use serde_json::Value;
 
-use super::group::{names, thousands, Grouping, Member, NAMES_SHOWN};
+use super::group::{labels, names, thousands, Grouping, Member, NAMES_SHOWN};
 use super::nodes::{group_by, NodeView};
 use crate::checks::{Area, CheckResult, Context, Status};
 use crate::facts::Host;
@@ -111,7 +111,7 @@ impl Uniqueness {
         let shared: Vec<_> = grouping.shared().collect();
         let unknown = grouping.unknown_note();
         let duplicates = Value::from(shared.iter().map(|g| g.evidence()).collect::<Vec<_>>());
-        let unknown_labels: Vec<String> = grouping.unknown.iter().map(Member::label).collect();
+        let unknown_labels = labels(&grouping.unknown);
         if shared.is_empty() {
             return CheckResult::ok(
                 id,
@@ -157,7 +157,7 @@ impl Uniqueness {
         };
         CheckResult::new(id, Area::Parity, status, message)
             .with("duplicates", duplicates)
-            .with("unknown", Value::from(unknown_labels))
+            .with("unknown", unknown_labels)
             .fix(self.remediation)
     }
 }
