@@ -1,6 +1,7 @@
 //! kubelet's node address, predicted on real network namespaces: `/etc/hosts`, `/etc/nsswitch.conf`
-//! and `/etc/resolv.conf` given per namespace under `/etc/netns/NAME/` (bind-mounted over `/etc` by
-//! `ip netns exec`), the host name set in a private UTS namespace, DNS answered by a real dnsmasq or
+//! and `/etc/resolv.conf` given per namespace in a scratch directory (bind-mounted over their `/etc`
+//! namesakes in a private mount namespace, so the machine's own `/etc` is never written), the host
+//! name set in a private UTS namespace, DNS answered by a real dnsmasq or
 //! by nobody; and kubelet's flags from scratch host trees (`--host-root`): a drop-in's
 //! `Environment=`, `/etc/default/kubelet` under kubeadm's drop-in, a kubeadm `JoinConfiguration`.
 
@@ -13,6 +14,12 @@ use serde_json::Value;
 use crate::dns_dnsmasq::{dnsmasq_unavailable, Dnsmasq};
 use crate::util::{bin, json_stdout, netns_unavailable, skip, HostTree, Netns};
 
+/// Where a namespace's own `/etc` files are kept: a scratch directory, never under `/etc` (what
+/// `ip netns exec` reads from `/etc/netns/NAME/`, [`run_as`] mounts from here).
+fn etc_dir(ns: &Netns) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("nodecheck-etc-{}", ns.name))
+}
+
 /// Per-namespace `/etc` files, removed on drop.
 struct NetnsEtc {
     dir: std::path::PathBuf,
@@ -20,10 +27,10 @@ struct NetnsEtc {
 
 impl NetnsEtc {
     fn new(ns: &Netns, files: &[(&str, &str)]) -> NetnsEtc {
-        let dir = std::path::PathBuf::from("/etc/netns").join(&ns.name);
-        std::fs::create_dir_all(&dir).expect("create /etc/netns/NAME");
+        let dir = etc_dir(ns);
+        std::fs::create_dir_all(&dir).expect("create the namespace's /etc scratch directory");
         for (name, content) in files {
-            std::fs::write(dir.join(name), content).expect("write a netns /etc file");
+            std::fs::write(dir.join(name), content).expect("write a namespace /etc file");
         }
         NetnsEtc { dir }
     }
@@ -32,8 +39,6 @@ impl NetnsEtc {
 impl Drop for NetnsEtc {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        // Leave /etc/netns itself only if other namespaces still use it.
-        let _ = std::fs::remove_dir("/etc/netns");
     }
 }
 
@@ -69,13 +74,20 @@ fn worker_namespace(tag: &str, default_route: bool) -> Option<Netns> {
     Some(ns)
 }
 
-/// Runs nodecheck in the namespace with the host name `hostname` (a private UTS namespace).
+/// Runs nodecheck in the namespace with the host name `hostname` (a private UTS namespace) and the
+/// namespace's `/etc` files (from [`etc_dir`]) bind-mounted over their namesakes in a private mount
+/// namespace.
 fn run_as(ns: &Netns, hostname: &str, args: &[&str]) -> Output {
-    let script = format!("hostname {hostname} && exec \"$0\" \"$@\"");
+    let script = format!(
+        "for f in \"$NODECHECK_TEST_ETC\"/*; do \
+             if [ -e \"$f\" ]; then mount --bind \"$f\" \"/etc/${{f##*/}}\" || exit 99; fi; \
+         done && hostname {hostname} && exec \"$0\" \"$@\""
+    );
     Command::new("ip")
         .args([
-            "netns", "exec", &ns.name, "unshare", "--uts", "sh", "-c", &script,
+            "netns", "exec", &ns.name, "unshare", "--uts", "--mount", "sh", "-c", &script,
         ])
+        .env("NODECHECK_TEST_ETC", etc_dir(ns))
         .arg(bin())
         .args(args)
         .output()
@@ -503,13 +515,7 @@ fn a_hosts_line_ends_the_lookup_before_a_silent_dns_server_is_asked() {
 
     // DNS listed first: kubelet's resolver asks it before /etc/hosts, so the wait is real, bounded,
     // and said.
-    std::fs::write(
-        std::path::Path::new("/etc/netns")
-            .join(&ns.name)
-            .join("nsswitch.conf"),
-        "hosts: dns files\n",
-    )
-    .unwrap();
+    std::fs::write(etc_dir(&ns).join("nsswitch.conf"), "hosts: dns files\n").unwrap();
     let started = Instant::now();
     let (_, node_ip) = kubelet_check(&ns, &[], true);
     assert!(
