@@ -148,15 +148,7 @@ fn hostile_facts() -> std::path::PathBuf {
 fn hostile_interface_names_are_escaped_in_every_format() {
     let facts = hostile_facts();
     let facts = facts.to_str().unwrap();
-    let human = run(&[
-        "check",
-        "--facts",
-        facts,
-        "--profile",
-        INCIDENT_PROFILE,
-        "--color",
-        "never",
-    ]);
+    let human = check_file(facts, "human");
     assert_exit(&human, 3);
     let text = stdout(&human);
     assert!(
@@ -229,4 +221,55 @@ fn junit_is_well_formed_xml() {
         );
         assert_eq!(String::from_utf8_lossy(&parsed.stdout).trim(), "28 4");
     }
+}
+
+/// Checks hand renderers the exact bytes of a name; only renderers escape. JSON keeps the name as the
+/// kernel gave it, and the human table escapes it once (a check that escaped its own message made JSON
+/// carry `\x1b` as text).
+#[test]
+fn messages_keep_exact_bytes_and_are_escaped_once_for_the_terminal() {
+    let hostile = "ens\u{1b}[31m\u{202e}192";
+    let text = std::fs::read_to_string(fixture("incident/worker-41.json")).unwrap();
+    let text = text.replace("\"ens192\"", &serde_json::to_string(hostile).unwrap());
+    let dir = tempdir("exact-bytes");
+    let path = dir.join("facts.json");
+    std::fs::write(&path, text).unwrap();
+    let facts = path.to_str().unwrap();
+
+    let json = check_file(facts, "json");
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let message = |id: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in the report"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for id in ["Mtu-Overlay", "NodeNic-Address", "Kubelet-NodeIP"] {
+        let m = message(id);
+        assert!(m.contains(hostile), "{id}: JSON lost the exact name: {m:?}");
+        assert!(!m.contains("\\x1b"), "{id}: JSON carries an escape: {m:?}");
+    }
+
+    let human = check_file(facts, "human");
+    let shown = stdout(&human);
+    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{202e}'));
+    let line = shown
+        .lines()
+        .find(|l| l.contains("Mtu-Overlay"))
+        .expect("Mtu-Overlay row");
+    let rest: String = shown
+        .lines()
+        .skip_while(|l| !l.contains("Mtu-Overlay"))
+        .take(4)
+        .collect();
+    assert!(
+        rest.contains("ens\\x1b[31m\\u{202e}192"),
+        "escaped once: {line}\n{rest}"
+    );
+    assert!(!rest.contains("\\\\x1b"), "escaped twice: {rest}");
 }

@@ -7,7 +7,6 @@
 use crate::checks::node_network;
 use crate::checks::parity::group::{self, Grouping, Member};
 use crate::checks::{Area, CheckResult, Context, Status};
-use crate::escape::for_terminal;
 use crate::facts::Facts;
 use crate::profile::{Encapsulation, Profile};
 
@@ -74,7 +73,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let too_big: Vec<String> = observed
         .iter()
         .filter(|(_, mtu)| *mtu > auto_mtu)
-        .map(|(n, mtu)| format!("{} {mtu}", for_terminal(n)))
+        .map(|(n, mtu)| format!("{} {mtu}", n))
         .collect();
     let peers: Vec<(&str, u32)> = ctx
         .peers
@@ -92,7 +91,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
             ..Member::new(name, false)
         })
         .collect();
-    let shown_nic = for_terminal(nic);
+    let shown_nic = nic;
     let budget = format!(
         "node NIC {shown_nic} MTU {nic_mtu} - {overhead} ({}: {source}) = {auto_mtu}",
         encapsulation.as_str()
@@ -114,7 +113,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
             Status::Warn,
             format!(
                 "veth MTU {veth_mtu} here ({budget}), but peers carry less: {}; packets between them larger than the smaller MTU are dropped",
-                for_terminal(&group::names(&smaller_peers))
+                &group::names(&smaller_peers)
             ),
             Some("give all node NICs the same MTU, or set one veth MTU cluster-wide that fits the smallest node (calico-config veth_mtu / Installation spec.calicoNetwork.mtu)".to_string()),
         )

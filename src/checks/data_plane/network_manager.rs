@@ -3,7 +3,6 @@
 //! which breaks pod traffic on that node some time after the join.
 
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::for_terminal;
 use crate::profile::Encapsulation;
 
 pub const ID: &str = "NetworkManager-Calico";
@@ -78,7 +77,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
             format!(
                 "NetworkManager runs and would manage Calico's {}: it removes their routes and addresses behind Calico (unmanaged-devices: {})",
                 managed.join(", "),
-                for_terminal(&if nm.unmanaged_devices.is_empty() { "none".to_string() } else { nm.unmanaged_devices.join(";") })
+                if nm.unmanaged_devices.is_empty() { "none".to_string() } else { nm.unmanaged_devices.join(";") }
             ),
         )
         .fix("add /etc/NetworkManager/conf.d/calico.conf with `[keyfile]` `unmanaged-devices=interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico;interface-name:wireguard.cali;interface-name:wg-v6.cali` and `systemctl reload NetworkManager` (`nodecheck fix` plans it)")

@@ -17,7 +17,7 @@
 
 use crate::checks::node_network;
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::{for_terminal, shell_quote_bytes};
+use crate::escape::shell_quote_bytes;
 use crate::facts::{Facts, Interface, Offload};
 
 pub const ID: &str = "Nic-ChecksumOffload";
@@ -132,7 +132,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
 
 fn judge_nic(facts: &Facts, nic: &Interface, encap: &str) -> CheckResult {
     let links = nic_and_members(facts, nic);
-    let shown_nic = for_terminal(&nic.name);
+    let shown_nic = &nic.name;
     let known: Vec<(&Interface, &str, &str)> = links
         .iter()
         .filter_map(|l| known_driver(l).map(|(d, why)| (*l, d, why)))
@@ -142,11 +142,7 @@ fn judge_nic(facts: &Facts, nic: &Interface, encap: &str) -> CheckResult {
             .iter()
             .map(|l| {
                 let driver = l.physical.as_ref().and_then(|p| p.driver.as_deref());
-                format!(
-                    "{} {}",
-                    for_terminal(&l.name),
-                    for_terminal(driver.unwrap_or("(no device driver)"))
-                )
+                format!("{} {}", l.name, driver.unwrap_or("(no device driver)"))
             })
             .collect();
         return CheckResult::ok(
@@ -166,13 +162,13 @@ fn judge_nic(facts: &Facts, nic: &Interface, encap: &str) -> CheckResult {
         match &link.offload {
             None => unknown.push(format!(
                 "{} ({driver}): offload features unknown: {}",
-                for_terminal(&link.name),
+                link.name,
                 unknown_reason(facts, link)
             )),
             Some(offload) if !on(offload).is_empty() => {
                 flagged.push((*link, *driver, *why, offload))
             }
-            Some(_) => clean.push(format!("{} ({driver})", for_terminal(&link.name))),
+            Some(_) => clean.push(format!("{} ({driver})", &link.name)),
         }
     }
     let evidence = |r: CheckResult| {
@@ -193,13 +189,7 @@ fn judge_nic(facts: &Facts, nic: &Interface, encap: &str) -> CheckResult {
     if !flagged.is_empty() {
         let what: Vec<String> = flagged
             .iter()
-            .map(|(l, d, _, o)| {
-                format!(
-                    "{} ({d}) has {} on",
-                    for_terminal(&l.name),
-                    on(o).join(", ")
-                )
-            })
+            .map(|(l, d, _, o)| format!("{} ({d}) has {} on", l.name, on(o).join(", ")))
             .collect();
         let commands: Vec<String> = flagged
             .iter()
@@ -253,8 +243,8 @@ fn judge_nic(facts: &Facts, nic: &Interface, encap: &str) -> CheckResult {
 
 /// `vxlan.calico` (after the join) with TX checksum offload on: Calico issue 3145.
 fn judge_calico_vxlan(facts: &Facts, device: &Interface) -> Option<CheckResult> {
-    let shown = for_terminal(&device.name);
-    let kernel = for_terminal(&facts.host.kernel_release);
+    let shown = &device.name;
+    let kernel = &facts.host.kernel_release;
     let Some(offload) = &device.offload else {
         return Some(CheckResult::skip(
             ID,

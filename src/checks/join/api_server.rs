@@ -6,7 +6,6 @@
 use std::net::IpAddr;
 
 use crate::checks::{Area, CheckResult, Context, Status};
-use crate::escape::for_terminal;
 use crate::probes::api_server::{ApiServerProbe, ApiServerVerdict};
 
 pub const ID: &str = "ApiServer-Reach";
@@ -55,21 +54,21 @@ fn judge(
     p: &ApiServerProbe,
     node_nic: Option<&str>,
 ) -> (Status, String, Option<String>) {
-    let endpoint = for_terminal(&p.endpoint);
+    let endpoint = p.endpoint.as_str();
     let target = match p.remote {
         Some(r) if r.to_string() != p.endpoint => format!("{endpoint} ({r})"),
-        _ => endpoint.clone(),
+        _ => endpoint.to_string(),
     };
     let local = p.local.map(|ip| {
         let via = interface_of(ctx, ip);
         (ip, via)
     });
     let from = match &local {
-        Some((ip, Some(via))) => format!("from {ip} on {}", for_terminal(via)),
+        Some((ip, Some(via))) => format!("from {ip} on {}", via),
         Some((ip, None)) => format!("from {ip}"),
         None => "no local route".to_string(),
     };
-    let detail = p.detail.as_deref().map(for_terminal).unwrap_or_default();
+    let detail = p.detail.as_deref().map(str::to_string).unwrap_or_default();
     match p.verdict {
         ApiServerVerdict::Connected => {
             let via = local.as_ref().and_then(|(_, v)| v.as_deref());
@@ -79,11 +78,11 @@ fn judge(
                     Status::Warn,
                     format!(
                         "{target} answers, but {from}, not the node NIC {}: the join would register from that network",
-                        for_terminal(nic)
+                        nic
                     ),
                     Some(format!(
                         "route the API server's network through {} (or fix the node NIC in the profile), or give kubeadm join --node-ip / kubelet --node-ip the node address",
-                        for_terminal(nic)
+                        nic
                     )),
                 ),
                 _ => (

@@ -3,7 +3,6 @@
 //! containerd's runc uses.
 
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::for_terminal;
 use crate::facts::node_setup::NodeSetup;
 use crate::profile::CgroupDriver;
 
@@ -103,7 +102,7 @@ fn driver(ctx: &Context, setup: &NodeSetup) -> CheckResult {
             Some(true) => "systemd",
             _ => "cgroupfs",
         };
-        let shown_source = for_terminal(&containerd_source);
+        let shown_source = &containerd_source;
         if runc == kubelet {
             CheckResult::ok(
                 ID,
@@ -116,7 +115,7 @@ fn driver(ctx: &Context, setup: &NodeSetup) -> CheckResult {
                 AREA,
                 format!(
                     "kubelet uses the {kubelet} cgroup driver ({}) but containerd's runc uses {runc} ({shown_source}): pods crash-loop after the join",
-                    for_terminal(&kubelet_source)
+                    &kubelet_source
                 ),
             )
             .fix(if kubelet == "systemd" {

@@ -27,7 +27,7 @@ pub fn evaluate(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
                 AREA,
                 format!(
                     "this node was joined before: {} exist; kubeadm join stops on them (FileAvailable / DirAvailable errors)",
-                    crate::escape::for_terminal(&found.join(", "))
+                    &found.join(", ")
                 ),
             )
             .fix("if the node is meant to rejoin: `kubeadm reset` (then remove /etc/cni/net.d and flush iptables/ipvs as it prints); if it is already a member, run nodecheck with --phase post-join")

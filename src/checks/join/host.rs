@@ -4,7 +4,6 @@
 //! valid").
 
 use crate::checks::{Area, CheckResult, Context, Status};
-use crate::escape::for_terminal;
 use crate::facts::node_setup::NodeSetup;
 
 const AREA: Area = Area::Join;
@@ -64,8 +63,7 @@ pub fn binaries(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
             let id = format!("Binary-{name}");
             match setup.binaries.get(name).cloned().flatten() {
                 Some(path) => {
-                    CheckResult::ok(&id, AREA, format!("{name} is {}", for_terminal(&path)))
-                        .with("path", path)
+                    CheckResult::ok(&id, AREA, format!("{name} is {}", &path)).with("path", path)
                 }
                 None => {
                     let why = match need {
@@ -83,7 +81,7 @@ pub fn binaries(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
                         status,
                         format!(
                             "{name} is not on PATH ({}): {why}{}",
-                            for_terminal(&searched),
+                            &searched,
                             ctx.profile
                                 .kubernetes_version
                                 .as_ref()

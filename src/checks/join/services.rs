@@ -9,7 +9,6 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::checks::{Area, CheckResult, Context};
-use crate::escape::for_terminal;
 use crate::facts::node_setup::{NodeSetup, ServiceState};
 
 const AREA: Area = Area::Join;
@@ -88,7 +87,7 @@ fn enabled_or_warn(id: &str, kubelet: &ServiceState, version: &str) -> CheckResu
             AREA,
             format!(
                 "kubelet.service is installed and enabled ({}), kubelet {version}",
-                for_terminal(&kubelet.enabled_by.join(", "))
+                &kubelet.enabled_by.join(", ")
             ),
         )
     }
@@ -198,31 +197,31 @@ fn proxy_env(ctx: &Context, setup: &NodeSetup) -> CheckResult {
         CheckResult::fail(
             ID,
             AREA,
-            for_terminal(&format!(
+            format!(
                 "a proxy is set for {} and {}: node, pod and service traffic would go through the proxy",
                 proxied.join(", "),
                 problems.join("; ")
-            )),
+            ),
         )
         .fix("add the node, pod and service CIDRs (and the API server's name) to NO_PROXY in the same drop-in or environment file, then `systemctl daemon-reload` and restart kubelet and containerd")
     } else if networks.is_empty() {
         CheckResult::warn(
             ID,
             AREA,
-            for_terminal(&format!(
+            format!(
                 "a proxy is set for {}; the node, pod and service networks are unknown (no profile pod_cidrs/service_cidrs, no default route), so NO_PROXY could not be judged",
                 proxied.join(", ")
-            )),
+            ),
         )
         .fix("name pod_cidrs and service_cidrs in the profile")
     } else {
         CheckResult::ok(
             ID,
             AREA,
-            for_terminal(&format!(
+            format!(
                 "a proxy is set for {} and NO_PROXY covers the node, pod and service networks",
                 proxied.join(", ")
-            )),
+            ),
         )
     };
     r.evidence.extend(evidence);
