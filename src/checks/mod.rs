@@ -44,6 +44,7 @@ pub mod ports;
 pub mod postjoin;
 pub mod routes;
 pub mod runtime;
+pub mod skip;
 pub mod swap;
 pub mod sysctl;
 #[cfg(test)]

@@ -195,7 +195,7 @@ fn evaluate(profile: &Profile, facts: &Facts, peer_set: &PeerSet) -> Vec<CheckRe
         calico_deployed: None,
     };
     let mut results = crate::checks::evaluate(&ctx);
-    super::check::apply_skips(&mut results, &profile.skip);
+    crate::checks::skip::apply_skips(&mut results, &profile.skip);
     results
 }
 
@@ -204,13 +204,13 @@ fn restrict(results: &[CheckResult], only: &[String]) -> Vec<CheckResult> {
     if only.is_empty() {
         return results.to_vec();
     }
-    for unmatched in super::check::unmatched_skips(results, only) {
+    for unmatched in crate::checks::skip::unmatched_skips(results, only) {
         eprintln!(
             "nodecheck: warning: --only entry `{}` matches no check (IDs: docs/checks.md)",
             for_terminal(&unmatched)
         );
     }
-    let list = super::check::SkipList::new(only);
+    let list = crate::checks::skip::SkipList::new(only);
     results
         .iter()
         .filter(|r| list.matches(&r.id))
