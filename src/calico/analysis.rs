@@ -7,11 +7,10 @@ use serde::Serialize;
 
 use super::deployed::Detection;
 
+use super::fleet_eval::{evaluate_method, node_networks, Evaluation, Keep, NodeNetworks};
 use super::nodes::Fleet;
 use super::predict::Model;
-use super::recommend::{
-    evaluate_method, node_networks, recommend, Evaluation, Keep, NodeNetworks, Recommendation,
-};
+use super::recommend::{recommend, Recommendation};
 use crate::facts::Family;
 use crate::profile::calico_version::CalicoVersion;
 

@@ -1,5 +1,11 @@
-//! Go's `fmt` renderings that appear in calico-node's log lines: `%v` of a `[]string` and `%q` of a
-//! string. The predicted log lines must read exactly as the operator will see them in `kubectl logs`.
+//! Go standard-library behaviour that calico-node's output and inputs depend on: `fmt`'s `%v` of a
+//! `[]string` and `%q` of a string (the predicted log lines must read exactly as the operator will see
+//! them in `kubectl logs`), `regexp.QuoteMeta` for the interface lists we recommend, and
+//! `net.ParseCIDR` for `cidr=` methods.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 /// `%v` of a Go `[]string`: brackets, entries joined by one space, nothing quoted (`[eth{1 2}]`, `[]`
 /// for one empty entry).
@@ -61,6 +67,35 @@ pub fn errno_text(errno: i32) -> Option<&'static str> {
         libc::EAFNOSUPPORT => "address family not supported by protocol",
         _ => return None,
     })
+}
+
+/// Go's `regexp.QuoteMeta`, except that U+FFFD is written `\x{fffd}`: that is how calico-node's
+/// regexp sees each byte of an interface name that is not UTF-8 ([`Interface::go_name`]), and the
+/// escape keeps the method plain ASCII to read and paste.
+pub fn quote_meta(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == char::REPLACEMENT_CHARACTER {
+            out.push_str("\\x{fffd}");
+            continue;
+        }
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Go's `net.ParseCIDR`, returning the masked network (`10.20.41.5/24` gives `10.20.41.0/24`).
+pub fn parse_cidr(text: &str) -> Option<IpNet> {
+    let (ip, prefix) = text.split_once('/')?;
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) || prefix.len() > 3 {
+        return None;
+    }
+    let ip: IpAddr = ip.parse().ok()?;
+    let prefix: u8 = prefix.parse().ok()?;
+    IpNet::new(ip, prefix).ok().map(|n| n.trunc())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod candidates;
 pub mod deployed;
 pub mod exclusions;
+pub mod fleet_eval;
 pub mod go_format;
 pub mod go_regexp;
 pub mod lint;

@@ -599,17 +599,6 @@ pub fn predict(model: &Model, node: &NodeInput, method_value: &str, family: Fami
     finish(node, method_value, family, verdict, walk)
 }
 
-/// Go's `net.ParseCIDR`, returning the masked network (`10.20.41.5/24` gives `10.20.41.0/24`).
-pub fn go_parse_cidr(text: &str) -> Option<IpNet> {
-    let (ip, prefix) = text.split_once('/')?;
-    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) || prefix.len() > 3 {
-        return None;
-    }
-    let ip: IpAddr = ip.parse().ok()?;
-    let prefix: u8 = prefix.parse().ok()?;
-    IpNet::new(ip, prefix).ok().map(|n| n.trunc())
-}
-
 fn predict_cidr(
     entries: &[String],
     method_value: &str,
@@ -621,7 +610,7 @@ fn predict_cidr(
     let v = family.number();
     let mut cidrs = Vec::new();
     for e in entries {
-        match go_parse_cidr(e) {
+        match go_format::parse_cidr(e) {
             Some(n) => cidrs.push(n),
             None => {
                 return Verdict::Failed {

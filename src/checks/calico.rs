@@ -7,11 +7,12 @@ use crate::calico::analysis::env_var;
 use crate::calico::candidates::calico_addresses;
 use crate::calico::deployed::Detection;
 use crate::calico::exclusions::{default_exclusions, list_changing_releases};
+use crate::calico::fleet_eval::{evaluate_method, node_networks, Keep};
 use crate::calico::go_regexp;
 use crate::calico::nodes::build_fleet;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::{predict, Model, Verdict};
-use crate::calico::recommend::{evaluate_method, node_networks, recommend, Keep};
+use crate::calico::recommend::recommend;
 use crate::facts::Family;
 use crate::network::addresses::is_global_unicast;
 use crate::profile::calico_version::CalicoVersion;
@@ -187,7 +188,7 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
 
 /// A node problem without its leading "`method`: " / "`method` on node: " (the message names the method).
 fn without_method_prefix(problem: &str, method: &str) -> String {
-    let quoted = format!("`{}`", crate::calico::recommend::shown_method(method));
+    let quoted = format!("`{}`", crate::calico::fleet_eval::shown_method(method));
     match problem.strip_prefix(&quoted) {
         Some(rest) => rest
             .strip_prefix(": ")

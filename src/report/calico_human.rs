@@ -6,9 +6,9 @@ use comfy_table::{presets::UTF8_FULL, ContentArrangement, Table};
 
 use super::calico_formats::rejection_lines;
 use crate::calico::analysis::{CalicoReport, FamilyAnalysis};
+use crate::calico::fleet_eval::NodeResult;
 use crate::calico::outcome::Effect;
 use crate::calico::predict::Verdict;
-use crate::calico::recommend::NodeResult;
 use crate::escape::{for_terminal, shell_quote};
 
 fn method_shown(method: &str) -> String {
