@@ -60,7 +60,7 @@ fn post_boot_from_snapshots_reports_each_drift() {
 
 #[test]
 fn post_boot_without_any_baseline_is_a_skip_not_a_crash() {
-    if std::path::Path::new(nodecheck::checks::drift::DEFAULT_BASELINE_PATH).exists() {
+    if std::path::Path::new(nodecheck::commands::baseline::DEFAULT_BASELINE_PATH).exists() {
         return crate::util::skip("this host has a real baseline at the default path");
     }
     let facts = arg(fixture("postboot/worker-41-baseline.json"));

@@ -10,10 +10,12 @@
 
 use ipnet::IpNet;
 
-use crate::checks::postjoin::{self, cidr, describe_interface};
+use crate::checks::list_or_none;
 use crate::checks::routes::calico_routes;
 use crate::checks::{Area, CheckResult, Context};
 use crate::facts::{Facts, Family, Interface};
+use crate::network::addresses::{cidr_of as cidr, stable_global_addresses};
+use crate::network::owners::describe_interface;
 use crate::peers::KubeNode;
 use crate::probes::FelixVerdict;
 
@@ -134,7 +136,7 @@ fn bgp_port(facts: &Facts) -> CheckResult {
 }
 
 fn tunnel_in_use(facts: &Facts, i: &Interface) -> bool {
-    postjoin::stable_global_addresses(i).next().is_some()
+    stable_global_addresses(i).next().is_some()
         || calico_routes(facts)
             .iter()
             .any(|r| r.device.as_deref() == Some(i.name.as_str()))
@@ -155,12 +157,12 @@ fn tunnel(facts: &Facts) -> CheckResult {
         .filter_map(|n| facts.interface(n))
         .collect();
     let describe = |i: &Interface| {
-        let addrs: Vec<String> = postjoin::stable_global_addresses(i).map(cidr).collect();
+        let addrs: Vec<String> = stable_global_addresses(i).map(cidr).collect();
         format!(
             "{} ({}, {})",
             i.name,
             if tunnel_up(i) { "up" } else { "down" },
-            postjoin::list_or_none(&addrs)
+            list_or_none(&addrs)
         )
     };
     let shown: Vec<String> = present.iter().map(|i| describe(i)).collect();

@@ -5,14 +5,13 @@
 //! followed into the current snapshot by its permanent MAC (else its MAC, same link kind), so a
 //! rename (`eth3` → `ens192`) is told apart from a replaced or missing NIC.
 
-use crate::checks::postjoin::{self, cidr, describe_interface, list_or_none};
+use crate::checks::{list_or_none, node_network};
 use crate::checks::{Area, CheckResult, Context};
 use crate::facts::{Facts, Interface};
+use crate::network::addresses::{cidr_of as cidr, stable_global_addresses};
+use crate::network::owners::{describe_interface, interface_owner};
 use crate::profile::{Ipv6Expectation, Profile};
 use compact_str::CompactString;
-
-/// Where `nodecheck baseline record` writes, and where post-boot looks, by default.
-pub const DEFAULT_BASELINE_PATH: &str = "/var/lib/nodecheck/baseline.json";
 
 const RECORD_HINT: &str = "record one right after a successful join with `nodecheck baseline record` (it writes /var/lib/nodecheck/baseline.json)";
 
@@ -27,7 +26,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .fix(RECORD_HINT)];
     };
     let now = ctx.facts;
-    let base_nic = postjoin::node_nic(base, ctx.profile);
+    let base_nic = node_network::resolve(base, ctx.profile).nic;
     let fate = base_nic.map(|n| follow_nic(n, now));
     vec![
         baseline_identity(base, now),
@@ -195,10 +194,10 @@ fn node_address(now: &Facts, base_nic: Option<&Interface>, fate: Option<&NicFate
     let (Some(b), Some(fate)) = (base_nic, fate) else {
         return CheckResult::skip(id, Area::Drift, NO_NODE_NIC);
     };
-    let before: Vec<_> = postjoin::stable_global_addresses(b).collect();
+    let before: Vec<_> = stable_global_addresses(b).collect();
     let current = fate.current();
     let after: Vec<_> = current
-        .map(|i| postjoin::stable_global_addresses(i).collect())
+        .map(|i| stable_global_addresses(i).collect())
         .unwrap_or_default();
     let mut lost = Vec::new();
     for a in &before {
@@ -277,8 +276,8 @@ fn bridges(base: &Facts, now: &Facts, profile: &Profile) -> CheckResult {
     let described: Vec<String> = appeared
         .iter()
         .map(|i| {
-            let addrs: Vec<String> = postjoin::stable_global_addresses(i).map(cidr).collect();
-            let owner = postjoin::interface_owner(now, &i.name)
+            let addrs: Vec<String> = stable_global_addresses(i).map(cidr).collect();
+            let owner = interface_owner(now, &i.name)
                 .map(|o| format!(" ({o})"))
                 .unwrap_or_default();
             format!(
@@ -297,8 +296,8 @@ fn bridges(base: &Facts, now: &Facts, profile: &Profile) -> CheckResult {
         .map(|i| {
             serde_json::json!({
                 "name": i.name,
-                "addresses": postjoin::stable_global_addresses(i).map(cidr).collect::<Vec<_>>(),
-                "owner": postjoin::interface_owner(now, &i.name),
+                "addresses": stable_global_addresses(i).map(cidr).collect::<Vec<_>>(),
+                "owner": interface_owner(now, &i.name),
             })
         })
         .collect();

@@ -41,7 +41,6 @@ pub mod node_network;
 pub mod node_nic;
 pub mod parity;
 pub mod ports;
-pub mod postjoin;
 pub mod routes;
 pub mod runtime;
 pub mod skip;
@@ -306,4 +305,13 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         results.extend(drift::evaluate(ctx));
     }
     results
+}
+
+/// `a, b, c` or `none`.
+pub fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
 }

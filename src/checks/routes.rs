@@ -5,9 +5,10 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use crate::checks::postjoin;
+use crate::checks::{list_or_none, node_network};
 use crate::checks::{Area, CheckResult, Context};
 use crate::facts::{Facts, Route};
+use crate::network::addresses::stable_global_addresses;
 use crate::peers::Peer;
 
 /// Route protocols Calico uses: BIRD's routes, and Felix's (`proto 80`) in VXLAN mode.
@@ -59,8 +60,8 @@ fn peer_addresses(peer: &Peer, ctx: &Context) -> Vec<IpAddr> {
         );
     }
     if let Some(facts) = &peer.facts {
-        if let Some(nic) = postjoin::node_nic(facts, ctx.profile) {
-            out.extend(postjoin::stable_global_addresses(nic).map(|a| a.address));
+        if let Some(nic) = node_network::resolve(facts, ctx.profile).nic {
+            out.extend(stable_global_addresses(nic).map(|a| a.address));
         }
     }
     out
@@ -95,7 +96,7 @@ fn calico_routes_check(ctx: &Context) -> CheckResult {
             format!(
                 "{} via {} dev {}",
                 r.destination,
-                postjoin::list_or_none(&gw),
+                list_or_none(&gw),
                 r.device.as_deref().unwrap_or_default()
             )
         })

@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::checks::drift::DEFAULT_BASELINE_PATH;
 use crate::checks::Phase;
 use crate::cli::{BaselineCommand, BaselineRecordArgs};
 use crate::error::BadInput;
 use crate::escape::for_terminal;
 use crate::facts::Facts;
+
+/// Where `nodecheck baseline record` writes, and where post-boot looks, by default.
+pub const DEFAULT_BASELINE_PATH: &str = "/var/lib/nodecheck/baseline.json";
 
 pub fn exec(cmd: BaselineCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -29,15 +31,15 @@ fn record(args: &BaselineRecordArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing the baseline to {}", out.display()))?;
     set_mode_0644(out).with_context(|| format!("setting the mode of {}", out.display()))?;
     let (profile, _) = crate::profile::load::resolve_profile(None)?;
-    let node_nic = match crate::checks::postjoin::node_nic(&facts, &profile) {
+    let node_nic = match crate::checks::node_network::resolve(&facts, &profile).nic {
         Some(n) => {
-            let addrs: Vec<String> = crate::checks::postjoin::stable_global_addresses(n)
-                .map(crate::checks::postjoin::cidr)
+            let addrs: Vec<String> = crate::network::addresses::stable_global_addresses(n)
+                .map(crate::network::addresses::cidr_of)
                 .collect();
             format!(
                 "node NIC {} {} MAC {}",
                 for_terminal(&n.name),
-                crate::checks::postjoin::list_or_none(&addrs),
+                crate::checks::list_or_none(&addrs),
                 n.mac.as_deref().unwrap_or("none")
             )
         }

@@ -20,7 +20,7 @@ use crate::facts::Facts;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let color = crate::report::color_enabled(cli.color);
+    let color = color_enabled(cli.color);
     match cli.command {
         Command::Facts(args) => facts::exec(args),
         Command::Check(args) if args.npd => Ok(npd::exec(&args)),
@@ -31,6 +31,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fix(args) => fix::exec(args),
         Command::Serve(args) => serve::exec(args),
         Command::GenerateAssets(args) => assets::exec(args),
+    }
+}
+
+/// Colour only on a terminal, never with NO_COLOR set (https://no-color.org).
+fn color_enabled(choice: crate::report::ColorChoice) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        crate::report::ColorChoice::Always => true,
+        crate::report::ColorChoice::Never => false,
+        crate::report::ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
     }
 }
 

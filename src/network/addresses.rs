@@ -87,6 +87,15 @@ pub fn parse_ip_sloppy(text: &str) -> Option<IpAddr> {
     Some(IpAddr::V4(Ipv4Addr::from(bytes)))
 }
 
+/// Global addresses that are meant to stay (not IPv6 privacy addresses, which rotate by design).
+pub fn stable_global_addresses(iface: &Interface) -> impl Iterator<Item = &Address> {
+    iface.addresses.iter().filter(|a| is_stable_global(a))
+}
+
+fn is_stable_global(a: &Address) -> bool {
+    a.scope == "global" && !a.flags.iter().any(|f| f == "temporary")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

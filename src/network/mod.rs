@@ -9,6 +9,7 @@
 pub mod addresses;
 pub mod ipv6;
 pub mod nic;
+pub mod owners;
 pub mod routes;
 
 use ipnet::IpNet;

@@ -151,16 +151,3 @@ pub fn by_area(results: &[CheckResult]) -> Vec<(crate::checks::Area, Vec<&CheckR
     }
     groups
 }
-
-/// Colour only on a terminal, never with NO_COLOR set (https://no-color.org).
-pub fn color_enabled(choice: ColorChoice) -> bool {
-    use std::io::IsTerminal;
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
-}

@@ -1,26 +1,8 @@
-//! What the post-join and drift checks share: finding this node's NIC and network in a snapshot, and
-//! naming who owns an interface (a compose project's bridge, docker's default bridge, a Calico tunnel).
+//! Who made an interface, when the snapshot can tell: a compose project's bridge, a docker network,
+//! docker's default bridge, a Calico tunnel, kube-proxy's IPVS dummy. Findings name the owner so the
+//! operator knows which tool to change.
 
-use crate::checks::node_network;
-use crate::facts::{Address, Facts, Interface};
-use crate::profile::Profile;
-
-pub use crate::network::addresses::cidr_of as cidr;
-
-/// The node NIC of a snapshot: the NIC the profile expects, else the first interface holding an
-/// address in the node network (the profile's CIDRs, else the default route's subnets).
-pub fn node_nic<'a>(facts: &'a Facts, profile: &Profile) -> Option<&'a Interface> {
-    node_network::resolve(facts, profile).nic
-}
-
-/// Global addresses that are meant to stay (not IPv6 privacy addresses, which rotate by design).
-pub fn stable_global_addresses(iface: &Interface) -> impl Iterator<Item = &Address> {
-    iface.addresses.iter().filter(|a| is_stable_global(a))
-}
-
-fn is_stable_global(a: &Address) -> bool {
-    a.scope == "global" && !a.flags.iter().any(|f| f == "temporary")
-}
+use crate::facts::Facts;
 
 /// Who made this interface, when we can tell: `compose project middleware`, `docker network
 /// backend`, `docker's default bridge`, `Calico IP-in-IP tunnel`; `None` otherwise.
@@ -56,14 +38,5 @@ pub fn describe_interface(facts: &Facts, name: &str) -> String {
     match interface_owner(facts, name) {
         Some(owner) => format!("{name} ({owner})"),
         None => name.to_string(),
-    }
-}
-
-/// `a, b, c` or `none`.
-pub fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".to_string()
-    } else {
-        items.join(", ")
     }
 }
