@@ -574,3 +574,179 @@ fn other_nic(facts: &Facts, exp: &NicExpectation, index: usize) -> CheckResult {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::testing::{expect, find, profile, run};
+    use crate::checks::{Phase, Status};
+    use crate::facts::testkit::host;
+    use crate::facts::Facts;
+
+    const ETH3_PROFILE: &str =
+        "node_network:\n  cidrs: [10.20.41.0/24]\n  nic: {name: eth3}\n  mtu: 1500\n";
+
+    fn judge(facts: &Facts, yaml: &str) -> Vec<crate::checks::CheckResult> {
+        run(facts, &profile(yaml), Phase::PreJoin, &[], None, None)
+    }
+
+    fn worker(nic: &str) -> crate::facts::testkit::HostBuilder {
+        host("worker-41").nic(nic, &["10.20.41.41/24"]).route(
+            "default",
+            Some("10.20.41.1"),
+            nic,
+            None,
+            None,
+        )
+    }
+
+    #[test]
+    fn the_expected_nic_carrying_the_node_network_passes_every_part() {
+        let r = judge(&worker("eth3").build(), ETH3_PROFILE);
+        expect(
+            &r,
+            "NodeNic-Present",
+            Status::Ok,
+            &["eth3", "10.20.41.0/24"],
+        );
+        expect(
+            &r,
+            "NodeNic-Address",
+            Status::Ok,
+            &["eth3 has 10.20.41.41/24"],
+        );
+        expect(&r, "NodeNic-State", Status::Ok, &["eth3 is up"]);
+        expect(&r, "NodeNic-Mtu", Status::Ok, &["MTU 1500 as expected"]);
+        expect(
+            &r,
+            "NodeNic-DefaultRoute",
+            Status::Ok,
+            &["IPv4 default route via eth3"],
+        );
+    }
+
+    /// The incident: the profile says eth3, this worker's NIC is ens192 and carries the node network;
+    /// the finding names the NIC that does, and the Calico method that would find nothing.
+    #[test]
+    fn a_missing_expected_nic_names_the_nic_that_carries_the_node_network() {
+        let yaml = format!("{ETH3_PROFILE}calico:\n  ipv4_method: interface=eth3\n");
+        let r = judge(&worker("ens192").build(), &yaml);
+        expect(
+            &r,
+            "NodeNic-Present",
+            Status::Fail,
+            &[
+                "expected NIC eth3 is missing",
+                "ens192",
+                "10.20.41.41/24",
+                "interface=eth3",
+            ],
+        );
+        let present = find(&r, "NodeNic-Present");
+        assert_eq!(present.evidence["interface"], "ens192");
+        assert!(present.remediation.as_deref().is_some_and(|f| f.contains("eth3")));
+        // The node NIC is still found through the node network, so the other parts judge ens192.
+        expect(&r, "NodeNic-State", Status::Ok, &["ens192 is up"]);
+    }
+
+    #[test]
+    fn the_expected_nic_without_a_node_address_fails_and_names_where_the_network_is() {
+        let facts = host("worker-41")
+            .nic("eth3", &["192.168.7.5/24"])
+            .nic("eth4", &["10.20.41.41/24"])
+            .route("default", Some("10.20.41.1"), "eth4", None, None)
+            .build();
+        let r = judge(&facts, ETH3_PROFILE);
+        expect(
+            &r,
+            "NodeNic-Present",
+            Status::Fail,
+            &["eth3 is present but carries no address", "on eth4"],
+        );
+        expect(
+            &r,
+            "NodeNic-Address",
+            Status::Fail,
+            &["eth3 has no address in the node network", "192.168.7.5/24"],
+        );
+    }
+
+    #[test]
+    fn a_down_nic_and_a_wrong_mtu_fail_with_quoted_commands() {
+        let mut facts = worker("eth3").down().build();
+        facts.interfaces[1].mtu = 9000;
+        let r = judge(&facts, ETH3_PROFILE);
+        expect(
+            &r,
+            "NodeNic-State",
+            Status::Fail,
+            &["administratively down"],
+        );
+        assert!(find(&r, "NodeNic-State")
+            .remediation
+            .as_deref()
+            .is_some_and(|f| f.contains("ip link set eth3 up")));
+        expect(
+            &r,
+            "NodeNic-Mtu",
+            Status::Fail,
+            &["MTU 9000", "expects 1500"],
+        );
+    }
+
+    #[test]
+    fn the_node_network_on_two_interfaces_is_a_warning() {
+        let facts = worker("eth3").nic("eth4", &["10.20.41.42/24"]).build();
+        let r = judge(&facts, ETH3_PROFILE);
+        expect(
+            &r,
+            "NodeNic-Address",
+            Status::Warn,
+            &["several interfaces", "eth3", "eth4"],
+        );
+    }
+
+    #[test]
+    fn a_default_route_through_another_nic_warns_with_kubelets_pick() {
+        let facts = host("worker-41")
+            .nic("eth0", &["10.0.2.15/24"])
+            .nic("eth3", &["10.20.41.41/24"])
+            .route("default", Some("10.0.2.2"), "eth0", None, None)
+            .build();
+        let r = judge(&facts, ETH3_PROFILE);
+        expect(
+            &r,
+            "NodeNic-DefaultRoute",
+            Status::Warn,
+            &["leaves via eth0, not the node NIC eth3", "10.0.2.15"],
+        );
+    }
+
+    #[test]
+    fn another_nic_of_the_profile_is_judged_by_role() {
+        let yaml = format!(
+            "{ETH3_PROFILE}other_nics:\n  - {{role: storage, name: eth4, cidrs: [10.30.0.0/16]}}\n"
+        );
+        let missing = judge(&worker("eth3").build(), &yaml);
+        expect(
+            &missing,
+            "Nic-storage",
+            Status::Fail,
+            &["storage NIC eth4 is missing"],
+        );
+        let wrong = judge(
+            &worker("eth3").nic("eth4", &["10.40.0.5/16"]).build(),
+            &yaml,
+        );
+        expect(
+            &wrong,
+            "Nic-storage",
+            Status::Fail,
+            &["has no address in 10.30.0.0/16"],
+        );
+        let right = judge(
+            &worker("eth3").nic("eth4", &["10.30.0.5/16"]).build(),
+            &yaml,
+        );
+        expect(&right, "Nic-storage", Status::Ok, &["present and up"]);
+    }
+}
