@@ -89,19 +89,6 @@ pub struct KubeletArgs {
     pub kubeadm_config: Option<PathBuf>,
 }
 
-impl KubeletArgs {
-    /// The parsed configuration (bad input when the file is not a usable kubeadm configuration).
-    pub fn load(
-        &self,
-    ) -> Result<Option<crate::facts::kubelet::KubeadmNodeRegistration>, crate::error::BadInput>
-    {
-        self.kubeadm_config
-            .as_deref()
-            .map(crate::gather::kubeadm_config::read_kubeadm_config)
-            .transpose()
-    }
-}
-
 /// Where the live host's files are read from (every command that gathers facts takes it).
 #[derive(Debug, Clone, Default, Args)]
 pub struct HostRootArgs {
@@ -109,13 +96,6 @@ pub struct HostRootArgs {
     /// at /host). Netlink and sockets stay this process's network namespace. Not used with --facts.
     #[arg(long, value_name = "DIR", env = crate::host_root::HOST_ROOT_ENV)]
     pub host_root: Option<PathBuf>,
-}
-
-impl HostRootArgs {
-    /// The validated host root (bad input when DIR is not a directory).
-    pub fn resolve(&self) -> Result<crate::host_root::HostRoot, crate::error::BadInput> {
-        crate::host_root::HostRoot::from_arg(self.host_root.as_deref())
-    }
 }
 
 /// Where the profile, this node's facts and its peers come from (shared by `check` and `calico`).
@@ -302,6 +282,12 @@ pub struct FixArgs {
     pub facts: Option<PathBuf>,
     #[command(flatten)]
     pub kubelet: KubeletArgs,
+    /// Check IDs to skip, as for `check` (added to the profile's `skip:`): a skipped check is never fixed.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// The deployed calico-node DaemonSet, operator Installation or Helm values, as for `check`.
+    #[arg(long, value_name = "FILE")]
+    pub calico_config: Option<PathBuf>,
     /// Only fix these check IDs, comma-separated (a trailing `*` matches a prefix, as in `--skip`).
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,

@@ -440,7 +440,9 @@ fn calico_version_flag_overrides_the_profile_and_changes_first_found() {
         "latest",
     ]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid Calico version \"latest\""));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--calico-version `latest` is not a version")
+    );
 }
 
 #[test]

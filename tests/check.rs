@@ -570,3 +570,60 @@ fn nic_found_by_mac_pattern_and_named_nic_checked_against_it() {
         "eth3 is present but PCI device 0000:0b:00.0 does not match pci_pattern `0000:13:00\\.0`"
     );
 }
+
+/// `check` and `fix --check` load their inputs one way and judge the same checks with the same skip
+/// list: every check `check` fails or warns on (and has not skipped) is one `fix` plans, holds, hands
+/// to a manual step or names as not fixed, and a skipped check is in neither.
+#[test]
+fn check_and_fix_judge_the_same_checks_with_the_same_skips() {
+    let facts = worker("worker-41");
+    for skip in ["Sysctl-*,Bridge-docker0", "NodeNic-Present", "Calico-*"] {
+        let common = ["--facts", facts.as_str(), "--profile", INCIDENT_PROFILE];
+        let mut check_args = vec!["check", "--format", "json", "--skip", skip];
+        check_args.extend(common);
+        let report = json_stdout(&nodecheck(&check_args));
+        let mut fix_args = vec!["fix", "--check", "--format", "json", "--skip", skip];
+        fix_args.extend(common);
+        let plan = json_stdout(&nodecheck(&fix_args));
+
+        let mut judged: Vec<String> = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "fail" || r["status"] == "warn")
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        let skipped: Vec<&str> = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "skip" && r["message"].as_str().unwrap().contains("skip"))
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert!(!skipped.is_empty(), "{skip}: nothing was skipped");
+        let mut planned: Vec<String> = Vec::new();
+        for section in ["changes", "held", "manual"] {
+            for entry in plan[section].as_array().unwrap() {
+                for id in entry["fixes"].as_array().unwrap() {
+                    planned.push(id.as_str().unwrap().to_string());
+                }
+            }
+        }
+        for entry in plan["not_fixed"].as_array().unwrap() {
+            planned.push(entry["id"].as_str().unwrap().to_string());
+        }
+        judged.sort();
+        planned.sort();
+        planned.dedup();
+        assert_eq!(
+            judged, planned,
+            "--skip {skip}: check and fix judged differently"
+        );
+        for id in skipped {
+            assert!(
+                !planned.iter().any(|p| p == id),
+                "--skip {skip}: fix acted on the skipped {id}"
+            );
+        }
+    }
+}

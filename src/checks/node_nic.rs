@@ -643,7 +643,10 @@ mod tests {
         );
         let present = find(&r, "NodeNic-Present");
         assert_eq!(present.evidence["interface"], "ens192");
-        assert!(present.remediation.as_deref().is_some_and(|f| f.contains("eth3")));
+        assert!(present
+            .remediation
+            .as_deref()
+            .is_some_and(|f| f.contains("eth3")));
         // The node NIC is still found through the node network, so the other parts judge ens192.
         expect(&r, "NodeNic-State", Status::Ok, &["ens192 is up"]);
     }

@@ -24,7 +24,7 @@ pub fn exec(cmd: BaselineCommand) -> anyhow::Result<ExitCode> {
 /// Gathers the live host's facts and writes them atomically (mode 0644). Running it again replaces
 /// the baseline with the node as it is now.
 fn record(args: &BaselineRecordArgs) -> anyhow::Result<ExitCode> {
-    let facts = crate::gather::gather_facts(&args.host.resolve()?)?;
+    let facts = crate::gather::gather_facts(&super::host_root(&args.host)?)?;
     let json = serde_json::to_string_pretty(&facts)? + "\n";
     let out = &args.out;
     crate::output::write_atomically(out, json.as_bytes())

@@ -1,15 +1,14 @@
-//! `nodecheck check`: load the inputs, evaluate the checks of the phase, apply the skip list, render.
+//! `nodecheck check`: judge the checks of the phase on the loaded inputs (`inputs::check_report`),
+//! render the report, and write the results files.
 
 use std::process::ExitCode;
 
-use crate::checks::skip::{apply_skips, unmatched_skips};
-use crate::checks::{Context, Status};
+use super::inputs::{check_report, peer_input_failed};
 use crate::cli::CheckArgs;
-use crate::report::{Report, Summary};
 
 /// `check` (`check --npd` is `npd::exec`; `commands::run` picks).
 pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
-    let report = build_report(&args)?;
+    let report = check_report(&args)?;
     crate::output::print_stdout(&crate::report::render(&report, args.format, color))?;
     super::results::write(
         &report,
@@ -21,129 +20,4 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
         return Ok(crate::error::Exit::BadInput.into());
     }
     Ok(report.exit(args.strict).into())
-}
-
-/// Whether a peer input could not be used (`Peers-Input` failed): bad input.
-pub fn peer_input_failed(report: &Report) -> bool {
-    report
-        .results
-        .iter()
-        .any(|r| r.id == crate::checks::parity::input::ID && r.status == Status::Fail)
-}
-
-/// Loads every input, evaluates the checks of the phase and applies the skip list: the report that
-/// `check`, `check --npd` and `serve` render.
-pub fn build_report(args: &CheckArgs) -> anyhow::Result<Report> {
-    super::at_most_one_stdin(
-        args.input
-            .facts
-            .iter()
-            .chain(args.input.peers.iter())
-            .chain(args.baseline.iter())
-            .chain(args.calico_config.iter())
-            .map(|p| p.as_path()),
-    )?;
-    let (mut profile, origin) =
-        crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
-    if let Some(version) = &args.calico_version {
-        let release = crate::profile::parsed::Parsed::new(version.as_str()).map_err(|_| {
-            crate::error::BadInput(format!(
-                "--calico-version `{version}` is not a version (expected e.g. 3.24.1)"
-            ))
-        })?;
-        profile.calico.version = Some(release);
-    }
-    let deployed = args
-        .calico_config
-        .as_deref()
-        .map(crate::calico::deployed::load)
-        .transpose()?;
-    // The deployed image tag stands in for the profile's version when it names a release.
-    if let Some(version) = deployed.as_ref().and_then(|d| d.version.as_ref()) {
-        if args.calico_version.is_none() {
-            if let Ok(release) = crate::profile::parsed::Parsed::new(version.as_str()) {
-                profile.calico.version = Some(release);
-            }
-        }
-    }
-    let host_root = args.input.host.resolve()?;
-    let facts = super::facts_for_profile(
-        args.input.facts.as_deref(),
-        &host_root,
-        &args.input.kubelet,
-        Some(&profile),
-    )?;
-    let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
-    let peer_set = super::peers_from(&args.input.peers, &facts)?;
-    let live = live_probes(args, &profile, &host_root);
-    let ctx = Context {
-        facts: &facts,
-        profile: &profile,
-        phase: args.phase,
-        peers: &peer_set.peers,
-        baseline: baseline.as_ref(),
-        live: live.as_ref(),
-        this_node_kube: peer_set.this_node.as_ref(),
-        calico_deployed: deployed.as_ref(),
-    };
-    let mut results = crate::checks::evaluate(&ctx);
-    if !args.input.peers.is_empty() {
-        results.push(crate::checks::parity::peers_input(&peer_set));
-    }
-    let skips: Vec<String> = args
-        .skip
-        .iter()
-        .chain(profile.skip.iter())
-        .cloned()
-        .collect();
-    apply_skips(&mut results, &skips);
-    for unmatched in unmatched_skips(&results, &skips) {
-        eprintln!(
-            "nodecheck: warning: skip entry `{}` matches no check of this run (IDs: docs/checks.md)",
-            crate::escape::for_terminal(&unmatched)
-        );
-    }
-    Ok(Report {
-        host: facts.host.hostname.to_string(),
-        cluster: profile.cluster.clone(),
-        profile: Some(origin.clone()),
-        phase: args.phase,
-        nodecheck_version: env!("CARGO_PKG_VERSION").to_string(),
-        collected_at: facts.collected_at.to_string(),
-        summary: Summary::of(&results),
-        results,
-    })
-}
-
-/// Runs the live probes on the live host (not for a saved snapshot): the API server endpoints in
-/// every phase, Felix and cluster DNS for post-join and post-boot.
-fn live_probes(
-    args: &CheckArgs,
-    profile: &crate::profile::Profile,
-    host_root: &crate::host_root::HostRoot,
-) -> Option<crate::probes::LiveProbes> {
-    if args.input.facts.is_some() {
-        return None;
-    }
-    let mut api_servers: Vec<(String, String)> = Vec::new();
-    if let Some(endpoint) = &args.api_server {
-        api_servers.push((endpoint.clone(), "--api-server".into()));
-    }
-    if let Some(endpoint) = &profile.api_server {
-        if !api_servers.iter().any(|(e, _)| e == endpoint) {
-            api_servers.push((endpoint.clone(), "profile api_server".into()));
-        }
-    }
-    let post_join = args.phase >= crate::checks::Phase::PostJoin;
-    let flags = crate::probes::config::ProbeFlags {
-        felix_port: args.felix_port,
-        cluster_dns: args.cluster_dns,
-        cluster_domain: args.cluster_domain.clone(),
-    };
-    let kubelet_config = match &args.kubelet_config {
-        Some(path) => path.clone(),
-        None => host_root.path(crate::probes::kubelet::DEFAULT_KUBELET_CONFIG),
-    };
-    let settings = crate::probes::settings(&flags, &profile.post_join, &kubelet_config);
-    Some(crate::probes::run(&settings, post_join, &api_servers))
 }

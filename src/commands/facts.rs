@@ -9,8 +9,8 @@ use crate::facts::Facts;
 
 pub fn exec(args: FactsArgs) -> anyhow::Result<ExitCode> {
     let facts = crate::gather::gather_facts_with(
-        &args.host.resolve()?,
-        args.kubelet.load()?,
+        &super::host_root(&args.host)?,
+        super::kubeadm_registration(&args.kubelet)?,
         &crate::gather::Wanted::default(),
     )?;
     match args.format {

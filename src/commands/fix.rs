@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 
-use crate::checks::{CheckResult, Context, Phase};
+use super::inputs::calico::{calico_version, report as calico_report};
+use super::inputs::{Inputs, Sources};
+use crate::checks::{CheckResult, Phase};
 use crate::cli::{FixArgs, FixFormat};
 use crate::error::{BadInput, Exit};
 use crate::escape::for_terminal;
@@ -15,7 +17,6 @@ use crate::facts::Facts;
 use crate::fix::plan::Plan;
 use crate::fix::planners::{self, CalicoAdvice, PlanInput};
 use crate::fix::{apply, manifest, render, rollback, state};
-use crate::peers::load::PeerSet;
 use crate::profile::Profile;
 
 pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
@@ -44,28 +45,32 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    super::at_most_one_stdin(
-        args.facts
-            .iter()
-            .chain(args.peers.iter())
-            .map(|p| p.as_path()),
-    )?;
-    let (profile, origin) = crate::profile::load::resolve_profile(args.profile.as_deref())?;
-    let facts = super::facts_for_profile(
-        args.facts.as_deref(),
-        &crate::host_root::HostRoot::live(),
-        &args.kubelet,
-        Some(&profile),
-    )?;
-    let peer_set = super::peers_from(&args.peers, &facts)?;
-    let all_results = evaluate(&profile, &facts, &peer_set);
+    let inputs = Inputs::load(Sources {
+        profile: args.profile.as_deref(),
+        facts: args.facts.as_deref(),
+        peers: &args.peers,
+        host_root: crate::host_root::HostRoot::live(),
+        kubelet: &args.kubelet,
+        calico_version: None,
+        calico_config: args.calico_config.as_deref(),
+        other_inputs: Vec::new(),
+    })?;
+    let (profile, origin, facts, peer_set) = (
+        &inputs.profile,
+        &inputs.profile_origin,
+        &inputs.facts,
+        &inputs.peer_set,
+    );
+    // The pre-join checks as `check` judges them, with the same skip list (a skipped check is never
+    // "fixed"); the live probes are not run: no fixable check reads them.
+    let all_results = inputs.judge(&inputs.context(Phase::PreJoin, None, None), &args.skip);
     let results = restrict(&all_results, &args.only);
-    let host_state = read_state(&root, live, &profile, &results, &facts);
-    let calico = calico_advice(&profile, &facts, &peer_set, &results, args.facts.is_none());
+    let host_state = read_state(&root, live, profile, &results, facts);
+    let calico = calico_advice(&inputs, &results);
     let plan = planners::plan(&PlanInput {
         results: &results,
-        facts: &facts,
-        profile: &profile,
+        facts,
+        profile,
         peers: &peer_set.peers,
         host: &host_state,
         calico: calico.as_ref(),
@@ -73,7 +78,7 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
     });
     let heading = render::Heading {
         host: &facts.host.hostname,
-        profile: &origin,
+        profile: origin,
         root: args.root.as_deref(),
         mode: if args.apply {
             "--apply"
@@ -147,8 +152,7 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
             &args,
             &root,
             live,
-            &profile,
-            &peer_set,
+            &inputs,
             &results,
             calico.as_ref(),
         ))
@@ -160,7 +164,7 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
             applied_human(&heading, &plan, &applied, after.as_ref(), &root, args.diff)
         }
         FixFormat::Json => json_text(&applied_json(
-            &facts,
+            facts,
             &plan,
             &applied,
             after.as_ref(),
@@ -180,23 +184,6 @@ fn json_text(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
-}
-
-/// The pre-join checks with the profile's skip list applied (a skipped check is never "fixed").
-fn evaluate(profile: &Profile, facts: &Facts, peer_set: &PeerSet) -> Vec<CheckResult> {
-    let ctx = Context {
-        facts,
-        profile,
-        phase: Phase::PreJoin,
-        peers: &peer_set.peers,
-        baseline: None,
-        live: None,
-        this_node_kube: peer_set.this_node.as_ref(),
-        calico_deployed: None,
-    };
-    let mut results = crate::checks::evaluate(&ctx);
-    crate::checks::skip::apply_skips(&mut results, &profile.skip);
-    results
 }
 
 /// The results `--only` selects (all when it is empty); unmatched entries are reported on stderr.
@@ -238,13 +225,7 @@ fn read_state(
 }
 
 /// The `nodecheck calico` commands for the manual cluster step, when a Calico check did not pass.
-fn calico_advice(
-    profile: &Profile,
-    facts: &Facts,
-    peer_set: &PeerSet,
-    results: &[CheckResult],
-    live: bool,
-) -> Option<CalicoAdvice> {
+fn calico_advice(inputs: &Inputs, results: &[CheckResult]) -> Option<CalicoAdvice> {
     let needed = results.iter().any(|r| {
         r.id.starts_with("Calico-Autodetection")
             && matches!(
@@ -255,17 +236,8 @@ fn calico_advice(
     if !needed {
         return None;
     }
-    let version = super::calico::calico_version(None, profile).ok()?;
-    let families = profile.calico.families.clone();
-    let report = super::calico::build_report(
-        profile,
-        version,
-        facts,
-        peer_set,
-        &families,
-        (None, None),
-        live,
-    );
+    let version = calico_version(None, &inputs.profile).ok()?;
+    let report = calico_report(inputs, version, &inputs.profile.calico.families, None);
     if !report.all_recommended() {
         return Some(CalicoAdvice::default());
     }
@@ -281,11 +253,11 @@ fn proof(
     args: &FixArgs,
     root: &Path,
     live: bool,
-    profile: &Profile,
-    peer_set: &PeerSet,
+    inputs: &Inputs,
     before: &[CheckResult],
     calico: Option<&CalicoAdvice>,
 ) -> Proof {
+    let profile = &inputs.profile;
     let ids = {
         let mut ids: Vec<String> = Vec::new();
         for r in before {
@@ -303,7 +275,8 @@ fn proof(
             Some(profile),
         ) {
             Ok(facts) => {
-                let after = evaluate(profile, &facts, peer_set);
+                let ctx = inputs.context_of(&facts, Phase::PreJoin, None, None);
+                let after = inputs.judge(&ctx, &args.skip);
                 return Proof::Checks(render::proof_lines(&ids, before, &after));
             }
             Err(e) => return Proof::Unavailable(format!("cannot gather facts again: {e:#}")),
@@ -322,7 +295,7 @@ fn proof(
         results: before,
         facts: &facts,
         profile,
-        peers: &peer_set.peers,
+        peers: &inputs.peer_set.peers,
         host: &state,
         calico,
         force: args.force,

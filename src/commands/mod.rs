@@ -7,6 +7,7 @@ pub mod calico;
 pub mod check;
 pub mod facts;
 pub mod fix;
+pub mod inputs;
 pub mod npd;
 pub mod profile;
 pub mod results;
@@ -47,6 +48,22 @@ fn color_enabled(choice: crate::report::ColorChoice) -> bool {
     }
 }
 
+/// The validated `--host-root` (bad input when it is not a directory).
+pub fn host_root(args: &crate::cli::HostRootArgs) -> Result<crate::host_root::HostRoot, BadInput> {
+    crate::host_root::HostRoot::from_arg(args.host_root.as_deref())
+}
+
+/// The kubeadm configuration `--kubeadm-config` names, parsed (bad input when the file is not a
+/// usable kubeadm configuration).
+pub fn kubeadm_registration(
+    args: &crate::cli::KubeletArgs,
+) -> Result<Option<crate::facts::kubelet::KubeadmNodeRegistration>, BadInput> {
+    args.kubeadm_config
+        .as_deref()
+        .map(crate::gather::kubeadm_config::read_kubeadm_config)
+        .transpose()
+}
+
 /// This node's facts: the saved snapshot given with `--facts`, else the live host read under
 /// `--host-root`.
 pub fn facts_from(
@@ -65,7 +82,7 @@ pub fn facts_for_profile(
     kubelet: &crate::cli::KubeletArgs,
     profile: Option<&crate::profile::Profile>,
 ) -> anyhow::Result<Facts> {
-    let kubeadm = kubelet.load()?;
+    let kubeadm = kubeadm_registration(kubelet)?;
     match path {
         Some(p) => {
             let mut facts = crate::facts::load::load_facts_file(p)?;

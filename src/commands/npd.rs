@@ -17,9 +17,9 @@ const UNKNOWN: u8 = 2;
 const MESSAGE_MAX: usize = 200;
 
 pub fn exec(args: &CheckArgs) -> ExitCode {
-    let (code, message) = match super::check::build_report(args) {
+    let (code, message) = match super::inputs::check_report(args) {
         Err(e) => (UNKNOWN, format!("nodecheck could not run: {e:#}")),
-        Ok(report) if super::check::peer_input_failed(&report) => (
+        Ok(report) if super::inputs::peer_input_failed(&report) => (
             UNKNOWN,
             "nodecheck could not use a peer input (see `nodecheck check`)".to_string(),
         ),

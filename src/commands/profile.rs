@@ -38,7 +38,7 @@ fn init(args: ProfileInitArgs) -> anyhow::Result<ExitCode> {
     }
     let facts = super::facts_from(
         args.facts.as_deref(),
-        &args.host.resolve()?,
+        &super::host_root(&args.host)?,
         &crate::cli::KubeletArgs::default(),
     )?;
     let options = crate::profile::init::InitOptions {

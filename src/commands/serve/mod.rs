@@ -99,7 +99,7 @@ fn store(shared: &Shared, latest: Latest) {
 /// One run of the checks, rendered for every endpoint.
 fn run_once(args: &ServeArgs, runs_before: u64) -> Latest {
     let started = Instant::now();
-    let outcome = match super::check::build_report(&args.check) {
+    let outcome = match super::inputs::check_report(&args.check) {
         Err(e) => Outcome::Error(format!("{e:#}")),
         Ok(report) => {
             if let Err(e) = super::results::write(
