@@ -1019,3 +1019,40 @@ fn fix_history_and_rollback_escape_recorded_strings() {
         String::from_utf8_lossy(&back.stdout)
     );
 }
+
+#[test]
+fn fix_node_ip_pin_edits_the_file_and_keeps_every_other_flag() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("etc/default")).unwrap();
+    let kubelet = "# Set by the node image; kubeadm's drop-in reads this file.\n\
+KUBELET_EXTRA_ARGS=--v=4\n\
+KUBELET_EXTRA_ARGS=\"--max-pods=200 --cgroup-driver=systemd \\\n    --node-labels='tier=db zone' --node-ip=10.99.0.78\"\n\
+# keep this comment\n\
+HTTP_PROXY=http://proxy:3128\n";
+    std::fs::write(r.join("etc/default/kubelet"), kubelet).unwrap();
+    let before = tree(r);
+    let run = |extra: &[&str]| {
+        fix_node(
+            "fix/worker-78.json",
+            r,
+            &[&["--only", "Kubelet-NodeIP"], extra].concat(),
+        )
+    };
+    assert_exit(&run(&["--apply"]), 0);
+    assert_eq!(
+        std::fs::read_to_string(r.join("etc/default/kubelet")).unwrap(),
+        "# Set by the node image; kubeadm's drop-in reads this file.\n\
+KUBELET_EXTRA_ARGS=--v=4\n\
+KUBELET_EXTRA_ARGS=\"--max-pods=200 --cgroup-driver=systemd '--node-labels=tier=db zone' --node-ip=10.20.41.41\"\n\
+# keep this comment\n\
+HTTP_PROXY=http://proxy:3128\n"
+    );
+    let again = run(&["--apply"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+    assert_exit(&run(&["--rollback"]), 0);
+    assert_same_tree(&tree(r), &before, "node-ip rollback");
+}

@@ -4,6 +4,7 @@
 
 mod calico;
 mod docker;
+mod env_file;
 mod modules;
 mod networkmanager;
 mod nic;
