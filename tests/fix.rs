@@ -52,17 +52,7 @@ fn fix(root: &Path, extra: &[&str]) -> Output {
 
 /// `nodecheck fix --facts FACTS --profile fix/profile.yaml --root ROOT`, then `extra`.
 fn fix_node(facts: &str, root: &Path, extra: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("fix")
-        .arg("--facts")
-        .arg(fixture(facts))
-        .arg("--profile")
-        .arg(fixture("fix/profile.yaml"))
-        .arg("--root")
-        .arg(root)
-        .args(extra)
-        .output()
-        .expect("run nodecheck")
+    fix_with_facts(&fixture(facts), root, extra)
 }
 
 /// Every file, directory and symlink under `root` with type, mode, owner and content, except the
@@ -1055,4 +1045,80 @@ HTTP_PROXY=http://proxy:3128\n"
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
     assert_exit(&run(&["--rollback"]), 0);
     assert_same_tree(&tree(r), &before, "node-ip rollback");
+}
+
+/// `nodecheck fix` with facts from `facts` (a file written by the test) against the fix profile.
+fn fix_with_facts(facts: &Path, root: &Path, extra: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("fix")
+        .arg("--facts")
+        .arg(facts)
+        .arg("--profile")
+        .arg(fixture("fix/profile.yaml"))
+        .arg("--root")
+        .arg(root)
+        .args(extra)
+        .output()
+        .expect("run nodecheck")
+}
+
+/// worker-79's facts with `edit` applied to the node NIC (`ens192`), written next to the root.
+fn edited_facts(dir: &Path, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
+    let mut facts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("fix/worker-79.json")).unwrap())
+            .unwrap();
+    let nic = facts["interfaces"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["name"] == "ens192")
+        .unwrap();
+    edit(nic);
+    let path = dir.join("facts.json");
+    std::fs::write(&path, facts.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn fix_link_files_get_only_validated_names_and_macs() {
+    let root = scratch_root();
+    let r = root.path();
+    let scratch = tempfile::tempdir().unwrap();
+    const INJECTED: &str = "\n[Link]\nName=evil\n#";
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "name",
+            Box::new(|nic| nic["name"] = format!("ens{INJECTED}").into()),
+        ),
+        (
+            "permanent MAC",
+            Box::new(|nic| nic["permanent_mac"] = format!("00:50:56:8a:41:41{INJECTED}").into()),
+        ),
+        (
+            "MAC",
+            Box::new(|nic| {
+                nic["permanent_mac"] = serde_json::Value::Null;
+                nic["mac"] = format!("00:50:56:8a:41:41{INJECTED}").into();
+            }),
+        ),
+    ];
+    for (what, edit) in cases {
+        let facts = edited_facts(scratch.path(), edit);
+        let out = fix_with_facts(
+            &facts,
+            r,
+            &["--only", "NodeNic-Present", "--format", "json"],
+        );
+        let plan = json_stdout(&out);
+        assert!(
+            changes(&plan).iter().all(|c| c["kind"] != "nic-name"),
+            "{what}: {plan:#}"
+        );
+        let held = plan["held"].as_array().unwrap();
+        assert!(
+            held.iter().any(|h| h["kind"] == "nic-name"),
+            "{what}: {plan:#}"
+        );
+    }
 }
