@@ -1122,3 +1122,27 @@ fn fix_link_files_get_only_validated_names_and_macs() {
         );
     }
 }
+
+#[test]
+fn fix_daemon_json_edit_keeps_number_text_key_order_and_clear_pools() {
+    let root = scratch_root();
+    let r = root.path();
+    let before = "{\n  \"max-concurrent-downloads\": 123456789012345678901234567890,\n  \"shutdown-timeout\": 1.5E3,\n  \"default-address-pools\": [\n    {\"base\": \"10.50.0.0/16\", \"size\": 24},\n    {\"base\": \"172.17.0.0/16\", \"size\": 24},\n    {\"base\": \"not-a-cidr\", \"size\": 24},\n    {\"base\": \"2001:db8:2::/56\", \"size\": 64}\n  ],\n  \"log-driver\": \"json-file\"\n}\n";
+    std::fs::write(r.join("etc/docker/daemon.json"), before).unwrap();
+    let plan = json_stdout(&fix(r, &["--format", "json"]));
+    let after = file_after(&plan, "/etc/docker/daemon.json");
+    let parsed: serde_json::Value = serde_json::from_str(&after).unwrap();
+    let pool = parsed["default-address-pools"][1]["base"].as_str().unwrap();
+    let bip = parsed["bip"].as_str().unwrap();
+    assert_ne!(pool, "172.17.0.0/16");
+    let expected = before
+        .replace(
+            "{\"base\": \"172.17.0.0/16\", \"size\": 24}",
+            &format!("{{\"base\": \"{pool}\", \"size\": 24}}"),
+        )
+        .replace(
+            "\"json-file\"\n}",
+            &format!("\"json-file\",\n  \"bip\": \"{bip}\"\n}}"),
+        );
+    assert_eq!(after, expected);
+}

@@ -5,6 +5,7 @@
 mod calico;
 mod docker;
 mod env_file;
+mod json_edit;
 mod modules;
 mod networkmanager;
 mod nic;
