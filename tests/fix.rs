@@ -1146,3 +1146,79 @@ fn fix_daemon_json_edit_keeps_number_text_key_order_and_clear_pools() {
         );
     assert_eq!(after, expected);
 }
+
+#[test]
+fn fix_rollback_restores_the_tree_after_sigkill_at_any_point() {
+    if !needs_root() {
+        return;
+    }
+    // How long a whole --apply takes here, to spread the kills over it.
+    let probe = scratch_root();
+    let started = std::time::Instant::now();
+    assert_exit(&fix(probe.path(), &["--apply"]), 0);
+    let whole = started.elapsed().as_micros() as u64;
+    let mut seed: u64 = 0x5eed_f1c5;
+    let mut outcomes = BTreeMap::new();
+    for kill in 0..48 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // Gathering and planning take most of the time: the kills land in the last part.
+        let delay =
+            std::time::Duration::from_micros(whole * 11 / 20 + (seed >> 33) % (whole / 2 + 1));
+        let root = scratch_root();
+        let r = root.path();
+        let before = tree(r);
+        let peer = fixture("fix/peer-worker-90.json");
+        let mut child = Command::new(bin())
+            .arg("fix")
+            .arg("--facts")
+            .arg(fixture("fix/worker-79.json"))
+            .arg("--profile")
+            .arg(fixture("fix/profile.yaml"))
+            .arg("--peers")
+            .arg(&peer)
+            .arg("--root")
+            .arg(r)
+            .arg("--apply")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        // SIGKILL (what Child::kill sends on Unix); an already finished run is left alone.
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let history = fix(r, &["--history"]);
+        assert_exit(&history, 0);
+        let history = String::from_utf8_lossy(&history.stdout).into_owned();
+        let outcome = if history.contains("incomplete") {
+            assert!(
+                history.contains("remove /var/lib/nodecheck/fix/"),
+                "{history}"
+            );
+            "incomplete"
+        } else if history.contains("no recorded runs") {
+            "not started"
+        } else {
+            let back = fix(r, &["--rollback"]);
+            assert_exit(&back, 0);
+            if status.success() {
+                "finished"
+            } else {
+                "interrupted"
+            }
+        };
+        *outcomes.entry(outcome).or_insert(0) += 1;
+        assert_same_tree(
+            &tree(r),
+            &before,
+            &format!("kill {kill} after {delay:?} ({outcome}): {history}"),
+        );
+    }
+    eprintln!("kills: {outcomes:?}");
+    assert!(
+        outcomes.get("interrupted").copied().unwrap_or(0) >= 10,
+        "too few kills landed during the run: {outcomes:?}"
+    );
+}
