@@ -52,17 +52,7 @@ fn fix(root: &Path, extra: &[&str]) -> Output {
 
 /// `nodecheck fix --facts FACTS --profile fix/profile.yaml --root ROOT`, then `extra`.
 fn fix_node(facts: &str, root: &Path, extra: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("fix")
-        .arg("--facts")
-        .arg(fixture(facts))
-        .arg("--profile")
-        .arg(fixture("fix/profile.yaml"))
-        .arg("--root")
-        .arg(root)
-        .args(extra)
-        .output()
-        .expect("run nodecheck")
+    fix_with_facts(&fixture(facts), root, extra)
 }
 
 /// Every file, directory and symlink under `root` with type, mode, owner and content, except the
@@ -123,6 +113,19 @@ fn needs_root() -> bool {
     }
     skip("needs root (`fix --apply` refuses to run without it)");
     false
+}
+
+/// The run directories under the root's record directory (not its lock file), oldest first.
+fn run_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("var/lib/nodecheck/fix"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
 }
 
 fn changes(plan: &serde_json::Value) -> &Vec<serde_json::Value> {
@@ -422,13 +425,7 @@ fn fix_apply_refuses_a_symlink_out_of_the_target_directory() {
     assert!(stderr.contains("refusing to follow it"), "{stderr}");
     assert!(stderr.contains("nothing was changed"), "{stderr}");
     assert_same_tree(&tree(r), &before, "a refused --apply");
-    assert!(
-        !r.join("var/lib/nodecheck/fix").exists()
-            || std::fs::read_dir(r.join("var/lib/nodecheck/fix"))
-                .unwrap()
-                .next()
-                .is_none()
-    );
+    assert!(run_dirs(r).is_empty());
 }
 
 #[test]
@@ -592,13 +589,7 @@ fn fix_rollback_undoes_an_interrupted_run_including_an_unrecorded_write() {
     assert_exit(&fix(r, &["--apply"]), 0);
     // Make the record look like a crash right after the last file was renamed into place, before the
     // manifest said so.
-    let runs = r.join("var/lib/nodecheck/fix");
-    let run = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let run = run_dirs(r).pop().unwrap();
     let manifest_path = run.join("manifest.json");
     let mut manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
@@ -646,4 +637,588 @@ fn fix_pins_kubelet_node_ip_in_the_file_kubeadms_drop_in_reads() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
     assert_exit(&run(&["--rollback"]), 0);
     assert_same_tree(&tree(r), &before, "node-ip rollback");
+}
+
+/// Applies the fixture plan under a fresh scratch root; returns the root, its tree before, and the
+/// run's manifest (path and JSON).
+fn applied_run() -> (
+    tempfile::TempDir,
+    BTreeMap<PathBuf, String>,
+    PathBuf,
+    serde_json::Value,
+) {
+    let root = scratch_root();
+    let before = tree(root.path());
+    assert_exit(&fix(root.path(), &["--apply"]), 0);
+    let run = run_dirs(root.path()).pop().expect("a run directory");
+    let manifest_path = run.join("manifest.json");
+    let manifest = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    (root, before, manifest_path, manifest)
+}
+
+/// The run ID of a manifest: its directory's name.
+fn run_id_of(manifest_path: &Path) -> String {
+    let dir = manifest_path.parent().expect("a run directory");
+    dir.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The index of the step that wrote `host_path`.
+fn step_of(manifest: &serde_json::Value, host_path: &str) -> usize {
+    manifest["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["record"]["path"] == host_path)
+        .unwrap_or_else(|| panic!("no step for {host_path}: {manifest:#}"))
+}
+
+/// `host_path` written as a root-relative climb to `outside` (`/etc/../../<outside>`).
+fn climbing_path(root: &Path, outside: &Path) -> String {
+    let depth = root.components().count() - 1;
+    format!(
+        "/etc/sysctl.d/{}{}",
+        "../".repeat(depth + 2),
+        outside.strip_prefix("/").unwrap().display()
+    )
+}
+
+#[test]
+fn fix_rollback_refuses_a_tampered_manifest_that_points_out_of_the_root() {
+    if !needs_root() {
+        return;
+    }
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    let secret = outside.path().join("secret");
+    let empty_dir = outside.path().join("empty");
+    type Tamper = Box<dyn Fn(&mut serde_json::Value, &Path, &Path)>;
+    let cases: Vec<(&str, Tamper)> = vec![
+        (
+            "a path climbing out, restored set-uid",
+            Box::new(|m, r, o| {
+                let n = step_of(m, "/etc/docker/daemon.json");
+                m["steps"][n]["record"]["path"] = climbing_path(r, &o.join("victim")).into();
+                m["steps"][n]["record"]["previous"]["mode"] = 0o4755.into();
+            }),
+        ),
+        (
+            "a path climbing out, deleted",
+            Box::new(|m, r, o| {
+                let n = step_of(m, "/etc/sysctl.d/99-kubernetes.conf");
+                m["steps"][n]["record"]["path"] = climbing_path(r, &o.join("victim")).into();
+            }),
+        ),
+        (
+            "saved content read from outside the run",
+            Box::new(|m, r, o| {
+                let n = step_of(m, "/etc/docker/daemon.json");
+                let depth = r.components().count() + 4;
+                m["steps"][n]["record"]["previous"]["content"] = format!(
+                    "{}{}",
+                    "../".repeat(depth),
+                    o.join("secret").strip_prefix("/").unwrap().display()
+                )
+                .into();
+            }),
+        ),
+        (
+            "an outside directory to remove",
+            Box::new(|m, r, o| {
+                m["created_dirs"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(climbing_path(r, &o.join("empty")).into());
+            }),
+        ),
+        (
+            "a path no planner writes",
+            Box::new(|m, _, _| {
+                let n = step_of(m, "/etc/docker/daemon.json");
+                m["steps"][n]["record"]["path"] = "/etc/passwd".into();
+            }),
+        ),
+    ];
+    for (what, tamper) in cases {
+        std::fs::write(&victim, "victim bytes\n").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::write(&secret, "outside secret\n").unwrap();
+        let _ = std::fs::create_dir(&empty_dir);
+        let (root, _, manifest_path, mut manifest) = applied_run();
+        let r = root.path();
+        tamper(&mut manifest, r, outside.path());
+        std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+        let applied = tree(r);
+        let out = fix(r, &["--rollback"]);
+        assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("nothing was restored"), "{what}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "victim bytes\n",
+            "{what}"
+        );
+        assert_eq!(
+            std::fs::metadata(&victim).unwrap().mode() & 0o7777,
+            0o644,
+            "{what}"
+        );
+        assert!(
+            empty_dir.is_dir(),
+            "{what}: the outside directory was removed"
+        );
+        assert_same_tree(&tree(r), &applied, what);
+    }
+}
+
+#[test]
+fn fix_rollback_restores_no_set_id_bit_and_names_the_run_by_its_directory() {
+    if !needs_root() {
+        return;
+    }
+    let (root, before, manifest_path, mut manifest) = applied_run();
+    let r = root.path();
+    let n = step_of(&manifest, "/etc/docker/daemon.json");
+    manifest["steps"][n]["record"]["previous"]["mode"] = 0o6600.into();
+    manifest["run_id"] = "someone-elses-run".into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let out = fix(r, &["--rollback"]);
+    assert_exit(&out, 0);
+    let run_id = run_id_of(&manifest_path);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("run {run_id} ")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let meta = std::fs::metadata(r.join("etc/docker/daemon.json")).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o600, "set-id bits restored");
+    assert_same_tree(&tree(r), &before, "rollback with a foreign run_id");
+}
+
+#[test]
+fn fix_rollback_refuses_records_that_are_not_plain_files_and_directories() {
+    if !needs_root() {
+        return;
+    }
+    // manifest.json a FIFO: refused at once, never read (a blocking read would hang here).
+    let (root, _, manifest_path, _) = applied_run();
+    std::fs::remove_file(&manifest_path).unwrap();
+    nix::unistd::mkfifo(
+        &manifest_path,
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    let run_id = run_id_of(&manifest_path);
+    let mut child = Command::new(bin())
+        .args(["fix", "--root"])
+        .arg(root.path())
+        .args(["--rollback", &run_id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("--rollback blocked on a FIFO manifest");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+
+    // files/ a symlink to a directory of attacker-chosen bytes: refused.
+    let (root, _, manifest_path, _) = applied_run();
+    let run = manifest_path.parent().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(run.join("files")).unwrap().flatten() {
+        std::fs::write(elsewhere.path().join(e.file_name()), "attacker bytes\n").unwrap();
+    }
+    std::fs::rename(run.join("files"), run.join("files.old")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), run.join("files")).unwrap();
+    let applied = tree(root.path());
+    let run_id = run.file_name().unwrap().to_str().unwrap();
+    let out = fix(root.path(), &["--rollback", run_id]);
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("symlink"), "{stderr}");
+    assert_same_tree(&tree(root.path()), &applied, "a symlinked files/");
+}
+
+#[test]
+fn fix_run_records_never_follow_a_symlinked_record_directory() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    std::fs::create_dir_all(r.join("var/lib/nodecheck")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), r.join("var/lib/nodecheck/fix")).unwrap();
+    let before = tree(r);
+    let out = fix(r, &["--apply"]);
+    assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("symlink"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(
+        std::fs::metadata(outside.path()).unwrap().mode() & 0o7777,
+        0o1777
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert_same_tree(&tree(r), &before, "a refused run record");
+}
+
+#[test]
+fn fix_rollback_refuses_a_parent_swapped_for_a_symlink_after_the_run() {
+    if !needs_root() {
+        return;
+    }
+    for force in [false, true] {
+        let (root, _, _, _) = applied_run();
+        let r = root.path();
+        let outside = tempfile::tempdir().unwrap();
+        // The outside directory holds exactly what the run wrote, so the rollback would act on it.
+        for e in std::fs::read_dir(r.join("etc/sysctl.d")).unwrap().flatten() {
+            std::fs::copy(e.path(), outside.path().join(e.file_name())).unwrap();
+        }
+        std::fs::rename(r.join("etc/sysctl.d"), r.join("etc/sysctl.d.moved")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), r.join("etc/sysctl.d")).unwrap();
+        let outside_before: Vec<_> = std::fs::read_dir(outside.path())
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        let out = fix(
+            r,
+            &if force {
+                vec!["--rollback", "--force"]
+            } else {
+                vec!["--rollback"]
+            },
+        );
+        assert_exit(&out, 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("/etc/sysctl.d is a symlink"), "{stderr}");
+        let outside_after: Vec<_> = std::fs::read_dir(outside.path())
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        assert_eq!(outside_after, outside_before, "force {force}");
+    }
+}
+
+#[test]
+fn fix_plan_reads_only_inside_the_root() {
+    let root = scratch_root();
+    let r = root.path();
+    let outside = tempfile::tempdir().unwrap();
+    let host_file = outside.path().join("daemon.json");
+    std::fs::write(&host_file, "{\"outside-secret\": \"from the host\"}\n").unwrap();
+    std::fs::remove_file(r.join("etc/docker/daemon.json")).unwrap();
+    std::os::unix::fs::symlink(&host_file, r.join("etc/docker/daemon.json")).unwrap();
+    let out = fix(r, &["--diff"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("outside-secret"), "{text}");
+    let out = fix(r, &["--diff", "--format", "json"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("outside-secret"));
+}
+
+#[test]
+fn fix_concurrent_applies_on_one_root_never_lose_a_file() {
+    if !needs_root() {
+        return;
+    }
+    for pair in 0..10 {
+        let root = scratch_root();
+        let r = root.path();
+        let before = tree(r);
+        let spawn = || {
+            Command::new(bin())
+                .arg("fix")
+                .arg("--facts")
+                .arg(fixture("fix/worker-79.json"))
+                .arg("--profile")
+                .arg(fixture("fix/profile.yaml"))
+                .arg("--peers")
+                .arg(fixture("fix/peer-worker-90.json"))
+                .arg("--root")
+                .arg(r)
+                .args(["--apply", "--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+        let mut applied = Vec::new();
+        for out in &outs {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match out.status.code() {
+                Some(0) => {
+                    let v = json_stdout(out);
+                    if v["changed"] == true {
+                        applied.push(v["run_id"].as_str().unwrap().to_string());
+                    }
+                }
+                Some(1) => assert!(
+                    stderr.contains("nothing was changed"),
+                    "pair {pair}: {stderr}"
+                ),
+                other => panic!("pair {pair}: exit {other:?}: {stderr}"),
+            }
+        }
+        assert_eq!(applied.len(), 1, "pair {pair}: exactly one run applies");
+        let history = json_stdout(&fix(r, &["--history", "--format", "json"]));
+        assert_eq!(history[0]["status"], "applied", "pair {pair}: {history:#}");
+        assert_exit(&fix(r, &["--check"]), 0);
+        assert_exit(&fix(r, &["--rollback", &applied[0]]), 0);
+        assert_same_tree(&tree(r), &before, &format!("pair {pair}"));
+    }
+}
+
+#[test]
+fn fix_history_and_rollback_escape_recorded_strings() {
+    if !needs_root() {
+        return;
+    }
+    let (root, _, manifest_path, mut manifest) = applied_run();
+    let r = root.path();
+    manifest["started_at"] = "2026\u{1b}]0;PWN\u{7}".into();
+    manifest["fixes"] = serde_json::json!(["Swap\u{1b}[2J"]);
+    manifest["steps"][0]["fixes"] = serde_json::json!(["Swap\u{1b}[2J"]);
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let history = fix(r, &["--history"]);
+    assert_exit(&history, 0);
+    assert!(
+        !history.stdout.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&history.stdout)
+    );
+    let json = json_stdout(&fix(r, &["--history", "--format", "json"]));
+    assert_eq!(json[0]["started_at"], "2026\u{1b}]0;PWN\u{7}");
+    let back = fix(r, &["--rollback"]);
+    assert_exit(&back, 0);
+    assert!(
+        !back.stdout.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&back.stdout)
+    );
+}
+
+#[test]
+fn fix_node_ip_pin_edits_the_file_and_keeps_every_other_flag() {
+    if !needs_root() {
+        return;
+    }
+    let root = scratch_root();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("etc/default")).unwrap();
+    let kubelet = "# Set by the node image; kubeadm's drop-in reads this file.\n\
+KUBELET_EXTRA_ARGS=--v=4\n\
+KUBELET_EXTRA_ARGS=\"--max-pods=200 --cgroup-driver=systemd \\\n    --node-labels='tier=db zone' --node-ip=10.99.0.78\"\n\
+# keep this comment\n\
+HTTP_PROXY=http://proxy:3128\n";
+    std::fs::write(r.join("etc/default/kubelet"), kubelet).unwrap();
+    let before = tree(r);
+    let run = |extra: &[&str]| {
+        fix_node(
+            "fix/worker-78.json",
+            r,
+            &[&["--only", "Kubelet-NodeIP"], extra].concat(),
+        )
+    };
+    assert_exit(&run(&["--apply"]), 0);
+    assert_eq!(
+        std::fs::read_to_string(r.join("etc/default/kubelet")).unwrap(),
+        "# Set by the node image; kubeadm's drop-in reads this file.\n\
+KUBELET_EXTRA_ARGS=--v=4\n\
+KUBELET_EXTRA_ARGS=\"--max-pods=200 --cgroup-driver=systemd '--node-labels=tier=db zone' --node-ip=10.20.41.41\"\n\
+# keep this comment\n\
+HTTP_PROXY=http://proxy:3128\n"
+    );
+    let again = run(&["--apply"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+    assert_exit(&run(&["--rollback"]), 0);
+    assert_same_tree(&tree(r), &before, "node-ip rollback");
+}
+
+/// `nodecheck fix` with facts from `facts` (a file written by the test) against the fix profile.
+fn fix_with_facts(facts: &Path, root: &Path, extra: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("fix")
+        .arg("--facts")
+        .arg(facts)
+        .arg("--profile")
+        .arg(fixture("fix/profile.yaml"))
+        .arg("--root")
+        .arg(root)
+        .args(extra)
+        .output()
+        .expect("run nodecheck")
+}
+
+/// worker-79's facts with `edit` applied to the node NIC (`ens192`), written next to the root.
+fn edited_facts(dir: &Path, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
+    let mut facts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("fix/worker-79.json")).unwrap())
+            .unwrap();
+    let nic = facts["interfaces"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["name"] == "ens192")
+        .unwrap();
+    edit(nic);
+    let path = dir.join("facts.json");
+    std::fs::write(&path, facts.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn fix_link_files_get_only_validated_names_and_macs() {
+    let root = scratch_root();
+    let r = root.path();
+    let scratch = tempfile::tempdir().unwrap();
+    const INJECTED: &str = "\n[Link]\nName=evil\n#";
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "name",
+            Box::new(|nic| nic["name"] = format!("ens{INJECTED}").into()),
+        ),
+        (
+            "permanent MAC",
+            Box::new(|nic| nic["permanent_mac"] = format!("00:50:56:8a:41:41{INJECTED}").into()),
+        ),
+        (
+            "MAC",
+            Box::new(|nic| {
+                nic["permanent_mac"] = serde_json::Value::Null;
+                nic["mac"] = format!("00:50:56:8a:41:41{INJECTED}").into();
+            }),
+        ),
+    ];
+    for (what, edit) in cases {
+        let facts = edited_facts(scratch.path(), edit);
+        let out = fix_with_facts(
+            &facts,
+            r,
+            &["--only", "NodeNic-Present", "--format", "json"],
+        );
+        let plan = json_stdout(&out);
+        assert!(
+            changes(&plan).iter().all(|c| c["kind"] != "nic-name"),
+            "{what}: {plan:#}"
+        );
+        let held = plan["held"].as_array().unwrap();
+        assert!(
+            held.iter().any(|h| h["kind"] == "nic-name"),
+            "{what}: {plan:#}"
+        );
+    }
+}
+
+#[test]
+fn fix_daemon_json_edit_keeps_number_text_key_order_and_clear_pools() {
+    let root = scratch_root();
+    let r = root.path();
+    let before = "{\n  \"max-concurrent-downloads\": 123456789012345678901234567890,\n  \"shutdown-timeout\": 1.5E3,\n  \"default-address-pools\": [\n    {\"base\": \"10.50.0.0/16\", \"size\": 24},\n    {\"base\": \"172.17.0.0/16\", \"size\": 24},\n    {\"base\": \"not-a-cidr\", \"size\": 24},\n    {\"base\": \"2001:db8:2::/56\", \"size\": 64}\n  ],\n  \"log-driver\": \"json-file\"\n}\n";
+    std::fs::write(r.join("etc/docker/daemon.json"), before).unwrap();
+    let plan = json_stdout(&fix(r, &["--format", "json"]));
+    let after = file_after(&plan, "/etc/docker/daemon.json");
+    let parsed: serde_json::Value = serde_json::from_str(&after).unwrap();
+    let pool = parsed["default-address-pools"][1]["base"].as_str().unwrap();
+    let bip = parsed["bip"].as_str().unwrap();
+    assert_ne!(pool, "172.17.0.0/16");
+    let expected = before
+        .replace(
+            "{\"base\": \"172.17.0.0/16\", \"size\": 24}",
+            &format!("{{\"base\": \"{pool}\", \"size\": 24}}"),
+        )
+        .replace(
+            "\"json-file\"\n}",
+            &format!("\"json-file\",\n  \"bip\": \"{bip}\"\n}}"),
+        );
+    assert_eq!(after, expected);
+}
+
+#[test]
+fn fix_rollback_restores_the_tree_after_sigkill_at_any_point() {
+    if !needs_root() {
+        return;
+    }
+    // How long a whole --apply takes here, to spread the kills over it.
+    let probe = scratch_root();
+    let started = std::time::Instant::now();
+    assert_exit(&fix(probe.path(), &["--apply"]), 0);
+    let whole = started.elapsed().as_micros() as u64;
+    let mut seed: u64 = 0x5eed_f1c5;
+    let mut outcomes = BTreeMap::new();
+    for kill in 0..48 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // Gathering and planning take most of the time: the kills land in the last part.
+        let delay =
+            std::time::Duration::from_micros(whole * 11 / 20 + (seed >> 33) % (whole / 2 + 1));
+        let root = scratch_root();
+        let r = root.path();
+        let before = tree(r);
+        let peer = fixture("fix/peer-worker-90.json");
+        let mut child = Command::new(bin())
+            .arg("fix")
+            .arg("--facts")
+            .arg(fixture("fix/worker-79.json"))
+            .arg("--profile")
+            .arg(fixture("fix/profile.yaml"))
+            .arg("--peers")
+            .arg(&peer)
+            .arg("--root")
+            .arg(r)
+            .arg("--apply")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        // SIGKILL (what Child::kill sends on Unix); an already finished run is left alone.
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let history = fix(r, &["--history"]);
+        assert_exit(&history, 0);
+        let history = String::from_utf8_lossy(&history.stdout).into_owned();
+        let outcome = if history.contains("incomplete") {
+            assert!(
+                history.contains("remove /var/lib/nodecheck/fix/"),
+                "{history}"
+            );
+            "incomplete"
+        } else if history.contains("no recorded runs") {
+            "not started"
+        } else {
+            let back = fix(r, &["--rollback"]);
+            assert_exit(&back, 0);
+            if status.success() {
+                "finished"
+            } else {
+                "interrupted"
+            }
+        };
+        *outcomes.entry(outcome).or_insert(0) += 1;
+        assert_same_tree(
+            &tree(r),
+            &before,
+            &format!("kill {kill} after {delay:?} ({outcome}): {history}"),
+        );
+    }
+    eprintln!("kills: {outcomes:?}");
+    assert!(
+        outcomes.get("interrupted").copied().unwrap_or(0) >= 10,
+        "too few kills landed during the run: {outcomes:?}"
+    );
 }

@@ -35,6 +35,22 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
+    // One run at a time: held until this process exits.
+    let _lock = if args.apply || args.rollback.is_some() {
+        let what = if args.apply { "--apply" } else { "--rollback" };
+        match crate::fix::lock::acquire(&root, what, crate::fix::lock::WAIT) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                eprintln!(
+                    "nodecheck: fix {what} refused, nothing was changed: {}",
+                    for_terminal(&e.to_string())
+                );
+                return Ok(Exit::ToolFailed.into());
+            }
+        }
+    } else {
+        None
+    };
     if let Some(id) = &args.rollback {
         let id = (!id.is_empty()).then_some(id.as_str());
         return rollback_run(&root, id, live, &args);
@@ -331,7 +347,7 @@ fn applied_human(
     let mut out = render::human(heading, plan, &[], diff)
         .lines()
         .next()
-        .map(|l| format!("{l} · run {}\n", m.run_id))
+        .map(|l| format!("{l} · run {}\n", for_terminal(&m.run_id)))
         .unwrap_or_default();
     let run_dir = state::under_root(root, Path::new(manifest::RUNS_DIR)).join(&m.run_id);
     match &applied.failure {
@@ -341,7 +357,7 @@ fn applied_human(
                 out.push_str(&format!(
                     "  {} [{}] {} ({}: {})\n",
                     if s.done { "✓" } else { "·" },
-                    c.fixes.join(", "),
+                    for_terminal(&c.fixes.join(", ")),
                     for_terminal(&c.summary),
                     for_terminal(&c.target.subject()),
                     for_terminal(&render::before_after(c))
@@ -391,7 +407,7 @@ fn applied_human(
             for l in lines {
                 out.push_str(&format!(
                     "  {} {} → {}: {}\n",
-                    l["id"].as_str().unwrap_or(""),
+                    for_terminal(l["id"].as_str().unwrap_or("")),
                     l["before"].as_str().unwrap_or(""),
                     l["after"].as_str().unwrap_or(""),
                     for_terminal(l["message"].as_str().unwrap_or(""))
@@ -424,7 +440,7 @@ fn applied_human(
         out.push_str(&format!(
             "recorded in {}; undo with `nodecheck fix --rollback {}`\n",
             for_terminal(&run_dir.join("manifest.json").display().to_string()),
-            m.run_id
+            for_terminal(&m.run_id)
         ));
     }
     out
@@ -466,6 +482,17 @@ fn rollback_run(
 ) -> anyhow::Result<ExitCode> {
     match rollback::rollback(root, id, live, args.force, args.restart_services) {
         Err(rollback::Refused::NoSuchRun(why)) => Err(BadInput::new(why).into()),
+        Err(rollback::Refused::BadRecord(why)) => Err(BadInput::new(format!(
+            "refusing a run record nodecheck did not write: {why}"
+        ))
+        .into()),
+        Err(rollback::Refused::Unsafe(paths)) => {
+            eprintln!(
+                "nodecheck: fix --rollback refused, nothing was restored: a recorded path now leads through a symlink (--force does not override this):\n  {}",
+                paths.iter().map(|c| for_terminal(c)).collect::<Vec<_>>().join("\n  ")
+            );
+            Ok(Exit::ToolFailed.into())
+        }
         Err(rollback::Refused::ChangedSince(changed)) => {
             eprintln!(
                 "nodecheck: fix --rollback refused, nothing was restored: changed since the run (someone else's change; --force restores anyway):\n  {}",
@@ -486,7 +513,7 @@ fn rollback_run(
                 FixFormat::Human => {
                     let mut out = format!(
                         "nodecheck fix --rollback: run {} ({} step(s)) {}\n",
-                        m.run_id,
+                        for_terminal(&m.run_id),
                         m.steps.len(),
                         if done.problems.is_empty() {
                             "rolled back"
@@ -498,7 +525,7 @@ fn rollback_run(
                         out.push_str(&format!(
                             "  {} [{}] {}\n",
                             if s.done { "!" } else { "↶" },
-                            s.fixes.join(", "),
+                            for_terminal(&s.fixes.join(", ")),
                             for_terminal(&s.summary)
                         ));
                     }
@@ -528,15 +555,24 @@ fn rollback_run(
 
 fn history(root: &Path, format: FixFormat) -> anyhow::Result<ExitCode> {
     let runs = manifest::history(root);
+    let incomplete = |id: &str| {
+        format!(
+            "incomplete: interrupted before its record was written, nothing was changed; remove {} to clean it up",
+            Path::new(manifest::RUNS_DIR).join(id).display()
+        )
+    };
     let text = match format {
         FixFormat::Json => json_text(&Value::Array(
             runs.iter()
-                .map(|r| match r {
-                    Ok(m) => json!({
-                        "run_id": m.run_id, "started_at": m.started_at, "status": m.status,
+                .map(|r| match &r.manifest {
+                    Ok(Some(m)) => json!({
+                        "run_id": r.id, "started_at": m.started_at, "status": m.status,
                         "host": m.host, "root": m.root, "changes": m.steps.len(), "fixes": m.fixes,
                     }),
-                    Err(e) => json!({"error": e}),
+                    Ok(None) => {
+                        json!({"run_id": r.id, "status": "incomplete", "note": incomplete(&r.id)})
+                    }
+                    Err(e) => json!({"run_id": r.id, "error": e.to_string()}),
                 })
                 .collect(),
         )),
@@ -544,16 +580,23 @@ fn history(root: &Path, format: FixFormat) -> anyhow::Result<ExitCode> {
         FixFormat::Human => {
             let mut out = String::new();
             for r in &runs {
-                match r {
-                    Ok(m) => out.push_str(&format!(
+                match &r.manifest {
+                    Ok(Some(m)) => out.push_str(&format!(
                         "{}  {}  {:<20}  {} change(s)  fixes {}\n",
-                        m.run_id,
-                        m.started_at,
+                        for_terminal(&r.id),
+                        for_terminal(&m.started_at),
                         m.status.as_str(),
                         m.steps.len(),
-                        m.fixes.join(", ")
+                        for_terminal(&m.fixes.join(", "))
                     )),
-                    Err(e) => out.push_str(&format!("unreadable run: {}\n", for_terminal(e))),
+                    Ok(None) => {
+                        out.push_str(&format!("{}  {}\n", for_terminal(&r.id), incomplete(&r.id)))
+                    }
+                    Err(e) => out.push_str(&format!(
+                        "{}  unreadable: {}\n",
+                        for_terminal(&r.id),
+                        for_terminal(&e.to_string())
+                    )),
                 }
             }
             out

@@ -10,6 +10,9 @@ use super::manifest::{Manifest, Record, RunDir, RunStatus, Step, Written};
 use super::plan::{Change, Plan, SideEffect, Target};
 use super::rollback;
 
+/// The largest file a run saves before changing it (planners edit files of at most 4 MiB).
+const MAX_SAVED_BYTES: u64 = 4 * 1024 * 1024;
+
 /// How the run is carried out.
 pub struct ApplyOptions<'a> {
     pub root: &'a Path,
@@ -80,8 +83,9 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
     if let Err(problems) = preflight(plan, opts.root) {
         return Err(format!("nothing was changed:\n  {}", problems.join("\n  ")));
     }
-    let (run, run_id) = RunDir::create(opts.root, &super::manifest::run_stamp(stamp))
-        .map_err(|e| format!("cannot create the run record: {e}"))?;
+    let run = RunDir::create(opts.root, &super::manifest::run_stamp(stamp))
+        .map_err(|e| format!("nothing was changed: cannot create the run record: {e}"))?;
+    let run_id = run.id.clone();
     let mut manifest = Manifest {
         run_id,
         started_at: stamp.to_string(),
@@ -114,7 +118,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
 
     let mut failure = None;
     for (n, c) in plan.changes.iter().enumerate() {
-        match make(c, opts, &mut manifest, n) {
+        match make(c, opts, &mut manifest, &run, n) {
             Ok(()) => {
                 manifest.steps[n].done = true;
                 if let Err(e) = run.write(&manifest) {
@@ -145,7 +149,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
     if failure.is_some() {
         rollback_problems = rollback::undo(&mut manifest, &run, opts.root, opts.live);
         if opts.live {
-            for e in rollback::effects_after_rollback(&manifest, opts.restart_services) {
+            for e in rollback::effects_after_rollback(&manifest, opts.restart_services, opts.root) {
                 if let Some(cmd) = e.command() {
                     if let Err(err) = live::run(&cmd) {
                         rollback_problems.push(err);
@@ -177,7 +181,11 @@ fn record_before(c: &Change, root: &Path, run: &RunDir, n: usize) -> std::io::Re
                     "a symlink is already there (already masked?)",
                 )),
                 Ok(_) => {
-                    let bytes = std::fs::read(&resolved.real)?;
+                    let bytes = super::confine::read_regular(&resolved.real, MAX_SAVED_BYTES)
+                        .map_err(|e| match e {
+                            super::confine::ReadError::Io(e) => e,
+                            e => std::io::Error::other(e.to_string()),
+                        })?;
                     Ok(Some(run.save(n, &bytes, Ownership::of(&resolved.real)?)?))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -221,7 +229,13 @@ fn record_before(c: &Change, root: &Path, run: &RunDir, n: usize) -> std::io::Re
     })
 }
 
-fn make(c: &Change, opts: &ApplyOptions, manifest: &mut Manifest, n: usize) -> Result<(), String> {
+fn make(
+    c: &Change,
+    opts: &ApplyOptions,
+    manifest: &mut Manifest,
+    run: &RunDir,
+    n: usize,
+) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
     match &c.target {
         Target::File {
@@ -230,7 +244,7 @@ fn make(c: &Change, opts: &ApplyOptions, manifest: &mut Manifest, n: usize) -> R
             new_mode,
             ..
         } => {
-            let real = make_room(path, opts.root, manifest)?;
+            let real = make_room(path, opts.root, manifest, run)?;
             let owner = Ownership::of(&real).unwrap_or(Ownership {
                 mode: *new_mode,
                 uid: nix::unistd::geteuid().as_raw(),
@@ -239,7 +253,7 @@ fn make(c: &Change, opts: &ApplyOptions, manifest: &mut Manifest, n: usize) -> R
             atomic::write_file(&real, after.as_bytes(), owner).map_err(io)
         }
         Target::MaskUnit { path, .. } => {
-            let real = make_room(path, opts.root, manifest)?;
+            let real = make_room(path, opts.root, manifest, run)?;
             atomic::write_symlink(&real, Path::new("/dev/null")).map_err(io)
         }
         _ if !opts.live => Ok(()),
@@ -260,13 +274,21 @@ fn make(c: &Change, opts: &ApplyOptions, manifest: &mut Manifest, n: usize) -> R
 }
 
 /// Resolves a file target again (the safety rules hold at the moment of writing), creates its missing
-/// directories (recorded for rollback) and returns the real path to write.
-fn make_room(path: &Path, root: &Path, manifest: &mut Manifest) -> Result<PathBuf, String> {
+/// directories and returns the real path to write. Each directory is recorded in the manifest before
+/// it is created, so a run killed in between still has it removed by `--rollback`.
+fn make_room(
+    path: &Path,
+    root: &Path,
+    manifest: &mut Manifest,
+    run: &RunDir,
+) -> Result<PathBuf, String> {
     let r = atomic::resolve(root, path)?;
     for d in &r.missing_dirs {
+        manifest.created_dirs.push(d.clone());
+        run.write(manifest)
+            .map_err(|e| format!("cannot update the manifest: {e}"))?;
         atomic::create_dirs(root, std::slice::from_ref(d))
             .map_err(|e| format!("{}: {e}", d.display()))?;
-        manifest.created_dirs.push(d.clone());
     }
     Ok(r.real)
 }

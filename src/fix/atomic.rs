@@ -146,11 +146,14 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// The name prefix of the temporary files atomic writes rename into place.
+pub const TEMP_PREFIX: &str = ".nodecheck-fix-";
+
 /// Replaces `path` with `contents` atomically, with the given mode and owner.
 pub fn write_file(path: &Path, contents: &[u8], owner: Ownership) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".nodecheck-fix-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
     tmp.write_all(contents)?;
     // chown before chmod: chown clears set-id bits.
@@ -166,7 +169,7 @@ pub fn write_file(path: &Path, contents: &[u8], owner: Ownership) -> std::io::Re
 pub fn write_symlink(path: &Path, target: &Path) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let tmp = tempfile::Builder::new()
-        .prefix(".nodecheck-fix-")
+        .prefix(TEMP_PREFIX)
         .make_in(dir, |p| std::os::unix::fs::symlink(target, p))?;
     tmp.into_temp_path().persist(path).map_err(|e| e.error)?;
     sync_dir(dir)

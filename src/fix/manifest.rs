@@ -119,45 +119,280 @@ impl Written {
     }
 }
 
-/// A run directory: where its manifest and saved files live.
+/// The largest `manifest.json` read (a run of every change kind records a few kilobytes).
+pub const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The largest saved file restored (planners edit configuration files of at most 4 MiB).
+const MAX_SAVED_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The record directories below the root, one component at a time.
+const RUNS_COMPONENTS: &[&str] = &["var", "lib", "nodecheck", "fix"];
+
+/// Why a run record cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("{path}: {why}")]
+    Unsafe { path: String, why: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {why}")]
+    Malformed { path: String, why: String },
+}
+
+impl Manifest {
+    /// Checks a manifest read back from disk before anything acts on it: every file path is one a
+    /// planner can write, every created directory one a planner can create (and a parent of a
+    /// recorded file), saved content is the step's own `files/<n>`, masks point at /dev/null, and
+    /// sysctl keys, module names and swap devices have the shapes nodecheck records.
+    pub fn validate(&self) -> Result<(), String> {
+        use super::confine::{is_normalised_absolute, is_target_dir, is_target_file};
+        let mut files = Vec::new();
+        for (n, step) in self.steps.iter().enumerate() {
+            let at = format!("step {}", n + 1);
+            match &step.record {
+                Record::File {
+                    path,
+                    previous,
+                    written,
+                } => {
+                    if !is_target_file(path) {
+                        return Err(format!(
+                            "{at}: {} is not a file nodecheck fix writes",
+                            path.display()
+                        ));
+                    }
+                    if let Some(saved) = previous {
+                        if saved.content != RunDir::saved_name(n) {
+                            return Err(format!(
+                                "{at}: saved content {} is not the step's own files/{n}",
+                                saved.content.display()
+                            ));
+                        }
+                    }
+                    if let Written::Symlink { target } = written {
+                        if target != Path::new("/dev/null") {
+                            return Err(format!(
+                                "{at}: a mask links to /dev/null, not {}",
+                                target.display()
+                            ));
+                        }
+                    }
+                    files.push(path);
+                }
+                Record::Sysctl { key, .. } => {
+                    let ok = !key.is_empty()
+                        && key.len() <= 256
+                        && key.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/')
+                        })
+                        && !key
+                            .split(['.', '/'])
+                            .any(|part| part.is_empty() || part == "..");
+                    if !ok {
+                        return Err(format!("{at}: `{key}` is not a sysctl key"));
+                    }
+                }
+                Record::Module { name, .. } => {
+                    let ok = !name.is_empty()
+                        && name.len() <= 64
+                        && !name.starts_with('-')
+                        && name
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+                    if !ok {
+                        return Err(format!("{at}: `{name}` is not a module name"));
+                    }
+                }
+                Record::SwapOff { device } => {
+                    if !is_normalised_absolute(Path::new(device)) || device.len() > 4096 {
+                        return Err(format!("{at}: `{device}` is not a swap device path"));
+                    }
+                }
+            }
+        }
+        for d in &self.created_dirs {
+            if !is_target_dir(d) || !files.iter().any(|f| f.starts_with(d)) {
+                return Err(format!(
+                    "{} is not a directory this run's changes could create",
+                    d.display()
+                ));
+            }
+        }
+        for e in &self.side_effects_run {
+            let ok = match e {
+                SideEffect::RestartService { unit } | SideEffect::ReloadService { unit } => {
+                    SERVICES.contains(&unit.as_str())
+                }
+                _ => true,
+            };
+            if !ok {
+                return Err(format!(
+                    "side effect `{}` is not one nodecheck runs",
+                    e.text()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The services planners restart or reload.
+const SERVICES: &[&str] = &["kubelet", "docker", "NetworkManager"];
+
+/// A run directory: where its manifest and saved files live. Its name is the run ID.
 pub struct RunDir {
     pub dir: PathBuf,
+    pub id: String,
+}
+
+/// Opens (creating when missing, mode `mode`) one directory below `parent` without following a
+/// symlink; returns it and whether it was created. Only a directory created here is chmod-ed.
+fn open_or_create_dir(
+    parent: &std::os::fd::OwnedFd,
+    name: &str,
+    mode: u32,
+    shown: &Path,
+    create: bool,
+) -> Result<(std::os::fd::OwnedFd, bool), RecordError> {
+    use nix::fcntl::{openat, OFlag};
+    use nix::sys::stat::{fchmod, mkdirat, Mode};
+    let created = if create {
+        match mkdirat(parent, name, Mode::from_bits_truncate(0o700)) {
+            Ok(()) => true,
+            Err(nix::errno::Errno::EEXIST) => false,
+            Err(e) => {
+                return Err(RecordError::Io {
+                    path: shown.display().to_string(),
+                    source: e.into(),
+                })
+            }
+        }
+    } else {
+        false
+    };
+    let fd = openat(
+        parent,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        nix::errno::Errno::ELOOP | nix::errno::Errno::ENOTDIR => RecordError::Unsafe {
+            path: shown.display().to_string(),
+            why: "a symlink or not a directory: refusing to keep run records through it"
+                .to_string(),
+        },
+        e => RecordError::Io {
+            path: shown.display().to_string(),
+            source: e.into(),
+        },
+    })?;
+    if created {
+        fchmod(&fd, Mode::from_bits_truncate(mode)).map_err(|e| RecordError::Io {
+            path: shown.display().to_string(),
+            source: e.into(),
+        })?;
+    }
+    Ok((fd, created))
+}
+
+/// The run-record directory (`var/lib/nodecheck/fix` under the root), each component opened without
+/// following symlinks; created (0755 for `var` and `lib`, 0700 below) when `create`.
+pub fn runs_dir(root: &Path, create: bool) -> Result<std::os::fd::OwnedFd, RecordError> {
+    let mut fd = nix::fcntl::open(
+        root,
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| RecordError::Io {
+        path: root.display().to_string(),
+        source: e.into(),
+    })?;
+    let mut shown = PathBuf::from("/");
+    for (i, name) in RUNS_COMPONENTS.iter().enumerate() {
+        shown.push(name);
+        let mode = if i < 2 { 0o755 } else { 0o700 };
+        fd = open_or_create_dir(&fd, name, mode, &shown, create)?.0;
+    }
+    Ok(fd)
 }
 
 impl RunDir {
-    /// Creates a new, unique run directory under the root; returns it and the run ID.
-    pub fn create(root: &Path, stamp: &str) -> std::io::Result<(RunDir, String)> {
+    /// Creates a new, unique run directory under the root; returns it (its name is the run ID).
+    pub fn create(root: &Path, stamp: &str) -> Result<RunDir, RecordError> {
+        let runs_fd = runs_dir(root, true)?;
         let runs = under_root(root, Path::new(RUNS_DIR));
-        std::fs::create_dir_all(&runs)?;
-        std::fs::set_permissions(&runs, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
         for n in 0..1000 {
             let id = if n == 0 {
                 stamp.to_string()
             } else {
                 format!("{stamp}-{n}")
             };
-            let dir = runs.join(&id);
-            match std::fs::create_dir(&dir) {
+            let shown = Path::new(RUNS_DIR).join(&id);
+            match nix::sys::stat::mkdirat(
+                &runs_fd,
+                id.as_str(),
+                nix::sys::stat::Mode::from_bits_truncate(0o700),
+            ) {
                 Ok(()) => {
-                    std::fs::create_dir(dir.join("files"))?;
-                    return Ok((RunDir { dir }, id));
+                    let (run_fd, _) = open_or_create_dir(&runs_fd, &id, 0o700, &shown, false)?;
+                    open_or_create_dir(&run_fd, "files", 0o700, &shown.join("files"), true)?;
+                    return Ok(RunDir {
+                        dir: runs.join(&id),
+                        id,
+                    });
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e),
+                Err(nix::errno::Errno::EEXIST) => continue,
+                Err(e) => {
+                    return Err(RecordError::Io {
+                        path: shown.display().to_string(),
+                        source: e.into(),
+                    })
+                }
             }
         }
-        Err(std::io::Error::other("cannot find a free run ID"))
+        Err(RecordError::Malformed {
+            path: RUNS_DIR.to_string(),
+            why: "cannot find a free run ID".to_string(),
+        })
     }
 
-    pub fn open(root: &Path, run_id: &str) -> RunDir {
-        RunDir {
-            dir: under_root(root, Path::new(RUNS_DIR)).join(run_id),
+    /// An existing run directory: every directory from the root to its `files/` must be a real
+    /// directory (not a symlink).
+    pub fn open(root: &Path, run_id: &str) -> Result<RunDir, RecordError> {
+        if !valid_run_id(run_id) {
+            return Err(RecordError::Malformed {
+                path: run_id.to_string(),
+                why: "not a run ID".to_string(),
+            });
         }
+        let runs_fd = runs_dir(root, false)?;
+        let shown = Path::new(RUNS_DIR).join(run_id);
+        let (run_fd, _) = open_or_create_dir(&runs_fd, run_id, 0o700, &shown, false)?;
+        match open_or_create_dir(&run_fd, "files", 0o700, &shown.join("files"), false) {
+            Ok(_) => {}
+            // A run killed before it saved anything may have no files/ yet.
+            Err(RecordError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        Ok(RunDir {
+            dir: under_root(root, Path::new(RUNS_DIR)).join(run_id),
+            id: run_id.to_string(),
+        })
+    }
+
+    /// The saved file of step `n`, always `files/<n>`.
+    pub fn saved_name(n: usize) -> PathBuf {
+        PathBuf::from("files").join(n.to_string())
     }
 
     /// Saves a file's previous bytes as `files/<n>`.
     pub fn save(&self, n: usize, bytes: &[u8], owner: Ownership) -> std::io::Result<Saved> {
-        let rel = PathBuf::from("files").join(n.to_string());
+        let rel = Self::saved_name(n);
         atomic::write_file(&self.dir.join(&rel), bytes, private())?;
         Ok(Saved {
             content: rel,
@@ -168,8 +403,28 @@ impl RunDir {
         })
     }
 
-    pub fn saved_bytes(&self, saved: &Saved) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.dir.join(&saved.content))
+    /// The previous bytes of step `n`: only the run's own `files/<n>`, a regular file whose hash is
+    /// the recorded one.
+    pub fn saved_bytes(&self, n: usize, saved: &Saved) -> Result<Vec<u8>, String> {
+        let rel = Self::saved_name(n);
+        if saved.content != rel {
+            return Err(format!(
+                "the record names {} as step {}'s saved content, not {}",
+                saved.content.display(),
+                n + 1,
+                rel.display()
+            ));
+        }
+        let path = self.dir.join(&rel);
+        let bytes = super::confine::read_regular(&path, MAX_SAVED_BYTES)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if atomic::sha256_hex(&bytes) != saved.sha256 {
+            return Err(format!(
+                "{}: not the bytes the run saved (hash differs)",
+                path.display()
+            ));
+        }
+        Ok(bytes)
     }
 
     pub fn write(&self, manifest: &Manifest) -> std::io::Result<()> {
@@ -178,12 +433,42 @@ impl RunDir {
         atomic::write_file(&self.dir.join("manifest.json"), text.as_bytes(), private())
     }
 
-    pub fn read(&self) -> Result<Manifest, String> {
+    /// The run's manifest: a regular file (not followed through a symlink, never a FIFO or device),
+    /// at most [`MAX_MANIFEST_BYTES`], naming this run. `Ok(None)`: the run was interrupted before
+    /// its manifest was first written.
+    pub fn read(&self) -> Result<Option<Manifest>, RecordError> {
         let path = self.dir.join("manifest.json");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let shown = Path::new(RUNS_DIR)
+            .join(&self.id)
+            .join("manifest.json")
+            .display()
+            .to_string();
+        let bytes = match super::confine::read_regular(&path, MAX_MANIFEST_BYTES) {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => {
+                return Err(RecordError::Malformed {
+                    path: shown,
+                    why: e.to_string(),
+                })
+            }
+        };
+        parse(&bytes)
+            .map(Some)
+            .map_err(|why| RecordError::Malformed { path: shown, why })
     }
+}
+
+/// Parses a manifest's bytes (no I/O: the fuzz target's entry point).
+pub fn parse(bytes: &[u8]) -> Result<Manifest, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    serde_json::from_str(text).map_err(|e| {
+        format!(
+            "line {}, column {}: not a run manifest",
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 /// Records are readable by their owner only: they hold copies of configuration files.
@@ -195,19 +480,35 @@ fn private() -> Ownership {
     }
 }
 
-/// Every recorded run under the root, newest first (unreadable manifests reported as errors).
-pub fn history(root: &Path) -> Vec<Result<Manifest, String>> {
+/// One entry of `--history`: the run ID (its directory's name) and what its manifest says.
+pub struct RunEntry {
+    pub id: String,
+    /// `Ok(None)`: incomplete, the run was interrupted before its manifest was written.
+    pub manifest: Result<Option<Manifest>, RecordError>,
+}
+
+/// Every recorded run under the root, newest first.
+pub fn history(root: &Path) -> Vec<RunEntry> {
     let runs = under_root(root, Path::new(RUNS_DIR));
+    if runs_dir(root, false).is_err() {
+        return Vec::new();
+    }
     let mut ids: Vec<String> = std::fs::read_dir(&runs)
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| e.path().is_dir())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|id| valid_run_id(id))
         .collect();
     ids.sort();
     ids.reverse();
-    ids.iter().map(|id| RunDir::open(root, id).read()).collect()
+    ids.into_iter()
+        .map(|id| {
+            let manifest = RunDir::open(root, &id).and_then(|run| run.read());
+            RunEntry { id, manifest }
+        })
+        .collect()
 }
 
 /// A run ID from the command line: the shape nodecheck makes (no `/`, no `..`).

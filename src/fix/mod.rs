@@ -6,7 +6,9 @@
 
 pub mod apply;
 pub mod atomic;
+pub mod confine;
 pub mod live;
+pub mod lock;
 pub mod manifest;
 pub mod plan;
 pub mod planners;

@@ -83,7 +83,7 @@ fn change_block(out: &mut String, n: usize, change: &Change, diff: bool) {
     };
     out.push_str(&format!(
         "{number} [{}] {}\n",
-        change.fixes.join(", "),
+        for_terminal(&change.fixes.join(", ")),
         for_terminal(&change.summary)
     ));
     out.push_str(&format!(
@@ -143,7 +143,7 @@ pub fn human(heading: &Heading, plan: &Plan, results: &[CheckResult], diff: bool
         for r in rest {
             out.push_str(&format!(
                 "  - {} {}: {}\n",
-                r.id,
+                for_terminal(&r.id),
                 r.status.as_str(),
                 for_terminal(r.remediation.as_deref().unwrap_or(&r.message))
             ));
@@ -206,7 +206,7 @@ fn section<T>(out: &mut String, title: &str, items: &[T], mut each: impl FnMut(&
 fn item(out: &mut String, fixes: &[String], text: &str) {
     out.push_str(&format!(
         "  - [{}] {}\n",
-        fixes.join(", "),
+        for_terminal(&fixes.join(", ")),
         for_terminal(text)
     ));
 }

@@ -100,18 +100,10 @@ pub fn read(root: &Path, live: bool, extra_files: &[PathBuf]) -> HostState {
         .map(PathBuf::from)
         .chain(extra_files.iter().cloned())
     {
-        let state = read_file(&under_root(root, &p));
+        let state = read_target(root, &p);
         files.insert(p, state);
     }
-    let exists = |p: &str| under_root(root, Path::new(p)).exists();
-    let initramfs_command =
-        if exists("/usr/sbin/update-initramfs") || exists("/sbin/update-initramfs") {
-            Some(vec!["update-initramfs".to_string(), "-u".to_string()])
-        } else if exists("/usr/bin/dracut") || exists("/usr/sbin/dracut") {
-            Some(vec!["dracut".to_string(), "-f".to_string()])
-        } else {
-            None
-        };
+    let initramfs_command = initramfs_command(root);
     HostState {
         files,
         sysctl_files: read_sysctl_files(root),
@@ -122,27 +114,43 @@ pub fn read(root: &Path, live: bool, extra_files: &[PathBuf]) -> HostState {
     }
 }
 
-fn read_file(path: &Path) -> FileState {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return FileState::Absent,
-        Err(e) => return FileState::Unusable(format!("{}: {e}", path.display())),
-    };
-    if !meta.is_file() {
-        return FileState::Unusable(format!("{}: not a regular file", path.display()));
+/// `update-initramfs -u` or `dracut -f`, whichever the host under `root` has.
+pub fn initramfs_command(root: &Path) -> Option<Vec<String>> {
+    let exists = |p: &str| under_root(root, Path::new(p)).exists();
+    if exists("/usr/sbin/update-initramfs") || exists("/sbin/update-initramfs") {
+        Some(vec!["update-initramfs".to_string(), "-u".to_string()])
+    } else if exists("/usr/bin/dracut") || exists("/usr/sbin/dracut") {
+        Some(vec!["dracut".to_string(), "-f".to_string()])
+    } else {
+        None
     }
-    if meta.len() > MAX_CONFIG_BYTES {
-        return FileState::Unusable(format!(
-            "{}: larger than {MAX_CONFIG_BYTES} bytes",
-            path.display()
-        ));
+}
+
+/// A file a planner may write, resolved the way `--apply` resolves it (a same-directory symlink is
+/// read through), then read confined to the root. A link `--apply` will refuse is still read inside
+/// the root (an absolute link meaning the tree's own file), so the plan shows it and `--apply`
+/// refuses it by name.
+fn read_target(root: &Path, host_path: &Path) -> FileState {
+    match crate::fix::atomic::resolve(root, host_path) {
+        Ok(r) if !r.missing_dirs.is_empty() => FileState::Absent,
+        Ok(r) => read_file(root, &r.host_path),
+        Err(_) => read_file(root, host_path),
     }
-    match std::fs::read(path) {
+}
+
+/// A file read confined to `root` (see [`confine::read_in_root`]), bounded and non-blocking.
+fn read_file(root: &Path, host_path: &Path) -> FileState {
+    use crate::fix::confine::{self, ReadError};
+    match confine::read_in_root(root, host_path, MAX_CONFIG_BYTES) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => FileState::Text(text),
-            Err(_) => FileState::Unusable(format!("{}: not UTF-8 text", path.display())),
+            Err(_) => FileState::Unusable(format!("{}: not UTF-8 text", host_path.display())),
         },
-        Err(e) => FileState::Unusable(format!("{}: {e}", path.display())),
+        Err(e) if e.is_not_found() => FileState::Absent,
+        Err(ReadError::Io(e)) if e.raw_os_error() == Some(libc::EXDEV) => FileState::Unusable(
+            format!("{}: leads outside {}", host_path.display(), root.display()),
+        ),
+        Err(e) => FileState::Unusable(format!("{}: {e}", host_path.display())),
     }
 }
 
@@ -174,7 +182,7 @@ fn read_sysctl_files(root: &Path) -> Vec<(PathBuf, String)> {
         .into_values()
         .chain(std::iter::once(PathBuf::from("/etc/sysctl.conf")))
     {
-        if let FileState::Text(t) = read_file(&under_root(root, &host_path)) {
+        if let FileState::Text(t) = read_file(root, &host_path) {
             out.push((host_path, t));
         }
     }

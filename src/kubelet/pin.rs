@@ -90,7 +90,7 @@ pub fn node_ip_pin(facts: &Facts, addresses: &[IpAddr]) -> NodeIpPin {
 }
 
 /// The words without any `--node-ip=X` or `--node-ip X` (`_` read as `-`, as kubelet does).
-fn without_node_ip(words: Vec<String>) -> Vec<String> {
+pub fn without_node_ip(words: Vec<String>) -> Vec<String> {
     let mut kept = Vec::new();
     let mut words = words.into_iter();
     while let Some(word) = words.next() {

@@ -1,7 +1,7 @@
 //! Docker bridges (`BridgeOverlap-*` of Docker's bridges): `bip` and `default-address-pools` in
 //! /etc/docker/daemon.json, chosen clear of the node network, the pod and service CIDRs, every peer's
-//! node network and everything else this host already has addresses in. The JSON is merged: every
-//! other key (and its value) is kept. dockerd reads the file when it starts, so the docker restart is a
+//! node network and everything else this host already has addresses in. The JSON is edited in place:
+//! only a clashing pool or `bip` is replaced, every other byte (number text, key order) is kept. dockerd reads the file when it starts, so the docker restart is a
 //! side effect, run only with `--restart-services`. Networks that already exist keep their subnets
 //! until recreated: compose networks are listed with their project and the command that recreates them.
 
@@ -9,9 +9,9 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use ipnet::{IpNet, Ipv4Net};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use super::PlanInput;
+use super::{json_edit, PlanInput};
 use crate::fix::plan::{
     Change, ChangeKind, Held, ManualStep, Plan, SideEffect, TakesEffect, Target,
 };
@@ -69,7 +69,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         }
         state => state.text().map(str::to_string),
     };
-    let mut config: Map<String, Value> = match before.as_deref().map(str::trim) {
+    let config: Map<String, Value> = match before.as_deref().map(str::trim) {
         None | Some("") => Map::new(),
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => m,
@@ -90,15 +90,10 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         .and_then(|v| v.as_str())
         .unwrap_or(DEFAULT_BIP)
         .to_string();
-    let current_pools = configured_pools(&config);
     let bip_clashes = current_bip
         .parse::<IpNet>()
         .map(|n| clashes(&n.trunc(), &taken))
         .unwrap_or_default();
-    let pool_clashes: Vec<String> = current_pools
-        .iter()
-        .flat_map(|p| clashes(&IpNet::V4(*p), &taken))
-        .collect();
     let mut summary_parts = Vec::new();
     let mut reasons = Vec::new();
     let mut chosen: Vec<Ipv4Net> = Vec::new();
@@ -107,22 +102,28 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         .cloned()
         .chain(docker_networks_now(input))
         .collect();
-    if !pool_clashes.is_empty() {
-        let Some(pool) = free_block(&avoid, &chosen, 16) else {
+    let mut edit = DaemonJsonEdit::new(before.as_deref());
+    // Each clashing IPv4 pool is replaced by a free one; every other pool (clear, IPv6, or not
+    // understood) is kept as written.
+    for (slot, pool) in pool_slots(&edit, &config) {
+        let found = clashes(&IpNet::V4(pool), &taken);
+        if found.is_empty() {
+            continue;
+        }
+        if slot == PoolSlot::Builtin && !edit.builtin_replaced.is_empty() {
+            // One written pool replaces all of dockerd's built-in ones.
+            reasons.push(format!("the address pools clash: {}", found.join("; ")));
+            continue;
+        }
+        let Some(free) = free_block(&avoid, &chosen, 16) else {
             return hold_no_space(plan, fixes);
         };
-        chosen.push(pool);
-        let mut pools = vec![json!({"base": pool.to_string(), "size": POOL_NETWORK_SIZE})];
-        // IPv6 pools are not ours to choose: keep them.
-        pools.extend(ipv6_pools(&config));
-        config.insert("default-address-pools".to_string(), Value::Array(pools));
+        chosen.push(free);
+        edit.set_pool(slot, free);
         summary_parts.push(format!(
-            "default-address-pools {pool} (/{POOL_NETWORK_SIZE} networks)"
+            "default-address-pools {free} (/{POOL_NETWORK_SIZE} networks, was {pool})"
         ));
-        reasons.push(format!(
-            "the address pools clash: {}",
-            pool_clashes.join("; ")
-        ));
+        reasons.push(format!("the address pools clash: {}", found.join("; ")));
     }
     if !bip_clashes.is_empty() {
         let Some(block) = free_block(&avoid, &chosen, 24) else {
@@ -130,7 +131,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         };
         let gateway = Ipv4Addr::from(u32::from(block.network()) + 1);
         let bip = format!("{gateway}/{}", block.prefix_len());
-        config.insert("bip".to_string(), Value::String(bip.clone()));
+        edit.set_bip(&bip);
         summary_parts.push(format!("bip {bip} (docker0, was {current_bip})"));
         reasons.push(format!(
             "docker0's {current_bip} clashes: {}",
@@ -148,8 +149,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         });
         return;
     }
-    let mut after = serde_json::to_string_pretty(&Value::Object(config)).unwrap_or_default();
-    after.push('\n');
+    let after = edit.finish();
     plan.changes.push(Change {
         fixes: fixes.clone(),
         kind: ChangeKind::DockerBridges,
@@ -214,38 +214,128 @@ fn docker_bridge_devices(input: &PlanInput) -> Vec<String> {
 }
 
 /// The IPv4 pools daemon.json configures, or dockerd's defaults.
-fn configured_pools(config: &Map<String, Value>) -> Vec<Ipv4Net> {
-    match config
-        .get("default-address-pools")
-        .and_then(|v| v.as_array())
-    {
-        Some(pools) => pools
-            .iter()
-            .filter_map(|p| p.get("base")?.as_str()?.parse::<Ipv4Net>().ok())
+/// Where an IPv4 pool sits in daemon.json: a written element of `default-address-pools`, or
+/// dockerd's built-in pools (no such key).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PoolSlot {
+    Element(usize),
+    Builtin,
+}
+
+/// The IPv4 pools dockerd will use, each with where it comes from.
+fn pool_slots(edit: &DaemonJsonEdit, config: &Map<String, Value>) -> Vec<(PoolSlot, Ipv4Net)> {
+    match config.get("default-address-pools") {
+        Some(Value::Array(_)) => edit
+            .pool_elements()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(n, p)| {
+                let base = p.get("base")?.as_str()?.parse::<Ipv4Net>().ok()?;
+                Some((PoolSlot::Element(n), base))
+            })
             .collect(),
+        Some(_) => Vec::new(),
         None => DEFAULT_POOLS
             .iter()
-            .filter_map(|(b, _)| b.parse().ok())
+            .filter_map(|(b, _)| Some((PoolSlot::Builtin, b.parse().ok()?)))
             .collect(),
     }
 }
 
-fn ipv6_pools(config: &Map<String, Value>) -> Vec<Value> {
-    config
-        .get("default-address-pools")
-        .and_then(|v| v.as_array())
-        .map(|pools| {
-            pools
+/// daemon.json edited in place ([`json_edit`]): only the values that change are rewritten.
+struct DaemonJsonEdit {
+    text: String,
+    edits: Vec<(std::ops::Range<usize>, String)>,
+    added: Vec<(String, String)>,
+    /// Pools replacing dockerd's built-in ones.
+    builtin_replaced: Vec<Ipv4Net>,
+}
+
+fn pool_json(pool: Ipv4Net) -> String {
+    format!("{{\"base\": \"{pool}\", \"size\": {POOL_NETWORK_SIZE}}}")
+}
+
+impl DaemonJsonEdit {
+    fn new(before: Option<&str>) -> DaemonJsonEdit {
+        let text = match before {
+            Some(t) if !t.trim().is_empty() => t.to_string(),
+            _ => "{}\n".to_string(),
+        };
+        DaemonJsonEdit {
+            text,
+            edits: Vec::new(),
+            added: Vec::new(),
+            builtin_replaced: Vec::new(),
+        }
+    }
+
+    fn open(&self) -> usize {
+        json_edit::top_object(&self.text).unwrap_or(0)
+    }
+
+    fn member(&self, key: &str) -> Option<json_edit::Member> {
+        json_edit::members(&self.text, self.open())
+            .into_iter()
+            .rev()
+            .find(|m| m.key == key)
+    }
+
+    fn pool_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        self.member("default-address-pools")
+            .map(|m| json_edit::elements(&self.text, m.value.start))
+            .unwrap_or_default()
+    }
+
+    fn pool_elements(&self) -> Vec<Value> {
+        self.pool_ranges()
+            .into_iter()
+            .map(|r| serde_json::from_str(&self.text[r]).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    fn set_pool(&mut self, slot: PoolSlot, pool: Ipv4Net) {
+        match slot {
+            PoolSlot::Element(n) => {
+                if let Some(r) = self.pool_ranges().get(n) {
+                    self.edits.push((r.clone(), pool_json(pool)));
+                }
+            }
+            PoolSlot::Builtin => {
+                if self.builtin_replaced.is_empty() {
+                    self.builtin_replaced.push(pool);
+                }
+            }
+        }
+    }
+
+    fn set_bip(&mut self, bip: &str) {
+        let value = serde_json::to_string(bip).unwrap_or_default();
+        match self.member("bip") {
+            Some(m) => self.edits.push((m.value, value)),
+            None => self.added.push(("bip".to_string(), value)),
+        }
+    }
+
+    fn finish(mut self) -> String {
+        if !self.builtin_replaced.is_empty() {
+            let pools: Vec<String> = self
+                .builtin_replaced
                 .iter()
-                .filter(|p| {
-                    p.get("base")
-                        .and_then(|b| b.as_str())
-                        .is_some_and(|b| b.parse::<ipnet::Ipv6Net>().is_ok())
-                })
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default()
+                .map(|p| pool_json(*p))
+                .collect();
+            self.added.push((
+                "default-address-pools".to_string(),
+                format!("[{}]", pools.join(", ")),
+            ));
+        }
+        let mut text = json_edit::replace(&self.text, self.edits);
+        for (key, value) in &self.added {
+            let open = json_edit::top_object(&text).unwrap_or(0);
+            let edit = json_edit::add_member(&text, open, key, value);
+            text = json_edit::replace(&text, vec![edit]);
+        }
+        text
+    }
 }
 
 fn clashes(net: &IpNet, taken: &[Taken]) -> Vec<String> {

@@ -4,6 +4,8 @@
 
 mod calico;
 mod docker;
+mod env_file;
+mod json_edit;
 mod modules;
 mod networkmanager;
 mod nic;
@@ -11,7 +13,7 @@ mod node_ip;
 mod swap;
 mod sysctl;
 
-use super::plan::Plan;
+use super::plan::{Change, Held, Plan, Target};
 use super::state::HostState;
 use crate::checks::{CheckResult, Status};
 use crate::facts::Facts;
@@ -72,7 +74,40 @@ pub fn plan(input: &PlanInput) -> Plan {
     docker::plan(input, &mut plan);
     networkmanager::plan(input, &mut plan);
     calico::plan(input, &mut plan);
+    hold_control_bytes(&mut plan);
     plan
+}
+
+/// No control byte (other than newline and tab) ever enters a generated file: a change whose new
+/// content has one is held instead, naming the byte.
+fn hold_control_bytes(plan: &mut Plan) {
+    let (clean, dirty): (Vec<Change>, Vec<Change>) = std::mem::take(&mut plan.changes)
+        .into_iter()
+        .partition(|c| match &c.target {
+            Target::File { after, .. } => control_byte(after).is_none(),
+            _ => true,
+        });
+    plan.changes = clean;
+    for c in dirty {
+        let byte = match &c.target {
+            Target::File { after, .. } => control_byte(after).unwrap_or(0),
+            _ => 0,
+        };
+        plan.held.push(Held {
+            fixes: c.fixes.clone(),
+            kind: c.kind,
+            reason: format!(
+                "the new content of {} would contain the control byte 0x{byte:02x}: not written",
+                c.target.subject()
+            ),
+            change: None,
+        });
+    }
+}
+
+fn control_byte(text: &str) -> Option<u8> {
+    text.bytes()
+        .find(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f)
 }
 
 /// A header for files nodecheck creates, so whoever opens one later knows where it came from.

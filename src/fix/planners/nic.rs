@@ -17,7 +17,8 @@ pub fn link_file_path(name: &str) -> PathBuf {
     Path::new(LINK_DIR).join(format!("10-{name}.link"))
 }
 
-/// A name the kernel accepts: 1 to 15 bytes, no `/`, no whitespace, not `.` or `..`.
+/// A name the kernel accepts (`dev_valid_name`: 1 to 15 bytes, no `/`, `:` or whitespace, not `.`
+/// or `..`), and without control bytes, so it can go into a `.link` file as it is.
 fn valid_ifname(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 15
@@ -25,7 +26,26 @@ fn valid_ifname(name: &str) -> bool {
         && name != ".."
         && !name
             .bytes()
-            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b < 0x20)
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b < 0x20 || b == 0x7f)
+}
+
+/// A hardware address as systemd.link(5) takes it: hexadecimal octets separated by `:` (6 for
+/// Ethernet, 20 for InfiniBand, or anything from 1 to 32).
+fn valid_mac(mac: &str) -> bool {
+    let octets: Vec<&str> = mac.split(':').collect();
+    (1..=32).contains(&octets.len())
+        && octets
+            .iter()
+            .all(|o| o.len() == 2 && o.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A kernel driver name: letters, digits, `_`, `-` and `.`.
+fn valid_driver(driver: &str) -> bool {
+    !driver.is_empty()
+        && driver.len() <= 64
+        && driver
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// `eth0`, `eth12`: names the kernel itself hands out.
@@ -71,9 +91,27 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
             None,
         );
     }
+    if !valid_ifname(actual) {
+        return hold(
+            plan,
+            format!("the facts' interface name {actual:?} is not a valid interface name: no .link file is written for it"),
+            None,
+        );
+    }
     let Some(nic) = input.facts.interface(actual) else {
         return;
     };
+    let bad_mac = [&nic.permanent_mac, &nic.mac]
+        .into_iter()
+        .flatten()
+        .find(|m| !valid_mac(m));
+    if let Some(mac) = bad_mac {
+        return hold(
+            plan,
+            format!("{actual}'s MAC address {mac:?} in the facts is not a hardware address: no .link file is written for it"),
+            None,
+        );
+    }
     let (match_line, by) = match (&nic.permanent_mac, &nic.mac) {
         (Some(p), _) => (format!("PermanentMACAddress={p}"), "permanent MAC"),
         (None, Some(m)) => (format!("MACAddress={m}"), "MAC"),
@@ -86,7 +124,11 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         }
     };
     // A MAC is shared by VLANs and bond ports built on the NIC; the driver keeps the match on the NIC.
-    let driver = nic.physical.as_ref().and_then(|p| p.driver.clone());
+    let driver = nic
+        .physical
+        .as_ref()
+        .and_then(|p| p.driver.clone())
+        .filter(|d| valid_driver(d));
     let driver_line = match (by, &driver) {
         ("MAC", Some(d)) => format!("Driver={d}\n"),
         _ => String::new(),
@@ -187,5 +229,14 @@ mod tests {
         assert!(valid_ifname("ens192"));
         assert!(!valid_ifname("../../etc"));
         assert!(!valid_ifname("a-name-longer-than-15"));
+        assert!(!valid_ifname("ens\n[Link]"));
+        assert!(!valid_ifname("x\u{7f}"));
+        assert!(valid_mac("00:50:56:8a:41:41"));
+        assert!(valid_mac("00:50:56:8A:41:41"));
+        assert!(!valid_mac("00:50:56:8a:41:41\nName=evil"));
+        assert!(!valid_mac("0:50:56:8a:41:41"));
+        assert!(!valid_mac(""));
+        assert!(valid_driver("vmxnet3"));
+        assert!(!valid_driver("e1000\n[Link]"));
     }
 }

@@ -2,18 +2,22 @@
 //! file kubeadm's kubelet drop-in reads `KUBELET_EXTRA_ARGS` from on this host (`/etc/default/kubelet`
 //! on Debian and Ubuntu, `/etc/sysconfig/kubelet` on RHEL and kin, or the `EnvironmentFile=` the unit
 //! really declares), keeping the other flags; never `kubeadm-flags.env`, which kubeadm rewrites. The
-//! file and the line come from the kubelet model (`crate::kubelet::pin`), the same the check's
-//! remediation names. kubelet reads it when it starts: the restart is run only with
+//! file comes from the kubelet model (`crate::kubelet::pin`), the same the check's remediation names;
+//! the flags come from the file itself, read and edited as systemd reads it ([`super::env_file`]). kubelet reads it when it starts: the restart is run only with
 //! `--restart-services`.
 
 use std::path::PathBuf;
 
+use super::env_file;
 use super::PlanInput;
 use crate::checks::kubelet::node_network_addresses;
 use crate::checks::node_network;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, SideEffect, TakesEffect, Target};
 use crate::fix::state::FileState;
-use crate::kubelet::pin::{node_ip_pin, EXTRA_ARGS_VAR};
+use crate::kubelet::pin::{node_ip_pin, without_node_ip, EXTRA_ARGS_VAR};
+
+/// The variable of kubeadm's `kubeadm-flags.env`.
+const KUBEADM_ARGS_VAR: &str = "KUBELET_KUBEADM_ARGS";
 
 const ID: &str = "Kubelet-NodeIP";
 
@@ -43,38 +47,55 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         return;
     };
     let fixes = vec![r.id.clone()];
+    let hold = |plan: &mut Plan, reason: String| {
+        plan.held.push(Held {
+            fixes: fixes.clone(),
+            kind: ChangeKind::NodeIp,
+            reason,
+            change: None,
+        })
+    };
     let net = node_network::resolve(input.facts, input.profile);
     let addresses = node_network_addresses(&net);
     if addresses.is_empty() {
-        plan.held.push(Held {
-            fixes,
-            kind: ChangeKind::NodeIp,
-            reason: "the node NIC has no address in the node network to pin kubelet's --node-ip to"
+        hold(
+            plan,
+            "the node NIC has no address in the node network to pin kubelet's --node-ip to"
                 .to_string(),
-            change: None,
-        });
+        );
         return;
     }
     let pin = node_ip_pin(input.facts, &addresses);
     let before = match input.host.file(&pin.file) {
         FileState::Unusable(why) => {
-            plan.held.push(Held {
-                fixes,
-                kind: ChangeKind::NodeIp,
-                reason: format!("cannot edit {}: {why}", pin.file),
-                change: None,
-            });
+            hold(plan, format!("cannot edit {}: {why}", pin.file));
             return;
         }
         state => state.text().map(str::to_string),
     };
-    let after = set_variable_line(before.as_deref(), &pin.line);
-    if before.as_deref() == Some(after.as_str()) {
+    if !crate::fix::confine::is_target_file(std::path::Path::new(&pin.file)) {
+        hold(plan, format!(
+                "kubelet reads its flags from {}, outside the directories nodecheck fix edits: add --node-ip there by hand",
+                pin.file
+            ));
         return;
     }
     let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+    let var = variable_of(&pin.file);
+    let mut words = match env_file::current_words(before.as_deref().unwrap_or(""), var) {
+        Ok(words) => without_node_ip(words),
+        Err(why) => {
+            hold(plan, format!("cannot read {var} in {}: {why}", pin.file));
+            return;
+        }
+    };
+    words.push(format!("--node-ip={}", shown.join(",")));
+    let after = env_file::set_words(before.as_deref(), var, &words);
+    if before.as_deref() == Some(after.as_str()) {
+        return;
+    }
     plan.changes.push(Change {
-        fixes,
+        fixes: fixes.clone(),
         kind: ChangeKind::NodeIp,
         summary: format!(
             "pin kubelet's --node-ip={} in {}",
@@ -95,55 +116,68 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
     });
 }
 
-/// The environment file with `KUBELET_EXTRA_ARGS=` set by `line`: the first line setting it replaced,
-/// any later one commented out (it would win), everything else kept.
-pub fn set_variable_line(before: Option<&str>, line: &str) -> String {
-    let sets = |l: &str| {
-        let t = l.trim_start();
-        let t = t.strip_prefix("export ").unwrap_or(t).trim_start();
-        t.strip_prefix(EXTRA_ARGS_VAR)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    };
-    let mut out = String::new();
-    let mut done = false;
-    for l in before.unwrap_or("").split_inclusive('\n') {
-        if sets(l) {
-            if done {
-                out.push_str("# ");
-                out.push_str(l);
-            } else {
-                out.push_str(line);
-                out.push('\n');
-                done = true;
-            }
-        } else {
-            out.push_str(l);
-        }
+/// The variable the file carries kubelet's flags in: kubeadm's own file has `KUBELET_KUBEADM_ARGS`,
+/// the operator's files `KUBELET_EXTRA_ARGS`.
+fn variable_of(file: &str) -> &'static str {
+    if file.ends_with("/kubeadm-flags.env") {
+        KUBEADM_ARGS_VAR
+    } else {
+        EXTRA_ARGS_VAR
     }
-    if !done {
-        if !out.is_empty() && !out.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The file's words after pinning, as kubelet's unit would read them.
+    fn pinned(file: &str, before: &str) -> (String, Vec<String>) {
+        let var = variable_of(file);
+        let mut words = without_node_ip(env_file::current_words(before, var).unwrap());
+        words.push("--node-ip=10.20.41.41".to_string());
+        let after = env_file::set_words(Some(before), var, &words);
+        let read_back = env_file::current_words(&after, var).unwrap();
+        (after, read_back)
+    }
+
     #[test]
-    fn replaces_the_setting_line_and_keeps_the_rest() {
-        let line = "KUBELET_EXTRA_ARGS=\"--max-pods=200 --node-ip=10.20.41.41\"";
-        assert_eq!(set_variable_line(None, line), format!("{line}\n"));
-        let before = "# kubelet\nKUBELET_EXTRA_ARGS=--max-pods=200\nexport KUBELET_EXTRA_ARGS=\"--x\"\nOTHER=1";
-        let after = set_variable_line(Some(before), line);
+    fn the_pin_keeps_every_other_flag_of_realistic_files() {
+        let debian = "# Managed by the node image
+KUBELET_EXTRA_ARGS=\"--max-pods=200 --cgroup-driver=systemd\"\n";
+        let (after, words) = pinned("/etc/default/kubelet", debian);
         assert_eq!(
             after,
-            format!("# kubelet\n{line}\n# export KUBELET_EXTRA_ARGS=\"--x\"\nOTHER=1")
+            "# Managed by the node image\nKUBELET_EXTRA_ARGS=\"--max-pods=200 --cgroup-driver=systemd --node-ip=10.20.41.41\"\n"
         );
-        assert_eq!(set_variable_line(Some(&after), line), after);
+        assert_eq!(words.len(), 3);
+        let rhel = "KUBELET_EXTRA_ARGS=--node-ip=10.99.0.78\nKUBELET_EXTRA_ARGS=\"--max-pods=110 \\\n    --node-labels='role=db tier'\"\n# end\n";
+        let (after, words) = pinned("/etc/sysconfig/kubelet", rhel);
+        assert_eq!(
+            words,
+            [
+                "--max-pods=110",
+                "--node-labels=role=db tier",
+                "--node-ip=10.20.41.41"
+            ]
+        );
+        assert!(
+            after.starts_with("KUBELET_EXTRA_ARGS=--node-ip=10.99.0.78\n"),
+            "{after}"
+        );
+        assert!(after.ends_with("\n# end\n"), "{after}");
+        assert_eq!(
+            after.lines().count(),
+            3,
+            "no stray continuation line: {after}"
+        );
+        let kubeadm = "KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.9\"\n";
+        let (after, words) = pinned("/var/lib/kubelet/kubeadm-flags.env", kubeadm);
+        assert_eq!(words.len(), 3, "{after}");
+        assert!(after.starts_with("KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint="));
+        // Pinning again changes nothing.
+        assert_eq!(
+            pinned("/var/lib/kubelet/kubeadm-flags.env", &after).0,
+            after
+        );
     }
 }
