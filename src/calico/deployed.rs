@@ -47,22 +47,19 @@ impl DeployedCalico {
     }
 }
 
-/// Reads `--calico-config PATH|-`.
+/// The largest `--calico-config` read: a whole release manifest with its CRDs (Calico's `calico.yaml`,
+/// the operator's `tigera-operator.yaml`) is a few MiB.
+pub const MAX_CALICO_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads `--calico-config PATH|-` (a regular file or stdin, at most [`MAX_CALICO_CONFIG_BYTES`]).
 pub fn load(path: &std::path::Path) -> Result<DeployedCalico, BadInput> {
     let label = if path.as_os_str() == "-" {
         "stdin".to_string()
     } else {
         path.display().to_string()
     };
-    let text = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
-            .map_err(|e| BadInput(format!("--calico-config -: cannot read stdin: {e}")))?;
-        text
-    } else {
-        std::fs::read_to_string(path)
-            .map_err(|e| BadInput(format!("--calico-config {label}: {e}")))?
-    };
+    let text = crate::input::read_input(path, MAX_CALICO_CONFIG_BYTES)
+        .map_err(|e| BadInput(format!("--calico-config {}", e.0)))?;
     parse(&text, &label).map_err(|e| BadInput(format!("--calico-config {label}: {e}")))
 }
 
