@@ -633,3 +633,52 @@ fn no_planted_secret_reaches_any_output() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// Broken args files (a byte-order mark, trailing garbage, over 1 MiB, nested too deep, truncated)
+/// are answered in module mode: one JSON failure naming the problem, so Ansible does not show a bare
+/// MODULE FAILURE with the command line's usage error.
+#[test]
+fn a_broken_ansible_args_file_gets_a_json_failure() {
+    let dir = scratch();
+    let deep = format!("{{\"command\": {}{}}}", "[".repeat(200), "]".repeat(200));
+    let large = format!(
+        "{{\"command\": \"facts\", \"pad\": \"{}\"}}",
+        "x".repeat(1024 * 1024 + 16)
+    );
+    let cases: [(&str, String, &str); 5] = [
+        (
+            "bom",
+            "\u{feff}{\"command\": \"facts\"}".to_string(),
+            "byte-order mark",
+        ),
+        (
+            "trailing",
+            "{\"command\": \"facts\"} garbage".to_string(),
+            "text after the JSON object, at line 1 column",
+        ),
+        ("deep", deep, "nested more than 128 levels deep"),
+        ("large", large, "larger than 1 MiB"),
+        (
+            "truncated",
+            "{\"command\": \"fac".to_string(),
+            "not valid JSON",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let args_file = dir.path().join(format!("args-{name}"));
+        std::fs::write(&args_file, text).unwrap();
+        let out = nodecheck_within(&[args_file.as_os_str()], Duration::from_secs(20))
+            .expect("the module answered within 20 s");
+        assert_exit(&out, 0);
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: not one JSON result ({e}): {out:?}"));
+        assert_eq!(result["failed"], true, "{name}: {result}");
+        let msg = result["msg"].as_str().unwrap_or("");
+        assert!(msg.contains(expected), "{name}: {msg}");
+    }
+    // A file that does not start like JSON is still a command-line word.
+    let other = dir.path().join("notes.txt");
+    std::fs::write(&other, "just text\n").unwrap();
+    let out = nodecheck_within(&[other.as_os_str()], Duration::from_secs(20)).unwrap();
+    assert_exit(&out, 2);
+}
