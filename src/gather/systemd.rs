@@ -399,9 +399,13 @@ pub fn expand_exec_argv(words: &[String], env: &[EnvVar], declared_at: &str) -> 
         }
         total += value.len() + 1;
         if total > MAX_EXPANDED_COMMAND_BYTES {
-            capped = Some(format!(
+            let stopped = format!(
                 "the command line expands to more than {MAX_EXPANDED_COMMAND_BYTES} bytes; expansion stopped there and later arguments are not recorded"
-            ));
+            );
+            capped = Some(match capped.take() {
+                Some(cut) => format!("{cut}; {stopped}"),
+                None => stopped,
+            });
             return false;
         }
         argv.push(ExecArg { value, origin });
@@ -1025,6 +1029,104 @@ I=\n";
         let values: Vec<&str> = argv.iter().map(|a| a.value.as_str()).collect();
         assert_eq!(values, ["/k", "--node-ip=10.0.0.1", "$literal", "x"]);
         assert_eq!(argv[1].origin, "u:3 with ${IP} from f:1");
+    }
+
+    #[test]
+    fn exec_start_expansion_is_capped_and_says_so() {
+        let big = "x".repeat(200 * 1024);
+        let words = " $A".repeat(20);
+        let unit = kubelet_unit(&[(
+            "/lib/systemd/system/kubelet.service",
+            &format!(
+                "[Service]\nEnvironment=A={big}\nEnvironment=B=--b\nExecStart=/usr/bin/kubelet --x=${{A}}${{A}}{words} $B\n"
+            ),
+        )]);
+        let argv = &unit.exec_start.as_ref().unwrap().argv;
+        let total: usize = argv.iter().map(|a| a.value.len() + 1).sum();
+        assert!(total <= MAX_EXPANDED_COMMAND_BYTES, "{total} bytes");
+        assert!(argv
+            .iter()
+            .all(|a| a.value.len() <= MAX_EXPANDED_WORD_BYTES));
+        assert_eq!(
+            argv[1].value.len(),
+            MAX_EXPANDED_WORD_BYTES,
+            "--x=${{A}}${{A}} is cut"
+        );
+        let notes = unit.notes.join("\n");
+        assert!(notes.contains("ExecStart= an argument"), "{notes}");
+    }
+
+    #[test]
+    fn a_command_line_over_the_cap_stops_expanding() {
+        let chunk = "y".repeat(100 * 1024);
+        let env: Vec<EnvVar> = vec![EnvVar {
+            name: "A".into(),
+            value: chunk,
+            source: "f:1".into(),
+            withheld: false,
+        }];
+        let words: Vec<String> = std::iter::once("/k".to_string())
+            .chain(std::iter::repeat_n("$A".to_string(), 50))
+            .collect();
+        let expansion = expand_exec_argv(&words, &env, "u:1");
+        assert!(expansion.argv.len() < 12, "{}", expansion.argv.len());
+        assert!(expansion
+            .capped
+            .unwrap()
+            .contains("expands to more than 1048576 bytes"));
+    }
+
+    #[test]
+    fn more_drop_ins_than_the_limit_are_noted() {
+        let mut files: Vec<(String, String)> = vec![(
+            "/lib/systemd/system/kubelet.service".into(),
+            "[Service]\nExecStart=/usr/bin/kubelet\n".into(),
+        )];
+        for n in 0..300 {
+            files.push((
+                format!("/etc/systemd/system/kubelet.service.d/{n:03}.conf"),
+                "[Service]\n".into(),
+            ));
+        }
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let unit = kubelet_unit(&refs);
+        assert_eq!(unit.drop_ins.len(), MAX_DROP_INS);
+        assert!(
+            unit.notes[0].contains("more than 256 drop-ins; 44 more were not read"),
+            "{:?}",
+            unit.notes
+        );
+    }
+
+    #[test]
+    fn only_the_variables_read_keep_their_values_and_url_passwords_are_masked() {
+        let unit = kubelet_unit(&[
+            (
+                "/lib/systemd/system/kubelet.service",
+                "[Service]\nEnvironment=\"HTTPS_PROXY=http://u:pw@proxy:3128\" TOKEN=t0k OTHER=o\nEnvironment=FLAGS=--v=2\nExecStart=/usr/bin/kubelet ${FLAGS} --registry=https://r:regpw@registry\n",
+            ),
+        ]);
+        assert_eq!(
+            unit.env("HTTPS_PROXY").unwrap().value,
+            "http://u:***@proxy:3128"
+        );
+        let token = unit.env("TOKEN").unwrap();
+        assert!(token.withheld && token.value.is_empty());
+        assert_eq!(
+            unit.env("FLAGS").unwrap().value,
+            "--v=2",
+            "ExecStart= expands it"
+        );
+        let exec = unit.exec_start.unwrap();
+        assert!(
+            !exec.command_line.contains("regpw"),
+            "{}",
+            exec.command_line
+        );
+        assert_eq!(exec.argv[2].value, "--registry=https://r:***@registry");
     }
 
     #[test]
