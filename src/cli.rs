@@ -189,6 +189,19 @@ pub struct ServeArgs {
     /// Time between two runs of the checks: 30s, 5m, 1h (at least 1s).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_interval)]
     pub interval: std::time::Duration,
+    /// Deadline of one run of the checks: a run that takes longer is counted in
+    /// nodecheck_serve_runs_timed_out_total, and /healthz turns unhealthy once the last finished
+    /// run is older than three intervals plus this.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_interval)]
+    pub run_timeout: std::time::Duration,
+    /// TLS and basic authentication, in the Prometheus exporters' web configuration format
+    /// (node_exporter's --web.config.file): tls_server_config and basic_auth_users.
+    #[arg(long, value_name = "FILE", alias = "web.config.file")]
+    pub web_config_file: Option<std::path::PathBuf>,
+    /// Also serve /report.json, the whole report (the host's addresses, MACs and units): protect it
+    /// with basic_auth_users in --web-config-file.
+    #[arg(long)]
+    pub report_json: bool,
     #[command(flatten)]
     pub check: CheckArgs,
 }

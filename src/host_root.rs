@@ -18,8 +18,14 @@ use crate::error::BadInput;
 /// The environment variable that sets the host root when `--host-root` is not given.
 pub const HOST_ROOT_ENV: &str = "NODECHECK_HOST_ROOT";
 
-/// How many symbolic links one path may pass through (the kernel's limit is 40 as well).
+/// How many symbolic links one path may pass through (the kernel's limit is 40 as well). A path that
+/// needs more is an error (`ELOOP`), never handed to the kernel half-resolved: the kernel would follow
+/// the rest from the real `/`, outside the root.
 const MAX_SYMLINK_HOPS: usize = 40;
+
+/// What [`HostRoot::read_to_string`] reads at most: `/proc` and `/sys` files and small configuration
+/// files (`/proc/net/tcp` of a node with 100,000 sockets is 15 MiB).
+pub const DEFAULT_MAX_READ_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The directory the host's `/` is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,63 +81,70 @@ impl HostRoot {
     /// Where the host path `host_path` (absolute, as on the host) is under this root, with symbolic
     /// links resolved inside the root. The last component is resolved too, so the result names the
     /// file itself; a component that does not exist ends resolution (the rest is appended as is).
-    pub fn path(&self, host_path: impl AsRef<Path>) -> PathBuf {
+    /// More than 40 symbolic links on the way is an error (`ELOOP`).
+    pub fn path(&self, host_path: impl AsRef<Path>) -> io::Result<PathBuf> {
         let host_path = host_path.as_ref();
         if self.is_live() {
-            return host_path.to_path_buf();
+            return Ok(host_path.to_path_buf());
         }
         self.resolve(host_path, true)
     }
 
     /// Like [`HostRoot::path`], but the last component is not followed when it is a symbolic link
     /// (for reading the link itself, as `lstat` and `readlink` do).
-    pub fn path_nofollow(&self, host_path: impl AsRef<Path>) -> PathBuf {
+    pub fn path_nofollow(&self, host_path: impl AsRef<Path>) -> io::Result<PathBuf> {
         let host_path = host_path.as_ref();
         if self.is_live() {
-            return host_path.to_path_buf();
+            return Ok(host_path.to_path_buf());
         }
         self.resolve(host_path, false)
     }
 
-    /// Reads a host file as text.
+    /// Reads a host file as text, at most [`DEFAULT_MAX_READ_BYTES`].
     pub fn read_to_string(&self, host_path: impl AsRef<Path>) -> io::Result<String> {
-        std::fs::read_to_string(self.path(host_path))
+        self.read_bounded(host_path, DEFAULT_MAX_READ_BYTES)
     }
 
     /// Reads a host file as text, at most `max_bytes` of it (a larger file is an error): configuration
-    /// files are small, and a huge one is not what it claims to be.
+    /// files are small, and a huge one is not what it claims to be. Every host file is read here,
+    /// through [`crate::input::read_regular_file`]: a FIFO, a device or a socket planted where a file
+    /// is expected is refused at once instead of blocking the run.
     pub fn read_bounded(&self, host_path: impl AsRef<Path>, max_bytes: u64) -> io::Result<String> {
-        use std::io::Read;
-        let file = std::fs::File::open(self.path(host_path))?;
-        let mut bytes = Vec::new();
-        file.take(max_bytes + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > max_bytes {
-            return Err(io::Error::new(
+        let bytes = crate::input::read_regular_file(&self.path(host_path)?, max_bytes)?;
+        String::from_utf8(bytes).map_err(|e| {
+            io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("larger than {max_bytes} bytes"),
-            ));
-        }
-        String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })
     }
 
     /// The target of a host symbolic link, exactly as stored (not re-rooted).
     pub fn read_link(&self, host_path: impl AsRef<Path>) -> io::Result<PathBuf> {
-        std::fs::read_link(self.path_nofollow(host_path))
+        std::fs::read_link(self.path_nofollow(host_path)?)
     }
 
     /// Metadata of a host path, following symbolic links inside the root.
     pub fn metadata(&self, host_path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
-        std::fs::metadata(self.path(host_path))
+        std::fs::metadata(self.path(host_path)?)
+    }
+
+    /// Metadata of a host path itself (a symbolic link is not followed), like `lstat`.
+    pub fn symlink_metadata(&self, host_path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
+        std::fs::symlink_metadata(self.path_nofollow(host_path)?)
     }
 
     /// Whether a host path exists (after following symbolic links inside the root).
     pub fn exists(&self, host_path: impl AsRef<Path>) -> bool {
-        self.path(host_path).exists()
+        self.path(host_path).is_ok_and(|p| p.exists())
     }
 
     /// The names in a host directory, sorted (directory order differs between file systems).
     pub fn read_dir_names(&self, host_path: impl AsRef<Path>) -> io::Result<Vec<OsString>> {
-        let mut names: Vec<OsString> = std::fs::read_dir(self.path(host_path))?
+        let mut names: Vec<OsString> = std::fs::read_dir(self.path(host_path)?)?
             .filter_map(|entry| entry.ok().map(|e| e.file_name()))
             .collect();
         names.sort();
@@ -150,9 +163,8 @@ impl HostRoot {
     }
 
     /// Resolves `host_path` component by component, re-rooting absolute link targets and clamping `..`
-    /// at the root. Stops following links after [`MAX_SYMLINK_HOPS`] (the path is then returned as
-    /// it stands, and opening it fails with the kernel's own loop error).
-    fn resolve(&self, host_path: &Path, follow_last: bool) -> PathBuf {
+    /// at the root. More than [`MAX_SYMLINK_HOPS`] links is the kernel's loop error (`ELOOP`).
+    fn resolve(&self, host_path: &Path, follow_last: bool) -> io::Result<PathBuf> {
         // Components still to walk, last first; `resolved` is always inside `self.dir`.
         let mut pending: Vec<OsString> = components_reversed(host_path);
         let mut resolved = self.dir.clone();
@@ -169,14 +181,15 @@ impl HostRoot {
             let candidate = resolved.join(&name);
             let is_last = pending.is_empty();
             if is_last && !follow_last {
-                return candidate;
+                return Ok(candidate);
             }
             match std::fs::symlink_metadata(&candidate) {
-                Ok(meta) if meta.file_type().is_symlink() && hops < MAX_SYMLINK_HOPS => {
+                Ok(meta) if meta.file_type().is_symlink() => {
                     hops += 1;
-                    let Ok(target) = std::fs::read_link(&candidate) else {
-                        return candidate;
-                    };
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                    }
+                    let target = std::fs::read_link(&candidate)?;
                     if target.is_absolute() {
                         resolved = self.dir.clone();
                         depth = 0;
@@ -193,11 +206,11 @@ impl HostRoot {
                     while let Some(more) = pending.pop() {
                         rest.push(more);
                     }
-                    return rest;
+                    return Ok(rest);
                 }
             }
         }
-        resolved
+        Ok(resolved)
     }
 }
 
@@ -236,7 +249,7 @@ mod tests {
         let live = HostRoot::live();
         assert!(live.is_live());
         assert_eq!(
-            live.path("/etc/os-release"),
+            live.path("/etc/os-release").unwrap(),
             PathBuf::from("/etc/os-release")
         );
         assert_eq!(live.show("/etc/os-release"), "/etc/os-release");
@@ -262,7 +275,8 @@ mod tests {
         let canonical = dir.canonicalize().unwrap();
         assert!(!root.is_live());
         assert_eq!(
-            root.path("/etc/systemd/system/multi-user.target.wants/kubelet.service"),
+            root.path("/etc/systemd/system/multi-user.target.wants/kubelet.service")
+                .unwrap(),
             canonical.join("lib/systemd/system/kubelet.service")
         );
         assert_eq!(
@@ -275,7 +289,10 @@ mod tests {
             root.read_to_string("/etc/resolv.conf").unwrap(),
             "nameserver 10.0.0.2\n"
         );
-        assert_eq!(root.path("/../../etc/passwd"), canonical.join("etc/passwd"));
+        assert_eq!(
+            root.path("/../../etc/passwd").unwrap(),
+            canonical.join("etc/passwd")
+        );
         assert!(root.show("/etc/resolv.conf").ends_with(":/etc/resolv.conf"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -287,6 +304,52 @@ mod tests {
         symlink("/a", dir.join("b")).unwrap();
         let root = HostRoot::at(&dir).unwrap();
         assert!(root.read_to_string("/a").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_chain_longer_than_the_hop_limit_is_an_error_never_a_read_outside() {
+        let dir = scratch("chain");
+        // link41 -> link40 -> ... -> link1 -> /etc/passwd: 41 hops, and the host tree has no
+        // /etc/passwd of its own, so any answer would be the runner's file.
+        symlink("/etc/passwd", dir.join("link1")).unwrap();
+        for n in 2..=41 {
+            symlink(format!("/link{}", n - 1), dir.join(format!("link{n}"))).unwrap();
+        }
+        let root = HostRoot::at(&dir).unwrap();
+        let e = root.read_to_string("/link41").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP), "{e}");
+        assert!(root.path("/link41").is_err());
+        assert!(!root.exists("/link41"));
+        // 40 hops is still followed, inside the root.
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::write(dir.join("etc/passwd"), "tree\n").unwrap();
+        assert_eq!(root.read_to_string("/link40").unwrap(), "tree\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_fifo_or_device_in_the_tree_is_refused_without_blocking() {
+        let dir = scratch("fifo");
+        nix::unistd::mkfifo(
+            &dir.join("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        symlink("/dev/null", dir.join("null")).unwrap();
+        let root = HostRoot::at(&dir).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = root.clone();
+        std::thread::spawn(move || {
+            tx.send(reader.read_to_string("/fifo").map_err(|e| e.to_string()))
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("reading a FIFO returned at once")
+            .unwrap_err();
+        assert!(e.contains("FIFO"), "{e}");
+        // `/dev/null` re-rooted is the tree's own (missing) /dev/null, not the runner's device.
+        assert!(root.read_to_string("/null").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

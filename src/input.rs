@@ -19,11 +19,42 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<String, BadInput> {
             .read_to_end(&mut bytes)
             .map_err(|e| BadInput(format!("reading stdin: {e}")))?;
     } else {
-        let file = open_regular_file(path).map_err(|e| BadInput(format!("{shown}: {e}")))?;
+        let file = open_regular_file(path)
+            .map_err(|e| BadInput(format!("{shown}: {}", describe_open_error(&e))))?;
         file.take(max_bytes + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| BadInput(format!("{shown}: cannot read: {e}")))?;
     }
+    text_within(bytes, &shown.to_string(), max_bytes)
+}
+
+/// An [`open_regular_file`] error about a file named on the command line: a FIFO, device or socket
+/// comes with the way to read a pipe.
+pub fn describe_open_error(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::InvalidInput {
+        format!("{e} (to read a pipe, give `-` and redirect it to stdin)")
+    } else {
+        e.to_string()
+    }
+}
+
+/// Reads a regular file (opened with [`open_regular_file`]) of at most `max_bytes`: the one reader for
+/// every host file (`crate::host_root::HostRoot::read_bounded`). A larger file is an error.
+pub fn read_regular_file(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_regular_file(path)?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max_bytes} bytes, refusing to read it"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `bytes` read from `shown` as UTF-8 text, refused when over `max_bytes` or empty.
+fn text_within(bytes: Vec<u8>, shown: &str, max_bytes: u64) -> Result<String, BadInput> {
     if bytes.len() as u64 > max_bytes {
         return Err(BadInput(format!(
             "{shown}: larger than {} MiB, refusing to read it",
@@ -44,17 +75,19 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<String, BadInput> {
 /// Opens `path` for reading if it is a regular file (symbolic links followed), without ever blocking:
 /// the file is opened with `O_NONBLOCK` (so opening a FIFO with no writer returns at once), its type is
 /// taken from the open descriptor (no window between a check and the open), and anything else is
-/// refused with a message naming its type. The returned file is in blocking mode again.
-pub fn open_regular_file(path: &Path) -> Result<std::fs::File, String> {
+/// refused (`InvalidInput`) with a message naming its type. An open error keeps its kind (`NotFound`
+/// stays `NotFound`). The returned file is in blocking mode again.
+pub fn open_regular_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::io::{Error, ErrorKind};
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)
-        .map_err(|e| format!("cannot open: {e}"))?;
+        .map_err(|e| Error::new(e.kind(), format!("cannot open: {e}")))?;
     let kind = file
         .metadata()
-        .map_err(|e| format!("cannot stat: {e}"))?
+        .map_err(|e| Error::new(e.kind(), format!("cannot stat: {e}")))?
         .file_type();
     let what = if kind.is_file() {
         None
@@ -72,15 +105,16 @@ pub fn open_regular_file(path: &Path) -> Result<std::fs::File, String> {
         Some("not a regular file")
     };
     if let Some(what) = what {
-        return Err(format!(
-            "is {what}, expected a regular file (to read a pipe, give `-` and redirect it to stdin)"
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("is {what}, expected a regular file"),
         ));
     }
     nix::fcntl::fcntl(
         &file,
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
     )
-    .map_err(|e| format!("cannot clear O_NONBLOCK: {e}"))?;
+    .map_err(|e| Error::other(format!("cannot clear O_NONBLOCK: {e}")))?;
     Ok(file)
 }
 

@@ -26,6 +26,16 @@ pub const WRITTEN_FILE_MODE: u32 = 0o644;
 /// write through or into; its mode is set to [`WRITTEN_FILE_MODE`] on the open descriptor before the
 /// rename. A symbolic link at `path` itself is replaced, never followed.
 pub fn write_atomically(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomically_with_mode(path, contents, WRITTEN_FILE_MODE)
+}
+
+/// [`write_atomically`] with the file's final mode given: `0o600` for what only root should read
+/// (the baseline, a full snapshot of the host).
+pub fn write_atomically_with_mode(
+    path: &std::path::Path,
+    contents: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -48,7 +58,7 @@ pub fn write_atomically(path: &std::path::Path, contents: &[u8]) -> std::io::Res
         })?;
     let file = tmp.as_file_mut();
     file.write_all(contents)?;
-    file.set_permissions(std::fs::Permissions::from_mode(WRITTEN_FILE_MODE))?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
     file.sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     // The rename is durable once the directory is synced; a directory that cannot be opened for

@@ -151,3 +151,60 @@ fn a_document_without_calico_node_is_bad_input() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("invalid YAML at line"), "{stderr}");
 }
+
+/// `--calico-config TEXT` (written to a scratch file) for `calico --format json`.
+fn calico_with_config(text: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calico-config.yaml");
+    std::fs::write(&path, text).unwrap();
+    nodecheck(&[
+        "calico",
+        "--facts",
+        fixture(WORKER_41).to_str().unwrap(),
+        "--calico-config",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+}
+
+const DAEMONSET_HEAD: &str = "kind: DaemonSet\nmetadata: {name: calico-node, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: calico/node:v3.28.0\n";
+
+#[test]
+fn manifests_the_api_server_or_the_operator_would_refuse_are_bad_input() {
+    for (text, at) in [
+        (format!("{DAEMONSET_HEAD}        env: IP_AUTODETECTION_METHOD=first-found\n"), "line 9 column"),
+        (format!("{DAEMONSET_HEAD}        env:\n        - name: IP_AUTODETECTION_METHOD\n          value: 5\n"), "line 11 column"),
+        ("kind: Installation\nmetadata: {name: default}\nspec:\n  calicoNetwork:\n    nodeAddressAutodetectionV4: [1, 2]\n".to_string(), "line 5 column"),
+        ("installation: enabled\n".to_string(), "line 1 column"),
+    ] {
+        let out = calico_with_config(&text);
+        assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(at), "{text}\n{stderr}");
+    }
+}
+
+#[test]
+fn only_the_installation_named_default_counts() {
+    let other = "kind: Installation\nmetadata: {name: staging}\nspec:\n  calicoNetwork:\n    nodeAddressAutodetectionV4: {interface: eth9}\n";
+    let out = calico_with_config(other);
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Installation staging is not named default"),
+        "{stderr}"
+    );
+
+    // A stream of flow-style documents: the default one is read, the other is noted.
+    let stream = "{kind: Installation, metadata: {name: staging}, spec: {calicoNetwork: {nodeAddressAutodetectionV4: {interface: eth9}}}}\n---\n{kind: Installation, metadata: {name: default}, spec: {calicoNetwork: {nodeAddressAutodetectionV4: {canReach: 10.20.41.1}}}}\n";
+    let out = calico_with_config(stream);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(3),
+        "{out:?}"
+    );
+    assert!(text.contains("can-reach=10.20.41.1"), "{text}");
+    assert!(!text.contains("interface=eth9"), "{text}");
+    assert!(text.contains("Installation staging ignored"), "{text}");
+}

@@ -44,7 +44,10 @@ fn drift_after_rename_bridge_and_mtu_change() {
         assert!(stderr.contains("node NIC eth3 10.20.41.11/24"), "{stderr}");
     }
     let mode = std::fs::metadata(&baseline).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o644);
+    assert_eq!(
+        mode, 0o600,
+        "the baseline is a full host snapshot: root only"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
 

@@ -38,9 +38,13 @@ fn scratch() -> tempfile::TempDir {
 
 fn mkfifo(dir: &Path) -> PathBuf {
     let fifo = dir.join("input.fifo");
-    let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
-    assert!(status.success());
+    mkfifo_at(&fifo);
     fifo
+}
+
+fn mkfifo_at(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
 }
 
 #[test]
@@ -95,6 +99,16 @@ fn a_fifo_given_as_any_input_is_refused_at_once() {
             ],
         ),
         (
+            "calico --calico-config",
+            vec![
+                "calico".as_ref(),
+                "--facts".as_ref(),
+                w,
+                "--calico-config".as_ref(),
+                f,
+            ],
+        ),
+        (
             "profile validate",
             vec!["profile".as_ref(), "validate".as_ref(), f],
         ),
@@ -113,6 +127,57 @@ fn a_fifo_given_as_any_input_is_refused_at_once() {
             "{what}: {stderr}"
         );
     }
+}
+
+/// A host tree with kubelet's and containerd's units whose every configuration file the gathering
+/// reads is a FIFO nobody writes to.
+fn host_tree_of_fifos() -> crate::util::HostTree {
+    let tree = crate::util::HostTree::new("robust-fifos");
+    tree.write(
+        "/lib/systemd/system/kubelet.service",
+        "[Service]\nEnvironmentFile=/etc/default/kubelet\nExecStart=/usr/bin/kubelet $KUBELET_EXTRA_ARGS\n",
+    );
+    tree.write(
+        "/lib/systemd/system/containerd.service",
+        "[Service]\nExecStart=/usr/bin/containerd\n",
+    );
+    tree.mkdir("/etc/systemd/system/containerd.service.d");
+    for fifo in [
+        "/etc/default/kubelet",
+        "/etc/systemd/system/containerd.service.d/10-proxy.conf",
+        "/etc/hosts",
+        "/etc/nsswitch.conf",
+        "/etc/resolv.conf",
+        "/etc/containerd/config.toml",
+    ] {
+        let path = tree.path(fifo);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        mkfifo_at(&path);
+    }
+    tree
+}
+
+#[test]
+fn fifos_in_the_host_tree_are_refused_and_gathering_finishes() {
+    let tree = host_tree_of_fifos();
+    let out = nodecheck_within(
+        &[
+            "facts".as_ref(),
+            "--host-root".as_ref(),
+            tree.arg().as_ref(),
+        ],
+        Duration::from_secs(30),
+    )
+    .expect("facts blocked for 30 s on a FIFO in the host tree");
+    assert_exit(&out, 0);
+    let facts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("facts JSON");
+    let text = facts.to_string();
+    assert!(
+        text.contains("is a FIFO (named pipe), expected a regular file"),
+        "the facts say why the files were not read: {text}"
+    );
+    let kubelet_env = &facts["node_setup"]["kubelet"]["unit"]["environment_files"][0];
+    assert_eq!(kubelet_env["state"], "failed", "{kubelet_env}");
 }
 
 #[test]
@@ -359,4 +424,261 @@ fn the_recommended_line_is_the_word_env_and_kubectl_print() {
         )),
         "{kubectl}"
     );
+}
+
+/// Values planted in a host tree that no output may carry.
+const PLANTED_SECRETS: [&str; 4] = [
+    "S3cr3tPassw0rd",
+    "AKIAplantedSecretKey41",
+    "regtok-planted-41",
+    "CtrPr0xyPassw0rd",
+];
+
+/// A host tree whose kubelet and containerd units carry credentials: cloud keys and a registry token in
+/// a 0600 environment file, proxy passwords in drop-ins.
+fn host_tree_with_secrets() -> crate::util::HostTree {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = crate::util::HostTree::new("robust-secrets");
+    tree.write(
+        "/lib/systemd/system/kubelet.service",
+        "[Service]\nExecStart=/usr/bin/kubelet\n",
+    );
+    tree.write(
+        "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+        "[Service]\n\
+         Environment=\"HTTPS_PROXY=http://proxyuser:S3cr3tPassw0rd@proxy.corp:3128\"\n\
+         EnvironmentFile=-/etc/default/kubelet\n\
+         ExecStart=\n\
+         ExecStart=/usr/bin/kubelet $KUBELET_EXTRA_ARGS\n",
+    );
+    tree.write(
+        "/etc/default/kubelet",
+        "AWS_SECRET_ACCESS_KEY=AKIAplantedSecretKey41\n\
+         REGISTRY_TOKEN=regtok-planted-41\n\
+         not an assignment regtok-planted-41\n\
+         KUBELET_EXTRA_ARGS=--node-ip=10.20.41.41\n",
+    );
+    std::fs::set_permissions(
+        tree.path("/etc/default/kubelet"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    tree.write(
+        "/lib/systemd/system/containerd.service",
+        "[Service]\nExecStart=/usr/bin/containerd\n",
+    );
+    tree.write(
+        "/etc/systemd/system/containerd.service.d/http-proxy.conf",
+        "[Service]\n\
+         Environment=HTTP_PROXY=http://ctr:CtrPr0xyPassw0rd@proxy.corp:3128 NO_PROXY=localhost\n\
+         Environment=REGISTRY_PASSWORD=regtok-planted-41\n",
+    );
+    tree
+}
+
+/// Fails naming the channel when `output` carries a planted secret.
+fn assert_no_secret(channel: &str, output: &[u8]) {
+    let text = String::from_utf8_lossy(output);
+    for secret in PLANTED_SECRETS {
+        assert!(
+            !text.contains(secret),
+            "{channel} carries the planted secret {secret}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn no_planted_secret_reaches_any_output() {
+    let tree = host_tree_with_secrets();
+    let root = tree.arg();
+    let dir = scratch();
+    let run = |args: &[&str]| {
+        let out = Command::new(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run nodecheck");
+        assert!(
+            matches!(out.status.code(), Some(0 | 3)),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+
+    // The facts say the variables exist, and show the proxy with its password masked.
+    let facts = run(&["facts", "--host-root", root, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&facts.stdout).unwrap();
+    let kubelet = &json["node_setup"]["kubelet"]["unit"];
+    let env = kubelet["environment"].as_array().unwrap();
+    let var = |name: &str| env.iter().find(|v| v["name"] == name).unwrap().clone();
+    assert_eq!(
+        var("HTTPS_PROXY")["value"],
+        "http://proxyuser:***@proxy.corp:3128"
+    );
+    assert_eq!(var("AWS_SECRET_ACCESS_KEY")["withheld"], true);
+    assert_eq!(var("AWS_SECRET_ACCESS_KEY")["value"], "");
+    assert_eq!(var("KUBELET_EXTRA_ARGS")["value"], "--node-ip=10.20.41.41");
+    for format in ["json", "yaml", "table"] {
+        let out = run(&["facts", "--host-root", root, "--format", format]);
+        assert_no_secret(&format!("facts --format {format}"), &out.stdout);
+        assert_no_secret(&format!("facts --format {format} (stderr)"), &out.stderr);
+    }
+
+    let results = dir.path().join("results");
+    let textfile = dir.path().join("nodecheck.prom");
+    for format in ["human", "json", "junit", "prometheus"] {
+        let out = run(&[
+            "check",
+            "--host-root",
+            root,
+            "--format",
+            format,
+            "--write-results",
+            results.to_str().unwrap(),
+            "--textfile",
+            textfile.to_str().unwrap(),
+        ]);
+        assert_no_secret(&format!("check --format {format}"), &out.stdout);
+        assert_no_secret(&format!("check --format {format} (stderr)"), &out.stderr);
+        if format == "json" {
+            let report = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                report.contains("http://proxyuser:***@proxy.corp:3128"),
+                "Proxy-Env names the proxy, masked: {report}"
+            );
+        }
+    }
+    for written in std::fs::read_dir(&results).unwrap() {
+        let path = written.unwrap().path();
+        assert_no_secret(&path.display().to_string(), &std::fs::read(&path).unwrap());
+    }
+    assert_no_secret("--textfile", &std::fs::read(&textfile).unwrap());
+
+    let baseline = dir.path().join("baseline.json");
+    run(&[
+        "baseline",
+        "record",
+        "--host-root",
+        root,
+        "--out",
+        baseline.to_str().unwrap(),
+    ]);
+    assert_no_secret("the baseline", &std::fs::read(&baseline).unwrap());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&baseline).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the baseline is readable by root only");
+
+    // The Ansible module, as Ansible runs it: the args file as the only argument.
+    for command in ["facts", "check"] {
+        let args_file = dir.path().join(format!("args-{command}"));
+        std::fs::write(&args_file, format!(r#"{{"command": "{command}"}}"#)).unwrap();
+        let out = Command::new(bin())
+            .arg(&args_file)
+            .env("NODECHECK_HOST_ROOT", root)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let result: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON result");
+        // A failed check task returns its results without the snapshot; the facts task returns it.
+        let carried = if command == "facts" {
+            &result["ansible_facts"]["nodecheck"]
+        } else {
+            &result["results"]
+        };
+        assert!(
+            !carried.is_null(),
+            "the module ({command}) answered: {result}"
+        );
+        assert_no_secret(&format!("the Ansible module ({command})"), &out.stdout);
+    }
+
+    // Every endpoint of `serve`.
+    let mut server = Command::new(bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--host-root",
+            root,
+            "--report-json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains(" serving ") {
+        line.clear();
+        let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        assert!(read > 0, "serve ended before it listened");
+    }
+    let address = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    for path in ["/metrics", "/healthz", "/report.json", "/nothing"] {
+        let out = Command::new("curl")
+            .args(["-s", "--max-time", "10"])
+            .arg(format!("http://{address}{path}"))
+            .output()
+            .expect("run curl");
+        assert!(!out.stdout.is_empty(), "{path} answered");
+        assert_no_secret(&format!("serve {path}"), &out.stdout);
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// Broken args files (a byte-order mark, trailing garbage, over 1 MiB, nested too deep, truncated)
+/// are answered in module mode: one JSON failure naming the problem, so Ansible does not show a bare
+/// MODULE FAILURE with the command line's usage error.
+#[test]
+fn a_broken_ansible_args_file_gets_a_json_failure() {
+    let dir = scratch();
+    let deep = format!("{{\"command\": {}{}}}", "[".repeat(200), "]".repeat(200));
+    let large = format!(
+        "{{\"command\": \"facts\", \"pad\": \"{}\"}}",
+        "x".repeat(1024 * 1024 + 16)
+    );
+    let cases: [(&str, String, &str); 5] = [
+        (
+            "bom",
+            "\u{feff}{\"command\": \"facts\"}".to_string(),
+            "byte-order mark",
+        ),
+        (
+            "trailing",
+            "{\"command\": \"facts\"} garbage".to_string(),
+            "text after the JSON object, at line 1 column",
+        ),
+        ("deep", deep, "nested more than 128 levels deep"),
+        ("large", large, "larger than 1 MiB"),
+        (
+            "truncated",
+            "{\"command\": \"fac".to_string(),
+            "not valid JSON",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let args_file = dir.path().join(format!("args-{name}"));
+        std::fs::write(&args_file, text).unwrap();
+        let out = nodecheck_within(&[args_file.as_os_str()], Duration::from_secs(20))
+            .expect("the module answered within 20 s");
+        assert_exit(&out, 0);
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: not one JSON result ({e}): {out:?}"));
+        assert_eq!(result["failed"], true, "{name}: {result}");
+        let msg = result["msg"].as_str().unwrap_or("");
+        assert!(msg.contains(expected), "{name}: {msg}");
+    }
+    // A file that does not start like JSON is still a command-line word.
+    let other = dir.path().join("notes.txt");
+    std::fs::write(&other, "just text\n").unwrap();
+    let out = nodecheck_within(&[other.as_os_str()], Duration::from_secs(20)).unwrap();
+    assert_exit(&out, 2);
 }

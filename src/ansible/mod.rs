@@ -25,9 +25,11 @@ use params::ModuleCommand;
 const MAX_ARGS_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The args file, when this process was started as an Ansible module: exactly one argument, naming an
-/// existing file that holds a JSON object of module arguments (see [`params::is_module_arguments`]).
-/// Costs one `stat` on ordinary command lines. The same call works by hand, to try the module:
-/// `echo '{"command": "facts"}' >args && nodecheck args`.
+/// existing file that holds a JSON object of module arguments (see [`params::is_module_arguments`]),
+/// or a file that starts like one (`{`, possibly after a byte-order mark) but is broken — truncated,
+/// trailing garbage, too deep, too large — so that Ansible gets a JSON failure naming the problem
+/// instead of the command line's usage error. Costs one `stat` on ordinary command lines. The same
+/// call works by hand, to try the module: `echo '{"command": "facts"}' >args && nodecheck args`.
 pub fn module_args_file(args: &[OsString]) -> Option<PathBuf> {
     let [_program, only] = args else {
         return None;
@@ -37,9 +39,27 @@ pub fn module_args_file(args: &[OsString]) -> Option<PathBuf> {
     if only.to_string_lossy().starts_with('-') || !path.is_file() {
         return None;
     }
-    let arguments = read_args_file(&path).ok()?;
-    params::is_module_arguments(&arguments).then_some(path)
+    match read_args_file(&path) {
+        Ok(arguments) => params::is_module_arguments(&arguments).then_some(path),
+        Err(_) => starts_like_a_json_object(&path).then_some(path),
+    }
 }
+
+/// Whether the file's first non-blank byte (after a UTF-8 byte-order mark) opens a JSON object.
+fn starts_like_a_json_object(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = crate::input::open_regular_file(path) else {
+        return false;
+    };
+    let mut prefix = Vec::new();
+    if file.take(4096).read_to_end(&mut prefix).is_err() {
+        return false;
+    }
+    let text = prefix.strip_prefix(UTF8_BOM).unwrap_or(&prefix);
+    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Runs one module call and prints its single JSON result. Returns exit code 0 unless stdout is gone.
 pub fn run(args_file: &Path) -> ExitCode {
@@ -57,16 +77,30 @@ pub fn run(args_file: &Path) -> ExitCode {
 }
 
 fn read_args_file(path: &Path) -> Result<Map<String, Value>, String> {
-    let text = crate::input::read_input(path, MAX_ARGS_FILE_BYTES).map_err(|e| e.to_string())?;
+    let shown = path.display();
+    let text = crate::input::read_input(path, MAX_ARGS_FILE_BYTES).map_err(|e| {
+        format!("module arguments: {e} (Ansible writes them as one small JSON object)")
+    })?;
+    if text.as_bytes().starts_with(UTF8_BOM) {
+        return Err(format!(
+            "{shown}: module arguments start with a UTF-8 byte-order mark; Ansible writes plain JSON without one (was the file edited by hand?)"
+        ));
+    }
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(arguments)) => Ok(arguments),
-        Ok(_) => Err(format!(
-            "{}: module arguments must be a JSON object",
-            path.display()
+        Ok(_) => Err(format!("{shown}: module arguments must be a JSON object")),
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => Err(format!(
+            "{shown}: module arguments are nested more than 128 levels deep at line {} column {}; module parameters are flat",
+            e.line(),
+            e.column()
+        )),
+        Err(e) if e.to_string().starts_with("trailing characters") => Err(format!(
+            "{shown}: module arguments have text after the JSON object, at line {} column {}",
+            e.line(),
+            e.column()
         )),
         Err(e) => Err(format!(
-            "{}: module arguments are not valid JSON: {e}",
-            path.display()
+            "{shown}: module arguments are not valid JSON: {e}"
         )),
     }
 }

@@ -47,29 +47,33 @@ impl DeployedCalico {
     }
 }
 
-/// Reads `--calico-config PATH|-`.
+/// The largest `--calico-config` read: a whole release manifest with its CRDs (Calico's `calico.yaml`,
+/// the operator's `tigera-operator.yaml`) is a few MiB.
+pub const MAX_CALICO_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads `--calico-config PATH|-` (a regular file or stdin, at most [`MAX_CALICO_CONFIG_BYTES`]).
 pub fn load(path: &std::path::Path) -> Result<DeployedCalico, BadInput> {
     let label = if path.as_os_str() == "-" {
         "stdin".to_string()
     } else {
         path.display().to_string()
     };
-    let text = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
-            .map_err(|e| BadInput(format!("--calico-config -: cannot read stdin: {e}")))?;
-        text
-    } else {
-        std::fs::read_to_string(path)
-            .map_err(|e| BadInput(format!("--calico-config {label}: {e}")))?
-    };
+    let text = crate::input::read_input(path, MAX_CALICO_CONFIG_BYTES)
+        .map_err(|e| BadInput(format!("--calico-config {}", e.0)))?;
     parse(&text, &label).map_err(|e| BadInput(format!("--calico-config {label}: {e}")))
 }
 
 /// Parses the documents of one input and finds calico-node's configuration in them.
 pub fn parse(text: &str, label: &str) -> Result<DeployedCalico, String> {
-    let documents: Vec<Value> = if text.trim_start().starts_with('{') {
-        vec![serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?]
+    // One JSON object (`kubectl get -o json`); otherwise a YAML stream, which also covers flow-style
+    // documents separated by `---`.
+    let json = text
+        .trim_start()
+        .starts_with('{')
+        .then(|| serde_json::from_str::<Value>(text).ok())
+        .flatten();
+    let documents: Vec<Value> = if let Some(json) = json {
+        vec![json]
     } else {
         serde_saphyr::from_multiple::<Value>(text).map_err(|e| {
             let at = e
@@ -83,11 +87,21 @@ pub fn parse(text: &str, label: &str) -> Result<DeployedCalico, String> {
             )
         })?
     };
+    // Syntax first (above), then the types of the fields read.
+    super::deployed_schema::check_types(text)?;
     let mut objects = Vec::new();
     for document in documents {
         flatten(document, &mut objects);
     }
     let mut seen = Vec::new();
+    // The operator reads the Installation named `default` and ignores any other.
+    let ignored_installations: Vec<String> = objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Installation"))
+        .filter_map(|o| o.pointer("/metadata/name").and_then(Value::as_str))
+        .filter(|name| *name != "default")
+        .map(str::to_string)
+        .collect();
     for object in &objects {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
         let name = object
@@ -111,11 +125,19 @@ pub fn parse(text: &str, label: &str) -> Result<DeployedCalico, String> {
                 ));
             }
         }
-        if kind == "Installation" {
+        if kind == "Installation" && name == "default" {
             let spec = object.get("spec").unwrap_or(&Value::Null);
+            let ignored = if ignored_installations.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (Installation {} ignored: the operator reads only the one named default)",
+                    ignored_installations.join(", ")
+                )
+            };
             return Ok(from_installation(
                 spec,
-                format!("{label}: Installation {name}"),
+                format!("{label}: Installation {name}{ignored}"),
             ));
         }
         if kind.is_empty() {
@@ -133,6 +155,12 @@ pub fn parse(text: &str, label: &str) -> Result<DeployedCalico, String> {
         } else {
             format!("{kind} {name}")
         });
+    }
+    if !ignored_installations.is_empty() {
+        return Err(format!(
+            "Installation {} is not named default: tigera/operator reads only the Installation named default and ignores any other, so it configures nothing",
+            ignored_installations.join(", ")
+        ));
     }
     Err(if seen.is_empty() {
         "no document in it (an empty file?)".to_string()

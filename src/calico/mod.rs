@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod candidates;
 pub mod deployed;
+pub mod deployed_schema;
 pub mod exclusions;
 pub mod fleet_eval;
 pub mod go_format;

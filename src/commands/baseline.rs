@@ -21,15 +21,15 @@ pub fn exec(cmd: BaselineCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Gathers the live host's facts and writes them atomically (mode 0644). Running it again replaces
+/// Gathers the live host's facts and writes them atomically, mode 0600: a full snapshot of the host
+/// (addresses, MACs, units) is for root only. Running it again replaces
 /// the baseline with the node as it is now.
 fn record(args: &BaselineRecordArgs) -> anyhow::Result<ExitCode> {
     let facts = crate::gather::gather_facts(&super::host_root(&args.host)?)?;
     let json = serde_json::to_string_pretty(&facts)? + "\n";
     let out = &args.out;
-    crate::output::write_atomically(out, json.as_bytes())
+    crate::output::write_atomically_with_mode(out, json.as_bytes(), BASELINE_MODE)
         .with_context(|| format!("writing the baseline to {}", out.display()))?;
-    set_mode_0644(out).with_context(|| format!("setting the mode of {}", out.display()))?;
     let (profile, _) = crate::profile::load::resolve_profile(None)?;
     let node_nic = match crate::checks::node_network::resolve(&facts, &profile).nic {
         Some(n) => {
@@ -56,10 +56,8 @@ fn record(args: &BaselineRecordArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn set_mode_0644(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-}
+/// The baseline's mode, whatever the umask.
+const BASELINE_MODE: u32 = 0o600;
 
 /// The baseline a `check` run compares with: `--baseline FILE` (missing or corrupt: bad input,
 /// exit 2); for post-boot without it, the default file when it exists (else `None`: the drift

@@ -42,8 +42,8 @@ fn write_textfile(report: &Report, file: &Path) -> anyhow::Result<()> {
     if !dir.is_dir() {
         eprintln!(
             "nodecheck: not writing the Prometheus textfile {}: the directory {} does not exist (node_exporter's textfile collector is not set up here)",
-            file.display(),
-            dir.display()
+            crate::escape::for_terminal(&file.display().to_string()),
+            crate::escape::for_terminal(&dir.display().to_string())
         );
         return Ok(());
     }

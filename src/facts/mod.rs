@@ -11,6 +11,7 @@ pub mod kubelet;
 pub mod label;
 pub mod load;
 pub mod node_setup;
+pub mod redact;
 pub mod systemd;
 #[cfg(test)]
 pub mod testkit;

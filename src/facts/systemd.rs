@@ -38,9 +38,15 @@ pub struct ServiceUnit {
 #[serde(deny_unknown_fields)]
 pub struct EnvVar {
     pub name: String,
+    /// The value, URL credentials masked; empty when [`EnvVar::withheld`].
     pub value: String,
     /// `FILE:LINE` of the assignment that won.
     pub source: String,
+    /// The variable is set but its value is not recorded: nodecheck reads only kubelet's and
+    /// kubeadm's argument variables, the proxy variables and the variables `ExecStart=` expands, and
+    /// anything else in a unit's environment (tokens, cloud keys) stays on the host.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
 }
 
 /// An `EnvironmentFile=` setting and the outcome of reading it.

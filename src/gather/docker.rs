@@ -28,7 +28,12 @@ pub fn api_socket_path(root: &crate::host_root::HostRoot) -> String {
         .ok()
         .and_then(|host| host.strip_prefix("unix://").map(str::to_string))
         .filter(|path| !path.is_empty())
-        .unwrap_or_else(|| root.path(DEFAULT_SOCKET).display().to_string())
+        .unwrap_or_else(|| {
+            // A link loop under the host root: an empty path, which no connect reaches.
+            root.path(DEFAULT_SOCKET)
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        })
 }
 
 /// What to record when the query task itself died (it does not panic; this keeps gathering total).

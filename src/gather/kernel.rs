@@ -98,7 +98,8 @@ pub fn gather_ipv6(
 ) -> Ipv6State {
     ipv6_state(
         cmdline,
-        root.path(Path::new(PROC_SYS).join("net/ipv6")).is_dir(),
+        root.path(Path::new(PROC_SYS).join("net/ipv6"))
+            .is_ok_and(|p| p.is_dir()),
         sysctls,
     )
 }

@@ -37,8 +37,7 @@ pub fn read_kubeadm_config(path: &Path) -> Result<KubeadmNodeRegistration, BadIn
 /// Parses the text of a kubeadm configuration file named `file`.
 pub fn parse_kubeadm_config(text: &str, file: &str) -> Result<KubeadmNodeRegistration, BadInput> {
     let shown = crate::escape::for_terminal(file);
-    let documents: Vec<Option<Document>> = serde_saphyr::from_multiple(text)
-        .map_err(|e| BadInput(format!("--kubeadm-config {shown}: {e}")))?;
+    let documents: Vec<Option<Document>> = parse_documents(text, &shown)?;
     let mut found = None;
     for document in documents.into_iter().flatten() {
         let kind = document.kind.clone().unwrap_or_default();
@@ -85,6 +84,60 @@ pub fn parse_kubeadm_config(text: &str, file: &str) -> Result<KubeadmNodeRegistr
             "--kubeadm-config {shown}: no InitConfiguration or JoinConfiguration document (kubeadm.k8s.io/v1beta3 or v1beta4)"
         ))
     })
+}
+
+/// The documents of the file. A key given twice is an error in the InitConfiguration or
+/// JoinConfiguration nodecheck reads (which value kubeadm keeps is not for a check to guess); in
+/// another document (a ClusterConfiguration, a KubeletConfiguration) kubeadm accepts it with a
+/// warning, and so does nodecheck, reading the documents it needs.
+fn parse_documents(text: &str, shown: &str) -> Result<Vec<Option<Document>>, BadInput> {
+    let strict = serde_saphyr::from_multiple::<Option<Document>>(text);
+    let duplicate = match strict {
+        Ok(documents) => return Ok(documents),
+        Err(e) => match e.without_snippet() {
+            serde_saphyr::Error::DuplicateMappingKey { key, location } => {
+                (key.clone(), location.line(), location.column())
+            }
+            _ => return Err(BadInput(format!("--kubeadm-config {shown}: {e}"))),
+        },
+    };
+    let lenient = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::LastWins,
+    };
+    let documents: Vec<Option<Document>> = serde_saphyr::from_multiple_with_options(text, lenient)
+        .map_err(|e| BadInput(format!("--kubeadm-config {shown}: {}", e.without_snippet())))?;
+    let (key, line, column) = duplicate;
+    let key = key.map_or_else(|| "a key".to_string(), |k| format!("the key {:?}", k));
+    // The document holding the line: documents are separated by `---` lines.
+    let index = text
+        .lines()
+        .take(
+            usize::try_from(line)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(1),
+        )
+        .filter(|l| l.starts_with("---"))
+        .count()
+        .saturating_sub(usize::from(text.starts_with("---")));
+    let kind = documents
+        .get(index)
+        .and_then(|d| d.as_ref())
+        .and_then(|d| d.kind.clone())
+        .unwrap_or_default();
+    if kind == "InitConfiguration" || kind == "JoinConfiguration" {
+        return Err(BadInput(format!(
+            "--kubeadm-config {shown}:{line}:{column}: {key} appears twice in the {kind} document; give it once"
+        )));
+    }
+    let what = if kind.is_empty() {
+        "a document".to_string()
+    } else {
+        format!("the {kind} document")
+    };
+    eprintln!(
+        "nodecheck: warning: --kubeadm-config {shown}:{line}:{column}: {key} appears twice in {what}, which nodecheck does not read; kubeadm accepts this with a warning"
+    );
+    Ok(documents)
 }
 
 fn scalar(value: &serde_json::Value) -> Option<String> {
@@ -135,6 +188,22 @@ fn extra_args(value: serde_json::Value, list_form: bool) -> Result<Vec<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicate_key_refuses_only_the_documents_read() {
+        let join = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: JoinConfiguration\nnodeRegistration:\n  name: w1\n";
+        let other = "---\napiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  podSubnet: 10.0.0.0/16\n  podSubnet: 10.1.0.0/16\n";
+        let parsed = parse_kubeadm_config(&format!("{join}{other}"), "k.yaml").unwrap();
+        assert_eq!(parsed.name.as_deref(), Some("w1"));
+        let twice = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: JoinConfiguration\nnodeRegistration:\n  name: w1\n  name: w2\n";
+        let e = parse_kubeadm_config(twice, "k.yaml").unwrap_err().0;
+        assert!(e.starts_with("--kubeadm-config k.yaml:5:"), "{e}");
+        assert!(
+            e.contains("\"name\" appears twice in the JoinConfiguration"),
+            "{e}"
+        );
+        assert!(!e.contains("DuplicateKeyPolicy"), "{e}");
+    }
 
     #[test]
     fn v1beta3_map_form_is_sorted_and_other_documents_are_skipped() {

@@ -107,6 +107,7 @@ pub fn effective_argv(
                 name: KUBEADM_ARGS_VAR.into(),
                 value: as_env_value(&flags),
                 source,
+                withheld: false,
             });
             let words =
                 crate::gather::systemd::split_command_line(&exec.command_line).unwrap_or_default();
@@ -116,7 +117,7 @@ pub fn effective_argv(
                     .trim_start_matches(['-', '@', ':', '+', '!'])
                     .to_string();
             }
-            crate::gather::systemd::expand_exec_argv(&words, &env, &exec.declared_at)
+            crate::gather::systemd::expand_exec_argv(&words, &env, &exec.declared_at).argv
         }
         _ => std::iter::once(ExecArg {
             value: "kubelet".into(),

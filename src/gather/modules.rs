@@ -86,6 +86,7 @@ pub fn gather_modules(root: &HostRoot, kernel_release: &str, extra: &[String]) -
     }
     let sys_module = root.path("/sys/module");
     for name in &names {
+        let Ok(sys_module) = &sys_module else { break };
         let dir = sys_module.join(name);
         if dir.is_dir() {
             evidence

@@ -41,7 +41,10 @@ pub fn physical_device(
     // `/sys/class/net` itself is resolved inside the root; the per-interface links below it are
     // relative (`../../devices/...`) and resolve inside the root on their own.
     // The kernel's bytes: a name that is not UTF-8 is a directory of that name in sysfs too.
-    let class_link = root.path(CLASS_NET).join(std::ffi::OsStr::from_bytes(name));
+    let class_link = root
+        .path(CLASS_NET)
+        .ok()?
+        .join(std::ffi::OsStr::from_bytes(name));
     let device_path = std::fs::read_link(&class_link).ok().and_then(|target| {
         device_path_from_class_link(&target.to_string_lossy(), &String::from_utf8_lossy(name))
     });

@@ -200,8 +200,7 @@ pub fn parse_environment_file(text: &str) -> (Vec<FileAssignment>, Vec<String>) 
                 '=' => state = State::PreValue,
                 '\n' => {
                     problems.push(format!(
-                        "line {start_line}: {:?} has no `=`; systemd ignores the line",
-                        key.trim()
+                        "line {start_line}: no `=` (the text is not recorded); systemd ignores the line"
                     ));
                     key.clear();
                     line += 1;
@@ -304,8 +303,7 @@ pub fn parse_environment_file(text: &str) -> (Vec<FileAssignment>, Vec<String>) 
     }
     match state {
         State::Key => problems.push(format!(
-            "line {start_line}: {:?} has no `=`; systemd ignores the line",
-            key.trim()
+            "line {start_line}: no `=` (the text is not recorded); systemd ignores the line"
         )),
         State::PreValue | State::Value | State::SingleQuoted | State::DoubleQuoted => {
             let keep = if state == State::PreValue {
@@ -361,23 +359,69 @@ fn push_assignment(
     value.clear();
 }
 
+/// The longest single argument the kernel passes to a program (`MAX_ARG_STRLEN`, 32 pages): a
+/// variable expanding to more is cut here.
+pub const MAX_EXPANDED_WORD_BYTES: usize = 128 * 1024;
+/// The most an expanded command line may hold, all words together (the kernel's usual `ARG_MAX` is
+/// 2 MiB): expansion stops here, so a hostile drop-in cannot make nodecheck build gigabytes.
+pub const MAX_EXPANDED_COMMAND_BYTES: usize = 1024 * 1024;
+
+/// Origins named for one word: a word built from thousands of `${VAR}` names the first few.
+const MAX_ORIGINS_PER_WORD: usize = 8;
+
+/// An expanded `ExecStart=` and whether the size caps cut it short.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expansion {
+    pub argv: Vec<ExecArg>,
+    /// What was cut, when a cap was reached.
+    pub capped: Option<String>,
+}
+
 /// Expands `ExecStart=` words against the environment (systemd.service(5)): a word that is exactly
 /// `$NAME` becomes the variable's value split into words (quotes honoured; none when unset or
 /// empty); `${NAME}` anywhere in a word is replaced by the value as it is (empty when unset); `$$`
-/// is a literal `$`.
-pub fn expand_exec_argv(words: &[String], env: &[EnvVar], declared_at: &str) -> Vec<ExecArg> {
-    let lookup = |name: &str| env.iter().find(|v| v.name == name);
+/// is a literal `$`. A word longer than [`MAX_EXPANDED_WORD_BYTES`] is cut there, and expansion
+/// stops once the command line holds [`MAX_EXPANDED_COMMAND_BYTES`]; both are reported in
+/// [`Expansion::capped`].
+pub fn expand_exec_argv(words: &[String], env: &[EnvVar], declared_at: &str) -> Expansion {
+    let by_name: std::collections::HashMap<&str, &EnvVar> =
+        env.iter().map(|v| (v.name.as_str(), v)).collect();
+    let lookup = |name: &str| by_name.get(name).copied();
     let mut argv = Vec::new();
-    for word in words {
+    let mut total = 0usize;
+    let mut capped: Option<String> = None;
+    let mut push = |argv: &mut Vec<ExecArg>, mut value: String, origin: String| -> bool {
+        if value.len() > MAX_EXPANDED_WORD_BYTES {
+            value.truncate(prefix_within(&value, MAX_EXPANDED_WORD_BYTES).len());
+            capped.get_or_insert_with(|| {
+                format!("an argument ({origin}) is longer than {MAX_EXPANDED_WORD_BYTES} bytes, the kernel's limit for one argument; it is cut there")
+            });
+        }
+        total += value.len() + 1;
+        if total > MAX_EXPANDED_COMMAND_BYTES {
+            let stopped = format!(
+                "the command line expands to more than {MAX_EXPANDED_COMMAND_BYTES} bytes; expansion stopped there and later arguments are not recorded"
+            );
+            capped = Some(match capped.take() {
+                Some(cut) => format!("{cut}; {stopped}"),
+                None => stopped,
+            });
+            return false;
+        }
+        argv.push(ExecArg { value, origin });
+        true
+    };
+    'words: for word in words {
         if let Some(name) = word.strip_prefix('$').filter(|n| is_env_name(n)) {
             if let Some(var) = lookup(name) {
                 let origin = format!("${name} from {}", var.source);
                 let split = split_command_line(&var.value)
                     .unwrap_or_else(|_| var.value.split_whitespace().map(str::to_string).collect());
-                argv.extend(split.into_iter().map(|value| ExecArg {
-                    value,
-                    origin: origin.clone(),
-                }));
+                for value in split {
+                    if !push(&mut argv, value, origin.clone()) {
+                        break 'words;
+                    }
+                }
             }
             continue;
         }
@@ -396,8 +440,12 @@ pub fn expand_exec_argv(words: &[String], env: &[EnvVar], declared_at: &str) -> 
                 .filter(|(n, _)| is_env_name(n))
             {
                 if let Some(var) = lookup(name) {
-                    out.push_str(&var.value);
-                    used.push(format!("${{{name}}} from {}", var.source));
+                    // One byte past the cap is enough for `push` to see the word was cut.
+                    let room = (MAX_EXPANDED_WORD_BYTES + 1).saturating_sub(out.len());
+                    out.push_str(prefix_within(&var.value, room));
+                    if used.len() < MAX_ORIGINS_PER_WORD {
+                        used.push(format!("${{{name}}} from {}", var.source));
+                    }
                 }
                 rest = tail;
             } else {
@@ -411,9 +459,61 @@ pub fn expand_exec_argv(words: &[String], env: &[EnvVar], declared_at: &str) -> 
         } else {
             format!("{declared_at} with {}", used.join(", "))
         };
-        argv.push(ExecArg { value: out, origin });
+        if !push(&mut argv, out, origin) {
+            break;
+        }
     }
-    argv
+    Expansion { argv, capped }
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+fn prefix_within(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &text[..cut]
+}
+
+/// The variable names a command line refers to as `$NAME` or `${NAME}`.
+fn referenced_variables(command_line: &str) -> std::collections::HashSet<&str> {
+    let mut names = std::collections::HashSet::new();
+    let mut rest = command_line;
+    while let Some(pos) = rest.find('$') {
+        let after = &rest[pos + 1..];
+        let (body, braced) = match after.strip_prefix('{') {
+            Some(b) => (b, true),
+            None => (after, false),
+        };
+        let end = body
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(body.len());
+        if end > 0 && (!braced || body[end..].starts_with('}')) {
+            names.insert(&body[..end]);
+        }
+        rest = after;
+    }
+    names
+}
+
+/// What of a unit's environment goes into the facts: the values nodecheck reads (kubelet's and
+/// kubeadm's argument variables, the proxy variables, and whatever `ExecStart=` expands) with URL
+/// credentials masked, every other variable by name only.
+fn record_environment(env: &mut [EnvVar], command_line: Option<&str>) {
+    let referenced = command_line.map(referenced_variables).unwrap_or_default();
+    for var in env {
+        if crate::facts::redact::is_recorded_variable(&var.name)
+            || referenced.contains(var.name.as_str())
+        {
+            crate::facts::redact::mask_in_place(&mut var.value);
+        } else {
+            var.value.clear();
+            var.withheld = true;
+        }
+    }
 }
 
 /// Whether a host path is a symbolic link to `/dev/null` (a masked unit or drop-in).
@@ -442,9 +542,10 @@ fn find_fragment(root: &HostRoot, unit: &str) -> Option<(String, bool)> {
 /// Drop-ins in application order: all `*.conf` in `<dir>/<unit>.d/` and `<dir>/<type>.d/` over the
 /// search path, one per file name (the highest-precedence directory's), sorted by file name. A
 /// drop-in masked with `/dev/null` hides its name and is not applied.
-fn find_drop_ins(root: &HostRoot, unit: &str) -> Vec<String> {
+fn find_drop_ins(root: &HostRoot, unit: &str) -> (Vec<String>, Option<String>) {
     let unit_type = unit.rsplit_once('.').map(|(_, t)| t).unwrap_or("service");
     let mut by_name: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut dropped = 0usize;
     for dir in SYSTEM_UNIT_DIRS {
         for drop_dir in [format!("{dir}/{unit}.d"), format!("{dir}/{unit_type}.d")] {
             let Ok(entries) = root.read_dir_names(&drop_dir) else {
@@ -456,8 +557,9 @@ fn find_drop_ins(root: &HostRoot, unit: &str) -> Vec<String> {
                 .filter(|n| n.ends_with(".conf"))
                 .collect();
             for name in names {
-                if by_name.len() >= MAX_DROP_INS {
-                    break;
+                if by_name.len() >= MAX_DROP_INS && !by_name.contains_key(&name) {
+                    dropped += 1;
+                    continue;
                 }
                 let path = format!("{drop_dir}/{name}");
                 let masked = is_masked(root, &path);
@@ -467,18 +569,23 @@ fn find_drop_ins(root: &HostRoot, unit: &str) -> Vec<String> {
             }
         }
     }
-    by_name.into_values().flatten().collect()
+    let note = (dropped > 0).then(|| {
+        format!(
+            "{unit} has more than {MAX_DROP_INS} drop-ins; {dropped} more were not read, so the facts may miss settings systemd applies"
+        )
+    });
+    (by_name.into_values().flatten().collect(), note)
 }
 
 /// Reads `unit` (e.g. `kubelet.service`) under `root` as systemd would load it. `None` when neither
 /// a unit file nor a drop-in exists (the service is not installed).
 pub fn read_service(root: &HostRoot, unit: &str) -> Option<ServiceUnit> {
     let fragment = find_fragment(root, unit);
-    let drop_ins = find_drop_ins(root, unit);
+    let (drop_ins, drop_in_note) = find_drop_ins(root, unit);
     if fragment.is_none() && drop_ins.is_empty() {
         return None;
     }
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = drop_in_note.into_iter().collect();
     let masked = fragment.as_ref().is_some_and(|(_, m)| *m);
     let mut files: Vec<String> = Vec::new();
     if let Some((path, false)) = &fragment {
@@ -525,20 +632,24 @@ pub fn read_service(root: &HostRoot, unit: &str) -> Option<ServiceUnit> {
         }
     }
 
+    // By name in first-definition order; the index keeps merging linear in the number of assignments.
     let mut env: Vec<EnvVar> = Vec::new();
-    let mut set =
-        |name: String, value: String, source: String| match env.iter_mut().find(|v| v.name == name)
-        {
-            Some(existing) => {
-                existing.value = value;
-                existing.source = source;
-            }
-            None => env.push(EnvVar {
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut set = |name: String, value: String, source: String| match index.get(&name) {
+        Some(&at) => {
+            env[at].value = value;
+            env[at].source = source;
+        }
+        None => {
+            index.insert(name.clone(), env.len());
+            env.push(EnvVar {
                 name,
                 value,
                 source,
-            }),
-        };
+                withheld: false,
+            });
+        }
+    };
     for (name, value, source) in environment {
         set(name, value, source);
     }
@@ -581,10 +692,18 @@ pub fn read_service(root: &HostRoot, unit: &str) -> Option<ServiceUnit> {
                         .trim_start_matches(['-', '@', ':', '+', '!'])
                         .to_string();
                 }
+                let expansion = expand_exec_argv(&words, &env, declared_at);
+                if let Some(capped) = &expansion.capped {
+                    notes.push(format!("{declared_at}: ExecStart= {capped}"));
+                }
+                let mut argv = expansion.argv;
+                for arg in &mut argv {
+                    crate::facts::redact::mask_in_place(&mut arg.value);
+                }
                 Some(ExecStart {
                     declared_at: declared_at.clone(),
-                    command_line: command_line.clone(),
-                    argv: expand_exec_argv(&words, &env, declared_at),
+                    command_line: crate::facts::redact::url_credentials(command_line).into_owned(),
+                    argv,
                 })
             }
             Err(e) => {
@@ -602,6 +721,16 @@ pub fn read_service(root: &HostRoot, unit: &str) -> Option<ServiceUnit> {
         }
     };
 
+    record_environment(
+        &mut env,
+        exec_starts
+            .last()
+            .filter(|_| exec_starts.len() == 1)
+            .map(|(line, _)| line.as_str()),
+    );
+    for note in &mut notes {
+        crate::facts::redact::mask_in_place(note);
+    }
     Some(ServiceUnit {
         name: unit.to_string(),
         fragment: fragment.map(|(p, _)| p),
@@ -890,15 +1019,114 @@ I=\n";
             name: "IP".into(),
             value: "10.0.0.1".into(),
             source: "f:1".into(),
+            withheld: false,
         }];
         let words: Vec<String> = ["/k", "--node-ip=${IP}", "$UNSET", "$$literal", "${UNSET}x"]
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let argv = expand_exec_argv(&words, &env, "u:3");
+        let argv = expand_exec_argv(&words, &env, "u:3").argv;
         let values: Vec<&str> = argv.iter().map(|a| a.value.as_str()).collect();
         assert_eq!(values, ["/k", "--node-ip=10.0.0.1", "$literal", "x"]);
         assert_eq!(argv[1].origin, "u:3 with ${IP} from f:1");
+    }
+
+    #[test]
+    fn exec_start_expansion_is_capped_and_says_so() {
+        let big = "x".repeat(200 * 1024);
+        let words = " $A".repeat(20);
+        let unit = kubelet_unit(&[(
+            "/lib/systemd/system/kubelet.service",
+            &format!(
+                "[Service]\nEnvironment=A={big}\nEnvironment=B=--b\nExecStart=/usr/bin/kubelet --x=${{A}}${{A}}{words} $B\n"
+            ),
+        )]);
+        let argv = &unit.exec_start.as_ref().unwrap().argv;
+        let total: usize = argv.iter().map(|a| a.value.len() + 1).sum();
+        assert!(total <= MAX_EXPANDED_COMMAND_BYTES, "{total} bytes");
+        assert!(argv
+            .iter()
+            .all(|a| a.value.len() <= MAX_EXPANDED_WORD_BYTES));
+        assert_eq!(
+            argv[1].value.len(),
+            MAX_EXPANDED_WORD_BYTES,
+            "--x=${{A}}${{A}} is cut"
+        );
+        let notes = unit.notes.join("\n");
+        assert!(notes.contains("ExecStart= an argument"), "{notes}");
+    }
+
+    #[test]
+    fn a_command_line_over_the_cap_stops_expanding() {
+        let chunk = "y".repeat(100 * 1024);
+        let env: Vec<EnvVar> = vec![EnvVar {
+            name: "A".into(),
+            value: chunk,
+            source: "f:1".into(),
+            withheld: false,
+        }];
+        let words: Vec<String> = std::iter::once("/k".to_string())
+            .chain(std::iter::repeat_n("$A".to_string(), 50))
+            .collect();
+        let expansion = expand_exec_argv(&words, &env, "u:1");
+        assert!(expansion.argv.len() < 12, "{}", expansion.argv.len());
+        assert!(expansion
+            .capped
+            .unwrap()
+            .contains("expands to more than 1048576 bytes"));
+    }
+
+    #[test]
+    fn more_drop_ins_than_the_limit_are_noted() {
+        let mut files: Vec<(String, String)> = vec![(
+            "/lib/systemd/system/kubelet.service".into(),
+            "[Service]\nExecStart=/usr/bin/kubelet\n".into(),
+        )];
+        for n in 0..300 {
+            files.push((
+                format!("/etc/systemd/system/kubelet.service.d/{n:03}.conf"),
+                "[Service]\n".into(),
+            ));
+        }
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let unit = kubelet_unit(&refs);
+        assert_eq!(unit.drop_ins.len(), MAX_DROP_INS);
+        assert!(
+            unit.notes[0].contains("more than 256 drop-ins; 44 more were not read"),
+            "{:?}",
+            unit.notes
+        );
+    }
+
+    #[test]
+    fn only_the_variables_read_keep_their_values_and_url_passwords_are_masked() {
+        let unit = kubelet_unit(&[
+            (
+                "/lib/systemd/system/kubelet.service",
+                "[Service]\nEnvironment=\"HTTPS_PROXY=http://u:pw@proxy:3128\" TOKEN=t0k OTHER=o\nEnvironment=FLAGS=--v=2\nExecStart=/usr/bin/kubelet ${FLAGS} --registry=https://r:regpw@registry\n",
+            ),
+        ]);
+        assert_eq!(
+            unit.env("HTTPS_PROXY").unwrap().value,
+            "http://u:***@proxy:3128"
+        );
+        let token = unit.env("TOKEN").unwrap();
+        assert!(token.withheld && token.value.is_empty());
+        assert_eq!(
+            unit.env("FLAGS").unwrap().value,
+            "--v=2",
+            "ExecStart= expands it"
+        );
+        let exec = unit.exec_start.unwrap();
+        assert!(
+            !exec.command_line.contains("regpw"),
+            "{}",
+            exec.command_line
+        );
+        assert_eq!(exec.argv[2].value, "--registry=https://r:***@registry");
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub fn open(input: &Input, buf: &mut Vec<u8>) -> Result<Body, String> {
     let (limit, mut reader): (u64, Box<dyn Read>) = match input {
         Input::Stdin => (MAX_IN_MEMORY + 1, Box::new(std::io::stdin().lock())),
         Input::File(path) => {
-            let file = crate::input::open_regular_file(path)?;
+            let file = crate::input::open_regular_file(path)
+                .map_err(|e| crate::input::describe_open_error(&e))?;
             let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
             let limit = if meta.len() > MAX_IN_MEMORY {
                 PROBE_PREFIX

@@ -97,7 +97,9 @@ fn details(r: &CheckResult) -> String {
 }
 
 /// Escapes text for XML 1.0 content and attributes. Characters XML 1.0 cannot carry at all (control
-/// bytes other than tab, newline and carriage return; U+FFFE, U+FFFF) become the visible text `\xNN`.
+/// bytes other than tab, newline and carriage return; U+FFFE, U+FFFF) become the visible text `\xNN`,
+/// and so do DEL and the C1 controls (U+007F–U+009F), which XML allows but terminals showing the file
+/// obey, as the other formats escape them.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -108,10 +110,10 @@ pub fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            '\u{fffe}' | '\u{ffff}' => {
+            '\u{80}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -130,5 +132,6 @@ mod tests {
         assert_eq!(escape("e\u{1b}[31m\u{0}"), "e\\x1b[31m\\x00");
         assert_eq!(escape("tab\tnl\n"), "tab\tnl\n");
         assert_eq!(escape("x\u{ffff}"), "x\\u{ffff}");
+        assert_eq!(escape("del\u{7f} csi\u{9b}31m"), "del\\x7f csi\\u{9b}31m");
     }
 }

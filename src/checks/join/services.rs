@@ -168,14 +168,16 @@ fn proxy_env(ctx: &Context, setup: &NodeSetup) -> CheckResult {
             .filter(|(_, net)| !list.covers_network(net))
             .map(|(what, net)| format!("{what} {net}"))
             .collect();
+        // Facts from older versions or other tools may still carry a proxy password.
+        let proxy_url = crate::facts::redact::url_credentials(&proxy.value);
         proxied.push(format!(
-            "{name} ({}={} from {})",
-            proxy.name, proxy.value, proxy.source
+            "{name} ({}={proxy_url} from {})",
+            proxy.name, proxy.source
         ));
         evidence.insert(
             name.to_string(),
             serde_json::json!({
-                "proxy": proxy.value, "proxy_source": proxy.source,
+                "proxy": proxy_url, "proxy_source": proxy.source,
                 "no_proxy": no_proxy.map(|v| v.value.clone()),
                 "no_proxy_source": no_proxy.map(|v| v.source.clone()),
                 "uncovered": uncovered,

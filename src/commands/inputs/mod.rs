@@ -240,9 +240,11 @@ fn live_probes(args: &CheckArgs, inputs: &Inputs) -> Option<LiveProbes> {
     };
     let kubelet_config = match &args.kubelet_config {
         Some(path) => path.clone(),
+        // A link loop under the host root: an empty path, which reads as a missing file.
         None => inputs
             .host_root
-            .path(crate::probes::kubelet::DEFAULT_KUBELET_CONFIG),
+            .path(crate::probes::kubelet::DEFAULT_KUBELET_CONFIG)
+            .unwrap_or_default(),
     };
     let settings = crate::probes::settings(&flags, &profile.post_join, &kubelet_config);
     Some(crate::probes::run(&settings, post_join, &api_servers))

@@ -63,7 +63,7 @@ fn gather_kubeadm_files(root: &HostRoot) -> KubeadmFiles {
     KubeadmFiles {
         present: JOIN_ARTEFACTS
             .iter()
-            .filter(|p| root.path_nofollow(p).symlink_metadata().is_ok())
+            .filter(|p| root.symlink_metadata(p).is_ok())
             .map(|p| p.to_string())
             .collect(),
         manifests: root
@@ -106,8 +106,7 @@ pub fn unit_active(root: &HostRoot, unit: &str) -> Option<bool> {
         return None;
     }
     Some(
-        root.path_nofollow(format!("/run/systemd/units/invocation:{unit}"))
-            .symlink_metadata()
+        root.symlink_metadata(format!("/run/systemd/units/invocation:{unit}"))
             .is_ok(),
     )
 }

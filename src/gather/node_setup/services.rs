@@ -62,7 +62,7 @@ pub fn enablement_links(root: &HostRoot, unit_name: &str) -> Vec<String> {
                 continue;
             }
             let link = format!("{dir}/{entry}/{unit_name}");
-            if root.path_nofollow(&link).symlink_metadata().is_ok() {
+            if root.symlink_metadata(&link).is_ok() {
                 links.push(link);
             }
         }
@@ -86,7 +86,7 @@ fn kubelet_version(
         super::binaries::find_executable(root, &dirs, "kubelet")
     });
     if let Some(binary) = binary {
-        if let Some(version) = run_version(&root.path(&binary)) {
+        if let Some(version) = root.path(&binary).ok().and_then(|p| run_version(&p)) {
             return (Some(version), Some(format!("{binary} --version")));
         }
     }
