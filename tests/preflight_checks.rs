@@ -213,3 +213,28 @@ fn disk_space_on_a_small_tmpfs() {
     // Nothing stayed mounted outside the namespace.
     assert!(std::fs::read_dir(&mount_point).unwrap().next().is_none());
 }
+
+#[test]
+fn sandbox_image_of_containerd_per_kubernetes_version() {
+    let tree = HostTree::new("sandbox");
+    tree.write(
+        "/etc/containerd/config.toml",
+        "version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\n  sandbox = 'registry.k8s.io/pause:3.9'\n",
+    );
+    let report = check(&tree, "cluster: t\nkubernetes_version: \"1.33\"\n");
+    assert_eq!(status(&report, "Runtime-SandboxImage"), "warn", "{report}");
+    let fix = result_by_id(&report, "Runtime-SandboxImage")["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fix.contains("[plugins.\"io.containerd.cri.v1.images\".pinned_images] sandbox = \"registry.k8s.io/pause:3.10\""),
+        "{fix}"
+    );
+    let older = check(&tree, "cluster: t\nkubernetes_version: \"1.30\"\n");
+    assert_eq!(status(&older, "Runtime-SandboxImage"), "ok", "{older}");
+    tree.write("/etc/containerd/config.toml", "version = [\n");
+    let broken = check(&tree, "cluster: t\nkubernetes_version: \"1.30\"\n");
+    assert_eq!(status(&broken, "Runtime-SandboxImage"), "warn");
+    assert!(message(&broken, "Runtime-SandboxImage").contains("not valid TOML"));
+}

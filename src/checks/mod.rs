@@ -50,6 +50,7 @@ pub mod postjoin;
 pub mod reverse_path;
 pub mod routes;
 pub mod runtime;
+pub mod sandbox_image;
 pub mod swap;
 pub mod sysctl;
 #[cfg(test)]
@@ -304,6 +305,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
+    results.extend(sandbox_image::evaluate(ctx));
     results.extend(join::evaluate(ctx));
     results.extend(data_plane::evaluate(ctx));
     results.extend(calico::evaluate(ctx));

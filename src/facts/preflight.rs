@@ -1,7 +1,7 @@
 //! Host limits the 2025–2026 preflights of other tools (k0s `sysinfo`, embedded-cluster's host
 //! preflights, kubeadm) look at and nodecheck judges alongside: free space where kubelet and the
 //! runtime keep their data, open-file limits, what `localhost` names, inotify and per-interface
-//! reverse-path/ARP sysctls and the kernel build configuration. Gathered by `crate::gather::preflight`; judged by the `checks` files named
+//! reverse-path/ARP sysctls, the kernel build configuration and containerd's sandbox image. Gathered by `crate::gather::preflight`; judged by the `checks` files named
 //! after each part.
 //!
 //! Every field has a default, so snapshots written before this section existed still load.
@@ -23,6 +23,25 @@ pub struct Preflight {
     /// every interface with an IPv4 address); `null` when the key does not exist.
     pub sysctls: BTreeMap<String, Option<String>>,
     pub kernel_config: KernelConfig,
+    /// The sandbox (pause) image containerd is configured with; `null` when containerd's
+    /// configuration file does not exist.
+    pub sandbox_image: Option<SandboxImage>,
+}
+
+/// containerd's sandbox image setting.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxImage {
+    /// The configuration file read (host path).
+    pub config_file: String,
+    /// Its `version` (1, 2 or 3; 1 when absent).
+    pub schema_version: i64,
+    /// The image, as written; `null` when the file does not set it (containerd's built-in default).
+    pub image: Option<String>,
+    /// Where it is (or would be) set: the TOML table and key.
+    pub setting: String,
+    /// Why the file could not be read or parsed.
+    pub error: Option<String>,
 }
 
 /// Whose data a filesystem holds: kubelet's `nodefs` or the runtime's `imagefs`.

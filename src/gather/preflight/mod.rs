@@ -1,6 +1,7 @@
 //! Gathers [`Preflight`]: free space where kubelet and the runtime keep their data (`disk`), the
 //! open-file limits of systemd and the kubelet and runtime units (`open_files`), what the host's
-//! files say `localhost` is (`localhost`), the kernel build configuration (`kernel_config`) and the
+//! files say `localhost` is (`localhost`), the kernel build configuration (`kernel_config`),
+//! containerd's sandbox image (`sandbox_image`) and the
 //! inotify, open-file and per-interface reverse-path/ARP sysctls (here). Every file is read through
 //! the host root with a size bound and only when it is a regular file ([`read_text`]).
 
@@ -8,6 +9,7 @@ pub mod disk;
 pub mod kernel_config;
 pub mod localhost;
 pub mod open_files;
+pub mod sandbox_image;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -49,6 +51,7 @@ pub fn gather_preflight(
         localhost: localhost::gather_localhost(root),
         sysctls: gather_sysctls(root, interfaces),
         kernel_config: kernel_config::gather_kernel_config(root, kernel_release),
+        sandbox_image: sandbox_image::gather_sandbox_image(root),
     }
 }
 
