@@ -225,10 +225,31 @@ fn binaries_on_a_scratch_path_per_kubernetes_version() {
         "/opt/k8s/bin/ip"
     );
     assert_eq!(status(&old, "Binary-conntrack"), "fail");
-    assert_eq!(status(&old, "Binary-socat"), "warn");
+    // kubeadm 1.28-1.31 patch releases no longer look for socat or ebtables.
+    assert_eq!(status(&old, "Binary-socat"), "ok");
+    assert_eq!(status(&old, "Binary-ebtables"), "ok");
+    assert_eq!(
+        result(&old, "Binary-socat")["evidence"]["checked_by_kubeadm"],
+        false
+    );
+    let older = check(&tree, "cluster: t\nkubernetes_version: \"1.27\"\n", &[]);
+    assert_eq!(status(&older, "Binary-socat"), "warn");
+    assert_eq!(status(&older, "Binary-ebtables"), "warn");
     let new = check(&tree, "cluster: t\nkubernetes_version: \"1.32\"\n", &[]);
-    assert_eq!(status(&new, "Binary-conntrack"), "warn");
+    // kube-proxy 1.32 does not use conntrack: kubeadm does not look for it.
+    assert_eq!(status(&new, "Binary-conntrack"), "ok");
+    assert!(
+        result(&new, "Binary-conntrack")["message"]
+            .as_str()
+            .unwrap()
+            .contains("kubernetes#126953"),
+        "{new}"
+    );
+    assert_eq!(status(&new, "Binary-tc"), "warn");
     assert_eq!(status(&new, "Binary-crictl"), "ok");
+    let current = check(&tree, "cluster: t\nkubernetes_version: \"1.34\"\n", &[]);
+    assert_eq!(status(&current, "Binary-tc"), "ok");
+    assert_eq!(status(&current, "Binary-ethtool"), "ok");
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod postboot_felix;
 mod postboot_netns;
 mod postboot_units;
 mod postboot_util;
+mod preflight_checks;
 mod profile;
 mod report;
 mod report_golden;

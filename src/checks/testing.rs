@@ -96,3 +96,21 @@ pub fn expect(results: &[CheckResult], id: &str, status: Status, fragments: &[&s
         assert!(r.message.contains(f), "{id}: {:?} lacks {f:?}", r.message);
     }
 }
+
+/// Every pre-join check of a host whose `preflight` section is `preflight`, under `profile_yaml`.
+pub fn pre_join_with_preflight(
+    facts: crate::facts::Facts,
+    preflight: crate::facts::preflight::Preflight,
+    profile_yaml: &str,
+) -> Vec<CheckResult> {
+    let mut facts = facts;
+    facts.preflight = Some(Box::new(preflight));
+    run(
+        &facts,
+        &profile(profile_yaml),
+        Phase::PreJoin,
+        &[],
+        None,
+        None,
+    )
+}

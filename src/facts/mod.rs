@@ -11,6 +11,7 @@ pub mod kubelet;
 pub mod label;
 pub mod load;
 pub mod node_setup;
+pub mod preflight;
 pub mod redact;
 pub mod systemd;
 #[cfg(test)]
@@ -57,6 +58,11 @@ pub struct Facts {
     /// of schema version 1, which did not gather it.
     #[serde(default)]
     pub kubelet: Option<Box<kubelet::KubeletFacts>>,
+    /// Disk space, open-file limits, `localhost`, inotify and reverse-path/ARP sysctls and the
+    /// kernel configuration (`docs/facts.md`); `null` in snapshots written before this section
+    /// existed, which are then judged without the checks on it.
+    #[serde(default)]
+    pub preflight: Option<Box<preflight::Preflight>>,
     /// Facts that could not be gathered, by dotted path (`host.product_uuid`), with the reason.
     #[serde(default, deserialize_with = "load::unique_keys")]
     pub unavailable: BTreeMap<String, String>,

@@ -40,6 +40,7 @@ pub fn host(name: &str) -> HostBuilder {
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
         node_setup: None,
+        preflight: None,
         kubelet: None,
         unavailable: BTreeMap::new(),
     };

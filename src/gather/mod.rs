@@ -1,7 +1,8 @@
 //! Gathering: the only place that does I/O to learn about the host. Builds a [`Facts`] snapshot from
 //! netlink dumps (`netlink`), sysfs (`sysfs`), host identity files (`host`), `/proc/sys` (`kernel`),
 //! module lists (`modules`), swap (`swap`), the Docker API (`docker`), runtime sockets (`sockets`),
-//! `/proc/net/tcp*` (`ports`) and ethtool netlink (`ethtool`, offload features of a few links);
+//! `/proc/net/tcp*` (`ports`), ethtool netlink (`ethtool`, offload features of a few links) and
+//! disk space, open-file limits, `localhost` and the kernel configuration (`preflight`);
 //! everything after this is a pure function of the snapshot.
 //!
 //! A fact that cannot be read is `null` in the snapshot, with the reason under its dotted path in
@@ -22,6 +23,7 @@ pub mod name_lookup;
 pub mod netlink;
 pub mod node_setup;
 pub mod ports;
+pub mod preflight;
 pub mod reach;
 pub mod sockets;
 pub mod swap;
@@ -122,6 +124,8 @@ pub fn gather_facts_with(
             }
         }
     }
+    let preflight =
+        preflight::gather_preflight(root, &host.kernel_release, &interfaces, &local.node_setup);
     let docker = Docker {
         api: docker_api,
         networks: docker_networks,
@@ -149,6 +153,7 @@ pub fn gather_facts_with(
         listening_ports: local.listening_ports,
         node_setup: Some(Box::new(local.node_setup)),
         kubelet: kubelet.map(Box::new),
+        preflight: Some(Box::new(preflight)),
         unavailable,
     })
 }

@@ -212,6 +212,7 @@ pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
         runtime_sockets: Vec::new(),
         listening_ports: Vec::new(),
         node_setup: None,
+        preflight: None,
         kubelet: None,
         unavailable,
     })

@@ -44,6 +44,8 @@ pub struct PeerSnapshot {
     kubelet: Option<Box<KubeletFacts>>,
     #[serde(rename = "node_setup", default)]
     _node_setup: IgnoredAny,
+    #[serde(rename = "preflight", default)]
+    _preflight: IgnoredAny,
     #[serde(rename = "unavailable", default)]
     _unavailable: IgnoredAny,
 }
@@ -67,6 +69,7 @@ impl PeerSnapshot {
             listening_ports: Vec::new(),
             kubelet: self.kubelet,
             node_setup: None,
+            preflight: None,
             unavailable: Default::default(),
         };
         compact(&mut facts);

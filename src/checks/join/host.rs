@@ -12,46 +12,67 @@ const AREA: Area = Area::Join;
 pub const KUBEADM_CONTROL_PLANE_CPUS: u32 = 2;
 pub const KUBEADM_CONTROL_PLANE_MEMORY_MIB: u64 = 1700;
 
-/// Whether kubeadm of the target version requires (error) or only recommends (warning) a binary.
+/// Whether kubeadm of the target version requires (error) or only recommends (warning) a binary, or
+/// no longer looks for it at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
     Required,
     Recommended,
+    /// kubeadm of this version does not look for it; the text says since when and why.
+    NotChecked(&'static str),
 }
+
+const SOCAT_EBTABLES_DROPPED: &str =
+    "kubeadm stopped looking for it in 1.32 and the 1.28-1.31 patch releases (kubernetes#127151)";
+const CONNTRACK_DROPPED: &str =
+    "kube-proxy 1.32 and newer do not use it, so kubeadm stopped looking for it (kubernetes#126953)";
+const NETWORK_TOOLS_DROPPED: &str = "kubeadm stopped looking for it in 1.33 (kubernetes#129131)";
 
 /// The executables kubeadm looks for on `PATH` for a target version (`None`: current kubeadm), as
 /// in its `addExecChecks`: `crictl` was required up to 1.30, `conntrack` up to 1.31 (kube-proxy
-/// needs it no more from 1.32); both stay recommended after that because operators and kube-proxy's
-/// iptables mode use them. `kubeadm` itself is required to join at all.
+/// needs it no more from 1.32, kubernetes#126953); `socat` and `ebtables` were dropped in 1.32 and
+/// the 1.28-1.31 patch releases (kubernetes#127151), `ip`, `iptables`, `ethtool` and `tc` in 1.33
+/// (kubernetes#129131). `crictl` stays recommended because operators debug the runtime with it.
+/// `kubeadm` itself is required to join at all.
 pub fn kubeadm_binaries(version: Option<(u32, u32)>) -> Vec<(&'static str, Need)> {
     let before = |minor: u32| version.is_some_and(|(major, m)| major == 1 && m < minor);
-    let mut list = vec![
+    let until = |minor: u32, need: Need, dropped: &'static str| {
+        if before(minor) {
+            need
+        } else {
+            Need::NotChecked(dropped)
+        }
+    };
+    vec![
         ("kubeadm", Need::Required),
-        ("ip", Need::Required),
-        ("iptables", Need::Required),
         ("mount", Need::Required),
         ("nsenter", Need::Required),
-    ];
-    list.push((
-        "crictl",
-        if before(31) {
-            Need::Required
-        } else {
-            Need::Recommended
-        },
-    ));
-    list.push((
-        "conntrack",
-        if before(32) {
-            Need::Required
-        } else {
-            Need::Recommended
-        },
-    ));
-    for name in ["ebtables", "ethtool", "socat", "tc", "touch"] {
-        list.push((name, Need::Recommended));
-    }
-    list
+        ("ip", until(33, Need::Required, NETWORK_TOOLS_DROPPED)),
+        ("iptables", until(33, Need::Required, NETWORK_TOOLS_DROPPED)),
+        (
+            "crictl",
+            if before(31) {
+                Need::Required
+            } else {
+                Need::Recommended
+            },
+        ),
+        ("conntrack", until(32, Need::Required, CONNTRACK_DROPPED)),
+        (
+            "ebtables",
+            until(28, Need::Recommended, SOCAT_EBTABLES_DROPPED),
+        ),
+        (
+            "ethtool",
+            until(33, Need::Recommended, NETWORK_TOOLS_DROPPED),
+        ),
+        (
+            "socat",
+            until(28, Need::Recommended, SOCAT_EBTABLES_DROPPED),
+        ),
+        ("tc", until(33, Need::Recommended, NETWORK_TOOLS_DROPPED)),
+        ("touch", Need::Recommended),
+    ]
 }
 
 pub fn binaries(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
@@ -65,10 +86,24 @@ pub fn binaries(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
                 Some(path) => {
                     CheckResult::ok(&id, AREA, format!("{name} is {}", &path)).with("path", path)
                 }
+                None if matches!(need, Need::NotChecked(_)) => {
+                    let Need::NotChecked(dropped) = need else {
+                        unreachable!()
+                    };
+                    CheckResult::ok(
+                        &id,
+                        AREA,
+                        format!(
+                            "{name} is not on PATH; not needed{}: {dropped}",
+                            for_version(ctx)
+                        ),
+                    )
+                    .with("path", serde_json::Value::Null)
+                }
                 None => {
                     let why = match need {
                         Need::Required => "kubeadm join requires it",
-                        Need::Recommended => "kubeadm warns without it",
+                        _ => "kubeadm warns without it",
                     };
                     let status = if need == Need::Required {
                         Status::Fail
@@ -82,11 +117,7 @@ pub fn binaries(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
                         format!(
                             "{name} is not on PATH ({}): {why}{}",
                             &searched,
-                            ctx.profile
-                                .kubernetes_version
-                                .as_ref()
-                                .map(|v| format!(" for Kubernetes {v}"))
-                                .unwrap_or_default()
+                            for_version(ctx)
                         ),
                     )
                     .fix(install_hint(name))
@@ -94,9 +125,19 @@ pub fn binaries(ctx: &Context, setup: &NodeSetup) -> Vec<CheckResult> {
                 }
             }
             .with("required", need == Need::Required)
+            .with("checked_by_kubeadm", !matches!(need, Need::NotChecked(_)))
             .with("searched", setup.binary_search_path.clone())
         })
         .collect()
+}
+
+/// ` for Kubernetes 1.33` when the profile names a version; empty otherwise (current kubeadm).
+fn for_version(ctx: &Context) -> String {
+    ctx.profile
+        .kubernetes_version
+        .as_ref()
+        .map(|v| format!(" for Kubernetes {v}"))
+        .unwrap_or_default()
 }
 
 fn install_hint(name: &str) -> String {
@@ -223,8 +264,26 @@ mod tests {
         assert_eq!(need(Some((1, 30)), "crictl"), Need::Required);
         assert_eq!(need(Some((1, 31)), "crictl"), Need::Recommended);
         assert_eq!(need(Some((1, 31)), "conntrack"), Need::Required);
-        assert_eq!(need(Some((1, 32)), "conntrack"), Need::Recommended);
-        assert_eq!(need(None, "conntrack"), Need::Recommended);
+        assert_eq!(
+            need(Some((1, 32)), "conntrack"),
+            Need::NotChecked(CONNTRACK_DROPPED)
+        );
+        assert_eq!(need(None, "conntrack"), Need::NotChecked(CONNTRACK_DROPPED));
         assert_eq!(need(None, "nsenter"), Need::Required);
+        assert_eq!(need(Some((1, 27)), "socat"), Need::Recommended);
+        assert_eq!(need(Some((1, 27)), "ebtables"), Need::Recommended);
+        assert!(matches!(need(Some((1, 28)), "socat"), Need::NotChecked(_)));
+        assert!(matches!(
+            need(Some((1, 30)), "ebtables"),
+            Need::NotChecked(_)
+        ));
+        assert_eq!(need(Some((1, 32)), "iptables"), Need::Required);
+        assert_eq!(need(Some((1, 32)), "tc"), Need::Recommended);
+        assert!(matches!(
+            need(Some((1, 33)), "iptables"),
+            Need::NotChecked(_)
+        ));
+        assert!(matches!(need(None, "ethtool"), Need::NotChecked(_)));
+        assert_eq!(need(None, "touch"), Need::Recommended);
     }
 }
