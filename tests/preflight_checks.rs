@@ -238,3 +238,53 @@ fn sandbox_image_of_containerd_per_kubernetes_version() {
     assert_eq!(status(&broken, "Runtime-SandboxImage"), "warn");
     assert!(message(&broken, "Runtime-SandboxImage").contains("not valid TOML"));
 }
+
+/// `Forward-Policy` from real nftables base chains in a network namespace, read over netlink.
+#[test]
+fn forward_policy_from_nftables_in_a_namespace() {
+    if let Some(reason) = crate::util::netns_unavailable() {
+        return skip(&reason);
+    }
+    let ns = crate::util::Netns::new("pf-fwd");
+    ns.add_nic("eth0", "eth0-peer", "10.77.0.2/24");
+    let tree = HostTree::new("forward");
+    tree.write("/nodecheck-profile.yaml", "cluster: t\n");
+    let nft = |rule: &str| {
+        let out = ns.exec("nft", &[rule]);
+        assert!(
+            out.status.success(),
+            "nft {rule}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let run = || {
+        let profile = tree.path("/nodecheck-profile.yaml");
+        json_stdout(&ns.nodecheck(&[
+            "check",
+            "--format",
+            "json",
+            "--host-root",
+            tree.arg(),
+            "--profile",
+            profile.to_str().unwrap(),
+        ]))
+    };
+    let clean = run();
+    assert_eq!(status(&clean, "Forward-Policy"), "ok", "{clean}");
+    assert!(message(&clean, "Forward-Policy").contains("no nftables base chain"));
+    // What Docker leaves with iptables-nft: filter FORWARD, policy drop.
+    nft("add table ip filter");
+    nft("add chain ip filter FORWARD { type filter hook forward priority 0; policy drop; }");
+    let docker = run();
+    assert_eq!(status(&docker, "Forward-Policy"), "ok", "{docker}");
+    assert_eq!(
+        result_by_id(&docker, "Forward-Policy")["evidence"]["chains"][0]["policy"],
+        "drop"
+    );
+    // A drop policy in a table of its own is not overridden by Calico's rules.
+    nft("add table inet hardening");
+    nft("add chain inet hardening forward_drop { type filter hook forward priority 10; policy drop; }");
+    let strict = run();
+    assert_eq!(status(&strict, "Forward-Policy"), "warn", "{strict}");
+    assert!(message(&strict, "Forward-Policy").contains("inet hardening forward_drop"));
+}

@@ -30,6 +30,7 @@ pub mod cluster_dns;
 pub mod data_plane;
 pub mod disk_space;
 pub mod drift;
+pub mod forward_policy;
 pub mod host;
 #[cfg(test)]
 mod id_contract;
@@ -308,6 +309,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(sandbox_image::evaluate(ctx));
     results.extend(join::evaluate(ctx));
     results.extend(data_plane::evaluate(ctx));
+    results.extend(forward_policy::evaluate(ctx));
     results.extend(calico::evaluate(ctx));
     results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {

@@ -26,6 +26,32 @@ pub struct Preflight {
     /// The sandbox (pause) image containerd is configured with; `null` when containerd's
     /// configuration file does not exist.
     pub sandbox_image: Option<SandboxImage>,
+    /// The nftables base chains on the IPv4 forward hook (iptables-nft's `FORWARD`); `null` in
+    /// snapshots from before this field.
+    pub forward: Option<ForwardPolicy>,
+}
+
+/// The policies of the base chains on the IPv4 forward hook.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardPolicy {
+    /// Base chains of the `ip` and `inet` families on the forward hook, in the kernel's order.
+    pub nftables: Vec<NftForwardChain>,
+    /// Why nftables could not be read.
+    pub nftables_error: Option<String>,
+}
+
+/// One nftables base chain on the IPv4 forward hook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NftForwardChain {
+    /// `ip` or `inet`.
+    pub family: String,
+    pub table: String,
+    pub chain: String,
+    /// `accept` or `drop`.
+    pub policy: String,
+    pub priority: i32,
 }
 
 /// containerd's sandbox image setting.

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod dns_wire;
 pub mod docker;
 pub mod ethtool;
+pub mod forward_policy;
 pub mod host;
 pub mod http;
 pub mod kernel;
@@ -124,8 +125,9 @@ pub fn gather_facts_with(
             }
         }
     }
-    let preflight =
+    let mut preflight =
         preflight::gather_preflight(root, &host.kernel_release, &interfaces, &local.node_setup);
+    preflight.forward = Some(forward_policy::gather_forward_policy());
     let docker = Docker {
         api: docker_api,
         networks: docker_networks,

@@ -51,6 +51,8 @@ pub fn gather_preflight(
         sysctls: gather_sysctls(root, interfaces),
         kernel_config: kernel_config::gather_kernel_config(root, kernel_release),
         sandbox_image: sandbox_image::gather_sandbox_image(root),
+        // Netlink, in the caller's network namespace: filled in by `crate::gather`.
+        forward: None,
     }
 }
 
