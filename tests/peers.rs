@@ -237,8 +237,8 @@ fn a_peer_path_that_does_not_exist_is_bad_input() {
     );
 }
 
-#[test]
-fn node_list_from_stdin() {
+/// `nodecheck check` of worker-41 with `--peers -` reading `input`.
+fn check_peers_on_stdin(input: &[u8]) -> Output {
     let facts = fleet("incident/worker-41.json");
     let mut child = Command::new(bin())
         .args([
@@ -249,9 +249,14 @@ fn node_list_from_stdin() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn node_list_from_stdin() {
     let list = std::fs::read(fleet("kubectl/nodes.json")).unwrap();
-    child.stdin.take().unwrap().write_all(&list).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = check_peers_on_stdin(&list);
     let report = json_stdout(&out);
     assert_eq!(status_of(&report, "Parity-CalicoAddress"), "fail");
     assert_eq!(
@@ -386,4 +391,83 @@ fn hostile_names_from_peers_never_reach_the_terminal_raw() {
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn one_file_of_many_snapshots_is_the_fleet_as_json_lines_or_an_array() {
+    let dir = tempdir("multi");
+    let docs: Vec<Value> = ["worker-1", "worker-2", "worker-3", "worker-41"]
+        .iter()
+        .map(|w| {
+            serde_json::from_slice(
+                &std::fs::read(fixture(&format!("fleet/incident/{w}.json"))).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let lines: String = docs.iter().map(|d| format!("{d}\n")).collect();
+    let jsonl = dir.join("fleet.jsonl");
+    std::fs::write(&jsonl, &lines).unwrap();
+    let array = dir.join("fleet.json");
+    std::fs::write(&array, serde_json::to_vec_pretty(&docs).unwrap()).unwrap();
+    let this = fleet("incident/worker-41.json");
+    for (path, sources) in [
+        (&jsonl, [":1", ":2", ":3", ":4"]),
+        (&array, ["#[0]", "#[1]", "#[2]", "#[3]"]),
+    ] {
+        let path = path.display().to_string();
+        let out = nodecheck(&[
+            "check", "--facts", &this, "--peers", &path, "--format", "json",
+        ]);
+        assert_eq!(out.status.code(), Some(3), "{path}");
+        let report = json_stdout(&out);
+        let input = result_by_id(&report, "Peers-Input");
+        assert_eq!(input["status"], "ok", "{input}");
+        assert_eq!(
+            input["evidence"]["this_node_sources"],
+            json!([format!("{path}{}", sources[3])])
+        );
+        assert_eq!(
+            result_by_id(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
+            json!(["worker-1", "worker-2", "worker-3"])
+        );
+        // On stdin too.
+        let piped = check_peers_on_stdin(&std::fs::read(&path).unwrap());
+        assert_eq!(piped.status.code(), Some(3));
+        assert_eq!(
+            result_by_id(&json_stdout(&piped), "Peers-Input")["evidence"]["this_node_sources"],
+            json!([format!("stdin{}", sources[3])])
+        );
+    }
+    // One broken document is a problem of its own; the rest load.
+    let mut broken = lines.clone();
+    broken.push_str("{\"schema_version\": 1, \"host\": 7}\n");
+    std::fs::write(&jsonl, &broken).unwrap();
+    let path = jsonl.display().to_string();
+    let out = nodecheck(&[
+        "check", "--facts", &this, "--peers", &path, "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_stdout(&out);
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(
+        input["evidence"]["problems"][0]["source"],
+        format!("{path}:5")
+    );
+    assert!(input["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("1 peer input could not be used (3 other peers are still compared)"));
+    // A file broken between documents says where.
+    std::fs::write(&jsonl, format!("{lines}{{\"schema_version\": ")).unwrap();
+    let out = nodecheck(&[
+        "check", "--facts", &this, "--peers", &path, "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_stdout(&out);
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(
+        input["evidence"]["problems"][0]["message"],
+        "invalid JSON Lines: EOF while parsing a value at line 5 column 19"
+    );
 }
