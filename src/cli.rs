@@ -156,6 +156,10 @@ pub struct CheckArgs {
     /// Treat warnings as failures for the exit code.
     #[arg(long)]
     pub strict: bool,
+    /// Fail Peers-Input when a peer's snapshot is older than this (counted from this node's facts):
+    /// 90m, 12h, 2d.
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub max_peer_age: Option<std::time::Duration>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
@@ -211,6 +215,19 @@ pub struct ServeArgs {
     pub interval: std::time::Duration,
     #[command(flatten)]
     pub check: CheckArgs,
+}
+
+/// An age: what [`parse_interval`] reads, and days (`2d`).
+pub fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    match text.trim().strip_suffix('d') {
+        Some(days) => days
+            .parse::<u64>()
+            .ok()
+            .filter(|&d| d > 0)
+            .map(|d| std::time::Duration::from_secs(d.saturating_mul(86400)))
+            .ok_or_else(|| format!("`{text}` is not a duration (expected e.g. 90m, 12h, 2d)")),
+        None => parse_interval(text),
+    }
 }
 
 /// `30s`, `5m`, `1h`, `90` (seconds).

@@ -62,7 +62,8 @@ fn incident_fleet_names_the_worker_whose_nic_is_ens192() {
     assert_eq!(
         input["message"],
         "3 peers loaded from 4 inputs (3 from snapshots, 0 from node lists, this node recognised \
-         in 1 and not compared with itself)"
+         in 1 and not compared with itself, the oldest peer snapshot, worker-1's, 30m older than \
+         this node's)"
     );
     assert_eq!(
         input["evidence"]["this_node_sources"],
@@ -110,7 +111,8 @@ fn snapshots_and_the_node_list_of_one_node_merge() {
     assert_eq!(
         input["message"],
         "3 peers loaded from 5 inputs (3 from snapshots, 3 from node lists, 3 merged with another \
-         source of the same node, this node recognised in 2 and not compared with itself)"
+         source of the same node, this node recognised in 2 and not compared with itself, the \
+         oldest peer snapshot, worker-1's, 30m older than this node's)"
     );
     // Merged peers have interfaces and kubelet versions: both comparisons see four nodes.
     assert_eq!(
@@ -164,7 +166,7 @@ fn ansible_fact_caches_are_peers() {
     assert_eq!(
         result_by_id(&report, "Peers-Input")["message"],
         "3 peers loaded from 4 inputs (3 from snapshots, 0 from node lists, 1 merged with another \
-         source of the same node)"
+         source of the same node, the oldest peer snapshot, worker-1's, 30m older than this node's)"
     );
     assert_eq!(
         result_by_id(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
@@ -470,4 +472,49 @@ fn one_file_of_many_snapshots_is_the_fleet_as_json_lines_or_an_array() {
         input["evidence"]["problems"][0]["message"],
         "invalid JSON Lines: EOF while parsing a value at line 5 column 19"
     );
+}
+
+#[test]
+fn each_peer_snapshots_age_is_reported_and_max_peer_age_bounds_it() {
+    let (out, report) = check("incident/worker-41.json", &["incident"], &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(input["status"], "ok");
+    assert_eq!(
+        input["evidence"]["peer_ages"],
+        json!([
+            {"node": "worker-1", "collected_at": "2026-11-20T09:11:00Z", "age_seconds": 1800},
+            {"node": "worker-2", "collected_at": "2026-11-20T09:12:00Z", "age_seconds": 1740},
+            {"node": "worker-3", "collected_at": "2026-11-20T09:13:00Z", "age_seconds": 1680},
+        ])
+    );
+    // A bound the oldest snapshots exceed: they are named, and the check fails.
+    let (out, report) = check(
+        "incident/worker-41.json",
+        &["incident"],
+        &["--max-peer-age", "28m", "--skip", "Parity-*"],
+    );
+    assert_eq!(out.status.code(), Some(3), "a stale peer is a failed check");
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(input["status"], "fail");
+    assert_eq!(
+        input["message"],
+        "2 peer snapshots are older than --max-peer-age 28m: worker-1 (30m old), worker-2 (29m old)"
+    );
+    assert_eq!(input["evidence"]["max_peer_age_seconds"], 1680);
+    let (_, report) = check(
+        "incident/worker-41.json",
+        &["incident"],
+        &["--max-peer-age", "1d"],
+    );
+    assert_eq!(status_of(&report, "Peers-Input"), "ok");
+    // A bound that is not a duration is bad input.
+    let out = nodecheck(&[
+        "check",
+        "--facts",
+        &fleet("incident/worker-41.json"),
+        "--max-peer-age",
+        "soon",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
 }

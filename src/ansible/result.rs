@@ -103,7 +103,8 @@ pub fn check_result(p: &ModuleParams, facts: &CliRun, check: &CliRun) -> Map<Str
     };
     let failed_ids = ids_with(Status::Fail);
     let warned_ids = ids_with(Status::Warn);
-    let mut msg = report.recap();
+    let recap = report.recap();
+    let mut msg = recap.clone();
     for r in report.results.iter().filter(|r| r.status == Status::Fail) {
         msg.push_str(&format!(
             "; FAIL {}: {}",
@@ -122,6 +123,7 @@ pub fn check_result(p: &ModuleParams, facts: &CliRun, check: &CliRun) -> Map<Str
         (check.code == Some(Exit::ChecksFailed as i32)).into(),
     );
     out.insert("msg".into(), check_mode_note(p, msg).into());
+    out.insert("recap".into(), for_terminal(&recap).into());
     out.insert("phase".into(), report.phase.as_str().into());
     out.insert("host".into(), report.host.clone().into());
     out.insert("cluster".into(), report.cluster.clone().into());

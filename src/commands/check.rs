@@ -22,12 +22,18 @@ pub fn exec(args: CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     Ok(report.exit(args.strict).into())
 }
 
-/// Whether a peer input could not be used (`Peers-Input` failed): bad input.
+/// Whether a peer input could not be used (`Peers-Input` failed with problems): bad input. A peer
+/// snapshot older than `--max-peer-age` fails `Peers-Input` too, but as a check (exit 3): the input
+/// was read, and the report says what is stale.
 pub fn peer_input_failed(report: &Report) -> bool {
-    report
-        .results
-        .iter()
-        .any(|r| r.id == crate::checks::parity::input::ID && r.status == Status::Fail)
+    report.results.iter().any(|r| {
+        r.id == crate::checks::parity::input::ID
+            && r.status == Status::Fail
+            && r.evidence
+                .get("problems")
+                .and_then(|p| p.as_array())
+                .is_some_and(|p| !p.is_empty())
+    })
 }
 
 /// Loads every input, evaluates the checks of the phase and applies the skip list: the report that
@@ -87,7 +93,13 @@ pub fn build_report(args: &CheckArgs) -> anyhow::Result<Report> {
     };
     let mut results = crate::checks::evaluate(&ctx);
     if !args.input.peers.is_empty() {
-        results.push(crate::checks::parity::peers_input(&peer_set));
+        results.push(crate::checks::parity::peers_input(
+            &peer_set,
+            crate::checks::parity::PeerAge {
+                now: &facts.collected_at,
+                max_seconds: args.max_peer_age.map(|d| d.as_secs()),
+            },
+        ));
     }
     let skips: Vec<String> = args
         .skip
