@@ -280,9 +280,9 @@ pub enum CalicoFormat {
 pub struct CalicoArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Address families to model.
-    #[arg(long, value_enum, default_value_t = FamilyChoice::Ipv4)]
-    pub family: FamilyChoice,
+    /// Address families to model. Default: the profile's calico.families (ipv4 unless it says otherwise).
+    #[arg(long, value_enum)]
+    pub family: Option<FamilyChoice>,
     /// Evaluate this exact IP_AUTODETECTION_METHOD value here and on each peer. Repeatable.
     #[arg(long, value_name = "METHOD")]
     pub method: Vec<String>,

@@ -186,9 +186,10 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
     let live = args.input.facts.is_none();
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let families = match args.family {
-        FamilyChoice::Ipv4 => vec![Family::Ipv4],
-        FamilyChoice::Ipv6 => vec![Family::Ipv6],
-        FamilyChoice::Both => vec![Family::Ipv4, Family::Ipv6],
+        Some(FamilyChoice::Ipv4) => vec![Family::Ipv4],
+        Some(FamilyChoice::Ipv6) => vec![Family::Ipv6],
+        Some(FamilyChoice::Both) => vec![Family::Ipv4, Family::Ipv6],
+        None => profile.calico.families.clone(),
     };
 
     let report = build_report(
