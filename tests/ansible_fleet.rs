@@ -38,9 +38,13 @@ fn run_ok(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// The module pushed to the containers: the static build when there is one (packaging/build.sh makes it
-/// before the tests run), else the release build, else this test build.
+/// The module pushed to the containers: NODECHECK_TEST_MODULE_BINARY when set, else the static build
+/// when there is one (packaging/build.sh makes it before the tests run), else the release build, else
+/// this test build.
 fn module_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("NODECHECK_TEST_MODULE_BINARY") {
+        return PathBuf::from(path);
+    }
     [
         "target/x86_64-unknown-linux-musl/release/nodecheck",
         "target/release/nodecheck",
