@@ -518,3 +518,32 @@ fn each_peer_snapshots_age_is_reported_and_max_peer_age_bounds_it() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn peers_sharing_a_hostname_are_named_by_their_source() {
+    let dir = tempdir("duphost");
+    let mut second: Value =
+        serde_json::from_slice(&std::fs::read(fixture("fleet/incident/worker-2.json")).unwrap())
+            .unwrap();
+    second["host"]["hostname"] = json!("worker-1");
+    let first: Value =
+        serde_json::from_slice(&std::fs::read(fixture("fleet/incident/worker-1.json")).unwrap())
+            .unwrap();
+    let path = dir.join("fleet.jsonl");
+    std::fs::write(&path, format!("{first}\n{second}\n")).unwrap();
+    let path = path.display().to_string();
+    let this = fleet("incident/worker-41.json");
+    let out = nodecheck(&[
+        "check", "--facts", &this, "--peers", &path, "--format", "json",
+    ]);
+    let report = json_stdout(&out);
+    let unique = result_by_id(&report, "Unique-Hostname");
+    assert_eq!(unique["status"], "warn", "{unique}");
+    assert_eq!(
+        unique["message"],
+        format!(
+            "1 hostname value is shared by several peers: worker-1: worker-1 (from {path}:1), \
+             worker-1 (from {path}:2)"
+        )
+    );
+}
