@@ -27,13 +27,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-SUITE=bookworm
-# systemd as PID 1 (systemd-sysv), the bus systemctl talks over, rpm for the .rpm part, iproute2 to make
-# drift happen.
-ROOT_PACKAGES=systemd,systemd-sysv,dbus,rpm,iproute2
-# Bump when the recipe below changes, so a cached root is rebuilt.
-ROOT_RECIPE=1
-CACHE_DIR=target/systemd-root
 DEB=$(ls dist/nodecheck_*_amd64.deb 2>/dev/null | tail -n 1)
 RPM=$(ls dist/nodecheck-*.x86_64.rpm 2>/dev/null | tail -n 1)
 SERVICE=nodecheck-post-boot.service
@@ -69,40 +62,13 @@ started=$SECONDS
 [[ -n $DEB && -n $RPM ]] || die "no .deb/.rpm in dist/: run packaging/build.sh first"
 [[ $(id -u) -eq 0 ]] || skip_all "needs root (debootstrap, docker)"
 command -v docker >/dev/null && docker info >/dev/null 2>&1 || skip_all "Docker does not answer"
-for tool in debootstrap jq dpkg-deb rpm sha256sum; do
+for tool in debootstrap jq dpkg-deb rpm sha256sum flock; do
     command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup-test-env.sh installs it)"
 done
 
-# The Debian mirror this machine's apt uses for the suite (deb822 or one-line sources alike).
-mirror=${NODECHECK_DEBIAN_MIRROR:-$(apt-get indextargets --no-release-info --format '$(RELEASE) $(REPO_URI)' \
-    'Identifier: Packages' 2>/dev/null | awk -v suite="$SUITE" '$1 == suite { print $2; exit }')}
-[[ -n $mirror ]] || die "apt has no source for $SUITE (see /etc/apt/sources.list*); set NODECHECK_DEBIAN_MIRROR"
-
 # ---------------------------------------------------------------------------------------------------
-# The root: debootstrap once per checkout, kept as a tarball under target/.
-key=$(printf '%s\n' "$SUITE" "$mirror" "$ROOT_PACKAGES" "$ROOT_RECIPE" | sha256sum | cut -c1-12)
-tarball=$CACHE_DIR/debian-$SUITE-$key.tar
-if [[ -s $tarball ]]; then
-    echo "== root: $tarball (cached)"
-else
-    echo "== root: debootstrap --variant=minbase $SUITE from $mirror (+ $ROOT_PACKAGES)"
-    mkdir -p "$CACHE_DIR"
-    rm -f "$CACHE_DIR"/debian-*.tar # roots of an earlier recipe
-    build=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
-    t0=$SECONDS
-    if ! debootstrap --variant=minbase --include="$ROOT_PACKAGES" \
-        --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-        "$SUITE" "$build/root" "$mirror" >"$build/debootstrap.log" 2>&1; then
-        tail -n 30 "$build/debootstrap.log" >&2
-        rm -rf "$build"
-        die "debootstrap failed (log above)"
-    fi
-    # Package lists and downloaded .debs are not needed to install a dependency-free local .deb.
-    rm -rf "$build"/root/var/cache/apt/archives/*.deb "$build"/root/var/lib/apt/lists/*_*
-    tar --numeric-owner -C "$build/root" --exclude=./dev/* -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-    rm -rf "$build"
-    echo "   built in $((SECONDS - t0)) s"
-fi
+# The root: debootstrap once per checkout, kept as a tarball under target/ (packaging/debian-root.sh).
+tarball=$(bash packaging/debian-root.sh) || die "the Debian root could not be built (above)"
 
 # ---------------------------------------------------------------------------------------------------
 # The image and the containers: unique names, removed on exit.

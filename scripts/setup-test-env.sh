@@ -2,7 +2,7 @@
 # Installs what nodecheck's test suite needs on a Debian 12 host, idempotently, and fast when everything
 # is already there: Debian packages (only the missing ones; `apt-get update` only when something is
 # missing), the musl target, cargo-deb, cargo-fuzz, and an ansible-core venv in
-# target/ansible-venv. The fuzz targets (fuzz/, scripts/fuzz.sh) need the nightly toolchain, which this
+# target/ansible-venv (and the full `ansible` package in target/ansible-fleet-venv). The fuzz targets (fuzz/, scripts/fuzz.sh) need the nightly toolchain, which this
 # script cannot download: it says so when `cargo +nightly` is missing. The Docker engine is not installed here: the Docker tests use the host's engine
 # and skip (or fail under NODECHECK_TEST_REQUIRE_ALL) when it does not answer.
 set -euo pipefail
@@ -16,6 +16,10 @@ VENV=target/ansible-venv
 # A second ansible-core, the last release before 2.19, for the fact-cache layout before `__payload__`.
 ANSIBLE_CORE_2_18_REQUIREMENT='ansible-core>=2.15,<2.19'
 VENV_2_18=target/ansible-venv-2.18
+# The `ansible` package (ansible-core and the community collections) for the fleet test: its
+# community.docker connection reaches the test's Debian containers.
+ANSIBLE_FLEET_REQUIREMENT='ansible>=12,<13'
+VENV_FLEET=target/ansible-fleet-venv
 
 # Debian package → why the tests need it.
 declare -A PACKAGES=(
@@ -104,4 +108,13 @@ else
     rm -rf "$VENV_2_18"
     python3 -m venv "$VENV_2_18"
     "$VENV_2_18/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_CORE_2_18_REQUIREMENT"
+fi
+
+if [[ -x $VENV_FLEET/bin/ansible-playbook ]]; then
+    step "ansible fleet venv: present"
+else
+    step "creating $VENV_FLEET with $ANSIBLE_FLEET_REQUIREMENT (PyPI)"
+    rm -rf "$VENV_FLEET"
+    python3 -m venv "$VENV_FLEET"
+    "$VENV_FLEET/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_FLEET_REQUIREMENT"
 fi

@@ -136,6 +136,10 @@ pub struct CheckArgs {
     /// Treat warnings as failures for the exit code.
     #[arg(long)]
     pub strict: bool,
+    /// Fail Peers-Input when a peer's snapshot is older than this (counted from this node's facts):
+    /// 90m, 12h, 2d.
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub max_peer_age: Option<std::time::Duration>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
@@ -206,6 +210,19 @@ pub struct ServeArgs {
     pub check: CheckArgs,
 }
 
+/// An age: what [`parse_interval`] reads, and days (`2d`).
+pub fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    match text.trim().strip_suffix('d') {
+        Some(days) => days
+            .parse::<u64>()
+            .ok()
+            .filter(|&d| d > 0)
+            .map(|d| std::time::Duration::from_secs(d.saturating_mul(86400)))
+            .ok_or_else(|| format!("`{text}` is not a duration (expected e.g. 90m, 12h, 2d)")),
+        None => parse_interval(text),
+    }
+}
+
 /// `30s`, `5m`, `1h`, `90` (seconds).
 pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
@@ -256,9 +273,9 @@ pub enum CalicoFormat {
 pub struct CalicoArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Address families to model.
-    #[arg(long, value_enum, default_value_t = FamilyChoice::Ipv4)]
-    pub family: FamilyChoice,
+    /// Address families to model. Default: the profile's calico.families (ipv4 unless it says otherwise).
+    #[arg(long, value_enum)]
+    pub family: Option<FamilyChoice>,
     /// Evaluate this exact IP_AUTODETECTION_METHOD value here and on each peer. Repeatable.
     #[arg(long, value_name = "METHOD")]
     pub method: Vec<String>,

@@ -41,3 +41,4 @@ pub mod peers;
 pub mod probes;
 pub mod profile;
 pub mod report;
+pub mod timestamp;

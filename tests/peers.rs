@@ -62,7 +62,8 @@ fn incident_fleet_names_the_worker_whose_nic_is_ens192() {
     assert_eq!(
         input["message"],
         "3 peers loaded from 4 inputs (3 from snapshots, 0 from node lists, this node recognised \
-         in 1 and not compared with itself)"
+         in 1 and not compared with itself, the oldest peer snapshot, worker-1's, 30m older than \
+         this node's)"
     );
     assert_eq!(
         input["evidence"]["this_node_sources"],
@@ -110,7 +111,8 @@ fn snapshots_and_the_node_list_of_one_node_merge() {
     assert_eq!(
         input["message"],
         "3 peers loaded from 5 inputs (3 from snapshots, 3 from node lists, 3 merged with another \
-         source of the same node, this node recognised in 2 and not compared with itself)"
+         source of the same node, this node recognised in 2 and not compared with itself, the \
+         oldest peer snapshot, worker-1's, 30m older than this node's)"
     );
     // Merged peers have interfaces and kubelet versions: both comparisons see four nodes.
     assert_eq!(
@@ -164,7 +166,7 @@ fn ansible_fact_caches_are_peers() {
     assert_eq!(
         result_by_id(&report, "Peers-Input")["message"],
         "3 peers loaded from 4 inputs (3 from snapshots, 0 from node lists, 1 merged with another \
-         source of the same node)"
+         source of the same node, the oldest peer snapshot, worker-1's, 30m older than this node's)"
     );
     assert_eq!(
         result_by_id(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
@@ -237,8 +239,8 @@ fn a_peer_path_that_does_not_exist_is_bad_input() {
     );
 }
 
-#[test]
-fn node_list_from_stdin() {
+/// `nodecheck check` of worker-41 with `--peers -` reading `input`.
+fn check_peers_on_stdin(input: &[u8]) -> Output {
     let facts = fleet("incident/worker-41.json");
     let mut child = Command::new(bin())
         .args([
@@ -249,9 +251,14 @@ fn node_list_from_stdin() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn node_list_from_stdin() {
     let list = std::fs::read(fleet("kubectl/nodes.json")).unwrap();
-    child.stdin.take().unwrap().write_all(&list).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = check_peers_on_stdin(&list);
     let report = json_stdout(&out);
     assert_eq!(status_of(&report, "Parity-CalicoAddress"), "fail");
     assert_eq!(
@@ -386,4 +393,157 @@ fn hostile_names_from_peers_never_reach_the_terminal_raw() {
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn one_file_of_many_snapshots_is_the_fleet_as_json_lines_or_an_array() {
+    let dir = tempdir("multi");
+    let docs: Vec<Value> = ["worker-1", "worker-2", "worker-3", "worker-41"]
+        .iter()
+        .map(|w| {
+            serde_json::from_slice(
+                &std::fs::read(fixture(&format!("fleet/incident/{w}.json"))).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let lines: String = docs.iter().map(|d| format!("{d}\n")).collect();
+    let jsonl = dir.join("fleet.jsonl");
+    std::fs::write(&jsonl, &lines).unwrap();
+    let array = dir.join("fleet.json");
+    std::fs::write(&array, serde_json::to_vec_pretty(&docs).unwrap()).unwrap();
+    let this = fleet("incident/worker-41.json");
+    for (path, sources) in [
+        (&jsonl, [":1", ":2", ":3", ":4"]),
+        (&array, ["#[0]", "#[1]", "#[2]", "#[3]"]),
+    ] {
+        let path = path.display().to_string();
+        let out = nodecheck(&[
+            "check", "--facts", &this, "--peers", &path, "--format", "json",
+        ]);
+        assert_eq!(out.status.code(), Some(3), "{path}");
+        let report = json_stdout(&out);
+        let input = result_by_id(&report, "Peers-Input");
+        assert_eq!(input["status"], "ok", "{input}");
+        assert_eq!(
+            input["evidence"]["this_node_sources"],
+            json!([format!("{path}{}", sources[3])])
+        );
+        assert_eq!(
+            result_by_id(&report, "Parity-NodeNicName")["evidence"]["groups"][0]["nodes"],
+            json!(["worker-1", "worker-2", "worker-3"])
+        );
+        // On stdin too.
+        let piped = check_peers_on_stdin(&std::fs::read(&path).unwrap());
+        assert_eq!(piped.status.code(), Some(3));
+        assert_eq!(
+            result_by_id(&json_stdout(&piped), "Peers-Input")["evidence"]["this_node_sources"],
+            json!([format!("stdin{}", sources[3])])
+        );
+    }
+    // One broken document is a problem of its own; the rest load.
+    let mut broken = lines.clone();
+    broken.push_str("{\"schema_version\": 1, \"host\": 7}\n");
+    std::fs::write(&jsonl, &broken).unwrap();
+    let path = jsonl.display().to_string();
+    let out = nodecheck(&[
+        "check", "--facts", &this, "--peers", &path, "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_stdout(&out);
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(
+        input["evidence"]["problems"][0]["source"],
+        format!("{path}:5")
+    );
+    assert!(input["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("1 peer input could not be used (3 other peers are still compared)"));
+    // A file broken between documents says where.
+    std::fs::write(&jsonl, format!("{lines}{{\"schema_version\": ")).unwrap();
+    let out = nodecheck(&[
+        "check", "--facts", &this, "--peers", &path, "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_stdout(&out);
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(
+        input["evidence"]["problems"][0]["message"],
+        "invalid JSON Lines: EOF while parsing a value at line 5 column 19"
+    );
+}
+
+#[test]
+fn each_peer_snapshots_age_is_reported_and_max_peer_age_bounds_it() {
+    let (out, report) = check("incident/worker-41.json", &["incident"], &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(input["status"], "ok");
+    assert_eq!(
+        input["evidence"]["peer_ages"],
+        json!([
+            {"node": "worker-1", "collected_at": "2026-11-20T09:11:00Z", "age_seconds": 1800},
+            {"node": "worker-2", "collected_at": "2026-11-20T09:12:00Z", "age_seconds": 1740},
+            {"node": "worker-3", "collected_at": "2026-11-20T09:13:00Z", "age_seconds": 1680},
+        ])
+    );
+    // A bound the oldest snapshots exceed: they are named, and the check fails.
+    let (out, report) = check(
+        "incident/worker-41.json",
+        &["incident"],
+        &["--max-peer-age", "28m", "--skip", "Parity-*"],
+    );
+    assert_eq!(out.status.code(), Some(3), "a stale peer is a failed check");
+    let input = result_by_id(&report, "Peers-Input");
+    assert_eq!(input["status"], "fail");
+    assert_eq!(
+        input["message"],
+        "2 peer snapshots are older than --max-peer-age 28m: worker-1 (30m old), worker-2 (29m old)"
+    );
+    assert_eq!(input["evidence"]["max_peer_age_seconds"], 1680);
+    let (_, report) = check(
+        "incident/worker-41.json",
+        &["incident"],
+        &["--max-peer-age", "1d"],
+    );
+    assert_eq!(status_of(&report, "Peers-Input"), "ok");
+    // A bound that is not a duration is bad input.
+    let out = nodecheck(&[
+        "check",
+        "--facts",
+        &fleet("incident/worker-41.json"),
+        "--max-peer-age",
+        "soon",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn peers_sharing_a_hostname_are_named_by_their_source() {
+    let dir = tempdir("duphost");
+    let mut second: Value =
+        serde_json::from_slice(&std::fs::read(fixture("fleet/incident/worker-2.json")).unwrap())
+            .unwrap();
+    second["host"]["hostname"] = json!("worker-1");
+    let first: Value =
+        serde_json::from_slice(&std::fs::read(fixture("fleet/incident/worker-1.json")).unwrap())
+            .unwrap();
+    let path = dir.join("fleet.jsonl");
+    std::fs::write(&path, format!("{first}\n{second}\n")).unwrap();
+    let path = path.display().to_string();
+    let this = fleet("incident/worker-41.json");
+    let out = nodecheck(&[
+        "check", "--facts", &this, "--peers", &path, "--format", "json",
+    ]);
+    let report = json_stdout(&out);
+    let unique = result_by_id(&report, "Unique-Hostname");
+    assert_eq!(unique["status"], "warn", "{unique}");
+    assert_eq!(
+        unique["message"],
+        format!(
+            "1 hostname value is shared by several peers: worker-1: worker-1 (from {path}:1), \
+             worker-1 (from {path}:2)"
+        )
+    );
 }

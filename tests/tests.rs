@@ -5,6 +5,7 @@ mod util;
 
 mod ansible;
 mod ansible_facts;
+mod ansible_fleet;
 mod calico;
 mod calico_config;
 mod calico_fleet;

@@ -70,6 +70,9 @@ pub fn command_args(p: &ModuleParams, format: &str) -> Vec<OsString> {
             if p.strict {
                 args.push("--strict".into());
             }
+            if let Some(age) = &p.max_peer_age {
+                args.extend(["--max-peer-age".into(), age.into()]);
+            }
             if let Some(baseline) = &p.baseline {
                 args.extend(["--baseline".into(), baseline.into()]);
             }
@@ -187,7 +190,7 @@ mod tests {
         use clap::Parser;
         for v in [
             json!({"command": "facts"}),
-            json!({"command": "check", "phase": "post-join", "skip": "A,B", "strict": "yes"}),
+            json!({"command": "check", "phase": "post-join", "skip": "A,B", "strict": "yes", "max_peer_age": "2d"}),
             json!({"command": "calico", "family": "ipv6", "calico_version": "3.28.0"}),
             json!({"fix": "apply", "only": "Sysctl-*,Swap", "restart_services": true, "root": "/r", "facts": "/f"}),
             json!({"command": "fix", "_ansible_check_mode": true, "fix": "apply"}),

@@ -13,13 +13,14 @@ use crate::checks::Phase;
 use crate::cli::FamilyChoice;
 
 /// Every parameter the module accepts, in the order the documentation lists them.
-pub const PARAMETER_NAMES: [&str; 14] = [
+pub const PARAMETER_NAMES: [&str; 15] = [
     "command",
     "profile",
     "phase",
     "peers",
     "skip",
     "strict",
+    "max_peer_age",
     "baseline",
     "calico_version",
     "family",
@@ -36,7 +37,7 @@ fn applies_to(parameter: &str) -> &'static [ModuleCommand] {
     match parameter {
         "profile" | "peers" => &[Check, Calico, Fix],
         "calico_version" => &[Check, Calico],
-        "phase" | "skip" | "strict" | "baseline" => &[Check],
+        "phase" | "skip" | "strict" | "max_peer_age" | "baseline" => &[Check],
         "family" => &[Calico],
         "fix" | "only" | "restart_services" | "root" | "facts" => &[Fix],
         _ => &[Facts, Check, Calico, Fix],
@@ -77,6 +78,8 @@ pub struct ModuleParams {
     pub peers: Vec<PathBuf>,
     pub skip: Vec<String>,
     pub strict: bool,
+    /// `max_peer_age:` — `--max-peer-age`, as the command line spells it (`12h`, `2d`).
+    pub max_peer_age: Option<String>,
     pub baseline: Option<PathBuf>,
     pub calico_version: Option<String>,
     pub family: Option<FamilyChoice>,
@@ -148,6 +151,13 @@ pub fn parse(args: &Map<String, Value>) -> Result<ModuleParams, String> {
             .map(|v| boolean("strict", v))
             .transpose()?
             .unwrap_or(false),
+        max_peer_age: get("max_peer_age")
+            .map(|v| {
+                let text = string("max_peer_age", v)?;
+                crate::cli::parse_age(&text).map_err(|e| format!("max_peer_age: {e}"))?;
+                Ok::<_, String>(text.trim().to_string())
+            })
+            .transpose()?,
         baseline: get("baseline").map(|v| path("baseline", v)).transpose()?,
         calico_version: get("calico_version")
             .map(|v| string("calico_version", v))

@@ -103,7 +103,8 @@ pub fn check_result(p: &ModuleParams, facts: &CliRun, check: &CliRun) -> Map<Str
     };
     let failed_ids = ids_with(Status::Fail);
     let warned_ids = ids_with(Status::Warn);
-    let mut msg = report.recap();
+    let recap = report.recap();
+    let mut msg = recap.clone();
     for r in report.results.iter().filter(|r| r.status == Status::Fail) {
         msg.push_str(&format!(
             "; FAIL {}: {}",
@@ -122,6 +123,7 @@ pub fn check_result(p: &ModuleParams, facts: &CliRun, check: &CliRun) -> Map<Str
         (check.code == Some(Exit::ChecksFailed as i32)).into(),
     );
     out.insert("msg".into(), check_mode_note(p, msg).into());
+    out.insert("recap".into(), for_terminal(&recap).into());
     out.insert("phase".into(), report.phase.as_str().into());
     out.insert("host".into(), report.host.clone().into());
     out.insert("cluster".into(), report.cluster.clone().into());
@@ -150,14 +152,22 @@ pub fn calico_result(
         Err(failed) => return failed,
     };
     out.insert("rc".into(), calico_json.code.into());
+    // Exit 3: some family has no single method that is right on every node. That is advice, not a
+    // failure of the step: the prediction says why, and the other families' methods still hold.
+    let advice = |run: &CliRun| matches!(run.code, Some(0) | Some(3));
     for run in [calico_json, calico_env] {
-        if run.code != Some(Exit::Ok as i32) {
+        if !advice(run) {
             out.insert("failed".into(), true.into());
             out.insert("msg".into(), run.failure_text().into());
             return out;
         }
     }
-    let prediction = match parse_json_stdout(calico_json) {
+    let prediction = match serde_json::from_slice::<Value>(&calico_json.stdout).map_err(|e| {
+        format!(
+            "`{}` printed output that is not valid JSON: {e}",
+            calico_json.shown
+        )
+    }) {
         Ok(v) => v,
         Err(msg) => {
             out.insert("failed".into(), true.into());
@@ -166,7 +176,17 @@ pub fn calico_result(
         }
     };
     let settings = parse_env_lines(&String::from_utf8_lossy(&calico_env.stdout));
-    let msg = if settings.is_empty() {
+    let reasons = calico_env.stderr.trim();
+    let msg = if settings.is_empty() && !reasons.is_empty() {
+        for_terminal(&format!(
+            "no single autodetection method for every family: {}",
+            reasons
+                .lines()
+                .map(|l| l.trim_start_matches("nodecheck: "))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    } else if settings.is_empty() {
         "no autodetection setting recommended".to_string()
     } else {
         settings
@@ -338,5 +358,50 @@ mod tests {
         );
         assert_eq!(settings["X_Y"], "it's");
         assert_eq!(settings.len(), 3);
+    }
+}
+
+#[cfg(test)]
+mod calico_tests {
+    use super::*;
+    use crate::ansible::params::parse;
+
+    fn run(code: i32, stdout: &[u8], stderr: &str) -> CliRun {
+        CliRun {
+            shown: "nodecheck calico".into(),
+            code: Some(code),
+            stdout: stdout.to_vec(),
+            stderr: stderr.into(),
+        }
+    }
+
+    #[test]
+    fn a_family_without_a_single_method_is_advice_not_a_failed_step() {
+        let p = parse(json!({"command": "calico"}).as_object().unwrap()).unwrap();
+        let facts = run(0, b"{\"schema_version\": 2}", "");
+        let out = calico_result(
+            &p,
+            &facts,
+            &run(3, b"{\"families\": []}", ""),
+            &run(
+                3,
+                b"",
+                "nodecheck: ipv6: no single method selects the node network on every node\n",
+            ),
+        );
+        assert_eq!(out["failed"], false);
+        assert_eq!(
+            out["msg"],
+            "no single autodetection method for every family: ipv6: no single method selects the \
+             node network on every node"
+        );
+        // A tool error still fails the step.
+        let out = calico_result(
+            &p,
+            &facts,
+            &run(2, b"", "nodecheck: error: bad profile"),
+            &run(0, b"", ""),
+        );
+        assert_eq!(out["failed"], true);
     }
 }

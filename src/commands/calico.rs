@@ -21,9 +21,10 @@ pub fn exec(args: CalicoArgs, color: bool) -> anyhow::Result<ExitCode> {
 
     let version = version_to_model(&inputs)?;
     let families = match args.family {
-        FamilyChoice::Ipv4 => vec![Family::Ipv4],
-        FamilyChoice::Ipv6 => vec![Family::Ipv6],
-        FamilyChoice::Both => vec![Family::Ipv4, Family::Ipv6],
+        Some(FamilyChoice::Ipv4) => vec![Family::Ipv4],
+        Some(FamilyChoice::Ipv6) => vec![Family::Ipv6],
+        Some(FamilyChoice::Both) => vec![Family::Ipv4, Family::Ipv6],
+        None => inputs.profile.calico.families.clone(),
     };
 
     let methods = match args.format {

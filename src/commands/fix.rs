@@ -70,6 +70,7 @@ pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
         calico_version: None,
         calico_config: args.calico_config.as_deref(),
         other_inputs: Vec::new(),
+        max_peer_age: None,
     })?;
     let (profile, origin, facts, peer_set) = (
         &inputs.profile,

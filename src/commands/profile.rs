@@ -53,6 +53,13 @@ fn init(args: ProfileInitArgs) -> anyhow::Result<ExitCode> {
             crate::escape::for_terminal(conflict)
         );
     }
+    if !generated.added.is_empty() {
+        eprintln!(
+            "nodecheck: note: the profile requires what this node does not have (marked `added` in \
+             it): {}; this node fails these until fixed (`nodecheck fix`)",
+            crate::escape::for_terminal(&generated.added.join(", "))
+        );
+    }
     let yaml = generated.yaml;
     // What we write must load: a failure here is a nodecheck bug, not bad input.
     crate::profile::load::parse_profile(&yaml, "generated profile")

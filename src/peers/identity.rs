@@ -2,17 +2,19 @@
 //! records of one machine from several sources (two snapshots, a snapshot and a kubectl item) become
 //! one peer.
 //!
-//! Two snapshots describe the same machine when their hostnames are equal (ignoring case) and, of
-//! machine-id and product_uuid, none differs and at least one is known on both sides and equal. The
-//! hostname alone is not enough: two machines with one hostname is what `Unique-Hostname` must see.
-//! A shared machine-id alone is not enough either: a cloned VM image is what `Unique-MachineId`
-//! must see. A kubectl node is a snapshot's machine when its name is the hostname (or the hostname's
+//! Two snapshots describe the same machine when their hostnames are equal (ignoring case), of
+//! machine-id and product_uuid none differs, and either the product_uuid is known on both sides and
+//! equal, or the machine-id is and so is the node NIC (see [`nic_agrees`]): a full clone (hostname and
+//! machine-id copied, no product_uuid in containers, on some clouds and boards, or without root)
+//! differs there. The hostname alone is not enough: two machines with one hostname is what
+//! `Unique-Hostname` must see. A shared machine-id alone is not enough either: a cloned VM image is
+//! what `Unique-MachineId` must see. A kubectl node is a snapshot's machine when its name is the hostname (or the hostname's
 //! first label, or the other way round) and its `machineID`/`systemUUID`, where known, do not differ.
 
 use std::collections::HashMap;
 
 use super::{KubeNode, Peer};
-use crate::facts::{Facts, Host};
+use crate::facts::{Facts, Host, Interface};
 
 /// One node read from one source, before identities are sorted out.
 #[derive(Debug)]
@@ -35,7 +37,7 @@ pub struct Assembled {
 
 /// Sorts records out: this node's are set apart, records of one machine are merged (for two
 /// snapshots of one machine the newer one is kept; for two kubectl views the later input wins).
-pub fn assemble(records: Vec<Record>, this: &Host) -> Assembled {
+pub fn assemble(records: Vec<Record>, this: &Facts) -> Assembled {
     let mut out = Assembled {
         peers: Vec::with_capacity(records.len()),
         ..Assembled::default()
@@ -62,9 +64,9 @@ fn add_snapshot(
     by_name: &mut HashMap<String, Vec<usize>>,
     source: String,
     facts: Box<Facts>,
-    this: &Host,
+    this: &Facts,
 ) {
-    if same_machine(&facts.host, this) {
+    if same_machine(&facts, this) {
         out.this_node_sources.push(source);
         return;
     }
@@ -73,7 +75,7 @@ fn add_snapshot(
         out.peers[i]
             .facts
             .as_ref()
-            .is_some_and(|f| same_machine(&f.host, &facts.host))
+            .is_some_and(|f| same_machine(f, &facts))
     });
     match known {
         Some(i) => {
@@ -107,9 +109,9 @@ fn add_kube(
     by_name: &mut HashMap<String, Vec<usize>>,
     source: String,
     node: Box<KubeNode>,
-    this: &Host,
+    this: &Facts,
 ) {
-    if kube_node_is_host(&node, this) {
+    if kube_node_is_host(&node, &this.host) {
         out.this_node_sources.push(source);
         out.this_node = Some(*node);
         return;
@@ -161,16 +163,89 @@ fn name_keys(name: &str) -> Vec<String> {
     }
 }
 
-/// Whether two snapshots' hosts are one machine (see the module documentation).
-pub fn same_machine(a: &Host, b: &Host) -> bool {
-    if !a.hostname.eq_ignore_ascii_case(&b.hostname) {
+/// Whether two snapshots are one machine (see the module documentation).
+pub fn same_machine(a: &Facts, b: &Facts) -> bool {
+    let (x, y) = (&a.host, &b.host);
+    if !x.hostname.eq_ignore_ascii_case(&y.hostname) {
         return false;
     }
-    let ids = [
-        agree(a.machine_id.as_deref(), b.machine_id.as_deref()),
-        agree(a.product_uuid.as_deref(), b.product_uuid.as_deref()),
-    ];
-    !ids.contains(&Some(false)) && ids.contains(&Some(true))
+    let machine_id = agree(x.machine_id.as_deref(), y.machine_id.as_deref());
+    match agree(x.product_uuid.as_deref(), y.product_uuid.as_deref()) {
+        Some(false) => false,
+        Some(true) => machine_id != Some(false),
+        None => machine_id == Some(true) && nic_agrees(a, b) == Some(true),
+    }
+}
+
+/// Whether two snapshots show the same node NIC: `Some(true)` when they share one of its MACs (else,
+/// when a side has no MAC, one of its global addresses), `None` when a side shows neither. The node
+/// NIC here is the interface of a default route (the profile's node network is not known while
+/// peers are loaded), else every interface with a device behind it.
+pub fn nic_agrees(a: &Facts, b: &Facts) -> Option<bool> {
+    let (a, b) = (NicIdentity::of(a), NicIdentity::of(b));
+    if !a.macs.is_empty() && !b.macs.is_empty() {
+        return Some(a.macs.iter().any(|m| b.macs.contains(m)));
+    }
+    if !a.addresses.is_empty() && !b.addresses.is_empty() {
+        return Some(a.addresses.iter().any(|ip| b.addresses.contains(ip)));
+    }
+    None
+}
+
+/// The MACs and global addresses of a snapshot's node NIC candidates.
+#[derive(Default)]
+struct NicIdentity {
+    macs: Vec<String>,
+    addresses: Vec<std::net::IpAddr>,
+}
+
+impl NicIdentity {
+    fn of(facts: &Facts) -> NicIdentity {
+        let by_route: Vec<&Interface> = facts
+            .routes
+            .iter()
+            .filter(|r| r.is_default())
+            .filter_map(|r| {
+                r.device
+                    .as_deref()
+                    .or_else(|| r.nexthops.first().and_then(|n| n.device.as_deref()))
+            })
+            .filter_map(|dev| facts.interfaces.iter().find(|i| i.name == dev))
+            .collect();
+        let nics = if by_route.is_empty() {
+            facts
+                .interfaces
+                .iter()
+                .filter(|i| i.physical.is_some())
+                .collect()
+        } else {
+            by_route
+        };
+        let mut id = NicIdentity::default();
+        for nic in nics {
+            if let Some(mac) = nic.mac.as_deref().filter(|m| !is_zero_mac(m)) {
+                id.macs.push(mac.to_ascii_lowercase());
+            }
+            id.addresses.extend(
+                nic.addresses
+                    .iter()
+                    .map(|a| a.address)
+                    .filter(|ip| !ip.is_loopback() && !ip.is_unspecified() && !is_link_local(ip)),
+            );
+        }
+        id
+    }
+}
+
+fn is_zero_mac(mac: &str) -> bool {
+    mac.bytes().all(|b| matches!(b, b'0' | b':'))
+}
+
+fn is_link_local(ip: &std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_link_local(),
+        std::net::IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+    }
 }
 
 /// Whether a kubectl node is the machine a snapshot's host describes.
@@ -217,23 +292,126 @@ mod tests {
         }
     }
 
+    /// A snapshot of `name` whose node NIC (the default route's) has `mac` and `address`.
+    fn snapshot(
+        name: &str,
+        machine_id: Option<&str>,
+        uuid: Option<&str>,
+        mac: &str,
+        address: &str,
+    ) -> Facts {
+        let mut facts = crate::facts::testkit::host(name)
+            .nic("eth0", &[address])
+            .route("default", Some("10.0.0.1"), "eth0", None, None)
+            .build();
+        facts.host = host(name, machine_id, uuid);
+        facts.interfaces[1].mac = Some(mac.into());
+        facts
+    }
+
     #[test]
     fn one_machine_needs_a_shared_hostname_and_an_agreeing_identifier() {
-        let me = host("worker-41", Some("aa"), Some("UUID-1"));
-        assert!(same_machine(&me, &host("Worker-41", Some("aa"), None)));
-        assert!(same_machine(&me, &host("worker-41", None, Some("uuid-1"))));
+        let at = |name, mid, uuid| snapshot(name, mid, uuid, "52:54:00:aa:00:01", "10.0.0.41/24");
+        let me = at("worker-41", Some("aa"), Some("UUID-1"));
+        assert!(same_machine(&me, &at("Worker-41", Some("aa"), None)));
+        assert!(same_machine(&me, &at("worker-41", None, Some("uuid-1"))));
         // Cloned image: same machine-id, other hostname.
         assert!(!same_machine(
             &me,
-            &host("worker-42", Some("aa"), Some("UUID-2"))
+            &at("worker-42", Some("aa"), Some("UUID-2"))
         ));
         // Same hostname, other machine.
         assert!(!same_machine(
             &me,
-            &host("worker-41", Some("bb"), Some("UUID-1"))
+            &at("worker-41", Some("bb"), Some("UUID-1"))
         ));
         // Nothing but the hostname to go on.
-        assert!(!same_machine(&me, &host("worker-41", None, None)));
+        assert!(!same_machine(&me, &at("worker-41", None, None)));
+    }
+
+    #[test]
+    fn without_product_uuid_a_full_clone_differs_in_its_node_nic() {
+        let me = snapshot(
+            "worker-41",
+            Some("aa"),
+            None,
+            "52:54:00:aa:00:01",
+            "10.0.0.41/24",
+        );
+        // The same machine, snapshotted after a DHCP renewal: same MAC.
+        let later = snapshot(
+            "worker-41",
+            Some("aa"),
+            None,
+            "52:54:00:AA:00:01",
+            "10.0.0.77/24",
+        );
+        assert!(same_machine(&me, &later));
+        // A clone: hostname and machine-id copied, its own NIC.
+        let clone = snapshot(
+            "worker-41",
+            Some("aa"),
+            None,
+            "52:54:00:aa:00:02",
+            "10.0.0.42/24",
+        );
+        assert!(!same_machine(&me, &clone));
+        // Without MACs, the node address tells.
+        let (mut a, mut b) = (me.clone(), clone.clone());
+        a.interfaces[1].mac = None;
+        b.interfaces[1].mac = None;
+        assert!(!same_machine(&a, &b));
+        let mut c = a.clone();
+        c.interfaces[1].mac = Some("52:54:00:aa:00:09".into());
+        assert!(
+            same_machine(&a, &c),
+            "one side without a MAC: the address decides"
+        );
+        // A product_uuid on both sides decides alone: a NIC may be replaced.
+        let with_uuid = |mac| snapshot("worker-41", Some("aa"), Some("U-1"), mac, "10.0.0.41/24");
+        assert!(same_machine(
+            &with_uuid("52:54:00:aa:00:01"),
+            &with_uuid("52:54:00:aa:00:05")
+        ));
+    }
+
+    #[test]
+    fn a_full_clone_is_a_peer_not_this_node() {
+        let me = snapshot(
+            "worker-41",
+            Some("aa"),
+            None,
+            "52:54:00:aa:00:01",
+            "10.0.0.41/24",
+        );
+        let own = snapshot(
+            "worker-41",
+            Some("aa"),
+            None,
+            "52:54:00:aa:00:01",
+            "10.0.0.41/24",
+        );
+        let clone = snapshot(
+            "worker-41",
+            Some("aa"),
+            None,
+            "52:54:00:aa:00:02",
+            "10.0.0.42/24",
+        );
+        let records = vec![
+            Record::Snapshot {
+                source: "own.json".into(),
+                facts: Box::new(own),
+            },
+            Record::Snapshot {
+                source: "clone.json".into(),
+                facts: Box::new(clone),
+            },
+        ];
+        let assembled = assemble(records, &me);
+        assert_eq!(assembled.this_node_sources, ["own.json"]);
+        let peers: Vec<&str> = assembled.peers.iter().map(|p| p.source.as_str()).collect();
+        assert_eq!(peers, ["clone.json"]);
     }
 
     #[test]

@@ -108,6 +108,24 @@ impl Object {
                 ..self
             }
             .into_nodes(),
+            // Lists some tools write without `kind`: a client-go-marshalled NodeList (`{"metadata":
+            // {"resourceVersion": …}, "items": [...]}`), KubeSphere's API list (`{"items": [...],
+            // "totalItems": 2}`). A list whose items are all Node-shaped is a node list.
+            "" if self.items.is_some() => {
+                let items = self.items.unwrap_or_default();
+                let node_shaped = |n: &KubeNode| {
+                    n.kernel_version.is_some()
+                        || n.os_image.is_some()
+                        || n.kubelet_version.is_some()
+                        || n.machine_id.is_some()
+                        || n.system_uuid.is_some()
+                        || !n.addresses.is_empty()
+                };
+                if items.doc.nodes.is_empty() || !items.doc.nodes.iter().all(|(_, n)| node_shaped(n)) {
+                    return Err("a list without `kind` whose items are not all Node-shaped (metadata.name and status.nodeInfo or status.addresses): give `kubectl get nodes -o json` output".into());
+                }
+                Ok(items.doc)
+            }
             "" => Err("a Kubernetes-looking object without `kind` that is not Node-shaped (metadata.name and status.nodeInfo or status.addresses): give `kubectl get nodes -o json` output".into()),
             other => Err(format!(
                 "a Kubernetes {other}, not a node list: give `kubectl get nodes -o json` output"
@@ -359,6 +377,31 @@ mod tests {
         let doc = parse_slice(br#"{"kind": "Node", "metadata": {"name": "w9"}}"#).unwrap();
         assert_eq!(doc.nodes[0].1.name, "w9");
         assert_eq!(doc.nodes[0].0, "");
+    }
+
+    #[test]
+    fn a_list_of_nodes_without_kind_is_a_node_list() {
+        let node = r#"{"metadata": {"name": "w1"}, "status": {"nodeInfo": {"kernelVersion": "6.1.0"},
+                       "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}]}}"#;
+        // client-go's marshalled NodeList, and KubeSphere's API list.
+        for text in [
+            format!(r#"{{"metadata": {{"resourceVersion": "42"}}, "items": [{node}]}}"#),
+            format!(r#"{{"items": [{node}], "totalItems": 1}}"#),
+        ] {
+            let doc = parse_slice(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(doc.nodes.len(), 1, "{text}");
+            assert_eq!(doc.nodes[0].1.name, "w1");
+        }
+        // Kind-less items that are not nodes are not taken for nodes.
+        let e = parse_slice(
+            br#"{"items": [{"metadata": {"name": "p"}, "spec": {}}], "totalItems": 1}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("a list without `kind` whose items are not all Node-shaped"),
+            "{e}"
+        );
+        assert!(parse_slice(br#"{"items": []}"#).is_err());
     }
 
     #[test]

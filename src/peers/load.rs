@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use super::detect::{detect_slice, Format, Undetected};
 use super::identity::{assemble, Record};
+use super::multi::{self, Layout};
 use super::read::{check_text, open, Body, Input};
 use super::{ansible, ansible_setup, ansible_text, kubectl, snapshot, KubeNode, Peer};
 use crate::error::BadInput;
@@ -65,7 +66,7 @@ pub fn load_peers(paths: &[PathBuf], this_node: &Facts) -> Result<PeerSet, BadIn
             }),
         }
     }
-    let assembled = assemble(records, &this_node.host);
+    let assembled = assemble(records, this_node);
     Ok(PeerSet {
         peers: assembled.peers,
         problems,
@@ -195,9 +196,14 @@ pub fn parse_document_bytes(bytes: &[u8]) -> Result<(usize, usize), String> {
 }
 
 fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
+    match multi::split(bytes) {
+        Layout::Single => {}
+        Layout::Invalid(e) => return Err(e),
+        Layout::Parts(parts) => return Ok(parse_parts(&input.label(), bytes, parts)),
+    }
     // A binary or empty file fails to parse anyway; it is told as such only then, so that good files
     // are not scanned twice.
-    match parse_json_document(input, bytes) {
+    match parse_json_document(&input.label(), bytes) {
         Ok(parsed) => Ok(parsed),
         Err(NotJson(json_error)) => {
             check_text(bytes)?;
@@ -205,6 +211,32 @@ fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
         }
         Err(Failed(e)) => Err(check_text(bytes).err().unwrap_or(e)),
     }
+}
+
+/// The documents of a multi-document file, each told on its own; a document that cannot be used is a
+/// problem of its own and the others still load.
+fn parse_parts(source: &str, bytes: &[u8], parts: Vec<multi::Part>) -> Parsed {
+    let mut parsed = Parsed::default();
+    if parts.is_empty() {
+        parsed.problems.push(PeerProblem {
+            source: source.to_string(),
+            message: "an empty JSON array: no peer documents".to_string(),
+        });
+    }
+    for part in parts {
+        let at = format!("{source}{}", part.position);
+        match parse_json_document(&at, &bytes[part.range]) {
+            Ok(one) => {
+                parsed.records.extend(one.records);
+                parsed.problems.extend(one.problems);
+            }
+            Err(NotJson(message) | Failed(message)) => parsed.problems.push(PeerProblem {
+                source: at,
+                message,
+            }),
+        }
+    }
+    parsed
 }
 
 /// Why a document did not load as JSON.
@@ -296,8 +328,8 @@ fn parse_value_document(source: &str, value: serde_json::Value) -> Result<Parsed
     })
 }
 
-fn parse_json_document(input: &Input, bytes: &[u8]) -> Result<Parsed, JsonOutcome> {
-    let source = input.label();
+fn parse_json_document(source: &str, bytes: &[u8]) -> Result<Parsed, JsonOutcome> {
+    let source = source.to_string();
     let format = match detect_slice(bytes) {
         Ok(format) => format,
         // Ad-hoc output may open with a `[WARNING]: …` line, which reads as the start of an array.

@@ -8,6 +8,7 @@ pub mod detect;
 pub mod identity;
 pub mod kubectl;
 pub mod load;
+pub mod multi;
 mod read;
 pub mod snapshot;
 

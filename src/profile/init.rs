@@ -65,6 +65,9 @@ pub struct InitOptions<'a> {
 pub struct Generated {
     pub yaml: String,
     pub conflicts: Vec<String>,
+    /// Requirements written on top of the captured node (a sysctl value it does not have), each as
+    /// `key: wanted (this node: value)`: the node fails them until fixed, and the file marks them.
+    pub added: Vec<String>,
 }
 
 /// The node network and NIC to describe, and a comment saying where they came from.
@@ -295,12 +298,27 @@ pub fn profile_yaml(facts: &Facts, options: &InitOptions) -> Result<Generated, B
     let _ = writeln!(y, "ipv6: {expectation}\n");
 
     y.push_str("# Sysctls every node must have (these are also checked when not listed).\n");
+    y.push_str("# A line marked `added` is required on top of what this node has: it fails it until fixed.\n");
     y.push_str("sysctls:\n");
-    for (k, v) in defaults::BUILT_IN_SYSCTLS {
-        let _ = writeln!(y, "  {k}: \"{v}\"");
-    }
-    if v6_node {
-        y.push_str("  net.ipv6.conf.all.forwarding: \"1\"\n");
+    let mut added = Vec::new();
+    let ipv6_forwarding = [("net.ipv6.conf.all.forwarding", "1")];
+    let wanted = defaults::BUILT_IN_SYSCTLS
+        .iter()
+        .chain(ipv6_forwarding.iter().filter(|_| v6_node));
+    for (k, v) in wanted {
+        let have = facts.sysctls.get(*k).and_then(|h| h.as_deref());
+        // Only a value the snapshot shows and that differs is marked: an unknown one (facts gathered
+        // without root, plain Ansible facts) is not known to differ.
+        match have.map(str::trim).filter(|have| have != v) {
+            Some(have) => {
+                let have = quoted(have);
+                let _ = writeln!(y, "  {k}: \"{v}\"  # added: this node has {have}");
+                added.push(format!("{k}: {v} (this node: {have})"));
+            }
+            None => {
+                let _ = writeln!(y, "  {k}: \"{v}\"");
+            }
+        }
     }
     y.push('\n');
 
@@ -361,7 +379,11 @@ pub fn profile_yaml(facts: &Facts, options: &InitOptions) -> Result<Generated, B
             v4.join(", ")
         );
     }
-    Ok(Generated { yaml: y, conflicts })
+    Ok(Generated {
+        yaml: y,
+        conflicts,
+        added,
+    })
 }
 
 #[cfg(test)]
@@ -430,6 +452,44 @@ mod tests {
             .unwrap_err()
             .0
             .contains("--node-nic nope0: no such interface"));
+    }
+
+    #[test]
+    fn requirements_this_node_does_not_meet_are_marked_added() {
+        let mut facts = crate::facts::testkit::host("w1")
+            .nic("eth0", &["10.0.0.5/24", "2001:db8::5/64"])
+            .route("default", Some("10.0.0.1"), "eth0", None, None)
+            .route("default", Some("2001:db8::1"), "eth0", None, None)
+            .build();
+        facts
+            .sysctls
+            .insert("net.ipv4.ip_forward".into(), Some("1".into()));
+        facts
+            .sysctls
+            .insert("net.ipv6.conf.all.forwarding".into(), Some("0".into()));
+        let options = InitOptions {
+            cluster: None,
+            node_network: None,
+            node_nic: None,
+        };
+        let generated = profile_yaml(&facts, &options).unwrap();
+        assert!(
+            generated.yaml.contains("  net.ipv4.ip_forward: \"1\"\n"),
+            "{}",
+            generated.yaml
+        );
+        assert!(
+            generated
+                .yaml
+                .contains("  net.ipv6.conf.all.forwarding: \"1\"  # added: this node has \"0\"\n"),
+            "{}",
+            generated.yaml
+        );
+        assert_eq!(
+            generated.added,
+            ["net.ipv6.conf.all.forwarding: 1 (this node: \"0\")"]
+        );
+        crate::profile::load::parse_profile(&generated.yaml, "generated").unwrap();
     }
 
     #[test]

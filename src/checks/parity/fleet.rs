@@ -91,12 +91,27 @@ fn os_image(nodes: &[NodeView]) -> CheckResult {
 /// IPv6 as the node network sees it: off in the kernel, disabled on the node NIC, or on, with or
 /// without a global address on the node NIC and an IPv6 default route. A per-interface
 /// `disable_ipv6` setting exists only when the kernel has IPv6, so the NIC's setting is believed first.
+///
+/// Plain Ansible facts have no IPv6 state, but their addresses show it on: any IPv6 address on the node
+/// NIC (a link-local one included) exists only where IPv6 is on there. Without one, off and merely
+/// unaddressed look alike, so the state is not known.
 pub fn ipv6_state(node: &NodeView) -> Option<String> {
-    let facts = node.facts.filter(|f| f.knows("ipv6"))?;
-    match node.nic.and_then(|nic| nic.ipv6_disabled) {
-        Some(true) => return Some("disabled on the node NIC".to_string()),
-        None if facts.ipv6.kernel_off() => return Some("off in the kernel".to_string()),
-        _ => {}
+    let facts = node.facts?;
+    if facts.knows("ipv6") {
+        match node.nic.and_then(|nic| nic.ipv6_disabled) {
+            Some(true) => return Some("disabled on the node NIC".to_string()),
+            None if facts.ipv6.kernel_off() => return Some("off in the kernel".to_string()),
+            _ => {}
+        }
+    } else {
+        let nic = node.nic?;
+        if !nic
+            .addresses
+            .iter()
+            .any(|a| a.family == crate::facts::Family::Ipv6)
+        {
+            return None;
+        }
     }
     let global = node.nic.is_some_and(|nic| {
         nic.addresses

@@ -1,15 +1,69 @@
 //! `Peers-Input`: what loading `--peers` produced, as a check result, so a corrupt or unknown peer file
-//! is in the report (and makes the exit code 2) while the other peers are still compared.
+//! is in the report (and makes the exit code 2) while the other peers are still compared. It also
+//! tells each peer snapshot's age (its `collected_at`, against this node's): a snapshot taken from a
+//! fact cache may be old, and `--max-peer-age` makes one older than the bound a failure.
 
 use serde_json::json;
 
 use super::group::{thousands, NAMES_SHOWN};
 use crate::checks::{Area, CheckResult};
 use crate::peers::load::PeerSet;
+use crate::timestamp::unix_seconds;
 
 pub const ID: &str = "Peers-Input";
 
-pub fn peers_input(set: &PeerSet) -> CheckResult {
+/// How old the peers' snapshots may be, and when "now" is.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAge<'a> {
+    /// This node's `collected_at`: ages are counted from it.
+    pub now: &'a str,
+    /// `--max-peer-age`, in seconds.
+    pub max_seconds: Option<u64>,
+}
+
+/// Each peer's snapshot age in seconds (`None` when its `collected_at` is missing or unreadable),
+/// oldest first; peers known only from a node list have no snapshot and are left out.
+fn snapshot_ages(set: &PeerSet, now: &str) -> Vec<(String, String, Option<i64>)> {
+    let now = unix_seconds(now);
+    let mut ages: Vec<(String, String, Option<i64>)> = set
+        .peers
+        .iter()
+        .filter_map(|p| {
+            let facts = p.facts.as_ref()?;
+            let age = unix_seconds(&facts.collected_at)
+                .zip(now)
+                .map(|(then, now)| (now - then).max(0));
+            Some((p.name.clone(), facts.collected_at.to_string(), age))
+        })
+        .collect();
+    ages.sort_by_key(|(_, _, age)| std::cmp::Reverse(age.unwrap_or(i64::MAX)));
+    ages
+}
+
+/// `3d 4h`, `2h 5m`, `40s`: an age as people read it.
+fn human_age(seconds: i64) -> String {
+    let (d, h, m) = (seconds / 86400, seconds % 86400 / 3600, seconds % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{seconds}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+pub fn peers_input(set: &PeerSet, age: PeerAge) -> CheckResult {
+    let ages = snapshot_ages(set, age.now);
+    let too_old: Vec<String> = match age.max_seconds {
+        Some(max) => ages
+            .iter()
+            .filter(|(_, _, a)| a.is_none_or(|a| a as u64 > max))
+            .map(|(name, at, a)| match a {
+                Some(a) => format!("{name} ({} old)", human_age(*a)),
+                None => format!("{name} (age not known: collected_at {at:?})"),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let peers = set.peers.len();
     let from_ansible = set
         .peers
@@ -50,6 +104,27 @@ pub fn peers_input(set: &PeerSet) -> CheckResult {
              facts (jsonfile or YAML fact caches, `setup --tree` files, ad-hoc `host | SUCCESS => {…}` \
              output), and `kubectl get nodes -o json` output",
         )
+    } else if !too_old.is_empty() {
+        let n = too_old.len();
+        let mut listed: Vec<String> = too_old.iter().take(NAMES_SHOWN).cloned().collect();
+        if n > NAMES_SHOWN {
+            listed.push(format!("and {} more", thousands(n - NAMES_SHOWN)));
+        }
+        CheckResult::fail(
+            ID,
+            Area::Parity,
+            format!(
+                "{} peer snapshot{} older than --max-peer-age {}: {}",
+                thousands(n),
+                if n == 1 { " is" } else { "s are" },
+                human_age(age.max_seconds.unwrap_or_default() as i64),
+                listed.join(", ")
+            ),
+        )
+        .fix(
+            "gather those nodes' snapshots again (they may be unreachable, and their facts come from a \
+             fact cache), or leave them out of --peers",
+        )
     } else if peers == 0 {
         let why = if set.this_node_sources.is_empty() {
             "the peer inputs hold no nodes".to_string()
@@ -88,6 +163,12 @@ pub fn peers_input(set: &PeerSet) -> CheckResult {
                 set.this_node_sources.len()
             ));
         }
+        if let Some((name, _, Some(oldest))) = ages.first() {
+            parts.push(format!(
+                "the oldest peer snapshot, {name}'s, {} older than this node's",
+                human_age(*oldest)
+            ));
+        }
         CheckResult::ok(
             ID,
             Area::Parity,
@@ -106,6 +187,15 @@ pub fn peers_input(set: &PeerSet) -> CheckResult {
         .with("peers", peers)
         .with("merged", set.merged)
         .with("this_node_sources", set.this_node_sources.clone())
+        .with("max_peer_age_seconds", age.max_seconds)
+        .with(
+            "peer_ages",
+            ages.iter()
+                .map(
+                    |(node, at, age)| json!({"node": node, "collected_at": at, "age_seconds": age}),
+                )
+                .collect::<Vec<_>>(),
+        )
         .with(
             "problems",
             set.problems

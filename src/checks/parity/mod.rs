@@ -13,7 +13,7 @@ pub mod nodes;
 pub mod uniqueness;
 pub mod verdict;
 
-pub use input::peers_input;
+pub use input::{peers_input, PeerAge};
 
 use super::{CheckResult, Context};
 

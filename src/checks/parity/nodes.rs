@@ -24,6 +24,8 @@ pub struct NodeView<'a> {
     pub kube: Option<&'a KubeNode>,
     /// The node-network NIC, when facts are known and one is found.
     pub nic: Option<&'a Interface>,
+    /// Where a peer's record came from (file, `file:LINE`, `file#items[3]`); none for this node.
+    pub source: Option<&'a str>,
 }
 
 impl<'a> NodeView<'a> {
@@ -139,6 +141,7 @@ pub fn node_views<'a>(ctx: &Context<'a>) -> Vec<NodeView<'a>> {
         facts: Some(ctx.facts),
         kube: ctx.this_node_kube,
         nic: node_network_nic(ctx.facts, cidrs),
+        source: None,
     };
     std::iter::once(this)
         .chain(ctx.peers.iter().map(|p| NodeView {
@@ -147,6 +150,7 @@ pub fn node_views<'a>(ctx: &Context<'a>) -> Vec<NodeView<'a>> {
             facts: p.facts.as_deref(),
             kube: p.node.as_deref(),
             nic: p.facts.as_ref().and_then(|f| node_network_nic(f, cidrs)),
+            source: Some(&p.source),
         }))
         .collect()
 }

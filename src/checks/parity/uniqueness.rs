@@ -21,11 +21,11 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                           <name>`): kubelet registers the node under it, and a second node of the \
                           same name takes over the first one's Node object",
         }
-        .judge(group_by(nodes, |n| match (n.facts, n.kube) {
+        .judge(named_by_source(group_by(nodes, |n| match (n.facts, n.kube) {
             (Some(f), _) => lower(&f.host.hostname),
             (None, Some(k)) => lower(&k.name),
             (None, None) => None,
-        })),
+        }), nodes)),
         Uniqueness {
             id: "Unique-MachineId",
             what: "machine-id",
@@ -75,6 +75,27 @@ pub fn evaluate(ctx: &Context, nodes: &[NodeView]) -> Vec<CheckResult> {
                 .collect::<Vec<_>>()
         }))),
     ]
+}
+
+/// Nodes sharing a hostname share their name too (`w2: w2, w2`): each peer is named with its source
+/// instead (`w2 (from fleet.jsonl:3)`), so the two records can be told apart and found. A member is
+/// matched to its node by its name's address: it borrows that node's name.
+fn named_by_source<'a>(mut grouping: Grouping<'a>, nodes: &[NodeView<'a>]) -> Grouping<'a> {
+    for group in grouping.groups.iter_mut() {
+        if group.members.len() < 2 {
+            continue;
+        }
+        for member in group.members.iter_mut().filter(|m| !m.this) {
+            if let Some(source) = nodes
+                .iter()
+                .find(|n| !n.this && std::ptr::eq(n.name, member.name))
+                .and_then(|n| n.source)
+            {
+                member.detail = Some(format!("from {source}"));
+            }
+        }
+    }
+    grouping
 }
 
 fn lower(s: &str) -> Option<String> {

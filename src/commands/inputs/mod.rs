@@ -34,6 +34,8 @@ pub struct Sources<'a> {
     pub calico_config: Option<&'a Path>,
     /// Other inputs of the command that may be `-` (a baseline): stdin can be read only once.
     pub other_inputs: Vec<&'a Path>,
+    /// `--max-peer-age`.
+    pub max_peer_age: Option<std::time::Duration>,
 }
 
 /// The loaded inputs.
@@ -48,6 +50,8 @@ pub struct Inputs {
     pub peer_set: PeerSet,
     /// Whether any peer input was given (`Peers-Input` is judged only then).
     pub peers_given: bool,
+    /// `--max-peer-age`: older peer snapshots fail `Peers-Input`.
+    pub max_peer_age: Option<std::time::Duration>,
     pub host_root: HostRoot,
     /// The facts were read from this host now, not from a saved snapshot.
     pub live: bool,
@@ -99,6 +103,7 @@ impl Inputs {
             facts,
             peer_set,
             peers_given: !sources.peers.is_empty(),
+            max_peer_age: sources.max_peer_age,
             host_root: sources.host_root,
             live: sources.facts.is_none(),
         })
@@ -139,7 +144,13 @@ impl Inputs {
     pub fn judge(&self, ctx: &Context, extra_skips: &[String]) -> Vec<CheckResult> {
         let mut results = crate::checks::evaluate(ctx);
         if self.peers_given {
-            results.push(crate::checks::parity::peers_input(&self.peer_set));
+            results.push(crate::checks::parity::peers_input(
+                &self.peer_set,
+                crate::checks::parity::PeerAge {
+                    now: &ctx.facts.collected_at,
+                    max_seconds: self.max_peer_age.map(|d| d.as_secs()),
+                },
+            ));
         }
         let skips: Vec<String> = extra_skips
             .iter()
@@ -173,6 +184,7 @@ impl<'a> Sources<'a> {
             calico_version,
             calico_config,
             other_inputs: Vec::new(),
+            max_peer_age: None,
         })
     }
 }
@@ -185,6 +197,7 @@ pub fn load_for_check(args: &CheckArgs) -> anyhow::Result<Inputs> {
         args.calico_config.as_deref(),
     )?;
     sources.other_inputs = args.baseline.iter().map(PathBuf::as_path).collect();
+    sources.max_peer_age = args.max_peer_age;
     Inputs::load(sources)
 }
 
@@ -208,12 +221,18 @@ pub fn check_report(args: &CheckArgs) -> anyhow::Result<Report> {
     })
 }
 
-/// Whether a peer input could not be used (`Peers-Input` failed): bad input.
+/// Whether a peer input could not be used (`Peers-Input` failed with problems): bad input. A peer
+/// snapshot older than `--max-peer-age` fails `Peers-Input` too, but as a check (exit 3): the input
+/// was read, and the report says what is stale.
 pub fn peer_input_failed(report: &Report) -> bool {
-    report
-        .results
-        .iter()
-        .any(|r| r.id == crate::checks::parity::input::ID && r.status == Status::Fail)
+    report.results.iter().any(|r| {
+        r.id == crate::checks::parity::input::ID
+            && r.status == Status::Fail
+            && r.evidence
+                .get("problems")
+                .and_then(|p| p.as_array())
+                .is_some_and(|p| !p.is_empty())
+    })
 }
 
 /// Runs the live probes on the live host (not for a saved snapshot): the API server endpoints in
