@@ -1222,3 +1222,26 @@ fn fix_rollback_restores_the_tree_after_sigkill_at_any_point() {
         "too few kills landed during the run: {outcomes:?}"
     );
 }
+
+#[test]
+fn fix_human_output_escapes_check_ids_from_interface_names() {
+    let root = scratch_root();
+    let scratch = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("fix/worker-79.json")).unwrap();
+    let hostile = serde_json::to_string("x\u{1b}]0;PWN\u{7}").unwrap();
+    let facts = scratch.path().join("facts.json");
+    std::fs::write(&facts, text.replace("\"br-3f2a1b4c5d6e\"", &hostile)).unwrap();
+    let peer = fixture("fix/peer-worker-90.json");
+    let out = fix_with_facts(&facts, root.path(), &["--peers", peer.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("PWN"), "{stdout}");
+    assert!(!out.stdout.contains(&0x1b), "{stdout:?}");
+    let json = json_stdout(&fix_with_facts(
+        &facts,
+        root.path(),
+        &["--peers", peer.to_str().unwrap(), "--format", "json"],
+    ));
+    assert!(json
+        .to_string()
+        .contains("BridgeOverlap-x\\u001b]0;PWN\\u0007"));
+}
