@@ -1245,3 +1245,38 @@ fn fix_human_output_escapes_check_ids_from_interface_names() {
         .to_string()
         .contains("BridgeOverlap-x\\u001b]0;PWN\\u0007"));
 }
+
+#[test]
+fn fix_plan_names_overrides_that_would_undo_its_changes() {
+    let root = scratch_root();
+    let r = root.path();
+    // systemd-sysctl applies a file that is not UTF-8 too, after ours.
+    std::fs::write(
+        r.join("etc/sysctl.d/99-zz-vendor.conf"),
+        b"# \xff\xfe vendor\nnet.ipv4.ip_forward = 0\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(r.join("etc/NetworkManager/conf.d")).unwrap();
+    std::fs::write(
+        r.join("etc/NetworkManager/conf.d/calico.conf"),
+        "[keyfile]\nunmanaged-devices=interface-name:docker0\n[main]\ndns=default\n[keyfile]\nunmanaged-devices=interface-name:eth9\n",
+    )
+    .unwrap();
+    let plan = json_stdout(&fix(r, &["--format", "json"]));
+    let notes_of = |kind: &str| -> String {
+        changes(&plan)
+            .iter()
+            .filter(|c| c["kind"] == kind)
+            .map(|c| c["notes"].to_string())
+            .collect()
+    };
+    assert!(
+        notes_of("sysctl")
+            .contains("/etc/sysctl.d/99-zz-vendor.conf:2 sets net.ipv4.ip_forward = 0"),
+        "{plan:#}"
+    );
+    assert!(
+        notes_of("network-manager").contains("later [keyfile] group"),
+        "{plan:#}"
+    );
+}

@@ -182,8 +182,10 @@ fn read_sysctl_files(root: &Path) -> Vec<(PathBuf, String)> {
         .into_values()
         .chain(std::iter::once(PathBuf::from("/etc/sysctl.conf")))
     {
-        if let FileState::Text(t) = read_file(root, &host_path) {
-            out.push((host_path, t));
+        // A file that is not UTF-8 is still applied by systemd-sysctl: read it (lossily) so a setting
+        // in it that overrides ours is named.
+        if let Ok(bytes) = crate::fix::confine::read_in_root(root, &host_path, MAX_CONFIG_BYTES) {
+            out.push((host_path, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
     out
