@@ -1280,3 +1280,25 @@ fn fix_plan_names_overrides_that_would_undo_its_changes() {
         "{plan:#}"
     );
 }
+
+#[test]
+fn fix_holds_a_link_file_an_earlier_one_matching_the_same_mac_would_override() {
+    let root = scratch_root();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("usr/lib/systemd/network")).unwrap();
+    std::fs::write(
+        r.join("usr/lib/systemd/network/05-vendor.link"),
+        "[Match]\nMACAddress=00:50:56:8A:41:41\n[Link]\nName=lan0\n",
+    )
+    .unwrap();
+    let plan = json_stdout(&fix(r, &["--format", "json", "--only", "NodeNic-Present"]));
+    assert!(
+        changes(&plan).iter().all(|c| c["kind"] != "nic-name"),
+        "{plan:#}"
+    );
+    let held = plan["held"].to_string();
+    assert!(
+        held.contains("/usr/lib/systemd/network/05-vendor.link matches the same MAC"),
+        "{plan:#}"
+    );
+}
