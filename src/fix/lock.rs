@@ -97,3 +97,35 @@ pub fn acquire(root: &Path, what: &str, wait: Duration) -> Result<RunLock, LockE
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_run_gives_up_naming_the_holder() {
+        let root = tempfile::tempdir().unwrap();
+        let held = acquire(root.path(), "--apply", WAIT).unwrap();
+        let err = acquire(root.path(), "--rollback", Duration::from_millis(100))
+            .err()
+            .expect("the lock is held");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("pid {} (--apply)", std::process::id())),
+            "{text}"
+        );
+        drop(held);
+        assert!(acquire(root.path(), "--rollback", Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn a_symlinked_record_directory_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("var/lib")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("var/lib/nodecheck")).unwrap();
+        let err = acquire(root.path(), "--apply", WAIT).err().unwrap();
+        assert!(err.to_string().contains("symlink"), "{err}");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+}

@@ -428,8 +428,7 @@ impl RunDir {
     }
 
     pub fn write(&self, manifest: &Manifest) -> std::io::Result<()> {
-        let mut text = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
-        text.push('\n');
+        let text = render(manifest).map_err(std::io::Error::other)?;
         atomic::write_file(&self.dir.join("manifest.json"), text.as_bytes(), private())
     }
 
@@ -457,6 +456,13 @@ impl RunDir {
             .map(Some)
             .map_err(|why| RecordError::Malformed { path: shown, why })
     }
+}
+
+/// A manifest's text as written to `manifest.json`.
+pub fn render(manifest: &Manifest) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(manifest)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Parses a manifest's bytes (no I/O: the fuzz target's entry point).

@@ -61,6 +61,9 @@ pub struct HostState {
     pub files: BTreeMap<PathBuf, FileState>,
     /// Other sysctl configuration files (absolute host path, content), for conflicting settings.
     pub sysctl_files: Vec<(PathBuf, String)>,
+    /// `.link` files (absolute host path, content) in systemd's link directories, first directory
+    /// winning per name, sorted by name (the order udev tries them in).
+    pub link_files: Vec<(PathBuf, String)>,
     /// `.swap` unit names found in the unit directories.
     pub swap_units: Vec<String>,
     /// Units already masked in /etc/systemd/system.
@@ -107,6 +110,7 @@ pub fn read(root: &Path, live: bool, extra_files: &[PathBuf]) -> HostState {
     HostState {
         files,
         sysctl_files: read_sysctl_files(root),
+        link_files: read_link_files(root),
         swap_units: units_in(root, SWAP_UNIT_DIRS, ".swap"),
         masked_units: masked_units(root),
         initramfs_command,
@@ -182,11 +186,42 @@ fn read_sysctl_files(root: &Path) -> Vec<(PathBuf, String)> {
         .into_values()
         .chain(std::iter::once(PathBuf::from("/etc/sysctl.conf")))
     {
-        if let FileState::Text(t) = read_file(root, &host_path) {
-            out.push((host_path, t));
+        // A file that is not UTF-8 is still applied by systemd-sysctl: read it (lossily) so a setting
+        // in it that overrides ours is named.
+        if let Ok(bytes) = crate::fix::confine::read_in_root(root, &host_path, MAX_CONFIG_BYTES) {
+            out.push((host_path, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
     out
+}
+
+/// systemd.link(5)'s directories, in precedence order.
+const LINK_DIRS: &[&str] = &[
+    "/etc/systemd/network",
+    "/run/systemd/network",
+    "/usr/local/lib/systemd/network",
+    "/usr/lib/systemd/network",
+    "/lib/systemd/network",
+];
+
+fn read_link_files(root: &Path) -> Vec<(PathBuf, String)> {
+    let mut by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for dir in LINK_DIRS {
+        for (name, _) in sorted_entries(&under_root(root, Path::new(dir))) {
+            if name.ends_with(".link") {
+                by_name
+                    .entry(name.clone())
+                    .or_insert_with(|| Path::new(dir).join(&name));
+            }
+        }
+    }
+    by_name
+        .into_values()
+        .filter_map(|p| {
+            let bytes = crate::fix::confine::read_in_root(root, &p, MAX_CONFIG_BYTES).ok()?;
+            Some((p, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
 }
 
 fn units_in(root: &Path, dirs: &[&str], suffix: &str) -> Vec<String> {

@@ -48,6 +48,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
     if before.as_deref() == Some(after.as_str()) {
         return;
     }
+    let notes = later_keyfile_groups(&after);
     let side_effects = if running {
         vec![SideEffect::ReloadService {
             unit: "NetworkManager".to_string(),
@@ -67,8 +68,35 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         },
         takes_effect: TakesEffect::ServiceRestart("NetworkManager".to_string()),
         side_effects,
-        notes: Vec::new(),
+        notes,
     });
+}
+
+/// A second `[keyfile]` group that sets `unmanaged-devices=` overrides the first one's (the key file
+/// parser keeps the last value): named, with its line.
+fn later_keyfile_groups(text: &str) -> Vec<String> {
+    let mut section = String::new();
+    let mut keyfile_groups = 0;
+    let mut notes = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            section = name.trim().to_string();
+            if section == "keyfile" {
+                keyfile_groups += 1;
+            }
+        } else if section == "keyfile"
+            && keyfile_groups > 1
+            && t.split_once('=')
+                .is_some_and(|(k, _)| k.trim() == "unmanaged-devices")
+        {
+            notes.push(format!(
+                "{NETWORKMANAGER_CONF}:{} is a later [keyfile] group's unmanaged-devices=, which NetworkManager uses instead of this change's: merge the two groups by hand",
+                n + 1
+            ));
+        }
+    }
+    notes
 }
 
 /// The conf.d file with `[keyfile] unmanaged-devices` listing Calico's devices besides any already

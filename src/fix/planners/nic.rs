@@ -48,6 +48,26 @@ fn valid_driver(driver: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
+/// A `.link` file that sorts before `ours` and matches `mac` (by `MACAddress=` or
+/// `PermanentMACAddress=`, any of its listed addresses): udev would use it instead.
+fn earlier_link_for(input: &PlanInput, ours: &Path, mac: &str) -> Option<PathBuf> {
+    let our_name = ours.file_name()?;
+    input
+        .host
+        .link_files
+        .iter()
+        .filter(|(p, _)| p.file_name().is_some_and(|n| n < our_name))
+        .find(|(_, text)| {
+            text.lines().any(|l| {
+                l.trim()
+                    .split_once('=')
+                    .filter(|(k, _)| matches!(k.trim(), "MACAddress" | "PermanentMACAddress"))
+                    .is_some_and(|(_, v)| v.split_whitespace().any(|m| m.eq_ignore_ascii_case(mac)))
+            })
+        })
+        .map(|(p, _)| p.clone())
+}
+
 /// `eth0`, `eth12`: names the kernel itself hands out.
 pub fn in_kernel_namespace(name: &str) -> bool {
     name.strip_prefix("eth")
@@ -134,6 +154,19 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         _ => String::new(),
     };
     let path = link_file_path(&wanted);
+    let mac = match_line.split('=').nth(1).unwrap_or("");
+    if let Some(earlier) = earlier_link_for(input, &path, mac) {
+        return hold(
+            plan,
+            format!(
+                "{} matches the same MAC {mac} and sorts before {}: udev applies only the first matching .link file, so the new one would not take effect; remove or rename {} first",
+                earlier.display(),
+                path.display(),
+                earlier.display()
+            ),
+            None,
+        );
+    }
     let before = match input.host.file(&path.to_string_lossy()) {
         FileState::Unusable(why) => {
             return hold(plan, format!("cannot edit {}: {why}", path.display()), None)
