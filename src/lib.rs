@@ -27,6 +27,7 @@ pub mod ansible;
 pub mod calico;
 pub mod checks;
 pub mod cli;
+pub mod cni_config;
 pub mod commands;
 pub mod error;
 pub mod escape;

@@ -11,6 +11,7 @@
 pub mod calico;
 pub mod consensus;
 pub mod flannel;
+pub mod fleet;
 pub mod k3s;
 pub mod kubelet;
 pub mod stack;

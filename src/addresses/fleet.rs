@@ -1,0 +1,114 @@
+//! Every component's pick on this node and on each peer with facts, and the consensus over them:
+//! what `nodecheck addresses` prints (its JSON form is a documented contract, docs/addresses.md)
+//! and what `Address-Consensus` judges.
+
+use serde::Serialize;
+
+use super::consensus::{disagreements, shared_addresses, Disagreement, SharedAddress};
+use super::stack::Stack;
+use super::{NodeView, Pick};
+use crate::facts::Facts;
+use crate::peers::{KubeNode, Peer};
+
+/// One node's picks.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodePicks {
+    pub name: String,
+    pub this_node: bool,
+    pub components: Vec<Pick>,
+}
+
+/// A disagreement on one node.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeDisagreement {
+    pub node: String,
+    #[serde(flatten)]
+    pub disagreement: Disagreement,
+}
+
+/// The consensus over the fleet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Consensus {
+    /// No node's components disagree and no address is shared.
+    pub agreed: bool,
+    pub disagreements: Vec<NodeDisagreement>,
+    pub shared_addresses: Vec<SharedAddress>,
+}
+
+/// The whole answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetPicks {
+    pub nodes: Vec<NodePicks>,
+    pub consensus: Consensus,
+    /// Peers known without interface facts (a kubectl node list only): nothing to predict.
+    pub peers_without_facts: Vec<String>,
+}
+
+impl FleetPicks {
+    /// Whether any node's component would exit.
+    pub fn any_fatal(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.components.iter().any(|p| p.fatal.is_some()))
+    }
+}
+
+/// Picks for this node (with Kubernetes' view of it when known) and every peer with facts.
+pub fn evaluate(
+    stack: &Stack,
+    facts: &Facts,
+    this_kube: Option<&KubeNode>,
+    peers: &[Peer],
+) -> FleetPicks {
+    let mut nodes = vec![NodePicks {
+        name: facts.host.hostname.to_string(),
+        this_node: true,
+        components: stack.picks(&NodeView {
+            name: &facts.host.hostname,
+            facts,
+            kube: this_kube,
+            is_this_node: true,
+        }),
+    }];
+    let mut without = Vec::new();
+    for peer in peers {
+        match peer.facts.as_deref() {
+            Some(peer_facts) => nodes.push(NodePicks {
+                name: peer.name.clone(),
+                this_node: false,
+                components: stack.picks(&NodeView {
+                    name: &peer.name,
+                    facts: peer_facts,
+                    kube: peer.node.as_deref(),
+                    is_this_node: false,
+                }),
+            }),
+            None => without.push(peer.name.clone()),
+        }
+    }
+    let node_disagreements: Vec<NodeDisagreement> = nodes
+        .iter()
+        .flat_map(|n| {
+            disagreements(&n.components)
+                .into_iter()
+                .map(|d| NodeDisagreement {
+                    node: n.name.clone(),
+                    disagreement: d,
+                })
+        })
+        .collect();
+    let shared = shared_addresses(
+        nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.components.as_slice())),
+    );
+    FleetPicks {
+        consensus: Consensus {
+            agreed: node_disagreements.is_empty() && shared.is_empty(),
+            disagreements: node_disagreements,
+            shared_addresses: shared,
+        },
+        nodes,
+        peers_without_facts: without,
+    }
+}

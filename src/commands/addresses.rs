@@ -1,0 +1,71 @@
+//! `nodecheck addresses`: every component's node address here and on each peer, and whether they
+//! agree. Loads the inputs (profile, `--cni-config`, facts, peers), builds the stack of address
+//! models, and renders; exit 3 when a component would exit or the picks disagree.
+
+use std::process::ExitCode;
+
+use crate::cli::{AddressesArgs, AddressesFormat};
+use crate::error::Exit;
+use crate::report::addresses;
+
+/// Where flanneld's argument words are written, for the walk: the manifest or the profile.
+fn flannel_place(args: &AddressesArgs) -> String {
+    match args.cni_config.first() {
+        Some(p) => format!("--cni-config {}", p.display()),
+        None => "the profile's cni.flannel.args".to_string(),
+    }
+}
+
+pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
+    super::at_most_one_stdin(
+        args.input
+            .facts
+            .iter()
+            .chain(args.input.peers.iter())
+            .chain(args.cni_config.iter())
+            .map(|p| p.as_path()),
+    )?;
+    let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
+    let mut cni = profile.cni.clone();
+    let deployed = crate::cni_config::load(&args.cni_config)?;
+    if let Some(d) = &deployed {
+        d.apply_to(&mut cni);
+        for ignored in &d.ignored {
+            eprintln!(
+                "nodecheck: --cni-config: ignored (says nothing about node addresses): {}",
+                crate::escape::for_terminal(ignored)
+            );
+        }
+    }
+    let facts = super::facts_from(
+        args.input.facts.as_deref(),
+        &args.input.host.resolve()?,
+        &args.input.kubelet,
+    )?;
+    let peer_set = super::peers_from(&args.input.peers, &facts)?;
+    let calico_version = profile.calico.release().value().clone();
+    let stack = crate::addresses::stack::build(
+        &cni,
+        &profile.calico,
+        &calico_version,
+        &flannel_place(&args),
+    );
+    let picks = crate::addresses::fleet::evaluate(
+        &stack,
+        &facts,
+        peer_set.this_node.as_ref(),
+        &peer_set.peers,
+    );
+    let text = match args.format {
+        AddressesFormat::Human => addresses::human(&picks),
+        AddressesFormat::Json => addresses::json(&picks),
+    };
+    crate::output::print_stdout(&text)?;
+    if !peer_set.problems.is_empty() {
+        return Ok(Exit::BadInput.into());
+    }
+    if picks.any_fatal() || !picks.consensus.agreed {
+        return Ok(Exit::ChecksFailed.into());
+    }
+    Ok(Exit::Ok.into())
+}
