@@ -3,6 +3,7 @@
 
 mod util;
 
+mod addresses;
 mod ansible;
 mod ansible_facts;
 mod calico;
