@@ -4,6 +4,7 @@
 mod util;
 
 mod addresses;
+mod addresses_netns;
 mod ansible;
 mod ansible_facts;
 mod calico;

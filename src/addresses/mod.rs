@@ -54,7 +54,7 @@ impl Component {
 
 /// Where a setting that pins a component lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SettingKind {
     /// A command-line flag (`--iface`).
     Flag,
