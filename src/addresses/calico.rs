@@ -3,19 +3,48 @@
 //! model (for `kubernetes-internal-ip`).
 
 use std::net::IpAddr;
+use std::sync::{Mutex, OnceLock};
 
 use super::{AddressModel, Component, NodeView, Pick, Pin, SettingKind};
 use crate::calico::predict::{predict, Model, NodeInput, Verdict};
 use crate::facts::Family;
 use crate::profile::calico_version::CalicoVersion;
 
-/// calico-node with its autodetection methods.
-#[derive(Debug, Clone)]
+/// calico-node with its autodetection methods. One Calico model (and so one cache of compiled
+/// regexes) serves every node: compiling the exclusion list per node would cost seconds for ten
+/// thousand peers.
+#[derive(Debug)]
 pub struct CalicoModel {
-    pub version: CalicoVersion,
     pub ipv4_method: String,
     /// The IPv6 method, when Calico autodetects IPv6.
     pub ipv6_method: Option<String>,
+    model: Mutex<Model<'static>>,
+}
+
+/// The release as a `'static` value the shared model can borrow: one per distinct release for the
+/// life of the process (a long-running `serve` builds its stack again every run).
+fn interned(version: &CalicoVersion) -> &'static CalicoVersion {
+    static KNOWN: OnceLock<Mutex<Vec<&'static CalicoVersion>>> = OnceLock::new();
+    let mut known = KNOWN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = known.iter().find(|v| **v == version) {
+        return v;
+    }
+    let leaked: &'static CalicoVersion = Box::leak(Box::new(version.clone()));
+    known.push(leaked);
+    leaked
+}
+
+impl CalicoModel {
+    pub fn new(version: &CalicoVersion, ipv4_method: String, ipv6_method: Option<String>) -> Self {
+        CalicoModel {
+            ipv4_method,
+            ipv6_method,
+            model: Mutex::new(Model::new(interned(version), &[])),
+        }
+    }
 }
 
 impl AddressModel for CalicoModel {
@@ -24,8 +53,8 @@ impl AddressModel for CalicoModel {
     }
 
     fn pick(&self, node: &NodeView) -> Pick {
-        let mut pick = Pick::new(Component::Calico, Some(self.version.to_string()));
-        let model = Model::new(&self.version, &[]);
+        let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pick = Pick::new(Component::Calico, Some(model.version.to_string()));
         let input = NodeInput {
             name: node.name.to_string(),
             facts: node.facts,

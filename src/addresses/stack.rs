@@ -72,19 +72,19 @@ pub fn build(
     for component in cni.effective_components() {
         match component {
             ComponentName::Kubelet => models.push(Box::new(KubeletModel)),
-            ComponentName::Calico => models.push(Box::new(CalicoModel {
-                version: calico_version.clone(),
-                ipv4_method: calico
+            ComponentName::Calico => models.push(Box::new(CalicoModel::new(
+                calico_version,
+                calico
                     .ipv4_method
                     .clone()
                     .unwrap_or_else(|| "first-found".into()),
-                ipv6_method: calico.families.contains(&Family::Ipv6).then(|| {
+                calico.families.contains(&Family::Ipv6).then(|| {
                     calico
                         .ipv6_method
                         .clone()
                         .unwrap_or_else(|| "first-found".into())
                 }),
-            })),
+            ))),
             ComponentName::Flannel => models.push(Box::new(flannel_model(
                 cni.flannel.as_ref(),
                 Flavor::Upstream,
