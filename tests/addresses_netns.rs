@@ -369,3 +369,49 @@ fn vagrant_nat_address_shared_by_every_node() {
         .unwrap()
         .is_empty());
 }
+
+/// On a live k3s host the configuration is read from the host itself: `config.yaml`, a
+/// `config.yaml.d` file and the unit's `ExecStart=` (with its `.env` file), under `--host-root`.
+#[test]
+fn k3s_configuration_read_from_the_host() {
+    let Some(ns) = vagrant_node("vghost", "192.168.56.11/24") else {
+        return;
+    };
+    let tree = crate::util::HostTree::new("addr-k3s");
+    tree.write("/etc/rancher/k3s/config.yaml", "node-ip: 192.168.56.11\n")
+        .write("/etc/rancher/k3s/config.yaml.d/50-flannel.yaml", "flannel-backend: vxlan\n")
+        .write(
+            "/etc/systemd/system/k3s.service",
+            "[Service]\nEnvironmentFile=-/etc/systemd/system/k3s.service.env\nExecStart=/usr/local/bin/k3s server $K3S_FLAGS\n",
+        )
+        .write("/etc/systemd/system/k3s.service.env", "K3S_FLAGS=--flannel-iface=eth1\n");
+    let empty = profile("vghost", "{}\n");
+    let out = ns.nodecheck(&[
+        "addresses",
+        "--host-root",
+        tree.dir.to_str().unwrap(),
+        "--profile",
+        empty.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let r = json_stdout(&out);
+    assert_eq!(pick(&r, "k3s")["node_ips"][0], "192.168.56.11", "{r}");
+    assert_eq!(pick(&r, "flannel")["interface"], "eth1");
+    assert_eq!(r["consensus"]["agreed"], true);
+    assert_eq!(out.status.code(), Some(0));
+    // Without the unit's flag flannel stays on the NAT NIC (k3s#12056).
+    std::fs::remove_file(tree.path("/etc/systemd/system/k3s.service")).unwrap();
+    let out = ns.nodecheck(&[
+        "addresses",
+        "--host-root",
+        tree.dir.to_str().unwrap(),
+        "--profile",
+        empty.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(pick(&json_stdout(&out), "flannel")["interface"], "eth0");
+    let _ = std::fs::remove_file(&empty);
+}

@@ -379,6 +379,20 @@ pub fn parse_into(
 }
 
 impl DeployedCni {
+    /// Adds the flags of a k3s/RKE2 unit's `ExecStart=` (they come after the config files: k3s
+    /// lets the command line override its configuration).
+    pub fn add_unit_flags(&mut self, distro: ComponentName, declared_at: &str, flags: Vec<String>) {
+        let slot = if distro == ComponentName::Rke2 {
+            &mut self.rke2
+        } else {
+            &mut self.k3s
+        };
+        slot.get_or_insert_with(K3sProfile::default)
+            .args
+            .extend(flags);
+        self.sources.push(format!("{declared_at}: ExecStart="));
+    }
+
     /// The profile's `cni:` section with what is deployed put over it.
     pub fn apply_to(&self, cni: &mut CniSettings) {
         if let Some(deployed) = &self.flannel {

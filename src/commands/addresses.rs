@@ -16,6 +16,37 @@ fn flannel_place(args: &AddressesArgs) -> String {
     }
 }
 
+/// On a live host without `--cni-config`: the k3s/RKE2 configuration files and unit flags found
+/// under `--host-root`.
+fn host_configuration(
+    host: &crate::host_root::HostRoot,
+) -> Result<Option<crate::cni_config::DeployedCni>, crate::error::BadInput> {
+    use crate::profile::cni::ComponentName;
+    let found = crate::gather::k3s_config::read(host);
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let mut deployed = crate::cni_config::DeployedCni::default();
+    for config in found {
+        let distro = if config.distro == "rke2" {
+            ComponentName::Rke2
+        } else {
+            ComponentName::K3s
+        };
+        for problem in &config.unreadable {
+            eprintln!("nodecheck: {}", crate::escape::for_terminal(problem));
+        }
+        for (path, text) in &config.files {
+            crate::cni_config::parse_into(text, path, distro, &mut deployed)
+                .map_err(|e| crate::error::BadInput(format!("{}: {e}", host.show(path))))?;
+        }
+        if let Some((declared_at, flags)) = config.unit_args {
+            deployed.add_unit_flags(distro, &declared_at, flags);
+        }
+    }
+    Ok(Some(deployed))
+}
+
 pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
     super::at_most_one_stdin(
         args.input
@@ -27,7 +58,11 @@ pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
     )?;
     let (profile, _origin) = crate::profile::load::resolve_profile(args.input.profile.as_deref())?;
     let mut cni = profile.cni.clone();
-    let deployed = crate::cni_config::load(&args.cni_config)?;
+    let host = args.input.host.resolve()?;
+    let mut deployed = crate::cni_config::load(&args.cni_config)?;
+    if deployed.is_none() && args.input.facts.is_none() {
+        deployed = host_configuration(&host)?;
+    }
     if let Some(d) = &deployed {
         d.apply_to(&mut cni);
         for ignored in &d.ignored {
@@ -37,11 +72,7 @@ pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let facts = super::facts_from(
-        args.input.facts.as_deref(),
-        &args.input.host.resolve()?,
-        &args.input.kubelet,
-    )?;
+    let facts = super::facts_from(args.input.facts.as_deref(), &host, &args.input.kubelet)?;
     let peer_set = super::peers_from(&args.input.peers, &facts)?;
     let calico_version = profile.calico.release().value().clone();
     let stack = crate::addresses::stack::build(

@@ -14,6 +14,7 @@ pub mod docker;
 pub mod ethtool;
 pub mod host;
 pub mod http;
+pub mod k3s_config;
 pub mod kernel;
 pub mod kubeadm_config;
 pub mod kubelet;
