@@ -53,12 +53,23 @@ impl FleetPicks {
     }
 }
 
+/// How much of each peer's picks to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerDetail {
+    /// Everything, walks included (`nodecheck addresses`).
+    Full,
+    /// The addresses and fatal lines without the walks: what the checks compare, at a fraction of
+    /// the memory for ten thousand peers.
+    Addresses,
+}
+
 /// Picks for this node (with Kubernetes' view of it when known) and every peer with facts.
 pub fn evaluate(
     stack: &Stack,
     facts: &Facts,
     this_kube: Option<&KubeNode>,
     peers: &[Peer],
+    detail: PeerDetail,
 ) -> FleetPicks {
     let mut nodes = vec![NodePicks {
         name: facts.host.hostname.to_string(),
@@ -73,16 +84,24 @@ pub fn evaluate(
     let mut without = Vec::new();
     for peer in peers {
         match peer.facts.as_deref() {
-            Some(peer_facts) => nodes.push(NodePicks {
-                name: peer.name.clone(),
-                this_node: false,
-                components: stack.picks(&NodeView {
+            Some(peer_facts) => {
+                let mut components = stack.picks(&NodeView {
                     name: &peer.name,
                     facts: peer_facts,
                     kube: peer.node.as_deref(),
                     is_this_node: false,
-                }),
-            }),
+                });
+                if detail == PeerDetail::Addresses {
+                    for pick in &mut components {
+                        pick.trace = Vec::new();
+                    }
+                }
+                nodes.push(NodePicks {
+                    name: peer.name.clone(),
+                    this_node: false,
+                    components,
+                })
+            }
             None => without.push(peer.name.clone()),
         }
     }

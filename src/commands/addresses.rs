@@ -86,12 +86,20 @@ pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
         &facts,
         peer_set.this_node.as_ref(),
         &peer_set.peers,
+        crate::addresses::fleet::PeerDetail::Full,
     );
-    let text = match args.format {
-        AddressesFormat::Human => addresses::human(&picks),
-        AddressesFormat::Json => addresses::json(&picks),
-    };
-    crate::output::print_stdout(&text)?;
+    match args.format {
+        AddressesFormat::Human => crate::output::print_stdout(&addresses::human(&picks))?,
+        AddressesFormat::Json => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = addresses::write_json(&picks, &mut out)
+                .and_then(|()| std::io::Write::flush(&mut out));
+            match written {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
+    }
     if !peer_set.problems.is_empty() {
         return Ok(Exit::BadInput.into());
     }

@@ -7,11 +7,11 @@ use crate::addresses::fleet::FleetPicks;
 use crate::addresses::Pick;
 use crate::escape::for_terminal;
 
-/// The JSON document (docs/addresses.md describes it).
-pub fn json(picks: &FleetPicks) -> String {
-    let mut text = serde_json::to_string_pretty(picks).expect("picks serialise");
-    text.push('\n');
-    text
+/// Writes the JSON document (docs/addresses.md describes it) as it is serialised: ten thousand
+/// nodes' picks are never held twice, as values and as text.
+pub fn write_json(picks: &FleetPicks, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, picks).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
