@@ -58,39 +58,65 @@ pub fn disagreements(picks: &[Pick]) -> Vec<Disagreement> {
     out
 }
 
-/// Addresses one component picked on more than one node. `nodes`: each node's name and picks.
-pub fn shared_addresses<'a>(
-    nodes: impl IntoIterator<Item = (&'a str, &'a [Pick])>,
-) -> Vec<SharedAddress> {
-    let mut seen: HashMap<(Component, IpAddr), Vec<String>> = HashMap::new();
-    let mut order: Vec<(Component, IpAddr)> = Vec::new();
-    for (name, picks) in nodes {
+/// Counts, node by node, which addresses each component picked, keeping names only for addresses
+/// picked more than once: ten thousand peers cost a map of small numbers, not their names.
+#[derive(Debug, Default)]
+pub struct SharedTally {
+    /// (component, address) → the first node that picked it and any later ones.
+    seen: HashMap<(Component, IpAddr), Pickers>,
+}
+
+/// The first node that picked an address, and any later ones.
+type Pickers = (u32, Vec<u32>);
+
+impl SharedTally {
+    /// Adds node number `node`'s picks.
+    pub fn add(&mut self, node: u32, picks: &[Pick]) {
         for pick in picks {
             for family in [Family::Ipv4, Family::Ipv6] {
                 if let Some(address) = pick.node_address(family) {
-                    let key = (pick.component, address);
-                    let entry = seen.entry(key).or_default();
-                    if entry.is_empty() {
-                        order.push(key);
-                    }
-                    if entry.last().map(String::as_str) != Some(name) {
-                        entry.push(name.to_string());
+                    let entry = self
+                        .seen
+                        .entry((pick.component, address))
+                        .or_insert((node, Vec::new()));
+                    if entry.0 != node && entry.1.last() != Some(&node) {
+                        entry.1.push(node);
                     }
                 }
             }
         }
     }
-    order
-        .into_iter()
-        .filter_map(|key| {
-            let nodes = seen.remove(&key)?;
-            (nodes.len() > 1).then_some(SharedAddress {
-                component: key.0,
-                address: key.1,
-                nodes,
+
+    /// The addresses picked on more than one node, in the order of their first node, named by `name`.
+    pub fn finish(self, name: impl Fn(u32) -> String) -> Vec<SharedAddress> {
+        let mut shared: Vec<((Component, IpAddr), Pickers)> = self
+            .seen
+            .into_iter()
+            .filter(|(_, (_, more))| !more.is_empty())
+            .collect();
+        shared.sort_by_key(|((component, address), (first, _))| (*first, *component, *address));
+        shared
+            .into_iter()
+            .map(|((component, address), (first, more))| SharedAddress {
+                component,
+                address,
+                nodes: std::iter::once(first).chain(more).map(&name).collect(),
             })
-        })
-        .collect()
+            .collect()
+    }
+}
+
+/// Addresses one component picked on more than one node. `nodes`: each node's name and picks.
+pub fn shared_addresses<'a>(
+    nodes: impl IntoIterator<Item = (&'a str, &'a [Pick])>,
+) -> Vec<SharedAddress> {
+    let mut tally = SharedTally::default();
+    let mut names = Vec::new();
+    for (i, (name, picks)) in nodes.into_iter().enumerate() {
+        tally.add(i as u32, picks);
+        names.push(name);
+    }
+    tally.finish(|i| names[i as usize].to_string())
 }
 
 #[cfg(test)]

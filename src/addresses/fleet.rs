@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::consensus::{disagreements, shared_addresses, Disagreement, SharedAddress};
+use super::consensus::{disagreements, Disagreement, SharedAddress, SharedTally};
 use super::stack::Stack;
 use super::{NodeView, Pick};
 use crate::facts::Facts;
@@ -58,8 +58,8 @@ impl FleetPicks {
 pub enum PeerDetail {
     /// Everything, walks included (`nodecheck addresses`).
     Full,
-    /// The addresses and fatal lines without the walks: what the checks compare, at a fraction of
-    /// the memory for ten thousand peers.
+    /// This node's picks only; the peers' are judged (disagreements, shared addresses) and not
+    /// kept: what the checks need, at a fraction of the memory for ten thousand peers.
     Addresses,
 }
 
@@ -71,56 +71,53 @@ pub fn evaluate(
     peers: &[Peer],
     detail: PeerDetail,
 ) -> FleetPicks {
+    let this_picks = stack.picks(&NodeView {
+        name: &facts.host.hostname,
+        facts,
+        kube: this_kube,
+        is_this_node: true,
+    });
+    let mut node_disagreements = Vec::new();
+    let mut tally = SharedTally::default();
+    let mut judge = |number: u32, name: &str, picks: &[Pick]| {
+        node_disagreements.extend(disagreements(picks).into_iter().map(|d| NodeDisagreement {
+            node: name.to_string(),
+            disagreement: d,
+        }));
+        tally.add(number, picks);
+    };
+    judge(0, &facts.host.hostname, &this_picks);
     let mut nodes = vec![NodePicks {
         name: facts.host.hostname.to_string(),
         this_node: true,
-        components: stack.picks(&NodeView {
-            name: &facts.host.hostname,
-            facts,
-            kube: this_kube,
-            is_this_node: true,
-        }),
+        components: this_picks,
     }];
     let mut without = Vec::new();
-    for peer in peers {
-        match peer.facts.as_deref() {
-            Some(peer_facts) => {
-                let mut components = stack.picks(&NodeView {
-                    name: &peer.name,
-                    facts: peer_facts,
-                    kube: peer.node.as_deref(),
-                    is_this_node: false,
-                });
-                if detail == PeerDetail::Addresses {
-                    for pick in &mut components {
-                        pick.trace = Vec::new();
-                    }
-                }
-                nodes.push(NodePicks {
-                    name: peer.name.clone(),
-                    this_node: false,
-                    components,
-                })
-            }
-            None => without.push(peer.name.clone()),
+    for (i, peer) in peers.iter().enumerate() {
+        let Some(peer_facts) = peer.facts.as_deref() else {
+            without.push(peer.name.clone());
+            continue;
+        };
+        let components = stack.picks(&NodeView {
+            name: &peer.name,
+            facts: peer_facts,
+            kube: peer.node.as_deref(),
+            is_this_node: false,
+        });
+        judge(i as u32 + 1, &peer.name, &components);
+        // The checks compare addresses only: a peer's picks are judged and let go.
+        if detail == PeerDetail::Full {
+            nodes.push(NodePicks {
+                name: peer.name.clone(),
+                this_node: false,
+                components,
+            });
         }
     }
-    let node_disagreements: Vec<NodeDisagreement> = nodes
-        .iter()
-        .flat_map(|n| {
-            disagreements(&n.components)
-                .into_iter()
-                .map(|d| NodeDisagreement {
-                    node: n.name.clone(),
-                    disagreement: d,
-                })
-        })
-        .collect();
-    let shared = shared_addresses(
-        nodes
-            .iter()
-            .map(|n| (n.name.as_str(), n.components.as_slice())),
-    );
+    let shared = tally.finish(|n| match n {
+        0 => facts.host.hostname.to_string(),
+        n => peers[n as usize - 1].name.clone(),
+    });
     FleetPicks {
         consensus: Consensus {
             agreed: node_disagreements.is_empty() && shared.is_empty(),
