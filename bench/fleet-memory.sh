@@ -2,7 +2,8 @@
 # The fleet-scale memory guard run by scripts/test.sh: generates PEERS (default 10,000) peer snapshots
 # (bench/gen_peers.rs with --pods 0: a worker with 3 interfaces and 6 routes, about 6.7 KiB of JSON
 # each), then runs the shipped static binary on them once with `check --format json` and once with
-# `calico --format env`, and reads each run's peak resident memory and times with /usr/bin/time.
+# `calico --format env`, then `check` and `addresses` with every address model on (kubelet, Calico,
+# flanneld), and reads each run's peak resident memory and times with /usr/bin/time.
 #
 # Fails (exit 1) when either peak exceeds LIMIT_MIB (default 64). Time is printed, never judged: on a
 # shared or busy machine elapsed time says as much about the neighbours as about nodecheck.
@@ -48,8 +49,24 @@ run() {
     tail -n 1 "$work/time"
 }
 printf '%-42s %9s %7s %7s %9s %10s\n' command elapsed_s user_s sys_s peak_MiB KiB/peer
-for command in check calico; do
-    if [[ $command == check ]]; then
+# Every address model on: kubelet, Calico and flanneld for each node, and their consensus.
+cat >"$work/every-model.yaml" <<'PROFILE'
+cni:
+  components: [kubelet, calico, flannel]
+  flannel:
+    version: "0.28.0"
+PROFILE
+for command in check calico check-addresses addresses; do
+    if [[ $command == check-addresses ]]; then
+        read -r elapsed user sys peak < <(run check --profile "$work/every-model.yaml" --facts "$work/this.json" --peers "$work/peers" --format json)
+        jq -e '.results[] | select(.id == "Address-Consensus")' "$work/out" >/dev/null || { echo "check with every address model reported no Address-Consensus" >&2; exit 1; }
+        label="check --peers (every address model)"
+    elif [[ $command == addresses ]]; then
+        read -r elapsed user sys peak < <(run addresses --profile "$work/every-model.yaml" --facts "$work/this.json" --peers "$work/peers" --format json)
+        nodes=$(jq '.nodes | length' "$work/out")
+        [[ $nodes == $((PEERS + 1)) ]] || { echo "addresses showed $nodes nodes, expected $((PEERS + 1))" >&2; exit 1; }
+        label="addresses --peers --format json"
+    elif [[ $command == check ]]; then
         read -r elapsed user sys peak < <(run check --facts "$work/this.json" --peers "$work/peers" --format json)
         peers=$(jq '.results[] | select(.id == "Peers-Input") | .evidence.peers' "$work/out")
         [[ $peers == "$PEERS" ]] || { echo "expected $PEERS peers, the report says $peers" >&2; exit 1; }

@@ -45,6 +45,9 @@ pub enum Command {
     /// Predict Calico's address autodetection here and on peers; recommend the method right on every node.
     #[command(after_help = EXIT_CODES)]
     Calico(CalicoArgs),
+    /// Show the node address every component of the cluster's stack picks here and on peers.
+    #[command(after_help = EXIT_CODES)]
+    Addresses(AddressesArgs),
     /// Create, validate and describe cluster profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -290,6 +293,26 @@ pub struct CalicoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CalicoFormat::Human)]
     pub format: CalicoFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AddressesFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AddressesArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The CNI configuration the cluster runs: kube-flannel.yml, canal.yaml, a k3s/RKE2
+    /// config.yaml (or `kubectl get … -o yaml|json` of them); `-` reads stdin. Repeatable. It
+    /// overrides the profile's `cni:` section.
+    #[arg(long, value_name = "PATH")]
+    pub cni_config: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AddressesFormat::Human)]
+    pub format: AddressesFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

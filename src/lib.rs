@@ -22,10 +22,12 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[export_name = "_rjem_malloc_conf"]
 pub static JEMALLOC_OPTIONS: &[u8; 10] = b"narenas:1\0";
 
+pub mod addresses;
 pub mod ansible;
 pub mod calico;
 pub mod checks;
 pub mod cli;
+pub mod cni_config;
 pub mod commands;
 pub mod error;
 pub mod escape;

@@ -3,6 +3,8 @@
 
 mod util;
 
+mod addresses;
+mod addresses_netns;
 mod ansible;
 mod ansible_facts;
 mod ansible_fleet;

@@ -46,7 +46,8 @@ fn kube_nodes_by_name(peers: &[Peer]) -> std::collections::HashMap<&str, &KubeNo
     index
 }
 
-fn internal_ips(kube: Option<&KubeNode>, facts: &Facts) -> InternalIps {
+/// The node's InternalIPs: Kubernetes' own when a Node object is known, else kubelet's predicted.
+pub fn internal_ips(kube: Option<&KubeNode>, facts: &Facts) -> InternalIps {
     match kube {
         Some(k) => InternalIps {
             addresses: k

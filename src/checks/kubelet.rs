@@ -20,6 +20,13 @@ const ID: &str = "Kubelet-NodeIP";
 const AREA: Area = Area::NodeNic;
 
 pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
+    if ctx.profile.cni.k3s_family() {
+        return vec![CheckResult::skip(
+            ID,
+            AREA,
+            "k3s and RKE2 always pass --node-ip to the kubelet they embed: K3s-NodeIP judges the address",
+        )];
+    }
     let net = node_network::resolve(ctx.facts, ctx.profile);
     vec![node_ip(ctx.facts, &net)]
 }

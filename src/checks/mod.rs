@@ -23,6 +23,7 @@
 //! 5. Unit-test it next to the code, with the facts builder `facts::testkit` or a JSON fixture, and
 //!    assert with the helpers of `checks::testing`.
 
+pub mod addresses;
 pub mod bridges;
 pub mod calico;
 pub mod calico_health;
@@ -295,6 +296,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(localhost::evaluate(ctx));
     results.extend(node_nic::evaluate(ctx));
     results.extend(kubelet::evaluate(ctx));
+    results.extend(addresses::evaluate(ctx));
     results.extend(bridges::evaluate(ctx));
     results.extend(kernel::evaluate(ctx));
     results.extend(kernel_config::evaluate(ctx));

@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns validated arguments into gathered or loaded inputs, calls the
 //! pure layers, and renders. No judgement lives here.
 
+pub mod addresses;
 pub mod assets;
 pub mod baseline;
 pub mod calico;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) if args.npd => Ok(npd::exec(&args)),
         Command::Check(args) => check::exec(args, color),
         Command::Calico(args) => calico::exec(args, color),
+        Command::Addresses(args) => addresses::exec(args),
         Command::Profile(cmd) => profile::exec(cmd),
         Command::Baseline(cmd) => baseline::exec(cmd),
         Command::Fix(args) => fix::exec(args),

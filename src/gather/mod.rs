@@ -16,6 +16,7 @@ pub mod ethtool;
 pub mod forward_policy;
 pub mod host;
 pub mod http;
+pub mod k3s_config;
 pub mod kernel;
 pub mod kubeadm_config;
 pub mod kubelet;

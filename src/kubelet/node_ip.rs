@@ -162,6 +162,17 @@ pub fn predict_node_ip(facts: &Facts) -> NodeIpPrediction {
     }
 }
 
+/// apimachinery's `ChooseHostInterface` on its own (what k3s and RKE2 call when `--node-ip` is not
+/// given): the address of the default-route interface, the reason, and the walk; or its error.
+pub fn choose_host_interface(facts: &Facts) -> Result<(IpAddr, String, Vec<String>), String> {
+    let mut builder = empty_builder(Family::Ipv4);
+    let prediction = default_route_step(facts, &mut builder, Family::Ipv4)?;
+    let ip = prediction
+        .primary()
+        .ok_or_else(|| "unable to select an IP from default routes".to_string())?;
+    Ok((ip, prediction.reason, prediction.trace))
+}
+
 /// The prediction from gathered kubelet inputs.
 pub fn predict_with(facts: &Facts, kubelet: &KubeletFacts) -> NodeIpPrediction {
     let mut builder = Builder {

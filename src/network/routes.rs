@@ -145,6 +145,12 @@ pub fn source_for(facts: &Facts, dest: IpAddr) -> Result<SourceChoice, RouteFail
         .ok_or(RouteFailure("network is unreachable"))
 }
 
+/// The device of the main-table route the kernel uses for `dest` (a multipath route: its first next
+/// hop's), as `ip route get` shows it; `None` without such a route.
+pub fn route_device(facts: &Facts, dest: IpAddr) -> Option<&str> {
+    lookup(facts, dest).and_then(output_device)
+}
+
 /// The default route of a family the kernel would use (lowest metric, then dump order).
 pub fn default_route(facts: &Facts, family: Family) -> Option<&Route> {
     let mut best: Option<&Route> = None;

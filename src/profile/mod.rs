@@ -7,6 +7,7 @@
 //! to the profile's own (`defaults`).
 
 pub mod calico_version;
+pub mod cni;
 pub mod defaults;
 pub mod init;
 pub mod load;
@@ -83,6 +84,9 @@ pub struct Profile {
     pub runtimes: Vec<String>,
     #[serde(default)]
     pub post_join: PostJoinSettings,
+    /// The address-choosing components besides kubelet and Calico (flanneld, k3s, RKE2).
+    #[serde(default)]
+    pub cni: cni::CniSettings,
     /// Check IDs to skip (merged with `--skip`).
     #[serde(default)]
     #[serde(deserialize_with = "validate::de_strings")]

@@ -35,6 +35,52 @@ fn nic_expectation(description: &str) -> Value {
     })
 }
 
+fn string_map(description: &str) -> Value {
+    json!({"type": "object", "description": description, "additionalProperties": {"type": "string"}})
+}
+
+fn k3s_schema(what: &str) -> Value {
+    json!({
+        "oneOf": [{"type": "null"}, {
+            "type": "object",
+            "additionalProperties": false,
+            "description": what,
+            "properties": {
+                "version": {"type": ["string", "null"], "pattern": "^v?1\\.[0-9]+(\\.[0-9]+)?", "description": "The release (1.33.7+k3s1, v1.28.2+rke2r1)."},
+                "args": {"type": "array", "items": {"type": "string"}, "description": "Server or agent flags (--node-ip=..., --flannel-iface=...)."}
+            }
+        }]
+    })
+}
+
+/// The `cni:` section: the address-choosing components besides kubelet and Calico.
+fn cni_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Which components pick node addresses, and what each reads (docs/addresses.md).",
+        "properties": {
+            "components": {"type": "array", "uniqueItems": true, "items": {"enum": ["kubelet", "calico", "flannel", "canal", "k3s", "rke2"]}},
+            "flannel": {"oneOf": [{"type": "null"}, {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "flanneld (kube-flannel, or Canal's).",
+                "properties": {
+                    "version": {"type": ["string", "null"], "pattern": "^v?0\\.[0-9]+(\\.[0-9]+)?$", "description": "flanneld release (0.22.0 and later)."},
+                    "args": {"type": "array", "items": {"type": "string"}, "description": "flanneld's argument words."},
+                    "env": string_map("The flanneld container's environment (FLANNELD_*)."),
+                    "annotations": string_map("Annotations of this node's Node object."),
+                    "enable_ipv4": {"type": ["boolean", "null"], "description": "net-conf.json EnableIPv4 (default true)."},
+                    "enable_ipv6": {"type": ["boolean", "null"], "description": "net-conf.json EnableIPv6 (default false)."},
+                    "backend": {"enum": ["vxlan", "host-gw", "wireguard", "ipip", "udp", null], "description": "net-conf.json Backend.Type (default vxlan)."}
+                }
+            }]},
+            "k3s": k3s_schema("k3s server or agent."),
+            "rke2": k3s_schema("RKE2 server or agent.")
+        }
+    })
+}
+
 /// The JSON Schema of a profile.
 pub fn profile_schema() -> Value {
     let port = json!({"type": "integer", "minimum": 1, "maximum": 65535});
@@ -121,6 +167,7 @@ pub fn profile_schema() -> Value {
                     "cluster_domain": string_or_null("Cluster domain (cluster.local).")
                 }
             },
+            "cni": cni_schema(),
             "skip": {"type": "array", "items": {"type": "string"}, "description": "Check IDs to skip (Prefix* allowed); merged with --skip."}
         }
     })

@@ -1,10 +1,12 @@
 //! Everything nodecheck prints for a person or a program: the verdict of one `check` run ([`Report`])
 //! and its renderings (human table, JSON, JUnit, Prometheus text), the `calico` command's prediction
-//! and recommendation (`calico_human`, `calico_formats`), and the `facts` tables (`facts_table`).
+//! and recommendation (`calico_human`, `calico_formats`), the `addresses` command's picks
+//! (`addresses`), and the `facts` tables (`facts_table`).
 //!
 //! Renderers take finished values and only format them; no judgement lives here. The JSON form of a
 //! report is the serialisation of [`Report`] and is documented in docs/checks.md.
 
+pub mod addresses;
 pub mod calico_formats;
 pub mod calico_human;
 pub mod facts_table;

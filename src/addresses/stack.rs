@@ -1,0 +1,141 @@
+//! The cluster's stack of address models, built from the profile's `cni:` and `calico:` sections
+//! (with deployed configuration merged in by the caller): one model per component the cluster runs.
+
+use super::calico::CalicoModel;
+use super::flannel::settings::{FlannelInputs, FlannelSettings};
+use super::flannel::{FlannelModel, Flavor};
+use super::k3s::{K3sFlags, K3sFlannelModel, K3sNodeIpModel};
+use super::kubelet::KubeletModel;
+use super::{AddressModel, Component, NodeView, Pick};
+use crate::facts::Family;
+use crate::profile::calico_version::CalicoVersion;
+use crate::profile::cni::{
+    CniSettings, ComponentName, FlannelProfile, FlannelVersion, K3sProfile, K3sVersion,
+};
+use crate::profile::CalicoSettings;
+
+/// Every component's model, in report order.
+pub struct Stack {
+    pub models: Vec<Box<dyn AddressModel>>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.models.iter().map(|m| m.component().as_str()).collect();
+        f.debug_struct("Stack").field("models", &names).finish()
+    }
+}
+
+fn flannel_model(profile: Option<&FlannelProfile>, flavor: Flavor, place: &str) -> FlannelModel {
+    let empty = FlannelProfile::default();
+    let p = profile.unwrap_or(&empty);
+    let version = p.version.unwrap_or(match flavor {
+        Flavor::Upstream => FlannelVersion::DEFAULT,
+        Flavor::Canal => FlannelVersion::CANAL,
+    });
+    let inputs = FlannelInputs {
+        args: &p.args,
+        env: Some(&p.env),
+        annotations: Some(&p.annotations),
+        enable_ipv4: p.enable_ipv4,
+        enable_ipv6: p.enable_ipv6,
+        backend: p.backend,
+        args_place: place,
+    };
+    let this = FlannelSettings::resolve(version, &inputs);
+    let peers = FlannelSettings::resolve(
+        version,
+        &FlannelInputs {
+            annotations: None,
+            ..inputs
+        },
+    );
+    FlannelModel::new(this, peers, flavor)
+}
+
+fn k3s_parts(profile: Option<&K3sProfile>) -> (K3sVersion, K3sFlags) {
+    let version = profile
+        .and_then(|p| p.version.clone())
+        .unwrap_or_else(K3sVersion::default_release);
+    let flags = K3sFlags::parse(profile.map(|p| p.args.as_slice()).unwrap_or_default());
+    (version, flags)
+}
+
+/// The stack the profile describes. `calico_version`: the release to model for Calico.
+pub fn build(
+    cni: &CniSettings,
+    calico: &CalicoSettings,
+    calico_version: &CalicoVersion,
+    flannel_place: &str,
+) -> Stack {
+    let mut models: Vec<Box<dyn AddressModel>> = Vec::new();
+    for component in cni.effective_components() {
+        match component {
+            ComponentName::Kubelet => models.push(Box::new(KubeletModel)),
+            ComponentName::Calico => models.push(Box::new(CalicoModel::new(
+                calico_version,
+                calico
+                    .ipv4_method
+                    .clone()
+                    .unwrap_or_else(|| "first-found".into()),
+                calico.families.contains(&Family::Ipv6).then(|| {
+                    calico
+                        .ipv6_method
+                        .clone()
+                        .unwrap_or_else(|| "first-found".into())
+                }),
+            ))),
+            ComponentName::Flannel => models.push(Box::new(flannel_model(
+                cni.flannel.as_ref(),
+                Flavor::Upstream,
+                flannel_place,
+            ))),
+            ComponentName::Canal => models.push(Box::new(flannel_model(
+                cni.flannel.as_ref(),
+                Flavor::Canal,
+                flannel_place,
+            ))),
+            ComponentName::K3s | ComponentName::Rke2 => {
+                let (distro, profile) = if component == ComponentName::K3s {
+                    (Component::K3s, cni.k3s.as_ref())
+                } else {
+                    (Component::Rke2, cni.rke2.as_ref())
+                };
+                let (version, flags) = k3s_parts(profile);
+                let embedded_flannel = distro == Component::K3s && flags.runs_flannel();
+                models.push(Box::new(K3sNodeIpModel {
+                    distro,
+                    version: version.clone(),
+                    flags: flags.clone(),
+                }));
+                if embedded_flannel {
+                    models.push(Box::new(K3sFlannelModel {
+                        distro,
+                        version,
+                        flags,
+                    }));
+                }
+            }
+        }
+    }
+    Stack { models }
+}
+
+impl Stack {
+    /// Every component's pick on `node`, in the stack's order.
+    pub fn picks(&self, node: &NodeView) -> Vec<Pick> {
+        self.models.iter().map(|m| m.pick(node)).collect()
+    }
+
+    /// The model of `component`, if the stack runs it.
+    pub fn model(&self, component: Component) -> Option<&dyn AddressModel> {
+        self.models
+            .iter()
+            .find(|m| m.component() == component)
+            .map(|m| m.as_ref())
+    }
+
+    pub fn runs(&self, component: Component) -> bool {
+        self.model(component).is_some()
+    }
+}

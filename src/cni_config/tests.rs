@@ -1,0 +1,150 @@
+//! Reading deployed manifests and k3s configuration files.
+
+use super::*;
+
+const KUBE_FLANNEL: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: kube-flannel
+---
+kind: ConfigMap
+apiVersion: v1
+metadata:
+  name: kube-flannel-cfg
+  namespace: kube-flannel
+data:
+  net-conf.json: |
+    {
+      "Network": "10.244.0.0/16",
+      "EnableIPv6": true,
+      "Backend": { "Type": "vxlan" }
+    }
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: kube-flannel-ds
+  namespace: kube-flannel
+spec:
+  template:
+    spec:
+      containers:
+      - name: kube-flannel
+        image: ghcr.io/flannel-io/flannel:v0.26.1
+        command: ["/opt/bin/flanneld"]
+        args: ["--ip-masq", "--kube-subnet-mgr", "--iface-regex=^ens"]
+        env:
+        - name: POD_NAME
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        - name: FLANNELD_PUBLIC_IP
+          value: ""
+"#;
+
+fn parse(text: &str, distro: ComponentName) -> Result<DeployedCni, String> {
+    let mut d = DeployedCni::default();
+    parse_into(text, "input.yaml", distro, &mut d).map(|()| d)
+}
+
+#[test]
+fn kube_flannel_yml_gives_args_env_version_and_net_conf() {
+    let d = parse(KUBE_FLANNEL, ComponentName::K3s).unwrap();
+    let f = d.flannel.as_ref().unwrap();
+    assert_eq!(
+        f.args,
+        ["--ip-masq", "--kube-subnet-mgr", "--iface-regex=^ens"]
+    );
+    assert_eq!(f.version.unwrap().to_string(), "v0.26.1");
+    assert_eq!(f.enable_ipv6, Some(true));
+    assert_eq!(f.backend, Some(FlannelBackend::Vxlan));
+    assert_eq!(
+        f.env.get("FLANNELD_PUBLIC_IP").map(String::as_str),
+        Some("")
+    );
+    assert_eq!(d.flannel_flavor, Some(ComponentName::Flannel));
+    assert_eq!(d.ignored, ["input.yaml: Namespace kube-flannel"]);
+    let mut cni = CniSettings::default();
+    d.apply_to(&mut cni);
+    assert_eq!(
+        cni.effective_components(),
+        [ComponentName::Kubelet, ComponentName::Flannel]
+    );
+}
+
+#[test]
+fn canal_iface_comes_from_the_config_map() {
+    let canal = r#"
+kind: ConfigMap
+apiVersion: v1
+metadata: {name: canal-config, namespace: kube-system}
+data:
+  canal_iface: "eth1"
+  net-conf.json: '{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}'
+---
+kind: DaemonSet
+apiVersion: apps/v1
+metadata: {name: canal, namespace: kube-system}
+spec:
+  template:
+    spec:
+      containers:
+      - name: calico-node
+        image: docker.io/calico/node:v3.29.1
+      - name: kube-flannel
+        image: docker.io/flannel/flannel:v0.24.4
+        command: ["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr"]
+        env:
+        - name: FLANNELD_IFACE
+          valueFrom:
+            configMapKeyRef: {name: canal-config, key: canal_iface}
+"#;
+    let d = parse(canal, ComponentName::K3s).unwrap();
+    let f = d.flannel.as_ref().unwrap();
+    assert_eq!(
+        f.env.get("FLANNELD_IFACE").map(String::as_str),
+        Some("eth1")
+    );
+    assert_eq!(f.args, ["--ip-masq", "--kube-subnet-mgr"]);
+    assert_eq!(d.flannel_flavor, Some(ComponentName::Canal));
+    let mut cni = CniSettings::default();
+    d.apply_to(&mut cni);
+    assert_eq!(
+        cni.effective_components(),
+        [ComponentName::Kubelet, ComponentName::Canal]
+    );
+}
+
+#[test]
+fn a_k3s_config_file_becomes_flags() {
+    let d = parse("node-ip: 192.168.56.11\nflannel-iface: eth1\nnode-label: [a=b, c=d]\nflannel-external-ip: true\n", ComponentName::K3s).unwrap();
+    assert_eq!(
+        d.k3s.unwrap().args,
+        [
+            "--node-ip=192.168.56.11",
+            "--flannel-iface=eth1",
+            "--node-label=a=b",
+            "--node-label=c=d",
+            "--flannel-external-ip=true"
+        ]
+    );
+    let d = parse("node-ip: 10.0.0.5\n", ComponentName::Rke2).unwrap();
+    assert!(d.rke2.is_some() && d.k3s.is_none());
+    let e = parse("node-ip: {a: 1}\n", ComponentName::K3s).unwrap_err();
+    assert!(e.contains("key \"node-ip\": expected a value"), "{e}");
+}
+
+#[test]
+fn bad_input_says_where_and_what() {
+    let e = parse("kind: DaemonSet\n  bad: [\n", ComponentName::K3s).unwrap_err();
+    assert!(e.starts_with("invalid YAML at line "), "{e}");
+    let e = parse("kind: Service\nmetadata: {name: web}\n---\nkind: Deployment\nmetadata: {name: api, namespace: prod}\n", ComponentName::K3s).unwrap_err();
+    assert_eq!(e, "no flanneld DaemonSet, kube-flannel-cfg or canal-config ConfigMap, or k3s/RKE2 configuration in it; found: Service web, Deployment prod/api");
+    let bad_tag = KUBE_FLANNEL.replace("flannel:v0.26.1", "flannel:latest");
+    assert!(parse(&bad_tag, ComponentName::K3s)
+        .unwrap_err()
+        .contains("the flanneld image tag"));
+    let bad_conf = KUBE_FLANNEL.replace("\"vxlan\"", "\"carrier-pigeon\"");
+    assert!(parse(&bad_conf, ComponentName::K3s)
+        .unwrap_err()
+        .contains("carrier-pigeon"));
+}

@@ -1,0 +1,417 @@
+//! The address models on real network namespaces: what the kernel really dumps (route order by
+//! metric, multipath and blackhole defaults, address flags and lifetimes, address order) gathered
+//! live by `nodecheck addresses` inside the namespace, and judged as flanneld and k3s would.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::util::{json_stdout, netns_unavailable, skip, Netns};
+
+/// A namespace for one rule, or `None` (skipped) where namespaces are not available.
+fn namespace(tag: &str) -> Option<Netns> {
+    if let Some(reason) = netns_unavailable() {
+        skip(&reason);
+        return None;
+    }
+    Some(Netns::new(&format!("addr-{tag}")))
+}
+
+fn profile(tag: &str, yaml: &str) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("nodecheck-addr-{tag}-{}.yaml", std::process::id()));
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+/// `nodecheck addresses --format json` in the namespace, with a profile.
+fn addresses(ns: &Netns, tag: &str, yaml: &str, extra: &[&str]) -> Value {
+    let p = profile(tag, yaml);
+    let mut args = vec![
+        "addresses",
+        "--profile",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = ns.nodecheck(&args);
+    let _ = std::fs::remove_file(&p);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_stdout(&out)
+}
+
+fn pick<'a>(report: &'a Value, component: &str) -> &'a Value {
+    report["nodes"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["component"] == component)
+        .unwrap_or_else(|| panic!("no {component}: {report}"))
+}
+
+fn flannel(version: &str) -> String {
+    format!("cni:\n  flannel:\n    version: \"{version}\"\n")
+}
+
+/// Two NICs in 10.0.0.0/24 and 10.0.1.0/24.
+fn two_nics(ns: &Netns) {
+    ns.add_nic("a0", "a0p", "10.0.0.5/24");
+    ns.add_nic("a1", "a1p", "10.0.1.5/24");
+}
+
+/// k3s#259: an ECMP default route kills flanneld and k3s's flannel; kubelet and k3s's node IP still
+/// get an address (the route file shows the first next hop).
+#[test]
+fn ecmp_default_route() {
+    let Some(ns) = namespace("ecmp") else { return };
+    two_nics(&ns);
+    ns.ip(&[
+        "route", "add", "default", "nexthop", "via", "10.0.0.1", "dev", "a0", "nexthop", "via",
+        "10.0.1.1", "dev", "a1",
+    ]);
+    let r = addresses(&ns, "ecmp", &flannel("0.26.1"), &[]);
+    assert_eq!(
+        pick(&r, "flannel")["fatal"],
+        "Failed to find any valid interface to use: failed to get default interface: Found default route but could not determine interface"
+    );
+    assert_eq!(pick(&r, "kubelet")["address"], "10.0.0.5");
+    let r = addresses(
+        &ns,
+        "ecmp-k3s",
+        "cni:\n  k3s: {version: 1.33.7+k3s1}\n",
+        &[],
+    );
+    assert_eq!(pick(&r, "k3s")["address"], "10.0.0.5");
+    assert!(pick(&r, "flannel")["fatal"]
+        .as_str()
+        .unwrap()
+        .contains("could not determine interface"));
+}
+
+#[test]
+fn blackhole_default_route() {
+    let Some(ns) = namespace("bh") else { return };
+    two_nics(&ns);
+    ns.ip(&["route", "add", "blackhole", "default"]);
+    let r = addresses(&ns, "bh", &flannel("0.26.1"), &[]);
+    assert!(pick(&r, "flannel")["fatal"]
+        .as_str()
+        .unwrap()
+        .ends_with("Found default route but could not determine interface"));
+}
+
+/// The kernel dumps the lower metric first, whatever the order they were added in.
+#[test]
+fn two_default_routes_with_metrics() {
+    let Some(ns) = namespace("metric") else {
+        return;
+    };
+    two_nics(&ns);
+    ns.ip(&[
+        "route", "add", "default", "via", "10.0.0.1", "dev", "a0", "metric", "200",
+    ]);
+    ns.ip(&[
+        "route", "add", "default", "via", "10.0.1.1", "dev", "a1", "metric", "100",
+    ]);
+    let r = addresses(&ns, "metric", &flannel("0.26.1"), &[]);
+    assert_eq!(pick(&r, "flannel")["interface"], "a1");
+    assert_eq!(pick(&r, "flannel")["address"], "10.0.1.5");
+}
+
+/// A DHCP-like lease (finite lifetime: `dynamic`) and a keepalived-style VIP (permanent): flannel
+/// v0.27 keeps the lease, v0.28 sorts the VIP first; Flannel-Interface fails the VIP.
+#[test]
+fn dhcp_lease_and_permanent_vip() {
+    let Some(ns) = namespace("vip") else { return };
+    ns.ip(&["link", "add", "a0", "type", "veth", "peer", "name", "a0p"]);
+    ns.ip(&[
+        "addr",
+        "add",
+        "10.0.0.5/24",
+        "dev",
+        "a0",
+        "valid_lft",
+        "3600",
+        "preferred_lft",
+        "3600",
+    ]);
+    ns.ip(&["addr", "add", "10.0.0.100/32", "dev", "a0"]);
+    ns.ip(&["link", "set", "a0", "up"]);
+    ns.ip(&["link", "set", "a0p", "up"]);
+    ns.ip(&["route", "add", "default", "via", "10.0.0.1", "dev", "a0"]);
+    let r = addresses(&ns, "vip27", &flannel("0.27.4"), &[]);
+    assert_eq!(pick(&r, "flannel")["public_address"], "10.0.0.5");
+    let r = addresses(&ns, "vip28", &flannel("0.28.0"), &[]);
+    assert_eq!(pick(&r, "flannel")["public_address"], "10.0.0.100");
+    // The node's components now disagree: kubelet registers the lease.
+    assert_eq!(pick(&r, "kubelet")["address"], "10.0.0.5");
+    assert_eq!(r["consensus"]["agreed"], false);
+    let p = profile("vipcheck", &flannel("0.28.0"));
+    let out = ns.nodecheck(&[
+        "check",
+        "--profile",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let _ = std::fs::remove_file(&p);
+    let report = json_stdout(&out);
+    let result = crate::util::result_by_id(&report, "Flannel-Interface");
+    assert_eq!(result["status"], "fail", "{result}");
+    assert!(
+        result["message"]
+            .as_str()
+            .unwrap()
+            .contains("10.0.0.100/32 on a0 is a VIP"),
+        "{result}"
+    );
+    assert!(
+        result["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("--iface=a0"),
+        "{result}"
+    );
+}
+
+/// Thirteen permanent addresses of equal rank: beyond twelve Go's sort is not stable.
+#[test]
+fn more_than_twelve_addresses() {
+    let Some(ns) = namespace("many") else { return };
+    ns.add_nic("a0", "a0p", "10.0.0.5/24");
+    for i in 10..22 {
+        ns.ip(&["addr", "add", &format!("10.0.0.{i}/24"), "dev", "a0"]);
+    }
+    ns.ip(&["route", "add", "default", "via", "10.0.0.1", "dev", "a0"]);
+    let r = addresses(&ns, "many28", &flannel("0.28.0"), &[]);
+    assert!(pick(&r, "flannel")["uncertain"]
+        .as_str()
+        .unwrap()
+        .contains("13 IPv4 addresses"));
+    let r = addresses(&ns, "many27", &flannel("0.27.4"), &[]);
+    assert_eq!(pick(&r, "flannel")["uncertain"], Value::Null);
+    assert_eq!(pick(&r, "flannel")["address"], "10.0.0.5");
+}
+
+/// Dual stack with the IPv4 and IPv6 default routes on different NICs.
+#[test]
+fn v4_and_v6_default_routes_on_different_nics() {
+    let Some(ns) = namespace("dual") else { return };
+    ns.add_nic("a0", "a0p", "10.0.0.5/24");
+    ns.add_nic("a1", "a1p", "10.0.1.5/24");
+    ns.ip(&["addr", "add", "fd00:1::5/64", "dev", "a1", "nodad"]);
+    ns.ip(&["route", "add", "default", "via", "10.0.0.1", "dev", "a0"]);
+    ns.ip(&[
+        "-6",
+        "route",
+        "add",
+        "default",
+        "via",
+        "fd00:1::1",
+        "dev",
+        "a1",
+    ]);
+    let yaml = "cni:\n  flannel:\n    version: \"0.28.0\"\n    enable_ipv6: true\n";
+    let r = addresses(&ns, "dual", yaml, &[]);
+    assert_eq!(
+        pick(&r, "flannel")["fatal"],
+        "Failed to find any valid interface to use: v6 default route interface a1 must be the same with v4 default route interface a0"
+    );
+}
+
+/// `--iface` given as an IP two interfaces hold: the first in the kernel's order.
+#[test]
+fn iface_ip_on_two_interfaces() {
+    let Some(ns) = namespace("twoip") else { return };
+    ns.add_nic("a0", "a0p", "10.0.0.5/24");
+    ns.add_nic("a1", "a1p", "10.0.1.5/24");
+    ns.ip(&["addr", "add", "10.9.9.9/32", "dev", "a1"]);
+    ns.ip(&["addr", "add", "10.9.9.9/32", "dev", "a0"]);
+    let yaml = "cni:\n  flannel:\n    version: \"0.26.1\"\n    args: [--iface=10.9.9.9]\n";
+    let r = addresses(&ns, "twoip", yaml, &[]);
+    assert_eq!(pick(&r, "flannel")["interface"], "a0");
+    assert_eq!(pick(&r, "flannel")["address"], "10.9.9.9");
+}
+
+/// `10.0.0.1` unescaped and unanchored matches `110.0.0.15`, on the interface the kernel lists first.
+#[test]
+fn unanchored_regex_matches_another_address() {
+    let Some(ns) = namespace("regex") else { return };
+    ns.add_nic("a0", "a0p", "110.0.0.15/24");
+    ns.add_nic("a1", "a1p", "10.0.0.1/24");
+    let yaml = "cni:\n  flannel:\n    version: \"0.26.1\"\n    args: [--iface-regex=10.0.0.1]\n";
+    let r = addresses(&ns, "regex", yaml, &[]);
+    assert_eq!(pick(&r, "flannel")["interface"], "a0");
+    assert_eq!(pick(&r, "flannel")["address"], "110.0.0.15");
+}
+
+/// docker0, cni0, flannel.1, tunl0 and a compose bridge present: a loose regex lands on a CNI or
+/// Docker device, and the check says which.
+#[test]
+fn container_and_cni_devices_are_flagged() {
+    let Some(ns) = namespace("cni") else { return };
+    ns.add_bridge("docker0", "172.17.0.1/16");
+    ns.add_bridge("br-0123456789ab", "172.18.0.1/16");
+    ns.add_bridge("cni0", "10.244.1.1/24");
+    ns.ip(&[
+        "link",
+        "add",
+        "flannel.1",
+        "type",
+        "vxlan",
+        "id",
+        "1",
+        "dstport",
+        "8472",
+        "nolearning",
+    ]);
+    ns.ip(&["addr", "add", "10.244.1.0/32", "dev", "flannel.1"]);
+    if ns
+        .exec("ip", &["link", "add", "tunl0", "type", "ipip"])
+        .status
+        .success()
+    {
+        ns.ip(&["addr", "add", "192.168.3.1/32", "dev", "tunl0"]);
+    }
+    ns.add_nic("eth0", "eth0p", "192.168.1.5/24");
+    ns.ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.168.1.1",
+        "dev",
+        "eth0",
+    ]);
+    for (regex, device, why) in [
+        ("^172\\\\.", "docker0", "docker0 is a Docker bridge"),
+        ("^172\\\\.18", "br-0123456789ab", "is a Docker bridge"),
+        ("^10\\\\.244", "cni0", "cni0 is a CNI device"),
+    ] {
+        let yaml = format!("node_network: {{cidrs: [192.168.1.0/24]}}\ncni:\n  flannel:\n    version: \"0.26.1\"\n    args: [\"--iface-regex={regex}\"]\n");
+        let r = addresses(&ns, "cni", &yaml, &[]);
+        assert_eq!(pick(&r, "flannel")["interface"], device, "{regex}");
+        let p = profile("cnicheck", &yaml);
+        let out = ns.nodecheck(&[
+            "check",
+            "--profile",
+            p.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let _ = std::fs::remove_file(&p);
+        let report = json_stdout(&out);
+        let result = crate::util::result_by_id(&report, "Flannel-Interface");
+        assert_eq!(result["status"], "fail");
+        assert!(
+            result["message"].as_str().unwrap().contains(why),
+            "{result}"
+        );
+    }
+    // Without a selector the default route decides, and all is well.
+    let r = addresses(
+        &ns,
+        "cni-default",
+        "node_network: {cidrs: [192.168.1.0/24]}\ncni:\n  flannel: {version: \"0.26.1\"}\n",
+        &[],
+    );
+    assert_eq!(pick(&r, "flannel")["interface"], "eth0");
+}
+
+/// Vagrant: every node's NAT eth0 is 10.0.2.15 with the default route; the private network is eth1.
+fn vagrant_node(tag: &str, private: &str) -> Option<Netns> {
+    let ns = namespace(tag)?;
+    ns.add_nic("eth0", "eth0p", "10.0.2.15/24");
+    ns.add_nic("eth1", "eth1p", private);
+    ns.ip(&["route", "add", "default", "via", "10.0.2.2", "dev", "eth0"]);
+    Some(ns)
+}
+
+/// k3s#1365 / k3s#12056: the same NAT address on every node; --node-ip does not move flannel.
+#[test]
+fn vagrant_nat_address_shared_by_every_node() {
+    let Some(a) = vagrant_node("vga", "192.168.56.11/24") else {
+        return;
+    };
+    let Some(b) = vagrant_node("vgb", "192.168.56.12/24") else {
+        return;
+    };
+    // node-b's snapshot, as `nodecheck facts` writes it there, under its own name.
+    let out = b.nodecheck(&["facts", "--format", "json"]);
+    let mut facts: Value = json_stdout(&out);
+    facts["host"]["hostname"] = "node-b".into();
+    facts["host"]["machine_id"] = Value::Null;
+    facts["host"]["product_uuid"] = Value::Null;
+    let peer =
+        std::env::temp_dir().join(format!("nodecheck-addr-peer-{}.json", std::process::id()));
+    std::fs::write(&peer, serde_json::to_vec(&facts).unwrap()).unwrap();
+    let yaml = "cni:\n  k3s:\n    version: 1.33.7+k3s1\n    args: [--node-ip=192.168.56.11]\n";
+    let r = addresses(&a, "vagrant", yaml, &["--peers", peer.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&peer);
+    assert_eq!(pick(&r, "k3s")["node_ips"][0], "192.168.56.11");
+    assert_eq!(pick(&r, "flannel")["interface"], "eth0");
+    let shared = &r["consensus"]["shared_addresses"];
+    assert!(
+        shared
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["component"] == "flannel" && s["address"] == "10.0.2.15"),
+        "{shared}"
+    );
+    assert!(!r["consensus"]["disagreements"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+/// On a live k3s host the configuration is read from the host itself: `config.yaml`, a
+/// `config.yaml.d` file and the unit's `ExecStart=` (with its `.env` file), under `--host-root`.
+#[test]
+fn k3s_configuration_read_from_the_host() {
+    let Some(ns) = vagrant_node("vghost", "192.168.56.11/24") else {
+        return;
+    };
+    let tree = crate::util::HostTree::new("addr-k3s");
+    tree.write("/etc/rancher/k3s/config.yaml", "node-ip: 192.168.56.11\n")
+        .write("/etc/rancher/k3s/config.yaml.d/50-flannel.yaml", "flannel-backend: vxlan\n")
+        .write(
+            "/etc/systemd/system/k3s.service",
+            "[Service]\nEnvironmentFile=-/etc/systemd/system/k3s.service.env\nExecStart=/usr/local/bin/k3s server $K3S_FLAGS\n",
+        )
+        .write("/etc/systemd/system/k3s.service.env", "K3S_FLAGS=--flannel-iface=eth1\n");
+    let empty = profile("vghost", "{}\n");
+    let out = ns.nodecheck(&[
+        "addresses",
+        "--host-root",
+        tree.dir.to_str().unwrap(),
+        "--profile",
+        empty.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let r = json_stdout(&out);
+    assert_eq!(pick(&r, "k3s")["node_ips"][0], "192.168.56.11", "{r}");
+    assert_eq!(pick(&r, "flannel")["interface"], "eth1");
+    assert_eq!(r["consensus"]["agreed"], true);
+    assert_eq!(out.status.code(), Some(0));
+    // Without the unit's flag flannel stays on the NAT NIC (k3s#12056).
+    std::fs::remove_file(tree.path("/etc/systemd/system/k3s.service")).unwrap();
+    let out = ns.nodecheck(&[
+        "addresses",
+        "--host-root",
+        tree.dir.to_str().unwrap(),
+        "--profile",
+        empty.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(pick(&json_stdout(&out), "flannel")["interface"], "eth0");
+    let _ = std::fs::remove_file(&empty);
+}
