@@ -76,7 +76,7 @@ pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
     );
     let picks = crate::addresses::fleet::evaluate(
         &stack,
-        &facts,
+        facts,
         peer_set.this_node.as_ref(),
         &peer_set.peers,
         crate::addresses::fleet::PeerDetail::Full,
