@@ -682,3 +682,35 @@ fn a_broken_ansible_args_file_gets_a_json_failure() {
     let out = nodecheck_within(&[other.as_os_str()], Duration::from_secs(20)).unwrap();
     assert_exit(&out, 2);
 }
+
+/// A method of thousands of alternatives is shown whole in the "Why" list, and cut in the table
+/// cells (whose layout is not linear in a cell's length), saying how much was left out.
+#[test]
+fn a_huge_method_is_cut_in_the_calico_table_and_whole_below_it() {
+    let alternatives: Vec<String> = (0..12_000).map(|n| format!("nic{n}")).collect();
+    let method = format!("interface=({})", alternatives.join("|"));
+    let facts = fixture("incident/worker-41.json");
+    // The output (over 100 kB) is read as it comes: a pipe left unread would block the writer.
+    let out = Command::new(bin())
+        .args(["calico", "--facts"])
+        .arg(&facts)
+        .args(["--method", &method])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run nodecheck calico");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left_out = method.chars().count() - 240;
+    assert!(
+        stdout.contains(&format!("… (+{left_out} characters)")),
+        "the table cell is cut"
+    );
+    assert!(
+        stdout.contains(&format!("  {method}:\n")),
+        "the Why list names the whole method"
+    );
+}
