@@ -5,6 +5,8 @@
 #   bash scripts/fuzz.sh 600                   # each target 10 minutes
 #   bash scripts/fuzz.sh 600 go_regexp peers   # only these targets
 #   bash scripts/fuzz.sh --scratch 10          # what CI runs: seeds copied to a scratch directory
+#   NODECHECK_FUZZ_TOTAL_SECONDS=120 bash scripts/fuzz.sh --scratch 10
+#                                              # at most 120 s of fuzzing in all, shared evenly
 #
 # All targets are built once, by one `cargo +nightly fuzz build` (release, debug assertions on, no
 # sanitizer: the parsers are safe Rust, and overflow checks plus panics are what a fuzzer finds there);
@@ -30,6 +32,14 @@ if (($#)); then
     targets=("$@")
 else
     mapfile -t targets < <(cargo +nightly fuzz list)
+fi
+
+# A total budget (CI sets one) caps the fuzzing time whatever the number of targets: each target gets
+# an even share, at most SECONDS_PER_TARGET and at least 3 s.
+if [[ -n ${NODECHECK_FUZZ_TOTAL_SECONDS:-} ]]; then
+    share=$((NODECHECK_FUZZ_TOTAL_SECONDS / ${#targets[@]}))
+    ((share < 3)) && share=3
+    ((share < SECONDS_PER_TARGET)) && SECONDS_PER_TARGET=$share
 fi
 
 started=$(date +%s)

@@ -31,7 +31,9 @@ cargo test --locked -- --test-threads=2
 # once on the nightly toolchain, then each runs for a fixed time from a scratch copy of its seeds. A
 # crash fails here and names its reproducer.
 FUZZ_SECONDS=${NODECHECK_FUZZ_SECONDS:-10}
-step "fuzzing: every fuzz target for ${FUZZ_SECONDS} s from its seeds (nightly toolchain)"
+# The fuzzing part of the step stays within this many seconds however many targets there are.
+export NODECHECK_FUZZ_TOTAL_SECONDS=${NODECHECK_FUZZ_TOTAL_SECONDS:-150}
+step "fuzzing: every fuzz target for up to ${FUZZ_SECONDS} s from its seeds, ${NODECHECK_FUZZ_TOTAL_SECONDS} s in all (nightly toolchain)"
 if ! fuzz_missing=$(cargo +nightly --version 2>&1 >/dev/null) ||
     ! fuzz_missing=$(cargo +nightly fuzz --version 2>&1 >/dev/null); then
     reason="the fuzz step needs the nightly toolchain and cargo-fuzz ($(printf '%s' "$fuzz_missing" | head -n 1)); install them with \`rustup toolchain install nightly\` and scripts/setup-test-env.sh"

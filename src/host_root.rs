@@ -122,6 +122,12 @@ impl HostRoot {
         })
     }
 
+    /// Opens a host file for reading in a stream, through the same regular-file-only, non-blocking
+    /// open as [`HostRoot::read_bounded`] (the caller bounds what it reads).
+    pub fn open_regular(&self, host_path: impl AsRef<Path>) -> io::Result<std::fs::File> {
+        crate::input::open_regular_file(&self.path(host_path)?)
+    }
+
     /// The target of a host symbolic link, exactly as stored (not re-rooted).
     pub fn read_link(&self, host_path: impl AsRef<Path>) -> io::Result<PathBuf> {
         std::fs::read_link(self.path_nofollow(host_path)?)

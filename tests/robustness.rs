@@ -682,3 +682,62 @@ fn a_broken_ansible_args_file_gets_a_json_failure() {
     let out = nodecheck_within(&[other.as_os_str()], Duration::from_secs(20)).unwrap();
     assert_exit(&out, 2);
 }
+
+/// A method of thousands of alternatives is shown whole in the "Why" list, and cut in the table
+/// cells (whose layout is not linear in a cell's length), saying how much was left out.
+#[test]
+fn a_huge_method_is_cut_in_the_calico_table_and_whole_below_it() {
+    let alternatives: Vec<String> = (0..12_000).map(|n| format!("nic{n}")).collect();
+    let method = format!("interface=({})", alternatives.join("|"));
+    let facts = fixture("incident/worker-41.json");
+    // The output (over 100 kB) is read as it comes: a pipe left unread would block the writer.
+    let out = Command::new(bin())
+        .args(["calico", "--facts"])
+        .arg(&facts)
+        .args(["--method", &method])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run nodecheck calico");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left_out = method.chars().count() - 240;
+    assert!(
+        stdout.contains(&format!("… (+{left_out} characters)")),
+        "the table cell is cut"
+    );
+    assert!(
+        stdout.contains(&format!("  {method}:\n")),
+        "the Why list names the whole method"
+    );
+}
+
+/// A peer whose host name is longer than any host name can be is refused with a message (a 10 MB
+/// name once made a 167 MB report), like any other corrupt peer: exit 2.
+#[test]
+fn a_peer_with_an_overlong_host_name_is_refused() {
+    let dir = scratch();
+    let facts = fixture("incident/worker-41.json");
+    let mut peer: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    peer["host"]["hostname"] = serde_json::Value::String("w".repeat(100_000));
+    let peer_file = dir.path().join("peer.json");
+    std::fs::write(&peer_file, peer.to_string()).unwrap();
+    let out = Command::new(bin())
+        .args(["check", "--format", "json", "--facts"])
+        .arg(&facts)
+        .arg("--peers")
+        .arg(&peer_file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is 100000 bytes long, over the 253 bytes a host or node name can have"),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 10_000, "the name is not repeated whole");
+}

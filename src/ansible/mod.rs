@@ -81,12 +81,17 @@ fn read_args_file(path: &Path) -> Result<Map<String, Value>, String> {
     let text = crate::input::read_input(path, MAX_ARGS_FILE_BYTES).map_err(|e| {
         format!("module arguments: {e} (Ansible writes them as one small JSON object)")
     })?;
+    parse_args_text(&text, &shown.to_string())
+}
+
+/// The module arguments in an args file's text (`shown` names the file in messages): one JSON object.
+pub fn parse_args_text(text: &str, shown: &str) -> Result<Map<String, Value>, String> {
     if text.as_bytes().starts_with(UTF8_BOM) {
         return Err(format!(
             "{shown}: module arguments start with a UTF-8 byte-order mark; Ansible writes plain JSON without one (was the file edited by hand?)"
         ));
     }
-    match serde_json::from_str::<Value>(&text) {
+    match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(arguments)) => Ok(arguments),
         Ok(_) => Err(format!("{shown}: module arguments must be a JSON object")),
         Err(e) if e.to_string().starts_with("recursion limit exceeded") => Err(format!(

@@ -102,6 +102,10 @@ impl HostsOrder {
             .map(String::as_str)
             .filter(|w| !w.starts_with('['))
             .collect();
+        // A bare `hosts:` line: Go falls back to its default order, files then DNS.
+        if words.is_empty() {
+            return HostsOrder::of(None);
+        }
         let files_at = words.iter().position(|w| *w == "files");
         let dns_at = words
             .iter()

@@ -21,6 +21,45 @@ pub const LOOKUP_BOUND: Duration = Duration::from_secs(2);
 
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
+/// `/etc/hosts` is read in a stream, as Go's resolver reads all of it: ad-blocking lists make it tens
+/// of MiB. Only the lines naming the node are kept, so memory stays one line; beyond this size the
+/// file is not read and the facts say so.
+const MAX_HOSTS_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The lines of the host's `/etc/hosts` that name `name`, read in a stream.
+fn read_hosts_file(root: &HostRoot, name: &str) -> Result<Vec<HostsEntry>, String> {
+    use std::io::{BufRead, Read};
+    let file = root
+        .open_regular("/etc/hosts")
+        .map_err(|e| format!("/etc/hosts: {e}"))?;
+    let mut reader = std::io::BufReader::new(file.take(MAX_HOSTS_FILE_BYTES + 1));
+    let mut entries = Vec::new();
+    let mut line = Vec::new();
+    let (mut number, mut total) = (0usize, 0u64);
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("/etc/hosts: {e}"))?;
+        if read == 0 {
+            return Ok(entries);
+        }
+        total += read as u64;
+        if total > MAX_HOSTS_FILE_BYTES {
+            return Err(format!(
+                "/etc/hosts: larger than {} MiB, not read: whether it names the node is unknown",
+                MAX_HOSTS_FILE_BYTES / (1024 * 1024)
+            ));
+        }
+        number += 1;
+        let text = String::from_utf8_lossy(&line);
+        entries.extend(hosts_entries(&text, name).into_iter().map(|mut e| {
+            e.line = number;
+            e
+        }));
+    }
+}
+
 /// The `hosts:` sources of an nsswitch.conf text (the last `hosts:` line wins, as Go reads it).
 pub fn nsswitch_hosts(text: &str) -> Option<Vec<String>> {
     text.lines()
@@ -139,9 +178,9 @@ pub fn lookup(root: &HostRoot, name: &str, hostname: &str) -> NameLookup {
         .read_bounded("/etc/nsswitch.conf", MAX_CONFIG_BYTES)
         .ok()
         .and_then(|t| nsswitch_hosts(&t));
-    let (hosts_file, hosts_file_error) = match root.read_bounded("/etc/hosts", MAX_CONFIG_BYTES) {
-        Ok(text) => (hosts_entries(&text, name), None),
-        Err(e) => (Vec::new(), Some(format!("/etc/hosts: {e}"))),
+    let (hosts_file, hosts_file_error) = match read_hosts_file(root, name) {
+        Ok(entries) => (entries, None),
+        Err(e) => (Vec::new(), Some(e)),
     };
     let order = HostsOrder::of(nsswitch_hosts.as_deref());
     let dns = if order.consults_dns(hosts_file.len()) {
@@ -337,6 +376,30 @@ fn exchange(server: SocketAddr, name: &str, wait: Duration) -> Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_hosts_line_follows_gos_fallback_files_then_dns() {
+        let sources = nsswitch_hosts("hosts:\n").unwrap();
+        assert!(sources.is_empty());
+        let order = HostsOrder::of(Some(&sources));
+        assert_eq!(order, HostsOrder::of(None));
+        assert!(order.files && order.dns && !order.dns_first);
+    }
+
+    #[test]
+    fn a_large_hosts_file_is_read_whole_in_a_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        // 2 MiB of blocklist lines (over the 1 MiB cap of the other files), the node's line last.
+        let mut text = "0.0.0.0 ads.example\n".repeat(2 * 1024 * 1024 / 20);
+        text.push_str("10.20.41.41 worker-41\n");
+        std::fs::write(dir.path().join("etc/hosts"), &text).unwrap();
+        let root = HostRoot::at(dir.path()).unwrap();
+        let entries = read_hosts_file(&root, "worker-41").unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].line, text.lines().count());
+        assert_eq!(entries[0].address.to_string(), "10.20.41.41");
+    }
 
     #[test]
     fn hosts_lines_match_case_insensitively_and_keep_file_order() {

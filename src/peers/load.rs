@@ -57,7 +57,15 @@ pub fn load_peers(paths: &[PathBuf], this_node: &Facts) -> Result<PeerSet, BadIn
     for (input, outcome) in inputs.iter().zip(parse_all(&inputs)) {
         match outcome {
             Ok(parsed) => {
-                records.extend(parsed.records);
+                for record in parsed.records {
+                    match overlong_name(&record) {
+                        Some(message) => problems.push(PeerProblem {
+                            source: input.label(),
+                            message,
+                        }),
+                        None => records.push(record),
+                    }
+                }
                 problems.extend(parsed.problems);
             }
             Err(message) => problems.push(PeerProblem {
@@ -74,6 +82,25 @@ pub fn load_peers(paths: &[PathBuf], this_node: &Facts) -> Result<PeerSet, BadIn
         this_node_sources: assembled.this_node_sources,
         inputs: inputs.len(),
         merged: assembled.merged,
+    })
+}
+
+/// The longest DNS name, and so the longest host or node name (RFC 1035; Kubernetes node names too).
+const MAX_NAME_BYTES: usize = 253;
+
+/// Why a record is refused for its name: longer than any host or node name can be (a 10 MB name
+/// would otherwise be copied into every message and report that names the peer).
+fn overlong_name(record: &Record) -> Option<String> {
+    let name = match record {
+        Record::Snapshot { facts, .. } => facts.host.hostname.as_str(),
+        Record::Kube { node, .. } => node.name.as_str(),
+    };
+    (name.len() > MAX_NAME_BYTES).then(|| {
+        let start: String = name.chars().take(40).collect();
+        format!(
+            "the host name {start:?}… is {} bytes long, over the {MAX_NAME_BYTES} bytes a host or node name can have; this peer is refused",
+            name.len()
+        )
     })
 }
 

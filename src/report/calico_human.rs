@@ -19,6 +19,21 @@ fn method_shown(method: &str) -> String {
     }
 }
 
+/// The most characters a table cell shows. comfy-table's wrapping costs more than linear time in a
+/// cell's length, and a method of 60,000 alternatives (or a 690 kB one from `--calico-config`) took
+/// tens of seconds to lay out; the whole text is in the "Why" list below the table and in
+/// `--format json`.
+const MAX_CELL_CHARS: usize = 240;
+
+/// `text` cut to [`MAX_CELL_CHARS`] characters for a table cell, saying how much was left out.
+fn table_cell(text: String) -> String {
+    let Some((cut, _)) = text.char_indices().nth(MAX_CELL_CHARS) else {
+        return text;
+    };
+    let left_out = text[cut..].chars().count();
+    format!("{}… (+{left_out} characters)", &text[..cut])
+}
+
 /// A short cell for one node's result.
 fn cell(r: &NodeResult) -> String {
     let mark = if r.problem.is_none() { "✓" } else { "✗" };
@@ -114,10 +129,10 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
             would.push_str(&format!("\nlog: {}", for_terminal(first)));
         }
         table.add_row(vec![
-            method_shown(&m.evaluation.method),
-            m.labels.join(", "),
-            selects,
-            would,
+            table_cell(method_shown(&m.evaluation.method)),
+            table_cell(m.labels.join(", ")),
+            table_cell(selects),
+            table_cell(would),
         ]);
     }
     out.push_str(&format!("{table}\n"));
@@ -151,12 +166,20 @@ fn family_section(out: &mut String, report: &CalicoReport, f: &FamilyAnalysis) {
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(160);
         let mut header = vec!["node".to_string()];
-        header.extend(f.methods.iter().map(|m| method_shown(&m.evaluation.method)));
+        header.extend(
+            f.methods
+                .iter()
+                .map(|m| table_cell(method_shown(&m.evaluation.method))),
+        );
         matrix.set_header(header);
         for i in 0..node_count {
             let mut row = vec![f.methods[0].evaluation.nodes[i].prediction.node.clone()];
             row[0] = for_terminal(&row[0]);
-            row.extend(f.methods.iter().map(|m| cell(&m.evaluation.nodes[i])));
+            row.extend(
+                f.methods
+                    .iter()
+                    .map(|m| table_cell(cell(&m.evaluation.nodes[i]))),
+            );
             matrix.add_row(row);
         }
         out.push_str(&format!("{matrix}\n"));
