@@ -64,12 +64,14 @@ fn dataplane_probe_passes_through_a_forwarding_host_at_the_overlay_mtu() {
         return skip(&reason);
     }
     let ns = node("dp-ok", true);
+    // A pod of a CNI already running holds the pod CIDR's highest address.
+    ns.ip(&["route", "add", "10.244.255.254/32", "dev", "ens3"]);
     let r = probe(&ns, &profile("dp-ok"));
     assert_eq!(r["status"], "ok", "{r:#}");
     assert_eq!(r["evidence"]["mtu"], 1450, "{r:#}");
     assert_eq!(
         r["evidence"]["addresses"],
-        serde_json::json!(["10.244.255.253", "10.244.255.254"])
+        serde_json::json!(["10.244.255.252", "10.244.255.253"])
     );
     let message = r["message"].as_str().unwrap();
     assert!(
@@ -231,4 +233,29 @@ fn serve_refuses_the_dataplane_probe() {
     let out = crate::util::nodecheck(&["serve", "--listen", "127.0.0.1:0", "--probe-dataplane"]);
     crate::util::assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--probe-dataplane changes host state"));
+}
+
+#[test]
+fn dataplane_probe_without_root_skips() {
+    if let Some(reason) = netns_unavailable() {
+        return skip(&reason);
+    }
+    let ns = node("dp-nonroot", true);
+    let out = ns.exec(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            bin().to_str().unwrap(),
+            "check",
+            "--probe-dataplane",
+            "--format",
+            "json",
+        ],
+    );
+    let r = result_by_id(&json_stdout(&out), "Dataplane-Probe").clone();
+    assert_eq!(r["status"], "skip", "{r:#}");
+    assert_eq!(r["message"], "skip (needs root)");
+    assert!(probe_links(&ns).is_empty());
 }

@@ -176,7 +176,7 @@ pub fn probe(request: &DataplaneRequest) -> DataplaneProbe {
         },
     };
     drop(made);
-    if let Some(signal) = signals.and_then(|s| s.received()) {
+    if let Some(signal) = signals.received() {
         result.outcome = DataplaneOutcome::Interrupted { signal };
     }
     result
@@ -667,7 +667,7 @@ struct SignalGuard {
 }
 
 impl SignalGuard {
-    fn install() -> Option<SignalGuard> {
+    fn install() -> SignalGuard {
         SIGNAL.store(0, Ordering::SeqCst);
         let action = SigAction::new(
             SigHandler::Handler(on_signal),
@@ -681,7 +681,7 @@ impl SignalGuard {
                 previous.push((signal, old));
             }
         }
-        Some(SignalGuard { previous })
+        SignalGuard { previous }
     }
 
     fn received(&self) -> Option<String> {

@@ -279,12 +279,22 @@ fn dataplane_request(inputs: &Inputs) -> crate::probes::dataplane::DataplaneRequ
                 .parse()
                 .expect("the default pod CIDR parses")
         });
+    // Addresses on this host's interfaces, and pods' /32 routes (a CNI already running).
     let used = inputs
         .facts
         .interfaces
         .iter()
         .flat_map(|i| &i.addresses)
-        .filter_map(|a| match a.address {
+        .map(|a| a.address)
+        .chain(
+            inputs
+                .facts
+                .routes
+                .iter()
+                .filter(|r| r.destination.prefix_len() == 32)
+                .map(|r| r.destination.addr()),
+        )
+        .filter_map(|a| match a {
             std::net::IpAddr::V4(v4) => Some(v4),
             std::net::IpAddr::V6(_) => None,
         })
