@@ -259,3 +259,28 @@ fn dataplane_probe_without_root_skips() {
     assert_eq!(r["message"], "skip (needs root)");
     assert!(probe_links(&ns).is_empty());
 }
+
+#[test]
+fn dataplane_probe_names_the_size_when_only_large_packets_are_dropped() {
+    if let Some(reason) = netns_unavailable() {
+        return skip(&reason);
+    }
+    let ns = node("dp-size", true);
+    for rule in [
+        "add table ip dpsize",
+        "add chain ip dpsize sizecheck { type filter hook forward priority 0; policy accept; }",
+        "add rule ip dpsize sizecheck ip length > 1400 drop",
+    ] {
+        let out = ns.exec("nft", &[rule]);
+        assert!(out.status.success(), "nft {rule}: {out:?}");
+    }
+    let r = probe(&ns, &profile("dp-size"));
+    assert_eq!(r["status"], "fail", "{r:#}");
+    let message = r["message"].as_str().unwrap();
+    assert!(
+        message.contains("large packet at MTU (1422 bytes)")
+            && message.contains("drops 1450-byte packets with DF set while smaller ones pass")
+            && !message.contains("UDP (32 bytes)"),
+        "{message}"
+    );
+}

@@ -89,8 +89,14 @@ fn judge_legs(facts: &Facts, probe: &DataplaneProbe, legs: &[Leg]) -> CheckResul
             )
         })
         .collect();
-    let only_mtu = failed.iter().all(|l| l.kind == LegKind::Mtu);
-    let causes = likely_causes(facts, only_mtu, probe.mtu);
+    // Small datagrams pass and the MTU-sized one does not: the size, not forwarding, is the trouble
+    // (full-size TCP segments then fail the same way).
+    let passed = |kind: LegKind| {
+        legs.iter()
+            .any(|l| l.kind == kind && l.round_trip_us.is_some())
+    };
+    let size_only = passed(LegKind::Udp) && !passed(LegKind::Mtu);
+    let causes = likely_causes(facts, size_only, probe.mtu);
     let (cause_text, fix) = if causes.is_empty() {
         (
             "no cause in the facts (iptables-legacy rules and rules inside nftables chains are not read)".to_string(),
@@ -126,9 +132,9 @@ fn judge_legs(facts: &Facts, probe: &DataplaneProbe, legs: &[Leg]) -> CheckResul
 }
 
 /// What in the facts drops forwarded pod traffic, with the fix for each.
-fn likely_causes(facts: &Facts, only_mtu: bool, mtu: u32) -> Vec<(String, String)> {
+fn likely_causes(facts: &Facts, size_only: bool, mtu: u32) -> Vec<(String, String)> {
     let mut causes = Vec::new();
-    if only_mtu {
+    if size_only {
         causes.push((
             format!("something on the forwarding path drops {mtu}-byte packets with DF set while smaller ones pass"),
             "look for length-matching firewall rules or a smaller MTU on the path, or lower Calico's veth MTU".to_string(),
