@@ -32,6 +32,14 @@ fn profile(tag: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// Real nftables rules inside the namespace.
+fn nft(ns: &Netns, rules: &[&str]) {
+    for rule in rules {
+        let out = ns.exec("nft", &[rule]);
+        assert!(out.status.success(), "nft {rule}: {out:?}");
+    }
+}
+
 /// The probe's links left in the namespace.
 fn probe_links(ns: &Netns) -> Vec<String> {
     ns.ip_link_names()
@@ -114,13 +122,13 @@ fn dataplane_probe_names_a_forward_drop_policy() {
         return skip(&reason);
     }
     let ns = node("dp-drop", true);
-    for rule in [
-        "add table ip filter",
-        "add chain ip filter FORWARD { type filter hook forward priority 0; policy drop; }",
-    ] {
-        let out = ns.exec("nft", &[rule]);
-        assert!(out.status.success(), "nft {rule}: {out:?}");
-    }
+    nft(
+        &ns,
+        &[
+            "add table ip filter",
+            "add chain ip filter FORWARD { type filter hook forward priority 0; policy drop; }",
+        ],
+    );
     let r = probe(&ns, &profile("dp-drop"));
     assert_eq!(r["status"], "fail", "{r:#}");
     let message = r["message"].as_str().unwrap();
@@ -137,7 +145,7 @@ fn dataplane_probe_names_a_forward_drop_policy() {
 
 /// Starts the probe in `ns` (forwarding off, so the legs wait), waits for its links, then sends
 /// `signal`; returns the exit status and stderr.
-fn interrupt(ns: &Netns, signal: &str) -> (Option<i32>, String) {
+fn interrupt(ns: &Netns, signal: libc::c_int) -> (Option<i32>, String) {
     let child = Command::new("ip")
         .args(["netns", "exec", &ns.name])
         .arg(bin())
@@ -155,11 +163,9 @@ fn interrupt(ns: &Netns, signal: &str) -> (Option<i32>, String) {
         std::thread::sleep(Duration::from_millis(20));
     }
     // `ip netns exec` execs nodecheck in place: the child is nodecheck.
-    let kill = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: a plain kill(2) of our own child.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     let out = child.wait_with_output().unwrap();
     (
         out.status.code(),
@@ -186,7 +192,7 @@ fn dataplane_probe_interrupted_by_sigterm_removes_what_it_made() {
         return skip(&reason);
     }
     let ns = node("dp-term", false);
-    let (code, stderr) = interrupt(&ns, "-TERM");
+    let (code, stderr) = interrupt(&ns, libc::SIGTERM);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
     // Deleted before the exit, not left to the kernel.
@@ -203,7 +209,7 @@ fn dataplane_probe_killed_leaves_nothing_and_old_leftovers_are_removed() {
         return skip(&reason);
     }
     let ns = node("dp-kill", false);
-    let (code, _) = interrupt(&ns, "-KILL");
+    let (code, _) = interrupt(&ns, libc::SIGKILL);
     assert_eq!(code, None);
     // The namespaces die with the process, and their veths with them.
     assert_probe_links_go(&ns);
@@ -266,14 +272,14 @@ fn dataplane_probe_names_the_size_when_only_large_packets_are_dropped() {
         return skip(&reason);
     }
     let ns = node("dp-size", true);
-    for rule in [
-        "add table ip dpsize",
-        "add chain ip dpsize sizecheck { type filter hook forward priority 0; policy accept; }",
-        "add rule ip dpsize sizecheck ip length > 1400 drop",
-    ] {
-        let out = ns.exec("nft", &[rule]);
-        assert!(out.status.success(), "nft {rule}: {out:?}");
-    }
+    nft(
+        &ns,
+        &[
+            "add table ip dpsize",
+            "add chain ip dpsize sizecheck { type filter hook forward priority 0; policy accept; }",
+            "add rule ip dpsize sizecheck ip length > 1400 drop",
+        ],
+    );
     let r = probe(&ns, &profile("dp-size"));
     assert_eq!(r["status"], "fail", "{r:#}");
     let message = r["message"].as_str().unwrap();
