@@ -140,6 +140,8 @@ enum StepError {
     Timeout,
     #[error("link {0} not found")]
     NoLink(String),
+    #[error("a probe thread panicked")]
+    Panicked,
     #[error("interrupted by {0}")]
     Interrupted(String),
 }
@@ -429,7 +431,6 @@ fn netlink<T, F, Fut>(deadline: Instant, requests: F) -> Result<T, StepError>
 where
     F: FnOnce(Handle) -> Fut,
     Fut: std::future::Future<Output = Result<T, StepError>>,
-    StepError: From<rtnetlink::Error>,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -455,7 +456,7 @@ fn new_namespace() -> Result<OwnedFd, StepError> {
                 Ok(OwnedFd::from(file))
             })
             .join()
-            .unwrap_or(Err(StepError::Timeout))
+            .unwrap_or(Err(StepError::Panicked))
     })
 }
 
@@ -472,7 +473,7 @@ fn in_namespace<T: Send>(
                 work()
             })
             .join()
-            .unwrap_or(Err(StepError::Timeout))
+            .unwrap_or(Err(StepError::Panicked))
     })
 }
 
@@ -483,17 +484,38 @@ fn serve_tcp(listener: &TcpListener, stop: &AtomicBool) {
     }
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
-            Ok((mut stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(LEG_TIMEOUT));
-                let mut buffer = vec![0u8; 16 * 1024];
-                while let Ok(n) = stream.read(&mut buffer) {
-                    if n == 0 || stream.write_all(&buffer[..n]).is_err() {
-                        break;
-                    }
+            Ok((stream, _)) => echo_stream(stream, stop),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Writes back what `stream` reads until it ends or `stop`, waking every 50 ms to look at `stop`.
+fn echo_stream(mut stream: TcpStream, stop: &AtomicBool) {
+    if stream.set_nonblocking(false).is_err()
+        || stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .is_err()
+    {
+        return;
+    }
+    let mut buffer = vec![0u8; 16 * 1024];
+    while !stop.load(Ordering::SeqCst) {
+        match stream.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(n) => {
+                if stream.write_all(&buffer[..n]).is_err() {
+                    return;
                 }
             }
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return,
         }
     }
 }
