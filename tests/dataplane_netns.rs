@@ -290,3 +290,10 @@ fn dataplane_probe_names_the_size_when_only_large_packets_are_dropped() {
         "{message}"
     );
 }
+
+#[test]
+fn a_saved_snapshot_cannot_be_probed() {
+    let out = crate::util::check_incident(&["--probe-dataplane"]);
+    crate::util::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot judge a saved snapshot"));
+}

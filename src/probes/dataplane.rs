@@ -275,7 +275,6 @@ fn run(
     deadline: Instant,
 ) -> Result<Vec<Leg>, (&'static str, StepError)> {
     let pid = std::process::id();
-    let mut pods = Vec::new();
     for (end, address) in [("a", a), ("b", b)] {
         interrupted().map_err(|e| ("start", e))?;
         let namespace = new_namespace().map_err(|e| ("create a network namespace", e))?;
@@ -303,7 +302,6 @@ fn run(
             pod_side(&pod_end, address, &host_mac, deadline)
         })
         .map_err(|e| ("configure a probe namespace", e))?;
-        pods.push(address);
     }
     interrupted().map_err(|e| ("start", e))?;
     let (listener, udp) = in_namespace(&made.namespaces[1], || {

@@ -191,6 +191,12 @@ pub fn load_for_check(args: &CheckArgs) -> anyhow::Result<Inputs> {
 /// Loads every input `check`'s flags name, evaluates the checks of the phase and applies the skip
 /// list: the report that `check`, `check --npd` and `serve` render.
 pub fn check_report(args: &CheckArgs) -> anyhow::Result<Report> {
+    if args.probe_dataplane && args.input.facts.is_some() {
+        return Err(BadInput(
+            "--probe-dataplane probes this host's forwarding path: it cannot judge a saved snapshot (--facts)".into(),
+        )
+        .into());
+    }
     let inputs = load_for_check(args)?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let live = live_probes(args, &inputs);
