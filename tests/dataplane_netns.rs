@@ -247,13 +247,20 @@ fn dataplane_probe_without_root_skips() {
         return skip(&reason);
     }
     let ns = node("dp-nonroot", true);
+    // A copy `nobody` can run wherever the checkout lives (it may be under a 0700 home).
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("dp-nonroot");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("nodecheck");
+    std::fs::copy(bin(), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = ns.exec(
         "setpriv",
         &[
             "--reuid=65534",
             "--regid=65534",
             "--clear-groups",
-            bin().to_str().unwrap(),
+            copy.to_str().unwrap(),
             "check",
             "--probe-dataplane",
             "--format",
