@@ -173,6 +173,12 @@ pub struct CheckArgs {
     /// /var/lib/kubelet/config.yaml (under --host-root when given).
     #[arg(long, value_name = "FILE")]
     pub kubelet_config: Option<PathBuf>,
+    /// Probe the host's forwarding path (needs root; the one check that changes host state): two
+    /// throw-away network namespaces with pod-CIDR addresses, joined to the host by veth pairs,
+    /// exchange TCP, UDP and a DF packet at the overlay MTU, then everything made is removed
+    /// (Dataplane-Probe, at most about 5 s).
+    #[arg(long)]
+    pub probe_dataplane: bool,
     /// Also write the report as DIR/report.json (atomically) and log one line per warning or
     /// failure on stderr, for the systemd unit (which uses /run/nodecheck).
     #[arg(long, value_name = "DIR")]

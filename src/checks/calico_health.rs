@@ -387,6 +387,7 @@ mod tests {
             }),
             cluster_dns: None,
             api_server: Vec::new(),
+            dataplane: None,
         }
     }
 

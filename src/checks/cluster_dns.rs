@@ -97,6 +97,7 @@ mod tests {
     fn dns(verdict: DnsVerdict) -> LiveProbes {
         LiveProbes {
             api_server: Vec::new(),
+            dataplane: None,
             felix: None,
             cluster_dns: Some(ClusterDnsProbe {
                 server: Some("10.96.0.10:53".parse().unwrap()),

@@ -7,7 +7,10 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::state::under_root;
+/// `root` + an absolute host path.
+pub fn under_root(root: &Path, host_path: &Path) -> PathBuf {
+    root.join(host_path.strip_prefix("/").unwrap_or(host_path))
+}
 
 /// Directories whose files planners write (a file directly inside one of them).
 const TARGET_DIRS: &[&str] = &[

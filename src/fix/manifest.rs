@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::atomic::{self, Ownership};
 use super::plan::SideEffect;
-use super::state::under_root;
+use super::confine::under_root;
 
 /// Where runs are recorded, as a host path (prefixed by `--root`).
 pub const RUNS_DIR: &str = "/var/lib/nodecheck/fix";

@@ -11,7 +11,8 @@ use super::confine::resolve_in_root;
 use super::live;
 use super::manifest::{self, Manifest, Record, RunDir, RunStatus};
 use super::plan::SideEffect;
-use super::state::{self, under_root};
+use super::confine::under_root;
+use super::state;
 
 /// Why a rollback did not happen.
 #[derive(Debug)]

@@ -82,11 +82,6 @@ impl HostState {
     }
 }
 
-/// `root` + an absolute host path.
-pub fn under_root(root: &Path, host_path: &Path) -> PathBuf {
-    root.join(host_path.strip_prefix("/").unwrap_or(host_path))
-}
-
 /// Reads the planners' inputs under `root` (`/` for the live host). `extra_files` are the files whose
 /// path depends on the host (the NIC's `.link` file, the kubelet environment file).
 pub fn read(root: &Path, live: bool, extra_files: &[PathBuf]) -> HostState {

@@ -7,6 +7,7 @@
 
 pub mod api_server;
 pub mod config;
+pub mod dataplane;
 pub mod dns;
 pub mod felix;
 pub mod http;
@@ -34,6 +35,9 @@ pub struct LiveProbes {
     /// TCP connects to the API server endpoints (every phase, on the live host).
     #[serde(default)]
     pub api_server: Vec<api_server::ApiServerProbe>,
+    /// The data-plane probe, only when asked for (`check --probe-dataplane`).
+    #[serde(default)]
+    pub dataplane: Option<dataplane::DataplaneProbe>,
 }
 
 /// Runs every live probe concurrently, each bounded by `settings.timeout`: the API server probes
@@ -61,6 +65,7 @@ pub fn run(
             felix,
             cluster_dns,
             api_server: api.join().expect("API server probe thread"),
+            dataplane: None,
         }
     })
 }

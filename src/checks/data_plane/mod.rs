@@ -2,12 +2,14 @@
 //! cluster DNS break. NetworkManager managing Calico's devices (`network_manager`), a host firewall
 //! that drops BGP, VXLAN, IP-in-IP or kubelet traffic (`firewall`), an overlay MTU
 //! larger than the node NIC carries or differing between nodes (`mtu`), VXLAN through a NIC whose
-//! checksum offload breaks it (`offload`).
+//! checksum offload breaks it (`offload`), and the opt-in probe of the host's forwarding path
+//! between two throw-away pod namespaces (`probe`).
 
 pub mod firewall;
 pub mod mtu;
 pub mod network_manager;
 pub mod offload;
+pub mod probe;
 
 use super::{CheckResult, Context};
 use crate::profile::Encapsulation;
@@ -20,6 +22,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     }
     results.extend(mtu::evaluate(ctx));
     results.extend(offload::evaluate(ctx));
+    results.extend(probe::evaluate(ctx));
     results
 }
 

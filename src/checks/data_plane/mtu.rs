@@ -45,15 +45,30 @@ fn effective<'a>(
     Some((&nic.name, nic.mtu, nic.mtu.saturating_sub(overhead)))
 }
 
-pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
-    let (encapsulation, source) = super::encapsulation(ctx);
-    let ipv6_underlay = ctx
-        .profile
+/// Whether the profile's pod traffic is encapsulated over IPv6 only.
+fn ipv6_underlay(profile: &Profile) -> bool {
+    profile
         .calico
         .families
         .iter()
-        .all(|f| *f == crate::facts::Family::Ipv6);
-    let overhead = overhead(encapsulation, ipv6_underlay);
+        .all(|f| *f == crate::facts::Family::Ipv6)
+}
+
+/// The veth MTU pods get: the profile's configured one, else the node NIC's MTU minus the
+/// encapsulation overhead (1500 when no node NIC is found), as Calico auto-detects it.
+pub fn predicted_veth_mtu(facts: &Facts, profile: &Profile) -> u32 {
+    let encapsulation = profile.calico.encapsulation.unwrap_or(Encapsulation::Ipip);
+    let overhead = overhead(encapsulation, ipv6_underlay(profile));
+    profile.calico.veth_mtu.unwrap_or_else(|| {
+        effective(facts, profile, overhead)
+            .map(|(_, _, auto)| auto)
+            .unwrap_or(1500 - overhead)
+    })
+}
+
+pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
+    let (encapsulation, source) = super::encapsulation(ctx);
+    let overhead = overhead(encapsulation, ipv6_underlay(ctx.profile));
     let Some((nic, nic_mtu, auto_mtu)) = effective(ctx.facts, ctx.profile, overhead) else {
         return vec![CheckResult::skip(
             ID,

@@ -204,9 +204,24 @@ pub fn load_for_check(args: &CheckArgs) -> anyhow::Result<Inputs> {
 /// Loads every input `check`'s flags name, evaluates the checks of the phase and applies the skip
 /// list: the report that `check`, `check --npd` and `serve` render.
 pub fn check_report(args: &CheckArgs) -> anyhow::Result<Report> {
+    if args.probe_dataplane && args.input.facts.is_some() {
+        return Err(BadInput(
+            "--probe-dataplane probes this host's forwarding path: it cannot judge a saved snapshot (--facts)".into(),
+        )
+        .into());
+    }
     let inputs = load_for_check(args)?;
     let baseline = super::baseline::load_for_check(args.phase, args.baseline.as_deref())?;
     let live = live_probes(args, &inputs);
+    if let Some(crate::probes::dataplane::DataplaneOutcome::Interrupted { signal }) = live
+        .as_ref()
+        .and_then(|l| l.dataplane.as_ref())
+        .map(|d| &d.outcome)
+    {
+        anyhow::bail!(
+            "interrupted by {signal} during the data-plane probe; the namespaces and links it made were removed"
+        );
+    }
     let ctx = inputs.context(args.phase, baseline.as_ref(), live.as_ref());
     let results = inputs.judge(&ctx, &args.skip);
     Ok(Report {
@@ -266,5 +281,52 @@ fn live_probes(args: &CheckArgs, inputs: &Inputs) -> Option<LiveProbes> {
             .unwrap_or_default(),
     };
     let settings = crate::probes::settings(&flags, &profile.post_join, &kubelet_config);
-    Some(crate::probes::run(&settings, post_join, &api_servers))
+    let mut live = crate::probes::run(&settings, post_join, &api_servers);
+    if args.probe_dataplane {
+        live.dataplane = Some(crate::probes::dataplane::probe(&dataplane_request(inputs)));
+    }
+    Some(live)
+}
+
+/// Where the data-plane probe takes its addresses (the profile's first IPv4 pod CIDR, or Calico's
+/// default) and the MTU it sends at (the veth MTU `Mtu-Overlay` predicts).
+fn dataplane_request(inputs: &Inputs) -> crate::probes::dataplane::DataplaneRequest {
+    let pod_cidr = inputs
+        .profile
+        .pod_cidrs
+        .iter()
+        .find_map(|net| match net {
+            ipnet::IpNet::V4(v4) => Some(*v4),
+            ipnet::IpNet::V6(_) => None,
+        })
+        .unwrap_or_else(|| {
+            crate::profile::init::DEFAULT_POD_CIDR
+                .parse()
+                .expect("the default pod CIDR parses")
+        });
+    // Addresses on this host's interfaces, and pods' /32 routes (a CNI already running).
+    let used = inputs
+        .facts
+        .interfaces
+        .iter()
+        .flat_map(|i| &i.addresses)
+        .map(|a| a.address)
+        .chain(
+            inputs
+                .facts
+                .routes
+                .iter()
+                .filter(|r| r.destination.prefix_len() == 32)
+                .map(|r| r.destination.addr()),
+        )
+        .filter_map(|a| match a {
+            std::net::IpAddr::V4(v4) => Some(v4),
+            std::net::IpAddr::V6(_) => None,
+        })
+        .collect();
+    crate::probes::dataplane::DataplaneRequest {
+        pod_cidr,
+        used,
+        mtu: crate::checks::data_plane::mtu::predicted_veth_mtu(&inputs.facts, &inputs.profile),
+    }
 }

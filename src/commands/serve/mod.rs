@@ -72,6 +72,12 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.check.npd {
         return Err(BadInput("--npd is a mode of `check`, not of `serve`".into()).into());
     }
+    if args.check.probe_dataplane {
+        return Err(BadInput(
+            "--probe-dataplane changes host state and runs only when asked, with `check`: not on every `serve` run".into(),
+        )
+        .into());
+    }
     let web = match &args.web_config_file {
         Some(path) => web_config::load(path)?,
         None => web_config::WebConfig::default(),
