@@ -350,7 +350,8 @@ fn applied_human(
         .next()
         .map(|l| format!("{l} · run {}\n", for_terminal(&m.run_id)))
         .unwrap_or_default();
-    let run_dir = crate::fix::confine::under_root(root, Path::new(manifest::RUNS_DIR)).join(&m.run_id);
+    let run_dir =
+        crate::fix::confine::under_root(root, Path::new(manifest::RUNS_DIR)).join(&m.run_id);
     match &applied.failure {
         None => {
             out.push_str("applied:\n");

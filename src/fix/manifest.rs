@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::atomic::{self, Ownership};
-use super::plan::SideEffect;
 use super::confine::under_root;
+use super::plan::SideEffect;
 
 /// Where runs are recorded, as a host path (prefixed by `--root`).
 pub const RUNS_DIR: &str = "/var/lib/nodecheck/fix";

@@ -8,10 +8,10 @@ use std::path::Path;
 
 use super::atomic::{self, Ownership, Present};
 use super::confine::resolve_in_root;
+use super::confine::under_root;
 use super::live;
 use super::manifest::{self, Manifest, Record, RunDir, RunStatus};
 use super::plan::SideEffect;
-use super::confine::under_root;
 use super::state;
 
 /// Why a rollback did not happen.

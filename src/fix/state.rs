@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::confine::under_root;
+
 /// Files larger than this are not configuration files we edit.
 const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
