@@ -669,3 +669,36 @@ fn installed_module_asks_for_this_version() {
         "update SHIPPED_WITH in nodecheck_installed.py"
     );
 }
+
+/// With the binary module absent from the library, the playbook can only pass through
+/// `nodecheck_installed`: `auto` picks it where `nodecheck_binary` is executable; `installed` without
+/// the binary fails every node's gather, naming the path.
+#[test]
+fn playbook_uses_the_installed_binary_where_there_is_one() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("auto-installed", venv);
+    std::fs::remove_file(pb.path("library/nodecheck")).unwrap();
+    let binary = pb.installed_binary();
+    let (mut args, _) = good_profile_vars(&pb, &[]);
+    args.extend([
+        "-e".to_string(),
+        format!("nodecheck_binary={}", binary.display()),
+    ]);
+    let out = pb.run(&args);
+    assert!(out.status.success(), "{}", show(&out));
+    let gate = pb.report("localhost.gate.json");
+    assert_eq!(gate["failed_checks"], serde_json::json!([]), "{gate}");
+
+    std::fs::remove_file(&binary).unwrap();
+    args.extend(["-e".to_string(), "nodecheck_module=installed".to_string()]);
+    let out = pb.run(&args);
+    assert!(!out.status.success(), "{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{}: nodecheck is not installed on this node",
+            binary.display()
+        )),
+        "{stdout}"
+    );
+}
