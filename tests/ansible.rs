@@ -84,6 +84,11 @@ impl PlaybookDir {
         )
         .unwrap();
         std::fs::copy(bin(), dir.join("library/nodecheck")).unwrap();
+        std::fs::copy(
+            repo().join("packaging/ansible/library/nodecheck_installed.py"),
+            dir.join("library/nodecheck_installed.py"),
+        )
+        .unwrap();
         let python = venv.join("bin/python3");
         std::fs::write(
             dir.join("inventory"),
@@ -544,4 +549,156 @@ fn fix_playbook_plans_with_diff_then_applies_then_changes_nothing() {
     let again = pb.run_fix(&args);
     assert!(again.status.success(), "{}", show(&again));
     assert_eq!(recap_changed(&again), Some(0), "{}", show(&again));
+}
+
+impl PlaybookDir {
+    /// Runs one module task against localhost with `ansible -t`, returning its result (`changed`,
+    /// `msg`...) as Ansible recorded it, with `ansible`'s exit status as `ansible_rc` (2: the task failed).
+    fn run_module(&self, module: &str, args: &Value, extra: &[&str]) -> Value {
+        let tree = self.path(&format!("tree-{module}"));
+        let _ = std::fs::remove_dir_all(&tree);
+        let python = self.venv.join("bin/python3");
+        let out = Command::new(self.venv.join("bin/ansible"))
+            .current_dir(&self.dir)
+            .args([
+                "localhost",
+                "-c",
+                "local",
+                "-i",
+                "localhost,",
+                "-M",
+                "library",
+            ])
+            .arg("-e")
+            .arg(format!("ansible_python_interpreter={}", python.display()))
+            .args(["-m", module, "-a", &args.to_string(), "-t"])
+            .arg(&tree)
+            .args(extra)
+            .env("ANSIBLE_CONFIG", self.path("no-ansible.cfg"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", self.path("tmp-local"))
+            .env("ANSIBLE_REMOTE_TEMP", self.path("tmp-remote"))
+            .env("TMPDIR", self.path("node-tmp"))
+            .output()
+            .expect("run ansible");
+        let path = tree.join("localhost");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", path.display(), show(&out)));
+        let mut result: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        result["ansible_rc"] = Value::from(out.status.code());
+        result
+    }
+
+    /// A copy of the built binary at a scratch path, standing for the package's /usr/bin/nodecheck.
+    fn installed_binary(&self) -> PathBuf {
+        let path = self.path("node-usr-bin/nodecheck");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(bin(), &path).unwrap();
+        path
+    }
+}
+
+#[test]
+fn installed_module_returns_what_the_binary_module_returns() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("installed", venv);
+    let binary = pb.installed_binary();
+    let root = pb.path("image-root");
+    std::fs::create_dir_all(&root).unwrap();
+    // A plan from a snapshot under a scratch root: the same input gives the same result byte for byte.
+    let fix_args = serde_json::json!({
+        "fix": "apply",
+        "facts": crate::util::fixture("fix/worker-79.json"),
+        "profile": crate::util::fixture("fix/profile.yaml"),
+        "root": root,
+    });
+    // A bad parameter: the binary's own message, passed on unchanged.
+    let bad_args = serde_json::json!({"command": "check", "profil": "/x"});
+    for (args, extra) in [(fix_args, &["--check", "--diff"][..]), (bad_args, &[][..])] {
+        let from_binary = pb.run_module("nodecheck", &args, extra);
+        let mut installed_args = args.clone();
+        installed_args["binary"] = Value::from(binary.to_str().unwrap());
+        let from_installed = pb.run_module("nodecheck_installed", &installed_args, extra);
+        assert_eq!(from_installed, from_binary);
+    }
+    assert_eq!(
+        pb.run_module(
+            "nodecheck",
+            &serde_json::json!({"command": "check", "profil": "/x"}),
+            &[]
+        )["ansible_rc"],
+        2
+    );
+}
+
+#[test]
+fn installed_module_fails_clearly_without_the_binary_or_with_an_old_one() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("installed-missing", venv);
+    // The task fails (ansible exits 2) with this message.
+    let failure = |args: Value| {
+        let result = pb.run_module("nodecheck_installed", &args, &[]);
+        assert_eq!(result["ansible_rc"], 2, "{result}");
+        result["msg"].as_str().unwrap().to_string()
+    };
+    let missing = pb.path("node-usr-bin/nodecheck");
+    let msg = failure(serde_json::json!({"command": "facts", "binary": missing}));
+    let expected = format!("{}: nodecheck is not installed", missing.display());
+    assert!(msg.starts_with(&expected), "{msg}");
+    assert!(msg.contains("nodecheck_module=binary"), "{msg}");
+
+    let binary = pb.installed_binary();
+    let msg =
+        failure(serde_json::json!({"command": "facts", "binary": binary, "min_version": "99.0.0"}));
+    let expected = format!(
+        "is nodecheck {}; these playbooks need 99.0.0 or newer",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(msg.contains(&expected), "{msg}");
+}
+
+/// The installed-binary module asks by default for the version it was shipped with.
+#[test]
+fn installed_module_asks_for_this_version() {
+    let module =
+        std::fs::read_to_string(repo().join("packaging/ansible/library/nodecheck_installed.py"))
+            .unwrap();
+    assert!(
+        module.contains(&format!("SHIPPED_WITH = \"{}\"", env!("CARGO_PKG_VERSION"))),
+        "update SHIPPED_WITH in nodecheck_installed.py"
+    );
+}
+
+/// With the binary module absent from the library, the playbook can only pass through
+/// `nodecheck_installed`: `auto` picks it where `nodecheck_binary` is executable; `installed` without
+/// the binary fails every node's gather, naming the path.
+#[test]
+fn playbook_uses_the_installed_binary_where_there_is_one() {
+    let Some(venv) = venv_or_skip() else { return };
+    let pb = PlaybookDir::new("auto-installed", venv);
+    std::fs::remove_file(pb.path("library/nodecheck")).unwrap();
+    let binary = pb.installed_binary();
+    let (mut args, _) = good_profile_vars(&pb, &[]);
+    args.extend([
+        "-e".to_string(),
+        format!("nodecheck_binary={}", binary.display()),
+    ]);
+    let out = pb.run(&args);
+    assert!(out.status.success(), "{}", show(&out));
+    let gate = pb.report("localhost.gate.json");
+    assert_eq!(gate["failed_checks"], serde_json::json!([]), "{gate}");
+
+    std::fs::remove_file(&binary).unwrap();
+    args.extend(["-e".to_string(), "nodecheck_module=installed".to_string()]);
+    let out = pb.run(&args);
+    assert!(!out.status.success(), "{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{}: nodecheck is not installed on this node",
+            binary.display()
+        )),
+        "{stdout}"
+    );
 }

@@ -209,6 +209,10 @@ fn the_shipped_playbooks_gate_and_fix_a_fleet_of_containers() {
             "packaging/ansible/library/nodecheck.yml",
             "library/nodecheck.yml",
         ),
+        (
+            "packaging/ansible/library/nodecheck_installed.py",
+            "library/nodecheck_installed.py",
+        ),
     ] {
         std::fs::copy(repo().join(from), dir.join(to)).unwrap();
     }

@@ -1310,3 +1310,29 @@ fn fix_holds_a_link_file_an_earlier_one_matching_the_same_mac_would_override() {
         "{plan:#}"
     );
 }
+
+#[test]
+fn a_missing_root_is_named_as_missing_and_a_file_root_as_not_a_directory() {
+    let scratch = tempfile::tempdir().unwrap();
+    let missing = scratch.path().join("image-root");
+    let out = Command::new(bin())
+        .args(["fix", "--check", "--root"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("image-root: does not exist"), "{stderr}");
+    assert!(!missing.exists(), "--check created {}", missing.display());
+
+    let file = scratch.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = Command::new(bin())
+        .args(["fix", "--check", "--root"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a-file: not a directory"), "{stderr}");
+}

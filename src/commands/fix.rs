@@ -22,8 +22,19 @@ use crate::profile::Profile;
 pub fn exec(args: FixArgs) -> anyhow::Result<ExitCode> {
     let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/"));
     let live = args.root.is_none();
-    if !root.is_dir() {
-        return Err(BadInput::new(format!("--root {}: not a directory", root.display())).into());
+    match std::fs::metadata(&root) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(BadInput::new(format!("--root {}: not a directory", root.display())).into())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(BadInput::new(format!(
+                "--root {}: does not exist (create the directory first)",
+                root.display()
+            ))
+            .into())
+        }
+        Err(e) => return Err(BadInput::new(format!("--root {}: {e}", root.display())).into()),
     }
     if args.history {
         return history(&root, args.format);
