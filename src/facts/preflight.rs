@@ -29,6 +29,48 @@ pub struct Preflight {
     /// The nftables base chains on the IPv4 forward hook (iptables-nft's `FORWARD`); `null` in
     /// snapshots from before this field.
     pub forward: Option<ForwardPolicy>,
+    /// The container runtime's answers over its CRI socket; `null` in snapshots from before this
+    /// field.
+    pub cri: Option<CriRuntime>,
+}
+
+/// What came of asking the container runtime over its CRI socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriStatus {
+    /// `Version` answered (and `RuntimeConfig` answered or said it is not implemented).
+    Answered,
+    /// No CRI socket exists at the configured or well-known paths.
+    #[default]
+    NoSocket,
+    /// The runtime did not answer within the deadline.
+    Timeout,
+    /// The connection or a call failed (refused, denied, an error status).
+    Error,
+}
+
+/// The runtime's `Version` and `RuntimeConfig` answers (CRI `runtime.v1.RuntimeService`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CriRuntime {
+    /// The socket asked (a host path, or `CONTAINER_RUNTIME_ENDPOINT`'s path as given); `null`
+    /// when none exists.
+    pub socket: Option<String>,
+    /// Why that socket: `CONTAINER_RUNTIME_ENDPOINT`, or the runtime whose well-known socket it is.
+    pub selected_by: Option<String>,
+    pub status: CriStatus,
+    /// `VersionResponse.runtime_name` (`containerd`, `cri-o`, `docker`).
+    pub runtime_name: Option<String>,
+    pub runtime_version: Option<String>,
+    /// `VersionResponse.runtime_api_version` (`v1`).
+    pub runtime_api_version: Option<String>,
+    /// Whether the runtime implements `RuntimeConfig` (an `Unimplemented` status is `false`);
+    /// `null` when not asked.
+    pub runtime_config: Option<bool>,
+    /// The cgroup driver `RuntimeConfig` reports (`systemd` or `cgroupfs`).
+    pub cgroup_driver: Option<String>,
+    /// What went wrong, in words.
+    pub detail: Option<String>,
 }
 
 /// The policies of the base chains on the IPv4 forward hook.

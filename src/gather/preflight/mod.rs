@@ -53,6 +53,8 @@ pub fn gather_preflight(
         sandbox_image: sandbox_image::gather_sandbox_image(root),
         // Netlink, in the caller's network namespace: filled in by `crate::gather`.
         forward: None,
+        // Asked on the gathering runtime: filled in by `crate::gather`.
+        cri: None,
     }
 }
 
