@@ -14,6 +14,7 @@ mod check_docker;
 mod check_netns;
 mod cli;
 mod container;
+mod cri_containerd;
 mod dns_dnsmasq;
 mod drift_netns;
 mod facts_docker;
