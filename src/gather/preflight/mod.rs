@@ -1,7 +1,7 @@
 //! Gathers [`Preflight`]: free space where kubelet and the runtime keep their data (`disk`), the
 //! open-file limits of systemd and the kubelet and runtime units (`open_files`), what the host's
 //! files say `localhost` is (`localhost`), the kernel build configuration (`kernel_config`),
-//! containerd's sandbox image (`sandbox_image`) and the
+//! containerd's or CRI-O's sandbox image (`sandbox_image`) and the
 //! inotify, open-file and per-interface reverse-path/ARP sysctls (here). Every file is read through
 //! the host root with a size bound and only when it is a regular file ([`read_text`]).
 
