@@ -15,8 +15,9 @@ struct Containerd {
 }
 
 impl Containerd {
-    /// Starts containerd with a configuration whose root, state and sockets are all in a fresh
-    /// scratch tree; `None` with the reason when it cannot run here.
+    /// Starts containerd with a configuration whose root, state, sockets, CNI directories (which
+    /// the CRI plugin creates) and `opt` directory are all in a fresh scratch tree, so nothing of
+    /// the machine's own is touched; the reason when it cannot run here.
     fn start() -> Result<Containerd, String> {
         if !nix_is_root() {
             return Err("needs root (containerd)".into());
@@ -37,7 +38,10 @@ impl Containerd {
         let config = format!(
             "version = 2\nroot = \"{root}\"\nstate = \"{state}\"\n\
              [grpc]\n  address = \"{socket}\"\n[ttrpc]\n  address = \"{socket}.ttrpc\"\n\
-             [debug]\n  address = \"\"\n[metrics]\n  address = \"\"\n",
+             [debug]\n  address = \"\"\n[metrics]\n  address = \"\"\n\
+             [plugins.\"io.containerd.grpc.v1.cri\".cni]\n  conf_dir = \"{data}/cni/net.d\"\n  bin_dir = \"{data}/cni/bin\"\n\
+             [plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"{data}/opt\"\n",
+            data = data.display(),
             root = data.join("root").display(),
             state = data.join("state").display(),
             socket = socket.display(),
