@@ -25,6 +25,7 @@ VENV_FLEET=target/ansible-fleet-venv
 declare -A PACKAGES=(
     [iproute2]="network namespaces, veth/bridge/vxlan links, ip -j link"
     [ethtool]="toggling offload features on test links (Nic-ChecksumOffload gathering)"
+    [containerd]="a real containerd on its own socket for the CRI tests (Runtime-CRI)"
     [nftables]="nft rules inside a network namespace (Forward-Policy gathering, Dataplane-Probe causes)"
     [util-linux]="unshare: a private mount namespace for the tmpfs of the disk-space tests; setpriv: Dataplane-Probe without root"
     [dnsmasq-base]="a real DNS server for the cluster-DNS probe tests"
@@ -46,6 +47,13 @@ declare -A PACKAGES=(
 )
 
 step() { printf '==> %s\n' "$*"; }
+
+# Docker's own packages ship containerd as `containerd.io`, which conflicts with Debian's `containerd`:
+# any containerd binary already installed serves the CRI tests, and installing Debian's would make apt
+# remove Docker's.
+if command -v containerd >/dev/null; then
+    unset 'PACKAGES[containerd]'
+fi
 
 missing=()
 for pkg in "${!PACKAGES[@]}"; do

@@ -239,6 +239,34 @@ fn sandbox_image_of_containerd_per_kubernetes_version() {
     assert!(message(&broken, "Runtime-SandboxImage").contains("not valid TOML"));
 }
 
+#[test]
+fn sandbox_image_of_crio_from_its_drop_ins() {
+    let tree = HostTree::new("sandbox-crio");
+    tree.write(
+        "/etc/crio/crio.conf",
+        "[crio.image]\npause_image = \"registry.k8s.io/pause:3.9\"\n",
+    );
+    tree.write(
+        "/etc/crio/crio.conf.d/10-pause.conf",
+        "[crio.image]\npause_image = \"mirror.local/pause:3.10\"\n",
+    );
+    tree.write("/etc/crio/crio.conf.d/20-other.conf", "[crio.runtime]\n");
+    let same = check(&tree, "cluster: t\nkubernetes_version: \"1.33\"\n");
+    assert_eq!(status(&same, "Runtime-SandboxImage"), "ok", "{same}");
+    assert!(message(&same, "Runtime-SandboxImage").contains("CRI-O"));
+    let newer = check(&tree, "cluster: t\nkubernetes_version: \"1.35\"\n");
+    assert_eq!(status(&newer, "Runtime-SandboxImage"), "warn", "{newer}");
+    let fix = result_by_id(&newer, "Runtime-SandboxImage")["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fix.contains("[crio.image] pause_image = \"registry.k8s.io/pause:3.10.1\" in /etc/crio/crio.conf.d/10-pause.conf"),
+        "{fix}"
+    );
+    assert!(fix.contains("restart crio"), "{fix}");
+}
+
 /// `Forward-Policy` from real nftables base chains in a network namespace, read over netlink.
 #[test]
 fn forward_policy_from_nftables_in_a_namespace() {

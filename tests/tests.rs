@@ -17,6 +17,7 @@ mod check_docker;
 mod check_netns;
 mod cli;
 mod container;
+mod cri_containerd;
 mod dataplane_netns;
 mod dns_dnsmasq;
 mod drift_netns;

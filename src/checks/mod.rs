@@ -28,6 +28,7 @@ pub mod bridges;
 pub mod calico;
 pub mod calico_health;
 pub mod cluster_dns;
+pub mod cri;
 pub mod data_plane;
 pub mod disk_space;
 pub mod drift;
@@ -308,6 +309,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(swap::evaluate(ctx));
     results.extend(ports::evaluate(ctx));
     results.extend(runtime::evaluate(ctx));
+    results.extend(cri::evaluate(ctx));
     results.extend(sandbox_image::evaluate(ctx));
     results.extend(join::evaluate(ctx));
     results.extend(data_plane::evaluate(ctx));

@@ -1,4 +1,4 @@
-//! The sandbox (pause) image containerd is configured with against the one kubeadm of the
+//! The sandbox (pause) image containerd (or CRI-O) is configured with against the one kubeadm of the
 //! profile's `kubernetes_version` uses (`Runtime-SandboxImage`; kubeadm's own warning "detected that
 //! the sandbox image ... of the container runtime is inconsistent with that used by kubeadm",
 //! kubeadm#3146). A mismatch means every pod sandbox uses an image kubeadm did not pre-pull, from a
@@ -42,7 +42,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         return vec![CheckResult::skip(
             ID,
             AREA,
-            "containerd's configuration file does not exist (containerd is not installed, or runs on its built-in defaults)",
+            "neither containerd's nor CRI-O's configuration file exists (no runtime is installed, or it runs on its built-in defaults)",
         )];
     };
     vec![judge(ctx, sandbox)
@@ -71,26 +71,35 @@ fn judge(ctx: &Context, sandbox: &SandboxImage) -> CheckResult {
         );
     };
     let expected = format!("{KUBEADM_REGISTRY}/pause:{pause}");
+    let (runtime, service, default) = if sandbox.runtime == "cri-o" {
+        ("CRI-O", "crio", "its built-in default")
+    } else {
+        (
+            "containerd",
+            "containerd",
+            "its built-in default (pause:3.8 in 1.7, 3.10 in 2.x)",
+        )
+    };
     let line = format!(
-        "set {} = \"{expected}\" in {} (a mirror of the same tag is fine) and restart containerd",
+        "set {} = \"{expected}\" in {} (a mirror of the same tag is fine) and restart {service}",
         sandbox.setting, sandbox.config_file
     );
     let (status, message) = match &sandbox.image {
         None => (
             Status::Warn,
             format!(
-                "{} does not set the sandbox image, so containerd uses its built-in default (pause:3.8 in 1.7, 3.10 in 2.x), not kubeadm's {expected} for Kubernetes {version}",
+                "{} does not set the sandbox image, so {runtime} uses {default}, not kubeadm's {expected} for Kubernetes {version}",
                 sandbox.config_file
             ),
         ),
         Some(image) if tag(image) == Some(pause) => (
             Status::Ok,
-            format!("containerd's sandbox image {image} is the pause {pause} kubeadm uses for Kubernetes {version}"),
+            format!("{runtime}'s sandbox image {image} is the pause {pause} kubeadm uses for Kubernetes {version}"),
         ),
         Some(image) => (
             Status::Warn,
             format!(
-                "containerd's sandbox image is {image}, kubeadm uses {expected} for Kubernetes {version}: pods use an image kubeadm did not pre-pull"
+                "{runtime}'s sandbox image is {image}, kubeadm uses {expected} for Kubernetes {version}: pods use an image kubeadm did not pre-pull"
             ),
         ),
     };
@@ -123,6 +132,7 @@ mod tests {
     fn mismatch_warns_with_the_line_to_change() {
         let sandbox = |image: Option<&str>| Preflight {
             sandbox_image: Some(SandboxImage {
+                runtime: "containerd".into(),
                 config_file: "/etc/containerd/config.toml".into(),
                 schema_version: 2,
                 image: image.map(str::to_string),

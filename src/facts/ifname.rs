@@ -75,7 +75,10 @@ pub mod hex_bytes {
                 crate::escape::for_terminal(text.get(..40).unwrap_or(text)),
             )
         };
-        if text.is_empty() || text.len() % 2 != 0 || text.len() > 2 * super::MAX_NAME_BYTES {
+        if text.is_empty()
+            || !text.len().is_multiple_of(2)
+            || text.len() > 2 * super::MAX_NAME_BYTES
+        {
             return Err(bad());
         }
         (0..text.len())

@@ -1,7 +1,7 @@
 //! Host limits the 2025–2026 preflights of other tools (k0s `sysinfo`, embedded-cluster's host
 //! preflights, kubeadm) look at and nodecheck judges alongside: free space where kubelet and the
 //! runtime keep their data, open-file limits, what `localhost` names, inotify and per-interface
-//! reverse-path/ARP sysctls, the kernel build configuration and containerd's sandbox image. Gathered by `crate::gather::preflight`; judged by the `checks` files named
+//! reverse-path/ARP sysctls, the kernel build configuration, the runtime's sandbox image and its CRI answers. Gathered by `crate::gather::preflight`; judged by the `checks` files named
 //! after each part.
 //!
 //! Every field has a default, so snapshots written before this section existed still load.
@@ -29,6 +29,48 @@ pub struct Preflight {
     /// The nftables base chains on the IPv4 forward hook (iptables-nft's `FORWARD`); `null` in
     /// snapshots from before this field.
     pub forward: Option<ForwardPolicy>,
+    /// The container runtime's answers over its CRI socket; `null` in snapshots from before this
+    /// field.
+    pub cri: Option<CriRuntime>,
+}
+
+/// What came of asking the container runtime over its CRI socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriStatus {
+    /// `Version` answered (and `RuntimeConfig` answered or said it is not implemented).
+    Answered,
+    /// No CRI socket exists at the configured or well-known paths.
+    #[default]
+    NoSocket,
+    /// The runtime did not answer within the deadline.
+    Timeout,
+    /// The connection or a call failed (refused, denied, an error status).
+    Error,
+}
+
+/// The runtime's `Version` and `RuntimeConfig` answers (CRI `runtime.v1.RuntimeService`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CriRuntime {
+    /// The socket asked (a host path, or `CONTAINER_RUNTIME_ENDPOINT`'s path as given); `null`
+    /// when none exists.
+    pub socket: Option<String>,
+    /// Why that socket: `CONTAINER_RUNTIME_ENDPOINT`, or the runtime whose well-known socket it is.
+    pub selected_by: Option<String>,
+    pub status: CriStatus,
+    /// `VersionResponse.runtime_name` (`containerd`, `cri-o`, `docker`).
+    pub runtime_name: Option<String>,
+    pub runtime_version: Option<String>,
+    /// `VersionResponse.runtime_api_version` (`v1`).
+    pub runtime_api_version: Option<String>,
+    /// Whether the runtime implements `RuntimeConfig` (an `Unimplemented` status is `false`);
+    /// `null` when not asked.
+    pub runtime_config: Option<bool>,
+    /// The cgroup driver `RuntimeConfig` reports (`systemd` or `cgroupfs`).
+    pub cgroup_driver: Option<String>,
+    /// What went wrong, in words.
+    pub detail: Option<String>,
 }
 
 /// The policies of the base chains on the IPv4 forward hook.
@@ -54,13 +96,17 @@ pub struct NftForwardChain {
     pub priority: i32,
 }
 
-/// containerd's sandbox image setting.
+/// The runtime's sandbox image setting (containerd's, else CRI-O's).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SandboxImage {
-    /// The configuration file read (host path).
+    /// `containerd` or `cri-o`; snapshots from before CRI-O was read hold containerd's.
+    #[serde(default = "containerd")]
+    pub runtime: String,
+    /// The configuration file read (host path); for CRI-O the file that sets the image (the last
+    /// one read when none does).
     pub config_file: String,
-    /// Its `version` (1, 2 or 3; 1 when absent).
+    /// containerd's `version` (1, 2 or 3; 1 when absent); 0 for CRI-O.
     pub schema_version: i64,
     /// The image, as written; `null` when the file does not set it (containerd's built-in default).
     pub image: Option<String>,
@@ -68,6 +114,10 @@ pub struct SandboxImage {
     pub setting: String,
     /// Why the file could not be read or parsed.
     pub error: Option<String>,
+}
+
+fn containerd() -> String {
+    "containerd".to_string()
 }
 
 /// Whose data a filesystem holds: kubelet's `nodefs` or the runtime's `imagefs`.

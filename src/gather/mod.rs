@@ -1,15 +1,18 @@
 //! Gathering: the only place that does I/O to learn about the host. Builds a [`Facts`] snapshot from
 //! netlink dumps (`netlink`), sysfs (`sysfs`), host identity files (`host`), `/proc/sys` (`kernel`),
 //! module lists (`modules`), swap (`swap`), the Docker API (`docker`), runtime sockets (`sockets`),
+//! the container runtime over its CRI socket (`cri`),
 //! `/proc/net/tcp*` (`ports`), ethtool netlink (`ethtool`, offload features of a few links) and
 //! disk space, open-file limits, `localhost` and the kernel configuration (`preflight`);
 //! everything after this is a pure function of the snapshot.
 //!
 //! A fact that cannot be read is `null` in the snapshot, with the reason under its dotted path in
 //! `Facts::unavailable`; only a failed netlink dump (without which there is nothing to judge) is an
-//! error. The netlink dumps and the Docker API query run concurrently on one current-thread runtime.
+//! error. The netlink dumps, the Docker API query and the CRI query run concurrently on one
+//! current-thread runtime.
 
 pub mod clock;
+pub mod cri;
 pub mod dns_wire;
 pub mod docker;
 pub mod ethtool;
@@ -84,8 +87,10 @@ pub fn gather_facts_with(
     // The Docker query is started first and collected last: dockerd works on its answer while the
     // netlink dumps run and the /proc files are read.
     // The node-name lookup may wait on DNS (bounded to 2 s): it runs on its own thread meanwhile.
-    let (dumps, local, (docker_api, docker_networks), kubelet) = runtime.block_on(async {
+    // The CRI query, like Docker's, runs while the rest is read.
+    let (dumps, local, (docker_api, docker_networks), kubelet, cri) = runtime.block_on(async {
         let docker_query = tokio::spawn(docker::query_networks(docker::api_socket_path(root)));
+        let cri_query = tokio::spawn(cri::query_runtime(cri::select_socket(root)));
         let kubelet_query = {
             let (root, hostname) = (root.clone(), host.hostname.clone());
             tokio::task::spawn_blocking(move || {
@@ -99,7 +104,8 @@ pub fn gather_facts_with(
             .await
             .unwrap_or_else(|e| docker::query_failed(root, &e));
         let kubelet = kubelet_query.await;
-        (dumps, local, docker, kubelet)
+        let cri = cri_query.await;
+        (dumps, local, docker, kubelet, cri)
     });
     let kubelet = match kubelet {
         Ok(k) => Some(k),
@@ -129,6 +135,11 @@ pub fn gather_facts_with(
     let mut preflight =
         preflight::gather_preflight(root, &host.kernel_release, &interfaces, &local.node_setup);
     preflight.forward = Some(forward_policy::gather_forward_policy());
+    preflight.cri = Some(cri.unwrap_or_else(|e| crate::facts::preflight::CriRuntime {
+        status: crate::facts::preflight::CriStatus::Error,
+        detail: Some(format!("the CRI query failed: {e}")),
+        ..Default::default()
+    }));
     let docker = Docker {
         api: docker_api,
         networks: docker_networks,

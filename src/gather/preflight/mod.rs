@@ -1,7 +1,7 @@
 //! Gathers [`Preflight`]: free space where kubelet and the runtime keep their data (`disk`), the
 //! open-file limits of systemd and the kubelet and runtime units (`open_files`), what the host's
 //! files say `localhost` is (`localhost`), the kernel build configuration (`kernel_config`),
-//! containerd's sandbox image (`sandbox_image`) and the
+//! containerd's or CRI-O's sandbox image (`sandbox_image`) and the
 //! inotify, open-file and per-interface reverse-path/ARP sysctls (here). Every file is read through
 //! the host root with a size bound and only when it is a regular file ([`read_text`]).
 
@@ -53,6 +53,8 @@ pub fn gather_preflight(
         sandbox_image: sandbox_image::gather_sandbox_image(root),
         // Netlink, in the caller's network namespace: filled in by `crate::gather`.
         forward: None,
+        // Asked on the gathering runtime: filled in by `crate::gather`.
+        cri: None,
     }
 }
 
