@@ -292,9 +292,32 @@ pub fn predict_with(facts: &Facts, kubelet: &KubeletFacts) -> NodeIpPrediction {
     // Step 3: name lookup.
     let preferred = builder.preferred;
     if let Some(lookup) = kubelet.name_lookup.as_ref() {
-        if let Some(prediction) = lookup_step(facts, lookup, &mut builder) {
-            return prediction;
+        // kubelet's resolver reads /etc/hosts however large it is: when nodecheck could not, the
+        // lookup may have gone otherwise, and the verdict says so rather than changing silently.
+        let unread_hosts = lookup
+            .hosts_file_error
+            .as_ref()
+            .filter(|_| HostsOrder::of(lookup.nsswitch_hosts.as_deref()).files)
+            .map(|error| {
+                format!(
+                    "/etc/hosts could not be read ({error}) and kubelet's resolver reads it, so a line for {:?} there could decide instead",
+                    lookup.name
+                )
+            });
+        let mut prediction = match lookup_step(facts, lookup, &mut builder) {
+            Some(prediction) => prediction,
+            None => match default_route_step(facts, &mut builder, preferred) {
+                Ok(prediction) => prediction,
+                Err(error) => builder.failed(
+                    Step::None,
+                    format!("kubelet cannot get an address for node {name}: {error}"),
+                ),
+            },
+        };
+        if prediction.assumed.is_none() {
+            prediction.assumed = unread_hosts;
         }
+        return prediction;
     } else {
         builder
             .trace

@@ -468,3 +468,23 @@ fn a_cloud_provider_decides_and_missing_inputs_are_assumed() {
     assert_eq!(got.addresses, ips(&["192.168.1.41"]));
     assert!(got.assumed.is_some());
 }
+
+/// An /etc/hosts nodecheck could not read (over its cap) may hold the line that decides for
+/// kubelet: the verdict still follows the other steps, and says it is uncertain; with `hosts:`
+/// not reading files, the unread file changes nothing.
+#[test]
+fn an_unread_hosts_file_makes_the_lookup_verdict_uncertain() {
+    let mut unread = lookup(&[], no_dns(), None);
+    unread.hosts_file_error = Some("larger than 268435456 bytes".into());
+    let p = predict_node_ip(&worker(KubeletFlags::default(), Some(unread.clone())));
+    assert_eq!(p.step, Step::DefaultRoute);
+    let assumed = p.assumed.expect("the verdict says it is uncertain");
+    assert!(
+        assumed.contains("/etc/hosts could not be read"),
+        "{assumed}"
+    );
+
+    unread.nsswitch_hosts = Some(vec!["dns".into()]);
+    let p = predict_node_ip(&worker(KubeletFlags::default(), Some(unread)));
+    assert_eq!(p.assumed, None);
+}
