@@ -26,6 +26,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             name,
             value,
             source,
+            withheld: false,
         });
     };
     let mut exec = None;
@@ -50,8 +51,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some(Ok(words)) = exec.as_deref().map(split_command_line) else {
         return;
     };
-    let argv = expand_exec_argv(&words, &env, "unit:1");
-    let flags = flags_from_argv(&argv);
+    let expansion = expand_exec_argv(&words, &env, "unit:1");
+    let flags = flags_from_argv(&expansion.argv);
     for hostname in ["worker-41", " Worker-41. ", "10.20.41.41", ""] {
         let name = node_name(&flags, hostname);
         let _ = needs_lookup(&flags, &name);
