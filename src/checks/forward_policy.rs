@@ -33,7 +33,14 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         return vec![CheckResult::skip(
             ID,
             AREA,
-            format!("the nftables forward chains could not be read: {e}"),
+            format!(
+                "the nftables forward chains could not be read: {e}{}",
+                if e.contains("Operation not permitted") {
+                    " (the kernel asks for CAP_NET_ADMIN on every nftables request, even a read)"
+                } else {
+                    ""
+                }
+            ),
         )];
     }
     let drops: Vec<&NftForwardChain> = forward
