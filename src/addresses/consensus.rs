@@ -21,6 +21,17 @@ pub struct Vote {
     pub interface: Option<String>,
 }
 
+impl Vote {
+    /// `flannel 10.0.2.15 (eth0)`: the component, its address and the interface, exact bytes (the
+    /// renderers escape).
+    pub fn describe(&self) -> String {
+        match &self.interface {
+            Some(i) => format!("{} {} ({i})", self.component.as_str(), self.address),
+            None => format!("{} {}", self.component.as_str(), self.address),
+        }
+    }
+}
+
 /// The components of one node do not agree on its address of `family`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Disagreement {

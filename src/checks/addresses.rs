@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::node_network::{self, NodeNetwork};
 use super::{Area, CheckResult, Context, Status};
-use crate::addresses::consensus::SharedAddress;
+use crate::addresses::consensus::{SharedAddress, Vote};
 use crate::addresses::fleet::{self, FleetPicks};
 use crate::addresses::stack::{self, Stack};
 use crate::addresses::{Component, Pick, Pin};
@@ -266,22 +266,7 @@ fn consensus_finding(
     };
     let mut problems = Vec::new();
     for d in &here {
-        let votes: Vec<String> = d
-            .disagreement
-            .votes
-            .iter()
-            .map(|v| {
-                format!(
-                    "{} {}{}",
-                    v.component.as_str(),
-                    v.address,
-                    v.interface
-                        .as_deref()
-                        .map(|i| format!(" ({i})"))
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
+        let votes: Vec<String> = d.disagreement.votes.iter().map(Vote::describe).collect();
         problems.push(format!(
             "the components disagree on this node's IPv{} address: {}",
             d.disagreement.family.number(),

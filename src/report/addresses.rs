@@ -100,17 +100,7 @@ pub fn human(picks: &FleetPicks) -> String {
             .disagreement
             .votes
             .iter()
-            .map(|v| {
-                format!(
-                    "{} {}{}",
-                    v.component.as_str(),
-                    v.address,
-                    v.interface
-                        .as_deref()
-                        .map(|i| format!(" ({})", for_terminal(i)))
-                        .unwrap_or_default()
-                )
-            })
+            .map(|v| for_terminal(&v.describe()))
             .collect();
         let _ = writeln!(
             out,
