@@ -36,6 +36,7 @@ pub mod fix;
 pub mod gather;
 pub mod host_root;
 pub mod input;
+pub mod kube_objects;
 pub mod kubelet;
 pub mod network;
 pub mod output;

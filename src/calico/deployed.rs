@@ -91,7 +91,7 @@ pub fn parse(text: &str, label: &str) -> Result<DeployedCalico, String> {
     super::deployed_schema::check_types(text)?;
     let mut objects = Vec::new();
     for document in documents {
-        flatten(document, &mut objects);
+        crate::kube_objects::flatten_into(document, &mut objects);
     }
     let mut seen = Vec::new();
     // The operator reads the Installation named `default` and ignores any other.
@@ -193,28 +193,6 @@ fn summarise(seen: &[String]) -> String {
         out.push(format!("and {} more", seen.len() - SHOWN));
     }
     out.join(", ")
-}
-
-/// Documents, with `kind: List` (and `*List`) items taken out; empty documents dropped.
-fn flatten(document: Value, out: &mut Vec<Value>) {
-    match document {
-        Value::Null => {}
-        Value::Object(mut map)
-            if map
-                .get("kind")
-                .and_then(Value::as_str)
-                .is_some_and(|k| k.ends_with("List"))
-                && map.get("items").is_some_and(Value::is_array) =>
-        {
-            if let Some(Value::Array(items)) = map.remove("items") {
-                for item in items {
-                    flatten(item, out);
-                }
-            }
-        }
-        Value::Array(items) => items.into_iter().for_each(|i| flatten(i, out)),
-        other => out.push(other),
-    }
 }
 
 /// The container named `calico-node` of a DaemonSet's pod template.

@@ -84,24 +84,6 @@ fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     })
 }
 
-fn flatten(document: Value, out: &mut Vec<Value>) {
-    match document {
-        Value::Null => {}
-        Value::Object(mut map)
-            if map
-                .get("kind")
-                .and_then(Value::as_str)
-                .is_some_and(|k| k.ends_with("List"))
-                && map.get("items").is_some_and(Value::is_array) =>
-        {
-            if let Some(Value::Array(items)) = map.remove("items") {
-                items.into_iter().for_each(|i| flatten(i, out));
-            }
-        }
-        other => out.push(other),
-    }
-}
-
 fn describe(object: &Value) -> String {
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     let name = object
@@ -220,7 +202,7 @@ pub fn parse_into(
 ) -> Result<(), String> {
     let mut objects = Vec::new();
     for d in yaml_documents(text)? {
-        flatten(d, &mut objects);
+        crate::kube_objects::flatten_into(d, &mut objects);
     }
     if objects.is_empty() {
         return Err("no document in it (an empty file?)".into());
