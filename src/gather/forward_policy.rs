@@ -8,13 +8,12 @@
 //! iptables-legacy keeps its rules in the kernel's x_tables, which only the `IPT_SO_GET_*` socket
 //! options expose; they are not read here (the facts say so).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Duration;
-
+use super::netlink_dump;
 use crate::facts::preflight::{ForwardPolicy, NftForwardChain};
 
 const NETLINK_NETFILTER: i32 = 12;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
+const NFT_MSG_NEWCHAIN: u16 = 3;
 const NFT_MSG_GETCHAIN: u16 = 4;
 const NFTA_CHAIN_TABLE: u16 = 1;
 const NFTA_CHAIN_NAME: u16 = 3;
@@ -25,8 +24,8 @@ const NFTA_HOOK_PRIORITY: u16 = 2;
 const NF_INET_FORWARD: u32 = 2;
 const NFPROTO_INET: u8 = 1;
 const NFPROTO_IPV4: u8 = 2;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
+/// `struct nfgenmsg`: family, version, resource id.
+const NFGENMSG_LEN: usize = 4;
 /// At most this many reply bytes are read: a host with more chains than fit is not judged.
 const MAX_REPLY: usize = 8 * 1024 * 1024;
 
@@ -46,129 +45,21 @@ pub fn gather_forward_policy() -> ForwardPolicy {
 }
 
 fn dump_chains() -> Result<Vec<NftForwardChain>, String> {
-    // SAFETY: socket(2) with constant arguments; the descriptor is owned at once.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            NETLINK_NETFILTER,
-        )
-    };
-    if fd < 0 {
-        return Err(format!(
-            "netfilter netlink socket: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // SAFETY: fd is a fresh descriptor nobody else owns.
-    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-    let timeout = libc::timeval {
-        tv_sec: Duration::from_secs(2).as_secs() as libc::time_t,
-        tv_usec: 0,
-    };
-    // SAFETY: setsockopt with a valid timeval of the right size.
-    unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&timeout as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        );
-    }
-    let mut request = Vec::with_capacity(20);
-    let kind = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN;
-    let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
-    request.extend_from_slice(&20u32.to_ne_bytes());
-    request.extend_from_slice(&kind.to_ne_bytes());
-    request.extend_from_slice(&flags.to_ne_bytes());
-    request.extend_from_slice(&1u32.to_ne_bytes()); // sequence
-    request.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel's
-    request.extend_from_slice(&[0, 0, 0, 0]); // nfgenmsg: AF_UNSPEC, version 0, res_id 0
-                                              // SAFETY: sending a buffer we own to a socket we own.
-    let sent = unsafe {
-        libc::send(
-            socket.as_raw_fd(),
-            request.as_ptr().cast(),
-            request.len(),
-            0,
-        )
-    };
-    if sent < 0 {
-        return Err(format!(
-            "netfilter netlink request: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
+    let mut request =
+        netlink_dump::request_header((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN, NFGENMSG_LEN);
+    request.extend_from_slice(&[0; NFGENMSG_LEN]); // nfgenmsg: AF_UNSPEC, version 0, res_id 0
     let mut chains = Vec::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut total = 0usize;
-    loop {
-        // SAFETY: receiving into a buffer we own, of its length.
-        let n = unsafe {
-            libc::recv(
-                socket.as_raw_fd(),
-                buffer.as_mut_ptr().cast(),
-                buffer.len(),
-                0,
-            )
-        };
-        if n < 0 {
-            return Err(format!(
-                "netfilter netlink reply: {}",
-                std::io::Error::last_os_error()
-            ));
+    netlink_dump::dump(NETLINK_NETFILTER, &request, MAX_REPLY, |kind, payload| {
+        if kind == (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN {
+            chains.extend(parse_chain(payload));
         }
-        total += n as usize;
-        if n == 0 || total > MAX_REPLY {
-            return Err("netfilter netlink reply ended early or was too large".to_string());
-        }
-        if parse_messages(&buffer[..n as usize], &mut chains)? {
-            return Ok(chains);
-        }
-    }
+    })
+    .map_err(|e| format!("nftables over netlink: {e}"))?;
+    Ok(chains)
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-/// Parses one datagram of netlink messages into `chains`; `Ok(true)` at the end of the dump.
-pub fn parse_messages(datagram: &[u8], chains: &mut Vec<NftForwardChain>) -> Result<bool, String> {
-    let mut at = 0;
-    while at + 16 <= datagram.len() {
-        let len = u32_at(datagram, at).unwrap_or(0) as usize;
-        let kind = u16_at(datagram, at + 4).unwrap_or(0);
-        if len < 16 || at + len > datagram.len() {
-            return Err("malformed netlink message".to_string());
-        }
-        let message = &datagram[at..at + len];
-        match kind {
-            NLMSG_DONE => return Ok(true),
-            NLMSG_ERROR => {
-                let code = u32_at(message, 16).map(|c| c as i32).unwrap_or(0);
-                if code != 0 {
-                    return Err(format!(
-                        "nftables: {}",
-                        std::io::Error::from_raw_os_error(-code)
-                    ));
-                }
-            }
-            _ if kind == (NFNL_SUBSYS_NFTABLES << 8) | 3 => {
-                // NFT_MSG_NEWCHAIN: nfgenmsg (family, version, res_id) then attributes.
-                if let Some(chain) = parse_chain(message) {
-                    chains.push(chain);
-                }
-            }
-            _ => {}
-        }
-        at += (len + 3) & !3;
-    }
-    Ok(false)
 }
 
 /// Attributes of a netlink attribute block: (type without flags, payload).
@@ -194,13 +85,15 @@ fn be_u32(payload: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(payload.get(..4)?.try_into().ok()?))
 }
 
-fn parse_chain(message: &[u8]) -> Option<NftForwardChain> {
-    let family = *message.get(16)?;
+/// A `NFT_MSG_NEWCHAIN` payload (nfgenmsg, then attributes) when it is a forward-hook base chain
+/// of the `ip` or `inet` family.
+fn parse_chain(payload: &[u8]) -> Option<NftForwardChain> {
+    let family = *payload.first()?;
     if family != NFPROTO_IPV4 && family != NFPROTO_INET {
         return None;
     }
     let (mut table, mut name, mut hook, mut priority, mut policy) = (None, None, None, 0i32, None);
-    for (kind, payload) in attributes(message.get(20..)?) {
+    for (kind, payload) in attributes(payload.get(NFGENMSG_LEN..)?) {
         match kind {
             NFTA_CHAIN_TABLE => table = Some(text(payload)),
             NFTA_CHAIN_NAME => name = Some(text(payload)),

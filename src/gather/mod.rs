@@ -26,6 +26,7 @@ pub mod kubelet;
 pub mod modules;
 pub mod name_lookup;
 pub mod netlink;
+pub mod netlink_dump;
 pub mod node_setup;
 pub mod ports;
 pub mod preflight;

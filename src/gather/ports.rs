@@ -111,139 +111,51 @@ fn parse_endpoint(field: &str) -> Option<(IpAddr, u16)> {
 
 mod sock_diag {
     //! A minimal `NETLINK_SOCK_DIAG` client: one `SOCK_DIAG_BY_FAMILY` dump of TCP sockets in the
-    //! LISTEN state, with a receive timeout so a kernel that does not answer cannot hang gathering.
+    //! LISTEN state (`gather::netlink_dump` carries it, under a receive timeout).
 
     use std::io;
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    use crate::gather::netlink_dump;
 
     const SOCK_DIAG_BY_FAMILY: u16 = 20;
-    const NLMSG_ERROR: u16 = 2;
-    const NLMSG_DONE: u16 = 3;
     const TCP_LISTEN_STATE: u32 = 10;
-    const NLMSG_HEADER_LEN: usize = 16;
     /// `struct inet_diag_req_v2`.
     const REQUEST_LEN: usize = 56;
     /// `struct inet_diag_msg` up to and including the socket id.
     const MESSAGE_MIN_LEN: usize = 52;
+    /// A listening table larger than this is not read (about 500,000 sockets).
+    const MAX_REPLY: usize = 64 * 1024 * 1024;
 
     /// `(address, port)` of every listening TCP socket of one family (`AF_INET` or `AF_INET6`).
     pub fn dump_tcp_listeners(family: u8) -> io::Result<Vec<(IpAddr, u16)>> {
-        // SAFETY: plain socket(2) call; the result is checked before use and owned afterwards.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-                libc::NETLINK_SOCK_DIAG,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: fd is a fresh, valid descriptor nobody else owns.
-        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-        let timeout = libc::timeval {
-            tv_sec: 2,
-            tv_usec: 0,
-        };
-        // SAFETY: the option value points to a live timeval of the size passed.
-        unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVTIMEO,
-                (&timeout as *const libc::timeval).cast(),
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-            );
-        }
-        let request = request(family);
-        // SAFETY: the buffer is valid for its length; the kernel is the destination (nl_pid 0).
-        let sent = unsafe {
-            let mut kernel: libc::sockaddr_nl = std::mem::zeroed();
-            kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-            libc::sendto(
-                socket.as_raw_fd(),
-                request.as_ptr().cast(),
-                request.len(),
-                0,
-                (&kernel as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if sent < 0 {
-            return Err(io::Error::last_os_error());
-        }
         let mut found = Vec::new();
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            // SAFETY: the buffer is valid and writable for its length.
-            let received = unsafe {
-                libc::recv(
-                    socket.as_raw_fd(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len(),
-                    0,
-                )
-            };
-            if received < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if parse_messages(&buffer[..received as usize], &mut found)? {
-                return Ok(found);
-            }
-        }
+        netlink_dump::dump(
+            libc::NETLINK_SOCK_DIAG,
+            &request(family),
+            MAX_REPLY,
+            |kind, payload| found.extend(listener(kind, payload)),
+        )?;
+        Ok(found)
     }
 
     /// `nlmsghdr` + `inet_diag_req_v2` asking for TCP sockets of `family` in LISTEN.
     pub fn request(family: u8) -> Vec<u8> {
-        let mut out = Vec::with_capacity(NLMSG_HEADER_LEN + REQUEST_LEN);
-        out.extend_from_slice(&((NLMSG_HEADER_LEN + REQUEST_LEN) as u32).to_ne_bytes());
-        out.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-        let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
-        out.extend_from_slice(&flags.to_ne_bytes());
-        out.extend_from_slice(&1u32.to_ne_bytes()); // sequence
-        out.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel assigns it
+        let mut out = netlink_dump::request_header(SOCK_DIAG_BY_FAMILY, REQUEST_LEN);
         out.push(family);
         out.push(libc::IPPROTO_TCP as u8);
         out.push(0); // no extensions
         out.push(0);
         out.extend_from_slice(&(1u32 << TCP_LISTEN_STATE).to_ne_bytes());
-        out.resize(NLMSG_HEADER_LEN + REQUEST_LEN, 0); // wildcard socket id
+        out.resize(netlink_dump::HEADER_LEN + REQUEST_LEN, 0); // wildcard socket id
         out
     }
 
-    /// Parses one datagram of netlink messages into `found`; `Ok(true)` at the end of the dump.
-    pub fn parse_messages(mut data: &[u8], found: &mut Vec<(IpAddr, u16)>) -> io::Result<bool> {
-        while data.len() >= NLMSG_HEADER_LEN {
-            let length = u32::from_ne_bytes(data[0..4].try_into().unwrap()) as usize;
-            let kind = u16::from_ne_bytes(data[4..6].try_into().unwrap());
-            if length < NLMSG_HEADER_LEN || length > data.len() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "malformed sock_diag message",
-                ));
-            }
-            let payload = &data[NLMSG_HEADER_LEN..length];
-            match kind {
-                NLMSG_DONE => return Ok(true),
-                NLMSG_ERROR => {
-                    let errno = payload
-                        .get(0..4)
-                        .map(|b| i32::from_ne_bytes(b.try_into().unwrap()))
-                        .unwrap_or(0);
-                    return Err(io::Error::from_raw_os_error(-errno));
-                }
-                SOCK_DIAG_BY_FAMILY if payload.len() >= MESSAGE_MIN_LEN => {
-                    if let Some(endpoint) = endpoint(payload) {
-                        found.push(endpoint);
-                    }
-                }
-                _ => {}
-            }
-            let aligned = (length + 3) & !3;
-            data = data.get(aligned..).unwrap_or_default();
-        }
-        Ok(false)
+    /// The endpoint of one reply message, when it is an `inet_diag_msg`.
+    pub fn listener(kind: u16, payload: &[u8]) -> Option<(IpAddr, u16)> {
+        (kind == SOCK_DIAG_BY_FAMILY && payload.len() >= MESSAGE_MIN_LEN)
+            .then(|| endpoint(payload))
+            .flatten()
     }
 
     /// Source address and port of an `inet_diag_msg` (port and address in network byte order).
@@ -316,15 +228,11 @@ mod tests {
         reply.extend_from_slice(&3u16.to_ne_bytes());
         reply.extend_from_slice(&[0; 14]);
         let mut found = Vec::new();
-        assert!(sock_diag::parse_messages(&reply, &mut found).unwrap());
+        let done = crate::gather::netlink_dump::walk_messages(&reply, &mut |kind, payload| {
+            found.extend(sock_diag::listener(kind, payload))
+        });
+        assert!(done.unwrap());
         assert_eq!(found, vec![("127.0.0.1".parse().unwrap(), 10250)]);
-
-        let mut error = Vec::new();
-        error.extend_from_slice(&20u32.to_ne_bytes());
-        error.extend_from_slice(&2u16.to_ne_bytes());
-        error.extend_from_slice(&[0; 10]);
-        error.extend_from_slice(&(-libc::ENOENT).to_ne_bytes());
-        assert!(sock_diag::parse_messages(&error, &mut Vec::new()).is_err());
     }
 
     #[test]
