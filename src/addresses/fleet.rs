@@ -63,6 +63,128 @@ pub enum PeerDetail {
     Addresses,
 }
 
+/// A walk over the fleet, one node at a time: each node's picks are judged (disagreements, shared
+/// addresses) as they are made, and handed out for the caller to keep, print or drop. `evaluate`
+/// keeps them; `nodecheck addresses --format json` writes each and lets it go, so ten thousand
+/// peers' walks are never all in memory at once.
+pub struct FleetWalk<'a> {
+    stack: &'a Stack,
+    facts: &'a Facts,
+    this_kube: Option<&'a KubeNode>,
+    peers: &'a [Peer],
+    /// The next node: 0 is this node, n the n-th peer.
+    next: usize,
+    disagreements: Vec<NodeDisagreement>,
+    tally: SharedTally,
+    without: Vec<String>,
+    any_fatal: bool,
+}
+
+/// What the walk found once every node was seen.
+pub struct FleetVerdict {
+    pub consensus: Consensus,
+    /// Peers known without interface facts (a kubectl node list only): nothing to predict.
+    pub peers_without_facts: Vec<String>,
+    /// Whether any node's component would exit.
+    pub any_fatal: bool,
+}
+
+impl<'a> FleetWalk<'a> {
+    /// This node (with Kubernetes' view of it when known), then every peer with facts.
+    pub fn new(
+        stack: &'a Stack,
+        facts: &'a Facts,
+        this_kube: Option<&'a KubeNode>,
+        peers: &'a [Peer],
+    ) -> FleetWalk<'a> {
+        FleetWalk {
+            stack,
+            facts,
+            this_kube,
+            peers,
+            next: 0,
+            disagreements: Vec::new(),
+            tally: SharedTally::default(),
+            without: Vec::new(),
+            any_fatal: false,
+        }
+    }
+
+    fn judge(&mut self, number: usize, name: &str, picks: &[Pick]) {
+        self.disagreements
+            .extend(disagreements(picks).into_iter().map(|d| NodeDisagreement {
+                node: name.to_string(),
+                disagreement: d,
+            }));
+        self.tally.add(number as u32, picks);
+        self.any_fatal |= picks.iter().any(|p| p.fatal.is_some());
+    }
+
+    /// Everything the walk judged, once it has run to its end.
+    pub fn finish(mut self) -> FleetVerdict {
+        while self.next().is_some() {}
+        let (facts, peers) = (self.facts, self.peers);
+        let shared = self.tally.finish(|n| match n {
+            0 => facts.host.hostname.to_string(),
+            n => peers[n as usize - 1].name.clone(),
+        });
+        FleetVerdict {
+            consensus: Consensus {
+                agreed: self.disagreements.is_empty() && shared.is_empty(),
+                disagreements: self.disagreements,
+                shared_addresses: shared,
+            },
+            peers_without_facts: self.without,
+            any_fatal: self.any_fatal,
+        }
+    }
+}
+
+impl Iterator for FleetWalk<'_> {
+    type Item = NodePicks;
+
+    /// The next node with facts, its picks judged.
+    fn next(&mut self) -> Option<NodePicks> {
+        if self.next == 0 {
+            self.next = 1;
+            let facts = self.facts;
+            let components = self.stack.picks(&NodeView {
+                name: &facts.host.hostname,
+                facts,
+                kube: self.this_kube,
+                is_this_node: true,
+            });
+            self.judge(0, &facts.host.hostname, &components);
+            return Some(NodePicks {
+                name: facts.host.hostname.to_string(),
+                this_node: true,
+                components,
+            });
+        }
+        while let Some(peer) = self.peers.get(self.next - 1) {
+            let number = self.next;
+            self.next += 1;
+            let Some(peer_facts) = peer.facts.as_deref() else {
+                self.without.push(peer.name.clone());
+                continue;
+            };
+            let components = self.stack.picks(&NodeView {
+                name: &peer.name,
+                facts: peer_facts,
+                kube: peer.node.as_deref(),
+                is_this_node: false,
+            });
+            self.judge(number, &peer.name, &components);
+            return Some(NodePicks {
+                name: peer.name.clone(),
+                this_node: false,
+                components,
+            });
+        }
+        None
+    }
+}
+
 /// Picks for this node (with Kubernetes' view of it when known) and every peer with facts.
 pub fn evaluate(
     stack: &Stack,
@@ -71,60 +193,18 @@ pub fn evaluate(
     peers: &[Peer],
     detail: PeerDetail,
 ) -> FleetPicks {
-    let this_picks = stack.picks(&NodeView {
-        name: &facts.host.hostname,
-        facts,
-        kube: this_kube,
-        is_this_node: true,
-    });
-    let mut node_disagreements = Vec::new();
-    let mut tally = SharedTally::default();
-    let mut judge = |number: u32, name: &str, picks: &[Pick]| {
-        node_disagreements.extend(disagreements(picks).into_iter().map(|d| NodeDisagreement {
-            node: name.to_string(),
-            disagreement: d,
-        }));
-        tally.add(number, picks);
-    };
-    judge(0, &facts.host.hostname, &this_picks);
-    let mut nodes = vec![NodePicks {
-        name: facts.host.hostname.to_string(),
-        this_node: true,
-        components: this_picks,
-    }];
-    let mut without = Vec::new();
-    for (i, peer) in peers.iter().enumerate() {
-        let Some(peer_facts) = peer.facts.as_deref() else {
-            without.push(peer.name.clone());
-            continue;
-        };
-        let components = stack.picks(&NodeView {
-            name: &peer.name,
-            facts: peer_facts,
-            kube: peer.node.as_deref(),
-            is_this_node: false,
-        });
-        judge(i as u32 + 1, &peer.name, &components);
+    let mut walk = FleetWalk::new(stack, facts, this_kube, peers);
+    let mut nodes = Vec::new();
+    for node in walk.by_ref() {
         // The checks compare addresses only: a peer's picks are judged and let go.
-        if detail == PeerDetail::Full {
-            nodes.push(NodePicks {
-                name: peer.name.clone(),
-                this_node: false,
-                components,
-            });
+        if node.this_node || detail == PeerDetail::Full {
+            nodes.push(node);
         }
     }
-    let shared = tally.finish(|n| match n {
-        0 => facts.host.hostname.to_string(),
-        n => peers[n as usize - 1].name.clone(),
-    });
+    let verdict = walk.finish();
     FleetPicks {
-        consensus: Consensus {
-            agreed: node_disagreements.is_empty() && shared.is_empty(),
-            disagreements: node_disagreements,
-            shared_addresses: shared,
-        },
         nodes,
-        peers_without_facts: without,
+        consensus: verdict.consensus,
+        peers_without_facts: verdict.peers_without_facts,
     }
 }

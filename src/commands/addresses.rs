@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use super::inputs::{Inputs, Sources};
+use crate::addresses::fleet::{FleetPicks, FleetWalk};
 use crate::cli::{AddressesArgs, AddressesFormat};
 use crate::error::Exit;
 use crate::report::addresses;
@@ -74,29 +75,35 @@ pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
         &calico_version,
         &flannel_place(&args),
     );
-    let picks = crate::addresses::fleet::evaluate(
-        &stack,
-        facts,
-        peer_set.this_node.as_ref(),
-        &peer_set.peers,
-        crate::addresses::fleet::PeerDetail::Full,
-    );
-    match args.format {
-        AddressesFormat::Human => crate::output::print_stdout(&addresses::human(&picks))?,
+    let walk = FleetWalk::new(&stack, facts, peer_set.this_node.as_ref(), &peer_set.peers);
+    let (any_fatal, agreed) = match args.format {
+        AddressesFormat::Human => {
+            let mut walk = walk;
+            let nodes: Vec<_> = walk.by_ref().collect();
+            let verdict = walk.finish();
+            let picks = FleetPicks {
+                nodes,
+                consensus: verdict.consensus,
+                peers_without_facts: verdict.peers_without_facts,
+            };
+            crate::output::print_stdout(&addresses::human(&picks))?;
+            (verdict.any_fatal, picks.consensus.agreed)
+        }
         AddressesFormat::Json => {
+            // Each node is written as it is predicted: the fleet's walks are never all in memory.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let written = addresses::write_json(&picks, &mut out)
-                .and_then(|()| std::io::Write::flush(&mut out));
-            match written {
+            let (verdict, written) = addresses::write_json_walking(walk, &mut out);
+            match written.and_then(|()| std::io::Write::flush(&mut out)) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 other => other?,
             }
+            (verdict.any_fatal, verdict.consensus.agreed)
         }
-    }
+    };
     if !peer_set.problems.is_empty() {
         return Ok(Exit::BadInput.into());
     }
-    if picks.any_fatal() || !picks.consensus.agreed {
+    if any_fatal || !agreed {
         return Ok(Exit::ChecksFailed.into());
     }
     Ok(Exit::Ok.into())
