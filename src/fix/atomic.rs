@@ -236,7 +236,16 @@ mod tests {
         assert_eq!(ok.host_path, Path::new("/etc/sysctl.d/real.conf"));
         let new = resolve(root.path(), Path::new("/etc/modules-load.d/k8s.conf")).unwrap();
         assert_eq!(new.missing_dirs, vec![PathBuf::from("/etc/modules-load.d")]);
-        assert!(resolve(root.path(), Path::new("/etc/../x")).is_err());
+        assert!(matches!(
+            resolve(root.path(), Path::new("/etc/../x")),
+            Err(PathRefused::NotNormalised { .. })
+        ));
+        std::fs::create_dir_all(root.path().join("etc/docker/daemon.json")).unwrap();
+        let err = resolve(root.path(), Path::new("/etc/docker/daemon.json")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/etc/docker/daemon.json: not a regular file"
+        );
     }
 
     #[test]

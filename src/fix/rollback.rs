@@ -391,4 +391,24 @@ mod tests {
         }]);
         assert!(restart.validate().is_err());
     }
+
+    #[test]
+    fn an_unknown_run_is_bad_input_and_a_refused_restore_a_failure() {
+        use crate::error::{Exit, ExitStatus};
+        let root = tempfile::tempdir().unwrap();
+        let exit_of = |id: Option<&str>| match find_run(root.path(), id) {
+            Ok(_) => panic!("no run was recorded"),
+            Err(refused) => (refused.exit(), format!("{refused:?}")),
+        };
+        let (exit, why) = exit_of(Some("../../etc"));
+        assert_eq!(exit, Exit::BadInput, "{why}");
+        assert!(why.contains("is not a run ID"), "{why}");
+        let (exit, why) = exit_of(None);
+        assert_eq!(exit, Exit::BadInput, "{why}");
+        assert!(why.contains("no applied run to roll back"), "{why}");
+        assert_eq!(
+            Refused::Unsafe(vec!["/etc/sysctl.d is a symlink now".into()]).exit(),
+            Exit::ToolFailed
+        );
+    }
 }
