@@ -32,3 +32,16 @@ impl BadInput {
         BadInput(message.into())
     }
 }
+
+/// An error that knows which documented exit code it ends the process with: bad input (2) when
+/// the operator named something that cannot be used, the tool failed (1) when an operation did
+/// not succeed.
+pub trait ExitStatus {
+    fn exit(&self) -> Exit;
+}
+
+impl ExitStatus for BadInput {
+    fn exit(&self) -> Exit {
+        Exit::BadInput
+    }
+}

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::atomic::{self, Ownership};
+use super::error::{ApplyRefused, StepError};
 use super::live;
 use super::manifest::{Manifest, Record, RunDir, RunStatus, Step, Written};
 use super::plan::{Change, Plan, SideEffect, Target};
@@ -56,35 +57,35 @@ pub fn preflight(plan: &Plan, root: &Path) -> Result<(), Vec<String>> {
     }
 }
 
-fn prepare(change: &Change, root: &Path) -> Result<(), String> {
+fn prepare(change: &Change, root: &Path) -> Result<(), StepError> {
     match &change.target {
         Target::File { path, before, .. } => {
             let r = atomic::resolve(root, path)?;
             let now = match std::fs::read(&r.real) {
                 Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(format!("{}: {e}", path.display())),
+                Err(source) => {
+                    return Err(StepError::Read {
+                        path: path.clone(),
+                        source,
+                    })
+                }
             };
             if &now != before {
-                return Err(format!(
-                    "{} changed since the plan was made: run nodecheck fix again",
-                    path.display()
-                ));
+                return Err(StepError::ChangedSincePlan { path: path.clone() });
             }
             Ok(())
         }
-        Target::MaskUnit { path, .. } => atomic::resolve(root, path).map(|_| ()),
+        Target::MaskUnit { path, .. } => Ok(atomic::resolve(root, path).map(|_| ())?),
         _ => Ok(()),
     }
 }
 
 /// Applies the plan. Errors before the manifest exists are returned as `Err` (nothing was changed).
-pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, String> {
-    if let Err(problems) = preflight(plan, opts.root) {
-        return Err(format!("nothing was changed:\n  {}", problems.join("\n  ")));
-    }
+pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, ApplyRefused> {
+    preflight(plan, opts.root).map_err(ApplyRefused::Preflight)?;
     let run = RunDir::create(opts.root, &super::manifest::run_stamp(stamp))
-        .map_err(|e| format!("nothing was changed: cannot create the run record: {e}"))?;
+        .map_err(ApplyRefused::RunRecord)?;
     let run_id = run.id.clone();
     let mut manifest = Manifest {
         run_id,
@@ -100,12 +101,11 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
     };
     // Record every step's previous state before the first change.
     for (n, c) in plan.changes.iter().enumerate() {
-        let record = record_before(c, opts.root, &run, n).map_err(|e| {
-            format!(
-                "nothing was changed: cannot record {}: {e}",
-                c.target.subject()
-            )
-        })?;
+        let record =
+            record_before(c, opts.root, &run, n).map_err(|source| ApplyRefused::Record {
+                subject: c.target.subject(),
+                source,
+            })?;
         manifest.steps.push(Step {
             fixes: c.fixes.clone(),
             summary: c.summary.clone(),
@@ -113,8 +113,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
             record,
         });
     }
-    run.write(&manifest)
-        .map_err(|e| format!("nothing was changed: cannot write the manifest: {e}"))?;
+    run.write(&manifest).map_err(ApplyRefused::Manifest)?;
 
     let mut failure = None;
     for (n, c) in plan.changes.iter().enumerate() {
@@ -122,7 +121,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
             Ok(()) => {
                 manifest.steps[n].done = true;
                 if let Err(e) = run.write(&manifest) {
-                    failure = Some((Some(n), format!("cannot update the manifest: {e}")));
+                    failure = Some((Some(n), StepError::Manifest(e).to_string()));
                     break;
                 }
             }
@@ -152,7 +151,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
             for e in rollback::effects_after_rollback(&manifest, opts.restart_services, opts.root) {
                 if let Some(cmd) = e.command() {
                     if let Err(err) = live::run(&cmd) {
-                        rollback_problems.push(err);
+                        rollback_problems.push(err.to_string());
                     }
                 }
             }
@@ -172,27 +171,30 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions, stamp: &str) -> Result<Applied, S
     })
 }
 
-fn record_before(c: &Change, root: &Path, run: &RunDir, n: usize) -> std::io::Result<Record> {
+fn record_before(c: &Change, root: &Path, run: &RunDir, n: usize) -> Result<Record, StepError> {
     let saved_file =
-        |resolved: &atomic::Resolved| -> std::io::Result<Option<super::manifest::Saved>> {
+        |resolved: &atomic::Resolved| -> Result<Option<super::manifest::Saved>, StepError> {
+            let read = |source: std::io::Error| StepError::Read {
+                path: resolved.host_path.clone(),
+                source,
+            };
             match std::fs::symlink_metadata(&resolved.real) {
                 Ok(_) if !resolved.missing_dirs.is_empty() => Ok(None),
-                Ok(m) if m.file_type().is_symlink() => Err(std::io::Error::other(
-                    "a symlink is already there (already masked?)",
-                )),
+                Ok(m) if m.file_type().is_symlink() => Err(StepError::AlreadyALink),
                 Ok(_) => {
                     let bytes = super::confine::read_regular(&resolved.real, MAX_SAVED_BYTES)
-                        .map_err(|e| match e {
-                            super::confine::ReadError::Io(e) => e,
-                            e => std::io::Error::other(e.to_string()),
+                        .map_err(|source| StepError::Save {
+                            path: resolved.host_path.clone(),
+                            source,
                         })?;
-                    Ok(Some(run.save(n, &bytes, Ownership::of(&resolved.real)?)?))
+                    let owner = Ownership::of(&resolved.real).map_err(read)?;
+                    Ok(Some(run.save(n, &bytes, owner).map_err(StepError::Write)?))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e),
+                Err(e) => Err(read(e)),
             }
         };
-    let resolve = |p: &Path| atomic::resolve(root, p).map_err(std::io::Error::other);
+    let resolve = |p: &Path| atomic::resolve(root, p);
     Ok(match &c.target {
         Target::File { path, after, .. } => {
             let r = resolve(path)?;
@@ -235,8 +237,8 @@ fn make(
     manifest: &mut Manifest,
     run: &RunDir,
     n: usize,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| e.to_string();
+) -> Result<(), StepError> {
+    let io = StepError::Write;
     match &c.target {
         Target::File {
             path,
@@ -257,7 +259,7 @@ fn make(
             atomic::write_symlink(&real, Path::new("/dev/null")).map_err(io)
         }
         _ if !opts.live => Ok(()),
-        Target::Sysctl { key, after, .. } => live::write_sysctl(key, after),
+        Target::Sysctl { key, after, .. } => Ok(live::write_sysctl(key, after)?),
         Target::LoadModule { name } => {
             if live::module_loaded(name) {
                 // Loaded meanwhile: not ours to unload on rollback.
@@ -267,9 +269,9 @@ fn make(
                 };
                 return Ok(());
             }
-            live::modprobe(name)
+            Ok(live::modprobe(name)?)
         }
-        Target::SwapOff { device } => live::swapoff(device),
+        Target::SwapOff { device } => Ok(live::swapoff(device)?),
     }
 }
 
@@ -281,14 +283,17 @@ fn make_room(
     root: &Path,
     manifest: &mut Manifest,
     run: &RunDir,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, StepError> {
     let r = atomic::resolve(root, path)?;
     for d in &r.missing_dirs {
         manifest.created_dirs.push(d.clone());
-        run.write(manifest)
-            .map_err(|e| format!("cannot update the manifest: {e}"))?;
-        atomic::create_dirs(root, std::slice::from_ref(d))
-            .map_err(|e| format!("{}: {e}", d.display()))?;
+        run.write(manifest).map_err(StepError::Manifest)?;
+        atomic::create_dirs(root, std::slice::from_ref(d)).map_err(|source| {
+            StepError::Directory {
+                path: d.clone(),
+                source,
+            }
+        })?;
     }
     Ok(r.real)
 }
@@ -310,6 +315,7 @@ fn run_side_effects(
             _ if failed.is_some() => "not run: an earlier side effect failed".to_string(),
             _ => match e.command().map(|c| live::run(&c)) {
                 Some(Err(err)) => {
+                    let err = err.to_string();
                     failed = Some(err.clone());
                     format!("failed: {err}")
                 }

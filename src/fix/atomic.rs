@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::confine::under_root;
+use super::error::PathRefused;
 
 /// Hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -36,16 +37,16 @@ pub struct Resolved {
 /// that is a symlink leading out of the root; a target that is a symlink to anything outside its own
 /// directory (a symlink within the directory is followed, so `99-sysctl.conf -> sysctl.conf`-style
 /// links keep working); a target that is not a regular file.
-pub fn resolve(root: &Path, host_path: &Path) -> Result<Resolved, String> {
+pub fn resolve(root: &Path, host_path: &Path) -> Result<Resolved, PathRefused> {
     if !host_path.is_absolute() || host_path.components().any(|c| c == Component::ParentDir) {
-        return Err(format!(
-            "{}: not an absolute, normalised path",
-            host_path.display()
-        ));
+        return Err(PathRefused::NotNormalised {
+            path: host_path.to_path_buf(),
+        });
     }
-    let canonical_root = root
-        .canonicalize()
-        .map_err(|e| format!("--root {}: {e}", root.display()))?;
+    let canonical_root = root.canonicalize().map_err(|source| PathRefused::Root {
+        root: root.to_path_buf(),
+        source,
+    })?;
     let parent = host_path.parent().unwrap_or(Path::new("/"));
     let mut missing_dirs = Vec::new();
     let mut walked = PathBuf::from("/");
@@ -54,22 +55,27 @@ pub fn resolve(root: &Path, host_path: &Path) -> Result<Resolved, String> {
         let here = under_root(root, &walked);
         match std::fs::symlink_metadata(&here) {
             Ok(m) if m.file_type().is_symlink() => {
-                let target = here
-                    .canonicalize()
-                    .map_err(|e| format!("{}: {e}", walked.display()))?;
+                let target = here.canonicalize().map_err(|source| PathRefused::Io {
+                    path: walked.clone(),
+                    source,
+                })?;
                 if !target.starts_with(&canonical_root) || !target.is_dir() {
-                    return Err(format!(
-                        "{} is a symlink to {}, outside {}: refusing to follow it",
-                        walked.display(),
-                        target.display(),
-                        root.display()
-                    ));
+                    return Err(PathRefused::DirectoryLeavesRoot {
+                        path: walked,
+                        target,
+                        root: root.to_path_buf(),
+                    });
                 }
             }
             Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(format!("{}: not a directory", walked.display())),
+            Ok(_) => return Err(PathRefused::NotADirectory { path: walked }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing_dirs.push(walked.clone()),
-            Err(e) => return Err(format!("{}: {e}", walked.display())),
+            Err(source) => {
+                return Err(PathRefused::Io {
+                    path: walked,
+                    source,
+                })
+            }
         }
     }
     let target = under_root(root, host_path);
@@ -82,9 +88,13 @@ pub fn resolve(root: &Path, host_path: &Path) -> Result<Resolved, String> {
     }
     match std::fs::symlink_metadata(&target) {
         Ok(m) if m.file_type().is_symlink() => {
-            let dir = under_root(root, parent)
-                .canonicalize()
-                .map_err(|e| format!("{}: {e}", parent.display()))?;
+            let dir =
+                under_root(root, parent)
+                    .canonicalize()
+                    .map_err(|source| PathRefused::Io {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
             let link = std::fs::read_link(&target).unwrap_or_default();
             let resolved = target.canonicalize().ok();
             match resolved {
@@ -96,15 +106,16 @@ pub fn resolve(root: &Path, host_path: &Path) -> Result<Resolved, String> {
                         missing_dirs,
                     })
                 }
-                _ => Err(format!(
-                    "{} is a symlink to {}, outside {}: refusing to follow it (replace it with a regular file, or remove it)",
-                    host_path.display(),
-                    link.display(),
-                    parent.display()
-                )),
+                _ => Err(PathRefused::FileLeavesDirectory {
+                    path: host_path.to_path_buf(),
+                    link,
+                    directory: parent.to_path_buf(),
+                }),
             }
         }
-        Ok(m) if !m.is_file() => Err(format!("{}: not a regular file", host_path.display())),
+        Ok(m) if !m.is_file() => Err(PathRefused::NotARegularFile {
+            path: host_path.to_path_buf(),
+        }),
         _ => Ok(Resolved {
             real: target,
             host_path: host_path.to_path_buf(),
@@ -220,12 +231,21 @@ mod tests {
         std::fs::write(etc.join("real.conf"), "").unwrap();
         std::os::unix::fs::symlink("real.conf", etc.join("99-in.conf")).unwrap();
         let err = resolve(root.path(), Path::new("/etc/sysctl.d/99-out.conf")).unwrap_err();
-        assert!(err.contains("refusing to follow"), "{err}");
+        assert!(err.to_string().contains("refusing to follow"), "{err}");
         let ok = resolve(root.path(), Path::new("/etc/sysctl.d/99-in.conf")).unwrap();
         assert_eq!(ok.host_path, Path::new("/etc/sysctl.d/real.conf"));
         let new = resolve(root.path(), Path::new("/etc/modules-load.d/k8s.conf")).unwrap();
         assert_eq!(new.missing_dirs, vec![PathBuf::from("/etc/modules-load.d")]);
-        assert!(resolve(root.path(), Path::new("/etc/../x")).is_err());
+        assert!(matches!(
+            resolve(root.path(), Path::new("/etc/../x")),
+            Err(PathRefused::NotNormalised { .. })
+        ));
+        std::fs::create_dir_all(root.path().join("etc/docker/daemon.json")).unwrap();
+        let err = resolve(root.path(), Path::new("/etc/docker/daemon.json")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/etc/docker/daemon.json: not a regular file"
+        );
     }
 
     #[test]

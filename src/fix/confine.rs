@@ -7,6 +7,8 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
+use super::error::PathRefused;
+
 /// `root` + an absolute host path.
 pub fn under_root(root: &Path, host_path: &Path) -> PathBuf {
     root.join(host_path.strip_prefix("/").unwrap_or(host_path))
@@ -68,12 +70,11 @@ pub fn is_target_dir(path: &Path) -> bool {
 
 /// `root` + `host_path`, refusing when any directory on the way (below the root) is a symlink or
 /// not a directory. A missing directory ends the walk: nothing below it exists.
-pub fn resolve_in_root(root: &Path, host_path: &Path) -> Result<PathBuf, String> {
+pub fn resolve_in_root(root: &Path, host_path: &Path) -> Result<PathBuf, PathRefused> {
     if !is_normalised_absolute(host_path) {
-        return Err(format!(
-            "{}: not an absolute, normalised path",
-            host_path.display()
-        ));
+        return Err(PathRefused::NotNormalised {
+            path: host_path.to_path_buf(),
+        });
     }
     let parent = host_path.parent().unwrap_or(Path::new("/"));
     let mut walked = PathBuf::from("/");
@@ -81,16 +82,20 @@ pub fn resolve_in_root(root: &Path, host_path: &Path) -> Result<PathBuf, String>
         walked.push(c);
         match std::fs::symlink_metadata(under_root(root, &walked)) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "{} is a symlink now: refusing to follow it out of {}",
-                    walked.display(),
-                    root.display()
-                ))
+                return Err(PathRefused::SymlinkNow {
+                    path: walked,
+                    root: root.to_path_buf(),
+                })
             }
             Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(format!("{}: not a directory", walked.display())),
+            Ok(_) => return Err(PathRefused::NotADirectory { path: walked }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
-            Err(e) => return Err(format!("{}: {e}", walked.display())),
+            Err(source) => {
+                return Err(PathRefused::Io {
+                    path: walked,
+                    source,
+                })
+            }
         }
     }
     Ok(under_root(root, host_path))
@@ -208,7 +213,7 @@ mod tests {
         std::fs::create_dir(root.path().join("etc")).unwrap();
         std::os::unix::fs::symlink(outside.path(), root.path().join("etc/sysctl.d")).unwrap();
         let err = resolve_in_root(root.path(), Path::new("/etc/sysctl.d/x.conf")).unwrap_err();
-        assert!(err.contains("symlink"), "{err}");
+        assert!(err.to_string().contains("symlink"), "{err}");
         assert!(resolve_in_root(root.path(), Path::new("/etc/fstab")).is_ok());
         let fifo = root.path().join("fifo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();

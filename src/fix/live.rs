@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use super::error::LiveError;
 use crate::gather::kernel::{normalise_sysctl_value, sysctl_path};
 
 const PROC_SYS: &str = "/proc/sys";
@@ -16,16 +17,18 @@ pub fn read_sysctl(key: &str) -> Option<String> {
 }
 
 /// Writes a sysctl and reads it back.
-pub fn write_sysctl(key: &str, value: &str) -> Result<(), String> {
+pub fn write_sysctl(key: &str, value: &str) -> Result<(), LiveError> {
     let path = sysctl_path(Path::new(PROC_SYS), key);
-    std::fs::write(&path, format!("{value}\n"))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if let Err(source) = std::fs::write(&path, format!("{value}\n")) {
+        return Err(LiveError::WriteSysctl { path, source });
+    }
     match read_sysctl(key) {
         Some(v) if v == normalise_sysctl_value(value) => Ok(()),
-        other => Err(format!(
-            "{key} reads back as {} after writing {value}",
-            other.as_deref().unwrap_or("(missing)")
-        )),
+        read => Err(LiveError::ReadBack {
+            key: key.to_string(),
+            value: value.to_string(),
+            read,
+        }),
     }
 }
 
@@ -35,24 +38,23 @@ pub fn module_loaded(name: &str) -> bool {
 }
 
 /// Runs a command; its stderr (or exit status) is the error.
-pub fn run(words: &[String]) -> Result<(), String> {
+pub fn run(words: &[String]) -> Result<(), LiveError> {
     let Some((program, args)) = words.split_first() else {
         return Ok(());
     };
-    let shown = words.join(" ");
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("`{shown}`: {e}"))?;
+    let command = words.join(" ");
+    let out = match Command::new(program).args(args).output() {
+        Ok(out) => out,
+        Err(source) => return Err(LiveError::Start { command, source }),
+    };
     if out.status.success() {
         Ok(())
     } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        Err(format!(
-            "`{shown}` failed ({}): {}",
-            out.status,
-            stderr.trim()
-        ))
+        Err(LiveError::Failed {
+            command,
+            status: out.status,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
     }
 }
 
@@ -60,18 +62,18 @@ fn words(w: &[&str]) -> Vec<String> {
     w.iter().map(|s| s.to_string()).collect()
 }
 
-pub fn modprobe(name: &str) -> Result<(), String> {
+pub fn modprobe(name: &str) -> Result<(), LiveError> {
     run(&words(&["modprobe", "--", name]))
 }
 
-pub fn unload_module(name: &str) -> Result<(), String> {
+pub fn unload_module(name: &str) -> Result<(), LiveError> {
     run(&words(&["modprobe", "-r", "--", name]))
 }
 
-pub fn swapoff(device: &str) -> Result<(), String> {
+pub fn swapoff(device: &str) -> Result<(), LiveError> {
     run(&words(&["swapoff", "--", device]))
 }
 
-pub fn swapon(device: &str) -> Result<(), String> {
+pub fn swapon(device: &str) -> Result<(), LiveError> {
     run(&words(&["swapon", "--", device]))
 }

@@ -41,6 +41,13 @@ pub enum LockError {
     },
 }
 
+impl crate::error::ExitStatus for LockError {
+    /// Another run holds the lock, or its file cannot be used: the operation failed.
+    fn exit(&self) -> crate::error::Exit {
+        crate::error::Exit::ToolFailed
+    }
+}
+
 /// Takes the lock for `what` (`--apply`, `--rollback`), waiting up to `wait`.
 pub fn acquire(root: &Path, what: &str, wait: Duration) -> Result<RunLock, LockError> {
     let shown = Path::new(RUNS_DIR).join(LOCK_FILE).display().to_string();

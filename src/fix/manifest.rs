@@ -140,6 +140,62 @@ pub enum RecordError {
     },
     #[error("{path}: {why}")]
     Malformed { path: String, why: String },
+    #[error("{path}: {source}")]
+    Syntax {
+        path: String,
+        source: ManifestSyntax,
+    },
+    /// The record names another file than step `step`'s own as its saved content.
+    #[error("the record names {} as step {step}'s saved content, not {}", named.display(), own.display())]
+    SavedElsewhere {
+        step: usize,
+        named: PathBuf,
+        own: PathBuf,
+    },
+    #[error("{}: {source}", path.display())]
+    SavedUnreadable {
+        path: PathBuf,
+        source: super::confine::ReadError,
+    },
+    #[error("{}: not the bytes the run saved (hash differs)", path.display())]
+    SavedChanged { path: PathBuf },
+}
+
+impl crate::error::ExitStatus for RecordError {
+    /// A record nodecheck did not write (or cannot read back) is refused: the operation failed.
+    fn exit(&self) -> crate::error::Exit {
+        crate::error::Exit::ToolFailed
+    }
+}
+
+/// Why a manifest's bytes are not a run manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestSyntax {
+    #[error("not UTF-8 text")]
+    NotUtf8,
+    #[error("line {line}, column {column}: not a run manifest")]
+    NotAManifest { line: usize, column: usize },
+}
+
+/// Why a manifest read back is not one nodecheck wrote; `step` counts from 1.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRecord {
+    #[error("step {step}: {} is not a file nodecheck fix writes", path.display())]
+    NotATarget { step: usize, path: PathBuf },
+    #[error("step {step}: saved content {} is not the step's own files/{}", content.display(), step - 1)]
+    SavedNotOwn { step: usize, content: PathBuf },
+    #[error("step {step}: a mask links to /dev/null, not {}", target.display())]
+    MaskTarget { step: usize, target: PathBuf },
+    #[error("step {step}: `{key}` is not a sysctl key")]
+    SysctlKey { step: usize, key: String },
+    #[error("step {step}: `{name}` is not a module name")]
+    ModuleName { step: usize, name: String },
+    #[error("step {step}: `{device}` is not a swap device path")]
+    SwapDevice { step: usize, device: String },
+    #[error("{} is not a directory this run's changes could create", .0.display())]
+    CreatedDirectory(PathBuf),
+    #[error("side effect `{0}` is not one nodecheck runs")]
+    SideEffect(String),
 }
 
 impl Manifest {
@@ -147,11 +203,11 @@ impl Manifest {
     /// planner can write, every created directory one a planner can create (and a parent of a
     /// recorded file), saved content is the step's own `files/<n>`, masks point at /dev/null, and
     /// sysctl keys, module names and swap devices have the shapes nodecheck records.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidRecord> {
         use super::confine::{is_normalised_absolute, is_target_dir, is_target_file};
         let mut files = Vec::new();
         for (n, step) in self.steps.iter().enumerate() {
-            let at = format!("step {}", n + 1);
+            let at = n + 1;
             match &step.record {
                 Record::File {
                     path,
@@ -159,25 +215,25 @@ impl Manifest {
                     written,
                 } => {
                     if !is_target_file(path) {
-                        return Err(format!(
-                            "{at}: {} is not a file nodecheck fix writes",
-                            path.display()
-                        ));
+                        return Err(InvalidRecord::NotATarget {
+                            step: at,
+                            path: path.clone(),
+                        });
                     }
                     if let Some(saved) = previous {
                         if saved.content != RunDir::saved_name(n) {
-                            return Err(format!(
-                                "{at}: saved content {} is not the step's own files/{n}",
-                                saved.content.display()
-                            ));
+                            return Err(InvalidRecord::SavedNotOwn {
+                                step: at,
+                                content: saved.content.clone(),
+                            });
                         }
                     }
                     if let Written::Symlink { target } = written {
                         if target != Path::new("/dev/null") {
-                            return Err(format!(
-                                "{at}: a mask links to /dev/null, not {}",
-                                target.display()
-                            ));
+                            return Err(InvalidRecord::MaskTarget {
+                                step: at,
+                                target: target.clone(),
+                            });
                         }
                     }
                     files.push(path);
@@ -192,7 +248,10 @@ impl Manifest {
                             .split(['.', '/'])
                             .any(|part| part.is_empty() || part == "..");
                     if !ok {
-                        return Err(format!("{at}: `{key}` is not a sysctl key"));
+                        return Err(InvalidRecord::SysctlKey {
+                            step: at,
+                            key: key.clone(),
+                        });
                     }
                 }
                 Record::Module { name, .. } => {
@@ -203,22 +262,25 @@ impl Manifest {
                             .bytes()
                             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
                     if !ok {
-                        return Err(format!("{at}: `{name}` is not a module name"));
+                        return Err(InvalidRecord::ModuleName {
+                            step: at,
+                            name: name.clone(),
+                        });
                     }
                 }
                 Record::SwapOff { device } => {
                     if !is_normalised_absolute(Path::new(device)) || device.len() > 4096 {
-                        return Err(format!("{at}: `{device}` is not a swap device path"));
+                        return Err(InvalidRecord::SwapDevice {
+                            step: at,
+                            device: device.clone(),
+                        });
                     }
                 }
             }
         }
         for d in &self.created_dirs {
             if !is_target_dir(d) || !files.iter().any(|f| f.starts_with(d)) {
-                return Err(format!(
-                    "{} is not a directory this run's changes could create",
-                    d.display()
-                ));
+                return Err(InvalidRecord::CreatedDirectory(d.clone()));
             }
         }
         for e in &self.side_effects_run {
@@ -229,10 +291,7 @@ impl Manifest {
                 _ => true,
             };
             if !ok {
-                return Err(format!(
-                    "side effect `{}` is not one nodecheck runs",
-                    e.text()
-                ));
+                return Err(InvalidRecord::SideEffect(e.text()));
             }
         }
         Ok(())
@@ -405,24 +464,22 @@ impl RunDir {
 
     /// The previous bytes of step `n`: only the run's own `files/<n>`, a regular file whose hash is
     /// the recorded one.
-    pub fn saved_bytes(&self, n: usize, saved: &Saved) -> Result<Vec<u8>, String> {
+    pub fn saved_bytes(&self, n: usize, saved: &Saved) -> Result<Vec<u8>, RecordError> {
         let rel = Self::saved_name(n);
         if saved.content != rel {
-            return Err(format!(
-                "the record names {} as step {}'s saved content, not {}",
-                saved.content.display(),
-                n + 1,
-                rel.display()
-            ));
+            return Err(RecordError::SavedElsewhere {
+                step: n + 1,
+                named: saved.content.clone(),
+                own: rel,
+            });
         }
         let path = self.dir.join(&rel);
-        let bytes = super::confine::read_regular(&path, MAX_SAVED_BYTES)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = match super::confine::read_regular(&path, MAX_SAVED_BYTES) {
+            Ok(bytes) => bytes,
+            Err(source) => return Err(RecordError::SavedUnreadable { path, source }),
+        };
         if atomic::sha256_hex(&bytes) != saved.sha256 {
-            return Err(format!(
-                "{}: not the bytes the run saved (hash differs)",
-                path.display()
-            ));
+            return Err(RecordError::SavedChanged { path });
         }
         Ok(bytes)
     }
@@ -454,7 +511,10 @@ impl RunDir {
         };
         parse(&bytes)
             .map(Some)
-            .map_err(|why| RecordError::Malformed { path: shown, why })
+            .map_err(|source| RecordError::Syntax {
+                path: shown,
+                source,
+            })
     }
 }
 
@@ -466,14 +526,11 @@ pub fn render(manifest: &Manifest) -> Result<String, serde_json::Error> {
 }
 
 /// Parses a manifest's bytes (no I/O: the fuzz target's entry point).
-pub fn parse(bytes: &[u8]) -> Result<Manifest, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
-    serde_json::from_str(text).map_err(|e| {
-        format!(
-            "line {}, column {}: not a run manifest",
-            e.line(),
-            e.column()
-        )
+pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestSyntax> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ManifestSyntax::NotUtf8)?;
+    serde_json::from_str(text).map_err(|e| ManifestSyntax::NotAManifest {
+        line: e.line(),
+        column: e.column(),
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::atomic::{self, Ownership, Present};
 use super::confine::resolve_in_root;
 use super::confine::under_root;
+use super::error::StepError;
 use super::live;
 use super::manifest::{self, Manifest, Record, RunDir, RunStatus};
 use super::plan::SideEffect;
@@ -26,6 +27,17 @@ pub enum Refused {
     ChangedSince(Vec<String>),
     /// A recorded path now resolves through a symlink (out of the root): `--force` does not override.
     Unsafe(Vec<String>),
+}
+
+impl crate::error::ExitStatus for Refused {
+    /// A run ID that names no run, or a record nodecheck did not write, is bad input (exit 2); a
+    /// rollback refused because the host changed since is an operation that failed (exit 1).
+    fn exit(&self) -> crate::error::Exit {
+        match self {
+            Refused::NoSuchRun(_) | Refused::BadRecord(_) => crate::error::Exit::BadInput,
+            Refused::ChangedSince(_) | Refused::Unsafe(_) => crate::error::Exit::ToolFailed,
+        }
+    }
 }
 
 /// The result of a rollback.
@@ -108,7 +120,7 @@ pub fn changed_since(manifest: &Manifest, root: &Path, live: bool) -> (Vec<Strin
                 let present = match resolve_in_root(root, path) {
                     Ok(real) => Present::at(&real),
                     Err(e) => {
-                        unsafe_paths.push(e);
+                        unsafe_paths.push(e.to_string());
                         continue;
                     }
                 };
@@ -135,7 +147,7 @@ pub fn changed_since(manifest: &Manifest, root: &Path, live: bool) -> (Vec<Strin
     }
     for d in &manifest.created_dirs {
         if let Err(e) = resolve_in_root(root, &d.join("x")) {
-            unsafe_paths.push(e);
+            unsafe_paths.push(e.to_string());
         }
     }
     unsafe_paths.dedup();
@@ -151,7 +163,7 @@ fn restore_file(
     path: &Path,
     previous: Option<&manifest::Saved>,
     root: &Path,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let real = resolve_in_root(root, path)?;
     remove_stale_temporaries(&real);
     match previous {
@@ -162,11 +174,17 @@ fn restore_file(
                 uid: saved.uid,
                 gid: saved.gid,
             };
-            atomic::write_file(&real, &bytes, owner).map_err(|e| format!("{}: {e}", path.display()))
+            atomic::write_file(&real, &bytes, owner).map_err(|source| StepError::Restore {
+                path: path.to_path_buf(),
+                source,
+            })
         }
         None => match atomic::remove(&real) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            other => other.map_err(|e| format!("{}: {e}", path.display())),
+            other => other.map_err(|source| StepError::Restore {
+                path: path.to_path_buf(),
+                source,
+            }),
         },
     }
 }
@@ -206,7 +224,7 @@ pub fn undo(manifest: &mut Manifest, run: &RunDir, root: &Path, live: bool) -> V
             }
             _ if !live => Ok(()),
             Record::Sysctl { key, previous, .. } => match previous {
-                Some(v) => live::write_sysctl(key, v),
+                Some(v) => live::write_sysctl(key, v).map_err(StepError::from),
                 None => Ok(()),
             },
             Record::Module {
@@ -214,29 +232,33 @@ pub fn undo(manifest: &mut Manifest, run: &RunDir, root: &Path, live: bool) -> V
                 loaded_by_run,
             } => {
                 if *loaded_by_run {
-                    live::unload_module(name)
+                    live::unload_module(name).map_err(StepError::from)
                 } else {
                     Ok(())
                 }
             }
-            Record::SwapOff { device } => live::swapon(device),
+            Record::SwapOff { device } => live::swapon(device).map_err(StepError::from),
         };
         match result {
             Ok(()) => manifest.steps[i].done = false,
-            Err(e) => problems.push(e),
+            Err(e) => problems.push(e.to_string()),
         }
         let _ = run.write(manifest);
     }
     for d in manifest.created_dirs.clone().iter().rev() {
-        let removed = resolve_in_root(root, &d.join("x")).and_then(|_| {
-            let real = under_root(root, d);
-            match std::fs::symlink_metadata(&real) {
-                Ok(m) if m.is_dir() => std::fs::remove_dir(&real).map_err(|e| e.to_string()),
-                Ok(_) => Err("not a directory now".to_string()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(e.to_string()),
+        // The reason follows the directory's own name, so it does not repeat it.
+        let removed = match resolve_in_root(root, &d.join("x")) {
+            Err(refused) => Err(refused.to_string()),
+            Ok(_) => {
+                let real = under_root(root, d);
+                match std::fs::symlink_metadata(&real) {
+                    Ok(m) if m.is_dir() => std::fs::remove_dir(&real).map_err(|e| e.to_string()),
+                    Ok(_) => Err("not a directory now".to_string()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
             }
-        });
+        };
         match removed {
             Ok(()) => manifest.created_dirs.retain(|x| x != d),
             Err(e) => problems.push(format!(
@@ -368,5 +390,25 @@ mod tests {
             unit: "sshd".into(),
         }]);
         assert!(restart.validate().is_err());
+    }
+
+    #[test]
+    fn an_unknown_run_is_bad_input_and_a_refused_restore_a_failure() {
+        use crate::error::{Exit, ExitStatus};
+        let root = tempfile::tempdir().unwrap();
+        let exit_of = |id: Option<&str>| match find_run(root.path(), id) {
+            Ok(_) => panic!("no run was recorded"),
+            Err(refused) => (refused.exit(), format!("{refused:?}")),
+        };
+        let (exit, why) = exit_of(Some("../../etc"));
+        assert_eq!(exit, Exit::BadInput, "{why}");
+        assert!(why.contains("is not a run ID"), "{why}");
+        let (exit, why) = exit_of(None);
+        assert_eq!(exit, Exit::BadInput, "{why}");
+        assert!(why.contains("no applied run to roll back"), "{why}");
+        assert_eq!(
+            Refused::Unsafe(vec!["/etc/sysctl.d is a symlink now".into()]).exit(),
+            Exit::ToolFailed
+        );
     }
 }

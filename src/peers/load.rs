@@ -204,7 +204,7 @@ fn parse_all(inputs: &[Input]) -> Vec<Result<Parsed, String>> {
 const KEPT_BUFFER: usize = 4 << 20;
 
 fn parse_input(input: &Input, buf: &mut Vec<u8>) -> Result<Parsed, String> {
-    let outcome = match open(input, buf)? {
+    let outcome = match open(input, buf).map_err(|e| e.to_string())? {
         Body::Whole => parse_document(input, buf),
         Body::Stream { rest } => parse_stream(input, buf, rest),
     };
@@ -233,10 +233,10 @@ fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
     match parse_json_document(&input.label(), bytes) {
         Ok(parsed) => Ok(parsed),
         Err(NotJson(json_error)) => {
-            check_text(bytes)?;
+            check_text(bytes).map_err(|e| e.to_string())?;
             parse_text_document(input, bytes, json_error)
         }
-        Err(Failed(e)) => Err(check_text(bytes).err().unwrap_or(e)),
+        Err(Failed(e)) => Err(check_text(bytes).err().map_or(e, |e| e.to_string())),
     }
 }
 

@@ -39,15 +39,38 @@ pub enum Body {
     Stream { rest: Box<dyn Read> },
 }
 
+/// Why a peer input cannot be read as text, in the words shown beside its name.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadProblem {
+    #[error("{}", crate::input::describe_open_error(.0))]
+    Open(std::io::Error),
+    #[error("cannot stat: {0}")]
+    Stat(std::io::Error),
+    #[error("cannot read: {0}")]
+    Read(std::io::Error),
+    #[error("empty file")]
+    Empty,
+    #[error("binary content, not JSON text (byte 0x{byte:02x} at offset {offset} is not UTF-8)")]
+    NotUtf8 { byte: u8, offset: usize },
+    #[error("binary content, not JSON text (NUL byte at offset {offset})")]
+    Nul { offset: usize },
+}
+
+impl crate::error::ExitStatus for ReadProblem {
+    /// A peer input the operator named that cannot be read is bad input.
+    fn exit(&self) -> crate::error::Exit {
+        crate::error::Exit::BadInput
+    }
+}
+
 /// Reads `input` into `buf` (cleared first), whole or as a prefix plus a stream.
-pub fn open(input: &Input, buf: &mut Vec<u8>) -> Result<Body, String> {
+pub fn open(input: &Input, buf: &mut Vec<u8>) -> Result<Body, ReadProblem> {
     buf.clear();
     let (limit, mut reader): (u64, Box<dyn Read>) = match input {
         Input::Stdin => (MAX_IN_MEMORY + 1, Box::new(std::io::stdin().lock())),
         Input::File(path) => {
-            let file = crate::input::open_regular_file(path)
-                .map_err(|e| crate::input::describe_open_error(&e))?;
-            let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+            let file = crate::input::open_regular_file(path).map_err(ReadProblem::Open)?;
+            let meta = file.metadata().map_err(ReadProblem::Stat)?;
             let limit = if meta.len() > MAX_IN_MEMORY {
                 PROBE_PREFIX
             } else {
@@ -59,7 +82,7 @@ pub fn open(input: &Input, buf: &mut Vec<u8>) -> Result<Body, String> {
     (&mut reader)
         .take(limit)
         .read_to_end(buf)
-        .map_err(|e| format!("cannot read: {e}"))?;
+        .map_err(ReadProblem::Read)?;
     if (buf.len() as u64) < limit {
         return Ok(Body::Whole);
     }
@@ -67,21 +90,19 @@ pub fn open(input: &Input, buf: &mut Vec<u8>) -> Result<Body, String> {
 }
 
 /// Tells why a document in memory cannot be JSON text at all (empty, binary), if that is why.
-pub fn check_text(bytes: &[u8]) -> Result<(), String> {
+pub fn check_text(bytes: &[u8]) -> Result<(), ReadProblem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err("empty file".to_string());
+        return Err(ReadProblem::Empty);
     }
     if let Err(e) = std::str::from_utf8(bytes) {
-        let at = e.valid_up_to();
-        return Err(format!(
-            "binary content, not JSON text (byte 0x{:02x} at offset {at} is not UTF-8)",
-            bytes[at]
-        ));
+        let offset = e.valid_up_to();
+        return Err(ReadProblem::NotUtf8 {
+            byte: bytes[offset],
+            offset,
+        });
     }
-    if let Some(at) = bytes.iter().position(|b| *b == 0) {
-        return Err(format!(
-            "binary content, not JSON text (NUL byte at offset {at})"
-        ));
+    if let Some(offset) = bytes.iter().position(|b| *b == 0) {
+        return Err(ReadProblem::Nul { offset });
     }
     Ok(())
 }

@@ -500,3 +500,83 @@ fn recreate_steps(input: &PlanInput, plan: &mut Plan, failing: &[&crate::checks:
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(net: &str, what: &str) -> Taken {
+        Taken {
+            net: net.parse().unwrap(),
+            what: what.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_free_block_skips_taken_and_chosen_ranges_in_search_order() {
+        let net = |s: &str| s.parse::<Ipv4Net>().unwrap();
+        assert_eq!(free_block(&[], &[], 16), Some(net("172.16.0.0/16")));
+        let busy = [taken("172.16.0.0/13", "node network")];
+        assert_eq!(free_block(&busy, &[], 16), Some(net("172.24.0.0/16")));
+        assert_eq!(
+            free_block(&busy, &[net("172.24.0.0/16")], 16),
+            Some(net("172.25.0.0/16"))
+        );
+        // Every private range taken: nothing is offered.
+        let all = [
+            taken("172.16.0.0/12", "a"),
+            taken("192.168.0.0/16", "b"),
+            taken("10.0.0.0/8", "c"),
+        ];
+        assert_eq!(free_block(&all, &[], 24), None);
+    }
+
+    #[test]
+    fn clashes_name_both_networks_and_what_holds_the_other() {
+        let net: IpNet = "172.17.0.0/16".parse().unwrap();
+        let found = clashes(
+            &net,
+            &[taken("172.17.5.0/24", "pod CIDR"), taken("10.0.0.0/8", "x")],
+        );
+        assert_eq!(found, ["172.17.0.0/16 overlaps 172.17.5.0/24 (pod CIDR)"]);
+    }
+
+    #[test]
+    fn daemon_json_edits_replace_only_the_clashing_values() {
+        let before = "{\n  \"log-level\": \"warn\",\n  \"bip\": \"172.17.0.1/16\",\n  \"default-address-pools\": [{\"base\":\"172.18.0.0/16\",\"size\":24}, {\"base\":\"10.9.0.0/16\",\"size\":24}],\n  \"mtu\": 1.50e3\n}\n";
+        let config: Map<String, Value> = serde_json::from_str(before).unwrap();
+        let mut edit = DaemonJsonEdit::new(Some(before));
+        let slots = pool_slots(&edit, &config);
+        assert_eq!(
+            slots,
+            [
+                (PoolSlot::Element(0), "172.18.0.0/16".parse().unwrap()),
+                (PoolSlot::Element(1), "10.9.0.0/16".parse().unwrap()),
+            ]
+        );
+        edit.set_pool(PoolSlot::Element(0), "172.30.0.0/16".parse().unwrap());
+        edit.set_bip("192.168.5.1/24");
+        let after = edit.finish();
+        assert_eq!(
+            after,
+            "{\n  \"log-level\": \"warn\",\n  \"bip\": \"192.168.5.1/24\",\n  \"default-address-pools\": [{\"base\": \"172.30.0.0/16\", \"size\": 24}, {\"base\":\"10.9.0.0/16\",\"size\":24}],\n  \"mtu\": 1.50e3\n}\n"
+        );
+    }
+
+    #[test]
+    fn without_pools_the_builtin_ones_are_replaced_by_one_written_pool() {
+        let edit = DaemonJsonEdit::new(None);
+        let slots = pool_slots(&edit, &Map::new());
+        assert_eq!(slots.len(), DEFAULT_POOLS.len());
+        assert!(slots.iter().all(|(slot, _)| *slot == PoolSlot::Builtin));
+        let mut edit = edit;
+        edit.set_pool(PoolSlot::Builtin, "172.30.0.0/16".parse().unwrap());
+        edit.set_pool(PoolSlot::Builtin, "172.31.0.0/16".parse().unwrap());
+        let after: Value = serde_json::from_str(&edit.finish()).unwrap();
+        assert_eq!(
+            after["default-address-pools"],
+            serde_json::json!([{"base": "172.30.0.0/16", "size": 24}])
+        );
+        assert!(after.get("bip").is_none());
+    }
+}
