@@ -6,7 +6,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::util::{assert_exit, bin, fixture, json_stdout, nodecheck};
+use crate::util::{
+    address_component as component, assert_exit, bin, fixture, json_stdout, nodecheck,
+};
 
 const WORKER_41: &str = "incident/worker-41.json";
 
@@ -15,15 +17,6 @@ fn scratch(name: &str, text: &str) -> std::path::PathBuf {
         std::env::temp_dir().join(format!("nodecheck-addresses-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn component<'a>(report: &'a Value, node: usize, name: &str) -> &'a Value {
-    report["nodes"][node]["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["component"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {report}"))
 }
 
 /// The keys scripts rely on, and nothing renamed.

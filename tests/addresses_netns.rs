@@ -415,3 +415,121 @@ fn k3s_configuration_read_from_the_host() {
     assert_eq!(pick(&json_stdout(&out), "flannel")["interface"], "eth0");
     let _ = std::fs::remove_file(&empty);
 }
+
+/// k3s with `--vpn-auth`: a real tun device named tailscale0 holding Tailscale-style addresses;
+/// its addresses become k3s's node IPs and flannel moves onto it, whatever `--flannel-iface` says.
+#[test]
+fn k3s_vpn_interface_is_tailscale0() {
+    let Some(ns) = namespace("vpn") else { return };
+    two_nics(&ns);
+    ns.default_route("10.0.0.1", "a0");
+    ns.ip(&["tuntap", "add", "dev", "tailscale0", "mode", "tun"]);
+    ns.ip(&["addr", "add", "100.101.1.2/32", "dev", "tailscale0"]);
+    ns.ip(&["addr", "add", "fd7a:115c:a1e0::12/128", "dev", "tailscale0"]);
+    ns.ip(&["link", "set", "tailscale0", "up"]);
+    let yaml = "cni:\n  k3s:\n    version: 1.33.7+k3s1\n    args:\n      - \"--vpn-auth=name=tailscale,joinKey=tskey-auth-secret\"\n      - --flannel-iface=a1\n";
+    let r = addresses(&ns, "vpn", yaml, &[]);
+    let k3s = pick(&r, "k3s");
+    assert_eq!(k3s["node_ips"][0], "100.101.1.2", "{r}");
+    assert_eq!(k3s["node_ips"][1], "fd7a:115c:a1e0::12");
+    assert_eq!(k3s["step"], "vpn");
+    let f = pick(&r, "flannel");
+    assert_eq!(f["interface"], "tailscale0");
+    assert_eq!(f["address"], "100.101.1.2");
+    assert!(!r.to_string().contains("tskey-auth-secret"));
+}
+
+/// RKE2's `--cni` decides the stack; a refused selection is RKE2's fatal line.
+#[test]
+fn rke2_cni_selection() {
+    let Some(ns) = namespace("rke2cni") else {
+        return;
+    };
+    two_nics(&ns);
+    ns.default_route("10.0.0.1", "a0");
+    let components = |r: &Value| -> Vec<String> {
+        r["nodes"][0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["component"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = addresses(
+        &ns,
+        "rke2-canal",
+        "cni:\n  rke2: {version: v1.33.1+rke2r1}\n",
+        &[],
+    );
+    assert_eq!(components(&r), ["rke2", "flannel"]);
+    let r = addresses(
+        &ns,
+        "rke2-calico",
+        "cni:\n  rke2:\n    version: v1.33.1+rke2r1\n    args: [\"--cni=multus,calico\"]\n",
+        &[],
+    );
+    assert_eq!(components(&r), ["rke2", "calico"]);
+    let r = addresses(
+        &ns,
+        "rke2-bad",
+        "cni:\n  rke2:\n    version: v1.29.6+rke2r1\n    args: [\"--cni=flannel,canal\"]\n",
+        &[],
+    );
+    assert_eq!(
+        pick(&r, "rke2")["fatal"],
+        "invalid values provided for --cni flag: may only provide multiple values if multus is the first value"
+    );
+}
+
+/// flanneld v0.28 words its helpers' errors in lower case; v0.27 did not.
+#[test]
+fn flannel_wording_per_release_on_a_namespace_without_default_route() {
+    let Some(ns) = namespace("word") else { return };
+    two_nics(&ns);
+    for (version, line) in [
+        ("0.27.4", "Failed to find any valid interface to use: failed to get default interface: Unable to find default route"),
+        ("0.28.1", "Failed to find any valid interface to use: failed to get default interface: unable to find default route"),
+    ] {
+        let r = addresses(&ns, &format!("word-{version}"), &flannel(version), &[]);
+        assert_eq!(pick(&r, "flannel")["fatal"], line);
+    }
+}
+
+/// What the model says flanneld logs for `--iface-can-reach=<not an IP>` rests on the kernel:
+/// Go's nil IP goes out as an RTM_GETROUTE with an empty RTA_DST, which the kernel refuses with
+/// ERANGE ("numerical result out of range"). Asked of this kernel, read-only.
+#[test]
+fn the_kernel_refuses_an_empty_route_destination_with_erange() {
+    // SAFETY: a plain netlink socket, one request, one reply, closed on return.
+    unsafe {
+        let fd = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE);
+        assert!(fd >= 0);
+        // nlmsghdr (16) + rtmsg (12) + an empty RTA_DST (4).
+        let mut req = [0u8; 32];
+        req[0..4].copy_from_slice(&32u32.to_ne_bytes());
+        req[4..6].copy_from_slice(&libc::RTM_GETROUTE.to_ne_bytes());
+        req[6..8].copy_from_slice(&(libc::NLM_F_REQUEST as u16).to_ne_bytes());
+        req[8..12].copy_from_slice(&1u32.to_ne_bytes());
+        req[16] = libc::AF_INET as u8;
+        req[17] = 32;
+        req[28..30].copy_from_slice(&4u16.to_ne_bytes());
+        req[30..32].copy_from_slice(&libc::RTA_DST.to_ne_bytes());
+        let sent = libc::send(fd, req.as_ptr().cast(), req.len(), 0);
+        assert_eq!(sent, 32);
+        let mut reply = [0u8; 256];
+        let got = libc::recv(fd, reply.as_mut_ptr().cast(), reply.len(), 0);
+        libc::close(fd);
+        assert!(got >= 20);
+        let kind = u16::from_ne_bytes([reply[4], reply[5]]);
+        let error = i32::from_ne_bytes([reply[16], reply[17], reply[18], reply[19]]);
+        assert_eq!(kind, libc::NLMSG_ERROR as u16);
+        assert_eq!(error, -libc::ERANGE);
+        assert_eq!(
+            std::io::Error::from_raw_os_error(libc::ERANGE)
+                .to_string()
+                .split(" (os error")
+                .next(),
+            Some("Numerical result out of range")
+        );
+    }
+}

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod address_reports;
 mod addresses;
 mod addresses_netns;
 mod ansible;

@@ -369,3 +369,17 @@ pub fn check_result<'a>(
         panic!("no {id} among {ids:?}")
     })
 }
+
+/// One component's pick on node `node` of a `nodecheck addresses --format json` report.
+pub fn address_component<'a>(
+    report: &'a serde_json::Value,
+    node: usize,
+    name: &str,
+) -> &'a serde_json::Value {
+    report["nodes"][node]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["component"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {report}"))
+}

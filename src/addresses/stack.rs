@@ -4,6 +4,7 @@
 use super::calico::CalicoModel;
 use super::flannel::settings::{FlannelInputs, FlannelSettings};
 use super::flannel::{FlannelModel, Flavor};
+use super::k3s::rke2_cni::{self, Rke2Cni};
 use super::k3s::{K3sFlags, K3sFlannelModel, K3sNodeIpModel};
 use super::kubelet::KubeletModel;
 use super::{AddressModel, Component, NodeView, Pick};
@@ -61,6 +62,29 @@ fn k3s_parts(profile: Option<&K3sProfile>) -> (K3sVersion, K3sFlags) {
     (version, flags)
 }
 
+/// The components the cluster runs. An RKE2 cluster without an explicit `components` list runs
+/// the CNI its `--cni` selects (Canal by default; Cilium has no model here, `none` none); a
+/// selection RKE2 refuses leaves the CNI out, and RKE2's own pick carries the fatal line.
+fn components(cni: &CniSettings) -> Vec<ComponentName> {
+    let mut components = cni.effective_components();
+    let Some(rke2) = cni
+        .rke2
+        .as_ref()
+        .filter(|_| cni.components.is_empty() && cni.k3s.is_none())
+    else {
+        return components;
+    };
+    components.retain(|c| *c != ComponentName::Canal);
+    let (version, flags) = k3s_parts(Some(rke2));
+    match rke2_cni::select(&flags.cni, &version).map(|c| c.cni) {
+        Ok(Rke2Cni::Canal) => components.push(ComponentName::Canal),
+        Ok(Rke2Cni::Calico) => components.push(ComponentName::Calico),
+        Ok(Rke2Cni::Flannel) => components.push(ComponentName::Flannel),
+        Ok(Rke2Cni::Cilium | Rke2Cni::None) | Err(_) => {}
+    }
+    components
+}
+
 /// The stack the profile describes. `calico_version`: the release to model for Calico.
 pub fn build(
     cni: &CniSettings,
@@ -69,7 +93,7 @@ pub fn build(
     flannel_place: &str,
 ) -> Stack {
     let mut models: Vec<Box<dyn AddressModel>> = Vec::new();
-    for component in cni.effective_components() {
+    for component in components(cni) {
         match component {
             ComponentName::Kubelet => models.push(Box::new(KubeletModel)),
             ComponentName::Calico => models.push(Box::new(CalicoModel::new(
@@ -137,5 +161,42 @@ impl Stack {
 
     pub fn runs(&self, component: Component) -> bool {
         self.model(component).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rke2_stack(args: &[&str]) -> Vec<ComponentName> {
+        let cni = CniSettings {
+            rke2: Some(K3sProfile {
+                version: Some("v1.33.1+rke2r1".parse().unwrap()),
+                args: args.iter().map(|s| s.to_string()).collect(),
+            }),
+            ..CniSettings::default()
+        };
+        let stack = build(
+            &cni,
+            &CalicoSettings::default(),
+            &CalicoVersion::new(3, 29, 0),
+            "args",
+        );
+        assert_eq!(stack.models.len(), components(&cni).len());
+        components(&cni)
+    }
+
+    /// RKE2's stack follows `--cni`: Canal by default, Calico, upstream flannel, nothing for
+    /// `none` or Cilium (no model), and only RKE2 itself when the selection is refused.
+    #[test]
+    fn rke2_runs_the_cni_its_flag_selects() {
+        use ComponentName::*;
+        assert_eq!(rke2_stack(&[]), [Rke2, Canal]);
+        assert_eq!(rke2_stack(&["--cni=calico"]), [Rke2, Calico]);
+        assert_eq!(rke2_stack(&["--cni", "multus,flannel"]), [Rke2, Flannel]);
+        assert_eq!(rke2_stack(&["--cni=multus", "--cni=canal"]), [Rke2, Canal]);
+        assert_eq!(rke2_stack(&["--cni=none"]), [Rke2]);
+        assert_eq!(rke2_stack(&["--cni=cilium"]), [Rke2]);
+        assert_eq!(rke2_stack(&["--cni=weave"]), [Rke2]);
     }
 }

@@ -62,7 +62,25 @@ fn go_parse_ip(text: &str) -> Option<IpAddr> {
 }
 
 /// The error text of Go's `net.InterfaceByName`/`InterfaceByIndex` for a missing interface.
-const NO_SUCH_INTERFACE: &str = "route ip+net: no such network interface";
+pub const NO_SUCH_INTERFACE: &str = "route ip+net: no such network interface";
+
+/// The first line Go prints when flanneld dereferences a nil interface (and dies at once, whatever
+/// selectors remain).
+pub const NIL_DEREFERENCE: &str =
+    "panic: runtime error: invalid memory address or nil pointer dereference";
+
+/// flanneld's wording of an error of its `pkg/ip` and `pkg/ipmatch` helpers: v0.28.0 lower-cased the
+/// first letter of every one of them (`Unable to find default route` became `unable to find …`).
+pub fn worded(version: FlannelVersion, text: &str) -> String {
+    if version < FlannelVersion::new(0, 28, 0) {
+        return text.to_string();
+    }
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
 
 /// The first interface, in kernel order, holding `ip` (any flags, any scope).
 fn interface_holding(facts: &Facts, ip: IpAddr) -> Option<&Interface> {
@@ -74,19 +92,25 @@ fn interface_holding(facts: &Facts, ip: IpAddr) -> Option<&Interface> {
 
 /// flanneld's `GetDefaultGatewayInterface` / `GetDefaultV6GatewayInterface`: the first main-table
 /// default route of the family in dump order (the lowest metric first), which must name a device.
-pub fn default_gateway_interface(facts: &Facts, family: Family) -> Result<&Interface, String> {
+/// The wording is `version`'s.
+pub fn default_gateway_interface(
+    facts: &Facts,
+    family: Family,
+    version: FlannelVersion,
+) -> Result<&Interface, String> {
     let v6 = if family == Family::Ipv6 { " v6" } else { "" };
     let route = facts
         .routes
         .iter()
         .find(|r| r.family == family && r.is_default())
-        .ok_or_else(|| format!("Unable to find default{v6} route"))?;
+        .ok_or_else(|| worded(version, &format!("Unable to find default{v6} route")))?;
     let unicast = matches!(route.route_type.as_str(), "unicast" | "");
-    let device = route
-        .device
-        .as_deref()
-        .filter(|_| unicast)
-        .ok_or_else(|| format!("Found default{v6} route but could not determine interface"))?;
+    let device = route.device.as_deref().filter(|_| unicast).ok_or_else(|| {
+        worded(
+            version,
+            &format!("Found default{v6} route but could not determine interface"),
+        )
+    })?;
     facts
         .interface(device)
         .ok_or_else(|| NO_SUCH_INTERFACE.to_string())
@@ -159,9 +183,9 @@ impl FlannelModel {
                             .flatten()
                             .ok_or_else(|| {
                                 if v6_lookup {
-                                    "No interface with given IPv6 found".to_string()
+                                    worded(version, "No interface with given IPv6 found")
                                 } else {
-                                    "No interface with given IP found".to_string()
+                                    worded(version, "No interface with given IP found")
                                 }
                             })
                     };
@@ -206,10 +230,12 @@ impl FlannelModel {
                                 }
                             }
                             if iface.is_none() {
-                                // A v6 IP without --public-ipv6: Go goes on with no interface.
-                                return Err(format!(
-                                    "--iface {name} is an IPv6 address in a dual-stack setup without --public-ipv6: flanneld dereferences no interface and crashes"
+                                // A v6 IP without --public-ipv6: Go goes on with no interface and
+                                // reads its index for the IPv6 addresses.
+                                walk.trace.push(format!(
+                                    "--iface {name} is an IPv6 address in a dual-stack setup without --public-ipv6: flanneld looks up no interface, then reads the addresses of none"
                                 ));
+                                return Err(NIL_DEREFERENCE.to_string());
                             }
                         }
                     }
@@ -319,14 +345,17 @@ impl FlannelModel {
                         })
                         .collect();
                     return Err(format!(
-                        "Could not match pattern {pattern} to any of the available network interfaces ({})",
+                        "{} {pattern} to any of the available network interfaces ({})",
+                        worded(version, "Could not match pattern"),
                         available.join(", ")
                     ));
                 }
             }
             Selector::CanReach(target) => {
+                // Not an IP: Go's nil IP goes to the kernel as an empty RTA_DST, which the
+                // route policy rejects with ERANGE.
                 let dest = go_parse_ip(target).ok_or_else(|| {
-                    format!("failed to get ifcanreach based interface: {target:?} is not an IP address, so flanneld has no route to look up")
+                    "failed to get ifcanreach based interface: couldn't lookup route to <nil>: numerical result out of range".to_string()
                 })?;
                 let choice = crate::network::routes::source_for(facts, dest).map_err(|f| {
                     format!("failed to get ifcanreach based interface: couldn't lookup route to {dest}: {}", f.0)
@@ -358,13 +387,13 @@ impl FlannelModel {
                     }
                 };
                 let i = match stack {
-                    Stack::Ipv6 => default_gateway_interface(facts, Family::Ipv6)
+                    Stack::Ipv6 => default_gateway_interface(facts, Family::Ipv6, version)
                         .map_err(|e| map(Family::Ipv6, e))?,
-                    _ => default_gateway_interface(facts, Family::Ipv4)
+                    _ => default_gateway_interface(facts, Family::Ipv4, version)
                         .map_err(|e| map(Family::Ipv4, e))?,
                 };
                 if stack == Stack::Dual {
-                    let i6 = default_gateway_interface(facts, Family::Ipv6)
+                    let i6 = default_gateway_interface(facts, Family::Ipv6, version)
                         .map_err(|e| map(Family::Ipv6, e))?;
                     if i6.name != i.name {
                         return Err(format!(
@@ -449,6 +478,47 @@ impl FlannelModel {
         })
     }
 
+    /// The `--iface-regex` selectors, then `--iface-can-reach`, when no `--iface` matched.
+    fn later_selectors<'f>(
+        &self,
+        s: &FlannelSettings,
+        facts: &'f Facts,
+        walk: &mut Walk,
+        mut found: Option<(External<'f>, &'static str)>,
+    ) -> Result<(External<'f>, &'static str), String> {
+        if found.is_none() {
+            for r in &s.iface_regexes {
+                match self.lookup(s, facts, walk, Selector::Regex(&r.value)) {
+                    Ok(e) => {
+                        walk.trace
+                            .push(format!("--iface-regex {} ({}) decides", r.value, r.source));
+                        found = Some((e, "iface-regex"));
+                        break;
+                    }
+                    Err(e) => walk.trace.push(format!(
+                        "Could not find valid interface matching {}: {e}",
+                        r.value
+                    )),
+                }
+            }
+        }
+        if found.is_none() {
+            if let Some(c) = &s.iface_can_reach {
+                match self.lookup(s, facts, walk, Selector::CanReach(&c.value)) {
+                    Ok(e) => found = Some((e, "iface-can-reach")),
+                    Err(e) => walk.trace.push(format!(
+                        "Could not find valid interface matching ifaceCanReach: {}: {e}",
+                        c.value
+                    )),
+                }
+            }
+        }
+        found.ok_or_else(|| {
+            "Failed to find interface to use that matches the interfaces and/or regexes provided"
+                .to_string()
+        })
+    }
+
     fn version_text(&self, s: &FlannelSettings) -> String {
         s.version.to_string()
     }
@@ -522,6 +592,10 @@ impl AddressModel for FlannelModel {
             uncertain: None,
         };
         let facts = node.facts;
+        // main.go reads the stack from net-conf.json before it looks for any interface.
+        if s.stack == Stack::None {
+            return pick.fatal("ip-stack", "none defined stack".into());
+        }
         let result: Result<(External, &str), String> = if !s.has_selector() {
             let (selector, step) = match (&s.public_ip, &s.public_ipv6) {
                 (Some(p), _) => (Selector::Iface(&p.value), "public-ip"),
@@ -535,9 +609,16 @@ impl AddressModel for FlannelModel {
             }
             self.lookup(s, facts, &mut walk, selector)
                 .map(|e| (e, step))
-                .map_err(|e| format!("Failed to find any valid interface to use: {e}"))
+                .map_err(|e| {
+                    if e == NIL_DEREFERENCE {
+                        e
+                    } else {
+                        format!("Failed to find any valid interface to use: {e}")
+                    }
+                })
         } else {
             let mut found = None;
+            let mut crashed = None;
             for i in &s.ifaces {
                 match self.lookup(s, facts, &mut walk, Selector::Iface(&i.value)) {
                     Ok(e) => {
@@ -546,42 +627,21 @@ impl AddressModel for FlannelModel {
                         found = Some((e, "iface"));
                         break;
                     }
+                    Err(e) if e == NIL_DEREFERENCE => {
+                        crashed = Some(e);
+                        break;
+                    }
                     Err(e) => walk.trace.push(format!(
                         "Could not find valid interface matching {}: {e}",
                         i.value
                     )),
                 }
             }
-            if found.is_none() {
-                for r in &s.iface_regexes {
-                    match self.lookup(s, facts, &mut walk, Selector::Regex(&r.value)) {
-                        Ok(e) => {
-                            walk.trace
-                                .push(format!("--iface-regex {} ({}) decides", r.value, r.source));
-                            found = Some((e, "iface-regex"));
-                            break;
-                        }
-                        Err(e) => walk.trace.push(format!(
-                            "Could not find valid interface matching {}: {e}",
-                            r.value
-                        )),
-                    }
-                }
+            if let Some(line) = crashed {
+                Err(line)
+            } else {
+                self.later_selectors(s, facts, &mut walk, found)
             }
-            if found.is_none() {
-                if let Some(c) = &s.iface_can_reach {
-                    match self.lookup(s, facts, &mut walk, Selector::CanReach(&c.value)) {
-                        Ok(e) => found = Some((e, "iface-can-reach")),
-                        Err(e) => walk.trace.push(format!(
-                            "Could not find valid interface matching ifaceCanReach: {}: {e}",
-                            c.value
-                        )),
-                    }
-                }
-            }
-            found.ok_or_else(|| {
-                "Failed to find interface to use that matches the interfaces and/or regexes provided".to_string()
-            })
         };
         pick.trace.append(&mut walk.trace);
         pick.uncertain = walk.uncertain;

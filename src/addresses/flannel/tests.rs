@@ -415,10 +415,103 @@ fn no_stack_is_fatal() {
         },
     );
     let m = FlannelModel::new(s.clone(), s, Flavor::Upstream);
-    assert!(run(&m, &two_nics())
-        .fatal
-        .unwrap()
-        .ends_with("none matched ip stack"));
+    // main.go's GetIPFamily refuses the stack before any interface is looked for.
+    let p = run(&m, &two_nics());
+    assert_eq!(p.fatal.as_deref(), Some("none defined stack"));
+    assert_eq!(p.step, "ip-stack");
+}
+
+/// v0.28.0 lower-cased the first letter of every `pkg/ip` and `pkg/ipmatch` error.
+#[test]
+fn the_wording_follows_the_release() {
+    let no_default = host("w").nic("eth0", &["10.0.2.15/24"]).build();
+    for (version, line) in [
+        (
+            FlannelVersion::new(0, 27, 4),
+            "Failed to find any valid interface to use: failed to get default interface: Unable to find default route",
+        ),
+        (
+            FlannelVersion::new(0, 28, 0),
+            "Failed to find any valid interface to use: failed to get default interface: unable to find default route",
+        ),
+    ] {
+        assert_eq!(
+            run(&model(version, &[], &[], false), &no_default).fatal.as_deref(),
+            Some(line)
+        );
+    }
+    let p = run(
+        &model(
+            FlannelVersion::new(0, 28, 1),
+            &["--iface-regex=^wlan"],
+            &[],
+            false,
+        ),
+        &two_nics(),
+    );
+    assert!(p.trace.iter().any(|l| l
+        == "Could not find valid interface matching ^wlan: could not match pattern ^wlan to any of the available network interfaces (lo:[], eth0:[10.0.2.15], eth1:[192.168.56.11])"));
+    let p = run(
+        &model(FlannelVersion::new(0, 28, 0), &[], &[], false),
+        &host("w")
+            .nic("eth0", &["10.0.0.5/24"])
+            .nic("eth1", &["10.0.1.5/24"])
+            .multipath_default(&[("10.0.0.1", "eth0"), ("10.0.1.1", "eth1")], None)
+            .build(),
+    );
+    assert_eq!(
+        p.fatal.as_deref(),
+        Some("Failed to find any valid interface to use: failed to get default interface: found default route but could not determine interface")
+    );
+    let p = run(
+        &model(
+            FlannelVersion::new(0, 28, 0),
+            &["--public-ip=54.1.2.3"],
+            &[],
+            false,
+        ),
+        &two_nics(),
+    );
+    assert_eq!(
+        p.fatal.as_deref(),
+        Some("Failed to find any valid interface to use: error looking up interface 54.1.2.3: no interface with given IP found")
+    );
+}
+
+/// `--iface-can-reach` with a name: Go hands a nil IP to the kernel, which answers ERANGE; the
+/// attempt is logged and, with nothing else given, flanneld exits.
+#[test]
+fn iface_can_reach_given_a_name_is_flanneld_s_route_error() {
+    let p = run(
+        &model(V, &["--iface-can-reach=eth1"], &[], false),
+        &two_nics(),
+    );
+    assert_eq!(
+        p.fatal.as_deref(),
+        Some("Failed to find interface to use that matches the interfaces and/or regexes provided")
+    );
+    assert!(p.trace.iter().any(|l| l
+        == "Could not find valid interface matching ifaceCanReach: eth1: failed to get ifcanreach based interface: couldn't lookup route to <nil>: numerical result out of range"));
+}
+
+/// Dual stack, `--iface` an IPv6 address and no `--public-ipv6`: flanneld reads the addresses of
+/// a nil interface and panics, before any later `--iface` is tried.
+#[test]
+fn an_ipv6_iface_in_dual_stack_without_public_ipv6_panics() {
+    let facts = host("w")
+        .nic("eth0", &["10.0.2.15/24", "fd00::15/64"])
+        .nic("eth1", &["192.168.56.11/24", "fd01::11/64"])
+        .route("default", Some("10.0.2.2"), "eth0", Some(100), None)
+        .build();
+    let p = run(
+        &model(V, &["--iface=fd00::15", "--iface=eth1"], &[], true),
+        &facts,
+    );
+    assert_eq!(p.fatal.as_deref(), Some(NIL_DEREFERENCE));
+    assert_eq!(
+        NIL_DEREFERENCE,
+        "panic: runtime error: invalid memory address or nil pointer dereference"
+    );
 }
 
 #[test]

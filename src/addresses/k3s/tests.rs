@@ -4,6 +4,7 @@
 use super::*;
 use crate::facts::testkit::host;
 use crate::facts::Facts;
+use std::net::IpAddr;
 
 fn args(list: &[&str]) -> K3sFlags {
     K3sFlags::parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
@@ -99,7 +100,7 @@ fn flannel_iface_with_two_addresses_is_fatal_with_the_release_s_message() {
     let before = node_ip("v1.28.1+k3s1", &["--flannel-iface=eth1"], &facts);
     assert_eq!(
         before.fatal.as_deref(),
-        Some("invalid node-ip: invalid ip format ''")
+        Some("Error: invalid node-ip: invalid ip format ''")
     );
     assert!(before.trace.iter().any(|l| l.contains(
         "multiple global unicast addresses defined for eth1, please set ip from one of [192.168.56.11 192.168.56.200]"
@@ -107,7 +108,7 @@ fn flannel_iface_with_two_addresses_is_fatal_with_the_release_s_message() {
     let after = node_ip("v1.28.2+k3s1", &["--flannel-iface=eth1"], &facts);
     assert_eq!(
         after.fatal.as_deref(),
-        Some("interface eth1 does not have a correct global unicast ip: multiple global unicast addresses defined for eth1, please set ip from one of [192.168.56.11 192.168.56.200]")
+        Some("Error: interface eth1 does not have a correct global unicast ip: multiple global unicast addresses defined for eth1, please set ip from one of [192.168.56.11 192.168.56.200]")
     );
 }
 
@@ -147,7 +148,7 @@ fn a_node_ip_that_is_not_local_or_not_an_ip_is_fatal() {
         node_ip(NEW, &["--node-ip=10.0.0.300"], &facts)
             .fatal
             .as_deref(),
-        Some("invalid node-ip: invalid ip format '10.0.0.300'")
+        Some("Error: invalid node-ip: invalid ip format '10.0.0.300'")
     );
     assert!(node_ip(NEW, &["--node-ip=10.9.9.9"], &facts)
         .fatal
@@ -182,10 +183,145 @@ fn ecmp_kills_flannel_but_not_the_node_ip() {
         .build();
     assert_eq!(
         flannel(NEW, &[], &facts).fatal.as_deref(),
-        Some("failed to get default interface: Found default route but could not determine interface")
+        Some("flannel exited: failed to find the interface: failed to get default interface: found default route but could not determine interface")
     );
     assert_eq!(
         node_ip(NEW, &[], &facts).address,
         Some("10.0.0.5".parse().unwrap())
+    );
+}
+
+fn tailscale_node() -> Facts {
+    host("n")
+        .nic("eth0", &["10.0.2.15/24"])
+        .link(
+            "tailscale0",
+            Some("tun"),
+            &["100.101.1.2/32", "fd7a:115c:a1e0::12/128", "fe80::1/64"],
+        )
+        .route("default", Some("10.0.2.2"), "eth0", Some(100), None)
+        .build()
+}
+
+const VPN: &str = "--vpn-auth=name=tailscale,joinKey=tskey-auth-secret";
+
+/// `--vpn-auth`: the VPN's addresses become the node IPs (`--node-ip` overridden), and its
+/// interface, tailscale0, flannel's, with the tailscale backend.
+#[test]
+fn the_vpn_replaces_node_ip_and_flannel_interface() {
+    let facts = tailscale_node();
+    let p = node_ip(NEW, &[VPN, "--node-ip=10.0.2.15"], &facts);
+    assert_eq!(p.step, "vpn");
+    assert_eq!(
+        p.node_ips,
+        [
+            "100.101.1.2".parse::<IpAddr>().unwrap(),
+            "fd7a:115c:a1e0::12".parse().unwrap()
+        ]
+    );
+    assert!(p
+        .trace
+        .contains(&"VPN provider overrides configured node-ip parameter".to_string()));
+    assert!(!p.trace.iter().any(|l| l.contains("secret")));
+    let f = flannel(NEW, &[VPN, "--flannel-iface=eth0"], &facts);
+    assert_eq!(f.interface.as_deref(), Some("tailscale0"));
+    assert_eq!(f.address, Some("100.101.1.2".parse().unwrap()));
+    assert_eq!(f.mtu, None);
+}
+
+#[test]
+fn a_vpn_without_its_interface_yet_is_uncertain_and_a_refused_one_fatal() {
+    let p = node_ip(NEW, &[VPN], &vagrant());
+    assert_eq!(p.interface.as_deref(), Some("tailscale0"));
+    assert!(p.uncertain.unwrap().contains("tailscale up"));
+    assert!(p.fatal.is_none());
+    let p = node_ip(NEW, &["--vpn-auth=name=zerotier,joinKey=k"], &vagrant());
+    assert_eq!(
+        p.fatal.as_deref(),
+        Some(
+            "Error: Requested VPN: zerotier is not supported. We currently only support tailscale"
+        )
+    );
+    let no_v4 = host("n")
+        .nic("eth0", &["10.0.2.15/24"])
+        .link("tailscale0", Some("tun"), &["fd7a:115c:a1e0::12/128"])
+        .route("default", Some("10.0.2.2"), "eth0", Some(100), None)
+        .build();
+    assert_eq!(
+        node_ip(NEW, &[VPN], &no_v4).fatal.as_deref(),
+        Some("address family mismatch when assigning VPN addresses to node: node=[10.0.2.15], VPN ipv4=<nil> ipv6=fd7a:115c:a1e0::12")
+    );
+}
+
+/// k3s's agent looks `--flannel-iface` up by name before flannel starts.
+#[test]
+fn embedded_flannel_lines_are_k3s_lines() {
+    assert_eq!(
+        flannel(NEW, &["--flannel-iface=eth7"], &vagrant())
+            .fatal
+            .as_deref(),
+        Some("unable to find interface eth7: route ip+net: no such network interface")
+    );
+    let v6_only = host("n")
+        .nic("eth0", &["fd00::5/64"])
+        .route("default", Some("10.0.2.2"), "eth0", Some(100), None)
+        .build();
+    assert_eq!(
+        flannel(NEW, &[], &v6_only).fatal.as_deref(),
+        Some("flannel exited: failed to find the interface: failed to find IPv4 address for interface eth0: no IPv4 address found for given interface")
+    );
+    // k3s 1.32 vendors flannel v0.25: the older wording inside the same chain.
+    assert_eq!(
+        flannel("v1.32.5+k3s1", &[], &v6_only).fatal.as_deref(),
+        Some("flannel exited: failed to find the interface: failed to find IPv4 address for interface eth0: No IPv4 address found for given interface")
+    );
+}
+
+/// Dual-stack cluster CIDRs: k3s's flannel needs an IPv6 address on the same interface, and
+/// `--flannel-external-ip` publishes both families of `--node-external-ip`.
+#[test]
+fn dual_stack_cluster_cidrs_and_external_ips() {
+    let dual = host("n")
+        .nic("eth0", &["10.0.2.15/24", "2001:db8::15/64"])
+        .route("default", Some("10.0.2.2"), "eth0", Some(100), None)
+        .build();
+    let cidrs = "--cluster-cidr=10.42.0.0/16,2001:cafe:42::/56";
+    let f = flannel(
+        NEW,
+        &[
+            cidrs,
+            "--flannel-external-ip",
+            "--node-external-ip=203.0.113.5,2001:db8:ff::5",
+        ],
+        &dual,
+    );
+    assert_eq!(f.address_v6, Some("2001:db8::15".parse().unwrap()));
+    assert_eq!(f.public_address, Some("203.0.113.5".parse().unwrap()));
+    assert_eq!(f.public_address_v6, Some("2001:db8:ff::5".parse().unwrap()));
+    let v4_only = vagrant();
+    assert_eq!(
+        flannel(NEW, &[cidrs], &v4_only).fatal.as_deref(),
+        Some("flannel exited: failed to find the interface: failed to find IPv6 address for interface eth0: no IPv6 address found for given interface")
+    );
+    // Two families of --node-ip: both registered, IPv4 and IPv6 each in its slot.
+    let p = node_ip(NEW, &["--node-ip=2001:db8::15,10.0.2.15"], &dual);
+    assert_eq!(p.address, Some("10.0.2.15".parse().unwrap()));
+    assert_eq!(p.address_v6, Some("2001:db8::15".parse().unwrap()));
+    assert_eq!(p.node_ips[0], "2001:db8::15".parse::<IpAddr>().unwrap());
+}
+
+/// RKE2 refuses a bad `--cni` before it picks an address.
+#[test]
+fn rke2_refuses_a_bad_cni_selection() {
+    let model = K3sNodeIpModel {
+        distro: Component::Rke2,
+        version: "v1.33.1+rke2r1".parse().unwrap(),
+        flags: args(&["--cni=canal,calico"]),
+    };
+    let p = on(&model, &vagrant());
+    assert_eq!(p.step, "cni");
+    assert_eq!(
+        p.fatal.as_deref(),
+        Some("Failed to validate --cni flag: may only provide multiple values if multus is the first value")
     );
 }
