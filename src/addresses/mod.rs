@@ -1,5 +1,5 @@
 //! Every component's node address: one model per component that picks an address (kubelet, k3s and
-//! RKE2, Calico, flanneld), each of one shape — its configuration and a node's facts in, the pick
+//! RKE2, Calico, flanneld, Cilium), each of one shape — its configuration and a node's facts in, the pick
 //! with the step that decided and the walk that led there out, or the component's own fatal log line.
 //! The consensus over them (`consensus`) is what `Address-Consensus` and `nodecheck addresses` read.
 //!
@@ -9,6 +9,7 @@
 //! `stack::build`.
 
 pub mod calico;
+pub mod cilium;
 pub mod consensus;
 pub mod flannel;
 pub mod fleet;
@@ -16,6 +17,7 @@ pub mod k3s;
 pub mod kubelet;
 pub mod stack;
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -32,6 +34,7 @@ pub enum Component {
     Rke2,
     Calico,
     Flannel,
+    Cilium,
 }
 
 impl Component {
@@ -42,6 +45,7 @@ impl Component {
             Component::Rke2 => "rke2",
             Component::Calico => "calico",
             Component::Flannel => "flannel",
+            Component::Cilium => "cilium",
         }
     }
 
@@ -64,6 +68,10 @@ pub enum SettingKind {
     Annotation,
     /// A key of a configuration file (`node-ip` in /etc/rancher/k3s/config.yaml).
     ConfigKey,
+    /// A Helm chart value (`devices`, `nodePort.directRoutingDevice`), set with `--set`.
+    HelmValue,
+    /// A key of a ConfigMap's data (`direct-routing-device` in `cilium-config`).
+    ConfigMapKey,
 }
 
 /// One setting that pins a component to an address: what to set, to what, and where it lives. The
@@ -87,6 +95,8 @@ impl Pin {
             SettingKind::Env => format!("{}={}", self.name, self.value),
             SettingKind::Annotation => format!("{}={}", self.name, self.value),
             SettingKind::ConfigKey => format!("{}: {}", self.name, self.value),
+            SettingKind::HelmValue => format!("--set {}={}", self.name, self.value),
+            SettingKind::ConfigMapKey => format!("{}: {}", self.name, self.value),
         }
     }
 }
@@ -119,6 +129,21 @@ pub struct Pick {
     pub trace: Vec<String>,
     /// Why the answer is not certain (an order Go's unstable sort decides, a missing input).
     pub uncertain: Option<String>,
+    /// The devices a component attaches to, for components that select several (Cilium).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<DeviceSelection>,
+}
+
+/// The devices a component selects, with its reason for each one it leaves out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeviceSelection {
+    /// The selected devices' names, in ifindex order.
+    pub selected_devices: Vec<String>,
+    /// Every other link with the component's own reason.
+    pub not_selected: BTreeMap<String, String>,
+    /// Per selected device, the addresses NodePort is served on and BPF masquerading uses (the
+    /// device's primary address of each family).
+    pub node_port_addresses: BTreeMap<String, Vec<IpAddr>>,
 }
 
 impl Pick {
@@ -138,6 +163,7 @@ impl Pick {
             fatal: None,
             trace: Vec::new(),
             uncertain: None,
+            devices: None,
         }
     }
 

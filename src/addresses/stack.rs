@@ -2,6 +2,7 @@
 //! (with deployed configuration merged in by the caller): one model per component the cluster runs.
 
 use super::calico::CalicoModel;
+use super::cilium::CiliumModel;
 use super::flannel::settings::{FlannelInputs, FlannelSettings};
 use super::flannel::{FlannelModel, Flavor};
 use super::k3s::rke2_cni::{self, Rke2Cni};
@@ -109,6 +110,9 @@ pub fn build(
                         .unwrap_or_else(|| "first-found".into())
                 }),
             ))),
+            ComponentName::Cilium => {
+                models.push(Box::new(CiliumModel::from_profile(cni.cilium.as_ref())))
+            }
             ComponentName::Flannel => models.push(Box::new(flannel_model(
                 cni.flannel.as_ref(),
                 Flavor::Upstream,

@@ -1,4 +1,4 @@
-//! `Flannel-Interface`, `K3s-NodeIP` and `Address-Consensus`: the address models of
+//! `Flannel-Interface`, `K3s-NodeIP`, `Cilium-Devices` (in `cilium`) and `Address-Consensus`: the address models of
 //! `crate::addresses` judged against the node network and each other. They run when the profile's
 //! `cni:` section describes the cluster's stack (kubeadm + Calico alone is judged by the Calico
 //! and kubelet checks).
@@ -6,6 +6,8 @@
 //! The verdicts are first typed [`AddressFinding`]s (the check, the pick, the settings that would
 //! pin the component), so a planner can consume them without reading messages or evidence keys;
 //! [`evaluate`] turns them into check results.
+
+mod cilium;
 
 use std::net::IpAddr;
 
@@ -23,6 +25,7 @@ use crate::profile::cni::CniSettings;
 pub const FLANNEL_INTERFACE: &str = "Flannel-Interface";
 pub const K3S_NODE_IP: &str = "K3s-NodeIP";
 pub const ADDRESS_CONSENSUS: &str = "Address-Consensus";
+pub use cilium::CILIUM_DEVICES;
 const AREA: Area = Area::NodeNic;
 
 /// One verdict, typed.
@@ -335,6 +338,7 @@ pub fn findings(ctx: &Context) -> Vec<AddressFinding> {
         match pick.component {
             Component::Flannel => out.push(flannel_finding(ctx, &stack, &net, pick, &fleet)),
             Component::K3s | Component::Rke2 => out.push(k3s_finding(&stack, &net, pick)),
+            Component::Cilium => out.push(cilium::cilium_finding(ctx, &stack, &net, pick)),
             _ => {}
         }
     }

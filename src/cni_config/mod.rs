@@ -1,7 +1,8 @@
 //! The CNI configuration a cluster really runs (`--cni-config PATH|-`, repeatable): flanneld's
 //! DaemonSet args and environment and its `net-conf.json` from kube-flannel.yml, Canal's
 //! `canal_iface` and pinned flanneld from canal.yaml, and k3s/RKE2 `config.yaml` files (their keys
-//! are the server/agent flags). The result overrides the profile's `cni:` section, field by field.
+//! are the server/agent flags), and Cilium's `cilium-config` ConfigMap, agent DaemonSet and Helm
+//! values (`cilium`). The result overrides the profile's `cni:` section, field by field.
 //!
 //! Reading is bounded (`crate::input`); a document that is not YAML or JSON is bad input with its
 //! line:column; documents that say nothing about addresses are named, and an input in which
@@ -13,7 +14,11 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::BadInput;
-use crate::profile::cni::{CniSettings, ComponentName, FlannelBackend, FlannelProfile, K3sProfile};
+mod cilium;
+
+use crate::profile::cni::{
+    CiliumProfile, CniSettings, ComponentName, FlannelBackend, FlannelProfile, K3sProfile,
+};
 
 /// Largest input read (kube-flannel.yml is ~5 KiB, canal.yaml ~200 KiB with its CRDs).
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -30,6 +35,7 @@ pub struct DeployedCni {
     pub flannel_flavor: Option<ComponentName>,
     pub k3s: Option<K3sProfile>,
     pub rke2: Option<K3sProfile>,
+    pub cilium: Option<CiliumProfile>,
 }
 
 /// Reads every `--cni-config` input.
@@ -222,6 +228,41 @@ pub fn parse_into(
             }
         }
         match kind {
+            "DaemonSet" if cilium::agent_image(object).is_some() => {
+                recognised += 1;
+                let image = cilium::agent_image(object).expect("checked");
+                let c = into.cilium.get_or_insert_with(CiliumProfile::default);
+                if let Some(tag) = image_tag(image) {
+                    c.version = Some(
+                        cilium::version(tag)
+                            .map_err(|e| format!("the cilium-agent image tag: {e}"))?,
+                    );
+                }
+                into.sources.push(format!("{label}: {}", describe(object)));
+            }
+            "ConfigMap" if name == "cilium-config" => {
+                recognised += 1;
+                let data = object
+                    .get("data")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                cilium::from_config_map(
+                    &data,
+                    into.cilium.get_or_insert_with(CiliumProfile::default),
+                )
+                .map_err(|e| format!("ConfigMap cilium-config: {e}"))?;
+                into.sources.push(format!("{label}: {}", describe(object)));
+            }
+            "" if object.as_object().is_some_and(cilium::is_helm_values) => {
+                recognised += 1;
+                cilium::from_helm_values(
+                    object.as_object().expect("checked"),
+                    into.cilium.get_or_insert_with(CiliumProfile::default),
+                )
+                .map_err(|e| format!("Cilium Helm values: {e}"))?;
+                into.sources.push(format!("{label}: Cilium Helm values"));
+            }
             "DaemonSet" => {
                 let Some(container) = flanneld_container(object) else {
                     into.ignored.push(format!("{label}: {}", describe(object)));
@@ -353,7 +394,7 @@ pub fn parse_into(
             seen.push(format!("and {} more", objects.len() - 8));
         }
         return Err(format!(
-            "no flanneld DaemonSet, kube-flannel-cfg or canal-config ConfigMap, or k3s/RKE2 configuration in it; found: {}",
+            "no flanneld DaemonSet, kube-flannel-cfg or canal-config ConfigMap, k3s/RKE2 configuration, cilium-config ConfigMap, cilium DaemonSet or Cilium Helm values in it; found: {}",
             seen.join(", ")
         ));
     }
@@ -393,6 +434,22 @@ impl DeployedCni {
             if cni.components.is_empty() && self.flannel_flavor == Some(ComponentName::Canal) {
                 cni.components = vec![ComponentName::Kubelet, ComponentName::Canal];
             }
+        }
+        if let Some(deployed) = &self.cilium {
+            let merged = cni.cilium.get_or_insert_with(CiliumProfile::default);
+            merged.version = deployed.version.or(merged.version);
+            if !deployed.devices.is_empty() {
+                merged.devices = deployed.devices.clone();
+            }
+            if deployed.direct_routing_device.is_some() {
+                merged.direct_routing_device = deployed.direct_routing_device.clone();
+            }
+            merged.force_device_detection = deployed
+                .force_device_detection
+                .or(merged.force_device_detection);
+            merged.needs_direct_routing_device = deployed
+                .needs_direct_routing_device
+                .or(merged.needs_direct_routing_device);
         }
         for (deployed, slot) in [(&self.k3s, &mut cni.k3s), (&self.rke2, &mut cni.rke2)] {
             if let Some(d) = deployed {

@@ -138,7 +138,7 @@ fn bad_input_says_where_and_what() {
     let e = parse("kind: DaemonSet\n  bad: [\n", ComponentName::K3s).unwrap_err();
     assert!(e.starts_with("invalid YAML at line "), "{e}");
     let e = parse("kind: Service\nmetadata: {name: web}\n---\nkind: Deployment\nmetadata: {name: api, namespace: prod}\n", ComponentName::K3s).unwrap_err();
-    assert_eq!(e, "no flanneld DaemonSet, kube-flannel-cfg or canal-config ConfigMap, or k3s/RKE2 configuration in it; found: Service web, Deployment prod/api");
+    assert_eq!(e, "no flanneld DaemonSet, kube-flannel-cfg or canal-config ConfigMap, k3s/RKE2 configuration, cilium-config ConfigMap, cilium DaemonSet or Cilium Helm values in it; found: Service web, Deployment prod/api");
     let bad_tag = KUBE_FLANNEL.replace("flannel:v0.26.1", "flannel:latest");
     assert!(parse(&bad_tag, ComponentName::K3s)
         .unwrap_err()
@@ -147,4 +147,93 @@ fn bad_input_says_where_and_what() {
     assert!(parse(&bad_conf, ComponentName::K3s)
         .unwrap_err()
         .contains("carrier-pigeon"));
+}
+
+const CILIUM_MANIFEST: &str = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cilium-config
+  namespace: kube-system
+data:
+  devices: "eth1 ens+"
+  direct-routing-device: "eth1"
+  force-device-detection: "false"
+  kube-proxy-replacement: "true"
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: cilium
+  namespace: kube-system
+spec:
+  template:
+    spec:
+      containers:
+      - name: cilium-agent
+        image: quay.io/cilium/cilium:v1.16.5@sha256:758ca0793f5995bb938a2fa219dcce63dc0b3fa7fc4ce5cc851125281fb7361d
+"#;
+
+#[test]
+fn cilium_config_map_and_agent_image() {
+    let d = parse(CILIUM_MANIFEST, ComponentName::K3s).unwrap();
+    let c = d.cilium.clone().unwrap();
+    assert_eq!(c.version, Some("1.16.5".parse().unwrap()));
+    assert_eq!(c.devices, ["eth1", "ens+"]);
+    assert_eq!(c.direct_routing_device.as_deref(), Some("eth1"));
+    assert_eq!(c.force_device_detection, Some(false));
+    assert_eq!(c.needs_direct_routing_device, Some(true));
+    let mut cni = CniSettings::default();
+    d.apply_to(&mut cni);
+    assert_eq!(
+        cni.effective_components(),
+        [ComponentName::Kubelet, ComponentName::Cilium]
+    );
+}
+
+/// cilium#33527: a Helm `devices` string with a comma stays one entry, as the agent reads it.
+#[test]
+fn cilium_helm_values() {
+    let values = "kubeProxyReplacement: false\ndevices: \"external,internal\"\nnodePort:\n  directRoutingDevice: internal\nimage:\n  tag: v1.15.6\n";
+    let c = parse(values, ComponentName::K3s).unwrap().cilium.unwrap();
+    assert_eq!(c.devices, ["external,internal"]);
+    assert_eq!(c.direct_routing_device.as_deref(), Some("internal"));
+    assert_eq!(c.version, Some("1.15.6".parse().unwrap()));
+    assert_eq!(c.needs_direct_routing_device, Some(false));
+    let c = parse(
+        "devices: [eth0, eth1]\nforceDeviceDetection: true\n",
+        ComponentName::K3s,
+    )
+    .unwrap()
+    .cilium
+    .unwrap();
+    assert_eq!(c.devices, ["eth0", "eth1"]);
+    assert_eq!(c.force_device_detection, Some(true));
+}
+
+#[test]
+fn cilium_bad_values_are_named() {
+    let e = parse(
+        "kind: ConfigMap\nmetadata: {name: cilium-config}\ndata: {force-device-detection: maybe}\n",
+        ComponentName::K3s,
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("ConfigMap cilium-config: force-device-detection: expected true or false"),
+        "{e}"
+    );
+    let e = parse("devices: {a: 1}\n", ComponentName::K3s).unwrap_err();
+    assert!(
+        e.contains("Cilium Helm values: devices: expected a list"),
+        "{e}"
+    );
+    let e = parse(
+        "image: {tag: v2.0.0}\nkubeProxyReplacement: true\n",
+        ComponentName::K3s,
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("image.tag: `v2.0.0` is not a Cilium release"),
+        "{e}"
+    );
 }

@@ -126,6 +126,11 @@ pub struct Interface {
     pub permanent_mac: Option<CompactString>,
     /// IFF_UP: administratively up.
     pub admin_up: bool,
+    /// The link's raw IFF_* flags (`ifi_flags`, e.g. 0x1003 for an up broadcast link: IFF_UP,
+    /// IFF_BROADCAST, IFF_MULTICAST), as the kernel reports them; `null` in snapshots from before
+    /// this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u32>,
     /// RFC 2863 operstate as the kernel names it, lower case: `up`, `down`, `unknown`, `lowerlayerdown`, ...
     pub operstate: Label,
     pub carrier: Option<bool>,

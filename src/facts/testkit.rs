@@ -91,6 +91,7 @@ impl HostBuilder {
             ipv6_disabled: Some(false),
             addresses: addrs.iter().map(|a| address(a)).collect(),
             offload: None,
+            flags: None,
         });
         self
     }

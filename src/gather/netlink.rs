@@ -606,6 +606,7 @@ fn empty_link_record(header: &LinkHeader) -> LinkRecord {
             ipv6_disabled: None,
             addresses: Vec::new(),
             offload: None,
+            flags: Some(header.flags.bits()),
         },
         controller_index: None,
         parent_device: None,

@@ -366,6 +366,7 @@ fn interface(index: u32, name: &str, fact: &Map<String, Value>) -> Interface {
         ipv6_disabled: None,
         addresses,
         offload: None,
+        flags: None,
     }
 }
 

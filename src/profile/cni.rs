@@ -1,7 +1,7 @@
 //! The profile's `cni:` section: which address-choosing components the cluster runs besides kubelet
 //! and Calico (flanneld, Canal's flanneld, k3s, RKE2), their versions and the settings each one reads
 //! (flanneld's argument words, `FLANNELD_*` environment and node annotations; k3s/RKE2 server or agent
-//! flags). The version types live here because the profile carries them; the address models in
+//! flags; Cilium's device settings). The version types live here because the profile carries them; the address models in
 //! `crate::addresses` import them from here.
 
 use std::collections::BTreeMap;
@@ -21,6 +21,7 @@ pub enum ComponentName {
     Canal,
     K3s,
     Rke2,
+    Cilium,
 }
 
 /// The `cni:` section.
@@ -37,6 +38,89 @@ pub struct CniSettings {
     pub k3s: Option<K3sProfile>,
     #[serde(default)]
     pub rke2: Option<K3sProfile>,
+    #[serde(default)]
+    pub cilium: Option<CiliumProfile>,
+}
+
+/// What the cluster's cilium-agent reads for its devices (Helm values `devices`,
+/// `nodePort.directRoutingDevice`, `forceDeviceDetection`; the `cilium-config` ConfigMap keys
+/// `devices`, `direct-routing-device`, `force-device-detection`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiliumProfile {
+    /// The release (`1.16.5`, `v1.19.0`); default: see [`CiliumVersion::DEFAULT`].
+    #[serde(default)]
+    pub version: Option<CiliumVersion>,
+    /// `--devices`: names or `+` prefixes (`eth+`), from 1.19 also `!` exclusions; empty: detect.
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// `--direct-routing-device`: a name or `+` prefix.
+    #[serde(default)]
+    pub direct_routing_device: Option<String>,
+    /// `--force-device-detection` (1.16 and later): detect devices even with `devices` given.
+    #[serde(default)]
+    pub force_device_detection: Option<bool>,
+    /// Whether a feature that needs the direct-routing device is on (kube-proxy replacement,
+    /// BPF masquerading, the host firewall, ...): the agent then exits when it finds none.
+    /// Default true.
+    #[serde(default)]
+    pub needs_direct_routing_device: Option<bool>,
+}
+
+/// A Cilium release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CiliumVersion {
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl CiliumVersion {
+    pub const fn new(minor: u32, patch: u32) -> CiliumVersion {
+        CiliumVersion { minor, patch }
+    }
+    /// The release modelled when none is given.
+    pub const DEFAULT: CiliumVersion = CiliumVersion::new(18, 4);
+    /// The oldest release modelled.
+    pub const OLDEST: CiliumVersion = CiliumVersion::new(14, 0);
+}
+
+impl fmt::Display for CiliumVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "1.{}.{}", self.minor, self.patch)
+    }
+}
+
+impl FromStr for CiliumVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a Cilium release (expected e.g. 1.16.5 or v1.19.0)");
+        let core = s.trim().split(['-', '@']).next().unwrap_or_default();
+        let (major, minor, patch) = parse_release(core).ok_or_else(bad)?;
+        if major != 1 {
+            return Err(bad());
+        }
+        let v = CiliumVersion::new(minor, patch);
+        if v < CiliumVersion::OLDEST {
+            return Err(format!(
+                "Cilium {v} is older than the oldest release modelled ({})",
+                CiliumVersion::OLDEST
+            ));
+        }
+        Ok(v)
+    }
+}
+
+impl Serialize for CiliumVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CiliumVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
 }
 
 /// What the cluster's flanneld reads.
@@ -123,7 +207,9 @@ impl CniSettings {
         } else if self.flannel.is_some() && self.k3s.is_none() {
             out.push(ComponentName::Flannel);
         }
-        if self.k3s.is_none() && self.rke2.is_none() && self.flannel.is_none() {
+        if self.cilium.is_some() {
+            out.push(ComponentName::Cilium);
+        } else if self.k3s.is_none() && self.rke2.is_none() && self.flannel.is_none() {
             out.push(ComponentName::Calico);
         }
         out
@@ -316,6 +402,19 @@ mod tests {
         assert_eq!((k3s.minor, k3s.patch), (33, 7));
         assert_eq!(k3s.vendored_flannel(), FlannelVersion::new(0, 28, 0));
         assert!("2.1.0+k3s1".parse::<K3sVersion>().is_err());
+        assert_eq!(
+            "v1.16.5".parse::<CiliumVersion>().unwrap(),
+            CiliumVersion::new(16, 5)
+        );
+        assert_eq!(
+            "1.19.0-pre.1".parse::<CiliumVersion>().unwrap(),
+            CiliumVersion::new(19, 0)
+        );
+        assert!("1.13.4"
+            .parse::<CiliumVersion>()
+            .unwrap_err()
+            .contains("oldest"));
+        assert!("stable".parse::<CiliumVersion>().is_err());
     }
 
     /// k3s#8346 reached v1.28.2, v1.27.6 and v1.26.9.
@@ -348,6 +447,14 @@ mod tests {
             cni.effective_components(),
             [ComponentName::Kubelet, ComponentName::Flannel]
         );
+        cni.flannel = None;
+        cni.cilium = Some(CiliumProfile::default());
+        assert_eq!(
+            cni.effective_components(),
+            [ComponentName::Kubelet, ComponentName::Cilium]
+        );
+        cni.cilium = None;
+        cni.flannel = Some(FlannelProfile::default());
         cni.k3s = Some(K3sProfile::default());
         assert_eq!(cni.effective_components(), [ComponentName::K3s]);
         assert!(cni.k3s_family());

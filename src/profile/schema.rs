@@ -60,7 +60,7 @@ fn cni_schema() -> Value {
         "additionalProperties": false,
         "description": "Which components pick node addresses, and what each reads (docs/addresses.md).",
         "properties": {
-            "components": {"type": "array", "uniqueItems": true, "items": {"enum": ["kubelet", "calico", "flannel", "canal", "k3s", "rke2"]}},
+            "components": {"type": "array", "uniqueItems": true, "items": {"enum": ["kubelet", "calico", "flannel", "canal", "k3s", "rke2", "cilium"]}},
             "flannel": {"oneOf": [{"type": "null"}, {
                 "type": "object",
                 "additionalProperties": false,
@@ -76,7 +76,19 @@ fn cni_schema() -> Value {
                 }
             }]},
             "k3s": k3s_schema("k3s server or agent."),
-            "rke2": k3s_schema("RKE2 server or agent.")
+            "rke2": k3s_schema("RKE2 server or agent."),
+            "cilium": {"oneOf": [{"type": "null"}, {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "cilium-agent's device settings.",
+                "properties": {
+                    "version": {"type": ["string", "null"], "pattern": "^v?1\\.[0-9]+(\\.[0-9]+)?([-@].*)?$", "description": "Cilium release (1.14.0 and later)."},
+                    "devices": {"type": "array", "items": {"type": "string"}, "description": "--devices: names, `+` prefixes, from 1.19 `!` exclusions."},
+                    "direct_routing_device": string_or_null("--direct-routing-device."),
+                    "force_device_detection": {"type": ["boolean", "null"], "description": "--force-device-detection (1.16 and later)."},
+                    "needs_direct_routing_device": {"type": ["boolean", "null"], "description": "A feature that needs the direct-routing device is on (default true)."}
+                }
+            }]}
         }
     })
 }

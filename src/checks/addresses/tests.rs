@@ -214,3 +214,153 @@ fn findings_are_typed() {
     assert_eq!(flannel.pins[0].value, "eth1");
     assert_eq!(flannel.picks[0].interface.as_deref(), Some("eth0"));
 }
+
+/// Raw link flags as the kernel reports them for up (0x1003) and down (0x1002) links, with
+/// `eth0` enslaved to `br0` when a bridge is built.
+fn with_flags(mut facts: Facts) -> Facts {
+    for i in &mut facts.interfaces {
+        i.flags = Some(match (i.name.as_str(), i.admin_up) {
+            ("lo", _) => 0x49,
+            (_, true) => 0x1003,
+            (_, false) => 0x1002,
+        });
+    }
+    facts
+}
+
+/// cilium#37427 / #40420: the node's only uplink is enslaved to br0, which holds the node IP.
+fn bridged_node() -> Facts {
+    let mut f = host("node-a")
+        .nic("eth0", &[])
+        .link("br0", Some("bridge"), &["192.168.1.10/24"])
+        .route("default", Some("192.168.1.1"), "br0", Some(100), None)
+        .build();
+    f.interfaces
+        .iter_mut()
+        .find(|i| i.name == "eth0")
+        .unwrap()
+        .master = Some("br0".into());
+    with_flags(f)
+}
+
+fn cilium_profile(extra: &str) -> crate::profile::Profile {
+    profile(&format!(
+        "node_network: {{cidrs: [192.168.1.0/24]}}\ncni:\n  cilium:\n{extra}"
+    ))
+}
+
+#[test]
+fn cilium_on_a_bridged_node_ip_exits_from_1_15_not_in_1_14() {
+    let results = run(
+        &bridged_node(),
+        &cilium_profile("    version: 1.17.0\n"),
+        Phase::PreJoin,
+        &[],
+        None,
+        None,
+    );
+    expect(
+        &results,
+        CILIUM_DEVICES,
+        Status::Fail,
+        &[
+            "selects no device",
+            "unable to determine direct routing device. Use --direct-routing-device to specify it",
+            "the node IP 192.168.1.10 is on br0, not selected: bridge-like device, use --devices to override",
+        ],
+    );
+    let fix = find(&results, CILIUM_DEVICES).remediation.clone().unwrap();
+    assert!(fix.contains("`--set devices=br0`"), "{fix}");
+    assert!(fix.contains("`direct-routing-device: br0`"), "{fix}");
+    let results = run(
+        &bridged_node(),
+        &cilium_profile("    version: 1.14.6\n"),
+        Phase::PreJoin,
+        &[],
+        None,
+        None,
+    );
+    expect(
+        &results,
+        CILIUM_DEVICES,
+        Status::Ok,
+        &["selects br0", "direct-routing device br0"],
+    );
+    // The pin applied: `devices: [br0]` selects the bridge with no further checks.
+    let results = run(
+        &bridged_node(),
+        &cilium_profile("    version: 1.17.0\n    devices: [br0]\n"),
+        Phase::PreJoin,
+        &[],
+        None,
+        None,
+    );
+    expect(
+        &results,
+        CILIUM_DEVICES,
+        Status::Ok,
+        &["selects br0", "direct-routing device br0 (single-device)"],
+    );
+}
+
+/// cilium#33527: `devices: "external,internal"` is one name no interface has.
+#[test]
+fn cilium_comma_list_is_one_name() {
+    let facts = with_flags(
+        host("node-a")
+            .nic("external", &["203.0.113.5/24"])
+            .nic("internal", &["192.168.1.10/24"])
+            .route("default", Some("203.0.113.1"), "external", Some(100), None)
+            .build(),
+    );
+    let results = run(
+        &facts,
+        &cilium_profile(
+            "    version: 1.15.6\n    devices: [\"external,internal\"]\n    direct_routing_device: internal\n",
+        ),
+        Phase::PreJoin,
+        &[],
+        None,
+        None,
+    );
+    expect(
+        &results,
+        CILIUM_DEVICES,
+        Status::Fail,
+        &[
+            "selects no device",
+            "unable to determine direct routing device",
+            "cilium#33527",
+        ],
+    );
+}
+
+/// A second NIC outside the node network is selected too: NodePort is served on its address.
+#[test]
+fn cilium_nodeport_address_outside_the_node_network_warns() {
+    let facts = with_flags(
+        host("node-a")
+            .nic("eth0", &["192.168.1.10/24"])
+            .nic("eth1", &["10.99.0.5/24"])
+            .route("default", Some("192.168.1.1"), "eth0", Some(100), None)
+            .build(),
+    );
+    let results = run(
+        &facts,
+        &cilium_profile("    version: 1.18.1\n"),
+        Phase::PreJoin,
+        &[],
+        None,
+        None,
+    );
+    expect(
+        &results,
+        CILIUM_DEVICES,
+        Status::Warn,
+        &[
+            "selects eth0, eth1",
+            "direct-routing device eth0 (node-ip)",
+            "10.99.0.5 on eth1 outside the node network 192.168.1.0/24",
+        ],
+    );
+}
