@@ -32,10 +32,11 @@ pub mod cri;
 pub mod data_plane;
 pub mod disk_space;
 pub mod drift;
+pub mod finding;
 pub mod forward_policy;
 pub mod host;
 #[cfg(test)]
-mod id_contract;
+pub(crate) mod id_contract;
 pub mod inotify;
 pub mod ipv6;
 pub mod join;
@@ -188,6 +189,10 @@ pub struct CheckResult {
     pub evidence: Evidence,
     /// What to do about it; `null` when nothing needs doing.
     pub remediation: Option<String>,
+    /// What the check found, in typed values, when `fix` can remedy it (see [`finding`]); its values
+    /// are in the evidence, so it is not serialised.
+    #[serde(skip)]
+    pub finding: Option<finding::Finding>,
 }
 
 impl CheckResult {
@@ -204,6 +209,7 @@ impl CheckResult {
             message: message.into(),
             evidence: Evidence::new(),
             remediation: None,
+            finding: None,
         }
     }
     pub fn ok(id: impl Into<String>, area: Area, message: impl Into<String>) -> Self {

@@ -240,27 +240,14 @@ fn read_state(
     results: &[CheckResult],
     facts: &Facts,
 ) -> state::HostState {
-    let extra_files: Vec<PathBuf> = profile
-        .node_network
-        .nic
-        .as_ref()
-        .and_then(|n| n.name.as_deref())
-        .map(planners::link_file_path)
-        .into_iter()
-        .chain(planners::node_ip_pin_file(results, facts, profile))
-        .collect();
+    let extra_files = planners::host_specific_files(results, facts, profile);
     state::read(root, live, &extra_files)
 }
 
 /// The `nodecheck calico` commands for the manual cluster step, when a Calico check did not pass.
 fn calico_advice(inputs: &Inputs, results: &[CheckResult]) -> Option<CalicoAdvice> {
-    let needed = results.iter().any(|r| {
-        r.id.starts_with("Calico-Autodetection")
-            && matches!(
-                r.status,
-                crate::checks::Status::Fail | crate::checks::Status::Warn
-            )
-    });
+    let needed = planners::findings_to_fix(results)
+        .any(|(_, f)| matches!(f, crate::checks::finding::Finding::CalicoMethod { .. }));
     if !needed {
         return None;
     }
