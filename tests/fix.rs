@@ -1337,7 +1337,7 @@ fn a_missing_root_is_named_as_missing_and_a_file_root_as_not_a_directory() {
     assert!(stderr.contains("a-file: not a directory"), "{stderr}");
 }
 
-/// worker-79 with low inotify and open-file limits, loose reverse-path filtering, and kubelet and
+/// worker-79 with low inotify and open-file limits, loose reverse-path filtering, `arp_ignore` 8, and kubelet and
 /// containerd limited to 4096 descriptors (containerd by `containerd_source`), planned against the
 /// fix profile with Calico 3.17 (whose felix exits on loose `all`): facts and profile written to `dir`.
 fn limits_inputs(dir: &Path, containerd_source: &str) -> (PathBuf, PathBuf) {
@@ -1353,7 +1353,8 @@ fn limits_inputs(dir: &Path, containerd_source: &str) -> (PathBuf, PathBuf) {
             "net.ipv4.conf.all.rp_filter": "2",
             "net.ipv4.conf.default.rp_filter": "2",
             "net.ipv4.conf.ens192.rp_filter": "2",
-            "net.ipv4.conf.all.arp_ignore": "0"
+            "net.ipv4.conf.all.arp_ignore": "8",
+            "net.ipv4.conf.ens192.arp_ignore": "0"
         },
         "open_files": {
             "units": [
@@ -1375,7 +1376,7 @@ fn limits_inputs(dir: &Path, containerd_source: &str) -> (PathBuf, PathBuf) {
     (facts_path, profile_path)
 }
 
-/// `nodecheck fix --only` the limit and reverse-path checks, with the inputs of [`limits_inputs`].
+/// `nodecheck fix --only` the limit, reverse-path and ARP checks, with the inputs of [`limits_inputs`].
 fn fix_limits(inputs: &(PathBuf, PathBuf), root: &Path, extra: &[&str]) -> Output {
     Command::new(bin())
         .arg("fix")
@@ -1385,7 +1386,7 @@ fn fix_limits(inputs: &(PathBuf, PathBuf), root: &Path, extra: &[&str]) -> Outpu
         .arg(&inputs.1)
         .arg("--root")
         .arg(root)
-        .args(["--only", "Inotify-*,RpFilter-Node,OpenFiles-*"])
+        .args(["--only", "Inotify-*,RpFilter-Node,Arp-Node,OpenFiles-*"])
         .args(extra)
         .output()
         .expect("run nodecheck")
@@ -1401,7 +1402,7 @@ fn fixes_of(change: &serde_json::Value) -> Vec<&str> {
 }
 
 #[test]
-fn fix_plans_inotify_rp_filter_and_open_file_limits_tied_to_their_checks() {
+fn fix_plans_inotify_rp_filter_arp_and_open_file_limits_tied_to_their_checks() {
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch_root();
     let inputs = limits_inputs(scratch.path(), "/lib/systemd/system/containerd.service:20");
@@ -1418,7 +1419,8 @@ fn fix_plans_inotify_rp_filter_and_open_file_limits_tied_to_their_checks() {
             "OpenFiles-System",
             "Inotify-Instances",
             "Inotify-Watches",
-            "RpFilter-Node"
+            "RpFilter-Node",
+            "Arp-Node"
         ]
     );
     let dropin = sysctl["target"]["after"].as_str().unwrap();
@@ -1427,6 +1429,8 @@ fn fix_plans_inotify_rp_filter_and_open_file_limits_tied_to_their_checks() {
         "fs.inotify.max_user_instances = 512\n",
         "fs.inotify.max_user_watches = 524288\n",
         "net.ipv4.conf.all.rp_filter = 1\n",
+        "net.ipv4.conf.all.arp_ignore = 0\n",
+        "net.ipv4.conf.ens192.arp_ignore = 0\n",
     ] {
         assert!(dropin.contains(line), "{line:?} missing from {dropin}");
     }

@@ -47,6 +47,14 @@ pub enum Finding {
         want_all: Option<u8>,
         want_nic: Option<u8>,
     },
+    /// `Arp-Node`: `net.ipv4.conf.all.arp_ignore` is `all` and the node NIC's `nic_value` (the
+    /// kernel applies the larger); the remedy sets both to `want` when given.
+    ArpIgnore {
+        all: Option<u8>,
+        nic: Option<String>,
+        nic_value: Option<u8>,
+        want: Option<u8>,
+    },
     /// `OpenFiles-System`: `fs.file-max` and `fs.nr_open`, each wanted at `want` when below `minimum`.
     SystemOpenFiles {
         file_max: Option<u64>,
@@ -110,6 +118,16 @@ impl Finding {
                 ("all", opt(*all)),
                 ("nic", opt(nic.clone())),
                 ("nic_value", opt(*nic_value)),
+            ],
+            Finding::ArpIgnore {
+                all,
+                nic,
+                nic_value,
+                ..
+            } => vec![
+                ("arp_ignore_all", opt(*all)),
+                ("arp_ignore_nic", opt(*nic_value)),
+                ("nic", opt(nic.clone())),
             ],
             Finding::SystemOpenFiles {
                 file_max, nr_open, ..
@@ -176,6 +194,26 @@ impl Finding {
                 if let (Some(nic), Some(want)) = (nic, want_nic) {
                     out.push(setting(
                         &format!("net.ipv4.conf.{nic}.rp_filter"),
+                        want.to_string(),
+                        nic_value.map(|v| v.to_string()),
+                    ));
+                }
+                out
+            }
+            Finding::ArpIgnore {
+                all,
+                nic,
+                nic_value,
+                want: Some(want),
+            } => {
+                let mut out = vec![setting(
+                    "net.ipv4.conf.all.arp_ignore",
+                    want.to_string(),
+                    all.map(|v| v.to_string()),
+                )];
+                if let Some(nic) = nic {
+                    out.push(setting(
+                        &format!("net.ipv4.conf.{nic}.arp_ignore"),
                         want.to_string(),
                         nic_value.map(|v| v.to_string()),
                     ));

@@ -20,7 +20,10 @@
 //!    statuses by [`Status::severity`], never by their order in the enum.
 //! 4. Document the ID in docs/checks.md ("Every check ID", and its area's table); the `id_contract`
 //!    test fails until the code and that list agree.
-//! 5. Unit-test it next to the code, with the facts builder `facts::testkit` or a JSON fixture, and
+//! 5. If `nodecheck fix` can remedy it, attach what it found as a typed [`finding::Finding`] with
+//!    [`CheckResult::found`] (which writes the evidence keys carrying those values) and add or extend
+//!    a planner (docs/fix.md, "Planners and the checks they own").
+//! 6. Unit-test it next to the code, with the facts builder `facts::testkit` or a JSON fixture, and
 //!    assert with the helpers of `checks::testing`.
 
 pub mod addresses;

@@ -189,7 +189,12 @@ fn arp(preflight: &Preflight, nic: Option<&str>) -> CheckResult {
         .with("arp_ignore_nic", ignore_nic)
         .with("arp_filter_all", filter_all)
         .with("arp_filter_nic", filter_nic)
-        .with("nic", nic.map(str::to_string))
+        .found(Finding::ArpIgnore {
+            all: ignore_all,
+            nic: nic.map(str::to_string),
+            nic_value: ignore_nic,
+            want: ignore.filter(|v| *v >= 8).map(|_| 0),
+        })
 }
 
 #[cfg(test)]

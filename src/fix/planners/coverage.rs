@@ -32,7 +32,7 @@ fn fix_profile(calico: Option<&str>) -> crate::profile::Profile {
     profile(&text)
 }
 
-/// Low inotify and open-file limits, loose reverse-path filtering on `all`, and units limited to
+/// Low inotify and open-file limits, loose reverse-path filtering on `all`, `arp_ignore` 8, and units limited to
 /// 4096 descriptors by a drop-in.
 fn low_limits() -> Preflight {
     let sysctls = [
@@ -43,7 +43,7 @@ fn low_limits() -> Preflight {
         ("net.ipv4.conf.all.rp_filter", "2"),
         ("net.ipv4.conf.default.rp_filter", "2"),
         ("net.ipv4.conf.ens192.rp_filter", "2"),
-        ("net.ipv4.conf.all.arp_ignore", "0"),
+        ("net.ipv4.conf.all.arp_ignore", "8"),
     ];
     let unit = |name: &str| UnitOpenFiles {
         unit: name.to_string(),

@@ -105,6 +105,7 @@ pub const PLANNERS: &[Planner] = &[
             "Inotify-Instances",
             "Inotify-Watches",
             "RpFilter-Node",
+            "Arp-Node",
             "OpenFiles-System",
         ],
         owns: sysctl::owns,

@@ -1,4 +1,4 @@
-//! Sysctls (`Sysctl-*`, and the sysctl remedies of `Inotify-*`, `RpFilter-Node`,
+//! Sysctls (`Sysctl-*`, and the sysctl remedies of `Inotify-*`, `RpFilter-Node`, `Arp-Node`,
 //! `OpenFiles-System`): one drop-in, /etc/sysctl.d/99-kubernetes.conf (existing lines kept, our keys
 //! set), and the live value now. A key that does not exist on this kernel is held with the reason,
 //! except the `net.bridge.*` keys, which appear once the planned br_netfilter load has happened.
@@ -25,6 +25,7 @@ pub fn owns(finding: &Finding) -> bool {
         Finding::Sysctl { .. }
             | Finding::SysctlMinimum { .. }
             | Finding::RpFilter { .. }
+            | Finding::ArpIgnore { .. }
             | Finding::SystemOpenFiles { .. }
     )
 }
