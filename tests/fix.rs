@@ -1336,3 +1336,204 @@ fn a_missing_root_is_named_as_missing_and_a_file_root_as_not_a_directory() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("a-file: not a directory"), "{stderr}");
 }
+
+/// worker-79 with low inotify and open-file limits, loose reverse-path filtering, `arp_ignore` 8, and kubelet and
+/// containerd limited to 4096 descriptors (containerd by `containerd_source`), planned against the
+/// fix profile with Calico 3.17 (whose felix exits on loose `all`): facts and profile written to `dir`.
+fn limits_inputs(dir: &Path, containerd_source: &str) -> (PathBuf, PathBuf) {
+    let mut facts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("fix/worker-79.json")).unwrap())
+            .unwrap();
+    facts["preflight"] = serde_json::json!({
+        "sysctls": {
+            "fs.inotify.max_user_instances": "128",
+            "fs.inotify.max_user_watches": "8192",
+            "fs.file-max": "9223372036854775807",
+            "fs.nr_open": "32768",
+            "net.ipv4.conf.all.rp_filter": "2",
+            "net.ipv4.conf.default.rp_filter": "2",
+            "net.ipv4.conf.ens192.rp_filter": "2",
+            "net.ipv4.conf.all.arp_ignore": "8",
+            "net.ipv4.conf.ens192.arp_ignore": "0"
+        },
+        "open_files": {
+            "units": [
+                {"unit": "kubelet.service", "installed": true, "limit_nofile": null, "source": null},
+                {"unit": "containerd.service", "installed": true, "limit_nofile": "4096",
+                 "source": containerd_source}
+            ],
+            "systemd_default": "1024:4096",
+            "systemd_default_source": "/etc/systemd/system.conf:3"
+        }
+    });
+    let facts_path = dir.join("facts.json");
+    std::fs::write(&facts_path, facts.to_string()).unwrap();
+    let profile = std::fs::read_to_string(fixture("fix/profile.yaml"))
+        .unwrap()
+        .replace("version: \"3.28.0\"", "version: \"3.17.1\"");
+    let profile_path = dir.join("profile.yaml");
+    std::fs::write(&profile_path, profile).unwrap();
+    (facts_path, profile_path)
+}
+
+/// `nodecheck fix --only` the limit, reverse-path and ARP checks, with the inputs of [`limits_inputs`].
+fn fix_limits(inputs: &(PathBuf, PathBuf), root: &Path, extra: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("fix")
+        .arg("--facts")
+        .arg(&inputs.0)
+        .arg("--profile")
+        .arg(&inputs.1)
+        .arg("--root")
+        .arg(root)
+        .args(["--only", "Inotify-*,RpFilter-Node,Arp-Node,OpenFiles-*"])
+        .args(extra)
+        .output()
+        .expect("run nodecheck")
+}
+
+fn fixes_of(change: &serde_json::Value) -> Vec<&str> {
+    change["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn fix_plans_inotify_rp_filter_arp_and_open_file_limits_tied_to_their_checks() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch_root();
+    let inputs = limits_inputs(scratch.path(), "/lib/systemd/system/containerd.service:20");
+    let out = fix_limits(&inputs, root.path(), &["--format", "json"]);
+    assert_exit(&out, 3);
+    let plan = json_stdout(&out);
+    let sysctl = changes(&plan)
+        .iter()
+        .find(|c| c["target"]["path"] == "/etc/sysctl.d/99-kubernetes.conf")
+        .unwrap_or_else(|| panic!("no sysctl drop-in: {plan:#}"));
+    assert_eq!(
+        fixes_of(sysctl),
+        [
+            "OpenFiles-System",
+            "Inotify-Instances",
+            "Inotify-Watches",
+            "RpFilter-Node",
+            "Arp-Node"
+        ]
+    );
+    let dropin = sysctl["target"]["after"].as_str().unwrap();
+    for line in [
+        "fs.nr_open = 1048576\n",
+        "fs.inotify.max_user_instances = 512\n",
+        "fs.inotify.max_user_watches = 524288\n",
+        "net.ipv4.conf.all.rp_filter = 1\n",
+        "net.ipv4.conf.all.arp_ignore = 0\n",
+        "net.ipv4.conf.ens192.arp_ignore = 0\n",
+    ] {
+        assert!(dropin.contains(line), "{line:?} missing from {dropin}");
+    }
+    // fs.file-max is far above the minimum: not touched.
+    assert!(!dropin.contains("fs.file-max"), "{dropin}");
+    for (unit, id) in [
+        ("kubelet", "OpenFiles-kubelet"),
+        ("containerd", "OpenFiles-containerd"),
+    ] {
+        let path = format!("/etc/systemd/system/{unit}.service.d/limits.conf");
+        let c = changes(&plan)
+            .iter()
+            .find(|c| c["target"]["path"] == path.as_str())
+            .unwrap_or_else(|| panic!("no {path}: {plan:#}"));
+        assert_eq!(fixes_of(c), [id]);
+        assert_eq!(c["kind"], "unit-limits");
+        assert!(c["target"]["after"]
+            .as_str()
+            .unwrap()
+            .ends_with("[Service]\nLimitNOFILE=1048576\n"));
+        let effects: Vec<&str> = c["side_effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(effects, ["daemon_reload", "restart_service"], "{c:#}");
+        assert_eq!(c["side_effects"][1]["unit"], unit);
+    }
+    assert_eq!(changes(&plan).len(), 3, "{plan:#}");
+}
+
+#[test]
+fn fix_limits_apply_replan_empty_and_rollback_byte_identical() {
+    if !needs_root() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch_root();
+    let r = root.path();
+    // An operator's drop-in for containerd that sets other things stays as it is.
+    let site = r.join("etc/systemd/system/containerd.service.d");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("limits.conf"),
+        "[Service]\nTasksMax=infinity\nLimitNOFILE=4096\n",
+    )
+    .unwrap();
+    let inputs = limits_inputs(
+        scratch.path(),
+        "/etc/systemd/system/containerd.service.d/limits.conf:3",
+    );
+    let before = tree(r);
+    let out = fix_limits(&inputs, r, &["--apply"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("finds nothing left to write"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(site.join("limits.conf")).unwrap(),
+        "[Service]\nTasksMax=infinity\nLimitNOFILE=1048576\n"
+    );
+    let kubelet =
+        std::fs::read_to_string(r.join("etc/systemd/system/kubelet.service.d/limits.conf"))
+            .unwrap();
+    assert!(kubelet.contains("OpenFiles-kubelet"), "{kubelet}");
+    assert!(
+        kubelet.ends_with("[Service]\nLimitNOFILE=1048576\n"),
+        "{kubelet}"
+    );
+    let sysctl = std::fs::read_to_string(r.join("etc/sysctl.d/99-kubernetes.conf")).unwrap();
+    assert!(
+        sysctl.contains("net.ipv4.conf.all.rp_filter = 1\n"),
+        "{sysctl}"
+    );
+    // Re-planning finds nothing to write.
+    assert_exit(&fix_limits(&inputs, r, &["--check"]), 0);
+    assert_exit(&fix_limits(&inputs, r, &["--rollback"]), 0);
+    assert_same_tree(&tree(r), &before, "rollback did not restore the tree");
+}
+
+#[test]
+fn fix_holds_a_unit_limit_a_later_drop_in_would_override() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch_root();
+    let inputs = limits_inputs(
+        scratch.path(),
+        "/etc/systemd/system/containerd.service.d/override.conf:2",
+    );
+    let plan = json_stdout(&fix_limits(&inputs, root.path(), &["--format", "json"]));
+    let held = plan["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["fixes"][0] == "OpenFiles-containerd")
+        .unwrap_or_else(|| panic!("not held: {plan:#}"));
+    assert!(
+        held["reason"]
+            .as_str()
+            .unwrap()
+            .contains("/etc/systemd/system/containerd.service.d/override.conf sorts after"),
+        "{held:#}"
+    );
+    assert!(!changes(&plan)
+        .iter()
+        .any(|c| c["target"]["path"] == "/etc/systemd/system/containerd.service.d/limits.conf"));
+}

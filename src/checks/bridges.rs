@@ -4,6 +4,7 @@
 
 use ipnet::IpNet;
 
+use super::finding::Finding;
 use super::node_network::{self, join, NodeNetwork};
 use super::{Area, CheckResult, Context};
 use crate::calico::exclusions::default_exclusions;
@@ -321,14 +322,42 @@ fn overlap(ctx: &Context, net: &NodeNetwork, bridge: &Interface) -> Option<Check
             bridge.name
         ))
     };
+    let r = r.with("interface", bridge.name.as_str());
+    // Docker's bridges are fixable (`bip`, `default-address-pools`); others are not nodecheck's.
+    let r = if docker_bridge_devices(ctx.facts)
+        .iter()
+        .any(|d| d == bridge.name.as_str())
+    {
+        r.found(Finding::DockerBridge {
+            interface: bridge.name.to_string(),
+        })
+    } else {
+        r
+    };
     Some(
-        r.with("interface", bridge.name.as_str())
-            .with(
-                "subnets",
-                subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            )
-            .with("overlaps", clashes),
+        r.with(
+            "subnets",
+            subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+        .with("overlaps", clashes),
     )
+}
+
+/// docker0 and the bridges of Docker's networks, as the facts name them.
+pub fn docker_bridge_devices(facts: &Facts) -> Vec<String> {
+    let mut out = vec!["docker0".to_string()];
+    let d = &facts.docker;
+    for name in d
+        .bridges
+        .iter()
+        .cloned()
+        .chain(d.networks.iter().filter_map(|n| n.bridge_device.clone()))
+    {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

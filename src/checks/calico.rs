@@ -2,6 +2,7 @@
 //! profile's current method (unset = first-found) makes calico-node select on this node, judged against
 //! the node network, with the recommended method as the remediation.
 
+use super::finding::Finding;
 use super::{Area, CheckResult, Context};
 use crate::calico::analysis::env_var;
 use crate::calico::candidates::calico_addresses;
@@ -173,7 +174,10 @@ fn check_family(ctx: &Context, version: &CalicoVersion, family: Family) -> Check
     };
     result = result
         .with("calico_version", version.to_string())
-        .with("method", method)
+        .found(Finding::CalicoMethod {
+            family,
+            method: method.to_string(),
+        })
         .with("node_network", network)
         .with("log", here.outcome.log.clone())
         .with("trace", p.trace.clone());

@@ -19,7 +19,7 @@ fn normalised(id: &str) -> String {
 }
 
 /// Whether `pattern` (an ID with `*` for a subject) covers `id` (an ID, possibly with `*` too).
-fn covers(pattern: &str, id: &str) -> bool {
+pub(crate) fn covers(pattern: &str, id: &str) -> bool {
     let re = format!("^{}$", regex::escape(pattern).replace(r"\*", ".+"));
     Regex::new(&re).unwrap().is_match(id)
 }
@@ -62,7 +62,7 @@ fn ids_in_code() -> BTreeSet<String> {
 }
 
 /// Every ID in the first column of a table row of docs/checks.md, normalised.
-fn ids_in_docs() -> BTreeSet<String> {
+pub(crate) fn ids_in_docs() -> BTreeSet<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/checks.md");
     let text = std::fs::read_to_string(path).unwrap();
     let ticked = Regex::new(r"`([A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9_.:<>]+)*)`").unwrap();

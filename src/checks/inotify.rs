@@ -4,6 +4,7 @@
 //! fsnotify. The minimums are the ones kind documents for this failure (its "Pod errors due to too
 //! many open files" known issue): 512 instances, 524288 watches.
 
+use super::finding::Finding;
 use super::{Area, CheckResult, Context};
 
 const AREA: Area = Area::Sysctl;
@@ -37,7 +38,11 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
                 .fix(format!("`sysctl -w {key}={minimum}` and persist it in /etc/sysctl.d/99-kubernetes.conf")),
                 Some(Ok(v)) => CheckResult::ok(*id, AREA, format!("{key} = {v} (at least {minimum})")),
             };
-            r.with("key", *key).with("value", value).with("minimum", *minimum)
+            r.found(Finding::SysctlMinimum {
+                key: key.to_string(),
+                minimum: *minimum,
+                have: value,
+            })
         })
         .collect()
 }

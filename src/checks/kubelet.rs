@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use serde_json::{json, Value};
 
+use super::finding::Finding;
 use super::node_network::{self, NodeNetwork};
 use super::{Area, CheckResult, Context};
 use crate::facts::{Facts, Family};
@@ -89,8 +90,14 @@ fn pin_fix(facts: &Facts, net: &NodeNetwork, lead: &str) -> Option<String> {
     ))
 }
 
-/// The check for one host and its node network.
+/// The check for one host and its node network, with the node-network addresses to pin as its finding.
 pub fn node_ip(facts: &Facts, net: &NodeNetwork) -> CheckResult {
+    judge_node_ip(facts, net).found(Finding::NodeIp {
+        addresses: node_network_addresses(net),
+    })
+}
+
+fn judge_node_ip(facts: &Facts, net: &NodeNetwork) -> CheckResult {
     let prediction = predict_node_ip(facts);
     let assumed = prediction
         .assumed

@@ -20,7 +20,10 @@
 //!    statuses by [`Status::severity`], never by their order in the enum.
 //! 4. Document the ID in docs/checks.md ("Every check ID", and its area's table); the `id_contract`
 //!    test fails until the code and that list agree.
-//! 5. Unit-test it next to the code, with the facts builder `facts::testkit` or a JSON fixture, and
+//! 5. If `nodecheck fix` can remedy it, attach what it found as a typed [`finding::Finding`] with
+//!    [`CheckResult::found`] (which writes the evidence keys carrying those values) and add or extend
+//!    a planner (docs/fix.md, "Planners and the checks they own").
+//! 6. Unit-test it next to the code, with the facts builder `facts::testkit` or a JSON fixture, and
 //!    assert with the helpers of `checks::testing`.
 
 pub mod addresses;
@@ -32,10 +35,11 @@ pub mod cri;
 pub mod data_plane;
 pub mod disk_space;
 pub mod drift;
+pub mod finding;
 pub mod forward_policy;
 pub mod host;
 #[cfg(test)]
-mod id_contract;
+pub(crate) mod id_contract;
 pub mod inotify;
 pub mod ipv6;
 pub mod join;
@@ -188,6 +192,10 @@ pub struct CheckResult {
     pub evidence: Evidence,
     /// What to do about it; `null` when nothing needs doing.
     pub remediation: Option<String>,
+    /// What the check found, in typed values, when `fix` can remedy it (see [`finding`]); its values
+    /// are in the evidence, so it is not serialised.
+    #[serde(skip)]
+    pub finding: Option<finding::Finding>,
 }
 
 impl CheckResult {
@@ -204,6 +212,7 @@ impl CheckResult {
             message: message.into(),
             evidence: Evidence::new(),
             remediation: None,
+            finding: None,
         }
     }
     pub fn ok(id: impl Into<String>, area: Area, message: impl Into<String>) -> Self {

@@ -1,5 +1,6 @@
 //! Kernel modules Kubernetes networking needs (br_netfilter, overlay) plus the profile's list.
 
+use super::finding::Finding;
 use super::{Area, CheckResult, Context};
 use crate::facts::ModuleState;
 
@@ -40,8 +41,8 @@ fn one(ctx: &Context, module: &str) -> CheckResult {
         .fix(format!("run nodecheck on the host itself (not in a container without /lib/modules), or check `lsmod | grep {module}`")),
         None => CheckResult::skip(&id, AREA, format!("{module} was not gathered in this snapshot")),
     };
-    r.with("module", module).with(
-        "state",
-        state.map(|s| serde_json::to_value(s).unwrap_or_default()),
-    )
+    r.found(Finding::Module {
+        name: module.to_string(),
+        state,
+    })
 }

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::finding::Finding;
 use super::node_network::{
     self, describe_nic, has_expected_name, join, pattern_mismatches, NodeNetwork,
 };
@@ -134,8 +135,10 @@ fn present(ctx: &Context, net: &NodeNetwork) -> CheckResult {
             describe_nic(c)
         ),
     )
-    .with("expected", wanted.clone())
-    .with("interface", c.name.as_str())
+    .found(Finding::NicName {
+        expected: wanted.clone(),
+        interface: c.name.to_string(),
+    })
     .with("mac", c.mac.as_deref())
     .with("driver", c.physical.as_ref().and_then(|p| p.driver.as_deref()))
     .with("pci", pci_address(c))

@@ -4,6 +4,7 @@
 //! runtime hold a descriptor per container log, watched volume and stream; the runtime's limit is
 //! also what containers inherit. Go raises its soft limit to the hard one, so the hard limit counts.
 
+use super::finding::Finding;
 use super::{Area, CheckResult, Context, Status};
 use crate::facts::preflight::{OpenFiles, Preflight, UnitOpenFiles};
 
@@ -66,7 +67,12 @@ fn system(preflight: &Preflight) -> CheckResult {
             }
         }
     };
-    r.with("file_max", file_max).with("nr_open", nr_open)
+    r.found(Finding::SystemOpenFiles {
+        file_max,
+        nr_open,
+        minimum: MINIMUM,
+        want: FIX_VALUE,
+    })
 }
 
 fn shown(v: Option<u64>) -> String {
@@ -126,7 +132,14 @@ fn unit_limit(unit: &UnitOpenFiles, manager: &OpenFiles, nr_open: Option<u64>) -
             _ => format!(": a hard limit below {MINIMUM} makes it fail with \"too many open files\" on a busy node"),
         }
     );
-    let r = evidence(CheckResult::new(&id, AREA, status, message)).with("hard_limit", hard);
+    let r = evidence(CheckResult::new(&id, AREA, status, message))
+        .with("hard_limit", hard)
+        .found(Finding::UnitOpenFiles {
+            unit: unit.unit.clone(),
+            limit_nofile: value.clone(),
+            source: from.clone(),
+            want: FIX_VALUE,
+        });
     if status == Status::Ok {
         r
     } else {

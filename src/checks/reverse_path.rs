@@ -20,6 +20,7 @@
 //!   which only governs replies for the host's own addresses; `arp_ignore=8` refuses those
 //!   altogether, so neighbours can no longer reach the node.
 
+use super::finding::Finding;
 use super::{Area, CheckResult, Context, Status};
 use crate::facts::preflight::Preflight;
 use crate::facts::Family;
@@ -116,21 +117,24 @@ fn rp_filter(ctx: &Context, preflight: &Preflight, nic: Option<&str>) -> CheckRe
         nic.unwrap_or("node NIC unknown"),
         on_nic.map_or("?".into(), |v| v.to_string())
     );
-    let (status, message, fix) = if all_value >= 2 && felix_checks_all {
+    // The remedy's values: `all` and, when given, the node NIC's.
+    let loose_all = if felix_checks_all { 1 } else { 2 };
+    let (status, message, fix, want) = if all_value >= 2 && felix_checks_all {
         (
             Status::Fail,
             format!("{shown}: felix of Calico {release} exits at start when net.ipv4.conf.all.rp_filter is loose (2) unless IgnoreLooseRPF is set, so calico-node crash-loops"),
             Some("`sysctl -w net.ipv4.conf.all.rp_filter=1` and persist it in /etc/sysctl.d/99-kubernetes.conf (a later file than systemd's 50-default.conf)".to_string()),
+            (Some(1), None),
         )
     } else if effective == Some(1) && multi_homed(ctx) {
         (
             Status::Warn,
             format!("{shown}: strict reverse-path filtering on a node with several addressed interfaces or default routes drops replies that return through another interface (asymmetric routing)"),
             Some(format!(
-                "use loose mode on the node NIC: `sysctl -w net.ipv4.conf.all.rp_filter={loose} net.ipv4.conf.{nic}.rp_filter=2` and persist it in /etc/sysctl.d/99-kubernetes.conf",
-                loose = if felix_checks_all { 1 } else { 2 },
+                "use loose mode on the node NIC: `sysctl -w net.ipv4.conf.all.rp_filter={loose_all} net.ipv4.conf.{nic}.rp_filter=2` and persist it in /etc/sysctl.d/99-kubernetes.conf",
                 nic = nic.unwrap_or("<nic>")
             )),
+            (Some(loose_all), nic.map(|_| 2)),
         )
     } else {
         let note = if all_value >= 2 {
@@ -138,9 +142,15 @@ fn rp_filter(ctx: &Context, preflight: &Preflight, nic: Option<&str>) -> CheckRe
         } else {
             String::new()
         };
-        (Status::Ok, format!("{shown}{note}"), None)
+        (Status::Ok, format!("{shown}{note}"), None, (None, None))
     };
-    let r = evidence(CheckResult::new(ID, AREA, status, message));
+    let r = evidence(CheckResult::new(ID, AREA, status, message)).found(Finding::RpFilter {
+        all,
+        nic: nic.map(str::to_string),
+        nic_value: on_nic,
+        want_all: want.0,
+        want_nic: want.1,
+    });
     match fix {
         Some(f) => r.fix(f),
         None => r,
@@ -179,7 +189,12 @@ fn arp(preflight: &Preflight, nic: Option<&str>) -> CheckResult {
         .with("arp_ignore_nic", ignore_nic)
         .with("arp_filter_all", filter_all)
         .with("arp_filter_nic", filter_nic)
-        .with("nic", nic.map(str::to_string))
+        .found(Finding::ArpIgnore {
+            all: ignore_all,
+            nic: nic.map(str::to_string),
+            nic_value: ignore_nic,
+            want: ignore.filter(|v| *v >= 8).map(|_| 0),
+        })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Swap against the profile's policy (kubelet refuses to start with swap on unless told otherwise).
 
+use super::finding::Finding;
 use super::{Area, CheckResult, Context};
 use crate::profile::SwapPolicy;
 
@@ -31,5 +32,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     vec![r
         .with("total_kib", swap.total_kib)
         .with("used_kib", swap.used_kib)
-        .with("devices", swap.devices.clone())]
+        .found(Finding::Swap {
+            devices: swap.devices.clone(),
+        })]
 }

@@ -2,6 +2,7 @@
 //! profile's, with their dependencies: absent `net.bridge.*` keys mean br_netfilter is not loaded, absent
 //! `net.ipv6.*` keys mean IPv6 is off in the kernel.
 
+use super::finding::Finding;
 use super::{Area, CheckResult, Context};
 use crate::facts::ModuleState;
 
@@ -27,9 +28,11 @@ fn persist(key: &str, want: &str) -> String {
 fn one(ctx: &Context, key: &str, want: &str) -> CheckResult {
     let id = format!("Sysctl-{key}");
     let ev = |r: CheckResult, have: Option<&str>| {
-        r.with("key", key)
-            .with("expected", want)
-            .with("value", have.map(str::to_string))
+        r.found(Finding::Sysctl {
+            key: key.to_string(),
+            want: want.to_string(),
+            have: have.map(str::to_string),
+        })
     };
     match ctx.facts.sysctls.get(key) {
         None => ev(

@@ -22,6 +22,8 @@ const TARGET_DIRS: &[&str] = &[
     "/etc/NetworkManager/conf.d",
     "/etc/systemd/network",
     "/etc/systemd/system",
+    "/etc/systemd/system/kubelet.service.d",
+    "/etc/systemd/system/containerd.service.d",
     "/etc/default",
     "/etc/sysconfig",
     "/var/lib/kubelet",

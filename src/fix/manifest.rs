@@ -299,7 +299,7 @@ impl Manifest {
 }
 
 /// The services planners restart or reload.
-const SERVICES: &[&str] = &["kubelet", "docker", "NetworkManager"];
+const SERVICES: &[&str] = &["kubelet", "containerd", "docker", "NetworkManager"];
 
 /// A run directory: where its manifest and saved files live. Its name is the run ID.
 pub struct RunDir {

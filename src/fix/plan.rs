@@ -54,6 +54,7 @@ pub enum ChangeKind {
     Swap,
     DockerBridges,
     NetworkManager,
+    UnitLimits,
 }
 
 impl ChangeKind {
@@ -66,6 +67,7 @@ impl ChangeKind {
             ChangeKind::Swap => "swap",
             ChangeKind::DockerBridges => "Docker bridges",
             ChangeKind::NetworkManager => "NetworkManager",
+            ChangeKind::UnitLimits => "unit limits",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (`cali*` veths, `tunl0`, `vxlan.calico`, `wireguard.cali`) takes them over and removes their routes,
 //! which breaks pod traffic on that node some time after the join.
 
+use crate::checks::finding::Finding;
 use crate::checks::{Area, CheckResult, Context};
 use crate::profile::Encapsulation;
 
@@ -83,7 +84,9 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .fix("add /etc/NetworkManager/conf.d/calico.conf with `[keyfile]` `unmanaged-devices=interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico;interface-name:wireguard.cali;interface-name:wg-v6.cali` and `systemctl reload NetworkManager` (`nodecheck fix` plans it)")
     };
     vec![r
-        .with("running", nm.running)
+        .found(Finding::NetworkManagerCalico {
+            running: nm.running,
+        })
         .with("unmanaged_devices", nm.unmanaged_devices.clone())
         .with("config_files", nm.config_files.clone())
         .with("calico_devices_managed", managed)]

@@ -4,17 +4,12 @@
 use crate::checks::CheckResult;
 use crate::commands::inputs::calico::{calico_version, report as calico_report};
 use crate::commands::inputs::Inputs;
-use crate::fix::planners::CalicoAdvice;
+use crate::fix::planners::{self, CalicoAdvice};
 
 /// The `nodecheck calico` commands for the manual cluster step, when a Calico check did not pass.
 pub fn calico_advice(inputs: &Inputs, results: &[CheckResult]) -> Option<CalicoAdvice> {
-    let needed = results.iter().any(|r| {
-        r.id.starts_with("Calico-Autodetection")
-            && matches!(
-                r.status,
-                crate::checks::Status::Fail | crate::checks::Status::Warn
-            )
-    });
+    let needed = planners::findings_to_fix(results)
+        .any(|(_, f)| matches!(f, crate::checks::finding::Finding::CalicoMethod { .. }));
     if !needed {
         return None;
     }

@@ -234,15 +234,7 @@ fn read_state(
     results: &[CheckResult],
     facts: &Facts,
 ) -> state::HostState {
-    let extra_files: Vec<PathBuf> = profile
-        .node_network
-        .nic
-        .as_ref()
-        .and_then(|n| n.name.as_deref())
-        .map(planners::link_file_path)
-        .into_iter()
-        .chain(planners::node_ip_pin_file(results, facts, profile))
-        .collect();
+    let extra_files = planners::host_specific_files(results, facts, profile);
     state::read(root, live, &extra_files)
 }
 

@@ -3,11 +3,15 @@
 //! cluster step with the commands `nodecheck calico` prints, and never runs kubectl.
 
 use super::PlanInput;
+use crate::checks::finding::Finding;
 use crate::fix::plan::{ManualStep, Plan};
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
-    let failing: Vec<&crate::checks::CheckResult> =
-        input.not_ok_with_prefix("Calico-Autodetection").collect();
+    let failing: Vec<&crate::checks::CheckResult> = input
+        .findings()
+        .filter(|(_, f)| matches!(f, Finding::CalicoMethod { .. }))
+        .map(|(r, _)| r)
+        .collect();
     if failing.is_empty() {
         return;
     }

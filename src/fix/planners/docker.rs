@@ -12,6 +12,8 @@ use ipnet::{IpNet, Ipv4Net};
 use serde_json::{Map, Value};
 
 use super::{json_edit, PlanInput};
+use crate::checks::bridges::docker_bridge_devices;
+use crate::checks::finding::Finding;
 use crate::fix::plan::{
     Change, ChangeKind, Held, ManualStep, Plan, SideEffect, TakesEffect, Target,
 };
@@ -44,18 +46,18 @@ pub struct Taken {
 }
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
-    let docker_devices = docker_bridge_devices(input);
-    let failing: Vec<&crate::checks::CheckResult> = input
-        .not_ok_with_prefix("BridgeOverlap-")
-        .filter(|r| {
-            let dev = r.id.trim_start_matches("BridgeOverlap-");
-            docker_devices.iter().any(|d| d == dev)
+    let docker_devices = docker_bridge_devices(input.facts);
+    let failing: Vec<(&crate::checks::CheckResult, &str)> = input
+        .findings()
+        .filter_map(|(r, f)| match f {
+            Finding::DockerBridge { interface } => Some((r, interface.as_str())),
+            _ => None,
         })
         .collect();
     if failing.is_empty() {
         return;
     }
-    let fixes: Vec<String> = failing.iter().map(|r| r.id.clone()).collect();
+    let fixes: Vec<String> = failing.iter().map(|(r, _)| r.id.clone()).collect();
     let taken = taken_networks(input, &docker_devices);
     let before = match input.host.file(DOCKER_DAEMON_JSON) {
         FileState::Unusable(why) => {
@@ -194,23 +196,6 @@ fn hold_no_space(plan: &mut Plan, fixes: Vec<String>) {
             .to_string(),
         change: None,
     });
-}
-
-/// docker0 and the bridges of Docker networks.
-fn docker_bridge_devices(input: &PlanInput) -> Vec<String> {
-    let mut out = vec!["docker0".to_string()];
-    let d = &input.facts.docker;
-    for name in d
-        .bridges
-        .iter()
-        .cloned()
-        .chain(d.networks.iter().filter_map(|n| n.bridge_device.clone()))
-    {
-        if !out.contains(&name) {
-            out.push(name);
-        }
-    }
-    out
 }
 
 /// The IPv4 pools daemon.json configures, or dockerd's defaults.
@@ -450,9 +435,12 @@ pub fn free_block(taken: &[Taken], chosen: &[Ipv4Net], prefix_len: u8) -> Option
 }
 
 /// Existing Docker networks that clash keep their subnets until recreated: one manual step each.
-fn recreate_steps(input: &PlanInput, plan: &mut Plan, failing: &[&crate::checks::CheckResult]) {
-    for r in failing {
-        let dev = r.id.trim_start_matches("BridgeOverlap-");
+fn recreate_steps(
+    input: &PlanInput,
+    plan: &mut Plan,
+    failing: &[(&crate::checks::CheckResult, &str)],
+) {
+    for &(r, dev) in failing {
         if dev == "docker0" {
             continue;
         }

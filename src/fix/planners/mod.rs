@@ -1,8 +1,12 @@
-//! Planners: one per change kind, each a pure function from the failing (or warning) checks, the facts,
-//! the profile, the peers and the host's configuration files to the changes that fix them. A change is
-//! only ever derived from a check that did not pass, and names the check IDs it fixes.
+//! Planners: one per change kind, each a pure function from the findings of the checks that failed
+//! (or warned), the facts, the profile, the peers and the host's configuration files to the changes
+//! that fix them. A change is only ever derived from a check that did not pass, and names the check
+//! IDs it fixes. Planners read what a check found from its typed [`Finding`], never from its ID or
+//! its JSON evidence; [`PLANNERS`] says which findings (and so which check IDs) each one owns.
 
 mod calico;
+#[cfg(test)]
+mod coverage;
 mod docker;
 mod env_file;
 mod json_edit;
@@ -12,16 +16,17 @@ mod nic;
 mod node_ip;
 mod swap;
 mod sysctl;
+mod unit_limits;
 
 use super::plan::{Change, Held, Plan, Target};
 use super::state::HostState;
+use crate::checks::finding::Finding;
 use crate::checks::{CheckResult, Status};
 use crate::facts::Facts;
 use crate::peers::Peer;
 use crate::profile::Profile;
 
 pub use nic::link_file_path;
-pub use node_ip::pin_file as node_ip_pin_file;
 
 /// The cluster-wide Calico setting to show as a manual step, rendered by the `calico` command's code.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -46,36 +51,125 @@ pub struct PlanInput<'a> {
 }
 
 impl PlanInput<'_> {
-    /// The result with this ID when it failed or warned.
-    pub fn not_ok(&self, id: &str) -> Option<&CheckResult> {
-        self.results
-            .iter()
-            .find(|r| r.id == id && matches!(r.status, Status::Fail | Status::Warn))
-    }
-    /// Failed or warning results whose ID starts with `prefix`.
-    pub fn not_ok_with_prefix<'s>(
-        &'s self,
-        prefix: &'s str,
-    ) -> impl Iterator<Item = &'s CheckResult> + 's {
-        self.results.iter().filter(move |r| {
-            r.id.starts_with(prefix) && matches!(r.status, Status::Fail | Status::Warn)
-        })
+    /// The findings of the checks that failed or warned, with their results.
+    pub fn findings(&self) -> impl Iterator<Item = (&CheckResult, &Finding)> + '_ {
+        findings_to_fix(self.results)
     }
 }
 
-/// Builds the whole plan. Order matters for `--apply`: modules before the sysctls they provide.
+/// The findings of the checks that failed or warned, with their results.
+pub fn findings_to_fix(results: &[CheckResult]) -> impl Iterator<Item = (&CheckResult, &Finding)> {
+    results.iter().filter_map(|r| match (&r.finding, r.status) {
+        (Some(f), Status::Fail | Status::Warn) => Some((r, f)),
+        _ => None,
+    })
+}
+
+/// A planner: the findings it owns, the check IDs they come from (as docs/fix.md lists them), and
+/// the function that turns them into changes.
+pub struct Planner {
+    /// Its file in `src/fix/planners/`, without `.rs`.
+    pub name: &'static str,
+    /// The check IDs whose findings it owns (`*` for a subject), as docs/fix.md lists them.
+    pub ids: &'static [&'static str],
+    /// Whether a finding is this planner's to fix.
+    pub owns: fn(&Finding) -> bool,
+    pub plan: fn(&PlanInput, &mut Plan),
+}
+
+/// Every planner, in the order the plan is built. Order matters for `--apply`: modules before the
+/// sysctls they provide.
+pub const PLANNERS: &[Planner] = &[
+    Planner {
+        name: "nic",
+        ids: &["NodeNic-Present"],
+        owns: |f| matches!(f, Finding::NicName { .. }),
+        plan: nic::plan,
+    },
+    Planner {
+        name: "node_ip",
+        ids: &["Kubelet-NodeIP"],
+        owns: |f| matches!(f, Finding::NodeIp { .. }),
+        plan: node_ip::plan,
+    },
+    Planner {
+        name: "modules",
+        ids: &["Module-*"],
+        owns: |f| matches!(f, Finding::Module { .. }),
+        plan: modules::plan,
+    },
+    Planner {
+        name: "sysctl",
+        ids: &[
+            "Sysctl-*",
+            "Inotify-Instances",
+            "Inotify-Watches",
+            "RpFilter-Node",
+            "Arp-Node",
+            "OpenFiles-System",
+        ],
+        owns: sysctl::owns,
+        plan: sysctl::plan,
+    },
+    Planner {
+        name: "unit_limits",
+        ids: &["OpenFiles-kubelet", "OpenFiles-containerd"],
+        owns: |f| matches!(f, Finding::UnitOpenFiles { .. }),
+        plan: unit_limits::plan,
+    },
+    Planner {
+        name: "swap",
+        ids: &["Swap"],
+        owns: |f| matches!(f, Finding::Swap { .. }),
+        plan: swap::plan,
+    },
+    Planner {
+        name: "docker",
+        ids: &["BridgeOverlap-*"],
+        owns: |f| matches!(f, Finding::DockerBridge { .. }),
+        plan: docker::plan,
+    },
+    Planner {
+        name: "networkmanager",
+        ids: &["NetworkManager-Calico"],
+        owns: |f| matches!(f, Finding::NetworkManagerCalico { .. }),
+        plan: networkmanager::plan,
+    },
+    Planner {
+        name: "calico",
+        ids: &["Calico-AutodetectionIPv*"],
+        owns: |f| matches!(f, Finding::CalicoMethod { .. }),
+        plan: calico::plan,
+    },
+];
+
+/// Builds the whole plan.
 pub fn plan(input: &PlanInput) -> Plan {
     let mut plan = Plan::default();
-    nic::plan(input, &mut plan);
-    node_ip::plan(input, &mut plan);
-    modules::plan(input, &mut plan);
-    sysctl::plan(input, &mut plan);
-    swap::plan(input, &mut plan);
-    docker::plan(input, &mut plan);
-    networkmanager::plan(input, &mut plan);
-    calico::plan(input, &mut plan);
+    for planner in PLANNERS {
+        (planner.plan)(input, &mut plan);
+    }
     hold_control_bytes(&mut plan);
     plan
+}
+
+/// The files whose path depends on the host that the planners may edit (the NIC's `.link` file, the
+/// kubelet environment file, the units' drop-ins), so the state reader reads them.
+pub fn host_specific_files(
+    results: &[CheckResult],
+    facts: &Facts,
+    profile: &Profile,
+) -> Vec<std::path::PathBuf> {
+    profile
+        .node_network
+        .nic
+        .as_ref()
+        .and_then(|n| n.name.as_deref())
+        .map(link_file_path)
+        .into_iter()
+        .chain(node_ip::pin_file(results, facts))
+        .chain(unit_limits::drop_in_files(results))
+        .collect()
 }
 
 /// No control byte (other than newline and tab) ever enters a generated file: a change whose new
@@ -116,9 +210,4 @@ fn created_by(ids: &[String]) -> String {
         "# Written by `nodecheck fix` for {}; `nodecheck fix --rollback` restores the previous state.\n",
         ids.join(", ")
     )
-}
-
-/// Evidence field as a string.
-fn evidence_str<'a>(r: &'a CheckResult, key: &str) -> Option<&'a str> {
-    r.evidence.get(key).and_then(|v| v.as_str())
 }

@@ -3,19 +3,20 @@
 
 use std::path::PathBuf;
 
-use super::{created_by, evidence_str, PlanInput};
+use super::{created_by, PlanInput};
+use crate::checks::finding::Finding;
 use crate::facts::ModuleState;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, TakesEffect, Target};
 use crate::fix::state::{FileState, MODULES_LOAD};
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
     let mut wanted: Vec<(String, String)> = Vec::new();
-    for r in input.not_ok_with_prefix("Module-") {
-        let Some(name) = evidence_str(r, "module") else {
+    for (r, finding) in input.findings() {
+        let Finding::Module { name, state } = finding else {
             continue;
         };
-        match input.facts.modules.state.get(name) {
-            Some(ModuleState::Available) => wanted.push((r.id.clone(), name.to_string())),
+        match state {
+            Some(ModuleState::Available) => wanted.push((r.id.clone(), name.clone())),
             _ => plan.held.push(Held {
                 fixes: vec![r.id.clone()],
                 kind: ChangeKind::Module,

@@ -2,15 +2,14 @@
 //! `unmanaged-devices` in /etc/NetworkManager/conf.d/calico.conf (existing entries kept), then reload
 //! NetworkManager. Without this NetworkManager may take over `cali*` and tunnel devices and break pod
 //! routing (Calico's documented NetworkManager setup). Whether NetworkManager runs comes from the facts
-//! (`node_setup.network_manager`, the same the check judges).
+//! (the check's finding).
 
 use std::path::PathBuf;
 
 use super::{created_by, PlanInput};
+use crate::checks::finding::Finding;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, SideEffect, TakesEffect, Target};
 use crate::fix::state::{FileState, NETWORKMANAGER_CONF};
-
-const ID: &str = "NetworkManager-Calico";
 
 /// The devices Calico creates, as NetworkManager device specs.
 pub const CALICO_DEVICES: &[&str] = &[
@@ -23,15 +22,13 @@ pub const CALICO_DEVICES: &[&str] = &[
 ];
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
-    let Some(r) = input.not_ok(ID) else {
+    let Some((r, running)) = input.findings().find_map(|(r, f)| match f {
+        Finding::NetworkManagerCalico { running } => Some((r, *running)),
+        _ => None,
+    }) else {
         return;
     };
     let fixes = vec![r.id.clone()];
-    let running = input
-        .facts
-        .node_setup
-        .as_ref()
-        .is_some_and(|s| s.network_manager.running);
     let before = match input.host.file(NETWORKMANAGER_CONF) {
         FileState::Unusable(why) => {
             plan.held.push(Held {

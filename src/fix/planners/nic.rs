@@ -6,11 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{created_by, evidence_str, PlanInput};
+use super::{created_by, PlanInput};
+use crate::checks::finding::Finding;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, SideEffect, TakesEffect, Target};
 use crate::fix::state::{FileState, LINK_DIR};
-
-const ID: &str = "NodeNic-Present";
 
 /// `/etc/systemd/network/10-<name>.link`: sorts before the distribution's 99-default.link.
 pub fn link_file_path(name: &str) -> PathBuf {
@@ -75,12 +74,11 @@ pub fn in_kernel_namespace(name: &str) -> bool {
 }
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
-    let Some(r) = input.not_ok(ID) else {
-        return;
-    };
     // Only the "expected NIC missing, the node network is on another NIC" finding is a naming problem.
-    let (Some(_), Some(actual)) = (evidence_str(r, "expected"), evidence_str(r, "interface"))
-    else {
+    let Some((r, actual)) = input.findings().find_map(|(r, f)| match f {
+        Finding::NicName { interface, .. } => Some((r, interface.as_str())),
+        _ => None,
+    }) else {
         return;
     };
     let Some(wanted) = input

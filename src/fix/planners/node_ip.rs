@@ -6,12 +6,13 @@
 //! the flags come from the file itself, read and edited as systemd reads it ([`super::env_file`]). kubelet reads it when it starts: the restart is run only with
 //! `--restart-services`.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::env_file;
-use super::PlanInput;
-use crate::checks::kubelet::node_network_addresses;
-use crate::checks::node_network;
+use super::{findings_to_fix, PlanInput};
+use crate::checks::finding::Finding;
+use crate::checks::CheckResult;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, SideEffect, TakesEffect, Target};
 use crate::fix::state::FileState;
 use crate::kubelet::pin::{node_ip_pin, without_node_ip, EXTRA_ARGS_VAR};
@@ -19,31 +20,22 @@ use crate::kubelet::pin::{node_ip_pin, without_node_ip, EXTRA_ARGS_VAR};
 /// The variable of kubeadm's `kubeadm-flags.env`.
 const KUBEADM_ARGS_VAR: &str = "KUBELET_KUBEADM_ARGS";
 
-const ID: &str = "Kubelet-NodeIP";
+/// The finding of `Kubelet-NodeIP` when it did not pass: its result and the addresses to pin.
+fn finding_of(results: &[CheckResult]) -> Option<(&CheckResult, &[IpAddr])> {
+    findings_to_fix(results).find_map(|(r, f)| match f {
+        Finding::NodeIp { addresses } => Some((r, addresses.as_slice())),
+        _ => None,
+    })
+}
 
 /// The file the pin goes to when the check did not pass, so the state reader reads it.
-pub fn pin_file(
-    results: &[crate::checks::CheckResult],
-    facts: &crate::facts::Facts,
-    profile: &crate::profile::Profile,
-) -> Option<PathBuf> {
-    let failing = results.iter().any(|r| {
-        r.id == ID
-            && matches!(
-                r.status,
-                crate::checks::Status::Fail | crate::checks::Status::Warn
-            )
-    });
-    if !failing {
-        return None;
-    }
-    let net = node_network::resolve(facts, profile);
-    let addresses = node_network_addresses(&net);
-    (!addresses.is_empty()).then(|| PathBuf::from(node_ip_pin(facts, &addresses).file))
+pub fn pin_file(results: &[CheckResult], facts: &crate::facts::Facts) -> Option<PathBuf> {
+    let (_, addresses) = finding_of(results)?;
+    (!addresses.is_empty()).then(|| PathBuf::from(node_ip_pin(facts, addresses).file))
 }
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
-    let Some(r) = input.not_ok(ID) else {
+    let Some((r, addresses)) = finding_of(input.results) else {
         return;
     };
     let fixes = vec![r.id.clone()];
@@ -55,8 +47,6 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
             change: None,
         })
     };
-    let net = node_network::resolve(input.facts, input.profile);
-    let addresses = node_network_addresses(&net);
     if addresses.is_empty() {
         hold(
             plan,
@@ -65,7 +55,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         );
         return;
     }
-    let pin = node_ip_pin(input.facts, &addresses);
+    let pin = node_ip_pin(input.facts, addresses);
     let before = match input.host.file(&pin.file) {
         FileState::Unusable(why) => {
             hold(plan, format!("cannot edit {}: {why}", pin.file));

@@ -5,16 +5,18 @@
 use std::path::{Path, PathBuf};
 
 use super::PlanInput;
+use crate::checks::finding::Finding;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, SideEffect, TakesEffect, Target};
 use crate::fix::state::{FileState, FSTAB, UNIT_MASK_DIR};
-
-const ID: &str = "Swap";
 
 /// The prefix that comments out an fstab swap entry (kept so a person sees why).
 pub const FSTAB_COMMENT: &str = "# disabled by nodecheck fix (Swap): ";
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
-    let Some(r) = input.not_ok(ID) else {
+    let Some((r, devices)) = input.findings().find_map(|(r, f)| match f {
+        Finding::Swap { devices } => Some((r, devices)),
+        _ => None,
+    }) else {
         return;
     };
     let fixes = vec![r.id.clone()];
@@ -67,7 +69,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         });
     }
     if input.host.live {
-        for device in &input.facts.swap.devices {
+        for device in devices {
             plan.changes.push(Change {
                 fixes: fixes.clone(),
                 kind: ChangeKind::Swap,

@@ -1,19 +1,45 @@
-//! Sysctls (`Sysctl-*`): one drop-in, /etc/sysctl.d/99-kubernetes.conf (existing lines kept, our keys
+//! Sysctls (`Sysctl-*`, and the sysctl remedies of `Inotify-*`, `RpFilter-Node`, `Arp-Node`,
+//! `OpenFiles-System`): one drop-in, /etc/sysctl.d/99-kubernetes.conf (existing lines kept, our keys
 //! set), and the live value now. A key that does not exist on this kernel is held with the reason,
 //! except the `net.bridge.*` keys, which appear once the planned br_netfilter load has happened.
 
 use std::path::PathBuf;
 
-use super::{created_by, evidence_str, PlanInput};
+use super::{created_by, PlanInput};
+use crate::checks::finding::Finding;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, TakesEffect, Target};
 use crate::fix::state::{FileState, SYSCTL_DROP_IN};
 
-/// A wanted setting and the check it fixes.
+/// A wanted setting and the checks it fixes.
 struct Wanted {
-    id: String,
+    ids: Vec<String>,
     key: String,
     value: String,
     current: Option<String>,
+}
+
+/// The findings this planner fixes: every finding that asks for sysctl settings.
+pub fn owns(finding: &Finding) -> bool {
+    matches!(
+        finding,
+        Finding::Sysctl { .. }
+            | Finding::SysctlMinimum { .. }
+            | Finding::RpFilter { .. }
+            | Finding::ArpIgnore { .. }
+            | Finding::SystemOpenFiles { .. }
+    )
+}
+
+/// A name that can stand between the dots of a sysctl key: a per-interface key of a NIC named
+/// `eth0.100` (a VLAN) would be read as other keys.
+fn plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        })
 }
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
@@ -24,29 +50,62 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         .iter()
         .any(|c| c.fixes.iter().any(|f| f == "Module-br_netfilter"));
     let mut wanted: Vec<Wanted> = Vec::new();
-    for r in input.not_ok_with_prefix("Sysctl-") {
-        let (Some(key), Some(value)) = (evidence_str(r, "key"), evidence_str(r, "expected")) else {
-            continue;
-        };
-        let current = evidence_str(r, "value").map(str::to_string);
-        if current.is_none() && !(key.starts_with("net.bridge.") && br_netfilter_planned) {
-            plan.held.push(Held {
-                fixes: vec![r.id.clone()],
-                kind: ChangeKind::Sysctl,
-                reason: format!(
-                    "{key} does not exist on this kernel ({}): setting it would only make systemd-sysctl fail at boot",
-                    r.message
+    let hold = |plan: &mut Plan, id: &str, reason: String| {
+        plan.held.push(Held {
+            fixes: vec![id.to_string()],
+            kind: ChangeKind::Sysctl,
+            reason,
+            change: None,
+        })
+    };
+    for (r, finding) in input.findings().filter(|(_, f)| owns(f)) {
+        for setting in finding.sysctl_settings() {
+            let key = setting.key.as_str();
+            if !plain_key(key) {
+                hold(
+                    plan,
+                    &r.id,
+                    format!(
+                        "{key:?} is not a key nodecheck writes to a sysctl.d file: set it by hand"
+                    ),
+                );
+                continue;
+            }
+            if setting.have.is_none() && !(key.starts_with("net.bridge.") && br_netfilter_planned) {
+                hold(
+                    plan,
+                    &r.id,
+                    format!(
+                        "{key} does not exist on this kernel ({}): setting it would only make systemd-sysctl fail at boot",
+                        r.message
+                    ),
+                );
+                continue;
+            }
+            match wanted.iter_mut().find(|w| w.key == key) {
+                Some(w) if w.value == setting.want => {
+                    if !w.ids.contains(&r.id) {
+                        w.ids.push(r.id.clone());
+                    }
+                }
+                Some(w) => hold(
+                    plan,
+                    &r.id,
+                    format!(
+                        "{key} = {} conflicts with {key} = {} for {}: settle the profile first",
+                        setting.want,
+                        w.value,
+                        w.ids.join(", ")
+                    ),
                 ),
-                change: None,
-            });
-            continue;
+                None => wanted.push(Wanted {
+                    ids: vec![r.id.clone()],
+                    key: setting.key.clone(),
+                    value: setting.want.clone(),
+                    current: setting.have.clone(),
+                }),
+            }
         }
-        wanted.push(Wanted {
-            id: r.id.clone(),
-            key: key.to_string(),
-            value: value.to_string(),
-            current,
-        });
     }
     if wanted.is_empty() {
         return;
@@ -54,14 +113,14 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
     let path = PathBuf::from(SYSCTL_DROP_IN);
     match input.host.file(SYSCTL_DROP_IN) {
         FileState::Unusable(why) => plan.held.push(Held {
-            fixes: wanted.iter().map(|w| w.id.clone()).collect(),
+            fixes: ids_of(&wanted),
             kind: ChangeKind::Sysctl,
             reason: format!("cannot edit {SYSCTL_DROP_IN}: {why}"),
             change: None,
         }),
         state => {
             let before = state.text().map(str::to_string);
-            let ids: Vec<String> = wanted.iter().map(|w| w.id.clone()).collect();
+            let ids = ids_of(&wanted);
             let settings: Vec<(&str, &str)> = wanted
                 .iter()
                 .map(|w| (w.key.as_str(), w.value.as_str()))
@@ -90,7 +149,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
     }
     for w in &wanted {
         plan.changes.push(Change {
-            fixes: vec![w.id.clone()],
+            fixes: w.ids.clone(),
             kind: ChangeKind::Sysctl,
             summary: format!("set {} = {} now", w.key, w.value),
             target: Target::Sysctl {
@@ -103,6 +162,17 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
             notes: Vec::new(),
         });
     }
+}
+
+/// Every check the wanted settings fix, once each, in order.
+fn ids_of(wanted: &[Wanted]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in wanted.iter().flat_map(|w| &w.ids) {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    ids
 }
 
 fn join_settings(settings: &[(&str, &str)]) -> String {
