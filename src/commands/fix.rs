@@ -249,7 +249,13 @@ fn read_state(
         .into_iter()
         .chain(planners::node_ip_pin_file(results, facts, profile))
         .collect();
-    state::read(root, live, &extra_files)
+    let mut host = state::read(root, live, &extra_files);
+    if planners::reads_k3s_config(results) {
+        if let Ok(tree) = crate::host_root::HostRoot::at(root) {
+            host.k3s = crate::gather::k3s_config::read(&tree);
+        }
+    }
+    host
 }
 
 /// The `nodecheck calico` commands for the manual cluster step, when a Calico check did not pass.

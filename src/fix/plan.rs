@@ -54,6 +54,8 @@ pub enum ChangeKind {
     Swap,
     DockerBridges,
     NetworkManager,
+    /// `node-ip` / `flannel-iface` in a k3s or RKE2 `config.yaml`.
+    K3sConfig,
 }
 
 impl ChangeKind {
@@ -66,6 +68,7 @@ impl ChangeKind {
             ChangeKind::Swap => "swap",
             ChangeKind::DockerBridges => "Docker bridges",
             ChangeKind::NetworkManager => "NetworkManager",
+            ChangeKind::K3sConfig => "k3s/RKE2 configuration",
         }
     }
 }

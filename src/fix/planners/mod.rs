@@ -2,6 +2,7 @@
 //! the profile, the peers and the host's configuration files to the changes that fix them. A change is
 //! only ever derived from a check that did not pass, and names the check IDs it fixes.
 
+mod address_consensus;
 mod calico;
 mod docker;
 mod env_file;
@@ -12,6 +13,7 @@ mod nic;
 mod node_ip;
 mod swap;
 mod sysctl;
+mod yaml_edit;
 
 use super::plan::{Change, Held, Plan, Target};
 use super::state::HostState;
@@ -20,6 +22,7 @@ use crate::facts::Facts;
 use crate::peers::Peer;
 use crate::profile::Profile;
 
+pub use address_consensus::reads_k3s_config;
 pub use nic::link_file_path;
 pub use node_ip::pin_file as node_ip_pin_file;
 
@@ -68,6 +71,7 @@ pub fn plan(input: &PlanInput) -> Plan {
     let mut plan = Plan::default();
     nic::plan(input, &mut plan);
     node_ip::plan(input, &mut plan);
+    address_consensus::plan(input, &mut plan);
     modules::plan(input, &mut plan);
     sysctl::plan(input, &mut plan);
     swap::plan(input, &mut plan);

@@ -27,8 +27,9 @@ pub fn pin_file(
     facts: &crate::facts::Facts,
     profile: &crate::profile::Profile,
 ) -> Option<PathBuf> {
+    // Address-Consensus pins kubelet too (`super::address_consensus`).
     let failing = results.iter().any(|r| {
-        r.id == ID
+        (r.id == ID || r.id == crate::checks::addresses::ADDRESS_CONSENSUS)
             && matches!(
                 r.status,
                 crate::checks::Status::Fail | crate::checks::Status::Warn
@@ -47,55 +48,53 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         return;
     };
     let fixes = vec![r.id.clone()];
-    let hold = |plan: &mut Plan, reason: String| {
-        plan.held.push(Held {
-            fixes: fixes.clone(),
+    match pin_change(input, &fixes) {
+        Ok(Some(change)) => plan.changes.push(change),
+        Ok(None) => {}
+        Err(reason) => plan.held.push(Held {
+            fixes,
             kind: ChangeKind::NodeIp,
             reason,
             change: None,
-        })
-    };
+        }),
+    }
+}
+
+/// The change pinning kubelet's `--node-ip` to the node-network address(es), for `fixes`; `None`
+/// when the file already says so; the reason when it cannot be made.
+pub fn pin_change(input: &PlanInput, fixes: &[String]) -> Result<Option<Change>, String> {
     let net = node_network::resolve(input.facts, input.profile);
     let addresses = node_network_addresses(&net);
     if addresses.is_empty() {
-        hold(
-            plan,
+        return Err(
             "the node NIC has no address in the node network to pin kubelet's --node-ip to"
                 .to_string(),
         );
-        return;
     }
     let pin = node_ip_pin(input.facts, &addresses);
     let before = match input.host.file(&pin.file) {
-        FileState::Unusable(why) => {
-            hold(plan, format!("cannot edit {}: {why}", pin.file));
-            return;
-        }
+        FileState::Unusable(why) => return Err(format!("cannot edit {}: {why}", pin.file)),
         state => state.text().map(str::to_string),
     };
     if !crate::fix::confine::is_target_file(std::path::Path::new(&pin.file)) {
-        hold(plan, format!(
-                "kubelet reads its flags from {}, outside the directories nodecheck fix edits: add --node-ip there by hand",
-                pin.file
-            ));
-        return;
+        return Err(format!(
+            "kubelet reads its flags from {}, outside the directories nodecheck fix edits: add --node-ip there by hand",
+            pin.file
+        ));
     }
     let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
     let var = variable_of(&pin.file);
     let mut words = match env_file::current_words(before.as_deref().unwrap_or(""), var) {
         Ok(words) => without_node_ip(words),
-        Err(why) => {
-            hold(plan, format!("cannot read {var} in {}: {why}", pin.file));
-            return;
-        }
+        Err(why) => return Err(format!("cannot read {var} in {}: {why}", pin.file)),
     };
     words.push(format!("--node-ip={}", shown.join(",")));
     let after = env_file::set_words(before.as_deref(), var, &words);
     if before.as_deref() == Some(after.as_str()) {
-        return;
+        return Ok(None);
     }
-    plan.changes.push(Change {
-        fixes: fixes.clone(),
+    Ok(Some(Change {
+        fixes: fixes.to_vec(),
         kind: ChangeKind::NodeIp,
         summary: format!(
             "pin kubelet's --node-ip={} in {}",
@@ -113,7 +112,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
             unit: "kubelet".to_string(),
         }],
         notes: vec![format!("{}: {}", pin.file, pin.why)],
-    });
+    }))
 }
 
 /// The variable the file carries kubelet's flags in: kubeadm's own file has `KUBELET_KUBEADM_ARGS`,
