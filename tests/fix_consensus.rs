@@ -56,6 +56,23 @@ fn files(root: &Path) -> BTreeMap<PathBuf, String> {
     out
 }
 
+/// After `--apply`: a second plan has nothing left for the host, and `--rollback` restores the
+/// tree byte for byte.
+fn replan_is_empty_and_rollback_restores(
+    r: &Path,
+    profile: &Path,
+    before: &BTreeMap<PathBuf, String>,
+) {
+    let again = json_stdout(&fix(r, profile, &["--format", "json"]));
+    let left = again["plan"]["changes"]
+        .as_array()
+        .or(again["changes"].as_array())
+        .unwrap();
+    assert!(left.is_empty(), "nothing left for the host: {again:#}");
+    assert_exit(&fix(r, profile, &["--rollback"]), 0);
+    assert_eq!(&files(r), before, "rollback is byte-identical");
+}
+
 fn can_apply() -> bool {
     if !nix_is_root() {
         skip("fix --apply needs root (it records the run)");
@@ -120,14 +137,7 @@ fn fix_pins_kubelet_and_plans_antrea_so_every_component_agrees() {
         std::fs::read_to_string(r.join("etc/default/kubelet")).unwrap(),
         "KUBELET_EXTRA_ARGS=\"--node-ip=10.20.41.41\"\n"
     );
-    let again = json_stdout(&fix(r, &profile, &["--format", "json"]));
-    let left = again["plan"]["changes"]
-        .as_array()
-        .or(again["changes"].as_array())
-        .unwrap();
-    assert!(left.is_empty(), "nothing left for the host: {again:#}");
-    assert_exit(&fix(r, &profile, &["--rollback"]), 0);
-    assert_eq!(files(r), before, "rollback is byte-identical");
+    replan_is_empty_and_rollback_restores(r, &profile, &before);
 }
 
 const CONFIG: &str = "# k3s agent (written by the image build)\n\
@@ -196,14 +206,7 @@ fn fix_edits_k3s_config_files_keeping_comments_and_proves_the_result() {
     assert_exit(&fix(r, &profile, &["--apply"]), 0);
     let written = std::fs::read_to_string(r.join("etc/rancher/k3s/config.yaml")).unwrap();
     assert!(written.contains("# keep this comment\n") && written.contains("node-ip: 10.20.41.41"));
-    let again = json_stdout(&fix(r, &profile, &["--format", "json"]));
-    let left = again["plan"]["changes"]
-        .as_array()
-        .or(again["changes"].as_array())
-        .unwrap();
-    assert!(left.is_empty(), "nothing left for the host: {again:#}");
-    assert_exit(&fix(r, &profile, &["--rollback"]), 0);
-    assert_eq!(files(r), before, "rollback is byte-identical");
+    replan_is_empty_and_rollback_restores(r, &profile, &before);
 }
 
 #[test]
