@@ -236,3 +236,33 @@ fn fix_holds_a_key_the_k3s_command_line_sets() {
         "{plan:#}"
     );
 }
+
+/// A plan the models do not prove is held: kube-router with `--enable-ipv6` exits on a Node with no
+/// IPv6 address whatever kubelet registers, so pinning kubelet alone cannot make every component
+/// agree.
+#[test]
+fn fix_holds_a_plan_the_models_do_not_prove() {
+    let tree = HostTree::new("fix-consensus-unproven");
+    tree.write("/etc/hostname", "worker-78\n");
+    let profile = profile(
+        &tree,
+        "cni:\n  components: [kubelet, flannel, kube-router]\n  flannel:\n    args: [\"--iface=ens192\"]\n  kube_router:\n    args: [\"--enable-ipv6=true\"]\n",
+    );
+    let plan = json_stdout(&fix(&tree.dir, &profile, &["--format", "json"]));
+    let changes = plan["plan"]["changes"]
+        .as_array()
+        .or(plan["changes"].as_array())
+        .unwrap();
+    assert!(changes.is_empty(), "nothing is written unproven: {plan:#}");
+    let held = plan["plan"]["held"]
+        .as_array()
+        .or(plan["held"].as_array())
+        .unwrap();
+    let reason = held[0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("not proven:"), "{reason}");
+    assert!(
+        reason.contains("kube-router would exit: failed to run kube-router: failed to create network routing controller: IPv6 was enabled, but no IPv6 address was found on the node"),
+        "{reason}"
+    );
+    assert_eq!(held[0]["kind"], "node-ip");
+}
