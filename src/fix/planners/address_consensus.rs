@@ -1,5 +1,6 @@
-//! Every component pinned to one address (`Address-Consensus`, with `K3s-NodeIP` and
-//! `Flannel-Interface`): one coherent set of changes that makes every model of the stack pick the
+//! Every component pinned to one address (`Address-Consensus`, with `K3s-NodeIP`,
+//! `Flannel-Interface` and `Kubelet-NodeIP`, whose fix alone would leave the CNIs that agreed with
+//! kubelet's old address behind): one coherent set of changes that makes every model of the stack pick the
 //! node NIC's node-network address, proven before anything is written.
 //!
 //! - On the host: kubelet's `--node-ip` (the `node_ip` planner's change, shared), and k3s/RKE2
@@ -38,13 +39,25 @@ use crate::profile::CalicoSettings;
 
 use super::yaml_edit;
 
+/// kubelet's own address check: pinning kubelet alone would leave the CNIs that agreed with its old
+/// address behind, so it takes part in the one coherent set too.
+const KUBELET_NODE_IP: &str = "Kubelet-NodeIP";
+
+/// The checks whose failure this planner answers.
+const ANSWERS: [&str; 4] = [
+    ADDRESS_CONSENSUS,
+    K3S_NODE_IP,
+    FLANNEL_INTERFACE,
+    KUBELET_NODE_IP,
+];
+
 /// Where the walk names flanneld's arguments.
 const FLANNEL_PLACE: &str = "the profile's cni.flannel.args";
 
 /// Whether the state reader should read the k3s/RKE2 configuration: an address check did not pass.
 pub fn reads_k3s_config(results: &[crate::checks::CheckResult]) -> bool {
     results.iter().any(|r| {
-        [ADDRESS_CONSENSUS, K3S_NODE_IP, FLANNEL_INTERFACE].contains(&r.id.as_str())
+        ANSWERS.contains(&r.id.as_str())
             && matches!(
                 r.status,
                 crate::checks::Status::Fail | crate::checks::Status::Warn
@@ -54,7 +67,7 @@ pub fn reads_k3s_config(results: &[crate::checks::CheckResult]) -> bool {
 
 /// The address checks this planner answers, those that did not pass.
 fn failing(input: &PlanInput) -> Vec<String> {
-    [ADDRESS_CONSENSUS, K3S_NODE_IP, FLANNEL_INTERFACE]
+    ANSWERS
         .iter()
         .filter_map(|id| input.not_ok(id).map(|r| r.id.clone()))
         .collect()
@@ -66,6 +79,7 @@ fn fixes_for(failing: &[String], component: Component) -> Vec<String> {
     let own = match component {
         Component::K3s | Component::Rke2 => Some(K3S_NODE_IP),
         Component::Flannel => Some(FLANNEL_INTERFACE),
+        Component::Kubelet => Some(KUBELET_NODE_IP),
         _ => None,
     };
     let mut out: Vec<String> = failing
@@ -562,7 +576,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
                 .iter_mut()
                 .filter(|c| c.kind == ChangeKind::NodeIp)
             {
-                if c.fixes.iter().any(|f| f == ADDRESS_CONSENSUS) && !c.notes.contains(&line) {
+                if !c.notes.contains(&line) {
                     c.notes.push(line.clone());
                 }
             }
@@ -577,7 +591,12 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
                 joined.join(", "),
                 wrong.join("; ")
             );
-            for c in host_changes {
+            // kubelet's change, planned for Kubelet-NodeIP, is part of the set: held with it.
+            let (kubelet, rest): (Vec<Change>, Vec<Change>) = std::mem::take(&mut plan.changes)
+                .into_iter()
+                .partition(|c| c.kind == ChangeKind::NodeIp);
+            plan.changes = rest;
+            for c in kubelet.into_iter().chain(host_changes) {
                 plan.held.push(Held {
                     fixes: c.fixes.clone(),
                     kind: c.kind,
