@@ -266,3 +266,45 @@ fn fix_holds_a_plan_the_models_do_not_prove() {
     );
     assert_eq!(held[0]["kind"], "node-ip");
 }
+
+/// Every component agrees on the default route's 10.99.0.78, but kubelet's is outside the node
+/// network: pinning kubelet alone would break the agreement, so the plan carries the cluster-wide
+/// steps that move flanneld, Antrea and Calico with it, and the proof covers all four.
+#[test]
+fn fix_for_kubelets_address_moves_the_components_that_agreed_with_it() {
+    let tree = HostTree::new("fix-consensus-kubelet");
+    let profile = profile(
+        &tree,
+        "cni:\n  components: [kubelet, flannel, antrea, calico]\n  flannel:\n    args: [\"--iface=ens224\"]\n  antrea: {}\n",
+    );
+    let plan = json_stdout(&fix(
+        &tree.dir,
+        &profile,
+        &["--only", "Kubelet-NodeIP", "--format", "json"],
+    ));
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{plan:#}");
+    assert_eq!(changes[0]["fixes"], serde_json::json!(["Kubelet-NodeIP"]));
+    assert!(changes[0]["notes"].to_string().contains(
+        "agree on 10.20.41.41: kubelet 10.20.41.41 (ens192), flannel 10.20.41.41 (ens192), antrea 10.20.41.41 (ens192), calico 10.20.41.41 (ens192)"
+    ), "{plan:#}");
+    let manual: Vec<String> = plan["manual"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["what"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(manual.len(), 3, "{manual:?}");
+    assert!(
+        manual[0].contains("flannel: set `--iface=ens192`"),
+        "{manual:?}"
+    );
+    assert!(
+        manual[2].contains("IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24"),
+        "{manual:?}"
+    );
+    assert_eq!(
+        plan["manual"][2]["commands"][0],
+        "kubectl -n kube-system set env daemonset/calico-node IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24"
+    );
+}
