@@ -533,3 +533,86 @@ fn the_kernel_refuses_an_empty_route_destination_with_erange() {
         );
     }
 }
+
+/// A `kubectl get nodes -o json` list holding this host's Node with `internal_ip`.
+fn this_node_list(tag: &str, internal_ip: &str) -> PathBuf {
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": hostname.trim()},
+        "status": {"addresses": [
+            {"type": "InternalIP", "address": internal_ip},
+            {"type": "Hostname", "address": hostname.trim()}
+        ]}
+    }]});
+    let path = std::env::temp_dir().join(format!(
+        "nodecheck-addr-nodes-{tag}-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, list.to_string()).unwrap();
+    path
+}
+
+/// kube-router takes the first link holding the Node's InternalIP: with the Node object given, the
+/// certain answer; without it, kubelet's predicted address (the default route's NIC) and a pick that
+/// says it is only as right as kubelet's.
+#[test]
+fn kube_router_follows_the_node_objects_internal_ip() {
+    let Some(ns) = namespace("kr") else { return };
+    two_nics(&ns);
+    ns.default_route("10.0.0.1", "a0");
+    let yaml = "cni:\n  kube_router:\n    version: v2.5.0\n";
+    let predicted = addresses(&ns, "kr", yaml, &[]);
+    let kr = pick(&predicted, "kube-router");
+    assert_eq!(kr["interface"], "a0", "{kr}");
+    assert!(
+        kr["uncertain"]
+            .as_str()
+            .unwrap()
+            .contains("only as right as kubelet's"),
+        "{kr}"
+    );
+    let nodes = this_node_list("kr", "10.0.1.5");
+    let known = addresses(&ns, "kr", yaml, &["--peers", nodes.to_str().unwrap()]);
+    let kr = pick(&known, "kube-router");
+    assert_eq!(kr["interface"], "a1", "{kr}");
+    assert_eq!(kr["address"], "10.0.1.5");
+    assert!(kr["uncertain"].is_null(), "{kr}");
+    // An InternalIP no link holds: kube-router's own error.
+    let nodes = this_node_list("kr", "10.0.7.7");
+    let gone = addresses(&ns, "kr", yaml, &["--peers", nodes.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&nodes);
+    assert!(pick(&gone, "kube-router")["fatal"]
+        .as_str()
+        .unwrap()
+        .ends_with("failed to find interface with specified node ip"));
+}
+
+/// Antrea's transportInterfaceCIDRs moves its transport interface off the Node IP's NIC, and
+/// Address-Consensus names antrea against kubelet.
+#[test]
+fn antrea_transport_cidrs_win_over_the_node_ip_and_consensus_names_it() {
+    let Some(ns) = namespace("antrea") else {
+        return;
+    };
+    two_nics(&ns);
+    ns.default_route("10.0.0.1", "a0");
+    let nodes = this_node_list("antrea", "10.0.0.5");
+    let peers = ["--peers", nodes.to_str().unwrap()];
+    let plain = addresses(&ns, "antrea", "cni:\n  antrea: {}\n", &peers);
+    assert_eq!(pick(&plain, "antrea")["interface"], "a0");
+    assert_eq!(pick(&plain, "antrea")["step"], "node-ip");
+    assert_eq!(plain["consensus"]["agreed"], true, "{plain}");
+    let yaml = "cni:\n  antrea:\n    transport_interface_cidrs: [10.0.1.0/24]\n";
+    let moved = addresses(&ns, "antrea", yaml, &peers);
+    let _ = std::fs::remove_file(&nodes);
+    let antrea = pick(&moved, "antrea");
+    assert_eq!(antrea["interface"], "a1", "{antrea}");
+    assert_eq!(antrea["step"], "transportInterfaceCIDRs");
+    assert_eq!(moved["consensus"]["agreed"], false);
+    let votes = moved["consensus"]["disagreements"][0]["votes"].to_string();
+    assert!(
+        votes.contains("\"antrea\"") && votes.contains("\"kubelet\""),
+        "{votes}"
+    );
+}

@@ -26,6 +26,7 @@ mod drift_netns;
 mod facts_docker;
 mod facts_netns;
 mod fix;
+mod fix_consensus;
 mod host_root;
 mod join_checks;
 mod kubelet_node_ip;

@@ -101,4 +101,23 @@ impl AddressModel for CalicoModel {
             place: "the calico-node DaemonSet's environment (`nodecheck calico --format kubectl` prints the command)".into(),
         }]
     }
+
+    /// `cidr=` with the node network's IPv4 CIDRs: one method that holds on every node.
+    fn pins_in(&self, node_network: &[ipnet::IpNet], interface: &str, address: IpAddr) -> Vec<Pin> {
+        let cidrs: Vec<String> = node_network
+            .iter()
+            .filter(|n| matches!(n, ipnet::IpNet::V4(_)))
+            .map(|n| n.trunc().to_string())
+            .collect();
+        if cidrs.is_empty() {
+            return self.pins(interface, address);
+        }
+        vec![Pin {
+            component: Component::Calico,
+            kind: SettingKind::Env,
+            name: "IP_AUTODETECTION_METHOD".into(),
+            value: format!("cidr={}", cidrs.join(",")),
+            place: "the calico-node DaemonSet's environment (manifest install) or the Installation's nodeAddressAutodetectionV4.cidrs (operator install)".into(),
+        }]
+    }
 }

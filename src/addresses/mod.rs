@@ -1,5 +1,6 @@
 //! Every component's node address: one model per component that picks an address (kubelet, k3s and
-//! RKE2, Calico, flanneld, Cilium), each of one shape — its configuration and a node's facts in, the pick
+//! RKE2, Calico, flanneld, Cilium, kube-router, Antrea), each of one shape — its configuration and a
+//! node's facts in, the pick
 //! with the step that decided and the walk that led there out, or the component's own fatal log line.
 //! The consensus over them (`consensus`) is what `Address-Consensus` and `nodecheck addresses` read.
 //!
@@ -8,18 +9,22 @@
 //! Adding a component is one module beside these that implements [`AddressModel`], and one arm in
 //! `stack::build`.
 
+pub mod antrea;
 pub mod calico;
 pub mod cilium;
 pub mod consensus;
 pub mod flannel;
 pub mod fleet;
 pub mod k3s;
+pub mod kube_router;
 pub mod kubelet;
+pub mod node_object;
 pub mod stack;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::facts::{Facts, Family};
@@ -35,6 +40,9 @@ pub enum Component {
     Calico,
     Flannel,
     Cilium,
+    #[serde(rename = "kube-router")]
+    KubeRouter,
+    Antrea,
 }
 
 impl Component {
@@ -46,6 +54,8 @@ impl Component {
             Component::Calico => "calico",
             Component::Flannel => "flannel",
             Component::Cilium => "cilium",
+            Component::KubeRouter => "kube-router",
+            Component::Antrea => "antrea",
         }
     }
 
@@ -219,6 +229,12 @@ pub trait AddressModel: Send + Sync {
     fn pick(&self, node: &NodeView) -> Pick;
     /// The settings that make the component take `address` on `interface` on this node.
     fn pins(&self, interface: &str, address: IpAddr) -> Vec<Pin>;
+    /// The settings that pin the component on every node of `node_network` at once (a cluster-wide
+    /// setting: a CIDR rather than this node's interface name). Default: [`AddressModel::pins`].
+    fn pins_in(&self, node_network: &[IpNet], interface: &str, address: IpAddr) -> Vec<Pin> {
+        let _ = node_network;
+        self.pins(interface, address)
+    }
 }
 
 /// Go's `net.IP.IsGlobalUnicast`: not unspecified, loopback, multicast, link-local unicast or the

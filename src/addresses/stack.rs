@@ -1,12 +1,14 @@
 //! The cluster's stack of address models, built from the profile's `cni:` and `calico:` sections
 //! (with deployed configuration merged in by the caller): one model per component the cluster runs.
 
+use super::antrea::AntreaModel;
 use super::calico::CalicoModel;
 use super::cilium::CiliumModel;
 use super::flannel::settings::{FlannelInputs, FlannelSettings};
 use super::flannel::{FlannelModel, Flavor};
 use super::k3s::rke2_cni::{self, Rke2Cni};
 use super::k3s::{K3sFlags, K3sFlannelModel, K3sNodeIpModel};
+use super::kube_router::KubeRouterModel;
 use super::kubelet::KubeletModel;
 use super::{AddressModel, Component, NodeView, Pick};
 use crate::facts::Family;
@@ -123,6 +125,12 @@ pub fn build(
                 Flavor::Canal,
                 flannel_place,
             ))),
+            ComponentName::KubeRouter => models.push(Box::new(KubeRouterModel::from_profile(
+                cni.kube_router.as_ref(),
+            ))),
+            ComponentName::Antrea => {
+                models.push(Box::new(AntreaModel::from_profile(cni.antrea.as_ref())))
+            }
             ComponentName::K3s | ComponentName::Rke2 => {
                 let (distro, profile) = if component == ComponentName::K3s {
                     (Component::K3s, cni.k3s.as_ref())

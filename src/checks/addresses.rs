@@ -13,6 +13,8 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
+use super::finding::Finding;
+
 use super::node_network::{self, NodeNetwork};
 use super::{Area, CheckResult, Context, Status};
 use crate::addresses::consensus::{SharedAddress, Vote};
@@ -372,9 +374,11 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     findings(ctx)
         .into_iter()
         .map(|f| {
+            // `fix` answers every check here by pinning the whole stack (its consensus planner).
             let mut r = CheckResult::new(f.id, AREA, f.status, f.message.clone())
                 .with("picks", serde_json::to_value(&f.picks).unwrap_or_default())
-                .with("pins", serde_json::to_value(&f.pins).unwrap_or_default());
+                .with("pins", serde_json::to_value(&f.pins).unwrap_or_default())
+                .found(Finding::AddressStack);
             if !f.shared.is_empty() {
                 r = r.with("shared_addresses", json!(f.shared));
             }

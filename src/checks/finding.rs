@@ -81,6 +81,10 @@ pub enum Finding {
     /// `Kubelet-NodeIP`: kubelet would register a wrong (or no) InternalIP; `addresses` are the node
     /// NIC's node-network addresses to pin (one per family, empty when it has none).
     NodeIp { addresses: Vec<IpAddr> },
+    /// `Address-Consensus`, `K3s-NodeIP`, `Flannel-Interface`: a component of the address stack
+    /// would not take the node network's address (or they disagree). The values are the models'
+    /// own: the consensus planner runs them again, on the host and on the planned state.
+    AddressStack,
     /// `Swap`: swap is on, on these devices.
     Swap { devices: Vec<String> },
     /// `BridgeOverlap-<bridge>` of one of Docker's bridges: its subnets clash with the cluster's.
@@ -156,7 +160,7 @@ impl Finding {
                 ("expected", expected.as_str().into()),
                 ("interface", interface.as_str().into()),
             ],
-            Finding::NodeIp { .. } => Vec::new(),
+            Finding::NodeIp { .. } | Finding::AddressStack => Vec::new(),
             Finding::Swap { devices } => vec![("devices", devices.clone().into())],
             Finding::DockerBridge { interface } => vec![("interface", interface.as_str().into())],
             Finding::NetworkManagerCalico { running } => vec![("running", (*running).into())],

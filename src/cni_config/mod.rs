@@ -1,8 +1,11 @@
 //! The CNI configuration a cluster really runs (`--cni-config PATH|-`, repeatable): flanneld's
 //! DaemonSet args and environment and its `net-conf.json` from kube-flannel.yml, Canal's
 //! `canal_iface` and pinned flanneld from canal.yaml, and k3s/RKE2 `config.yaml` files (their keys
-//! are the server/agent flags), and Cilium's `cilium-config` ConfigMap, agent DaemonSet and Helm
-//! values (`cilium`). The result overrides the profile's `cni:` section, field by field.
+//! are the server/agent flags), Cilium's `cilium-config` ConfigMap, agent DaemonSet and Helm
+//! values (`cilium`), kube-router's DaemonSet args, and Antrea's `antrea-agent.conf` (the
+//! `antrea-config` ConfigMap: `transportInterface`, `transportInterfaceCIDRs`, `hostGateway`) with
+//! the antrea-agent image's release. The result overrides the profile's `cni:` section, field by
+//! field.
 //!
 //! Reading is bounded (`crate::input`); a document that is not YAML or JSON is bad input with its
 //! line:column; documents that say nothing about addresses are named, and an input in which
@@ -17,7 +20,8 @@ use crate::error::BadInput;
 mod cilium;
 
 use crate::profile::cni::{
-    CiliumProfile, CniSettings, ComponentName, FlannelBackend, FlannelProfile, K3sProfile,
+    AntreaProfile, CiliumProfile, CniSettings, ComponentName, FlannelBackend, FlannelProfile,
+    K3sProfile, KubeRouterProfile,
 };
 
 /// Largest input read (kube-flannel.yml is ~5 KiB, canal.yaml ~200 KiB with its CRDs).
@@ -36,6 +40,8 @@ pub struct DeployedCni {
     pub k3s: Option<K3sProfile>,
     pub rke2: Option<K3sProfile>,
     pub cilium: Option<CiliumProfile>,
+    pub kube_router: Option<KubeRouterProfile>,
+    pub antrea: Option<AntreaProfile>,
 }
 
 /// Reads every `--cni-config` input.
@@ -133,6 +139,80 @@ fn flanneld_container(daemonset: &Value) -> Option<&Value> {
         .as_array()?
         .iter()
         .find(runs_flanneld)
+}
+
+/// The container of a pod template whose image or command is `component` (`kube-router`,
+/// `antrea-agent`).
+fn container_named<'a>(daemonset: &'a Value, component: &str) -> Option<&'a Value> {
+    daemonset
+        .pointer("/spec/template/spec/containers")?
+        .as_array()?
+        .iter()
+        .find(|c| {
+            c.get("name").and_then(Value::as_str) == Some(component)
+                || c.get("command")
+                    .and_then(Value::as_array)
+                    .and_then(|w| w.first())
+                    .and_then(Value::as_str)
+                    .is_some_and(|w| w.rsplit('/').next() == Some(component))
+        })
+}
+
+/// The string words of a container's `args`.
+fn container_args(container: &Value) -> Vec<String> {
+    container
+        .get("args")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The release of a container's image tag, when it is one.
+fn image_release(container: &Value) -> Option<crate::profile::cni::Release> {
+    container
+        .get("image")
+        .and_then(Value::as_str)
+        .and_then(image_tag)
+        .and_then(|t| t.parse().ok())
+}
+
+/// `antrea-agent.conf`'s transport settings.
+fn apply_antrea_conf(text: &str, antrea: &mut AntreaProfile) -> Result<(), String> {
+    let conf: Value = match yaml_documents(text)
+        .map_err(|e| format!("antrea-agent.conf: {e}"))?
+        .into_iter()
+        .next()
+    {
+        Some(Value::Null) | None => return Ok(()),
+        Some(v) => v,
+    };
+    let string = |key: &str| -> Result<Option<String>, String> {
+        match conf.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
+            Some(_) => Err(format!("antrea-agent.conf: {key} is not a string")),
+        }
+    };
+    antrea.transport_interface = string("transportInterface")?;
+    antrea.host_gateway = string("hostGateway")?;
+    antrea.transport_interface_cidrs = match conf.get("transportInterfaceCIDRs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str().map(String::from).ok_or_else(|| {
+                    "antrea-agent.conf: transportInterfaceCIDRs holds a non-string".to_string()
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("antrea-agent.conf: transportInterfaceCIDRs is not a list".into()),
+    };
+    Ok(())
 }
 
 /// net-conf.json's address-related fields.
@@ -262,6 +342,37 @@ pub fn parse_into(
                 )
                 .map_err(|e| format!("Cilium Helm values: {e}"))?;
                 into.sources.push(format!("{label}: Cilium Helm values"));
+            }
+            "DaemonSet" if container_named(object, "kube-router").is_some() => {
+                let container = container_named(object, "kube-router").expect("checked");
+                recognised += 1;
+                let kr = into
+                    .kube_router
+                    .get_or_insert_with(KubeRouterProfile::default);
+                kr.args = container_args(container);
+                kr.version = image_release(container).or(kr.version);
+                into.sources.push(format!("{label}: {}", describe(object)));
+            }
+            "DaemonSet" if container_named(object, "antrea-agent").is_some() => {
+                let container = container_named(object, "antrea-agent").expect("checked");
+                recognised += 1;
+                let antrea = into.antrea.get_or_insert_with(AntreaProfile::default);
+                antrea.version = image_release(container).or(antrea.version);
+                into.sources.push(format!("{label}: {}", describe(object)));
+            }
+            "ConfigMap"
+                if object
+                    .pointer("/data/antrea-agent.conf")
+                    .is_some_and(Value::is_string) =>
+            {
+                recognised += 1;
+                let text = object
+                    .pointer("/data/antrea-agent.conf")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let antrea = into.antrea.get_or_insert_with(AntreaProfile::default);
+                apply_antrea_conf(text, antrea).map_err(|e| format!("ConfigMap {name}: {e}"))?;
+                into.sources.push(format!("{label}: {}", describe(object)));
             }
             "DaemonSet" => {
                 let Some(container) = flanneld_container(object) else {
@@ -394,7 +505,7 @@ pub fn parse_into(
             seen.push(format!("and {} more", objects.len() - 8));
         }
         return Err(format!(
-            "no flanneld DaemonSet, kube-flannel-cfg or canal-config ConfigMap, k3s/RKE2 configuration, cilium-config ConfigMap, cilium DaemonSet or Cilium Helm values in it; found: {}",
+            "no flanneld, cilium-agent, kube-router or antrea-agent DaemonSet, kube-flannel-cfg, canal-config, cilium-config or antrea-config ConfigMap, Cilium Helm values, or k3s/RKE2 configuration in it; found: {}",
             seen.join(", ")
         ));
     }
@@ -450,6 +561,22 @@ impl DeployedCni {
             merged.needs_direct_routing_device = deployed
                 .needs_direct_routing_device
                 .or(merged.needs_direct_routing_device);
+        }
+        if let Some(deployed) = &self.kube_router {
+            let merged = cni
+                .kube_router
+                .get_or_insert_with(KubeRouterProfile::default);
+            merged.version = deployed.version.or(merged.version);
+            merged.args = deployed.args.clone();
+        }
+        if let Some(deployed) = &self.antrea {
+            let merged = cni.antrea.get_or_insert_with(AntreaProfile::default);
+            merged.version = deployed.version.or(merged.version);
+            if deployed != &AntreaProfile::default() {
+                merged.transport_interface = deployed.transport_interface.clone();
+                merged.transport_interface_cidrs = deployed.transport_interface_cidrs.clone();
+                merged.host_gateway = deployed.host_gateway.clone();
+            }
         }
         for (deployed, slot) in [(&self.k3s, &mut cni.k3s), (&self.rke2, &mut cni.rke2)] {
             if let Some(d) = deployed {

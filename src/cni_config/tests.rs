@@ -138,7 +138,7 @@ fn bad_input_says_where_and_what() {
     let e = parse("kind: DaemonSet\n  bad: [\n", ComponentName::K3s).unwrap_err();
     assert!(e.starts_with("invalid YAML at line "), "{e}");
     let e = parse("kind: Service\nmetadata: {name: web}\n---\nkind: Deployment\nmetadata: {name: api, namespace: prod}\n", ComponentName::K3s).unwrap_err();
-    assert_eq!(e, "no flanneld DaemonSet, kube-flannel-cfg or canal-config ConfigMap, k3s/RKE2 configuration, cilium-config ConfigMap, cilium DaemonSet or Cilium Helm values in it; found: Service web, Deployment prod/api");
+    assert_eq!(e, "no flanneld, cilium-agent, kube-router or antrea-agent DaemonSet, kube-flannel-cfg, canal-config, cilium-config or antrea-config ConfigMap, Cilium Helm values, or k3s/RKE2 configuration in it; found: Service web, Deployment prod/api");
     let bad_tag = KUBE_FLANNEL.replace("flannel:v0.26.1", "flannel:latest");
     assert!(parse(&bad_tag, ComponentName::K3s)
         .unwrap_err()
@@ -234,6 +234,91 @@ fn cilium_bad_values_are_named() {
     .unwrap_err();
     assert!(
         e.contains("image.tag: `v2.0.0` is not a Cilium release"),
+        "{e}"
+    );
+}
+
+/// Antrea's manifest: the antrea-config ConfigMap's antrea-agent.conf and the agent's image tag.
+const ANTREA: &str = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: antrea-config
+  namespace: kube-system
+data:
+  antrea-agent.conf: |
+    # Name of the interface antrea-agent will create and use for host <--> pod communication.
+    hostGateway: "antrea-gw0"
+    trafficEncapMode: "encap"
+    transportInterface: ""
+    transportInterfaceCIDRs:
+      - 192.168.56.0/24
+  antrea-controller.conf: |
+    nodeIPAM: {}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: antrea-agent
+  namespace: kube-system
+spec:
+  template:
+    spec:
+      containers:
+      - name: antrea-agent
+        image: antrea/antrea-agent-ubuntu:v2.2.0
+        command: ["antrea-agent"]
+        args: ["--config", "/etc/antrea/antrea-agent.conf"]
+"#;
+
+const KUBE_ROUTER: &str = r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: kube-router
+  namespace: kube-system
+spec:
+  template:
+    spec:
+      containers:
+      - name: kube-router
+        image: docker.io/cloudnativelabs/kube-router:v2.1.3
+        args: ["--run-router=true", "--run-firewall=true", "--enable-ipv6=true"]
+"#;
+
+#[test]
+fn antrea_config_and_kube_router_daemonset() {
+    let mut d = DeployedCni::default();
+    parse_into(ANTREA, "antrea.yml", ComponentName::K3s, &mut d).unwrap();
+    let antrea = d.antrea.clone().unwrap();
+    assert_eq!(antrea.transport_interface, None, "an empty value is unset");
+    assert_eq!(antrea.transport_interface_cidrs, ["192.168.56.0/24"]);
+    assert_eq!(antrea.host_gateway.as_deref(), Some("antrea-gw0"));
+    assert_eq!(antrea.version.unwrap().to_string(), "v2.2.0");
+    parse_into(KUBE_ROUTER, "kube-router.yml", ComponentName::K3s, &mut d).unwrap();
+    let kr = d.kube_router.clone().unwrap();
+    assert_eq!(kr.args[2], "--enable-ipv6=true");
+    assert_eq!(kr.version.unwrap().to_string(), "v2.1.3");
+    let mut cni = CniSettings::default();
+    d.apply_to(&mut cni);
+    assert_eq!(
+        cni.effective_components(),
+        [
+            ComponentName::Kubelet,
+            ComponentName::KubeRouter,
+            ComponentName::Antrea
+        ]
+    );
+    let bad = ANTREA.replace("      - 192.168.56.0/24", "      bad: [");
+    let e = parse_into(
+        &bad,
+        "antrea.yml",
+        ComponentName::K3s,
+        &mut DeployedCni::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("ConfigMap antrea-config: antrea-agent.conf: invalid YAML at line"),
         "{e}"
     );
 }

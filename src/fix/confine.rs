@@ -27,6 +27,10 @@ const TARGET_DIRS: &[&str] = &[
     "/etc/default",
     "/etc/sysconfig",
     "/var/lib/kubelet",
+    "/etc/rancher/k3s",
+    "/etc/rancher/k3s/config.yaml.d",
+    "/etc/rancher/rke2",
+    "/etc/rancher/rke2/config.yaml.d",
 ];
 
 /// Single files planners write outside those directories.

@@ -55,6 +55,8 @@ pub enum ChangeKind {
     DockerBridges,
     NetworkManager,
     UnitLimits,
+    /// `node-ip` / `flannel-iface` in a k3s or RKE2 `config.yaml`.
+    K3sConfig,
 }
 
 impl ChangeKind {
@@ -68,6 +70,7 @@ impl ChangeKind {
             ChangeKind::DockerBridges => "Docker bridges",
             ChangeKind::NetworkManager => "NetworkManager",
             ChangeKind::UnitLimits => "unit limits",
+            ChangeKind::K3sConfig => "k3s/RKE2 configuration",
         }
     }
 }

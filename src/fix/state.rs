@@ -74,6 +74,9 @@ pub struct HostState {
     pub initramfs_command: Option<Vec<String>>,
     /// Changes go to the live system too (no `--root`).
     pub live: bool,
+    /// The k3s/RKE2 configuration files and unit flags under the root (read only when an address
+    /// check did not pass).
+    pub k3s: Vec<crate::gather::k3s_config::HostK3sConfig>,
 }
 
 impl HostState {
@@ -112,6 +115,7 @@ pub fn read(root: &Path, live: bool, extra_files: &[PathBuf]) -> HostState {
         masked_units: masked_units(root),
         initramfs_command,
         live,
+        k3s: Vec::new(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The profile's `cni:` section: which address-choosing components the cluster runs besides kubelet
 //! and Calico (flanneld, Canal's flanneld, k3s, RKE2), their versions and the settings each one reads
 //! (flanneld's argument words, `FLANNELD_*` environment and node annotations; k3s/RKE2 server or agent
-//! flags; Cilium's device settings). The version types live here because the profile carries them; the address models in
+//! flags; Cilium's device settings; kube-router's args; antrea-agent's transport interface
+//! settings). The version types live here because the profile carries them; the address models in
 //! `crate::addresses` import them from here.
 
 use std::collections::BTreeMap;
@@ -21,6 +22,9 @@ pub enum ComponentName {
     Canal,
     K3s,
     Rke2,
+    #[serde(rename = "kube-router")]
+    KubeRouter,
+    Antrea,
     Cilium,
 }
 
@@ -40,6 +44,43 @@ pub struct CniSettings {
     pub rke2: Option<K3sProfile>,
     #[serde(default)]
     pub cilium: Option<CiliumProfile>,
+    #[serde(default)]
+    pub kube_router: Option<KubeRouterProfile>,
+    #[serde(default)]
+    pub antrea: Option<AntreaProfile>,
+}
+
+/// What the cluster's kube-router reads: its release and its argument words (only
+/// `--enable-ipv4`/`--enable-ipv6` bear on the node address; the address itself is the Node's).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeRouterProfile {
+    /// The release (`v2.5.0`); null: the newest modelled.
+    #[serde(default)]
+    pub version: Option<Release>,
+    /// kube-router's argument words, as in its DaemonSet's `args`.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+/// What the cluster's antrea-agent reads from `antrea-agent.conf` (the `antrea-config` ConfigMap).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AntreaProfile {
+    /// The release (`v2.2.0`); informational (the selection has not changed since 1.x).
+    #[serde(default)]
+    pub version: Option<Release>,
+    /// `transportInterface`: the interface tunnels and routes use, by name (wins over the CIDRs).
+    #[serde(default)]
+    pub transport_interface: Option<String>,
+    /// `transportInterfaceCIDRs`: the interface holding an address in one of these (at most one
+    /// per family).
+    #[serde(default)]
+    pub transport_interface_cidrs: Vec<String>,
+    /// `hostGateway`: the gateway interface Antrea creates, never taken as the Node IP's device
+    /// (null: `antrea-gw0`).
+    #[serde(default)]
+    pub host_gateway: Option<String>,
 }
 
 /// What the cluster's cilium-agent reads for its devices (Helm values `devices`,
@@ -209,7 +250,15 @@ impl CniSettings {
         }
         if self.cilium.is_some() {
             out.push(ComponentName::Cilium);
-        } else if self.k3s.is_none() && self.rke2.is_none() && self.flannel.is_none() {
+        }
+        if self.kube_router.is_some() {
+            out.push(ComponentName::KubeRouter);
+        }
+        if self.antrea.is_some() {
+            out.push(ComponentName::Antrea);
+        }
+        let own_cni = self.cilium.is_some() || self.kube_router.is_some() || self.antrea.is_some();
+        if self.k3s.is_none() && self.rke2.is_none() && self.flannel.is_none() && !own_cni {
             out.push(ComponentName::Calico);
         }
         out
@@ -296,6 +345,52 @@ impl Serialize for FlannelVersion {
 }
 
 impl<'de> Deserialize<'de> for FlannelVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
+}
+
+/// A plain `major.minor.patch` release, written with or without `v` (kube-router, Antrea).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Release {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl Release {
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Release {
+        Release {
+            major,
+            minor,
+            patch,
+        }
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+impl FromStr for Release {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (major, minor, patch) = parse_release(s)
+            .ok_or_else(|| format!("`{s}` is not a release (expected e.g. v2.5.0 or 2.2.1)"))?;
+        Ok(Release::new(major, minor, patch))
+    }
+}
+
+impl Serialize for Release {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Release {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         text.parse().map_err(D::Error::custom)
@@ -458,5 +553,25 @@ mod tests {
         cni.k3s = Some(K3sProfile::default());
         assert_eq!(cni.effective_components(), [ComponentName::K3s]);
         assert!(cni.k3s_family());
+        let antrea = CniSettings {
+            antrea: Some(AntreaProfile::default()),
+            ..CniSettings::default()
+        };
+        assert_eq!(
+            antrea.effective_components(),
+            [ComponentName::Kubelet, ComponentName::Antrea]
+        );
+        let kube_router = CniSettings {
+            kube_router: Some(KubeRouterProfile::default()),
+            ..CniSettings::default()
+        };
+        assert_eq!(
+            kube_router.effective_components(),
+            [ComponentName::Kubelet, ComponentName::KubeRouter]
+        );
+        let named: CniSettings =
+            serde_json::from_value(serde_json::json!({"components": ["kubelet", "kube-router"]}))
+                .unwrap();
+        assert_eq!(named.components[1], ComponentName::KubeRouter);
     }
 }

@@ -60,7 +60,7 @@ fn cni_schema() -> Value {
         "additionalProperties": false,
         "description": "Which components pick node addresses, and what each reads (docs/addresses.md).",
         "properties": {
-            "components": {"type": "array", "uniqueItems": true, "items": {"enum": ["kubelet", "calico", "flannel", "canal", "k3s", "rke2", "cilium"]}},
+            "components": {"type": "array", "uniqueItems": true, "items": {"enum": ["kubelet", "calico", "flannel", "canal", "k3s", "rke2", "cilium", "kube-router", "antrea"]}},
             "flannel": {"oneOf": [{"type": "null"}, {
                 "type": "object",
                 "additionalProperties": false,
@@ -87,6 +87,26 @@ fn cni_schema() -> Value {
                     "direct_routing_device": string_or_null("--direct-routing-device."),
                     "force_device_detection": {"type": ["boolean", "null"], "description": "--force-device-detection (1.16 and later)."},
                     "needs_direct_routing_device": {"type": ["boolean", "null"], "description": "A feature that needs the direct-routing device is on (default true)."}
+                }
+            }]},
+            "kube_router": {"oneOf": [{"type": "null"}, {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "kube-router (docs/addresses.md, kube-router).",
+                "properties": {
+                    "version": {"type": ["string", "null"], "pattern": "^v?[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "description": "kube-router release (default v2.6.1)."},
+                    "args": {"type": "array", "items": {"type": "string"}, "description": "kube-router's argument words."}
+                }
+            }]},
+            "antrea": {"oneOf": [{"type": "null"}, {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "antrea-agent's antrea-agent.conf (docs/addresses.md, Antrea).",
+                "properties": {
+                    "version": {"type": ["string", "null"], "pattern": "^v?[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "description": "antrea-agent release."},
+                    "transport_interface": {"type": ["string", "null"], "description": "transportInterface."},
+                    "transport_interface_cidrs": {"type": "array", "items": {"type": "string"}, "description": "transportInterfaceCIDRs (at most one per family)."},
+                    "host_gateway": {"type": ["string", "null"], "description": "hostGateway (default antrea-gw0)."}
                 }
             }]}
         }

@@ -235,7 +235,13 @@ fn read_state(
     facts: &Facts,
 ) -> state::HostState {
     let extra_files = planners::host_specific_files(results, facts, profile);
-    state::read(root, live, &extra_files)
+    let mut host = state::read(root, live, &extra_files);
+    if planners::reads_k3s_config(results) {
+        if let Ok(tree) = crate::host_root::HostRoot::at(root) {
+            host.k3s = crate::gather::k3s_config::read(&tree);
+        }
+    }
+    host
 }
 
 fn rollback_run(

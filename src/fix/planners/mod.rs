@@ -4,6 +4,7 @@
 //! IDs it fixes. Planners read what a check found from its typed [`Finding`], never from its ID or
 //! its JSON evidence; [`PLANNERS`] says which findings (and so which check IDs) each one owns.
 
+mod address_consensus;
 mod calico;
 #[cfg(test)]
 mod coverage;
@@ -17,6 +18,7 @@ mod node_ip;
 mod swap;
 mod sysctl;
 mod unit_limits;
+mod yaml_edit;
 
 use super::plan::{Change, Held, Plan, Target};
 use super::state::HostState;
@@ -26,6 +28,7 @@ use crate::facts::Facts;
 use crate::peers::Peer;
 use crate::profile::Profile;
 
+pub use address_consensus::reads_k3s_config;
 pub use nic::link_file_path;
 
 /// The cluster-wide Calico setting to show as a manual step, rendered by the `calico` command's code.
@@ -91,6 +94,12 @@ pub const PLANNERS: &[Planner] = &[
         ids: &["Kubelet-NodeIP"],
         owns: |f| matches!(f, Finding::NodeIp { .. }),
         plan: node_ip::plan,
+    },
+    Planner {
+        name: "address_consensus",
+        ids: &["Address-Consensus", "K3s-NodeIP", "Flannel-Interface"],
+        owns: |f| matches!(f, Finding::AddressStack),
+        plan: address_consensus::plan,
     },
     Planner {
         name: "modules",
@@ -167,7 +176,7 @@ pub fn host_specific_files(
         .and_then(|n| n.name.as_deref())
         .map(link_file_path)
         .into_iter()
-        .chain(node_ip::pin_file(results, facts))
+        .chain(node_ip::pin_file(results, facts, profile))
         .chain(unit_limits::drop_in_files(results))
         .collect()
 }

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use super::env_file;
 use super::{findings_to_fix, PlanInput};
 use crate::checks::finding::Finding;
+use crate::checks::kubelet::node_network_addresses;
+use crate::checks::node_network;
 use crate::checks::CheckResult;
 use crate::fix::plan::{Change, ChangeKind, Held, Plan, SideEffect, TakesEffect, Target};
 use crate::fix::state::FileState;
@@ -28,10 +30,21 @@ fn finding_of(results: &[CheckResult]) -> Option<(&CheckResult, &[IpAddr])> {
     })
 }
 
-/// The file the pin goes to when the check did not pass, so the state reader reads it.
-pub fn pin_file(results: &[CheckResult], facts: &crate::facts::Facts) -> Option<PathBuf> {
-    let (_, addresses) = finding_of(results)?;
-    (!addresses.is_empty()).then(|| PathBuf::from(node_ip_pin(facts, addresses).file))
+/// The file the pin goes to when `Kubelet-NodeIP` or a check of the address stack did not pass
+/// (`super::address_consensus` pins kubelet too), so the state reader reads it.
+pub fn pin_file(
+    results: &[CheckResult],
+    facts: &crate::facts::Facts,
+    profile: &crate::profile::Profile,
+) -> Option<PathBuf> {
+    let addresses = match finding_of(results) {
+        Some((_, addresses)) => addresses.to_vec(),
+        None if findings_to_fix(results).any(|(_, f)| matches!(f, Finding::AddressStack)) => {
+            node_network_addresses(&node_network::resolve(facts, profile))
+        }
+        None => return None,
+    };
+    (!addresses.is_empty()).then(|| PathBuf::from(node_ip_pin(facts, &addresses).file))
 }
 
 pub fn plan(input: &PlanInput, plan: &mut Plan) {
@@ -39,53 +52,55 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
         return;
     };
     let fixes = vec![r.id.clone()];
-    let hold = |plan: &mut Plan, reason: String| {
-        plan.held.push(Held {
-            fixes: fixes.clone(),
+    match pin_change(input, &fixes, addresses) {
+        Ok(Some(change)) => plan.changes.push(change),
+        Ok(None) => {}
+        Err(reason) => plan.held.push(Held {
+            fixes,
             kind: ChangeKind::NodeIp,
             reason,
             change: None,
-        })
-    };
+        }),
+    }
+}
+
+/// The change pinning kubelet's `--node-ip` to `addresses` (the node-network addresses), for
+/// `fixes`; `None` when the file already says so; the reason when it cannot be made.
+pub fn pin_change(
+    input: &PlanInput,
+    fixes: &[String],
+    addresses: &[IpAddr],
+) -> Result<Option<Change>, String> {
     if addresses.is_empty() {
-        hold(
-            plan,
+        return Err(
             "the node NIC has no address in the node network to pin kubelet's --node-ip to"
                 .to_string(),
         );
-        return;
     }
     let pin = node_ip_pin(input.facts, addresses);
     let before = match input.host.file(&pin.file) {
-        FileState::Unusable(why) => {
-            hold(plan, format!("cannot edit {}: {why}", pin.file));
-            return;
-        }
+        FileState::Unusable(why) => return Err(format!("cannot edit {}: {why}", pin.file)),
         state => state.text().map(str::to_string),
     };
     if !crate::fix::confine::is_target_file(std::path::Path::new(&pin.file)) {
-        hold(plan, format!(
-                "kubelet reads its flags from {}, outside the directories nodecheck fix edits: add --node-ip there by hand",
-                pin.file
-            ));
-        return;
+        return Err(format!(
+            "kubelet reads its flags from {}, outside the directories nodecheck fix edits: add --node-ip there by hand",
+            pin.file
+        ));
     }
     let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
     let var = variable_of(&pin.file);
     let mut words = match env_file::current_words(before.as_deref().unwrap_or(""), var) {
         Ok(words) => without_node_ip(words),
-        Err(why) => {
-            hold(plan, format!("cannot read {var} in {}: {why}", pin.file));
-            return;
-        }
+        Err(why) => return Err(format!("cannot read {var} in {}: {why}", pin.file)),
     };
     words.push(format!("--node-ip={}", shown.join(",")));
     let after = env_file::set_words(before.as_deref(), var, &words);
     if before.as_deref() == Some(after.as_str()) {
-        return;
+        return Ok(None);
     }
-    plan.changes.push(Change {
-        fixes: fixes.clone(),
+    Ok(Some(Change {
+        fixes: fixes.to_vec(),
         kind: ChangeKind::NodeIp,
         summary: format!(
             "pin kubelet's --node-ip={} in {}",
@@ -103,7 +118,7 @@ pub fn plan(input: &PlanInput, plan: &mut Plan) {
             unit: "kubelet".to_string(),
         }],
         notes: vec![format!("{}: {}", pin.file, pin.why)],
-    });
+    }))
 }
 
 /// The variable the file carries kubelet's flags in: kubeadm's own file has `KUBELET_KUBEADM_ARGS`,
