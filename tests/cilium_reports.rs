@@ -183,3 +183,29 @@ fn issue_33527_comma_list_in_helm_values() {
         "{result}"
     );
 }
+
+/// The human form names the devices, the fatal line, and each link's reason in the walk.
+#[test]
+fn human_form_lists_devices_and_reasons() {
+    let facts = fixture("cilium/issue-37427-bridge-node-ip.json");
+    let p = scratch("human.yaml", "cni:\n  cilium: {version: 1.17.0}\n");
+    let out = nodecheck(&[
+        "addresses",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--profile",
+        p.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&p);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("      devices: none"), "{text}");
+    assert!(
+        text.contains("FATAL: unable to determine direct routing device"),
+        "{text}"
+    );
+    assert!(
+        text.contains("· br0 (ifindex 3): bridge-like device, use --devices to override"),
+        "{text}"
+    );
+}
