@@ -213,6 +213,12 @@ fn docker_cni_and_lxc_prefixes() {
     assert_eq!(reason(&p, "cni0"), "excluded prefix \"cni\"");
     assert_eq!(reason(&p, "lxc12ab"), "excluded prefix \"lxc\"");
     assert_eq!(reason(&p, "lxc12abp"), "excluded prefix \"lxc\"");
+    // The kernel's own flags for an up loopback: UP, LOOPBACK, RUNNING, LOWER_UP.
+    assert_eq!(
+        reason(&p, "lo"),
+        "excluded flag set (mask=0x808, flags=0x10049)"
+    );
+    assert!(p["uncertain"].is_null(), "{p}");
     assert_eq!(p["interface"], "eth0");
 }
 

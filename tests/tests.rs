@@ -17,6 +17,7 @@ mod check;
 mod check_docker;
 mod check_netns;
 mod cilium_netns;
+mod cilium_reports;
 mod cli;
 mod container;
 mod cri_containerd;

@@ -117,6 +117,22 @@ fn component_line(out: &mut String, pick: &Pick) {
         for_terminal(pick.interface.as_deref().unwrap_or("-")),
         for_terminal(&pick.step)
     );
+    if let Some(devices) = &pick.devices {
+        let names: Vec<String> = devices
+            .selected_devices
+            .iter()
+            .map(|n| for_terminal(n))
+            .collect();
+        let _ = writeln!(
+            out,
+            "      devices: {}",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+    }
     if let Some(fatal) = &pick.fatal {
         let _ = writeln!(out, "      FATAL: {}", for_terminal(fatal));
     }

@@ -307,3 +307,82 @@ fn pick_carries_devices() {
     assert_eq!(pins[0].written(), "--set devices=eth1");
     assert_eq!(pins[3].written(), "direct-routing-device: eth1");
 }
+
+/// The steps of Cilium's own `TestDevicesController` (1.16+), each state rebuilt as a snapshot:
+/// dummy devices are selected, a veth only with the default route, a bond's slave gives way to
+/// the bond, a bridge port and the bridge select nothing.
+#[test]
+fn cilium_devices_controller_steps() {
+    let names = |f: &mut Facts| -> Vec<String> {
+        flags_up(f);
+        // Bonding sets IFF_SLAVE on its slaves; a bridge port carries only its master.
+        for i in &mut f.interfaces {
+            if i.master.as_deref().is_some_and(|m| m.starts_with("bond")) {
+                i.flags = Some(0x1803);
+            }
+        }
+        let m = model("1.17.0", &[], None, false);
+        m.devices_on(f, None)
+            .selection
+            .selected()
+            .map(|v| v.name.clone())
+            .collect()
+    };
+    // "initial", "add dummy1" (with the default route).
+    let mut f = host("n")
+        .link("dummy0", Some("dummy"), &["192.168.0.1/24"])
+        .link("dummy1", Some("dummy"), &["192.168.1.1/24"])
+        .route("default", Some("192.168.1.254"), "dummy1", None, None)
+        .build();
+    assert_eq!(names(&mut f), ["dummy0", "dummy1"]);
+    // "secondary address": still selected.
+    set(&mut f, "dummy1", |i| {
+        let mut a = i.addresses[0].clone();
+        a.address = "192.168.1.2".parse().unwrap();
+        a.scope = "site".into();
+        a.flags = vec!["secondary".into()];
+        i.addresses.push(a);
+    });
+    assert_eq!(names(&mut f), ["dummy0", "dummy1"]);
+    // "veth-without-default-gw".
+    let mut f = host("n")
+        .link("dummy0", Some("dummy"), &["192.168.0.1/24"])
+        .link("dummy1", Some("dummy"), &["192.168.1.1/24"])
+        .link("veth0", Some("veth"), &["192.168.4.1/24"])
+        .route("default", Some("192.168.1.254"), "dummy1", None, None)
+        .build();
+    assert_eq!(names(&mut f), ["dummy0", "dummy1"]);
+    // "veth-with-default-gw": the default route moved to veth0.
+    f.routes[0].device = Some("veth0".into());
+    assert_eq!(names(&mut f), ["dummy0", "dummy1", "veth0"]);
+    // "bond-is-selected": dummy1 enslaved to bond0.
+    let mut f = host("n")
+        .link("dummy1", Some("dummy"), &[])
+        .link("bond0", Some("bond"), &["192.168.6.1/24"])
+        .build();
+    set(&mut f, "dummy1", |i| i.master = Some("bond0".into()));
+    assert_eq!(names(&mut f), ["bond0"]);
+    // "skip-bridge-devices": dummy1 a port of br0.
+    let mut f = host("n")
+        .link("dummy1", Some("dummy"), &["192.168.1.1/24"])
+        .link("br0", Some("bridge"), &["192.168.5.1/24"])
+        .build();
+    set(&mut f, "dummy1", |i| i.master = Some("br0".into()));
+    assert!(names(&mut f).is_empty());
+}
+
+/// `TestDevicesController_Wildcards` and `_with_ForcedDetection`: `dummy+` selects dummy0 only,
+/// unless detection is forced, which adds the other viable devices.
+#[test]
+fn cilium_wildcards_and_forced_detection() {
+    let mut f = host("n")
+        .link("dummy0", Some("dummy"), &["192.168.0.1/24"])
+        .link("nonviable", Some("dummy"), &["192.168.1.1/24"])
+        .link("eth0", Some("dummy"), &["1.2.3.4/24"])
+        .build();
+    flags_up(&mut f);
+    let (names, _) = selected(&model("1.16.0", &["dummy+"], None, false), &f, None);
+    assert_eq!(names, ["dummy0"]);
+    let (names, _) = selected(&model("1.16.0", &["dummy+"], None, true), &f, None);
+    assert_eq!(names, ["dummy0", "nonviable", "eth0"]);
+}
