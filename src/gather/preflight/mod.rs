@@ -6,6 +6,7 @@
 //! the host root with a size bound and only when it is a regular file ([`read_text`]).
 
 pub mod disk;
+pub mod iptables;
 pub mod kernel_config;
 pub mod localhost;
 pub mod open_files;
@@ -55,6 +56,7 @@ pub fn gather_preflight(
         forward: None,
         // Asked on the gathering runtime: filled in by `crate::gather`.
         cri: None,
+        iptables: Some(iptables::gather_iptables(root)),
     }
 }
 
