@@ -348,3 +348,43 @@ fn iptables_backend_from_the_alternatives_link() {
     // make the legacy host split, none leave it whole.
     assert!(message(&report, "Iptables-Backend").starts_with("iptables is iptables-legacy"));
 }
+
+/// containerd's `root` moved by an imported drop-in (a pattern, relative to config.toml): the
+/// runtime's disk is measured there, and the file that set it is named.
+#[test]
+fn disk_runtime_follows_containerds_root_through_imports() {
+    let tree = HostTree::new("ctrd-root");
+    tree.write(
+        "/etc/containerd/config.toml",
+        "version = 2\nroot = \"/srv/containerd-main\"\nimports = [\"conf.d/*.toml\"]\n",
+    );
+    tree.write(
+        "/etc/containerd/conf.d/50-disk.toml",
+        "root = \"/data/containerd\"\nstate = \"/run/containerd-x\"\n",
+    );
+    tree.write("/etc/containerd/conf.d/notes.txt", "root = \"/nope\"\n");
+    tree.mkdir("/data/containerd");
+    let report = check(&tree, "cluster: t\n");
+    let disk = result_by_id(&report, "Disk-Runtime");
+    assert_eq!(disk["evidence"]["path"], "/data/containerd", "{disk}");
+    assert_eq!(disk["evidence"]["measured"], "/data/containerd");
+    assert_eq!(
+        disk["evidence"]["configured_by"],
+        "/etc/containerd/conf.d/50-disk.toml"
+    );
+    // Without the import the main file's root applies; without any file the default.
+    tree.write(
+        "/etc/containerd/config.toml",
+        "version = 2\nroot = \"/srv/containerd-main\"\n",
+    );
+    let report = check(&tree, "cluster: t\n");
+    assert_eq!(
+        result_by_id(&report, "Disk-Runtime")["evidence"]["path"],
+        "/srv/containerd-main"
+    );
+    let bare = HostTree::new("ctrd-default");
+    let report = check(&bare, "cluster: t\n");
+    let disk = result_by_id(&report, "Disk-Runtime");
+    assert_eq!(disk["evidence"]["path"], "/var/lib/containerd");
+    assert!(disk["evidence"]["configured_by"].is_null());
+}

@@ -164,6 +164,9 @@ pub struct DiskSpace {
     pub role: DiskRole,
     /// The directory asked about (host path).
     pub path: String,
+    /// The configuration file that set `path` (containerd's `root`); `null` for the default.
+    #[serde(default)]
+    pub configured_by: Option<String>,
     /// The directory measured: `path`, or its nearest existing parent before the directory exists
     /// (before the runtime or kubelet is installed); `null` when nothing could be measured.
     pub measured: Option<String>,

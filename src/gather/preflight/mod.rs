@@ -5,6 +5,7 @@
 //! inotify, open-file and per-interface reverse-path/ARP sysctls (here). Every file is read through
 //! the host root with a size bound and only when it is a regular file ([`read_text`]).
 
+pub mod containerd_root;
 pub mod disk;
 pub mod iptables;
 pub mod kernel_config;
