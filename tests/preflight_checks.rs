@@ -316,3 +316,75 @@ fn forward_policy_from_nftables_in_a_namespace() {
     assert_eq!(status(&strict, "Forward-Policy"), "warn", "{strict}");
     assert!(message(&strict, "Forward-Policy").contains("inet hardening forward_drop"));
 }
+
+/// Debian's alternatives chain (`/etc/alternatives/iptables` → `/usr/sbin/iptables-nft`) under a
+/// scratch root, with and without legacy x_tables tables in `/proc/net/ip_tables_names`.
+#[test]
+fn iptables_backend_from_the_alternatives_link() {
+    let tree = HostTree::new("iptables");
+    tree.symlink("/etc/alternatives/iptables", "/usr/sbin/iptables");
+    tree.symlink("/usr/sbin/iptables-nft", "/etc/alternatives/iptables");
+    tree.write("/usr/sbin/xtables-nft-multi", "");
+    let report = check(&tree, "cluster: t\n");
+    assert_eq!(status(&report, "Iptables-Backend"), "ok", "{report}");
+    assert_eq!(
+        result_by_id(&report, "Iptables-Backend")["evidence"]["target"],
+        "/usr/sbin/iptables-nft"
+    );
+    tree.write("/proc/net/ip_tables_names", "nat\nfilter\n");
+    let split = check(&tree, "cluster: t\n");
+    assert_eq!(status(&split, "Iptables-Backend"), "warn", "{split}");
+    assert!(message(&split, "Iptables-Backend").contains("nat, filter"));
+    // A relative link to the legacy multi-binary, as RHEL 8's alternatives write it.
+    let legacy = HostTree::new("iptables-legacy");
+    legacy.symlink("xtables-legacy-multi", "/usr/sbin/iptables");
+    legacy.write("/proc/net/ip_tables_names", "filter\n");
+    let report = check(&legacy, "cluster: t\n");
+    assert_eq!(
+        result_by_id(&report, "Iptables-Backend")["evidence"]["target"],
+        "/usr/sbin/xtables-legacy-multi"
+    );
+    // The nftables side is this namespace's own (read over netlink): iptables-nft tables there
+    // make the legacy host split, none leave it whole.
+    assert!(message(&report, "Iptables-Backend").starts_with("iptables is iptables-legacy"));
+}
+
+/// containerd's `root` moved by an imported drop-in (a pattern, relative to config.toml): the
+/// runtime's disk is measured there, and the file that set it is named.
+#[test]
+fn disk_runtime_follows_containerds_root_through_imports() {
+    let tree = HostTree::new("ctrd-root");
+    tree.write(
+        "/etc/containerd/config.toml",
+        "version = 2\nroot = \"/srv/containerd-main\"\nimports = [\"conf.d/*.toml\"]\n",
+    );
+    tree.write(
+        "/etc/containerd/conf.d/50-disk.toml",
+        "root = \"/data/containerd\"\nstate = \"/run/containerd-x\"\n",
+    );
+    tree.write("/etc/containerd/conf.d/notes.txt", "root = \"/nope\"\n");
+    tree.mkdir("/data/containerd");
+    let report = check(&tree, "cluster: t\n");
+    let disk = result_by_id(&report, "Disk-Runtime");
+    assert_eq!(disk["evidence"]["path"], "/data/containerd", "{disk}");
+    assert_eq!(disk["evidence"]["measured"], "/data/containerd");
+    assert_eq!(
+        disk["evidence"]["configured_by"],
+        "/etc/containerd/conf.d/50-disk.toml"
+    );
+    // Without the import the main file's root applies; without any file the default.
+    tree.write(
+        "/etc/containerd/config.toml",
+        "version = 2\nroot = \"/srv/containerd-main\"\n",
+    );
+    let report = check(&tree, "cluster: t\n");
+    assert_eq!(
+        result_by_id(&report, "Disk-Runtime")["evidence"]["path"],
+        "/srv/containerd-main"
+    );
+    let bare = HostTree::new("ctrd-default");
+    let report = check(&bare, "cluster: t\n");
+    let disk = result_by_id(&report, "Disk-Runtime");
+    assert_eq!(disk["evidence"]["path"], "/var/lib/containerd");
+    assert!(disk["evidence"]["configured_by"].is_null());
+}

@@ -57,6 +57,7 @@ fn judge(disk: &DiskSpace) -> CheckResult {
     let (space_min, inodes_min, signal) = eviction_thresholds(disk.role);
     let evidence = |r: CheckResult| {
         r.with("path", disk.path.clone())
+            .with("configured_by", disk.configured_by.clone())
             .with("measured", disk.measured.clone())
             .with("total_bytes", disk.total_bytes)
             .with("available_bytes", disk.available_bytes)
@@ -122,6 +123,7 @@ mod tests {
         DiskSpace {
             role,
             path: "/var/lib/kubelet".into(),
+            configured_by: None,
             measured: Some("/var/lib".into()),
             total_bytes: total,
             available_bytes: available,

@@ -41,6 +41,7 @@ pub mod host;
 #[cfg(test)]
 pub(crate) mod id_contract;
 pub mod inotify;
+pub mod iptables_backend;
 pub mod ipv6;
 pub mod join;
 pub mod kernel;
@@ -323,6 +324,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     results.extend(join::evaluate(ctx));
     results.extend(data_plane::evaluate(ctx));
     results.extend(forward_policy::evaluate(ctx));
+    results.extend(iptables_backend::evaluate(ctx));
     results.extend(calico::evaluate(ctx));
     results.extend(parity::evaluate(ctx));
     if ctx.phase >= Phase::PostJoin {

@@ -32,6 +32,33 @@ pub struct Preflight {
     /// The container runtime's answers over its CRI socket; `null` in snapshots from before this
     /// field.
     pub cri: Option<CriRuntime>,
+    /// Which iptables the host's `iptables` command is, and whether legacy x_tables exist; `null`
+    /// in snapshots from before this field.
+    pub iptables: Option<IptablesBackend>,
+}
+
+/// The backend behind the host's `iptables` command (iptables 1.8 ships both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IptablesMode {
+    /// `iptables-nft` / `xtables-nft-multi`: rules live in nftables.
+    Nft,
+    /// `iptables-legacy` / `xtables-legacy-multi`: rules live in the kernel's x_tables.
+    Legacy,
+}
+
+/// What decides iptables' backend on the host, and what the legacy backend holds.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IptablesBackend {
+    /// The link read (`/etc/alternatives/iptables`, else the command's own path) and its target.
+    pub link: Option<String>,
+    pub target: Option<String>,
+    /// The mode the target names; `null` when no link names one.
+    pub mode: Option<IptablesMode>,
+    /// The tables of the legacy x_tables (`/proc/net/ip_tables_names`): a table exists once a
+    /// legacy iptables used it. `null` when the file does not exist (ip_tables not loaded).
+    pub legacy_tables: Option<Vec<String>>,
 }
 
 /// What came of asking the container runtime over its CRI socket.
@@ -137,6 +164,9 @@ pub struct DiskSpace {
     pub role: DiskRole,
     /// The directory asked about (host path).
     pub path: String,
+    /// The configuration file that set `path` (containerd's `root`); `null` for the default.
+    #[serde(default)]
+    pub configured_by: Option<String>,
     /// The directory measured: `path`, or its nearest existing parent before the directory exists
     /// (before the runtime or kubelet is installed); `null` when nothing could be measured.
     pub measured: Option<String>,

@@ -1,5 +1,5 @@
 //! Free space and inodes on the filesystems of `/var/lib/kubelet` (kubelet's `nodefs`) and the
-//! runtime's root (`/var/lib/containerd`, CRI-O's `/var/lib/containers/storage`: the `imagefs`), from
+//! runtime's root (containerd's `root`, by default `/var/lib/containerd`; CRI-O's `/var/lib/containers/storage`: the `imagefs`), from
 //! `statvfs(2)` under the host root. Before the directory exists its nearest existing parent is
 //! measured: the filesystem it will be created on.
 
@@ -8,23 +8,23 @@ use std::path::Path;
 use crate::facts::preflight::{DiskRole, DiskSpace};
 use crate::host_root::HostRoot;
 
-/// The directories measured, with their role.
-pub const DIRECTORIES: &[(DiskRole, &str)] = &[
-    (DiskRole::Kubelet, "/var/lib/kubelet"),
-    (DiskRole::Runtime, "/var/lib/containerd"),
-];
+/// kubelet's directory (its `nodefs`).
+pub const KUBELET_DIRECTORY: &str = "/var/lib/kubelet";
 
+/// kubelet's directory and the runtime's root: containerd's `root` from its configuration (and
+/// imports), `/var/lib/containerd` when nothing sets it.
 pub fn gather_disks(root: &HostRoot) -> Vec<DiskSpace> {
-    DIRECTORIES
-        .iter()
-        .map(|(role, path)| measure(root, *role, path))
-        .collect()
+    let containerd = super::containerd_root::gather_containerd_dirs(root);
+    let mut runtime = measure(root, DiskRole::Runtime, &containerd.root.0);
+    runtime.configured_by = containerd.root.1;
+    vec![measure(root, DiskRole::Kubelet, KUBELET_DIRECTORY), runtime]
 }
 
 fn measure(root: &HostRoot, role: DiskRole, path: &str) -> DiskSpace {
     let mut space = DiskSpace {
         role,
         path: path.to_string(),
+        configured_by: None,
         measured: None,
         total_bytes: 0,
         available_bytes: 0,

@@ -5,7 +5,9 @@
 //! inotify, open-file and per-interface reverse-path/ARP sysctls (here). Every file is read through
 //! the host root with a size bound and only when it is a regular file ([`read_text`]).
 
+pub mod containerd_root;
 pub mod disk;
+pub mod iptables;
 pub mod kernel_config;
 pub mod localhost;
 pub mod open_files;
@@ -55,6 +57,7 @@ pub fn gather_preflight(
         forward: None,
         // Asked on the gathering runtime: filled in by `crate::gather`.
         cri: None,
+        iptables: Some(iptables::gather_iptables(root)),
     }
 }
 
