@@ -32,6 +32,15 @@ fn fix_profile(calico: Option<&str>) -> crate::profile::Profile {
     profile(&text)
 }
 
+/// The fix tests' profile with a `cni:` section.
+fn with_cni(cni: &str) -> crate::profile::Profile {
+    let path = format!(
+        "{}/tests/fixtures/fix/profile.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    profile(&format!("{}{cni}", std::fs::read_to_string(path).unwrap()))
+}
+
 /// Low inotify and open-file limits, loose reverse-path filtering on `all`, `arp_ignore` 8, and units limited to
 /// 4096 descriptors by a drop-in.
 fn low_limits() -> Preflight {
@@ -72,6 +81,13 @@ fn failing_hosts() -> Vec<CheckResult> {
         (fixture("worker-78.json"), fix_profile(None)),
         (fixture("worker-79.json"), fix_profile(None)),
         (with_limits, fix_profile(Some("3.17.1"))),
+        // k3s and its embedded flannel both off the node network.
+        (fixture("worker-78.json"), with_cni("cni:\n  k3s: {}\n")),
+        // kubelet, flanneld pinned to the node NIC, and Antrea: they disagree.
+        (
+            fixture("worker-78.json"),
+            with_cni("cni:\n  components: [kubelet, flannel, antrea]\n  flannel:\n    args: [\"--iface=ens192\"]\n  antrea: {}\n"),
+        ),
     ]
     .iter()
     .flat_map(|(facts, profile)| run(facts, profile, Phase::PreJoin, &[], None, None))
