@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::util::{json_stdout, netns_unavailable, skip, Netns};
+use crate::util::{json_stdout, netns_unavailable, skip, skip_kernel_lacks, Netns};
 
 fn namespace(tag: &str) -> Option<Netns> {
     if let Some(reason) = netns_unavailable() {
@@ -69,7 +69,8 @@ fn reason<'a>(pick: &'a Value, name: &str) -> &'a str {
 }
 
 /// Whether this kernel can make a link of `kind` (bonding, 802.1Q and WireGuard are modules some
-/// kernels lack); skips the test when it cannot.
+/// kernels lack); skips the test when it cannot (the unit tests in `addresses::cilium` hold the
+/// same rules on built facts).
 fn kernel_has(ns: &Netns, args: &[&str], kind: &str) -> bool {
     let mut full = vec!["-n", ns.name.as_str(), "link", "add"];
     full.extend_from_slice(args);
@@ -78,7 +79,7 @@ fn kernel_has(ns: &Netns, args: &[&str], kind: &str) -> bool {
         .output()
         .unwrap();
     if !out.status.success() {
-        skip(&format!(
+        skip_kernel_lacks(&format!(
             "this kernel cannot make a {kind} link: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         ));
