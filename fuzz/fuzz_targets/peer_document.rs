@@ -11,7 +11,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     let _ = match format {
         Format::Snapshot { schema_version } => {
-            snapshot::parse_snapshot(data, schema_version).map(|_| ())
+            snapshot::parse_snapshot(data, schema_version)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         }
         Format::AnsibleResult => {
             ansible::parse_ansible(data, ansible::Shape::ModuleResult).map(|_| ())
@@ -20,6 +22,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             ansible::parse_ansible(data, ansible::Shape::FactCache).map(|_| ())
         }
         Format::AnsiblePayloadCache => ansible::parse_payload_cache(data).map(|_| ()),
-        Format::Kubernetes => kubectl::parse_slice(data).map(|_| ()),
+        Format::Kubernetes => kubectl::parse_slice(data)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
     };
 });

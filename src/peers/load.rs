@@ -330,7 +330,10 @@ fn parse_value_document(source: &str, value: serde_json::Value) -> Result<Parsed
         facts
     } else if has("apiVersion") || has("kind") || has("items") {
         let bytes = serde_json::to_vec(&value).map_err(|e| e.to_string())?;
-        return Ok(nodes(source, kubectl::parse_slice(&bytes)?));
+        return Ok(nodes(
+            source,
+            kubectl::parse_slice(&bytes).map_err(|e| e.to_string())?,
+        ));
     } else if has("ansible_facts") {
         ansible::facts_from_value(value, ansible::Shape::ModuleResult)?
     } else if let Some(Value::String(payload)) = map.get("__payload__") {
@@ -366,11 +369,18 @@ fn parse_json_document(source: &str, bytes: &[u8]) -> Result<Parsed, JsonOutcome
         Err(e) => return Err(Failed(e.to_string())),
     };
     let facts = match format {
-        Format::Snapshot { schema_version } => snapshot::parse_snapshot(bytes, schema_version)?,
+        Format::Snapshot { schema_version } => {
+            snapshot::parse_snapshot(bytes, schema_version).map_err(|e| e.to_string())?
+        }
         Format::AnsibleResult => ansible::parse_ansible(bytes, ansible::Shape::ModuleResult)?,
         Format::AnsibleFactCache => ansible::parse_ansible(bytes, ansible::Shape::FactCache)?,
         Format::AnsiblePayloadCache => ansible::parse_payload_cache(bytes)?,
-        Format::Kubernetes => return Ok(nodes(&source, kubectl::parse_slice(bytes)?)),
+        Format::Kubernetes => {
+            return Ok(nodes(
+                &source,
+                kubectl::parse_slice(bytes).map_err(|e| e.to_string())?,
+            ))
+        }
     };
     Ok(Parsed {
         records: vec![Record::Snapshot {
@@ -397,7 +407,10 @@ fn parse_stream(input: &Input, prefix: &[u8], rest: Box<dyn Read>) -> Result<Par
         Err(e) => return Err(format!("{too_large}, and its start is {e}")),
     }
     let reader = std::io::BufReader::new(std::io::Cursor::new(prefix).chain(rest));
-    Ok(nodes(&input.label(), kubectl::parse_reader(reader)?))
+    Ok(nodes(
+        &input.label(),
+        kubectl::parse_reader(reader).map_err(|e| e.to_string())?,
+    ))
 }
 
 fn nodes(source: &str, doc: kubectl::NodeDocument) -> Parsed {
