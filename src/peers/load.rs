@@ -335,13 +335,13 @@ fn parse_value_document(source: &str, value: serde_json::Value) -> Result<Parsed
             kubectl::parse_slice(&bytes).map_err(|e| e.to_string())?,
         ));
     } else if has("ansible_facts") {
-        ansible::facts_from_value(value, ansible::Shape::ModuleResult)?
+        ansible::facts_from_value(value, ansible::Shape::ModuleResult).map_err(|e| e.to_string())?
     } else if let Some(Value::String(payload)) = map.get("__payload__") {
         let inner = serde_json::from_str(payload)
             .map_err(|e| format!("an Ansible fact cache whose `__payload__` is not JSON: {e}"))?;
-        ansible::facts_from_value(inner, ansible::Shape::FactCache)?
+        ansible::facts_from_value(inner, ansible::Shape::FactCache).map_err(|e| e.to_string())?
     } else if has("nodecheck") || map.keys().any(|k| k.starts_with("ansible_")) {
-        ansible::facts_from_value(value, ansible::Shape::FactCache)?
+        ansible::facts_from_value(value, ansible::Shape::FactCache).map_err(|e| e.to_string())?
     } else {
         return Err(format!(
             "not a nodecheck snapshot, Ansible facts or kubectl node list: a YAML mapping with \
@@ -372,9 +372,14 @@ fn parse_json_document(source: &str, bytes: &[u8]) -> Result<Parsed, JsonOutcome
         Format::Snapshot { schema_version } => {
             snapshot::parse_snapshot(bytes, schema_version).map_err(|e| e.to_string())?
         }
-        Format::AnsibleResult => ansible::parse_ansible(bytes, ansible::Shape::ModuleResult)?,
-        Format::AnsibleFactCache => ansible::parse_ansible(bytes, ansible::Shape::FactCache)?,
-        Format::AnsiblePayloadCache => ansible::parse_payload_cache(bytes)?,
+        Format::AnsibleResult => ansible::parse_ansible(bytes, ansible::Shape::ModuleResult)
+            .map_err(|e| e.to_string())?,
+        Format::AnsibleFactCache => {
+            ansible::parse_ansible(bytes, ansible::Shape::FactCache).map_err(|e| e.to_string())?
+        }
+        Format::AnsiblePayloadCache => {
+            ansible::parse_payload_cache(bytes).map_err(|e| e.to_string())?
+        }
         Format::Kubernetes => {
             return Ok(nodes(
                 &source,
