@@ -158,13 +158,13 @@ mod tests {
 
     #[test]
     fn a_peer_snapshot_keeps_raw_interface_names_and_refuses_disagreeing_forms() {
-        let facts = testkit::host("w")
-            .link("x", Some("bridge"), &["10.9.9.1/24"])
+        let peer_facts = testkit::host("peer")
+            .nic("\u{1b}", &["10.0.0.7/24"])
             .bytes_name(b"n\xff")
-            .nic("eth0", &["10.0.0.2/24"])
             .build();
-        let json = serde_json::to_string(&facts).unwrap();
+        let json = serde_json::to_string(&peer_facts).unwrap();
         let peer = parse_snapshot(json.as_bytes(), Some(2)).unwrap();
+        assert_eq!(peer.interfaces, peer_facts.interfaces);
         assert_eq!(peer.interface("n\\xff").unwrap().raw_name(), b"n\xff");
         // A hand-edited snapshot whose two forms disagree names two interfaces: refused.
         let edited = json.replace(r#""name_bytes":"6eff""#, r#""name_bytes":"6efe""#);
