@@ -10,16 +10,20 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = match format {
-        Format::Snapshot { schema_version } => {
-            snapshot::parse_snapshot(data, schema_version).map(|_| ())
-        }
-        Format::AnsibleResult => {
-            ansible::parse_ansible(data, ansible::Shape::ModuleResult).map(|_| ())
-        }
-        Format::AnsibleFactCache => {
-            ansible::parse_ansible(data, ansible::Shape::FactCache).map(|_| ())
-        }
-        Format::AnsiblePayloadCache => ansible::parse_payload_cache(data).map(|_| ()),
-        Format::Kubernetes => kubectl::parse_slice(data).map(|_| ()),
+        Format::Snapshot { schema_version } => snapshot::parse_snapshot(data, schema_version)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Format::AnsibleResult => ansible::parse_ansible(data, ansible::Shape::ModuleResult)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Format::AnsibleFactCache => ansible::parse_ansible(data, ansible::Shape::FactCache)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Format::AnsiblePayloadCache => ansible::parse_payload_cache(data)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Format::Kubernetes => kubectl::parse_slice(data)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
     };
 });

@@ -48,42 +48,68 @@ struct PayloadCache {
     payload: String,
 }
 
+/// Why an Ansible document gives no host facts; every one is bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum AnsibleFactsError {
+    #[error("an Ansible fact cache whose `__payload__` is not a string: {0}")]
+    PayloadNotAString(serde_json::Error),
+    #[error("invalid JSON in an Ansible fact cache: {0}")]
+    Json(serde_json::Error),
+    /// The `nodecheck` fact is not a snapshot nodecheck can read.
+    #[error("Ansible fact cache, `nodecheck` fact: {}", invalid_snapshot(.0))]
+    Snapshot(serde_json::Error),
+    #[error("its nodecheck facts have schema_version {0}, newer than this nodecheck understands ({SCHEMA_VERSION}); upgrade nodecheck here")]
+    NewerSchema(u64),
+    #[error("an Ansible module result whose `ansible_facts` is not an object")]
+    FactsNotAnObject,
+    /// `keys`: the document's top keys, as shown by `top_keys`.
+    #[error("an Ansible fact document with no facts: {keys}")]
+    NoFacts { keys: String },
+    #[error("Ansible facts without the setup module's host facts (no ansible_nodename, ansible_hostname or ansible_fqdn); its keys: {keys}")]
+    NoSetupFacts { keys: String },
+}
+
+impl crate::error::ExitStatus for AnsibleFactsError {
+    fn exit(&self) -> crate::error::Exit {
+        crate::error::Exit::BadInput
+    }
+}
+
 /// Extracts the nodecheck snapshot from an ansible-core 2.19+ cache file, whose facts object is
 /// serialised as the string `__payload__`.
-pub fn parse_payload_cache(bytes: &[u8]) -> Result<Facts, String> {
-    let wrapper: PayloadCache = serde_json::from_slice(bytes)
-        .map_err(|e| format!("an Ansible fact cache whose `__payload__` is not a string: {e}"))?;
+pub fn parse_payload_cache(bytes: &[u8]) -> Result<Facts, AnsibleFactsError> {
+    let wrapper: PayloadCache =
+        serde_json::from_slice(bytes).map_err(AnsibleFactsError::PayloadNotAString)?;
     parse_ansible(wrapper.payload.as_bytes(), Shape::FactCache)
 }
 
 /// Extracts the host's facts from an Ansible document: nodecheck's snapshot when the `nodecheck` fact is
 /// there, else the `setup` module's facts mapped.
-pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, String> {
+pub fn parse_ansible(bytes: &[u8], shape: Shape) -> Result<Facts, AnsibleFactsError> {
     let facts = match embedded::<PeerSnapshot>(bytes, shape) {
         Ok(facts) => facts,
-        Err(e) if e.is_syntax() || e.is_eof() => {
-            return Err(format!("invalid JSON in an Ansible fact cache: {e}"))
-        }
+        Err(e) if e.is_syntax() || e.is_eof() => return Err(AnsibleFactsError::Json(e)),
         Err(e) => {
             if contains(bytes, b"\"__ansible_unsafe\"") {
-                let document: Value = serde_json::from_slice(bytes)
-                    .map_err(|e| format!("invalid JSON in an Ansible fact cache: {e}"))?;
+                let document: Value =
+                    serde_json::from_slice(bytes).map_err(AnsibleFactsError::Json)?;
                 return facts_from_value(document, shape);
             }
-            return Err(explain_data_error(bytes, shape, &e));
+            return Err(explain_data_error(bytes, shape, e));
         }
     };
     let Some(facts) = facts else {
-        let document: Value = serde_json::from_slice(bytes)
-            .map_err(|e| format!("invalid JSON in an Ansible fact cache: {e}"))?;
+        let document: Value = serde_json::from_slice(bytes).map_err(AnsibleFactsError::Json)?;
         return facts_from_value(document, shape);
     };
     checked(facts.into_facts())
 }
 
-fn checked(mut facts: Facts) -> Result<Facts, String> {
+fn checked(mut facts: Facts) -> Result<Facts, AnsibleFactsError> {
     if facts.schema_version > SCHEMA_VERSION {
-        return Err(newer(u64::from(facts.schema_version)));
+        return Err(AnsibleFactsError::NewerSchema(u64::from(
+            facts.schema_version,
+        )));
     }
     super::snapshot::compact(&mut facts);
     Ok(facts)
@@ -95,7 +121,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// The host's facts from an Ansible document already parsed (YAML caches, ad-hoc output, documents
 /// with `__ansible_unsafe` wrappers): unwrapped, then nodecheck's snapshot or the setup facts.
-pub fn facts_from_value(mut document: Value, shape: Shape) -> Result<Facts, String> {
+pub fn facts_from_value(mut document: Value, shape: Shape) -> Result<Facts, AnsibleFactsError> {
     unwrap_unsafe(&mut document);
     let host_facts = match shape {
         Shape::FactCache => document,
@@ -105,7 +131,7 @@ pub fn facts_from_value(mut document: Value, shape: Shape) -> Result<Facts, Stri
         },
     };
     let Value::Object(mut host_facts) = host_facts else {
-        return Err("an Ansible module result whose `ansible_facts` is not an object".to_string());
+        return Err(AnsibleFactsError::FactsNotAnObject);
     };
     match host_facts.remove("nodecheck") {
         Some(snapshot) => {
@@ -113,18 +139,14 @@ pub fn facts_from_value(mut document: Value, shape: Shape) -> Result<Facts, Stri
             match serde_json::from_value::<Facts>(snapshot) {
                 Ok(facts) => checked(facts),
                 Err(_) if version.is_some_and(|v| v > u64::from(SCHEMA_VERSION)) => {
-                    Err(newer(version.unwrap_or_default()))
+                    Err(AnsibleFactsError::NewerSchema(version.unwrap_or_default()))
                 }
-                Err(e) => Err(format!(
-                    "Ansible fact cache, `nodecheck` fact: {}",
-                    invalid_snapshot(&e)
-                )),
+                Err(e) => Err(AnsibleFactsError::Snapshot(e)),
             }
         }
-        None if host_facts.is_empty() => Err(format!(
-            "an Ansible fact document with no facts: {}",
-            top_keys(&host_facts)
-        )),
+        None if host_facts.is_empty() => Err(AnsibleFactsError::NoFacts {
+            keys: top_keys(&host_facts),
+        }),
         None => map_setup_facts(&host_facts),
     }
 }
@@ -141,24 +163,14 @@ fn embedded<'de, T: Deserialize<'de>>(
     }
 }
 
-fn explain_data_error(bytes: &[u8], shape: Shape, e: &serde_json::Error) -> String {
+fn explain_data_error(bytes: &[u8], shape: Shape, e: serde_json::Error) -> AnsibleFactsError {
     if let Ok(Some(VersionOnly {
         schema_version: Some(v),
     })) = embedded::<VersionOnly>(bytes, shape)
     {
         if v > u64::from(SCHEMA_VERSION) {
-            return newer(v);
+            return AnsibleFactsError::NewerSchema(v);
         }
     }
-    format!(
-        "Ansible fact cache, `nodecheck` fact: {}",
-        invalid_snapshot(e)
-    )
-}
-
-fn newer(v: u64) -> String {
-    format!(
-        "its nodecheck facts have schema_version {v}, newer than this nodecheck understands \
-         ({SCHEMA_VERSION}); upgrade nodecheck here"
-    )
+    AnsibleFactsError::Snapshot(e)
 }

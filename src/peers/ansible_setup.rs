@@ -97,18 +97,18 @@ pub fn is_setup_facts(facts: &Map<String, Value>) -> bool {
 
 /// Maps one host's setup facts. Fails when the object has no host name at all (it is some other
 /// module's facts); the message names the keys it has.
-pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, String> {
+pub fn map_setup_facts(
+    facts: &Map<String, Value>,
+) -> Result<Facts, super::ansible::AnsibleFactsError> {
     let setup = Setup { facts };
     let Some(hostname) = setup
         .text("nodename")
         .or_else(|| setup.text("hostname"))
         .or_else(|| setup.text("fqdn"))
     else {
-        return Err(format!(
-            "Ansible facts without the setup module's host facts (no ansible_nodename, ansible_hostname \
-             or ansible_fqdn); its keys: {}",
-            top_keys(facts)
-        ));
+        return Err(super::ansible::AnsibleFactsError::NoSetupFacts {
+            keys: top_keys(facts),
+        });
     };
     let mut unavailable: BTreeMap<String, String> = UNKNOWN
         .iter()
@@ -549,7 +549,9 @@ mod tests {
     #[test]
     fn other_modules_facts_are_not_host_facts() {
         let facts = json!({"discovered_interpreter_python": "/usr/bin/python3", "foo": 1});
-        let e = map_setup_facts(facts.as_object().unwrap()).unwrap_err();
+        let e = map_setup_facts(facts.as_object().unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("\"discovered_interpreter_python\", \"foo\""),
             "{e}"

@@ -46,7 +46,9 @@ pub fn parse_ad_hoc(text: &str) -> Option<Result<Vec<AdHocHost>, String>> {
         let end = start + values.byte_offset();
         line_number += text[at..end].matches('\n').count();
         let facts = match status {
-            "SUCCESS" | "CHANGED" => facts_from_value(value, Shape::ModuleResult),
+            "SUCCESS" | "CHANGED" => {
+                facts_from_value(value, Shape::ModuleResult).map_err(|e| e.to_string())
+            }
             _ => Err(format!(
                 "Ansible reported {} for this host: {}",
                 status.trim_end_matches('!'),

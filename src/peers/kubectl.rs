@@ -22,26 +22,51 @@ pub struct NodeDocument {
     pub item_problems: Vec<String>,
 }
 
+/// Why a document is not a Kubernetes node list or Node; every one is bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeDocumentError {
+    #[error("invalid JSON in a Kubernetes document: {0}")]
+    Json(serde_json::Error),
+    #[error("not a valid Kubernetes node list: {0}")]
+    NotANodeList(serde_json::Error),
+    #[error("a Node without metadata.name")]
+    NodeWithoutName,
+    #[error("a Kubernetes {kind} without nodes (it holds {}): give `kubectl get nodes -o json` output", holds.join(", "))]
+    NoNodes { kind: String, holds: Vec<String> },
+    #[error("a list without `kind` whose items are not all Node-shaped (metadata.name and status.nodeInfo or status.addresses): give `kubectl get nodes -o json` output")]
+    KindlessList,
+    #[error("a Kubernetes-looking object without `kind` that is not Node-shaped (metadata.name and status.nodeInfo or status.addresses): give `kubectl get nodes -o json` output")]
+    KindlessObject,
+    #[error("a Kubernetes {0}, not a node list: give `kubectl get nodes -o json` output")]
+    OtherKind(String),
+}
+
+impl crate::error::ExitStatus for KubeDocumentError {
+    fn exit(&self) -> crate::error::Exit {
+        crate::error::Exit::BadInput
+    }
+}
+
 /// Parses a Kubernetes document held in memory.
-pub fn parse_slice(bytes: &[u8]) -> Result<NodeDocument, String> {
+pub fn parse_slice(bytes: &[u8]) -> Result<NodeDocument, KubeDocumentError> {
     parse(serde_json::Deserializer::from_slice(bytes))
 }
 
 /// Parses a Kubernetes document from a reader, item by item (for lists too large to hold).
-pub fn parse_reader(reader: impl std::io::Read) -> Result<NodeDocument, String> {
+pub fn parse_reader(reader: impl std::io::Read) -> Result<NodeDocument, KubeDocumentError> {
     parse(serde_json::Deserializer::from_reader(reader))
 }
 
 fn parse<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
-) -> Result<NodeDocument, String> {
+) -> Result<NodeDocument, KubeDocumentError> {
     let object = Object::deserialize(&mut de)
         .and_then(|o| de.end().map(|()| o))
         .map_err(|e| {
             if e.is_syntax() || e.is_eof() {
-                format!("invalid JSON in a Kubernetes document: {e}")
+                KubeDocumentError::Json(e)
             } else {
-                format!("not a valid Kubernetes node list: {e}")
+                KubeDocumentError::NotANodeList(e)
             }
         })?;
     object.into_nodes()
@@ -72,7 +97,7 @@ impl Object {
                 .is_some_and(|s| s.node_info.is_some() || s.addresses.is_some())
     }
 
-    fn into_nodes(self) -> Result<NodeDocument, String> {
+    fn into_nodes(self) -> Result<NodeDocument, KubeDocumentError> {
         let kind = self.kind.as_deref().unwrap_or("");
         match kind {
             "Node" => {
@@ -94,10 +119,10 @@ impl Object {
                     && items.doc.item_problems.is_empty()
                     && !items.other_kinds.is_empty()
                 {
-                    return Err(format!(
-                        "a Kubernetes {kind} without nodes (it holds {}): give `kubectl get nodes -o json` output",
-                        items.other_kinds.join(", ")
-                    ));
+                    return Err(KubeDocumentError::NoNodes {
+                        kind: kind.to_string(),
+                        holds: items.other_kinds,
+                    });
                 }
                 Ok(items.doc)
             }
@@ -121,15 +146,15 @@ impl Object {
                         || n.system_uuid.is_some()
                         || !n.addresses.is_empty()
                 };
-                if items.doc.nodes.is_empty() || !items.doc.nodes.iter().all(|(_, n)| node_shaped(n)) {
-                    return Err("a list without `kind` whose items are not all Node-shaped (metadata.name and status.nodeInfo or status.addresses): give `kubectl get nodes -o json` output".into());
+                if items.doc.nodes.is_empty()
+                    || !items.doc.nodes.iter().all(|(_, n)| node_shaped(n))
+                {
+                    return Err(KubeDocumentError::KindlessList);
                 }
                 Ok(items.doc)
             }
-            "" => Err("a Kubernetes-looking object without `kind` that is not Node-shaped (metadata.name and status.nodeInfo or status.addresses): give `kubectl get nodes -o json` output".into()),
-            other => Err(format!(
-                "a Kubernetes {other}, not a node list: give `kubectl get nodes -o json` output"
-            )),
+            "" => Err(KubeDocumentError::KindlessObject),
+            other => Err(KubeDocumentError::OtherKind(other.to_string())),
         }
     }
 }
@@ -150,12 +175,12 @@ impl Item {
         matches!(self.kind.as_deref(), None | Some("Node"))
     }
 
-    fn into_node(self) -> Result<KubeNode, String> {
+    fn into_node(self) -> Result<KubeNode, KubeDocumentError> {
         let metadata = self.metadata.unwrap_or_default();
         let name = metadata
             .name
             .filter(|n| !n.is_empty())
-            .ok_or("a Node without metadata.name")?;
+            .ok_or(KubeDocumentError::NodeWithoutName)?;
         let status = self.status.unwrap_or_default();
         let info = status.node_info.unwrap_or_default();
         let calico = metadata.annotations.unwrap_or_default();
@@ -366,9 +391,12 @@ mod tests {
     #[test]
     fn other_kubernetes_objects_are_refused_by_kind() {
         let e = parse_slice(br#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}"#)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("a Kubernetes Pod, not a node list"), "{e}");
-        let e = parse_slice(br#"{"kind": "List", "items": [{"kind": "Pod"}]}"#).unwrap_err();
+        let e = parse_slice(br#"{"kind": "List", "items": [{"kind": "Pod"}]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("without nodes (it holds Pod)"), "{e}");
     }
 
@@ -397,6 +425,8 @@ mod tests {
             br#"{"items": [{"metadata": {"name": "p"}, "spec": {}}], "totalItems": 1}"#,
         )
         .unwrap_err();
+        assert!(matches!(e, KubeDocumentError::KindlessList), "{e}");
+        let e = e.to_string();
         assert!(
             e.starts_with("a list without `kind` whose items are not all Node-shaped"),
             "{e}"
@@ -415,7 +445,8 @@ mod tests {
         assert_eq!(doc.nodes[0].1.name, "w7");
         assert_eq!(doc.nodes[0].1.kernel_version.as_deref(), Some("6.1.0"));
         let e = parse_slice(br#"{"metadata": {"name": "p"}, "status": {"phase": "Running"}}"#)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not Node-shaped"), "{e}");
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use super::detect::{detect_slice, Format, Undetected};
 use super::identity::{assemble, Record};
+use super::input_error::PeerInputError;
 use super::multi::{self, Layout};
 use super::read::{check_text, open, Body, Input};
 use super::{ansible, ansible_setup, ansible_text, kubectl, snapshot, KubeNode, Peer};
@@ -68,9 +69,9 @@ pub fn load_peers(paths: &[PathBuf], this_node: &Facts) -> Result<PeerSet, BadIn
                 }
                 problems.extend(parsed.problems);
             }
-            Err(message) => problems.push(PeerProblem {
+            Err(e) => problems.push(PeerProblem {
                 source: input.label(),
-                message,
+                message: e.to_string(),
             }),
         }
     }
@@ -165,7 +166,7 @@ struct Parsed {
 }
 
 /// Parses every input, in parallel, keeping the inputs' order in the result.
-fn parse_all(inputs: &[Input]) -> Vec<Result<Parsed, String>> {
+fn parse_all(inputs: &[Input]) -> Vec<Result<Parsed, PeerInputError>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, MAX_WORKERS)
@@ -175,7 +176,7 @@ fn parse_all(inputs: &[Input]) -> Vec<Result<Parsed, String>> {
         return inputs.iter().map(|i| parse_input(i, &mut buf)).collect();
     }
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<Parsed, String>>>> =
+    let slots: Vec<Mutex<Option<Result<Parsed, PeerInputError>>>> =
         inputs.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -195,7 +196,7 @@ fn parse_all(inputs: &[Input]) -> Vec<Result<Parsed, String>> {
         .map(|slot| {
             slot.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err("not read (a parser thread stopped)".to_string()))
+                .unwrap_or(Err(PeerInputError::NotRead))
         })
         .collect()
 }
@@ -203,8 +204,8 @@ fn parse_all(inputs: &[Input]) -> Vec<Result<Parsed, String>> {
 /// A buffer that grew past this for one large file is given back before the next.
 const KEPT_BUFFER: usize = 4 << 20;
 
-fn parse_input(input: &Input, buf: &mut Vec<u8>) -> Result<Parsed, String> {
-    let outcome = match open(input, buf).map_err(|e| e.to_string())? {
+fn parse_input(input: &Input, buf: &mut Vec<u8>) -> Result<Parsed, PeerInputError> {
+    let outcome = match open(input, buf)? {
         Body::Whole => parse_document(input, buf),
         Body::Stream { rest } => parse_stream(input, buf, rest),
     };
@@ -217,15 +218,15 @@ fn parse_input(input: &Input, buf: &mut Vec<u8>) -> Result<Parsed, String> {
 /// Parses one in-memory document as `--peers` does (its format told from content: a snapshot, any
 /// Ansible layout, ad-hoc text, YAML, a kubectl list) and counts the peer records and per-host
 /// problems it gave. The entry point of the `ansible_facts` and `peer_document` fuzz targets.
-pub fn parse_document_bytes(bytes: &[u8]) -> Result<(usize, usize), String> {
+pub fn parse_document_bytes(bytes: &[u8]) -> Result<(usize, usize), PeerInputError> {
     let parsed = parse_document(&Input::Stdin, bytes)?;
     Ok((parsed.records.len(), parsed.problems.len()))
 }
 
-fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
+fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, PeerInputError> {
     match multi::split(bytes) {
         Layout::Single => {}
-        Layout::Invalid(e) => return Err(e),
+        Layout::Invalid(e) => return Err(PeerInputError::Layout(e)),
         Layout::Parts(parts) => return Ok(parse_parts(&input.label(), bytes, parts)),
     }
     // A binary or empty file fails to parse anyway; it is told as such only then, so that good files
@@ -233,10 +234,10 @@ fn parse_document(input: &Input, bytes: &[u8]) -> Result<Parsed, String> {
     match parse_json_document(&input.label(), bytes) {
         Ok(parsed) => Ok(parsed),
         Err(NotJson(json_error)) => {
-            check_text(bytes).map_err(|e| e.to_string())?;
+            check_text(bytes)?;
             parse_text_document(input, bytes, json_error)
         }
-        Err(Failed(e)) => Err(check_text(bytes).err().map_or(e, |e| e.to_string())),
+        Err(Failed(e)) => Err(check_text(bytes).err().map_or(e, PeerInputError::Read)),
     }
 }
 
@@ -257,9 +258,9 @@ fn parse_parts(source: &str, bytes: &[u8], parts: Vec<multi::Part>) -> Parsed {
                 parsed.records.extend(one.records);
                 parsed.problems.extend(one.problems);
             }
-            Err(NotJson(message) | Failed(message)) => parsed.problems.push(PeerProblem {
+            Err(NotJson(e) | Failed(e)) => parsed.problems.push(PeerProblem {
                 source: at,
-                message,
+                message: e.to_string(),
             }),
         }
     }
@@ -269,25 +270,29 @@ fn parse_parts(source: &str, bytes: &[u8], parts: Vec<multi::Part>) -> Parsed {
 /// Why a document did not load as JSON.
 enum JsonOutcome {
     /// It is not JSON text: it may be another text form.
-    NotJson(String),
-    Failed(String),
+    NotJson(PeerInputError),
+    Failed(PeerInputError),
 }
 use JsonOutcome::{Failed, NotJson};
 
-impl From<String> for JsonOutcome {
-    fn from(e: String) -> JsonOutcome {
-        Failed(e)
+impl<E: Into<PeerInputError>> From<E> for JsonOutcome {
+    fn from(e: E) -> JsonOutcome {
+        Failed(e.into())
     }
 }
 
 /// Text that is not JSON: Ansible's ad-hoc output, else a YAML document (an Ansible YAML fact cache,
 /// a snapshot or node list as YAML).
-fn parse_text_document(input: &Input, bytes: &[u8], json_error: String) -> Result<Parsed, String> {
+fn parse_text_document(
+    input: &Input,
+    bytes: &[u8],
+    json_error: PeerInputError,
+) -> Result<Parsed, PeerInputError> {
     let source = input.label();
-    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(bytes).map_err(PeerInputError::NotUtf8)?;
     if let Some(hosts) = ansible_text::parse_ad_hoc(text) {
         let mut parsed = Parsed::default();
-        for host in hosts? {
+        for host in hosts.map_err(PeerInputError::Text)? {
             let at = format!("{source}#{}", host.host);
             match host.facts {
                 Ok(facts) => parsed.records.push(Record::Snapshot {
@@ -305,46 +310,40 @@ fn parse_text_document(input: &Input, bytes: &[u8], json_error: String) -> Resul
     if !ansible_text::looks_like_yaml(text) {
         return Err(json_error);
     }
-    let value = ansible_text::parse_yaml(text)?;
+    let value = ansible_text::parse_yaml(text).map_err(PeerInputError::Text)?;
     parse_value_document(&source, value)
 }
 
 /// A document already parsed into a value (from YAML), told by its top-level keys like JSON is.
-fn parse_value_document(source: &str, value: serde_json::Value) -> Result<Parsed, String> {
+fn parse_value_document(source: &str, value: serde_json::Value) -> Result<Parsed, PeerInputError> {
     use serde_json::Value;
     let Value::Object(map) = &value else {
-        return Err(format!(
-            "a YAML document that is not a mapping: {}",
-            match value {
-                Value::Array(_) => "a sequence",
-                Value::Null => "empty",
-                _ => "a scalar",
-            }
-        ));
+        return Err(PeerInputError::YamlNotAMapping(match value {
+            Value::Array(_) => "a sequence",
+            Value::Null => "empty",
+            _ => "a scalar",
+        }));
     };
     let has = |key: &str| map.contains_key(key);
     let facts = if has("schema_version") {
-        let mut facts: Facts = serde_json::from_value(value)
-            .map_err(|e| format!("not a valid nodecheck snapshot: {e}"))?;
+        let mut facts: Facts =
+            serde_json::from_value(value).map_err(PeerInputError::YamlSnapshot)?;
         snapshot::compact(&mut facts);
         facts
     } else if has("apiVersion") || has("kind") || has("items") {
-        let bytes = serde_json::to_vec(&value).map_err(|e| e.to_string())?;
+        let bytes = serde_json::to_vec(&value).map_err(PeerInputError::YamlToJson)?;
         return Ok(nodes(source, kubectl::parse_slice(&bytes)?));
     } else if has("ansible_facts") {
         ansible::facts_from_value(value, ansible::Shape::ModuleResult)?
     } else if let Some(Value::String(payload)) = map.get("__payload__") {
-        let inner = serde_json::from_str(payload)
-            .map_err(|e| format!("an Ansible fact cache whose `__payload__` is not JSON: {e}"))?;
+        let inner = serde_json::from_str(payload).map_err(PeerInputError::PayloadNotJson)?;
         ansible::facts_from_value(inner, ansible::Shape::FactCache)?
     } else if has("nodecheck") || map.keys().any(|k| k.starts_with("ansible_")) {
         ansible::facts_from_value(value, ansible::Shape::FactCache)?
     } else {
-        return Err(format!(
-            "not a nodecheck snapshot, Ansible facts or kubectl node list: a YAML mapping with \
-             top-level keys {}",
-            ansible_setup::top_keys(map)
-        ));
+        return Err(PeerInputError::UnknownYamlMapping {
+            keys: ansible_setup::top_keys(map),
+        });
     };
     Ok(Parsed {
         records: vec![Record::Snapshot {
@@ -361,9 +360,9 @@ fn parse_json_document(source: &str, bytes: &[u8]) -> Result<Parsed, JsonOutcome
         Ok(format) => format,
         // Ad-hoc output may open with a `[WARNING]: …` line, which reads as the start of an array.
         Err(e @ (Undetected::InvalidJson(_) | Undetected::NotAnObject(_))) => {
-            return Err(NotJson(e.to_string()))
+            return Err(NotJson(PeerInputError::Undetected(e)))
         }
-        Err(e) => return Err(Failed(e.to_string())),
+        Err(e) => return Err(Failed(PeerInputError::Undetected(e))),
     };
     let facts = match format {
         Format::Snapshot { schema_version } => snapshot::parse_snapshot(bytes, schema_version)?,
@@ -382,19 +381,16 @@ fn parse_json_document(source: &str, bytes: &[u8]) -> Result<Parsed, JsonOutcome
 }
 
 /// A document larger than [`super::read::MAX_IN_MEMORY`]: only a node list may be that large.
-fn parse_stream(input: &Input, prefix: &[u8], rest: Box<dyn Read>) -> Result<Parsed, String> {
-    let too_large = format!(
-        "larger than {} MiB",
-        super::read::MAX_IN_MEMORY / (1024 * 1024)
-    );
+fn parse_stream(
+    input: &Input,
+    prefix: &[u8],
+    rest: Box<dyn Read>,
+) -> Result<Parsed, PeerInputError> {
+    let mib = super::read::MAX_IN_MEMORY / (1024 * 1024);
     match detect_slice(prefix) {
         Ok(Format::Kubernetes) => {}
-        Ok(_) => {
-            return Err(format!(
-                "{too_large}; only kubectl node lists may be that large"
-            ))
-        }
-        Err(e) => return Err(format!("{too_large}, and its start is {e}")),
+        Ok(_) => return Err(PeerInputError::TooLarge { mib }),
+        Err(start) => return Err(PeerInputError::TooLargeUndetected { mib, start }),
     }
     let reader = std::io::BufReader::new(std::io::Cursor::new(prefix).chain(rest));
     Ok(nodes(&input.label(), kubectl::parse_reader(reader)?))
@@ -432,7 +428,7 @@ mod tests {
     const NODE_LIST: &[u8] = include_bytes!("../../tests/fixtures/fleet/kubectl/nodes.json");
     const SNAPSHOT: &[u8] = include_bytes!("../../tests/fixtures/fleet/incident/worker-1.json");
 
-    fn stream(document: &'static [u8], prefix_len: usize) -> Result<Parsed, String> {
+    fn stream(document: &'static [u8], prefix_len: usize) -> Result<Parsed, PeerInputError> {
         let (prefix, rest) = document.split_at(prefix_len);
         parse_stream(&Input::Stdin, prefix, Box::new(rest))
     }
@@ -462,11 +458,12 @@ mod tests {
     #[test]
     fn only_node_lists_may_be_larger_than_memory_allows() {
         let e = stream(SNAPSHOT, 100).err().unwrap();
+        assert!(matches!(e, PeerInputError::TooLarge { mib: 64 }), "{e}");
         assert_eq!(
-            e,
+            e.to_string(),
             "larger than 64 MiB; only kubectl node lists may be that large"
         );
-        let e = stream(b"[1, 2, 3]", 4).err().unwrap();
+        let e = stream(b"[1, 2, 3]", 4).err().unwrap().to_string();
         assert!(
             e.starts_with("larger than 64 MiB, and its start is not a nodecheck snapshot"),
             "{e}"

@@ -6,6 +6,7 @@ pub mod ansible_setup;
 mod ansible_text;
 pub mod detect;
 pub mod identity;
+pub mod input_error;
 pub mod kubectl;
 pub mod load;
 pub mod multi;

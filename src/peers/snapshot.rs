@@ -81,19 +81,41 @@ impl PeerSnapshot {
     }
 }
 
+/// Why a peer's nodecheck snapshot cannot be used; every one is bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Not JSON, or not a snapshot of this schema (serde_json's line and column included).
+    #[error("{}", invalid_snapshot(.0))]
+    Serde(serde_json::Error),
+    /// Two interfaces whose name and `name_bytes` disagree.
+    #[error("not a valid nodecheck snapshot (schema_version {SCHEMA_VERSION}): {0}")]
+    InterfaceNames(String),
+    #[error("{0}")]
+    NotUtf8(std::str::Utf8Error),
+    /// A snapshot of another schema version, refused as `--facts` refuses it.
+    #[error("{0}")]
+    Facts(crate::error::BadInput),
+}
+
+impl crate::error::ExitStatus for SnapshotError {
+    fn exit(&self) -> crate::error::Exit {
+        crate::error::Exit::BadInput
+    }
+}
+
 /// Parses a snapshot whose top-level `schema_version` the detector already read.
-pub fn parse_snapshot(bytes: &[u8], schema_version: Option<u64>) -> Result<Facts, String> {
+pub fn parse_snapshot(bytes: &[u8], schema_version: Option<u64>) -> Result<Facts, SnapshotError> {
     let readable = schema_version.is_some_and(|v| (1..=u64::from(SCHEMA_VERSION)).contains(&v));
     if readable {
-        let peer: PeerSnapshot = serde_json::from_slice(bytes).map_err(|e| invalid_snapshot(&e))?;
+        let peer: PeerSnapshot = serde_json::from_slice(bytes).map_err(SnapshotError::Serde)?;
         let facts = peer.into_facts();
-        facts.check_interface_names().map_err(|e| {
-            format!("not a valid nodecheck snapshot (schema_version {SCHEMA_VERSION}): {e}")
-        })?;
+        facts
+            .check_interface_names()
+            .map_err(SnapshotError::InterfaceNames)?;
         return Ok(facts);
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
-    let mut facts = crate::facts::load::parse_facts(text).map_err(|e| e.0)?;
+    let text = std::str::from_utf8(bytes).map_err(SnapshotError::NotUtf8)?;
+    let mut facts = crate::facts::load::parse_facts(text).map_err(SnapshotError::Facts)?;
     compact(&mut facts);
     Ok(facts)
 }
@@ -126,5 +148,44 @@ pub fn invalid_snapshot(e: &serde_json::Error) -> String {
         format!("invalid JSON in a nodecheck snapshot: {e}")
     } else {
         format!("not a valid nodecheck snapshot (schema_version {SCHEMA_VERSION}): {e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::testkit;
+
+    #[test]
+    fn a_peer_snapshot_keeps_raw_interface_names_and_refuses_disagreeing_forms() {
+        let peer_facts = testkit::host("peer")
+            .nic("\u{1b}", &["10.0.0.7/24"])
+            .bytes_name(b"n\xff")
+            .build();
+        let json = serde_json::to_string(&peer_facts).unwrap();
+        let peer = parse_snapshot(json.as_bytes(), Some(2)).unwrap();
+        assert_eq!(peer.interfaces, peer_facts.interfaces);
+        assert_eq!(peer.interface("n\\xff").unwrap().raw_name(), b"n\xff");
+        // A hand-edited snapshot whose two forms disagree names two interfaces: refused.
+        let edited = json.replace(r#""name_bytes":"6eff""#, r#""name_bytes":"6efe""#);
+        let e = parse_snapshot(edited.as_bytes(), Some(2)).unwrap_err();
+        assert!(matches!(e, SnapshotError::InterfaceNames(_)), "{e}");
+        assert!(e.to_string().contains("does not match name_bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_refused_as_for_facts() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/incident/worker-41.json"
+        ))
+        .unwrap();
+        assert!(parse_snapshot(text.as_bytes(), Some(1)).is_ok());
+        let doubled = text.replacen("\"host\":", "\"collected_at\": \"x\", \"host\":", 1);
+        let e = parse_snapshot(doubled.as_bytes(), Some(1)).unwrap_err();
+        assert!(
+            e.to_string().contains("duplicate field `collected_at`"),
+            "{e}"
+        );
     }
 }
