@@ -3,7 +3,7 @@
 # (bench/gen_peers.rs with --pods 0: a worker with 3 interfaces and 6 routes, about 6.7 KiB of JSON
 # each), then runs the shipped static binary on them once with `check --format json` and once with
 # `calico --format env`, then `check` and `addresses` with every address model on (kubelet, Calico,
-# flanneld), and reads each run's peak resident memory and times with /usr/bin/time.
+# flanneld, Cilium, kube-router, Antrea), and reads each run's peak resident memory and times with /usr/bin/time.
 #
 # Fails (exit 1) when either peak exceeds LIMIT_MIB (default 64). Time is printed, never judged: on a
 # shared or busy machine elapsed time says as much about the neighbours as about nodecheck.
@@ -49,12 +49,16 @@ run() {
     tail -n 1 "$work/time"
 }
 printf '%-42s %9s %7s %7s %9s %10s\n' command elapsed_s user_s sys_s peak_MiB KiB/peer
-# Every address model on: kubelet, Calico and flanneld for each node, and their consensus.
+# Every address model on: kubelet, Calico, flanneld, Cilium, kube-router and Antrea for each node
+# (no cluster runs them all; the budget is for the most work a run can be asked for), and their
+# consensus.
 cat >"$work/every-model.yaml" <<'PROFILE'
 cni:
-  components: [kubelet, calico, flannel]
+  components: [kubelet, calico, flannel, cilium, kube-router, antrea]
   flannel:
     version: "0.28.0"
+  cilium:
+    version: "1.18.4"
 PROFILE
 for command in check calico check-addresses addresses; do
     if [[ $command == check-addresses ]]; then

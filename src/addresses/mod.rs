@@ -20,6 +20,8 @@ pub mod kube_router;
 pub mod kubelet;
 pub mod node_object;
 pub mod stack;
+#[cfg(test)]
+pub mod testkit;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -91,9 +91,8 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testing::{expect, pre_join_with_preflight};
+    use crate::checks::testing::{expect, pre_join_with_forward_chains};
     use crate::checks::Status;
-    use crate::facts::preflight::{ForwardPolicy, Preflight};
 
     fn chain(family: &str, table: &str, name: &str, policy: &str) -> NftForwardChain {
         NftForwardChain {
@@ -107,20 +106,7 @@ mod tests {
 
     #[test]
     fn docker_drop_is_fine_for_calico_another_table_is_not() {
-        let judged = |chains: Vec<NftForwardChain>| {
-            let preflight = Preflight {
-                forward: Some(ForwardPolicy {
-                    nftables: chains,
-                    nftables_error: None,
-                }),
-                ..Default::default()
-            };
-            pre_join_with_preflight(
-                crate::facts::testkit::host("n").build(),
-                preflight,
-                "cluster: t\n",
-            )
-        };
+        let judged = |chains: Vec<NftForwardChain>| pre_join_with_forward_chains(chains, None);
         expect(
             &judged(vec![chain("ip", "filter", "FORWARD", "drop")]),
             ID,

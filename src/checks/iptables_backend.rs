@@ -100,24 +100,12 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testing::{expect, pre_join_with_preflight};
+    use crate::checks::testing::{expect, pre_join_with_forward_chains};
     use crate::checks::Status;
-    use crate::facts::preflight::{ForwardPolicy, NftForwardChain, Preflight};
+    use crate::facts::preflight::NftForwardChain;
 
     fn judge(backend: IptablesBackend, nft: Vec<NftForwardChain>) -> Vec<CheckResult> {
-        let preflight = Preflight {
-            iptables: Some(backend),
-            forward: Some(ForwardPolicy {
-                nftables: nft,
-                nftables_error: None,
-            }),
-            ..Default::default()
-        };
-        pre_join_with_preflight(
-            crate::facts::testkit::host("n").build(),
-            preflight,
-            "cluster: t\n",
-        )
+        pre_join_with_forward_chains(nft, Some(backend))
     }
 
     fn backend(mode: Option<IptablesMode>, legacy: Option<&[&str]>) -> IptablesBackend {

@@ -114,3 +114,24 @@ pub fn pre_join_with_preflight(
         None,
     )
 }
+
+/// Every pre-join check of a host whose nftables forward-hook base chains are `chains` and whose
+/// iptables backend is `iptables` (when known).
+pub fn pre_join_with_forward_chains(
+    chains: Vec<crate::facts::preflight::NftForwardChain>,
+    iptables: Option<crate::facts::preflight::IptablesBackend>,
+) -> Vec<CheckResult> {
+    let preflight = crate::facts::preflight::Preflight {
+        iptables,
+        forward: Some(crate::facts::preflight::ForwardPolicy {
+            nftables: chains,
+            nftables_error: None,
+        }),
+        ..Default::default()
+    };
+    pre_join_with_preflight(
+        crate::facts::testkit::host("n").build(),
+        preflight,
+        "cluster: t\n",
+    )
+}

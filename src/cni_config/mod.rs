@@ -390,16 +390,7 @@ pub fn parse_into(
                             })
                         });
                 let flannel = into.flannel.get_or_insert_with(FlannelProfile::default);
-                flannel.args = container
-                    .get("args")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(String::from)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                flannel.args = container_args(container);
                 // `command: [/opt/bin/flanneld, --ip-masq, …]` carries flags too.
                 if let Some(cmd) = container.get("command").and_then(Value::as_array) {
                     let words: Vec<String> = cmd

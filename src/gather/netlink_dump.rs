@@ -10,8 +10,6 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 /// `struct nlmsghdr`.
 pub const HEADER_LEN: usize = 16;
-/// How long one `recv` may wait: a kernel that does not answer cannot hang gathering.
-const RECEIVE_TIMEOUT_SECONDS: libc::time_t = 2;
 
 /// A `struct nlmsghdr` for a dump request of `kind` with a payload of `payload_len` bytes.
 pub fn request_header(kind: u16, payload_len: usize) -> Vec<u8> {
@@ -46,8 +44,9 @@ pub fn dump(
     }
     // SAFETY: fd is a fresh, valid descriptor nobody else owns.
     let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    // How long one `recv` may wait: a kernel that does not answer cannot hang gathering.
     let timeout = libc::timeval {
-        tv_sec: RECEIVE_TIMEOUT_SECONDS,
+        tv_sec: 2,
         tv_usec: 0,
     };
     // SAFETY: the option value points to a live timeval of the size passed.

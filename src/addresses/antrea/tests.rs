@@ -2,6 +2,7 @@
 //! `transportInterfaceCIDRs` over the Node IP, the gateway skipped, and Antrea's error chains.
 
 use super::*;
+use crate::addresses::testkit::{kube_node, pick_on};
 use crate::facts::testkit::host;
 use crate::peers::KubeNode;
 
@@ -15,23 +16,11 @@ fn model(iface: Option<&str>, cidrs: &[&str]) -> AntreaModel {
 }
 
 fn node(addresses: &[(&str, &str)]) -> KubeNode {
-    KubeNode {
-        name: "node-a".into(),
-        addresses: addresses
-            .iter()
-            .map(|(k, a)| (k.to_string(), a.to_string()))
-            .collect(),
-        ..KubeNode::default()
-    }
+    kube_node(addresses)
 }
 
 fn pick(m: &AntreaModel, facts: &Facts, kube: Option<&KubeNode>) -> Pick {
-    m.pick(&NodeView {
-        name: "node-a",
-        facts,
-        kube,
-        is_this_node: true,
-    })
+    pick_on(m, facts, kube)
 }
 
 fn two_nics() -> Facts {

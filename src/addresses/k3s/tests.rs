@@ -2,6 +2,7 @@
 //! (one global IPv4, one plus IPv6, several, none, a down interface) and the failure reports.
 
 use super::*;
+use crate::addresses::testkit::vagrant;
 use crate::facts::testkit::host;
 use crate::facts::Facts;
 use std::net::IpAddr;
@@ -35,14 +36,6 @@ fn flannel(version: &str, flags: &[&str], facts: &Facts) -> Pick {
         flags: args(flags),
     };
     on(&model, facts)
-}
-
-fn vagrant() -> Facts {
-    host("node-a")
-        .nic("eth0", &["10.0.2.15/24"])
-        .nic("eth1", &["192.168.56.11/24"])
-        .route("default", Some("10.0.2.2"), "eth0", Some(100), None)
-        .build()
 }
 
 const NEW: &str = "v1.33.7+k3s1";

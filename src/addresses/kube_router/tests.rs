@@ -2,6 +2,7 @@
 //! fallback, the family checks, and each generation's error chain.
 
 use super::*;
+use crate::addresses::testkit::{kube_node, pick_on, vagrant};
 use crate::facts::testkit::host;
 use crate::facts::Facts;
 use crate::peers::KubeNode;
@@ -14,31 +15,11 @@ fn model(version: &str, args: &[&str]) -> KubeRouterModel {
 }
 
 fn node(addresses: &[(&str, &str)]) -> KubeNode {
-    KubeNode {
-        name: "node-a".into(),
-        addresses: addresses
-            .iter()
-            .map(|(k, a)| (k.to_string(), a.to_string()))
-            .collect(),
-        ..KubeNode::default()
-    }
+    kube_node(addresses)
 }
 
 fn pick(m: &KubeRouterModel, facts: &Facts, kube: Option<&KubeNode>) -> Pick {
-    m.pick(&NodeView {
-        name: "node-a",
-        facts,
-        kube,
-        is_this_node: true,
-    })
-}
-
-fn vagrant() -> Facts {
-    host("node-a")
-        .nic("eth0", &["10.0.2.15/24"])
-        .nic("eth1", &["192.168.56.11/24"])
-        .route("default", Some("10.0.2.2"), "eth0", Some(100), None)
-        .build()
+    pick_on(m, facts, kube)
 }
 
 #[test]
