@@ -27,6 +27,7 @@ declare -A PACKAGES=(
     [ethtool]="toggling offload features on test links (Nic-ChecksumOffload gathering)"
     [containerd]="a real containerd on its own socket for the CRI tests (Runtime-CRI)"
     [nftables]="nft rules inside a network namespace (Forward-Policy gathering, Dataplane-Probe causes)"
+    [iptables]="iptables-legacy rules inside a network namespace (Forward-Policy gathering)"
     [util-linux]="unshare: a private mount namespace for the tmpfs of the disk-space tests; setpriv: Dataplane-Probe without root"
     [dnsmasq-base]="a real DNS server for the cluster-DNS probe tests"
     [rpm]="rpmbuild (the .rpm), rpm -qpl / --requires on it, rpm -i in the test root"

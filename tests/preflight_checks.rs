@@ -317,6 +317,59 @@ fn forward_policy_from_nftables_in_a_namespace() {
     assert!(message(&strict, "Forward-Policy").contains("inet hardening forward_drop"));
 }
 
+/// `Forward-Policy` from iptables-legacy's `filter FORWARD` in a network namespace, read with the
+/// x_tables socket options as iptables-legacy reads it; the table is asked for only when the
+/// kernel lists it (`/proc/net/ip_tables_names`, here from the scratch root).
+#[test]
+fn forward_policy_from_iptables_legacy_in_a_namespace() {
+    if let Some(reason) = crate::util::netns_unavailable() {
+        return skip(&reason);
+    }
+    let ns = crate::util::Netns::new("pf-legacy");
+    ns.add_nic("eth0", "eth0-peer", "10.78.0.2/24");
+    let tree = HostTree::new("forward-legacy");
+    tree.write("/nodecheck-profile.yaml", "cluster: t\n");
+    let run = || {
+        let profile = tree.path("/nodecheck-profile.yaml");
+        json_stdout(&ns.nodecheck(&[
+            "check",
+            "--format",
+            "json",
+            "--host-root",
+            tree.arg(),
+            "--profile",
+            profile.to_str().unwrap(),
+        ]))
+    };
+    let none = run();
+    assert!(
+        message(&none, "Forward-Policy").contains("there is no iptables-legacy filter table"),
+        "{none}"
+    );
+    let out = ns.exec("iptables-legacy", &["-P", "FORWARD", "DROP"]);
+    assert!(
+        out.status.success(),
+        "iptables-legacy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tree.write("/proc/net/ip_tables_names", "filter\n");
+    let docker = run();
+    assert_eq!(status(&docker, "Forward-Policy"), "ok", "{docker}");
+    assert!(message(&docker, "Forward-Policy").contains("DROP in iptables-legacy"));
+    assert_eq!(
+        result_by_id(&docker, "Forward-Policy")["evidence"]["iptables_legacy"],
+        "drop"
+    );
+    let out = ns.exec("iptables-legacy", &["-P", "FORWARD", "ACCEPT"]);
+    assert!(out.status.success());
+    let accept = run();
+    assert!(
+        message(&accept, "Forward-Policy")
+            .contains("iptables-legacy's filter FORWARD policy is accept"),
+        "{accept}"
+    );
+}
+
 /// Debian's alternatives chain (`/etc/alternatives/iptables` → `/usr/sbin/iptables-nft`) under a
 /// scratch root, with and without legacy x_tables tables in `/proc/net/ip_tables_names`.
 #[test]

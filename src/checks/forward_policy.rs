@@ -49,6 +49,9 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
         .filter(|c| c.policy == "drop")
         .collect();
     let others: Vec<&&NftForwardChain> = drops.iter().filter(|c| !is_iptables_forward(c)).collect();
+    // iptables-legacy's filter FORWARD is the same chain Docker sets on a legacy host, and the one
+    // Calico inserts its rules into when it runs in legacy mode.
+    let legacy_drop = forward.iptables_legacy.as_deref() == Some("drop");
     let r = if !others.is_empty() {
         CheckResult::warn(
             ID,
@@ -59,17 +62,25 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
             ),
         )
         .fix("accept the pod and node CIDRs in that chain (for firewalld: add the pod CIDR to a trusted zone), or set its policy to accept")
-    } else if !drops.is_empty() {
+    } else if !drops.is_empty() || legacy_drop {
         CheckResult::ok(
             ID,
             AREA,
-            "the iptables FORWARD policy is DROP (as Docker sets it): Calico accepts pod traffic in its own rules at the top of that chain, so the policy does not apply to it (a bridge or flannel CNI would lose pod traffic, kubernetes#40182)",
+            format!(
+                "the iptables FORWARD policy is DROP{} (as Docker sets it): Calico accepts pod traffic in its own rules at the top of that chain, so the policy does not apply to it (a bridge or flannel CNI would lose pod traffic, kubernetes#40182)",
+                if legacy_drop { " in iptables-legacy" } else { "" }
+            ),
         )
     } else if forward.nftables.is_empty() {
+        let legacy = match (&forward.iptables_legacy, &forward.iptables_legacy_error) {
+            (Some(policy), _) => format!("iptables-legacy's filter FORWARD policy is {policy}"),
+            (None, Some(e)) => format!("iptables-legacy's filter table could not be read: {e}"),
+            (None, None) => "there is no iptables-legacy filter table".to_string(),
+        };
         CheckResult::ok(
             ID,
             AREA,
-            "no nftables base chain on the forward hook: forwarding is not filtered by nftables (iptables-legacy rules are not read)",
+            format!("no nftables base chain on the forward hook, and {legacy}: forwarding is not dropped by default"),
         )
     } else {
         CheckResult::ok(
@@ -78,7 +89,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
             "every base chain on the forward hook accepts by default",
         )
     };
-    vec![r.with(
+    vec![r.with("iptables_legacy", forward.iptables_legacy.clone()).with(
         "chains",
         forward
             .nftables

@@ -126,6 +126,7 @@ pub fn pre_join_with_forward_chains(
         forward: Some(crate::facts::preflight::ForwardPolicy {
             nftables: chains,
             nftables_error: None,
+            ..Default::default()
         }),
         ..Default::default()
     };

@@ -108,6 +108,11 @@ pub struct ForwardPolicy {
     pub nftables: Vec<NftForwardChain>,
     /// Why nftables could not be read.
     pub nftables_error: Option<String>,
+    /// The policy of iptables-legacy's `filter FORWARD` (`drop`, `accept`), when the legacy
+    /// `filter` table exists; `null` when it does not (or in snapshots from before this field).
+    pub iptables_legacy: Option<String>,
+    /// Why iptables-legacy's `filter` table could not be read.
+    pub iptables_legacy_error: Option<String>,
 }
 
 /// One nftables base chain on the IPv4 forward hook.

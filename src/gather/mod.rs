@@ -135,7 +135,12 @@ pub fn gather_facts_with(
     }
     let mut preflight =
         preflight::gather_preflight(root, &host.kernel_release, &interfaces, &local.node_setup);
-    preflight.forward = Some(forward_policy::gather_forward_policy());
+    let legacy_filter = preflight
+        .iptables
+        .as_ref()
+        .and_then(|b| b.legacy_tables.as_ref())
+        .is_some_and(|tables| tables.iter().any(|t| t == "filter"));
+    preflight.forward = Some(forward_policy::gather_forward_policy(legacy_filter));
     preflight.cri = Some(cri.unwrap_or_else(|e| crate::facts::preflight::CriRuntime {
         status: crate::facts::preflight::CriStatus::Error,
         detail: Some(format!("the CRI query failed: {e}")),

@@ -295,6 +295,7 @@ mod tests {
                     priority: 0,
                 }],
                 nftables_error: None,
+                ..Default::default()
             }),
             ..Preflight::default()
         };
