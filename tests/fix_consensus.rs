@@ -295,9 +295,16 @@ fn fix_for_kubelets_address_moves_the_components_that_agreed_with_it() {
         .map(|m| m["what"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(manual.len(), 3, "{manual:?}");
+    // A name-independent pin: the route into the node network, whatever the NIC is called on
+    // each node (the incident's `--iface=eth3`).
     assert!(
-        manual[0].contains("flannel: set `--iface=ens192`"),
+        manual[0].contains("flannel: set `--iface-can-reach=10.20.41.1`")
+            && manual[0].contains("removing any --iface and --iface-regex"),
         "{manual:?}"
+    );
+    assert!(
+        manual[0].contains("flannel 10.20.41.41 (ens192)"),
+        "the proof ran flanneld's model with the pin: {manual:?}"
     );
     assert!(
         manual[2].contains("IP_AUTODETECTION_METHOD=cidr=10.20.41.0/24"),

@@ -672,6 +672,33 @@ impl AddressModel for FlannelModel {
         }
     }
 
+    /// Upstream flanneld on a node network of one IPv4 subnet: `--iface-can-reach` an address of
+    /// that subnet, so every node takes the NIC its connected route leaves through, whatever the
+    /// NIC is called (the incident's `--iface=eth3` broke on a node whose NIC had another name).
+    /// Elsewhere (Canal, several subnets, IPv6): [`AddressModel::pins`].
+    fn pins_in(&self, node_network: &[ipnet::IpNet], interface: &str, address: IpAddr) -> Vec<Pin> {
+        match (self.flavor, node_network, address) {
+            (Flavor::Upstream, [ipnet::IpNet::V4(net)], IpAddr::V4(own))
+                if net.prefix_len() <= 30 && net.contains(&own) =>
+            {
+                let first = u32::from(net.network()) + 1;
+                let reach = if first == u32::from(own) {
+                    first + 1
+                } else {
+                    first
+                };
+                vec![Pin {
+                    component: Component::Flannel,
+                    kind: SettingKind::Flag,
+                    name: "--iface-can-reach".into(),
+                    value: std::net::Ipv4Addr::from(reach).to_string(),
+                    place: format!("the kube-flannel DaemonSet's container args (kube-flannel.yml; `kubectl -n kube-flannel edit daemonset kube-flannel-ds`), removing any --iface and --iface-regex, which win over it: the route to that address of {net} leaves through the node NIC on every node, whatever it is called"),
+                }]
+            }
+            _ => self.pins(interface, address),
+        }
+    }
+
     fn pins(&self, interface: &str, address: IpAddr) -> Vec<Pin> {
         let _ = address;
         match self.flavor {

@@ -131,9 +131,17 @@ fn with_pin(cni: &mut CniSettings, calico: &mut CalicoSettings, pin: &Pin) -> Re
         (Component::Flannel, SettingKind::Flag, flag) => {
             let flannel = cni.flannel.get_or_insert_with(Default::default);
             let name = flag.trim_start_matches('-');
+            // `--iface` and `--iface-regex` win over `--iface-can-reach`: its pin replaces them.
+            let replaced: &[&str] = if name == "iface-can-reach" {
+                &["iface-can-reach", "iface", "iface-regex"]
+            } else {
+                &[name]
+            };
             flannel.args.retain(|a| {
                 let body = a.trim_start_matches('-');
-                !(body == name || body.starts_with(&format!("{name}=")))
+                !replaced
+                    .iter()
+                    .any(|n| body == *n || body.starts_with(&format!("{n}=")))
             });
             flannel.args.push(format!("--{name}={}", pin.value));
         }
