@@ -7,7 +7,7 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::error::PathRefused;
+use super::path_refused::PathRefused;
 
 /// `root` + an absolute host path.
 pub fn under_root(root: &Path, host_path: &Path) -> PathBuf {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod live;
 pub mod lock;
 pub mod manifest;
+pub mod path_refused;
 pub mod plan;
 pub mod planners;
 pub mod render;

@@ -13,7 +13,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::ansible_setup::{map_setup_facts, top_keys, unwrap_unsafe};
+use super::ansible_setup::{map_setup_facts, top_keys, unwrap_unsafe, NoSetupFacts};
 use super::snapshot::{invalid_snapshot, PeerSnapshot};
 use crate::facts::{Facts, SCHEMA_VERSION};
 
@@ -65,8 +65,8 @@ pub enum AnsibleFactsError {
     /// `keys`: the document's top keys, as shown by `top_keys`.
     #[error("an Ansible fact document with no facts: {keys}")]
     NoFacts { keys: String },
-    #[error("Ansible facts without the setup module's host facts (no ansible_nodename, ansible_hostname or ansible_fqdn); its keys: {keys}")]
-    NoSetupFacts { keys: String },
+    #[error(transparent)]
+    NoSetupFacts(#[from] NoSetupFacts),
 }
 
 impl crate::error::ExitStatus for AnsibleFactsError {
@@ -147,7 +147,7 @@ pub fn facts_from_value(mut document: Value, shape: Shape) -> Result<Facts, Ansi
         None if host_facts.is_empty() => Err(AnsibleFactsError::NoFacts {
             keys: top_keys(&host_facts),
         }),
-        None => map_setup_facts(&host_facts),
+        None => Ok(map_setup_facts(&host_facts)?),
     }
 }
 

@@ -95,18 +95,24 @@ pub fn is_setup_facts(facts: &Map<String, Value>) -> bool {
         .any(|k| setup.text(k).is_some())
 }
 
+/// Facts without the setup module's host name: some other module's facts. `keys`: the object's
+/// top keys, as shown by [`top_keys`].
+#[derive(Debug, thiserror::Error)]
+#[error("Ansible facts without the setup module's host facts (no ansible_nodename, ansible_hostname or ansible_fqdn); its keys: {keys}")]
+pub struct NoSetupFacts {
+    pub keys: String,
+}
+
 /// Maps one host's setup facts. Fails when the object has no host name at all (it is some other
 /// module's facts); the message names the keys it has.
-pub fn map_setup_facts(
-    facts: &Map<String, Value>,
-) -> Result<Facts, super::ansible::AnsibleFactsError> {
+pub fn map_setup_facts(facts: &Map<String, Value>) -> Result<Facts, NoSetupFacts> {
     let setup = Setup { facts };
     let Some(hostname) = setup
         .text("nodename")
         .or_else(|| setup.text("hostname"))
         .or_else(|| setup.text("fqdn"))
     else {
-        return Err(super::ansible::AnsibleFactsError::NoSetupFacts {
+        return Err(NoSetupFacts {
             keys: top_keys(facts),
         });
     };
