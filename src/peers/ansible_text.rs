@@ -5,14 +5,34 @@
 
 use serde_json::Value;
 
-use super::ansible::{facts_from_value, Shape};
+use super::ansible::{facts_from_value, AnsibleFactsError, Shape};
 use crate::facts::Facts;
+
+/// Why Ansible's text output or a YAML fact cache gives no facts; every one is bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum AnsibleTextError {
+    /// A host block of ad-hoc output whose `{…}` is not JSON (`line`: the block's first line).
+    #[error("ad-hoc output, host {host:?} (line {line}): invalid JSON: {source}")]
+    AdHocJson {
+        host: String,
+        line: usize,
+        source: serde_json::Error,
+    },
+    /// Ansible itself reported the host as failed or unreachable, with its message.
+    #[error("Ansible reported {status} for this host: {message}")]
+    HostReported { status: String, message: String },
+    #[error(transparent)]
+    Facts(#[from] AnsibleFactsError),
+    /// `at`: ` at line L column C` when the parser knows it; `first`: the first line of its words.
+    #[error("invalid YAML{at}: {first}")]
+    Yaml { at: String, first: String },
+}
 
 /// One host's block in ad-hoc output.
 #[derive(Debug)]
 pub struct AdHocHost {
     pub host: String,
-    pub facts: Result<Facts, String>,
+    pub facts: Result<Facts, AnsibleTextError>,
 }
 
 /// The statuses ad-hoc output gives a host.
@@ -20,7 +40,7 @@ const STATUSES: &[&str] = &["SUCCESS", "CHANGED", "FAILED!", "UNREACHABLE!"];
 
 /// The host blocks of ad-hoc output, or `None` when the text has no `host | STATUS => {` line.
 /// Lines outside the blocks (warnings, "Using ... as config file") are skipped.
-pub fn parse_ad_hoc(text: &str) -> Option<Result<Vec<AdHocHost>, String>> {
+pub fn parse_ad_hoc(text: &str) -> Option<Result<Vec<AdHocHost>, AnsibleTextError>> {
     let mut hosts = Vec::new();
     let mut at = 0;
     let mut line_number = 0usize;
@@ -36,10 +56,12 @@ pub fn parse_ad_hoc(text: &str) -> Option<Result<Vec<AdHocHost>, String>> {
         let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
         let value = match values.next() {
             Some(Ok(value)) => value,
-            Some(Err(e)) => {
-                return Some(Err(format!(
-                    "ad-hoc output, host {host:?} (line {line_number}): invalid JSON: {e}"
-                )))
+            Some(Err(source)) => {
+                return Some(Err(AnsibleTextError::AdHocJson {
+                    host: host.to_string(),
+                    line: line_number,
+                    source,
+                }))
             }
             None => break,
         };
@@ -47,16 +69,16 @@ pub fn parse_ad_hoc(text: &str) -> Option<Result<Vec<AdHocHost>, String>> {
         line_number += text[at..end].matches('\n').count();
         let facts = match status {
             "SUCCESS" | "CHANGED" => {
-                facts_from_value(value, Shape::ModuleResult).map_err(|e| e.to_string())
+                facts_from_value(value, Shape::ModuleResult).map_err(AnsibleTextError::from)
             }
-            _ => Err(format!(
-                "Ansible reported {} for this host: {}",
-                status.trim_end_matches('!'),
-                value
+            _ => Err(AnsibleTextError::HostReported {
+                status: status.trim_end_matches('!').to_string(),
+                message: value
                     .get("msg")
                     .and_then(Value::as_str)
                     .unwrap_or("no message")
-            )),
+                    .to_string(),
+            }),
         };
         hosts.push(AdHocHost {
             host: host.to_string(),
@@ -82,7 +104,7 @@ fn header(line: &str) -> Option<(&str, &str, usize)> {
 }
 
 /// A YAML document as a JSON value, with line:column on errors.
-pub fn parse_yaml(text: &str) -> Result<Value, String> {
+pub fn parse_yaml(text: &str) -> Result<Value, AnsibleTextError> {
     serde_saphyr::from_str::<Value>(text).map_err(|e| {
         let at = e
             .location()
@@ -90,7 +112,7 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
             .unwrap_or_default();
         let first = e.to_string();
         let first = first.lines().next().unwrap_or_default().to_string();
-        format!("invalid YAML{at}: {first}")
+        AnsibleTextError::Yaml { at, first }
     })
 }
 
@@ -125,7 +147,7 @@ mod tests {
             hosts[1].facts.as_ref().unwrap().host.kernel_release,
             "6.1.0"
         );
-        let e = hosts[2].facts.as_ref().unwrap_err();
+        let e = hosts[2].facts.as_ref().unwrap_err().to_string();
         assert!(
             e.contains("UNREACHABLE") && e.contains("No route to host"),
             "{e}"
@@ -142,7 +164,8 @@ mod tests {
     fn broken_json_in_a_block_is_reported_with_its_line() {
         let e = parse_ad_hoc("x\na | SUCCESS => {\n  \"ansible_facts\": [\n}\n")
             .unwrap()
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("ad-hoc output, host \"a\" (line 2): invalid JSON"),
             "{e}"
@@ -151,7 +174,9 @@ mod tests {
 
     #[test]
     fn yaml_errors_carry_line_and_column() {
-        let e = parse_yaml("ansible_nodename: a\n  bad: [\n").unwrap_err();
+        let e = parse_yaml("ansible_nodename: a\n  bad: [\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("invalid YAML at line"), "{e}");
         assert!(looks_like_yaml("---\nansible_nodename: a\n"));
         assert!(!looks_like_yaml("{\"a\": 1"));

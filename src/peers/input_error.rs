@@ -3,6 +3,7 @@
 //! name while the other inputs still load; as an exit code every one is bad input.
 
 use super::ansible::AnsibleFactsError;
+use super::ansible_text::AnsibleTextError;
 use super::detect::Undetected;
 use super::kubectl::KubeDocumentError;
 use super::read::ReadProblem;
@@ -25,8 +26,8 @@ pub enum PeerInputError {
     #[error("{0}")]
     Layout(String),
     /// Ansible ad-hoc output or YAML that does not parse (the parser's words, with the line).
-    #[error("{0}")]
-    Text(String),
+    #[error(transparent)]
+    Text(#[from] AnsibleTextError),
     #[error("{0}")]
     NotUtf8(std::str::Utf8Error),
     #[error("a YAML document that is not a mapping: {0}")]

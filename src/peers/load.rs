@@ -299,9 +299,9 @@ fn parse_text_document(
                     source: at,
                     facts: Box::new(facts),
                 }),
-                Err(message) => parsed.problems.push(PeerProblem {
+                Err(e) => parsed.problems.push(PeerProblem {
                     source: at,
-                    message,
+                    message: e.to_string(),
                 }),
             }
         }
