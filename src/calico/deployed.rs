@@ -65,28 +65,7 @@ pub fn load(path: &std::path::Path) -> Result<DeployedCalico, BadInput> {
 
 /// Parses the documents of one input and finds calico-node's configuration in them.
 pub fn parse(text: &str, label: &str) -> Result<DeployedCalico, String> {
-    // One JSON object (`kubectl get -o json`); otherwise a YAML stream, which also covers flow-style
-    // documents separated by `---`.
-    let json = text
-        .trim_start()
-        .starts_with('{')
-        .then(|| serde_json::from_str::<Value>(text).ok())
-        .flatten();
-    let documents: Vec<Value> = if let Some(json) = json {
-        vec![json]
-    } else {
-        serde_saphyr::from_multiple::<Value>(text).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!(" at line {} column {}", l.line(), l.column()))
-                .unwrap_or_default();
-            let msg = e.to_string();
-            format!(
-                "invalid YAML{at}: {}",
-                msg.lines().next().unwrap_or_default()
-            )
-        })?
-    };
+    let documents = crate::kube_objects::documents(text)?;
     // Syntax first (above), then the types of the fields read.
     super::deployed_schema::check_types(text)?;
     let mut objects = Vec::new();

@@ -73,29 +73,6 @@ fn distro_of(path: &Path) -> ComponentName {
     }
 }
 
-fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
-    if text.trim_start().starts_with('{') {
-        return serde_json::from_str(text).map(|v| vec![v]).map_err(|e| {
-            format!(
-                "invalid JSON at line {} column {}: {e}",
-                e.line(),
-                e.column()
-            )
-        });
-    }
-    serde_saphyr::from_multiple::<Value>(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(" at line {} column {}", l.line(), l.column()))
-            .unwrap_or_default();
-        let msg = e.to_string();
-        format!(
-            "invalid YAML{at}: {}",
-            msg.lines().next().unwrap_or_default()
-        )
-    })
-}
-
 fn describe(object: &Value) -> String {
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     let name = object
@@ -183,7 +160,7 @@ fn image_release(container: &Value) -> Option<crate::profile::cni::Release> {
 
 /// `antrea-agent.conf`'s transport settings.
 fn apply_antrea_conf(text: &str, antrea: &mut AntreaProfile) -> Result<(), String> {
-    let conf: Value = match yaml_documents(text)
+    let conf: Value = match crate::kube_objects::documents(text)
         .map_err(|e| format!("antrea-agent.conf: {e}"))?
         .into_iter()
         .next()
@@ -287,7 +264,7 @@ pub fn parse_into(
     into: &mut DeployedCni,
 ) -> Result<(), String> {
     let mut objects = Vec::new();
-    for d in yaml_documents(text)? {
+    for d in crate::kube_objects::documents(text)? {
         crate::kube_objects::flatten_into(d, &mut objects);
     }
     if objects.is_empty() {
