@@ -37,6 +37,21 @@ pub fn documents(text: &str) -> Result<Vec<Value>, String> {
     })
 }
 
+/// An object's `kind`, `metadata.namespace` and `metadata.name`, each empty when absent.
+pub fn identity(object: &Value) -> (&str, &str, &str) {
+    let text = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
+    (
+        text("/kind"),
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+    )
+}
+
 /// Appends the objects `document` holds to `out`, in document order.
 pub fn flatten_into(document: Value, out: &mut Vec<Value>) {
     match document {

@@ -82,15 +82,7 @@ pub fn parse(text: &str, label: &str) -> Result<DeployedCalico, String> {
         .map(str::to_string)
         .collect();
     for object in &objects {
-        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let namespace = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let (kind, namespace, name) = crate::kube_objects::identity(object);
         if kind == "DaemonSet" {
             if let Some(container) = calico_node_container(object) {
                 let place = if namespace.is_empty() {

@@ -74,15 +74,7 @@ fn distro_of(path: &Path) -> ComponentName {
 }
 
 fn describe(object: &Value) -> String {
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let namespace = object
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let (kind, namespace, name) = crate::kube_objects::identity(object);
     match (kind, namespace, name) {
         ("", _, _) => "a document without `kind`".to_string(),
         (k, "", "") => k.to_string(),
@@ -274,11 +266,7 @@ pub fn parse_into(
     let mut daemonset_env: Vec<(String, Value)> = Vec::new();
     let mut config_maps: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
     for object in &objects {
-        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let (kind, _, name) = crate::kube_objects::identity(object);
         if kind == "ConfigMap" {
             if let Some(data) = object.get("data").and_then(Value::as_object) {
                 config_maps.insert(name.to_string(), data.clone());
