@@ -1370,7 +1370,7 @@ fn limits_inputs(dir: &Path, containerd_source: &str) -> (PathBuf, PathBuf) {
     std::fs::write(&facts_path, facts.to_string()).unwrap();
     let profile = std::fs::read_to_string(fixture("fix/profile.yaml"))
         .unwrap()
-        .replace("version: \"3.28.0\"", "version: \"3.17.1\"");
+        .replace("version: \"3.28.0\"", "version: \"3.11.3\"");
     let profile_path = dir.join("profile.yaml");
     std::fs::write(&profile_path, profile).unwrap();
     (facts_path, profile_path)

@@ -9,11 +9,13 @@
 //!   `felix/dataplane/linux/int_dataplane.go`): `net.ipv4.conf.all.rp_filter` above 1 is fatal
 //!   ("Kernel's RPF check is set to 'loose'") unless `IgnoreLooseRPF` is set, because felix relies
 //!   on the kernel's strict check on each workload interface and the global loose value overrides
-//!   it. calico-node crash-loops on such hosts (seen on Ubuntu 20.04 with Calico 3.17,
-//!   labring/sealos#559; Fedora CoreOS, coreos/fedora-coreos-tracker#219).
-//! - Calico 3.23 (projectcalico/calico#5742, `WorkloadSourceSpoofing`) enforces the workload
-//!   source check in its own iptables `rpfilter` rules, and its eBPF data plane in BPF
-//!   (projectcalico/calico#5923), so loose mode on `all` no longer stops felix.
+//!   it. calico-node crash-loops on such hosts (labring/sealos#559 on Ubuntu 20.04; Fedora CoreOS,
+//!   coreos/fedora-coreos-tracker#219). The check and its fatal line are in felix up to v3.11.3
+//!   and gone from v3.12.0 (felix's `dataplane/linux/int_dataplane.go` at those tags).
+//! - From Calico 3.12 felix enforces the workload source check in its own iptables rules
+//!   (`-m rpfilter` in the raw table; `iptables/match_builder.go` from v3.12.0), later with
+//!   per-workload exceptions (projectcalico/calico#5742, `WorkloadSourceSpoofing`) and in BPF for
+//!   its eBPF data plane (projectcalico/calico#5923), so loose mode on `all` no longer stops felix.
 //! - Strict mode on the node NIC of a multi-homed node drops replies that come back through
 //!   another interface (asymmetric routing), a failure no CNI repairs.
 //! - Proxy ARP on cali* (how pods reach their 169.254.1.1 gateway) is not subject to `arp_ignore`,
@@ -93,7 +95,7 @@ fn rp_filter(ctx: &Context, preflight: &Preflight, nic: Option<&str>) -> CheckRe
     let on_nic = nic.and_then(|n| value(preflight, n, "rp_filter"));
     let effective = all.max(on_nic);
     let release = ctx.profile.calico.release();
-    let felix_checks_all = !release.at_least(3, 23, 0);
+    let felix_checks_all = !release.at_least(3, 12, 0);
     let evidence = |r: CheckResult| {
         r.with("all", all)
             .with("default", default)
@@ -234,7 +236,7 @@ mod tests {
         );
         let old = run(
             &f,
-            &profile("cluster: t\ncalico:\n  version: \"3.17.1\"\n"),
+            &profile("cluster: t\ncalico:\n  version: \"3.11.3\"\n"),
             Phase::PreJoin,
             &[],
             None,

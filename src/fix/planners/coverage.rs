@@ -80,7 +80,7 @@ fn failing_hosts() -> Vec<CheckResult> {
     [
         (fixture("worker-78.json"), fix_profile(None)),
         (fixture("worker-79.json"), fix_profile(None)),
-        (with_limits, fix_profile(Some("3.17.1"))),
+        (with_limits, fix_profile(Some("3.11.3"))),
         // k3s and its embedded flannel both off the node network.
         (fixture("worker-78.json"), with_cni("cni:\n  k3s: {}\n")),
         // kubelet, flanneld pinned to the node NIC, and Antrea: they disagree.
