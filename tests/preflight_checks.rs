@@ -155,7 +155,7 @@ fn reverse_path_filter_from_proc_sys() {
     tree.write("/proc/sys/net/ipv4/conf/all/rp_filter", "2\n")
         .write("/proc/sys/net/ipv4/conf/default/rp_filter", "2\n")
         .write("/proc/sys/net/ipv4/conf/all/arp_ignore", "0\n");
-    let old = check(&tree, "cluster: t\ncalico:\n  version: \"3.20.0\"\n");
+    let old = check(&tree, "cluster: t\ncalico:\n  version: \"3.11.3\"\n");
     assert_eq!(status(&old, "RpFilter-Node"), "fail", "{old}");
     assert!(message(&old, "RpFilter-Node").contains("IgnoreLooseRPF"));
     assert!(result_by_id(&old, "RpFilter-Node")["remediation"]
