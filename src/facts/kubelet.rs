@@ -41,6 +41,12 @@ pub struct KubeletConfigFile {
     pub path: String,
     /// `containerRuntimeEndpoint`, as written.
     pub container_runtime_endpoint: Option<String>,
+    /// `evictionHard`, signal to threshold as written (`nodefs.available: 10%`); `null` when the
+    /// file sets none (kubelet then uses its defaults).
+    pub eviction_hard: Option<std::collections::BTreeMap<String, String>>,
+    /// `mergeDefaultEvictionSettings`: whether kubelet fills the signals `evictionHard` leaves out
+    /// from its defaults (else they have no threshold).
+    pub merge_default_eviction_settings: Option<bool>,
     /// Why the file could not be read or parsed; the fields above are then `null`.
     pub error: Option<String>,
 }

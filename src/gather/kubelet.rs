@@ -185,15 +185,25 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 struct ConfigSettings {
     #[serde(rename = "containerRuntimeEndpoint", default)]
     container_runtime_endpoint: Option<String>,
+    #[serde(rename = "evictionHard", default)]
+    eviction_hard: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "mergeDefaultEvictionSettings", default)]
+    merge_default_eviction_settings: Option<bool>,
 }
 
 /// Parses a kubelet configuration file's text into the settings nodecheck reads.
 pub fn parse_config_file(path: &str, text: &str) -> KubeletConfigFile {
     match serde_saphyr::from_str::<Option<ConfigSettings>>(text) {
-        Ok(settings) => KubeletConfigFile {
+        Ok(Some(settings)) => KubeletConfigFile {
             path: path.to_string(),
-            container_runtime_endpoint: settings.and_then(|s| s.container_runtime_endpoint),
+            container_runtime_endpoint: settings.container_runtime_endpoint,
+            eviction_hard: settings.eviction_hard,
+            merge_default_eviction_settings: settings.merge_default_eviction_settings,
             error: None,
+        },
+        Ok(None) => KubeletConfigFile {
+            path: path.to_string(),
+            ..Default::default()
         },
         Err(e) => KubeletConfigFile {
             path: path.to_string(),
