@@ -179,6 +179,82 @@ fn a_real_containerd_answers_over_its_socket_under_the_host_root() {
     assert_eq!(cri["socket"], socket.to_str().unwrap());
 }
 
+/// A scratch host tree whose kubelet is configured by `unit_flags` (added to `ExecStart`) and, when
+/// given, `config` at `/var/lib/kubelet/config.yaml`; the real containerd's socket is hard-linked
+/// into it at `/run/nodecheck-kubelet/cri.sock`, a path no well-known search finds, and a socket
+/// that never answers sits at containerd's well-known path as a decoy.
+fn kubelet_tree(containerd: &Containerd, unit_flags: &str, config: Option<&str>) -> HostTree {
+    let tree = HostTree::new("cri-kubelet");
+    tree.mkdir("/run/nodecheck-kubelet")
+        .mkdir("/run/containerd");
+    std::fs::hard_link(
+        containerd.tree.path("/run/containerd/containerd.sock"),
+        tree.path("/run/nodecheck-kubelet/cri.sock"),
+    )
+    .unwrap();
+    tree.write(
+        "/etc/systemd/system/kubelet.service",
+        &format!("[Service]\nExecStart=/usr/bin/kubelet {unit_flags}\n"),
+    );
+    if let Some(config) = config {
+        tree.write("/var/lib/kubelet/config.yaml", config);
+    }
+    tree
+}
+
+/// Whether the runtime answered (the check judged its answers rather than failing or skipping).
+fn answered(result: &serde_json::Value) -> bool {
+    result["status"] == "ok" || result["status"] == "warn"
+}
+
+#[test]
+fn kubelets_configured_endpoint_is_the_socket_asked() {
+    let containerd = match Containerd::start() {
+        Ok(c) => c,
+        Err(reason) => return skip(&reason),
+    };
+    let socket = "/run/nodecheck-kubelet/cri.sock";
+    // The flag wins over the configuration file and over CONTAINER_RUNTIME_ENDPOINT.
+    let flagged = kubelet_tree(
+        &containerd,
+        "--config=/var/lib/kubelet/config.yaml --container-runtime-endpoint=unix:///run/nodecheck-kubelet/cri.sock",
+        Some("kind: KubeletConfiguration\ncontainerRuntimeEndpoint: unix:///run/missing.sock\n"),
+    );
+    let _decoy =
+        std::os::unix::net::UnixListener::bind(flagged.path("/run/containerd/containerd.sock"))
+            .unwrap();
+    let result = check(&flagged, "1.34", Some("unix:///nowhere/cri.sock"));
+    // Answered: ok, or a warning when containerd's cgroup driver differs from the file's.
+    assert!(answered(&result), "{result:#}");
+    assert_eq!(result["evidence"]["socket"], socket, "{result:#}");
+    let selected_by = result["evidence"]["selected_by"].as_str().unwrap();
+    assert!(
+        selected_by.starts_with("kubelet's --container-runtime-endpoint ("),
+        "{result:#}"
+    );
+
+    // The configuration file's containerRuntimeEndpoint when no flag sets one (a bare path, as
+    // kubelet still accepts).
+    let configured = kubelet_tree(
+        &containerd,
+        "--config /var/lib/kubelet/config.yaml",
+        Some("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\ncontainerRuntimeEndpoint: /run/nodecheck-kubelet/cri.sock\n"),
+    );
+    let result = check(&configured, "1.34", None);
+    // Answered: ok, or a warning when containerd's cgroup driver differs from the file's.
+    assert!(answered(&result), "{result:#}");
+    assert_eq!(result["evidence"]["socket"], socket, "{result:#}");
+    assert_eq!(
+        result["evidence"]["selected_by"],
+        "kubelet's containerRuntimeEndpoint in /var/lib/kubelet/config.yaml",
+        "{result:#}"
+    );
+    let facts = json_stdout(&run(&["facts", "--host-root", configured.arg()], None));
+    let file = &facts["kubelet"]["config_file"];
+    assert_eq!(file["container_runtime_endpoint"], socket, "{file:#}");
+    assert!(file["error"].is_null(), "{file:#}");
+}
+
 #[test]
 fn a_socket_that_never_answers_is_a_fact_within_the_deadline() {
     let tree = HostTree::new("cri-silent");

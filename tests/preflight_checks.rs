@@ -214,6 +214,51 @@ fn disk_space_on_a_small_tmpfs() {
     assert!(std::fs::read_dir(&mount_point).unwrap().next().is_none());
 }
 
+/// kubelet's `evictionHard`, read from the file its unit's `--config` names: a partial map with a
+/// threshold no filesystem can meet fails `Disk-Kubelet` and leaves `imagefs` without a threshold;
+/// with `mergeDefaultEvictionSettings` the defaults fill it in again.
+#[test]
+fn eviction_hard_from_kubelets_configuration_file() {
+    let tree = HostTree::new("eviction");
+    tree.mkdir("/var/lib/kubelet").write(
+        "/etc/systemd/system/kubelet.service",
+        "[Service]\nExecStart=/usr/bin/kubelet --config=/etc/kubernetes/kubelet.yaml\n",
+    );
+    let config = |merge: &str| {
+        tree.write(
+            "/etc/kubernetes/kubelet.yaml",
+            &format!(
+                "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n\
+                 evictionHard:\n  memory.available: 100Mi\n  nodefs.available: 1Ei\n{merge}"
+            ),
+        );
+        check(&tree, "cluster: t\n")
+    };
+    let partial = config("");
+    assert_eq!(status(&partial, "Disk-Kubelet"), "fail", "{partial}");
+    let kubelet = message(&partial, "Disk-Kubelet");
+    assert!(kubelet.contains("nodefs.available<1Ei"), "{kubelet}");
+    assert!(
+        kubelet.contains("evictionHard in /etc/kubernetes/kubelet.yaml"),
+        "{kubelet}"
+    );
+    assert_eq!(status(&partial, "Disk-Runtime"), "ok", "{partial}");
+    let runtime = result_by_id(&partial, "Disk-Runtime");
+    assert!(
+        runtime["evidence"]["eviction_available_percent"].is_null(),
+        "{runtime}"
+    );
+    assert!(message(&partial, "Disk-Runtime").contains("no imagefs.available threshold"));
+
+    let merged = config("mergeDefaultEvictionSettings: true\n");
+    let runtime = result_by_id(&merged, "Disk-Runtime");
+    assert_eq!(
+        runtime["evidence"]["eviction_available_percent"], 15.0,
+        "{runtime}"
+    );
+    assert!(message(&merged, "Disk-Runtime").contains("imagefs.available<15%"));
+}
+
 #[test]
 fn sandbox_image_of_containerd_per_kubernetes_version() {
     let tree = HostTree::new("sandbox");

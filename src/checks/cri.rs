@@ -23,6 +23,7 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let r = judge(ctx, cri);
     vec![r
         .with("socket", cri.socket.clone())
+        .with("selected_by", cri.selected_by.clone())
         .with("runtime_name", cri.runtime_name.clone())
         .with("runtime_version", cri.runtime_version.clone())
         .with("runtime_api_version", cri.runtime_api_version.clone())

@@ -1,11 +1,13 @@
 //! Free space on the filesystems of `/var/lib/kubelet` (`Disk-Kubelet`, kubelet's `nodefs`) and the
-//! runtime's root (`Disk-Runtime`, its `imagefs`) against kubelet's default hard-eviction
-//! thresholds (`nodefs.available<10%`, `imagefs.available<15%`, `*.inodesFree<5%`): a node that
-//! joins below them is tainted `DiskPressure` and evicts pods at once. k0s `sysinfo` and
-//! embedded-cluster's host preflights check the same directories.
+//! runtime's root (`Disk-Runtime`, its `imagefs`) against kubelet's hard-eviction thresholds: those
+//! of its configuration file's `evictionHard` when it sets them, else kubelet's defaults
+//! (`nodefs.available<10%`, `imagefs.available<15%`, `*.inodesFree<5%`; see
+//! `crate::kubelet::eviction`): a node that joins below them is tainted `DiskPressure` and evicts
+//! pods at once. k0s `sysinfo` and embedded-cluster's host preflights check the same directories.
 
 use super::{Area, CheckResult, Context, Status};
 use crate::facts::preflight::{DiskRole, DiskSpace};
+use crate::kubelet::eviction::{self, EvictionHard, Threshold};
 
 const AREA: Area = Area::Host;
 
@@ -13,11 +15,11 @@ const AREA: Area = Area::Host;
 /// pulls and pod logs take that much.
 const MARGIN_POINTS: f64 = 10.0;
 
-/// kubelet's default hard-eviction thresholds (percent available) for a role: space, inodes.
-pub fn eviction_thresholds(role: DiskRole) -> (f64, f64, &'static str) {
+/// The eviction signal prefix for a role.
+pub fn signal(role: DiskRole) -> &'static str {
     match role {
-        DiskRole::Kubelet => (10.0, 5.0, "nodefs"),
-        DiskRole::Runtime => (15.0, 5.0, "imagefs"),
+        DiskRole::Kubelet => "nodefs",
+        DiskRole::Runtime => "imagefs",
     }
 }
 
@@ -25,7 +27,13 @@ pub fn evaluate(ctx: &Context) -> Vec<CheckResult> {
     let Some(preflight) = &ctx.facts.preflight else {
         return Vec::new();
     };
-    preflight.disks.iter().map(judge).collect()
+    let config = ctx
+        .facts
+        .kubelet
+        .as_ref()
+        .and_then(|k| k.config_file.as_ref());
+    let map = eviction::effective(config);
+    preflight.disks.iter().map(|d| judge(d, &map)).collect()
 }
 
 fn id(role: DiskRole) -> &'static str {
@@ -52,9 +60,26 @@ fn size(bytes: u64) -> String {
     }
 }
 
-fn judge(disk: &DiskSpace) -> CheckResult {
+fn judge(disk: &DiskSpace, map: &EvictionHard) -> CheckResult {
     let id = id(disk.role);
-    let (space_min, inodes_min, signal) = eviction_thresholds(disk.role);
+    let signal = signal(disk.role);
+    let (space_name, inodes_name) = (
+        format!("{signal}.available"),
+        format!("{signal}.inodesFree"),
+    );
+    let (space_threshold, inodes_threshold, invalid) = match (
+        eviction::threshold(map, &space_name),
+        eviction::threshold(map, &inodes_name),
+    ) {
+        (Ok(space), Ok(inodes)) => (space, inodes, None),
+        (Err(e), _) | (_, Err(e)) => (None, None, Some(e)),
+    };
+    let space_min = space_threshold
+        .as_ref()
+        .map(|t| t.percent_of(disk.total_bytes));
+    let inodes_min = inodes_threshold
+        .as_ref()
+        .map(|t| t.percent_of(disk.inodes_total));
     let evidence = |r: CheckResult| {
         r.with("path", disk.path.clone())
             .with("configured_by", disk.configured_by.clone())
@@ -65,12 +90,23 @@ fn judge(disk: &DiskSpace) -> CheckResult {
             .with("inodes_free", disk.inodes_free)
             .with("eviction_available_percent", space_min)
             .with("eviction_inodes_free_percent", inodes_min)
+            .with("eviction_source", Some(map.source.clone()))
     };
     if let Some(error) = &disk.error {
         return evidence(CheckResult::skip(
             id,
             AREA,
             format!("{}: {error}", disk.path),
+        ));
+    }
+    if let Some(error) = invalid {
+        return evidence(CheckResult::fail(
+            id,
+            AREA,
+            format!("{error} ({}): kubelet refuses to start with it", map.source),
+        ))
+        .fix(format!(
+            "write {signal} thresholds in evictionHard as a percentage (\"10%\") or a quantity (\"1Gi\")"
         ));
     }
     let space = percent(disk.available_bytes, disk.total_bytes);
@@ -85,21 +121,33 @@ fn judge(disk: &DiskSpace) -> CheckResult {
         size(disk.available_bytes),
         size(disk.total_bytes)
     );
-    let status = if space < space_min || inodes < inodes_min {
+    let below = |value: f64, min: Option<f64>| min.is_some_and(|m| value < m);
+    let status = if below(space, space_min) || below(inodes, inodes_min) {
         Status::Fail
-    } else if space < space_min + MARGIN_POINTS {
+    } else if below(space, space_min.map(|m| m + MARGIN_POINTS)) {
         Status::Warn
     } else {
         Status::Ok
     };
+    let rule = |name: &str, t: &Option<Threshold>| match t {
+        Some(t) => format!("{name}<{}", t.written),
+        None => format!("no {name} threshold"),
+    };
+    let rules = format!(
+        "{} / {}",
+        rule(&space_name, &space_threshold),
+        rule(&inodes_name, &inodes_threshold)
+    );
     let message = match status {
         Status::Fail => format!(
-            "{summary}: below kubelet's hard-eviction threshold {signal}.available<{space_min}% / {signal}.inodesFree<{inodes_min}%, so the node is tainted DiskPressure and evicts pods as soon as it joins"
+            "{summary}: below kubelet's hard-eviction threshold {rules} ({}), so the node is tainted DiskPressure and evicts pods as soon as it joins",
+            map.source
         ),
         Status::Warn => format!(
-            "{summary}: within {MARGIN_POINTS} points of kubelet's hard-eviction threshold {signal}.available<{space_min}%; image pulls will cross it"
+            "{summary}: within {MARGIN_POINTS} points of kubelet's hard-eviction threshold {rules} ({}); image pulls will cross it",
+            map.source
         ),
-        _ => format!("{summary} (kubelet evicts below {space_min}% / {inodes_min}% of inodes)"),
+        _ => format!("{summary} (kubelet's hard eviction: {rules}, {})", map.source),
     };
     let r = evidence(CheckResult::new(id, AREA, status, message));
     if status == Status::Ok {
@@ -157,7 +205,7 @@ mod tests {
         assert_eq!(find(&r, "Disk-Runtime").status, Status::Fail);
         assert!(find(&r, "Disk-Runtime")
             .message
-            .contains("imagefs.available<15%"));
+            .contains("imagefs.available<15% / imagefs.inodesFree<5% (kubelet's defaults)"));
         let r = results(vec![disk(
             DiskRole::Kubelet,
             100 * gib,
@@ -168,5 +216,52 @@ mod tests {
         let r = results(vec![disk(DiskRole::Kubelet, 100 * gib, 50 * gib, (0, 0))]);
         assert_eq!(find(&r, "Disk-Kubelet").status, Status::Ok);
         assert!(find(&r, "Disk-Kubelet").message.contains("not created yet"));
+    }
+
+    #[test]
+    fn the_configuration_files_eviction_hard_decides() {
+        use crate::facts::kubelet::{KubeletConfigFile, KubeletFacts};
+        let gib = 1u64 << 30;
+        let results = |hard: &[(&str, &str)], merge: Option<bool>| {
+            let mut facts = crate::facts::testkit::host("n").build();
+            facts.kubelet = Some(Box::new(KubeletFacts {
+                config_file: Some(KubeletConfigFile {
+                    path: "/var/lib/kubelet/config.yaml".into(),
+                    eviction_hard: Some(
+                        hard.iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    ),
+                    merge_default_eviction_settings: merge,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }));
+            let preflight = Preflight {
+                disks: vec![
+                    disk(DiskRole::Kubelet, 100 * gib, 8 * gib, (1000, 900)),
+                    disk(DiskRole::Runtime, 100 * gib, 8 * gib, (1000, 900)),
+                ],
+                ..Default::default()
+            };
+            pre_join_with_preflight(facts, preflight, "cluster: t\n")
+        };
+        // 8 GiB free of 100: below the default 10%, above a 5Gi threshold (5%), and imagefs left
+        // out of a partial map has no threshold at all.
+        let r = results(&[("nodefs.available", "5Gi")], None);
+        let kubelet = find(&r, "Disk-Kubelet");
+        assert_eq!(kubelet.status, Status::Warn, "{}", kubelet.message);
+        assert!(kubelet.message.contains("nodefs.available<5Gi"));
+        let runtime = find(&r, "Disk-Runtime");
+        assert_eq!(runtime.status, Status::Ok, "{}", runtime.message);
+        assert!(runtime.message.contains("no imagefs.available threshold"));
+        // Merged with the defaults, imagefs keeps its 15%.
+        let r = results(&[("nodefs.available", "5Gi")], Some(true));
+        assert_eq!(find(&r, "Disk-Runtime").status, Status::Fail);
+        // A value kubelet refuses.
+        let r = results(&[("nodefs.available", "plenty")], None);
+        let kubelet = find(&r, "Disk-Kubelet");
+        assert_eq!(kubelet.status, Status::Fail);
+        assert!(kubelet.message.contains("kubelet refuses to start"));
     }
 }

@@ -1,6 +1,7 @@
 //! What decides the address kubelet registers as the node's InternalIP, as gathered: kubelet's
 //! flags as systemd would start it (or as a kubeadm configuration would set them at join time), the
-//! node name, and how that name resolves here (`/etc/nsswitch.conf`, `/etc/hosts`, DNS).
+//! node name, and how that name resolves here (`/etc/nsswitch.conf`, `/etc/hosts`, DNS); also the
+//! container runtime endpoint kubelet is configured with (flag or configuration file).
 //!
 //! The choice itself is made by the pure model in `crate::kubelet`.
 
@@ -25,6 +26,29 @@ pub struct KubeletFacts {
     /// How the node name resolves on this host; `null` when no lookup was needed (`--node-ip` set,
     /// the name is an IP, or a cloud provider decides).
     pub name_lookup: Option<NameLookup>,
+    /// The kubelet configuration file named by `--config`; `null` without the flag (and in
+    /// snapshots from before this field).
+    #[serde(default)]
+    pub config_file: Option<KubeletConfigFile>,
+}
+
+/// The settings nodecheck reads from kubelet's configuration file (a `KubeletConfiguration`, read
+/// leniently: other fields are ignored).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubeletConfigFile {
+    /// The host path, as `--config` gives it.
+    pub path: String,
+    /// `containerRuntimeEndpoint`, as written.
+    pub container_runtime_endpoint: Option<String>,
+    /// `evictionHard`, signal to threshold as written (`nodefs.available: 10%`); `null` when the
+    /// file sets none (kubelet then uses its defaults).
+    pub eviction_hard: Option<std::collections::BTreeMap<String, String>>,
+    /// `mergeDefaultEvictionSettings`: whether kubelet fills the signals `evictionHard` leaves out
+    /// from its defaults (else they have no threshold).
+    pub merge_default_eviction_settings: Option<bool>,
+    /// Why the file could not be read or parsed; the fields above are then `null`.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -33,6 +57,12 @@ pub struct KubeletFlags {
     pub node_ip: Option<FlagValue>,
     pub hostname_override: Option<FlagValue>,
     pub cloud_provider: Option<FlagValue>,
+    /// The CRI socket kubelet talks to (a `unix://` URL, or a bare path kubelet still accepts).
+    #[serde(default)]
+    pub container_runtime_endpoint: Option<FlagValue>,
+    /// The kubelet configuration file.
+    #[serde(default)]
+    pub config: Option<FlagValue>,
 }
 
 /// A flag's value and where it was set (`$KUBELET_EXTRA_ARGS from /etc/default/kubelet:1`).

@@ -1,8 +1,9 @@
 //! Asks the container runtime over its CRI socket: `runtime.v1.RuntimeService/Version` and
 //! `RuntimeConfig` (the cgroup driver kubelet takes from the runtime), with tonic's gRPC client over
-//! a Unix socket. The socket is `CONTAINER_RUNTIME_ENDPOINT` when set (as crictl reads it: a
-//! `unix://` URL or a path, as the caller sees it), else the first well-known CRI socket present
-//! under the host root. Both calls share one deadline: a missing socket, a refused connection or a
+//! a Unix socket. The socket is kubelet's configured endpoint when it has one (its
+//! `--container-runtime-endpoint` flag, else `containerRuntimeEndpoint` in its configuration file),
+//! else `CONTAINER_RUNTIME_ENDPOINT` when set (as crictl reads it: a `unix://` URL or a path, as the
+//! caller sees it), else the first well-known CRI socket present under the host root. Both calls share one deadline: a missing socket, a refused connection or a
 //! runtime that accepts and never answers become a recorded fact, never an error or a hang.
 
 use std::path::PathBuf;
@@ -42,10 +43,15 @@ pub struct Target {
     pub selected_by: String,
 }
 
+/// kubelet's configured endpoint (`kubelet`: the endpoint and where it was set, from
+/// [`super::kubelet::runtime_endpoint`]) — a host path under `root` — else
 /// `CONTAINER_RUNTIME_ENDPOINT` when set, else the first CRI socket of
 /// [`super::sockets::RUNTIME_SOCKETS`] (Docker's own socket is not CRI) present under `root`.
-pub fn select_socket(root: &HostRoot) -> Option<Target> {
+pub fn select_socket(root: &HostRoot, kubelet: Option<(String, String)>) -> Option<Target> {
     use std::os::unix::fs::FileTypeExt;
+    if let Some((endpoint, source)) = kubelet {
+        return Some(kubelet_target(root, &endpoint, source));
+    }
     if let Ok(endpoint) = std::env::var(ENDPOINT_VARIABLE) {
         let path = endpoint.strip_prefix("unix://").unwrap_or(&endpoint);
         if !path.is_empty() {
@@ -67,6 +73,23 @@ pub fn select_socket(root: &HostRoot) -> Option<Target> {
                 selected_by: format!("{runtime}'s well-known socket"),
             })
         })
+}
+
+/// The socket kubelet's endpoint names, read as kubelet does: a `unix://` URL's path, or a bare
+/// path (kubelet still accepts one, with a deprecation notice). kubelet dials only Unix sockets; any
+/// other scheme is kept as written and, not being a file under the host root, reported missing.
+fn kubelet_target(root: &HostRoot, endpoint: &str, selected_by: String) -> Target {
+    let path = endpoint.strip_prefix("unix://").unwrap_or(endpoint);
+    let connect = if path.contains("://") {
+        None
+    } else {
+        root.path(path).ok()
+    };
+    Target {
+        connect: connect.unwrap_or_else(|| PathBuf::from(endpoint)),
+        shown: path.to_string(),
+        selected_by,
+    }
 }
 
 /// Asks the runtime at `target` (none: records that there is no socket). Never fails.

@@ -2,9 +2,13 @@
 //! `gather::systemd`), the flags on its expanded command line (`--node-ip`, `--hostname-override`,
 //! `--cloud-provider`, each traced to its file and line), a kubeadm configuration's flags standing in
 //! for `$KUBELET_KUBEADM_ARGS` when one is given, the node name, and — only when kubelet would look
-//! it up — how that name resolves here (`gather::name_lookup`).
+//! it up — how that name resolves here (`gather::name_lookup`). Also the container runtime endpoint
+//! kubelet is configured with: `--container-runtime-endpoint`, else `containerRuntimeEndpoint` in
+//! the configuration file `--config` names (the flag wins, as in kubelet).
 
-use crate::facts::kubelet::{FlagValue, KubeadmNodeRegistration, KubeletFacts, KubeletFlags};
+use crate::facts::kubelet::{
+    FlagValue, KubeadmNodeRegistration, KubeletConfigFile, KubeletFacts, KubeletFlags,
+};
 use crate::facts::systemd::{EnvVar, ExecArg};
 use crate::host_root::HostRoot;
 
@@ -34,6 +38,8 @@ pub fn flags_from_argv(argv: &[ExecArg]) -> KubeletFlags {
             "node-ip" => &mut flags.node_ip,
             "hostname-override" => &mut flags.hostname_override,
             "cloud-provider" => &mut flags.cloud_provider,
+            "container-runtime-endpoint" => &mut flags.container_runtime_endpoint,
+            "config" => &mut flags.config,
             _ => continue,
         };
         let value = match inline {
@@ -170,9 +176,89 @@ pub fn needs_lookup(flags: &KubeletFlags, node_name: &str) -> bool {
     crate::network::addresses::parse_ip_sloppy(node_name).is_none() && !node_name.is_empty()
 }
 
-/// Gathers kubelet's address inputs under `root`; `kubeadm` is the configuration given with
-/// `--kubeadm-config`.
-pub fn gather_kubelet(
+/// A kubelet configuration file is a few KiB; anything this big is not one.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The settings of a `KubeletConfiguration` nodecheck reads; every other field is ignored, so a
+/// kubelet newer than nodecheck still reads.
+#[derive(serde::Deserialize)]
+struct ConfigSettings {
+    #[serde(rename = "containerRuntimeEndpoint", default)]
+    container_runtime_endpoint: Option<String>,
+    #[serde(rename = "evictionHard", default)]
+    eviction_hard: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "mergeDefaultEvictionSettings", default)]
+    merge_default_eviction_settings: Option<bool>,
+}
+
+/// Parses a kubelet configuration file's text into the settings nodecheck reads.
+pub fn parse_config_file(path: &str, text: &str) -> KubeletConfigFile {
+    match serde_saphyr::from_str::<Option<ConfigSettings>>(text) {
+        Ok(Some(settings)) => KubeletConfigFile {
+            path: path.to_string(),
+            container_runtime_endpoint: settings.container_runtime_endpoint,
+            eviction_hard: settings.eviction_hard,
+            merge_default_eviction_settings: settings.merge_default_eviction_settings,
+            error: None,
+        },
+        Ok(None) => KubeletConfigFile {
+            path: path.to_string(),
+            ..Default::default()
+        },
+        Err(e) => KubeletConfigFile {
+            path: path.to_string(),
+            error: Some(e.to_string()),
+            ..Default::default()
+        },
+    }
+}
+
+/// Reads the configuration file `--config` names (bounded, under `root`); `None` without the flag.
+pub fn read_config_file(root: &HostRoot, flags: &KubeletFlags) -> Option<KubeletConfigFile> {
+    let path = flags.config.as_ref()?.value.as_str();
+    if path.is_empty() {
+        return None;
+    }
+    Some(match root.read_bounded(path, MAX_CONFIG_BYTES) {
+        Ok(text) => parse_config_file(path, &text),
+        Err(e) => KubeletConfigFile {
+            path: path.to_string(),
+            error: Some(format!("{}: {e}", root.show(path))),
+            ..Default::default()
+        },
+    })
+}
+
+/// The CRI endpoint kubelet is configured with and where it was set: `--container-runtime-endpoint`
+/// wins over the configuration file's `containerRuntimeEndpoint`, as in kubelet. `None` when
+/// neither sets one.
+pub fn runtime_endpoint(facts: &KubeletFacts) -> Option<(String, String)> {
+    if let Some(flag) = facts
+        .flags
+        .container_runtime_endpoint
+        .as_ref()
+        .filter(|f| !f.value.is_empty())
+    {
+        return Some((
+            flag.value.clone(),
+            format!("kubelet's --container-runtime-endpoint ({})", flag.source),
+        ));
+    }
+    let file = facts.config_file.as_ref()?;
+    let endpoint = file
+        .container_runtime_endpoint
+        .as_ref()
+        .filter(|e| !e.is_empty())?;
+    Some((
+        endpoint.clone(),
+        format!("kubelet's containerRuntimeEndpoint in {}", file.path),
+    ))
+}
+
+/// kubelet's unit, flags, configuration file and node name under `root` — file reads only; the
+/// node-name lookup, which may wait on DNS, is [`lookup_node_name`]. `kubeadm` is the
+/// configuration given with `--kubeadm-config`.
+pub fn gather_kubelet_setup(
     root: &HostRoot,
     hostname: &str,
     kubeadm: Option<KubeadmNodeRegistration>,
@@ -181,15 +267,21 @@ pub fn gather_kubelet(
     let argv = effective_argv(unit.as_ref(), kubeadm.as_ref(), hostname);
     let flags = flags_from_argv(&argv);
     let node_name = node_name(&flags, hostname);
-    let name_lookup = needs_lookup(&flags, &node_name)
-        .then(|| crate::gather::name_lookup::lookup(root, &node_name, hostname));
+    let config_file = read_config_file(root, &flags);
     KubeletFacts {
         unit,
         kubeadm_config: kubeadm,
         flags,
         node_name,
-        name_lookup,
+        name_lookup: None,
+        config_file,
     }
+}
+
+/// Fills in how the node name resolves, when kubelet would look it up.
+pub fn lookup_node_name(root: &HostRoot, hostname: &str, facts: &mut KubeletFacts) {
+    facts.name_lookup = needs_lookup(&facts.flags, &facts.node_name)
+        .then(|| crate::gather::name_lookup::lookup(root, &facts.node_name, hostname));
 }
 
 /// Applies a kubeadm configuration to a saved snapshot: the flags and node name are recomputed
@@ -265,6 +357,54 @@ mod tests {
             "JoinConfiguration kubeadm.k8s.io/v1beta4 in join.yaml"
         );
         assert_eq!(parsed.hostname_override.unwrap().value, "worker-41");
+    }
+
+    #[test]
+    fn the_endpoint_flag_wins_over_the_configuration_file() {
+        let flags = flags_from_argv(&args(&[
+            "/usr/bin/kubelet",
+            "--config=/var/lib/kubelet/config.yaml",
+            "--container_runtime_endpoint",
+            "unix:///run/crio/crio.sock",
+        ]));
+        assert_eq!(
+            flags.config.as_ref().unwrap().value,
+            "/var/lib/kubelet/config.yaml"
+        );
+        let file = parse_config_file(
+            "/var/lib/kubelet/config.yaml",
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n\
+             containerRuntimeEndpoint: unix:///run/k3s/containerd/containerd.sock\n\
+             cgroupDriver: systemd\n",
+        );
+        let mut facts = KubeletFacts {
+            flags,
+            config_file: Some(file),
+            ..Default::default()
+        };
+        assert_eq!(
+            runtime_endpoint(&facts),
+            Some((
+                "unix:///run/crio/crio.sock".to_string(),
+                "kubelet's --container-runtime-endpoint (w2)".to_string()
+            ))
+        );
+        facts.flags.container_runtime_endpoint = None;
+        assert_eq!(
+            runtime_endpoint(&facts),
+            Some((
+                "unix:///run/k3s/containerd/containerd.sock".to_string(),
+                "kubelet's containerRuntimeEndpoint in /var/lib/kubelet/config.yaml".to_string()
+            ))
+        );
+        facts.config_file = Some(parse_config_file("c.yaml", "kind: KubeletConfiguration\n"));
+        assert_eq!(runtime_endpoint(&facts), None);
+        let broken = parse_config_file("c.yaml", "containerRuntimeEndpoint: [\n");
+        assert!(
+            broken.error.unwrap().contains("line"),
+            "a YAML error names its line"
+        );
+        assert_eq!(parse_config_file("c.yaml", "").error, None);
     }
 
     #[test]

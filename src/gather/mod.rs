@@ -91,11 +91,17 @@ pub fn gather_facts_with(
     // The CRI query, like Docker's, runs while the rest is read.
     let (dumps, local, (docker_api, docker_networks), kubelet, cri) = runtime.block_on(async {
         let docker_query = tokio::spawn(docker::query_networks(docker::api_socket_path(root)));
-        let cri_query = tokio::spawn(cri::query_runtime(cri::select_socket(root)));
+        // kubelet's unit and configuration file are read first (files only): they name the CRI
+        // socket kubelet uses.
+        let kubelet_setup = kubelet::gather_kubelet_setup(root, &host.hostname, kubeadm_config);
+        let endpoint = kubelet::runtime_endpoint(&kubelet_setup);
+        let cri_query = tokio::spawn(cri::query_runtime(cri::select_socket(root, endpoint)));
         let kubelet_query = {
             let (root, hostname) = (root.clone(), host.hostname.clone());
             tokio::task::spawn_blocking(move || {
-                kubelet::gather_kubelet(&root, &hostname, kubeadm_config)
+                let mut facts = kubelet_setup;
+                kubelet::lookup_node_name(&root, &hostname, &mut facts);
+                facts
             })
         };
         tokio::task::yield_now().await;

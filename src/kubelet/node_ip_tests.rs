@@ -75,6 +75,7 @@ fn worker(flags: KubeletFlags, name_lookup: Option<NameLookup>) -> Facts {
         .unwrap_or_else(|| "worker-41".into());
     facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
+        config_file: None,
         kubeadm_config: None,
         flags,
         node_name,
@@ -335,6 +336,7 @@ fn kubelet_node_address_cases() {
             node_ip: case.node_ip.and_then(flag),
             hostname_override: case.hostname_override.and_then(flag),
             cloud_provider: None,
+            ..KubeletFlags::default()
         };
         let facts = worker(flags, case.lookup);
         let got = predict_node_ip(&facts);
@@ -401,6 +403,7 @@ fn no_route_no_mapping_means_no_address() {
     let mut facts = host("worker-41").nic("ens192", &["10.20.41.41/24"]).build();
     facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
+        config_file: None,
         kubeadm_config: None,
         flags: KubeletFlags::default(),
         node_name: "worker-41".into(),
@@ -426,6 +429,7 @@ fn default_route_rules_follow_the_route_files() {
     facts.interfaces[0].addresses[2].address = "10.255.0.7".parse().unwrap();
     facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
+        config_file: None,
         kubeadm_config: None,
         flags: KubeletFlags::default(),
         node_name: "worker-41".into(),

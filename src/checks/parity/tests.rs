@@ -494,6 +494,7 @@ fn with_kubelet(mut facts: Facts, node_ip: Option<&str>, hosts: &[(usize, &str)]
     let name = facts.host.hostname.clone();
     facts.kubelet = Some(Box::new(KubeletFacts {
         unit: None,
+        config_file: None,
         kubeadm_config: None,
         flags: KubeletFlags {
             node_ip: node_ip.map(|v| FlagValue {
