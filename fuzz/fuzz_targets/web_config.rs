@@ -8,5 +8,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = web_config::parse(text, "web.yml");
-    let _ = web_config::build(text, "web.yml", std::path::Path::new("/nonexistent-fuzz-dir"));
+    let _ = web_config::build(
+        text,
+        "web.yml",
+        std::path::Path::new("/nonexistent-fuzz-dir"),
+    );
 });
