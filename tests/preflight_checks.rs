@@ -21,6 +21,20 @@ fn check(tree: &HostTree, profile: &str) -> serde_json::Value {
     json_stdout(&out)
 }
 
+/// [`check`] run inside the network namespace `ns`, with the profile already in the tree.
+fn check_in(ns: &crate::util::Netns, tree: &HostTree) -> serde_json::Value {
+    let profile = tree.path("/nodecheck-profile.yaml");
+    json_stdout(&ns.nodecheck(&[
+        "check",
+        "--format",
+        "json",
+        "--host-root",
+        tree.arg(),
+        "--profile",
+        profile.to_str().unwrap(),
+    ]))
+}
+
 fn status(report: &serde_json::Value, id: &str) -> String {
     result_by_id(report, id)["status"]
         .as_str()
@@ -330,18 +344,7 @@ fn forward_policy_from_nftables_in_a_namespace() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let run = || {
-        let profile = tree.path("/nodecheck-profile.yaml");
-        json_stdout(&ns.nodecheck(&[
-            "check",
-            "--format",
-            "json",
-            "--host-root",
-            tree.arg(),
-            "--profile",
-            profile.to_str().unwrap(),
-        ]))
-    };
+    let run = || check_in(&ns, &tree);
     let clean = run();
     assert_eq!(status(&clean, "Forward-Policy"), "ok", "{clean}");
     assert!(message(&clean, "Forward-Policy").contains("no nftables base chain"));
@@ -374,18 +377,7 @@ fn forward_policy_from_iptables_legacy_in_a_namespace() {
     ns.add_nic("eth0", "eth0-peer", "10.78.0.2/24");
     let tree = HostTree::new("forward-legacy");
     tree.write("/nodecheck-profile.yaml", "cluster: t\n");
-    let run = || {
-        let profile = tree.path("/nodecheck-profile.yaml");
-        json_stdout(&ns.nodecheck(&[
-            "check",
-            "--format",
-            "json",
-            "--host-root",
-            tree.arg(),
-            "--profile",
-            profile.to_str().unwrap(),
-        ]))
-    };
+    let run = || check_in(&ns, &tree);
     let none = run();
     assert!(
         message(&none, "Forward-Policy").contains("there is no iptables-legacy filter table"),
