@@ -9,8 +9,15 @@ use serde_json::Value;
 
 use crate::util::{fixture, json_stdout, nodecheck, result_by_id};
 
+/// A scratch file of its own: tests on the same report run in parallel, so the name carries a
+/// per-call number besides the process.
 fn scratch(name: &str, text: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("nodecheck-cilrep-{}-{name}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "nodecheck-cilrep-{}-{n}-{name}",
+        std::process::id()
+    ));
     std::fs::write(&path, text).unwrap();
     path
 }
