@@ -53,16 +53,6 @@ impl FleetPicks {
     }
 }
 
-/// How much of each peer's picks to keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerDetail {
-    /// Everything, walks included (`nodecheck addresses`).
-    Full,
-    /// This node's picks only; the peers' are judged (disagreements, shared addresses) and not
-    /// kept: what the checks need, at a fraction of the memory for ten thousand peers.
-    Addresses,
-}
-
 /// A walk over the fleet, one node at a time: each node's picks are judged (disagreements, shared
 /// addresses) as they are made, and handed out for the caller to keep, print or drop. `evaluate`
 /// keeps them; `nodecheck addresses --format json` writes each and lets it go, so ten thousand
@@ -118,6 +108,23 @@ impl<'a> FleetWalk<'a> {
             }));
         self.tally.add(number as u32, picks);
         self.any_fatal |= picks.iter().any(|p| p.fatal.is_some());
+    }
+
+    /// Every node's picks, walks included, with the verdict (`nodecheck addresses` in human form).
+    pub fn collect_all(mut self) -> (FleetPicks, bool) {
+        let nodes: Vec<NodePicks> = self.by_ref().collect();
+        let any_fatal = self.any_fatal;
+        (self.into_picks(nodes), any_fatal)
+    }
+
+    /// `nodes` with the verdict of the walk run to its end.
+    fn into_picks(self, nodes: Vec<NodePicks>) -> FleetPicks {
+        let verdict = self.finish();
+        FleetPicks {
+            nodes,
+            consensus: verdict.consensus,
+            peers_without_facts: verdict.peers_without_facts,
+        }
     }
 
     /// Everything the walk judged, once it has run to its end.
@@ -185,26 +192,16 @@ impl Iterator for FleetWalk<'_> {
     }
 }
 
-/// Picks for this node (with Kubernetes' view of it when known) and every peer with facts.
+/// This node's picks (with Kubernetes' view of it when known) and the fleet's verdict: the peers'
+/// picks are judged (disagreements, shared addresses) and let go, what the checks need at a
+/// fraction of the memory for ten thousand peers.
 pub fn evaluate(
     stack: &Stack,
     facts: &Facts,
     this_kube: Option<&KubeNode>,
     peers: &[Peer],
-    detail: PeerDetail,
 ) -> FleetPicks {
     let mut walk = FleetWalk::new(stack, facts, this_kube, peers);
-    let mut nodes = Vec::new();
-    for node in walk.by_ref() {
-        // The checks compare addresses only: a peer's picks are judged and let go.
-        if node.this_node || detail == PeerDetail::Full {
-            nodes.push(node);
-        }
-    }
-    let verdict = walk.finish();
-    FleetPicks {
-        nodes,
-        consensus: verdict.consensus,
-        peers_without_facts: verdict.peers_without_facts,
-    }
+    let nodes: Vec<NodePicks> = walk.by_ref().filter(|node| node.this_node).collect();
+    walk.into_picks(nodes)
 }

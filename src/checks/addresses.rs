@@ -327,13 +327,7 @@ pub fn findings(ctx: &Context) -> Vec<AddressFinding> {
         &calico_version,
         "the profile's cni.flannel.args",
     );
-    let fleet = fleet::evaluate(
-        &stack,
-        ctx.facts,
-        ctx.this_node_kube,
-        ctx.peers,
-        fleet::PeerDetail::Addresses,
-    );
+    let fleet = fleet::evaluate(&stack, ctx.facts, ctx.this_node_kube, ctx.peers);
     let net = node_network::resolve(ctx.facts, ctx.profile);
     let mut out = Vec::new();
     for pick in &fleet.nodes[0].components {

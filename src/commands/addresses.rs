@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use super::inputs::{Inputs, Sources};
-use crate::addresses::fleet::{FleetPicks, FleetWalk};
+use crate::addresses::fleet::FleetWalk;
 use crate::cli::{AddressesArgs, AddressesFormat};
 use crate::error::Exit;
 use crate::report::addresses;
@@ -78,16 +78,9 @@ pub fn exec(args: AddressesArgs) -> anyhow::Result<ExitCode> {
     let walk = FleetWalk::new(&stack, facts, peer_set.this_node.as_ref(), &peer_set.peers);
     let (any_fatal, agreed) = match args.format {
         AddressesFormat::Human => {
-            let mut walk = walk;
-            let nodes: Vec<_> = walk.by_ref().collect();
-            let verdict = walk.finish();
-            let picks = FleetPicks {
-                nodes,
-                consensus: verdict.consensus,
-                peers_without_facts: verdict.peers_without_facts,
-            };
+            let (picks, any_fatal) = walk.collect_all();
             crate::output::print_stdout(&addresses::human(&picks))?;
-            (verdict.any_fatal, picks.consensus.agreed)
+            (any_fatal, picks.consensus.agreed)
         }
         AddressesFormat::Json => {
             // Each node is written as it is predicted: the fleet's walks are never all in memory.

@@ -11,14 +11,8 @@ use crate::addresses::fleet::{FleetPicks, FleetVerdict, FleetWalk};
 use crate::addresses::Pick;
 use crate::escape::for_terminal;
 
-/// Writes the JSON document (docs/addresses.md describes it) as it is serialised: ten thousand
-/// nodes' picks are never held twice, as values and as text.
-pub fn write_json(picks: &FleetPicks, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, picks).map_err(std::io::Error::from)?;
-    out.write_all(b"\n")
-}
-
-/// Writes the same document as [`write_json`] while walking the fleet: each node's picks are
+/// Writes the JSON document (docs/addresses.md describes it), `FleetPicks` as serialised, while
+/// walking the fleet: each node's picks are
 /// serialised as they are made and dropped, the consensus written once every node was judged.
 /// Returns what the walk found (the whole fleet is judged even when writing failed part way, so a
 /// closed pipe does not change the verdict) and how writing went.
@@ -212,7 +206,6 @@ pub fn human(picks: &FleetPicks) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::addresses::fleet::{evaluate, PeerDetail};
     use crate::addresses::stack;
     use crate::facts::testkit::host;
     use crate::peers::Peer;
@@ -228,7 +221,8 @@ mod tests {
         }
     }
 
-    /// The walking writer is the document `write_json` writes, byte for byte, with the same verdict.
+    /// The walking writer writes the whole `FleetPicks` document, byte for byte, with the same
+    /// verdict.
     #[test]
     fn the_walking_writer_writes_the_same_document() {
         let cni = CniSettings {
@@ -257,9 +251,9 @@ mod tests {
                 Some(host("w3").nic("eth0", &["10.0.0.11/24"]).build()),
             ),
         ];
-        let picks = evaluate(&stack, &this, None, &peers, PeerDetail::Full);
-        let mut whole = Vec::new();
-        write_json(&picks, &mut whole).unwrap();
+        let (picks, any_fatal) = FleetWalk::new(&stack, &this, None, &peers).collect_all();
+        let mut whole = serde_json::to_vec_pretty(&picks).unwrap();
+        whole.push(b'\n');
         let mut walked = Vec::new();
         let (verdict, written) =
             write_json_walking(FleetWalk::new(&stack, &this, None, &peers), &mut walked);
@@ -270,7 +264,8 @@ mod tests {
         );
         assert!(!verdict.consensus.agreed);
         assert_eq!(verdict.peers_without_facts, ["kubectl-only"]);
-        assert_eq!(verdict.any_fatal, picks.any_fatal());
+        assert_eq!(verdict.any_fatal, any_fatal);
+        assert_eq!(any_fatal, picks.any_fatal());
     }
 
     /// A reader that goes away part way (a closed pipe) does not change the verdict.
